@@ -1,0 +1,116 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { encodeG711 } from '../codecs/index.js';
+
+/** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
+export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
+
+export interface WavFormat {
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly encoding: WavEncoding;
+}
+
+const FORMAT_TAG: Record<WavEncoding, number> = { pcm16: 1, alaw: 6, ulaw: 7 };
+
+/** Bytes of the header this writer produces: RIFF + fmt (16 or 18) + [fact] + data chunk header. */
+export function wavHeaderLength(encoding: WavEncoding): number {
+  return encoding === 'pcm16' ? 44 : 58;
+}
+
+/** Build a canonical WAV header for `frames` sample frames. */
+export function buildWavHeader(format: WavFormat, frames: number): Uint8Array {
+  const bytesPerSample = format.encoding === 'pcm16' ? 2 : 1;
+  const dataBytes = frames * format.channels * bytesPerSample;
+  const headerLength = wavHeaderLength(format.encoding);
+  const header = new Uint8Array(headerLength);
+  const view = new DataView(header.buffer);
+  const ascii = (offset: number, text: string): void => {
+    for (let i = 0; i < text.length; i++) header[offset + i] = text.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  // RIFF sizes are 32-bit; a data chunk over 4 GiB is clamped (readers then use the file length).
+  view.setUint32(4, Math.min(0xffffffff, headerLength - 8 + dataBytes), true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  const pcm = format.encoding === 'pcm16';
+  view.setUint32(16, pcm ? 16 : 18, true);
+  view.setUint16(20, FORMAT_TAG[format.encoding], true);
+  view.setUint16(22, format.channels, true);
+  view.setUint32(24, format.sampleRate, true);
+  view.setUint32(28, format.sampleRate * format.channels * bytesPerSample, true);
+  view.setUint16(32, format.channels * bytesPerSample, true);
+  view.setUint16(34, bytesPerSample * 8, true);
+  let offset = 36;
+  if (!pcm) {
+    view.setUint16(36, 0, true); // cbSize
+    ascii(38, 'fact'); // non-PCM formats carry the frame count in a fact chunk
+    view.setUint32(42, 4, true);
+    view.setUint32(46, Math.min(0xffffffff, frames), true);
+    offset = 50;
+  }
+  ascii(offset, 'data');
+  view.setUint32(offset + 4, Math.min(0xffffffff, dataBytes), true);
+  return header;
+}
+
+/**
+ * Streams interleaved 16-bit frames into a WAV file. The file is written under
+ * a temporary name and renamed into place on `finish()` after fsync, so a
+ * reader never sees a half-written recording and a crash leaves no partial
+ * file under the final name.
+ */
+export class WavFileWriter {
+  private readonly fd: number;
+  private readonly partialPath: string;
+  private frames = 0;
+  private position: number;
+  private finished = false;
+
+  constructor(
+    readonly path: string,
+    readonly format: WavFormat,
+  ) {
+    this.partialPath = `${path}.partial`;
+    this.fd = openSync(this.partialPath, 'w', 0o644);
+    this.position = wavHeaderLength(format.encoding);
+    writeSync(this.fd, buildWavHeader(format, 0), 0, this.position, 0);
+  }
+
+  /** Append interleaved samples (length a multiple of the channel count). */
+  write(interleaved: Int16Array): void {
+    if (interleaved.length % this.format.channels !== 0) {
+      throw new RangeError(`${this.path}: ${interleaved.length} samples is not a whole number of ${this.format.channels}-channel frames`);
+    }
+    const bytes =
+      this.format.encoding === 'pcm16'
+        ? new Uint8Array(interleaved.buffer, interleaved.byteOffset, interleaved.byteLength)
+        : encodeG711(this.format.encoding, interleaved);
+    writeSync(this.fd, bytes, 0, bytes.length, this.position);
+    this.position += bytes.length;
+    this.frames += interleaved.length / this.format.channels;
+  }
+
+  /** Patch the header, fsync and rename into place. Returns bytes written and sample frames. */
+  finish(): { bytes: number; frames: number } {
+    if (this.finished) throw new Error(`${this.path}: already finished`);
+    this.finished = true;
+    const header = buildWavHeader(this.format, this.frames);
+    writeSync(this.fd, header, 0, header.length, 0);
+    fsyncSync(this.fd);
+    closeSync(this.fd);
+    renameSync(this.partialPath, this.path);
+    return { bytes: this.position, frames: this.frames };
+  }
+
+  /** Abandon the file (on error): the partial file is removed, nothing appears under the final name. */
+  abort(): void {
+    if (this.finished) return;
+    this.finished = true;
+    closeSync(this.fd);
+    try {
+      unlinkSync(this.partialPath);
+    } catch {
+      // already gone
+    }
+  }
+}

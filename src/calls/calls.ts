@@ -1,0 +1,186 @@
+import type { RtpStream } from './rtp-stream.js';
+import type { PartyInfo, SignallingDirectory } from './signalling.js';
+
+/**
+ * Who wrote the capture decides which stream carries which party when
+ * signalling does not say (see the reference's channel note): a gateway sends
+ * the external party's voice towards the phone, a phone sends its own user's.
+ */
+export type RecordingDevice = 'gateway' | 'phone';
+
+export interface ChannelPolicy {
+  /** Who wrote the capture (default 'gateway'). */
+  readonly recordedBy?: RecordingDevice;
+  /** Address of the recording device; by default the endpoint common to the capture's streams. */
+  readonly deviceAddress?: string;
+  /** Swap the result (for captures known to be mirrored). */
+  readonly swap?: boolean;
+  /** Use SIP party numbers when present ("external" = the longer number). Default true. */
+  readonly useSignalling?: boolean;
+}
+
+/** One call in a capture: the streams for each channel of the recording. */
+export interface Call {
+  /** 1-based index in the capture, in order of first packet. */
+  readonly index: number;
+  /** SIP Call-ID when signalling named it. */
+  readonly callId?: string;
+  /** Left channel: the external party. */
+  readonly external: RtpStream[];
+  /** Right channel: the internal party. */
+  readonly internal: RtpStream[];
+  readonly externalParty?: PartyInfo;
+  readonly internalParty?: PartyInfo;
+  /** 'i' when the external party called, 'o' when the internal party did, when signalling tells. */
+  readonly direction?: 'i' | 'o';
+  /** How the channels were assigned, for the report. */
+  readonly channelRule: 'signalling' | 'device';
+  readonly startTime: number;
+  readonly endTime: number;
+}
+
+function allStreams(call: Pick<Call, 'external' | 'internal'>): RtpStream[] {
+  return [...call.external, ...call.internal];
+}
+
+export function streamsOf(call: Call): RtpStream[] {
+  return allStreams(call);
+}
+
+function reverseKey(stream: RtpStream): string {
+  return `${stream.to.address}|${stream.to.port}|${stream.from.address}|${stream.from.port}`;
+}
+
+function keyOf(stream: RtpStream): string {
+  return `${stream.from.address}|${stream.from.port}|${stream.to.address}|${stream.to.port}`;
+}
+
+function overlaps(a: RtpStream, b: RtpStream): boolean {
+  return a.stats.firstTime <= b.stats.lastTime + 5 && b.stats.firstTime <= a.stats.lastTime + 5;
+}
+
+/** The address common to most streams: the device that wrote the capture. Ties go to the sender of the earliest stream. */
+function guessDevice(streams: RtpStream[]): string | undefined {
+  const counts = new Map<string, number>();
+  for (const s of streams) {
+    counts.set(s.from.address, (counts.get(s.from.address) ?? 0) + 1);
+    if (s.to.address !== s.from.address) counts.set(s.to.address, (counts.get(s.to.address) ?? 0) + 1);
+  }
+  let best = -1;
+  for (const n of counts.values()) best = Math.max(best, n);
+  const top = new Set([...counts].filter(([, n]) => n === best).map(([a]) => a));
+  const ordered = [...streams].sort((a, b) => a.stats.firstTime - b.stats.firstTime);
+  for (const s of ordered) if (top.has(s.from.address)) return s.from.address;
+  return ordered[0]?.from.address;
+}
+
+function digits(party: PartyInfo | undefined): number {
+  return party?.number?.replace(/[^0-9*#]/g, '').length ?? 0;
+}
+
+/**
+ * Group a capture's RTP streams into calls and decide, for each, which stream
+ * is the external party (left) and which the internal one (right).
+ */
+export function groupCalls(streams: RtpStream[], signalling: SignallingDirectory | undefined, policy: ChannelPolicy = {}): Call[] {
+  const media = streams.filter((s) => s.stats.packets > 0).sort((a, b) => a.stats.firstTime - b.stats.firstTime);
+  const useSignalling = policy.useSignalling !== false && signalling !== undefined;
+  const groups: RtpStream[][] = [];
+  const groupOf = new Map<RtpStream, RtpStream[]>();
+  const byCallId = new Map<string, RtpStream[]>();
+  const byKey = new Map(media.map((s) => [keyOf(s), s] as const));
+
+  for (const stream of media) {
+    if (groupOf.has(stream)) continue;
+    const owner = useSignalling ? (signalling!.mediaOwner(stream.from.address, stream.from.port, stream.stats.firstTime) ?? signalling!.mediaOwner(stream.to.address, stream.to.port, stream.stats.firstTime)) : undefined;
+    if (owner) {
+      let group = byCallId.get(owner.callId);
+      if (!group) {
+        group = [];
+        byCallId.set(owner.callId, group);
+        groups.push(group);
+      }
+      group.push(stream);
+      groupOf.set(stream, group);
+      continue;
+    }
+    const group = [stream];
+    groups.push(group);
+    groupOf.set(stream, group);
+    // The other direction of the same media session: the reversed flow, or (asymmetric RTP) a flow between the same two hosts at the same time.
+    let partner = byKey.get(reverseKey(stream));
+    if (!partner || groupOf.has(partner)) {
+      partner = media.find((o) => !groupOf.has(o) && o.from.address === stream.to.address && o.to.address === stream.from.address && overlaps(o, stream));
+    }
+    if (partner && !groupOf.has(partner)) {
+      group.push(partner);
+      groupOf.set(partner, group);
+    }
+  }
+
+  const device = policy.deviceAddress ?? guessDevice(media);
+  const recordedBy = policy.recordedBy ?? 'gateway';
+  return groups.map((group, i) => {
+    const external: RtpStream[] = [];
+    const internal: RtpStream[] = [];
+    let externalParty: PartyInfo | undefined;
+    let internalParty: PartyInfo | undefined;
+    let direction: 'i' | 'o' | undefined;
+    let callId: string | undefined;
+    let channelRule: Call['channelRule'] = 'device';
+
+    const owners = useSignalling ? group.map((s) => signalling!.mediaOwner(s.from.address, s.from.port, s.stats.firstTime)) : [];
+    const known = owners.find((o) => o !== undefined);
+    if (known && owners.every((o) => o !== undefined) && digits(known.party) !== digits(known.peer)) {
+      // The reference's rule: the external party is the one with the longer number.
+      channelRule = 'signalling';
+      callId = known.callId;
+      const partyIsExternal = digits(known.party) > digits(known.peer);
+      externalParty = partyIsExternal ? known.party : known.peer;
+      internalParty = partyIsExternal ? known.peer : known.party;
+      const callerIsExternal = (known.role === 'caller') === partyIsExternal;
+      direction = callerIsExternal ? 'i' : 'o';
+      group.forEach((stream, j) => {
+        const sender = owners[j]!.party;
+        (digits(sender) === digits(externalParty) && sender.number === externalParty!.number ? external : internal).push(stream);
+      });
+    } else {
+      if (known) {
+        callId = known.callId;
+        externalParty = known.role === 'caller' ? known.party : known.peer;
+        internalParty = known.role === 'caller' ? known.peer : known.party;
+      }
+      for (const stream of group) {
+        const sentByDevice = stream.from.address === device;
+        const isExternal = recordedBy === 'gateway' ? sentByDevice : !sentByDevice;
+        (isExternal ? external : internal).push(stream);
+      }
+    }
+    if (policy.swap) {
+      return {
+        index: i + 1,
+        ...(callId !== undefined ? { callId } : {}),
+        external: internal,
+        internal: external,
+        ...(internalParty ? { externalParty: internalParty } : {}),
+        ...(externalParty ? { internalParty: externalParty } : {}),
+        ...(direction ? { direction: direction === 'i' ? ('o' as const) : ('i' as const) } : {}),
+        channelRule,
+        startTime: Math.min(...group.map((s) => s.stats.firstTime)),
+        endTime: Math.max(...group.map((s) => s.stats.lastTime)),
+      };
+    }
+    return {
+      index: i + 1,
+      ...(callId !== undefined ? { callId } : {}),
+      external,
+      internal,
+      ...(externalParty ? { externalParty } : {}),
+      ...(internalParty ? { internalParty } : {}),
+      ...(direction ? { direction } : {}),
+      channelRule,
+      startTime: Math.min(...group.map((s) => s.stats.firstTime)),
+      endTime: Math.max(...group.map((s) => s.stats.lastTime)),
+    };
+  });
+}

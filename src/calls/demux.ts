@@ -1,0 +1,144 @@
+import type { UdpDatagram } from '../pcap/index.js';
+import { parseRtp, isRtcp } from '../rtp/index.js';
+import type { RtpPacket } from '../rtp/index.js';
+import { STATIC_PAYLOAD_CODECS, codecFromEncodingName } from '../codecs/index.js';
+import type { SampleTrackOptions } from '../audio/index.js';
+import { RtpStream } from './rtp-stream.js';
+import type { PayloadKind } from './rtp-stream.js';
+import type { SignallingDirectory } from './signalling.js';
+
+export interface DemuxOptions {
+  /** Packets a flow must show (same SSRC, consecutive sequence numbers) before it is taken for RTP without SDP (default 3). */
+  readonly rtpConfirmPackets?: number;
+  readonly reorderWindow?: number;
+  readonly track?: SampleTrackOptions;
+  /** SIP/SDP seen in the capture; optional (a gateway's capture usually holds media only). */
+  readonly signalling?: SignallingDirectory;
+}
+
+interface CandidateFlow {
+  packets: Array<{ packet: RtpPacket; time: number }>;
+  /** Times the flow broke the RTP pattern; past a few it is not RTP. */
+  failures: number;
+  rejected: boolean;
+}
+
+/** A flow that breaks the one-RTP-source pattern this often is not RTP. */
+const MAX_CANDIDATE_FAILURES = 8;
+
+/** Dynamic payload types taken for RFC 4733 events when no SDP names them: the common choices. */
+const DEFAULT_EVENT_TYPES = new Set([96, 97, 98, 99, 100, 101, 110, 120, 121, 126, 127]);
+
+/**
+ * Splits a capture's UDP datagrams into RTP streams (one per direction of a
+ * flow), leaving SIP to the signalling directory and ignoring RTCP and other
+ * UDP. A flow is taken for RTP when SDP names its endpoint, or after a few
+ * packets that look like one RTP source (same SSRC, consecutive sequence).
+ */
+export class RtpDemuxer {
+  readonly streams = new Map<string, RtpStream>();
+  /** UDP datagrams that were neither RTP, RTCP nor signalling. */
+  otherDatagrams = 0;
+  rtcpPackets = 0;
+  private origin: number | undefined;
+  private readonly candidates = new Map<string, CandidateFlow>();
+  private readonly confirmCount: number;
+
+  constructor(private readonly options: DemuxOptions = {}) {
+    this.confirmCount = Math.max(1, options.rtpConfirmPackets ?? 3);
+  }
+
+  push(datagram: UdpDatagram): void {
+    // One second before the first packet: an anchor may sit a little before a packet's arrival, and track positions must not go negative.
+    if (this.origin === undefined) this.origin = datagram.time - 1;
+    const key = `${datagram.src}|${datagram.srcPort}|${datagram.dst}|${datagram.dstPort}`;
+    const stream = this.streams.get(key);
+    if (stream) {
+      const packet = parseRtp(datagram.payload);
+      if (packet) stream.push(packet, datagram.time);
+      else if (isRtcp(datagram.payload)) this.rtcpPackets++;
+      else this.otherDatagrams++;
+      return;
+    }
+    if (this.options.signalling?.offer(datagram)) return;
+    if (isRtcp(datagram.payload)) {
+      this.rtcpPackets++;
+      return;
+    }
+    const packet = parseRtp(datagram.payload);
+    if (!packet) {
+      this.otherDatagrams++;
+      return;
+    }
+    const described = this.options.signalling?.describes(datagram.src, datagram.srcPort, datagram.dst, datagram.dstPort, datagram.time);
+    if (described) {
+      this.openStream(key, datagram).push(packet, datagram.time);
+      return;
+    }
+    let candidate = this.candidates.get(key);
+    if (!candidate) {
+      candidate = { packets: [], failures: 0, rejected: false };
+      this.candidates.set(key, candidate);
+    }
+    if (candidate.rejected) {
+      this.otherDatagrams++;
+      return;
+    }
+    const previous = candidate.packets[candidate.packets.length - 1];
+    if (previous && (previous.packet.ssrc !== packet.ssrc || ((packet.sequence - previous.packet.sequence) & 0xffff) === 0 || ((packet.sequence - previous.packet.sequence) & 0xffff) > 16)) {
+      // Not one RTP source: start over from this packet, give up on a flow that keeps failing.
+      this.otherDatagrams += candidate.packets.length;
+      candidate.packets = [];
+      if (++candidate.failures > MAX_CANDIDATE_FAILURES) {
+        candidate.rejected = true;
+        this.otherDatagrams++;
+        return;
+      }
+    }
+    candidate.packets.push({ packet, time: datagram.time });
+    if (candidate.packets.length >= this.confirmCount) {
+      const opened = this.openStream(key, datagram);
+      for (const held of candidate.packets) opened.push(held.packet, held.time);
+      this.candidates.delete(key);
+    }
+  }
+
+  /** Release every stream's held packets. Call once at the end of the capture. */
+  finish(): RtpStream[] {
+    for (const candidate of this.candidates.values()) this.otherDatagrams += candidate.packets.length;
+    this.candidates.clear();
+    for (const stream of this.streams.values()) stream.flush();
+    return [...this.streams.values()];
+  }
+
+  private openStream(key: string, datagram: UdpDatagram): RtpStream {
+    const from = { address: datagram.src, port: datagram.srcPort };
+    const to = { address: datagram.dst, port: datagram.dstPort };
+    const stream = new RtpStream(from, to, {
+      origin: this.origin!,
+      payloadKind: (payloadType, payloadLength) => this.payloadKind(payloadType, payloadLength, datagram),
+      ...(this.options.reorderWindow !== undefined ? { reorderWindow: this.options.reorderWindow } : {}),
+      ...(this.options.track ? { track: this.options.track } : {}),
+    });
+    this.streams.set(key, stream);
+    return stream;
+  }
+
+  private payloadKind(payloadType: number, payloadLength: number, datagram: UdpDatagram): PayloadKind {
+    const mapped = this.options.signalling?.payloadType(datagram.src, datagram.srcPort, datagram.dst, datagram.dstPort, payloadType, datagram.time);
+    if (mapped) {
+      const name = mapped.encoding.toLowerCase();
+      if (name === 'telephone-event') return { kind: 'telephone-event' };
+      if (name === 'cn') return { kind: 'comfort-noise' };
+      const codec = codecFromEncodingName(mapped.encoding);
+      return codec ? { kind: 'audio', codec } : { kind: 'unknown' };
+    }
+    if (payloadType === 13) return { kind: 'comfort-noise' };
+    const codec = STATIC_PAYLOAD_CODECS.get(payloadType);
+    if (codec) return { kind: 'audio', codec };
+    // Without SDP, a common event type carrying whole 4-octet RFC 4733 events is taken for DTMF.
+    if (DEFAULT_EVENT_TYPES.has(payloadType) && payloadLength > 0 && payloadLength % 4 === 0 && payloadLength <= 16) return { kind: 'telephone-event' };
+    return { kind: 'unknown' };
+  }
+}
+

@@ -1,0 +1,135 @@
+import { WavFileWriter, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
+import type { WavEncoding } from '../audio/index.js';
+import type { Call } from './calls.js';
+import type { RtpStream } from './rtp-stream.js';
+
+/**
+ * Channel layouts of a recording (the reference's options): stereo with the
+ * external party left and the internal party right; a mono mix of both; or
+ * the internal party alone.
+ */
+export type ChannelMix = 'stereo' | 'mono' | 'internal';
+
+export interface RenderOptions {
+  readonly path: string;
+  readonly encoding: WavEncoding;
+  readonly mix: ChannelMix;
+}
+
+export interface RenderedRecording {
+  readonly path: string;
+  readonly sampleRate: number;
+  readonly channels: number;
+  readonly frames: number;
+  readonly bytes: number;
+  readonly durationSeconds: number;
+}
+
+export class RenderError extends Error {
+  override readonly name = 'RenderError';
+}
+
+const CHUNK_FRAMES = 8192;
+
+/** Scratch buffers for reading one stream into the call's rate. */
+interface ChannelScratch {
+  direct: Int16Array;
+  context: Int16Array;
+  upsampled: Int16Array;
+}
+
+function makeScratch(frames: number): ChannelScratch {
+  const inputFrames = Math.ceil(frames / 2) + 1;
+  return {
+    direct: new Int16Array(frames),
+    context: new Int16Array(inputFrames + 2 * UPSAMPLE_HALF_TAPS),
+    upsampled: new Int16Array(2 * inputFrames),
+  };
+}
+
+/** Read `out.length` samples of one stream at call position `position`, upsampling an 8 kHz stream in a 16 kHz call. */
+function readStream(stream: RtpStream, factor: number, position: number, out: Int16Array, scratch: ChannelScratch): Int16Array {
+  if (factor === 1) return stream.track.read(position, scratch.direct.subarray(0, out.length));
+  const inputStart = Math.floor(position / 2);
+  const inputFrames = Math.ceil((position + out.length) / 2) - inputStart + 1;
+  const context = scratch.context.subarray(0, inputFrames + 2 * UPSAMPLE_HALF_TAPS);
+  stream.track.read(inputStart - UPSAMPLE_HALF_TAPS, context);
+  const upsampled = scratch.upsampled.subarray(0, 2 * inputFrames);
+  upsample2x(context, upsampled);
+  const skip = position - 2 * inputStart;
+  return upsampled.subarray(skip, skip + out.length);
+}
+
+/** Sum the tracks of one channel into `out` (saturating): several streams of one party follow each other in time. */
+function readChannel(streams: RtpStream[], rate: number, position: number, out: Int16Array, scratch: ChannelScratch): void {
+  out.fill(0);
+  for (const stream of streams) {
+    if (stream.codec === undefined) continue;
+    const factor = rate / stream.sampleRate;
+    if (position >= stream.endPosition * factor + factor || position + out.length <= stream.startPosition * factor - factor * UPSAMPLE_HALF_TAPS) continue;
+    const samples = readStream(stream, factor, position, out, scratch);
+    for (let i = 0; i < out.length; i++) {
+      const s = out[i]! + samples[i]!;
+      out[i] = s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+    }
+  }
+}
+
+/** The audible span and rate of a call, from the streams that carried audio. An 8 kHz party in a 16 kHz call is upsampled. */
+export function callSpan(call: Call): { start: number; end: number; sampleRate: number } | undefined {
+  const audible = [...call.external, ...call.internal].filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
+  if (audible.length === 0) return undefined;
+  const sampleRate = Math.max(...audible.map((s) => s.sampleRate));
+  for (const s of audible) {
+    if (s.sampleRate !== sampleRate && s.sampleRate * 2 !== sampleRate) {
+      throw new RenderError(`call ${call.index} mixes sample rates ${s.sampleRate} and ${sampleRate} Hz, which this build cannot combine`);
+    }
+  }
+  return {
+    start: Math.min(...audible.map((s) => s.startPosition * (sampleRate / s.sampleRate))),
+    end: Math.max(...audible.map((s) => s.endPosition * (sampleRate / s.sampleRate))),
+    sampleRate,
+  };
+}
+
+/** Write one call as a WAV file, streaming block by block (never the whole call in memory). */
+export function renderCallToWav(call: Call, options: RenderOptions): RenderedRecording {
+  const span = callSpan(call);
+  if (!span) throw new RenderError(`call ${call.index} has no decodable audio`);
+  const channels = options.mix === 'stereo' ? 2 : 1;
+  const writer = new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding });
+  try {
+    const left = new Int16Array(CHUNK_FRAMES);
+    const right = new Int16Array(CHUNK_FRAMES);
+    const scratch = makeScratch(CHUNK_FRAMES);
+    const rate = span.sampleRate;
+    const interleaved = new Int16Array(CHUNK_FRAMES * channels);
+    for (let position = span.start; position < span.end; position += CHUNK_FRAMES) {
+      const frames = Math.min(CHUNK_FRAMES, span.end - position);
+      const l = left.subarray(0, frames);
+      const r = right.subarray(0, frames);
+      readChannel(call.internal, rate, position, r, scratch);
+      if (options.mix === 'internal') {
+        writer.write(r);
+        continue;
+      }
+      readChannel(call.external, rate, position, l, scratch);
+      const out = interleaved.subarray(0, frames * channels);
+      if (options.mix === 'stereo') {
+        for (let i = 0; i < frames; i++) {
+          out[2 * i] = l[i]!;
+          out[2 * i + 1] = r[i]!;
+        }
+      } else {
+        // Mono: the average of both parties, so two loud parties never clip.
+        for (let i = 0; i < frames; i++) out[i] = (l[i]! + r[i]!) >> 1;
+      }
+      writer.write(out);
+    }
+    const { bytes, frames } = writer.finish();
+    return { path: options.path, sampleRate: span.sampleRate, channels, frames, bytes, durationSeconds: frames / span.sampleRate };
+  } catch (error) {
+    writer.abort();
+    throw error;
+  }
+}

@@ -1,0 +1,394 @@
+import { SampleTrack } from '../audio/index.js';
+import type { SampleTrackOptions } from '../audio/index.js';
+import { createStreamDecoder } from '../codecs/index.js';
+import type { CodecName, StreamDecoder } from '../codecs/index.js';
+import { parseTelephoneEvent } from '../rtp/index.js';
+import type { RtpPacket } from '../rtp/index.js';
+
+/** One end of a UDP flow. */
+export interface Endpoint {
+  readonly address: string;
+  readonly port: number;
+}
+
+/** A key press carried as an RFC 4733 telephone event, once per press. */
+export interface DtmfEvent {
+  /** '0'-'9', '*', '#', 'A'-'D', or `event<N>` for other RFC 4733 events. */
+  readonly digit: string;
+  /** Capture time of the first packet of the event (s since epoch). */
+  readonly time: number;
+  /** Position of the event in the stream's output samples (global timeline). */
+  readonly position: number;
+  /** Duration in milliseconds (largest duration field seen). */
+  durationMs: number;
+}
+
+export interface RtpStreamStats {
+  /** RTP packets received, duplicates and late ones included (as tshark counts them). */
+  packets: number;
+  /** Packets whose sequence number had already been received. */
+  duplicates: number;
+  /** Packets that arrived after their place in the output had been passed (beyond the reorder window). */
+  late: number;
+  /** Sequence numbers that never arrived. */
+  lost: number;
+  /** Packets that arrived out of sequence order (and were put back in order). */
+  reordered: number;
+  /** Comfort-noise (PT 13) packets. */
+  comfortNoise: number;
+  /** RFC 4733 telephone-event packets. */
+  telephoneEvents: number;
+  /** Packets of a payload type we cannot decode. */
+  undecodable: number;
+  /** SSRCs in order of appearance. */
+  ssrcs: number[];
+  /** Times the timeline was re-anchored because the RTP timestamp jumped against capture time. */
+  timestampJumps: number;
+  payloadTypes: number[];
+  firstTime: number;
+  lastTime: number;
+}
+
+/** What the demuxer knows about a payload type on this stream. */
+export type PayloadKind = { kind: 'audio'; codec: CodecName } | { kind: 'telephone-event' } | { kind: 'comfort-noise' } | { kind: 'unknown' };
+
+export interface RtpStreamOptions {
+  /** Capture time (s) that is sample position 0 of the global timeline. */
+  readonly origin: number;
+  /** Packets held to restore sequence order (default 50 ≈ 1 s of 20 ms packets). */
+  readonly reorderWindow?: number;
+  /** Resolves a payload type to what it carries (SDP first, then RFC 3551 static types). */
+  readonly payloadKind: (payloadType: number, payloadLength: number) => PayloadKind;
+  readonly track?: SampleTrackOptions;
+}
+
+interface PendingPacket {
+  extSeq: number;
+  extTs: number;
+  time: number;
+  packet: RtpPacket;
+}
+
+/** Sequence/timestamp unwrapping and timeline anchor of one SSRC run. */
+interface Segment {
+  ssrc: number;
+  maxExtSeq: number;
+  maxExtTs: number;
+  /** Next sequence number to release, undefined before the first release. */
+  nextSeq: number | undefined;
+  /** Global sample position of extended timestamp `baseTs`, undefined until anchored. */
+  offset: number | undefined;
+  baseTs: number;
+  /** Smallest (arrival position − placed position) seen: the path delay; drift from it reveals timestamp jumps. */
+  minDelay: number;
+  /** Counts of this SSRC alone (tshark reports per SSRC). */
+  readonly counts: SsrcCounts;
+}
+
+/** Packet counts of one SSRC of a stream. */
+export interface SsrcCounts {
+  readonly ssrc: number;
+  packets: number;
+  lost: number;
+  duplicates: number;
+}
+
+/** Sequence gaps larger than this are a restart of the sender, not loss. */
+const MAX_SEQUENCE_GAP = 3000;
+/** The timestamp may run ahead of capture time by this much before it counts as a forward jump (s). */
+const FORWARD_JUMP_S = 0.2;
+/** … and fall behind it by this much before it counts as a backward jump (s): network delay spikes stay below it. */
+const BACKWARD_JUMP_S = 1.0;
+/** Lost or untransmitted audio longer than this is rendered as plain silence, not concealment or comfort noise (s). */
+const MAX_CONCEAL_S = 60;
+
+const DTMF_NAMES = '0123456789*#ABCD';
+/** How many released sequence numbers are remembered to tell a duplicate from a late packet (power of two). */
+const RELEASED_RING = 4096;
+
+function unwrap(value: number, reference: number, modulus: number): number {
+  const half = modulus / 2;
+  let candidate = reference - (((reference % modulus) + modulus) % modulus) + value;
+  if (candidate - reference > half) candidate -= modulus;
+  else if (reference - candidate > half) candidate += modulus;
+  return candidate;
+}
+
+/**
+ * One direction of RTP media (one UDP flow): restores sequence order within a
+ * window, counts loss/duplicates/late packets, places audio on the global
+ * timeline by RTP timestamp anchored to capture time, survives SSRC changes
+ * and timestamp jumps, decodes in order and writes into its own track.
+ */
+export class RtpStream {
+  readonly stats: RtpStreamStats = {
+    packets: 0,
+    duplicates: 0,
+    late: 0,
+    lost: 0,
+    reordered: 0,
+    comfortNoise: 0,
+    telephoneEvents: 0,
+    undecodable: 0,
+    ssrcs: [],
+    timestampJumps: 0,
+    payloadTypes: [],
+    firstTime: Number.POSITIVE_INFINITY,
+    lastTime: Number.NEGATIVE_INFINITY,
+  };
+  readonly dtmf: DtmfEvent[] = [];
+  readonly track: SampleTrack;
+  /** First codec decoded on this stream; its rate is the stream's rate. */
+  codec: CodecName | undefined;
+  sampleRate = 8000;
+  /** Global positions of the first and one-past-last written sample. */
+  startPosition = Number.POSITIVE_INFINITY;
+  endPosition = Number.NEGATIVE_INFINITY;
+  /** Payload types seen that no decoder here handles. */
+  readonly undecodableTypes = new Set<number>();
+
+  private readonly reorderWindow: number;
+  private readonly pending: PendingPacket[] = [];
+  private readonly segments = new Map<number, Segment>();
+  private current: Segment | undefined;
+  private readonly decoders = new Map<number, StreamDecoder | null>();
+  /** Recently released extended sequence numbers of the current segment, by extSeq mod size (duplicate vs late). */
+  private readonly released = new Float64Array(RELEASED_RING).fill(Number.NaN);
+  /** Payload kinds resolved per payload type (audio only: the DTMF guess depends on the payload). */
+  private readonly audioKinds = new Map<number, PayloadKind>();
+  private readonly dtmfByTimestamp = new Map<number, DtmfEvent>();
+  private lastDecoder: StreamDecoder | undefined;
+
+  constructor(
+    readonly from: Endpoint,
+    readonly to: Endpoint,
+    private readonly options: RtpStreamOptions,
+  ) {
+    this.reorderWindow = Math.max(1, options.reorderWindow ?? 50);
+    this.track = new SampleTrack(options.track);
+  }
+
+  /** Feed one parsed RTP packet with its capture time. */
+  push(packet: RtpPacket, time: number): void {
+    const stats = this.stats;
+    stats.packets++;
+    if (time < stats.firstTime) stats.firstTime = time;
+    if (time > stats.lastTime) stats.lastTime = time;
+    if (!stats.payloadTypes.includes(packet.payloadType)) stats.payloadTypes.push(packet.payloadType);
+
+    let segment = this.segments.get(packet.ssrc);
+    if (!segment) {
+      segment = {
+        ssrc: packet.ssrc,
+        maxExtSeq: packet.sequence,
+        maxExtTs: packet.timestamp,
+        nextSeq: undefined,
+        offset: undefined,
+        baseTs: packet.timestamp,
+        minDelay: Number.POSITIVE_INFINITY,
+        counts: { ssrc: packet.ssrc, packets: 0, lost: 0, duplicates: 0 },
+      };
+      this.segments.set(packet.ssrc, segment);
+      stats.ssrcs.push(packet.ssrc);
+    }
+    if (segment !== this.current) {
+      // A new (or returning) SSRC: what the old one still holds goes out first, in order.
+      this.flush();
+      this.current = segment;
+      this.released.fill(Number.NaN);
+    }
+    segment.counts.packets++;
+    const extSeq = unwrap(packet.sequence, segment.maxExtSeq, 65536);
+    const extTs = unwrap(packet.timestamp, segment.maxExtTs, 4294967296);
+    if (extSeq > segment.maxExtSeq) segment.maxExtSeq = extSeq;
+    else if (extSeq < segment.maxExtSeq && !this.wasReleased(extSeq)) stats.reordered++;
+    if (extTs > segment.maxExtTs) segment.maxExtTs = extTs;
+
+    if (segment.nextSeq !== undefined && extSeq < segment.nextSeq) {
+      if (this.wasReleased(extSeq)) {
+        stats.duplicates++;
+        segment.counts.duplicates++;
+      } else if (segment.nextSeq - extSeq > MAX_SEQUENCE_GAP) {
+        // The sender restarted its sequence far below: treat as a new run of this SSRC.
+        this.flush();
+        segment.nextSeq = undefined;
+        this.insertPending({ extSeq, extTs, time, packet });
+      } else stats.late++;
+      return;
+    }
+    if (!this.insertPending({ extSeq, extTs, time, packet })) {
+      stats.duplicates++;
+      segment.counts.duplicates++;
+      return;
+    }
+    while (this.pending.length > this.reorderWindow) this.release(this.pending.shift()!);
+    // Release the head at once while it is the next expected packet: no waiting when nothing is missing.
+    while (this.pending.length > 0 && segment.nextSeq !== undefined && this.pending[0]!.extSeq === segment.nextSeq) {
+      this.release(this.pending.shift()!);
+    }
+  }
+
+  /** Counts per SSRC, in order of appearance. */
+  ssrcCounts(): SsrcCounts[] {
+    return [...this.segments.values()].map((segment) => ({ ...segment.counts }));
+  }
+
+  /** Release everything still held (end of capture, or before switching SSRC). */
+  flush(): void {
+    while (this.pending.length > 0) this.release(this.pending.shift()!);
+  }
+
+  dispose(): void {
+    this.track.dispose();
+  }
+
+  private wasReleased(extSeq: number): boolean {
+    return this.released[extSeq & (RELEASED_RING - 1)] === extSeq;
+  }
+
+  private payloadKindOf(packet: RtpPacket): PayloadKind {
+    const cached = this.audioKinds.get(packet.payloadType);
+    if (cached) return cached;
+    const kind = this.options.payloadKind(packet.payloadType, packet.payload.length);
+    if (kind.kind === 'audio') this.audioKinds.set(packet.payloadType, kind);
+    return kind;
+  }
+
+  /** Insert keeping extSeq order; false when that sequence number is already pending (a duplicate). */
+  private insertPending(entry: PendingPacket): boolean {
+    const pending = this.pending;
+    let i = pending.length;
+    while (i > 0 && pending[i - 1]!.extSeq > entry.extSeq) i--;
+    if (i > 0 && pending[i - 1]!.extSeq === entry.extSeq) return false;
+    pending.splice(i, 0, entry);
+    return true;
+  }
+
+  private release(entry: PendingPacket): void {
+    const segment = this.current!;
+    const stats = this.stats;
+    let lostHere = 0;
+    if (segment.nextSeq !== undefined) {
+      const gap = entry.extSeq - segment.nextSeq;
+      if (gap > 0 && gap <= MAX_SEQUENCE_GAP) lostHere = gap;
+    }
+    stats.lost += lostHere;
+    segment.counts.lost += lostHere;
+    segment.nextSeq = entry.extSeq + 1;
+    this.released[entry.extSeq & (RELEASED_RING - 1)] = entry.extSeq;
+
+    const kind = this.payloadKindOf(entry.packet);
+    switch (kind.kind) {
+      case 'comfort-noise':
+        stats.comfortNoise++;
+        return;
+      case 'telephone-event':
+        stats.telephoneEvents++;
+        this.recordTelephoneEvent(entry, segment);
+        return;
+      case 'unknown':
+        stats.undecodable++;
+        this.undecodableTypes.add(entry.packet.payloadType);
+        return;
+      case 'audio':
+        this.decodeAudio(entry, segment, kind.codec, lostHere > 0);
+        return;
+    }
+  }
+
+  private decoderFor(payloadType: number, codec: CodecName): StreamDecoder | null {
+    let decoder = this.decoders.get(payloadType);
+    if (decoder === undefined) {
+      decoder = createStreamDecoder(codec) ?? null;
+      this.decoders.set(payloadType, decoder);
+    }
+    return decoder;
+  }
+
+  private decodeAudio(entry: PendingPacket, segment: Segment, codec: CodecName, afterLoss: boolean): void {
+    const decoder = this.decoderFor(entry.packet.payloadType, codec);
+    if (!decoder) {
+      this.stats.undecodable++;
+      this.undecodableTypes.add(entry.packet.payloadType);
+      return;
+    }
+    if (this.codec === undefined) {
+      this.codec = codec;
+      this.sampleRate = decoder.sampleRate;
+    } else if (decoder.sampleRate !== this.sampleRate) {
+      // A mid-stream switch to a codec of another rate cannot share this track.
+      this.stats.undecodable++;
+      this.undecodableTypes.add(entry.packet.payloadType);
+      return;
+    }
+    const rate = this.sampleRate;
+    const ratio = rate / decoder.rtpClockRate;
+    const arrival = (entry.time - this.options.origin) * rate;
+
+    if (segment.offset === undefined) this.anchor(segment, entry, ratio, arrival);
+    let position = segment.offset! + Math.round((entry.extTs - segment.baseTs) * ratio);
+    const delay = arrival - position;
+    if (delay < segment.minDelay - FORWARD_JUMP_S * rate || delay > segment.minDelay + BACKWARD_JUMP_S * rate) {
+      // The timestamp jumped against capture time: start again from this packet.
+      this.stats.timestampJumps++;
+      this.anchor(segment, entry, ratio, arrival);
+      position = segment.offset!;
+    } else if (delay < segment.minDelay) segment.minDelay = delay;
+
+    if (decoder !== this.lastDecoder) {
+      this.lastDecoder?.reset();
+      this.lastDecoder = decoder;
+    }
+    const gap = this.endPosition === Number.NEGATIVE_INFINITY ? 0 : position - this.endPosition;
+    if (gap > 0 && gap <= MAX_CONCEAL_S * rate) {
+      const filler = decoder.conceal(gap, afterLoss ? 'lost' : 'dtx');
+      if (filler.some((s) => s !== 0)) this.track.write(this.endPosition, filler);
+    }
+    const samples = decoder.decode(entry.packet.payload);
+    this.track.write(position, samples);
+    if (position < this.startPosition) this.startPosition = position;
+    const end = position + samples.length;
+    if (end > this.endPosition) this.endPosition = end;
+  }
+
+  /**
+   * Fix where extended timestamp `entry.extTs` sits on the global timeline.
+   * From capture time, using the earliest-arriving of the packets at hand (least
+   * delayed); continuous with what this stream already wrote when it is close
+   * (an SSRC change or re-anchor must not leave a click-sized gap or overlap).
+   */
+  private anchor(segment: Segment, entry: PendingPacket, ratio: number, arrival: number): void {
+    let best = arrival;
+    // Packets beyond a timestamp jump would pull the anchor far off: only those that agree with this one within the jump threshold count.
+    const limit = FORWARD_JUMP_S * this.sampleRate;
+    for (const other of this.pending) {
+      const candidate = (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
+      if (candidate < best && arrival - candidate < limit) best = candidate;
+    }
+    let position = Math.round(best);
+    if (this.endPosition !== Number.NEGATIVE_INFINITY) {
+      const snap = Math.max(0.1 * this.sampleRate, 3 * 160);
+      if (Math.abs(position - this.endPosition) <= snap || position < this.endPosition) position = this.endPosition;
+    }
+    segment.offset = position;
+    segment.baseTs = entry.extTs;
+    segment.minDelay = arrival - position;
+  }
+
+  private recordTelephoneEvent(entry: PendingPacket, segment: Segment): void {
+    const event = parseTelephoneEvent(entry.packet.payload);
+    if (!event) return;
+    const existing = this.dtmfByTimestamp.get(entry.extTs);
+    const durationMs = (event.duration / 8000) * 1000;
+    if (existing) {
+      if (durationMs > existing.durationMs) existing.durationMs = durationMs;
+      return;
+    }
+    const digit = event.event < DTMF_NAMES.length ? DTMF_NAMES[event.event]! : `event${event.event}`;
+    const position =
+      segment.offset !== undefined ? segment.offset + Math.round((entry.extTs - segment.baseTs) * (this.sampleRate / 8000)) : Math.round((entry.time - this.options.origin) * this.sampleRate);
+    const dtmf: DtmfEvent = { digit, time: entry.time, position, durationMs };
+    this.dtmfByTimestamp.set(entry.extTs, dtmf);
+    this.dtmf.push(dtmf);
+  }
+}

@@ -1,0 +1,6 @@
+export { convertCapture, outputPathFor } from './convert-capture.js';
+export type { ConvertOptions, FileReport, OutputReport, StreamReport } from './convert-capture.js';
+export { collectInputs, CAPTURE_EXTENSIONS } from './inputs.js';
+export type { InputList } from './inputs.js';
+export { convertAll } from './batch.js';
+export type { BatchOptions, BatchSummary } from './batch.js';

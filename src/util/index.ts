@@ -1,0 +1,2 @@
+export { writeFileAtomic } from './atomic-file.js';
+export { mulberry32 } from './random.js';

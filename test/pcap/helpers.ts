@@ -1,0 +1,68 @@
+import { parseCapture } from '../../src/pcap/index.js';
+import type { CaptureStats, UdpDatagram } from '../../src/pcap/index.js';
+
+/** mulberry32: a tiny seeded PRNG (public-domain algorithm by Tommy Ettinger), so runs are reproducible. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function randomInt(rng: () => number, below: number): number {
+  return Math.floor(rng() * below);
+}
+
+export function randomBytes(rng: () => number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = randomInt(rng, 256);
+  return out;
+}
+
+/** A datagram as plain data, with the payload copied out as hex, for deep comparison. */
+export interface SeenDatagram {
+  frame: number;
+  time: number;
+  seconds: number | undefined;
+  nanoseconds: number | undefined;
+  src: string;
+  srcPort: number;
+  dst: string;
+  dstPort: number;
+  /** Payload bytes as hex (compares much faster than an array of numbers). */
+  payload: string;
+}
+
+export function plain(d: UdpDatagram): SeenDatagram {
+  return {
+    frame: d.frame,
+    time: d.time,
+    seconds: d.seconds,
+    nanoseconds: d.nanoseconds,
+    src: d.src,
+    srcPort: d.srcPort,
+    dst: d.dst,
+    dstPort: d.dstPort,
+    payload: Buffer.from(d.payload).toString('hex'),
+  };
+}
+
+export function parseAll(data: Uint8Array, file = 'test.pcap'): { stats: CaptureStats; datagrams: UdpDatagram[] } {
+  const datagrams: UdpDatagram[] = [];
+  const stats = parseCapture(data, file, (d) => datagrams.push(d));
+  return { stats, datagrams };
+}
+
+/** Run `fn` and return the error it throws (failing the test if it does not). */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an exception');
+}
