@@ -52,7 +52,7 @@ export const g711PipelineBench: BenchSuite = async () => {
     const runs: Array<{ seconds: number; wall: number; maxRssKb: number; audioSeconds: number; packets: number }> = [];
     for (let i = 0; i < RUNS; i++) {
       const started = process.hrtime.bigint();
-      const out = execFileSync(process.execPath, [child, capture, join(dir, 'out')], { encoding: 'utf8' });
+      const out = execFileSync(process.execPath, [child, capture, join(dir, 'out'), 'no-fsync'], { encoding: 'utf8' });
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       const parsed = JSON.parse(out) as { ok: boolean; error?: string; seconds: number; audioSeconds: number; packets: number; maxRssKb: number };
       if (!parsed.ok) throw new Error(`conversion failed: ${parsed.error}`);
@@ -72,7 +72,7 @@ export const g711PipelineBench: BenchSuite = async () => {
         native: audio / ffmpegWall,
         nativeTool: 'ffmpeg -threads 1 -f alaw → s16le, both legs\' payloads (no pcap parsing, no WAV)',
         peakRssMb: rss,
-        note: `${runs[0]!.packets} packets; ours inside the process ${Math.round(audio / inner)}x (${inner.toFixed(3)} s), process ${wall.toFixed(3)} s`,
+        note: `${runs[0]!.packets} packets, 115 MB WAV written (no fsync, like ffmpeg to /dev/null); inside the process ${Math.round(audio / inner)}x (${inner.toFixed(3)} s), whole process ${wall.toFixed(3)} s`,
       });
     }
     if (have('tshark')) {

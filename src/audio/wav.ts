@@ -55,9 +55,9 @@ export function buildWavHeader(format: WavFormat, frames: number): Uint8Array {
 
 /**
  * Streams interleaved 16-bit frames into a WAV file. The file is written under
- * a temporary name and renamed into place on `finish()` after fsync, so a
- * reader never sees a half-written recording and a crash leaves no partial
- * file under the final name.
+ * a temporary name and renamed into place on `finish()` (after fsync unless
+ * `durable: false`), so a reader never sees a half-written recording and a
+ * crash leaves no partial file under the final name.
  */
 export class WavFileWriter {
   private readonly fd: number;
@@ -66,10 +66,14 @@ export class WavFileWriter {
   private position: number;
   private finished = false;
 
+  private readonly durable: boolean;
+
   constructor(
     readonly path: string,
     readonly format: WavFormat,
+    options: { durable?: boolean } = {},
   ) {
+    this.durable = options.durable !== false;
     this.partialPath = `${path}.partial`;
     this.fd = openSync(this.partialPath, 'w', 0o644);
     this.position = wavHeaderLength(format.encoding);
@@ -96,7 +100,7 @@ export class WavFileWriter {
     this.finished = true;
     const header = buildWavHeader(this.format, this.frames);
     writeSync(this.fd, header, 0, header.length, 0);
-    fsyncSync(this.fd);
+    if (this.durable) fsyncSync(this.fd);
     closeSync(this.fd);
     renameSync(this.partialPath, this.path);
     return { bytes: this.position, frames: this.frames };

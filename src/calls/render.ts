@@ -14,6 +14,8 @@ export interface RenderOptions {
   readonly path: string;
   readonly encoding: WavEncoding;
   readonly mix: ChannelMix;
+  /** fsync before the file is renamed into place (default true). */
+  readonly durable?: boolean;
 }
 
 export interface RenderedRecording {
@@ -30,6 +32,8 @@ export class RenderError extends Error {
 }
 
 const CHUNK_FRAMES = 8192;
+/** A call longer than this is taken for a corrupt capture (bogus capture times), not written. */
+export const MAX_CALL_SECONDS = 24 * 3600;
 
 /** Scratch buffers for reading one stream into the call's rate. */
 interface ChannelScratch {
@@ -62,9 +66,14 @@ function readStream(stream: RtpStream, factor: number, position: number, out: In
 
 /** Sum the tracks of one channel into `out` (saturating): several streams of one party follow each other in time. */
 function readChannel(streams: RtpStream[], rate: number, position: number, out: Int16Array, scratch: ChannelScratch): void {
+  const audible = streams.filter((s) => s.codec !== undefined);
+  if (audible.length === 1 && audible[0]!.sampleRate === rate) {
+    // The common case: one stream at the call's rate is read straight into place.
+    audible[0]!.track.read(position, out);
+    return;
+  }
   out.fill(0);
-  for (const stream of streams) {
-    if (stream.codec === undefined) continue;
+  for (const stream of audible) {
     const factor = rate / stream.sampleRate;
     if (position >= stream.endPosition * factor + factor || position + out.length <= stream.startPosition * factor - factor * UPSAMPLE_HALF_TAPS) continue;
     const samples = readStream(stream, factor, position, out, scratch);
@@ -96,8 +105,11 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
 export function renderCallToWav(call: Call, options: RenderOptions): RenderedRecording {
   const span = callSpan(call);
   if (!span) throw new RenderError(`call ${call.index} has no decodable audio`);
+  if (span.end - span.start > MAX_CALL_SECONDS * span.sampleRate) {
+    throw new RenderError(`call ${call.index} would last ${Math.round((span.end - span.start) / span.sampleRate / 3600)} hours: its capture times are implausible`);
+  }
   const channels = options.mix === 'stereo' ? 2 : 1;
-  const writer = new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding });
+  const writer = new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding }, { durable: options.durable !== false });
   try {
     const left = new Int16Array(CHUNK_FRAMES);
     const right = new Int16Array(CHUNK_FRAMES);
@@ -116,10 +128,9 @@ export function renderCallToWav(call: Call, options: RenderOptions): RenderedRec
       readChannel(call.external, rate, position, l, scratch);
       const out = interleaved.subarray(0, frames * channels);
       if (options.mix === 'stereo') {
-        for (let i = 0; i < frames; i++) {
-          out[2 * i] = l[i]!;
-          out[2 * i + 1] = r[i]!;
-        }
+        // One 32-bit store per frame: left in the low half, right in the high half (WAV is little-endian, so is every host Node runs on).
+        const frames32 = new Uint32Array(out.buffer, out.byteOffset, frames);
+        for (let i = 0; i < frames; i++) frames32[i] = (l[i]! & 0xffff) | (r[i]! << 16);
       } else {
         // Mono: the average of both parties, so two loud parties never clip.
         for (let i = 0; i < frames; i++) out[i] = (l[i]! + r[i]!) >> 1;

@@ -99,6 +99,8 @@ const MAX_SEQUENCE_GAP = 3000;
 const FORWARD_JUMP_S = 0.2;
 /** … and fall behind it by this much before it counts as a backward jump (s): network delay spikes stay below it. */
 const BACKWARD_JUMP_S = 1.0;
+/** A re-anchor may open a silent gap up to this long (s); a capture time further ahead is not believed. */
+const MAX_REANCHOR_GAP_S = 600;
 /** Lost or untransmitted audio longer than this is rendered as plain silence, not concealment or comfort noise (s). */
 const MAX_CONCEAL_S = 60;
 
@@ -368,7 +370,9 @@ export class RtpStream {
     let position = Math.round(best);
     if (this.endPosition !== Number.NEGATIVE_INFINITY) {
       const snap = Math.max(0.1 * this.sampleRate, 3 * 160);
-      if (Math.abs(position - this.endPosition) <= snap || position < this.endPosition) position = this.endPosition;
+      const gap = position - this.endPosition;
+      // Close by, behind what was written, or implausibly far ahead (a corrupt capture time): continue seamlessly instead.
+      if (Math.abs(gap) <= snap || gap < 0 || gap > MAX_REANCHOR_GAP_S * this.sampleRate) position = this.endPosition;
     }
     segment.offset = position;
     segment.baseTs = entry.extTs;

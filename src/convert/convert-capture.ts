@@ -17,6 +17,8 @@ export interface ConvertOptions {
   readonly useSignalling?: boolean;
   /** Packets held to restore order (default 50). */
   readonly reorderWindow?: number;
+  /** fsync each recording before it is renamed into place (default true). */
+  readonly durable?: boolean;
 }
 
 export interface StreamReport {
@@ -155,7 +157,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
       const path = outputPathFor(input, call.index, calls.length, options.outDir, extension);
       try {
-        const rendered = renderCallToWav(call, { path, encoding: options.encoding ?? 'pcm16', mix: options.mix ?? 'stereo' });
+        const rendered = renderCallToWav(call, { path, encoding: options.encoding ?? 'pcm16', mix: options.mix ?? 'stereo', durable: options.durable !== false });
         const reports = callStreams.map(streamReport);
         const externalParty = describeParty(call.externalParty);
         const internalParty = describeParty(call.internalParty);

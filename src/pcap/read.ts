@@ -8,6 +8,8 @@ import type { CaptureStats, UdpDatagram } from './types.js';
 export interface ReadCaptureOptions {
   /** Bytes per file read (default 1 MiB). Each read goes into a new buffer, so payload views stay valid. */
   readonly chunkSize?: number;
+  /** Called after each chunk with the bytes read so far (for progress bars); synchronous, between chunks. */
+  readonly onProgress?: (bytesRead: number) => void;
 }
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
@@ -74,6 +76,7 @@ export async function readCapture(
       const consumed = parser.parse(buffer, 0, end, position);
       position += consumed;
       carry = buffer.subarray(consumed, end);
+      options.onProgress?.(position + carry.length);
     }
     return parser.finish(carry.length, position);
   } finally {

@@ -97,6 +97,11 @@ describe('readCapture streaming', () => {
       expect(whole.stats.udpDatagrams).toBeGreaterThan(200);
       expect(whole.stats.reassembledDatagrams).toBeGreaterThan(5);
       const expected = whole.datagrams.map(plain);
+      const progress: number[] = [];
+      await readCapture(path, () => {}, { chunkSize: 4096, onProgress: (bytes) => progress.push(bytes) });
+      expect(progress.length).toBe(Math.ceil(data.length / 4096));
+      expect(progress.at(-1)).toBe(data.length);
+      expect(progress.every((bytes, i) => i === 0 || bytes > progress[i - 1]!)).toBe(true);
       for (const chunkSize of [1, 2, 3, 7, 13, 64, 1000, 4096, 65536, undefined]) {
         const streamed = await readAll(path, chunkSize);
         // Compared after the whole read: a reused buffer would have overwritten earlier payloads by now.
