@@ -79,11 +79,6 @@ export class SampleTrack {
     this.spilled.clear();
     if (this.spillFd >= 0) {
       closeSync(this.spillFd);
-      try {
-        unlinkSync(this.spillPath);
-      } catch {
-        // already gone: nothing to release
-      }
       this.spillFd = -1;
     }
   }
@@ -112,6 +107,8 @@ export class SampleTrack {
       if (this.spillFd < 0) {
         this.spillPath = join(this.spillDir, `recorder-track-${process.pid}-${randomBytes(6).toString('hex')}.pcm`);
         this.spillFd = openSync(this.spillPath, 'w+', 0o600);
+        // Unlinked at once: the open descriptor keeps it, and a crash leaves nothing behind in the temp dir.
+        unlinkSync(this.spillPath);
       }
       writeSync(this.spillFd, new Uint8Array(block.buffer), 0, BLOCK_BYTES, victim * BLOCK_BYTES);
       this.spilled.add(victim);
