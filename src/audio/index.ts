@@ -3,3 +3,12 @@ export type { SampleTrackOptions } from './sample-track.js';
 export { WavFileWriter, buildWavHeader, wavHeaderLength } from './wav.js';
 export type { WavEncoding, WavFormat } from './wav.js';
 export { upsample2x, UPSAMPLE_HALF_TAPS } from './resample.js';
+export { Mp3FileWriter, buildId3Tag, DEFAULT_MP3_KBPS } from './mp3.js';
+export type { Id3Tags, Mp3Format } from './mp3.js';
+
+/** What every recording writer does: take interleaved frames, then land atomically or vanish. */
+export interface RecordingWriter {
+  write(interleaved: Int16Array): void;
+  finish(): { bytes: number; frames: number };
+  abort(): void;
+}

@@ -4,6 +4,6 @@ export { RtpDemuxer } from './demux.js';
 export type { DemuxOptions } from './demux.js';
 export { groupCalls, streamsOf } from './calls.js';
 export type { Call, ChannelPolicy, RecordingDevice } from './calls.js';
-export { renderCallToWav, callSpan, RenderError } from './render.js';
-export type { ChannelMix, RenderOptions, RenderedRecording } from './render.js';
+export { renderCall, callSpan, RenderError } from './render.js';
+export type { ChannelMix, RecordingFormat, RenderOptions, RenderedRecording } from './render.js';
 export type { MediaOwner, PartyInfo, PayloadMapping, SignallingDirectory } from './signalling.js';

@@ -1,5 +1,5 @@
-import { WavFileWriter, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
-import type { WavEncoding } from '../audio/index.js';
+import { DEFAULT_MP3_KBPS, Mp3FileWriter, WavFileWriter, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
+import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
 import type { Call } from './calls.js';
 import type { RtpStream } from './rtp-stream.js';
 
@@ -10,10 +10,19 @@ import type { RtpStream } from './rtp-stream.js';
  */
 export type ChannelMix = 'stereo' | 'mono' | 'internal';
 
+/** Container of a recording: WAV (16-bit PCM or G.711) or MP3. */
+export type RecordingFormat = 'wav' | 'mp3';
+
 export interface RenderOptions {
   readonly path: string;
+  readonly format?: RecordingFormat;
+  /** WAV only. */
   readonly encoding: WavEncoding;
   readonly mix: ChannelMix;
+  /** MP3 only: constant bit rate (default 32 kbit/s). */
+  readonly kbps?: number;
+  /** MP3 only: ID3 tags. */
+  readonly tags?: Id3Tags;
   /** fsync before the file is renamed into place (default true). */
   readonly durable?: boolean;
 }
@@ -101,15 +110,19 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
   };
 }
 
-/** Write one call as a WAV file, streaming block by block (never the whole call in memory). */
-export function renderCallToWav(call: Call, options: RenderOptions): RenderedRecording {
+/** Write one call as a WAV or MP3 file, streaming block by block (never the whole call in memory). */
+export function renderCall(call: Call, options: RenderOptions): RenderedRecording {
   const span = callSpan(call);
   if (!span) throw new RenderError(`call ${call.index} has no decodable audio`);
   if (span.end - span.start > MAX_CALL_SECONDS * span.sampleRate) {
     throw new RenderError(`call ${call.index} would last ${Math.round((span.end - span.start) / span.sampleRate / 3600)} hours: its capture times are implausible`);
   }
   const channels = options.mix === 'stereo' ? 2 : 1;
-  const writer = new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding }, { durable: options.durable !== false });
+  const durable = { durable: options.durable !== false };
+  const writer: RecordingWriter =
+    options.format === 'mp3'
+      ? new Mp3FileWriter(options.path, { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS }, options.tags ?? {}, durable)
+      : new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding }, durable);
   try {
     const left = new Int16Array(CHUNK_FRAMES);
     const right = new Int16Array(CHUNK_FRAMES);

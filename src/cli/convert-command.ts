@@ -9,7 +9,8 @@ import { CommandExit, EXIT_FAILED } from './index.js';
 
 interface ConvertFlags {
   output?: string;
-  format: 'wav';
+  format: 'wav' | 'mp3';
+  bitrate: string;
   mix: ChannelMix;
   encoding: WavEncoding;
   recordedBy: 'gateway' | 'phone';
@@ -42,7 +43,8 @@ export function registerConvertCommand(program: Command): void {
     .description('convert PCAP/pcapng captures (files or directory trees) into recordings, one per call')
     .argument('<paths...>', 'capture files or directories to walk')
     .option('-o, --output <dir>', 'write recordings here (default: beside each capture)')
-    .addOption(new Option('--format <format>', 'recording format').choices(['wav']).default('wav'))
+    .addOption(new Option('--format <format>', 'recording format').choices(['wav', 'mp3']).default('wav'))
+    .addOption(new Option('--bitrate <kbps>', 'MP3 constant bit rate in kbit/s (32 ≈ 240 kB per minute of stereo call)').choices(['16', '24', '32', '40', '48', '56', '64', '80', '96', '112', '128', '160']).default('32'))
     .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices(['stereo', 'mono', 'internal']).default('stereo'))
     .addOption(new Option('--encoding <encoding>', 'WAV sample encoding: 16-bit PCM, or G.711 in WAV (~1 MB/min)').choices(['pcm16', 'alaw', 'ulaw']).default('pcm16'))
     .addOption(new Option('--recorded-by <device>', 'who wrote the captures: decides which stream is the external party when no SIP says so').choices(['gateway', 'phone']).default('gateway'))
@@ -63,6 +65,8 @@ export function registerConvertCommand(program: Command): void {
       let barStarted = false;
       const summary = await convertAll(paths, {
         ...(flags.output ? { outDir: flags.output } : {}),
+        format: flags.format,
+        kbps: Number(flags.bitrate),
         mix: flags.mix,
         encoding: flags.encoding,
         useSignalling: flags.sip,

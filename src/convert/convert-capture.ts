@@ -2,15 +2,19 @@ import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
 import { CaptureError, readCapture } from '../pcap/index.js';
 import type { CaptureStats } from '../pcap/index.js';
-import { RtpDemuxer, groupCalls, renderCallToWav, streamsOf, RenderError } from '../calls/index.js';
-import type { Call, ChannelMix, ChannelPolicy, RtpStream, SignallingDirectory } from '../calls/index.js';
+import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
+import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
+import type { Id3Tags } from '../audio/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { createSipDirectory } from './sip-directory.js';
 
 export interface ConvertOptions {
   /** Output directory; by default each recording is written beside its capture. */
   readonly outDir?: string;
+  readonly format?: RecordingFormat;
   readonly encoding?: WavEncoding;
+  /** MP3 bit rate in kbit/s. */
+  readonly kbps?: number;
   readonly mix?: ChannelMix;
   readonly channels?: ChannelPolicy;
   /** Read SIP/SDP in the capture for payload types and party names (default true). */
@@ -100,6 +104,27 @@ function streamReport(stream: RtpStream): StreamReport {
   };
 }
 
+/** ID3 tags for an MP3 recording: parties, direction, time and call id. */
+function tagsFor(call: Call, input: string): Id3Tags {
+  const external = describeParty(call.externalParty);
+  const internal = describeParty(call.internalParty);
+  const when = new Date(call.startTime * 1000).toISOString().slice(0, 19);
+  const arrow = call.direction === 'i' ? '←' : call.direction === 'o' ? '→' : '↔';
+  return {
+    title: `${when.replace('T', ' ').slice(0, 16)} ${internal ?? 'internal'} ${arrow} ${external ?? 'external'}`,
+    artist: [internal, external].filter(Boolean).join(' / ') || basename(input),
+    album: 'Recorder',
+    recordedAt: when,
+    custom: {
+      ...(call.callId ? { 'call id': call.callId } : {}),
+      ...(call.direction ? { direction: call.direction === 'i' ? 'incoming' : 'outgoing' } : {}),
+      ...(internal ? { internal } : {}),
+      ...(external ? { external } : {}),
+      capture: basename(input),
+    },
+  };
+}
+
 /** Output file for call `index` of `count` in `input`. */
 export function outputPathFor(input: string, index: number, count: number, outDir: string | undefined, extension: string): string {
   const stem = basename(input, extname(input));
@@ -145,7 +170,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
           : 'no RTP audio found',
       );
     }
-    const extension = 'wav';
+    const extension = options.format ?? 'wav';
     if (options.outDir) mkdirSync(options.outDir, { recursive: true });
     for (const call of calls) {
       const callStreams = streamsOf(call);
@@ -157,7 +182,15 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
       const path = outputPathFor(input, call.index, calls.length, options.outDir, extension);
       try {
-        const rendered = renderCallToWav(call, { path, encoding: options.encoding ?? 'pcm16', mix: options.mix ?? 'stereo', durable: options.durable !== false });
+        const rendered = renderCall(call, {
+          path,
+          format: extension,
+          encoding: options.encoding ?? 'pcm16',
+          mix: options.mix ?? 'stereo',
+          ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
+          tags: tagsFor(call, input),
+          durable: options.durable !== false,
+        });
         const reports = callStreams.map(streamReport);
         const externalParty = describeParty(call.externalParty);
         const internalParty = describeParty(call.internalParty);

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RtpDemuxer, groupCalls, renderCallToWav } from '../../src/calls/index.js';
+import { RtpDemuxer, groupCalls, renderCall } from '../../src/calls/index.js';
 import type { Call } from '../../src/calls/index.js';
 import { buildLeg, mergeLegs, toneSignal } from '../../src/embedded/index.js';
 import type { LegImpairments, LegSpec } from '../../src/embedded/index.js';
@@ -58,7 +58,7 @@ function runCall(scenario: Scenario) {
   const streams = demux.finish();
   const calls = groupCalls(streams, undefined, { recordedBy: 'gateway', deviceAddress: GATEWAY.address });
   const path = join(work, `call-${Math.random().toString(36).slice(2)}.wav`);
-  const rendered = renderCallToWav(calls[0]!, { path, encoding: 'pcm16', mix: 'stereo' });
+  const rendered = renderCall(calls[0]!, { path, encoding: 'pcm16', mix: 'stereo' });
   const wav = readFileSync(path);
   const pcm = new Int16Array(wav.buffer.slice(wav.byteOffset + 44, wav.byteOffset + wav.length));
   const left = new Int16Array(pcm.length / 2);
