@@ -5,7 +5,8 @@ import { convertAll } from '../convert/index.js';
 import type { BatchSummary } from '../convert/index.js';
 import type { ChannelMix } from '../calls/index.js';
 import type { WavEncoding } from '../audio/index.js';
-import { CommandExit, EXIT_FAILED } from './index.js';
+import { availableParallelism } from 'node:os';
+import { CommandExit, EXIT_FAILED, positiveInteger } from './index.js';
 
 interface ConvertFlags {
   output?: string;
@@ -19,6 +20,7 @@ interface ConvertFlags {
   sip: boolean;
   json?: boolean;
   progress: boolean;
+  workers?: number;
 }
 
 function minutes(seconds: number): string {
@@ -51,6 +53,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--device <address>', 'IP address of the recording device (default: the endpoint common to the streams)')
     .option('--swap-channels', 'swap left and right (captures known to be mirrored)')
     .option('--no-sip', 'ignore SIP/SDP in the captures')
+    .option('--workers <n>', 'convert in a pool of N worker threads (default: one per core when converting several files)', positiveInteger)
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (paths: string[], flags: ConvertFlags) => {
@@ -63,7 +66,10 @@ export function registerConvertCommand(program: Command): void {
         : undefined;
       const started = Date.now();
       let barStarted = false;
+      // One file (or one core): no pool to start. Several files: a worker per core unless told otherwise.
+      const workers = flags.workers ?? (availableParallelism() > 1 && (paths.length > 1 || !paths[0]!.match(/\.(pcap|pcapng|cap)$/i)) ? availableParallelism() : undefined);
       const summary = await convertAll(paths, {
+        ...(workers !== undefined && workers > 1 ? { workers } : {}),
         ...(flags.output ? { outDir: flags.output } : {}),
         format: flags.format,
         kbps: Number(flags.bitrate),

@@ -1,6 +1,8 @@
 import { collectInputs } from './inputs.js';
 import { convertCapture } from './convert-capture.js';
 import type { ConvertOptions, FileReport } from './convert-capture.js';
+import { ConversionPool } from './pool.js';
+import type { PoolOptions } from './pool.js';
 
 export interface BatchProgress {
   readonly filesDone: number;
@@ -14,6 +16,10 @@ export interface BatchProgress {
 export interface BatchOptions extends ConvertOptions {
   readonly onProgress?: (progress: BatchProgress) => void;
   readonly onFile?: (report: FileReport) => void;
+  /** Convert in a pool of this many worker threads; absent: one after another in this thread. */
+  readonly workers?: number;
+  readonly pool?: Omit<PoolOptions, 'workers'>;
+  readonly signal?: AbortSignal;
 }
 
 export interface BatchSummary {
@@ -29,6 +35,8 @@ export interface BatchSummary {
   readonly elapsedSeconds: number;
   /** Audio seconds converted per wall-clock second. */
   readonly realtimeFactor: number;
+  /** Most jobs queued or running at once (back-pressure: at most twice the workers). */
+  readonly maxInFlight: number;
   readonly reports: FileReport[];
 }
 
@@ -41,16 +49,62 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
   let calls = 0;
   let audioSeconds = 0;
   let failed = reports.length;
-  for (let i = 0; i < files.length; i++) {
-    const file = files[i]!;
-    options.onProgress?.({ filesDone: i, filesTotal: files.length, calls, audioSeconds, failed, current: file });
-    const report = await convertCapture(file, options);
-    reports.push(report);
+  let done = 0;
+  let maxInFlight = 0;
+  const converted: FileReport[] = new Array<FileReport>(files.length);
+  const account = (index: number, report: FileReport): void => {
+    converted[index] = report;
+    done++;
     calls += report.calls;
     audioSeconds += report.outputs.reduce((n, o) => n + o.durationSeconds, 0);
     if (!report.ok) failed++;
     options.onFile?.(report);
+    options.onProgress?.({ filesDone: done, filesTotal: files.length, calls, audioSeconds, failed, current: report.input });
+  };
+  const convertOptions: ConvertOptions = {
+    ...(options.outDir !== undefined ? { outDir: options.outDir } : {}),
+    ...(options.format !== undefined ? { format: options.format } : {}),
+    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
+    ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
+    ...(options.mix !== undefined ? { mix: options.mix } : {}),
+    ...(options.channels !== undefined ? { channels: options.channels } : {}),
+    ...(options.useSignalling !== undefined ? { useSignalling: options.useSignalling } : {}),
+    ...(options.reorderWindow !== undefined ? { reorderWindow: options.reorderWindow } : {}),
+    ...(options.durable !== undefined ? { durable: options.durable } : {}),
+  };
+  options.onProgress?.({ filesDone: 0, filesTotal: files.length, calls, audioSeconds, failed, current: files[0] ?? '' });
+  if (options.workers === undefined) {
+    for (let i = 0; i < files.length; i++) {
+      if (options.signal?.aborted) break;
+      maxInFlight = 1;
+      account(i, await convertCapture(files[i]!, convertOptions));
+    }
+  } else {
+    const pool = new ConversionPool({ ...options.pool, workers: options.workers });
+    try {
+      // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
+      const limit = 2 * pool.size;
+      const inFlight = new Set<Promise<void>>();
+      for (let i = 0; i < files.length; i++) {
+        if (options.signal?.aborted) break;
+        const job = pool.convert(files[i]!, convertOptions, options.signal).then((report) => account(i, report));
+        const tracked: Promise<void> = job.finally(() => inFlight.delete(tracked));
+        inFlight.add(tracked);
+        maxInFlight = Math.max(maxInFlight, inFlight.size);
+        if (inFlight.size >= limit) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    } finally {
+      await pool.destroy();
+    }
   }
+  files.forEach((file, i) => {
+    if (!converted[i]) {
+      failed++;
+      converted[i] = { input: file, ok: false, error: 'conversion cancelled', warnings: [], calls: 0, streams: 0, outputs: [] };
+    }
+  });
+  reports.push(...converted);
   options.onProgress?.({ filesDone: files.length, filesTotal: files.length, calls, audioSeconds, failed, current: '' });
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const outputs = reports.flatMap((r) => r.outputs);
@@ -66,6 +120,7 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
     duplicates: outputs.reduce((n, o) => n + o.duplicates, 0),
     elapsedSeconds,
     realtimeFactor: elapsedSeconds > 0 ? audioSeconds / elapsedSeconds : 0,
+    maxInFlight,
     reports,
   };
 }

@@ -4,3 +4,5 @@ export { collectInputs, CAPTURE_EXTENSIONS } from './inputs.js';
 export type { InputList } from './inputs.js';
 export { convertAll } from './batch.js';
 export type { BatchOptions, BatchSummary } from './batch.js';
+export { ConversionPool } from './pool.js';
+export type { PoolOptions } from './pool.js';

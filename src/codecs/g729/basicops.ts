@@ -1,0 +1,302 @@
+/**
+ * Fixed-point basic operators of ITU-T G.729 (the ITU-T "basic operators" set: saturating
+ * 16/32-bit arithmetic on Word16/Word32) and the Recommendation's 32-bit helpers
+ * (L_Extract, Mpy_32_16, Log2, Pow2, Inv_sqrt).
+ *
+ * Values are plain JS numbers holding integers in the Word16 / Word32 ranges. Every
+ * 16×16 product is below 2^31 in magnitude, so double arithmetic is exact; sums are
+ * formed in double precision and then clamped, which is exactly saturation.
+ *
+ * The standard's global Overflow flag is kept: 32-bit operations set it on saturation,
+ * and — as in the reference operators — a 16-bit saturating operation sets it on
+ * saturation and clears it otherwise. The decoder reads it only around its synthesis
+ * filter, where only 32-bit operations run.
+ */
+
+import { tablog, tabpow, tabsqr } from './tables.js';
+
+export const MAX_16 = 32767;
+export const MIN_16 = -32768;
+export const MAX_32 = 2147483647;
+export const MIN_32 = -2147483648;
+
+let overflowFlag = 0;
+
+/** Current state of the standard's Overflow flag (0 or 1). */
+export function getOverflow(): number {
+  return overflowFlag;
+}
+
+export function setOverflow(value: number): void {
+  overflowFlag = value;
+}
+
+/** Saturate a 32-bit value to 16 bits (the reference `sature`, which also clears Overflow). */
+export function sature(x: number): number {
+  if (x > 32767) {
+    overflowFlag = 1;
+    return 32767;
+  }
+  if (x < -32768) {
+    overflowFlag = 1;
+    return -32768;
+  }
+  overflowFlag = 0;
+  return x;
+}
+
+export function add(a: number, b: number): number {
+  return sature(a + b);
+}
+
+export function sub(a: number, b: number): number {
+  return sature(a - b);
+}
+
+export function abs_s(a: number): number {
+  return a === -32768 ? 32767 : a < 0 ? -a : a;
+}
+
+export function negate(a: number): number {
+  return a === -32768 ? 32767 : -a;
+}
+
+export function shl(a: number, n: number): number {
+  if (n < 0) return shr(a, -n);
+  if (a === 0) return 0;
+  const r = n > 15 ? Infinity * a : a * (1 << n);
+  if (r > 32767 || r < -32768) {
+    overflowFlag = 1;
+    return a > 0 ? 32767 : -32768;
+  }
+  return r;
+}
+
+export function shr(a: number, n: number): number {
+  if (n < 0) return shl(a, -n);
+  if (n >= 15) return a < 0 ? -1 : 0;
+  return a >> n;
+}
+
+/** Rounding right shift. */
+export function shr_r(a: number, n: number): number {
+  if (n > 15) return 0;
+  let r = shr(a, n);
+  if (n > 0 && (a & (1 << (n - 1))) !== 0) r++;
+  return r;
+}
+
+export function mult(a: number, b: number): number {
+  const p = (a * b) >> 15;
+  if (p > 32767) return sature(p);
+  overflowFlag = 0;
+  return p;
+}
+
+export function mult_r(a: number, b: number): number {
+  return sature((a * b + 0x4000) >> 15);
+}
+
+export function L_mult(a: number, b: number): number {
+  const p = a * b;
+  if (p === 0x40000000) {
+    overflowFlag = 1;
+    return MAX_32;
+  }
+  return p * 2;
+}
+
+export function L_add(a: number, b: number): number {
+  const s = a + b;
+  if (s > MAX_32) {
+    overflowFlag = 1;
+    return MAX_32;
+  }
+  if (s < MIN_32) {
+    overflowFlag = 1;
+    return MIN_32;
+  }
+  return s;
+}
+
+export function L_sub(a: number, b: number): number {
+  const s = a - b;
+  if (s > MAX_32) {
+    overflowFlag = 1;
+    return MAX_32;
+  }
+  if (s < MIN_32) {
+    overflowFlag = 1;
+    return MIN_32;
+  }
+  return s;
+}
+
+export function L_mac(acc: number, a: number, b: number): number {
+  return L_add(acc, L_mult(a, b));
+}
+
+export function L_msu(acc: number, a: number, b: number): number {
+  return L_sub(acc, L_mult(a, b));
+}
+
+export function L_negate(a: number): number {
+  return a === MIN_32 ? MAX_32 : -a;
+}
+
+export function L_abs(a: number): number {
+  return a === MIN_32 ? MAX_32 : a < 0 ? -a : a;
+}
+
+export function extract_h(L: number): number {
+  return L >> 16;
+}
+
+export function extract_l(L: number): number {
+  return (L << 16) >> 16;
+}
+
+export function L_deposit_h(a: number): number {
+  return a * 65536;
+}
+
+export function L_deposit_l(a: number): number {
+  return a;
+}
+
+/** round(): add 0x8000 with saturation and take the high word. */
+export function round(L: number): number {
+  return L_add(L, 0x8000) >> 16;
+}
+
+export function L_shl(L: number, n: number): number {
+  if (n <= 0) return L_shr(L, -n);
+  if (L === 0) return 0;
+  const r = n > 31 ? Infinity * L : L * 2 ** n;
+  if (r > MAX_32) {
+    overflowFlag = 1;
+    return MAX_32;
+  }
+  if (r < MIN_32) {
+    overflowFlag = 1;
+    return MIN_32;
+  }
+  return r;
+}
+
+export function L_shr(L: number, n: number): number {
+  if (n < 0) return L_shl(L, -n);
+  if (n >= 31) return L < 0 ? -1 : 0;
+  return L >> n;
+}
+
+/** Rounding 32-bit right shift. */
+export function L_shr_r(L: number, n: number): number {
+  if (n > 31) return 0;
+  let r = L_shr(L, n);
+  if (n > 0 && (L & (1 << (n - 1))) !== 0) r++;
+  return r;
+}
+
+export function norm_s(a: number): number {
+  if (a === 0) return 0;
+  if (a === -1) return 15;
+  if (a < 0) a = ~a;
+  return Math.clz32(a) - 17;
+}
+
+export function norm_l(L: number): number {
+  if (L === 0) return 0;
+  if (L === -1) return 31;
+  if (L < 0) L = ~L;
+  return Math.clz32(L) - 1;
+}
+
+/**
+ * Fractional division a/b in Q15 for 0 <= a <= b, b > 0 (the reference aborts otherwise;
+ * here out-of-domain inputs give a saturated result so corrupt input never throws).
+ */
+export function div_s(a: number, b: number): number {
+  if (a <= 0 || b <= 0) return 0;
+  if (a >= b) return 32767;
+  return ((a * 32768) / b) | 0;
+}
+
+/** Mpy_32_16: (hi,lo) double-precision number times a Word16, as the standard forms it. */
+export function Mpy_32_16(hi: number, lo: number, n: number): number {
+  return L_mac(L_mult(hi, n), mult(lo, n), 1);
+}
+
+/** Mpy_32: product of two double-precision numbers. */
+export function Mpy_32(hi1: number, lo1: number, hi2: number, lo2: number): number {
+  let L = L_mult(hi1, hi2);
+  L = L_mac(L, mult(hi1, lo2), 1);
+  return L_mac(L, mult(lo1, hi2), 1);
+}
+
+/** High part of L_Extract. */
+export function extractHi(L: number): number {
+  return L >> 16;
+}
+
+/** Low part of L_Extract: (L >> 1) - hi * 2^15, in [0, 32767]. */
+export function extractLo(L: number): number {
+  return (L >> 1) - (L >> 16) * 32768;
+}
+
+/** L_Comp: hi << 16 + lo << 1. */
+export function L_Comp(hi: number, lo: number): number {
+  return L_add(hi * 65536, lo * 2);
+}
+
+/** Results of {@link log2}: integer part and Q15 fraction (kept here to avoid allocation). */
+export const log2Out = { exponent: 0, fraction: 0 };
+
+/** Log2 of a positive Word32 (the standard's table interpolation). */
+export function log2(L: number): void {
+  if (L <= 0) {
+    log2Out.exponent = 0;
+    log2Out.fraction = 0;
+    return;
+  }
+  const exp = norm_l(L);
+  L = L_shl(L, exp);
+  log2Out.exponent = 30 - exp;
+  L = L >> 9;
+  const i = (L >> 16) - 32;
+  const a = (L >> 1) & 0x7fff;
+  let y = tablog[i]! * 65536;
+  const tmp = tablog[i]! - tablog[i + 1]!;
+  y = L_msu(y, tmp, a);
+  log2Out.fraction = y >> 16;
+}
+
+/** Pow2(exponent, fraction): 2^(exponent + fraction) with table interpolation. */
+export function pow2(exponent: number, fraction: number): number {
+  let L = L_mult(fraction, 32);
+  const i = L >> 16;
+  L = L >> 1;
+  const a = L & 0x7fff;
+  L = tabpow[i]! * 65536;
+  const tmp = tabpow[i]! - tabpow[i + 1]!;
+  L = L_msu(L, tmp, a);
+  return L_shr_r(L, 30 - exponent);
+}
+
+/** Inv_sqrt: 1/sqrt(L) in Q30 for a Q0 input. */
+export function invSqrt(L: number): number {
+  if (L <= 0) return 0x3fffffff;
+  let exp = norm_l(L);
+  L = L_shl(L, exp);
+  exp = 30 - exp;
+  if ((exp & 1) === 0) L = L >> 1;
+  exp = (exp >> 1) + 1;
+  L = L >> 9;
+  const i = (L >> 16) - 16;
+  L = L >> 1;
+  const a = L & 0x7fff;
+  let y = tabsqr[i]! * 65536;
+  const tmp = tabsqr[i]! - tabsqr[i + 1]!;
+  y = L_msu(y, tmp, a);
+  return L_shr(y, exp);
+}
