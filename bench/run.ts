@@ -9,6 +9,7 @@ const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './g711-pipeline.js', exportName: 'g711PipelineBench' },
   { module: './g722.js', exportName: 'g722Bench' },
   { module: './g729.js', exportName: 'g729Bench' },
+  { module: './formats-pool.js', exportName: 'formatsPoolBench' },
 ];
 
 function format(n: number | undefined): string {

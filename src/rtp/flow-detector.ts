@@ -17,6 +17,8 @@ export interface RtpFlowDetectorOptions {
   readonly maxTimestampStep?: number;
   /** Pattern breaks after which a flow is given up for good (default 8). */
   readonly maxFailures?: number;
+  /** Flows remembered at most; past it the oldest is forgotten, so a port scan cannot grow the table without bound (default 100 000). */
+  readonly maxFlows?: number;
 }
 
 /** The header fields the detector looks at. */
@@ -46,12 +48,14 @@ export class RtpFlowDetector {
   private readonly maxSequenceStep: number;
   private readonly maxTimestampStep: number;
   private readonly maxFailures: number;
+  private readonly maxFlows: number;
 
   constructor(options: RtpFlowDetectorOptions = {}) {
     this.confirmPackets = Math.max(1, Math.floor(options.confirmPackets ?? 3));
     this.maxSequenceStep = Math.max(1, Math.floor(options.maxSequenceStep ?? 16));
     this.maxTimestampStep = Math.max(0, options.maxTimestampStep ?? 16000);
     this.maxFailures = Math.max(0, Math.floor(options.maxFailures ?? 8));
+    this.maxFlows = Math.max(1, Math.floor(options.maxFlows ?? 100_000));
   }
 
   /** Feed the next RTP-parsable packet of a flow; returns the flow's verdict after it. */
@@ -59,7 +63,7 @@ export class RtpFlowDetector {
     let state = this.flows.get(flow);
     if (!state) {
       state = { verdict: 'pending', ssrc: packet.ssrc, sequence: packet.sequence, timestamp: packet.timestamp, run: 1, failures: 0 };
-      this.flows.set(flow, state);
+      this.add(flow, state);
       if (state.run >= this.confirmPackets) state.verdict = 'rtp';
       return state.verdict;
     }
@@ -83,12 +87,9 @@ export class RtpFlowDetector {
   observeNonRtp(flow: string): RtpFlowVerdict {
     const state = this.flows.get(flow);
     if (!state) {
-      if (this.maxFailures === 0) {
-        this.flows.set(flow, { verdict: 'not-rtp', ssrc: 0, sequence: 0, timestamp: 0, run: 0, failures: 1 });
-        return 'not-rtp';
-      }
-      this.flows.set(flow, { verdict: 'pending', ssrc: 0, sequence: 0, timestamp: 0, run: 0, failures: 1 });
-      return 'pending';
+      const verdict: RtpFlowVerdict = this.maxFailures === 0 ? 'not-rtp' : 'pending';
+      this.add(flow, { verdict, ssrc: 0, sequence: 0, timestamp: 0, run: 0, failures: 1 });
+      return verdict;
     }
     if (state.verdict !== 'pending') return state.verdict;
     state.run = 0;
@@ -109,6 +110,15 @@ export class RtpFlowDetector {
   /** Flows with state held. */
   get size(): number {
     return this.flows.size;
+  }
+
+  private add(flow: string, state: FlowState): void {
+    if (this.flows.size >= this.maxFlows) {
+      // Maps iterate in insertion order: the first key is the flow seen first.
+      const oldest = this.flows.keys().next().value;
+      if (oldest !== undefined) this.flows.delete(oldest);
+    }
+    this.flows.set(flow, state);
   }
 
   private follows(state: FlowState, packet: RtpFlowSample): boolean {

@@ -45,33 +45,33 @@ export interface SipResponse extends SipCommon {
 export type SipMessage = SipRequest | SipResponse;
 
 /** Compact header forms: RFC 3261 §7.3.3 and the extensions that register one (IANA SIP parameters). */
-const COMPACT: Readonly<Record<string, string>> = {
-  a: 'accept-contact', // RFC 3841
-  b: 'referred-by', // RFC 3892
-  c: 'content-type',
-  d: 'request-disposition', // RFC 3841
-  e: 'content-encoding',
-  f: 'from',
-  i: 'call-id',
-  j: 'reject-contact', // RFC 3841
-  k: 'supported',
-  l: 'content-length',
-  m: 'contact',
-  n: 'identity-info', // RFC 4474
-  o: 'event', // RFC 6665
-  r: 'refer-to', // RFC 3515
-  s: 'subject',
-  t: 'to',
-  u: 'allow-events', // RFC 6665
-  v: 'via',
-  x: 'session-expires', // RFC 4028
-  y: 'identity', // RFC 8224
-};
+const COMPACT: ReadonlyMap<string, string> = new Map([
+  ['a', 'accept-contact'], // RFC 3841
+  ['b', 'referred-by'], // RFC 3892
+  ['c', 'content-type'],
+  ['d', 'request-disposition'], // RFC 3841
+  ['e', 'content-encoding'],
+  ['f', 'from'],
+  ['i', 'call-id'],
+  ['j', 'reject-contact'], // RFC 3841
+  ['k', 'supported'],
+  ['l', 'content-length'],
+  ['m', 'contact'],
+  ['n', 'identity-info'], // RFC 4474
+  ['o', 'event'], // RFC 6665
+  ['r', 'refer-to'], // RFC 3515
+  ['s', 'subject'],
+  ['t', 'to'],
+  ['u', 'allow-events'], // RFC 6665
+  ['v', 'via'],
+  ['x', 'session-expires'], // RFC 4028
+  ['y', 'identity'], // RFC 8224
+]);
 
 /** The full lower-case name of a header, compact forms expanded. */
 export function canonicalHeaderName(name: string): string {
   const lower = name.trim().toLowerCase();
-  return COMPACT[lower] ?? lower;
+  return COMPACT.get(lower) ?? lower;
 }
 
 /** All values of a header (any spelling or compact form); empty when absent. */
@@ -147,24 +147,31 @@ export function parseNameAddr(value: string): NameAddr {
     uri = (semi >= 0 ? rest.slice(0, semi) : rest).trim();
     params = semi >= 0 ? rest.slice(semi) : '';
   }
-  const parts = parseUri(uri);
-  const tag = /;\s*tag\s*=\s*([^;\s,]+)/i.exec(params)?.[1];
-  return {
-    ...(displayName ? { displayName } : {}),
-    ...parts,
-    ...(tag ? { tag } : {}),
-    ...(uri ? { uri } : {}),
-  };
+  // Built by assignment rather than spreads: this runs twice per SIP message.
+  const result: { -readonly [K in keyof NameAddr]: NameAddr[K] } = {};
+  if (displayName) result.displayName = displayName;
+  parseUriInto(uri, result);
+  const tag = params.length > 0 ? /;\s*tag\s*=\s*([^;\s,]+)/i.exec(params)?.[1] : undefined;
+  if (tag) result.tag = tag;
+  if (uri) result.uri = uri;
+  return result;
 }
 
 /** User, host and port of a sip:, sips: or tel: URI. */
 export function parseUri(uri: string): { user?: string; host?: string; port?: number } {
+  const parts: { user?: string; host?: string; port?: number } = {};
+  parseUriInto(uri, parts);
+  return parts;
+}
+
+function parseUriInto(uri: string, out: { user?: string; host?: string; port?: number }): void {
   const scheme = /^(sips?|tel):/i.exec(uri);
-  if (!scheme) return {};
+  if (!scheme) return;
   const body = uri.slice(scheme[0].length).split('?')[0]!;
   if (scheme[1]!.toLowerCase() === 'tel') {
     const number = body.split(';')[0]!.trim();
-    return number ? { user: decodePercent(number) } : {};
+    if (number) out.user = decodePercent(number);
+    return;
   }
   // The user part may itself hold ';' (user parameters such as phone-context), so split at the last '@' first.
   const at = body.lastIndexOf('@');
@@ -188,11 +195,9 @@ export function parseUri(uri: string): { user?: string; host?: string; port?: nu
       host = hostPort.slice(0, colon);
     }
   }
-  return {
-    ...(user ? { user } : {}),
-    ...(host ? { host } : {}),
-    ...(port !== undefined && port <= 65535 ? { port } : {}),
-  };
+  if (user) out.user = user;
+  if (host) out.host = host;
+  if (port !== undefined && port <= 65535) out.port = port;
 }
 
 /** Where the header section ends: [index of the blank line, index of the body]. */
@@ -275,17 +280,24 @@ export function parseSip(payload: Uint8Array): SipMessage | null {
   const callId = firstValue('call-id');
   const from = firstValue('from');
   const to = firstValue('to');
-  const common = {
-    ...(callId ? { callId } : {}),
-    ...(from !== undefined ? { from: parseNameAddr(from) } : {}),
-    ...(to !== undefined ? { to: parseNameAddr(to) } : {}),
-    ...(cseqMatch ? { cseq: Number(cseqMatch[1]), cseqMethod: cseqMatch[2]!.toUpperCase() } : {}),
-    headers,
-    ...(bodyBytes.length > 0 ? { body: textDecoder.decode(bodyBytes), bodyBytes } : {}),
-    ...(truncated ? { truncated } : {}),
-  };
-  if (response) return { kind: 'response', status: Number(response[1]), reason: (response[2] ?? '').trim(), ...common };
-  return { kind: 'request', method: request![1]!.toUpperCase(), uri: request![2]!, ...common };
+  // Built by assignment rather than spreads (measurably faster); absent fields stay absent.
+  const message: Record<string, unknown> = response
+    ? { kind: 'response', status: Number(response[1]), reason: (response[2] ?? '').trim() }
+    : { kind: 'request', method: request![1]!.toUpperCase(), uri: request![2]! };
+  if (callId) message.callId = callId;
+  if (from !== undefined) message.from = parseNameAddr(from);
+  if (to !== undefined) message.to = parseNameAddr(to);
+  if (cseqMatch) {
+    message.cseq = Number(cseqMatch[1]);
+    message.cseqMethod = cseqMatch[2]!.toUpperCase();
+  }
+  message.headers = headers;
+  if (bodyBytes.length > 0) {
+    message.body = textDecoder.decode(bodyBytes);
+    message.bodyBytes = bodyBytes;
+  }
+  if (truncated) message.truncated = true;
+  return message as unknown as SipMessage;
 }
 
 /** The MIME type of a Content-Type value, lower case, without parameters. */

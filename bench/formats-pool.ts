@@ -1,0 +1,113 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Mp3FileWriter } from '../src/audio/index.js';
+import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
+import { LinkType, buildUdpFrame, writePcap } from '../src/pcap/index.js';
+import type { BenchRow, BenchSuite } from './types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+function have(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
+}
+
+function seconds(run: () => void): number {
+  const started = process.hrtime.bigint();
+  run();
+  return Number(process.hrtime.bigint() - started) / 1e9;
+}
+
+/** MP3: our lamejs writer against Debian's lame on the same 10 minutes of stereo 8 kHz PCM. */
+function mp3Rows(dir: string): BenchRow[] {
+  const frames = 600 * 8000;
+  const left = toneSignal(frames, 8000, 440, 1250);
+  const right = toneSignal(frames, 8000, 300, 2100);
+  const interleaved = new Int16Array(2 * frames);
+  for (let i = 0; i < frames; i++) {
+    interleaved[2 * i] = left[i]!;
+    interleaved[2 * i + 1] = right[i]!;
+  }
+  const raw = join(dir, 'call.raw');
+  writeFileSync(raw, new Uint8Array(interleaved.buffer));
+  const ours = Math.min(
+    ...[0, 1, 2].map(() =>
+      seconds(() => {
+        const writer = new Mp3FileWriter(join(dir, 'ours.mp3'), { sampleRate: 8000, channels: 2, kbps: 32 }, {}, { durable: false });
+        for (let i = 0; i < interleaved.length; i += 2 * 8192) writer.write(interleaved.subarray(i, i + 2 * 8192));
+        writer.finish();
+      }),
+    ),
+  );
+  if (!have('lame')) return [{ task: 'MP3 encode, stereo 8 kHz 32 kbit/s', unit: 'x realtime', ours: 600 / ours, note: 'lame not installed' }];
+  const lame = Math.min(
+    ...[0, 1, 2].map(() => seconds(() => execFileSync('lame', ['--quiet', '-r', '-s', '8', '--bitwidth', '16', '--signed', '--little-endian', '-m', 'j', '-b', '32', raw, join(dir, 'lame.mp3')]))),
+  );
+  return [{ task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call)', unit: 'x realtime', ours: 600 / ours, native: 600 / lame, nativeTool: 'lame -r -s 8 -m j -b 32 (same PCM)', note: 'ours: @breezystack/lamejs, one core' }];
+}
+
+/** A tree of copies (hard links) of one capture. */
+function makeTree(dir: string, capture: string, count: number): string {
+  const tree = join(dir, `tree-${count}`);
+  for (let i = 0; i < count; i++) {
+    const sub = join(tree, `d${Math.floor(i / 500)}`);
+    if (i % 500 === 0) mkdirSync(sub, { recursive: true });
+    linkSync(capture, join(sub, `call-${i}.pcap`));
+  }
+  return tree;
+}
+
+function runTree(tree: string, out: string, workers: number, format: 'wav' | 'mp3' = 'wav'): { seconds: number; maxRssKb: number; audioSeconds: number; failed: number; maxInFlight: number } {
+  rmSync(out, { recursive: true, force: true });
+  const text = execFileSync(process.execPath, [join(here, 'convert-tree.js'), tree, out, String(workers), format], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  return JSON.parse(text) as { seconds: number; maxRssKb: number; audioSeconds: number; failed: number; maxInFlight: number };
+}
+
+export const formatsPoolBench: BenchSuite = async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'recorder-bench-pool-'));
+  try {
+    const rows = mp3Rows(dir);
+    // Pool scaling: 40 two-minute G.711 calls.
+    const samples = 120 * 8000;
+    const external = buildLeg({ from: { address: '10.0.0.1', port: 30000 }, to: { address: '10.0.0.2', port: 40000 }, codec: 'pcma', pcm: toneSignal(samples, 8000, 440, 1320), packetMs: 20, startTime: 1_700_000_000, ssrc: 1, sequence: 1, timestamp: 1 });
+    const internal = buildLeg({ from: { address: '10.0.0.2', port: 40000 }, to: { address: '10.0.0.1', port: 30000 }, codec: 'pcma', pcm: toneSignal(samples, 8000, 300, 2000), packetMs: 20, startTime: 1_700_000_000, ssrc: 2, sequence: 1, timestamp: 1 });
+    const capture = join(dir, 'call-2min.pcap');
+    writeFileSync(capture, writePcap(mergeLegs(external, internal).map((d) => ({ time: d.time, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) })), { linkType: LinkType.ETHERNET }));
+    const batch = makeTree(dir, capture, 40);
+    const one = runTree(batch, join(dir, 'out-1'), 1);
+    const two = runTree(batch, join(dir, 'out-2'), 2);
+    rows.push({
+      task: 'pool speed-up, 40 two-minute calls → WAV, 2 workers vs 1 (2 cores)',
+      unit: 'x speed-up',
+      ours: one.seconds / two.seconds,
+      peakRssMb: two.maxRssKb / 1024,
+      note: `1 worker ${one.seconds.toFixed(2)} s (${Math.round(one.audioSeconds / one.seconds)}x realtime), 2 workers ${two.seconds.toFixed(2)} s (${Math.round(two.audioSeconds / two.seconds)}x realtime); 1.2 GB of WAV: bound by this VM's write-back, not CPU`,
+    });
+    const mp3Batch = makeTree(dir, capture, 8);
+    const mp3One = runTree(mp3Batch, join(dir, 'mp3-1'), 1, 'mp3');
+    const mp3Two = runTree(mp3Batch, join(dir, 'mp3-2'), 2, 'mp3');
+    rows.push({
+      task: 'pool speed-up, 8 two-minute calls → MP3, 2 workers vs 1 (2 cores)',
+      unit: 'x speed-up',
+      ours: mp3One.seconds / mp3Two.seconds,
+      peakRssMb: mp3Two.maxRssKb / 1024,
+      note: `1 worker ${mp3One.seconds.toFixed(2)} s, 2 workers ${mp3Two.seconds.toFixed(2)} s (CPU-bound)`,
+    });
+    // Memory over a large tree: 10,000 one-and-a-half-second captures.
+    const fixture = join(here, '../../fixtures/calls/alaw-20ms.pcap');
+    const big = makeTree(dir, fixture, 10_000);
+    const many = runTree(big, join(dir, 'out-many'), 2);
+    rows.push({
+      task: 'converting 10,000 captures with 2 workers',
+      unit: 'files/s',
+      ours: 10_000 / many.seconds,
+      peakRssMb: many.maxRssKb / 1024,
+      note: `${many.failed} failed, at most ${many.maxInFlight} jobs in flight, ${many.seconds.toFixed(1)} s`,
+    });
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
