@@ -1,4 +1,4 @@
-import { decodeG711, encodeG711 } from '../codecs/index.js';
+import { createStreamDecoder, encodeG711, encodeG722 } from '../codecs/index.js';
 import type { UdpDatagram } from '../pcap/index.js';
 import { mulberry32 } from '../util/index.js';
 import { encodeRtpPacket, encodeTelephoneEvent } from './rtp-packet.js';
@@ -28,10 +28,10 @@ export interface LegImpairments {
 export interface LegSpec {
   readonly from: LegEndpoint;
   readonly to: LegEndpoint;
-  readonly codec: 'pcma' | 'pcmu';
-  /** 8 kHz audio of the leg; its length is rounded down to whole packets. */
+  readonly codec: 'pcma' | 'pcmu' | 'g722';
+  /** Audio of the leg at the codec's rate (8 kHz, 16 kHz for G.722); its length is rounded down to whole packets. */
   readonly pcm: Int16Array;
-  /** The G.711 bytes to send, when made by another encoder (then `pcm` only sets the length). */
+  /** The payload bytes to send, when made by another encoder (then `pcm` only sets the length). */
   readonly encoded?: Uint8Array;
   readonly packetMs: number;
   /** Capture time of the first packet (s since epoch). */
@@ -64,10 +64,13 @@ export interface BuiltLeg {
 
 /** Build one direction of a call as it appears on the wire, with the faults asked for. */
 export function buildLeg(spec: LegSpec): BuiltLeg {
-  const samplesPerPacket = (spec.packetMs * 8000) / 1000;
+  // G.711 and G.722 at 64 kbit/s both send 8 bytes per millisecond on an 8000 Hz RTP clock; G.722 decodes to 16 kHz.
+  const outputRate = spec.codec === 'g722' ? 16000 : 8000;
+  const samplesPerPacket = (spec.packetMs * outputRate) / 1000;
+  const bytesPerPacket = spec.packetMs * 8;
+  const tsPerPacket = spec.packetMs * 8;
   const packetCount = Math.floor(spec.pcm.length / samplesPerPacket);
-  const law = spec.codec === 'pcma' ? 'alaw' : 'ulaw';
-  const payloadType = spec.codec === 'pcma' ? 8 : 0;
+  const payloadType = spec.codec === 'pcma' ? 8 : spec.codec === 'pcmu' ? 0 : 9;
   const eventType = spec.telephoneEventType ?? 101;
   const imp = spec.impairments ?? {};
   const lose = new Set(imp.lose ?? []);
@@ -75,9 +78,13 @@ export function buildLeg(spec: LegSpec): BuiltLeg {
   const delay = new Map(imp.delay ?? []);
   const cn = new Set(spec.comfortNoise ?? []);
   const random = mulberry32(imp.seed ?? 1);
-  const encoded = spec.encoded ?? encodeG711(law, spec.pcm.subarray(0, packetCount * samplesPerPacket));
+  const source = spec.pcm.subarray(0, packetCount * samplesPerPacket);
+  const encoded = spec.encoded ?? (spec.codec === 'g722' ? encodeG722(source) : encodeG711(spec.codec === 'pcma' ? 'alaw' : 'ulaw', source));
   const audioDelivered: boolean[] = new Array<boolean>(packetCount).fill(false);
   const expected = new Int16Array(packetCount * samplesPerPacket);
+  // What a receiver decodes: delivered packets in order through one stateful decoder.
+  const decoder = createStreamDecoder(spec.codec);
+  if (!decoder) throw new Error(`no decoder for ${spec.codec}`);
 
   const dtmfAt = new Map<number, { event: number; first: number; count: number }>();
   for (const press of spec.dtmf ?? []) for (let i = 0; i < press.packets; i++) dtmfAt.set(press.fromPacket + i, { event: press.event, first: press.fromPacket, count: press.packets });
@@ -96,7 +103,7 @@ export function buildLeg(spec: LegSpec): BuiltLeg {
     }
     const jump = imp.timestampJumpAt && i >= imp.timestampJumpAt.index ? imp.timestampJumpAt.delta : 0;
     const sequence = (seqBase + i - baseIndex) & 0xffff;
-    const timestamp = (tsBase + (i - baseIndex) * samplesPerPacket + jump) >>> 0;
+    const timestamp = (tsBase + (i - baseIndex) * tsPerPacket + jump) >>> 0;
     let payload: Uint8Array;
     let packetType = payloadType;
     let ts = timestamp;
@@ -104,8 +111,8 @@ export function buildLeg(spec: LegSpec): BuiltLeg {
     const press = dtmfAt.get(i);
     if (press) {
       // RFC 4733: every packet of one press carries the press's start timestamp and a growing duration.
-      const startTs = (tsBase + (press.first - baseIndex) * samplesPerPacket + jump) >>> 0;
-      const duration = (i - press.first + 1) * samplesPerPacket;
+      const startTs = (tsBase + (press.first - baseIndex) * tsPerPacket + jump) >>> 0;
+      const duration = (i - press.first + 1) * tsPerPacket;
       payload = encodeTelephoneEvent(press.event, i === press.first + press.count - 1, 10, duration);
       packetType = eventType;
       ts = startTs;
@@ -114,9 +121,9 @@ export function buildLeg(spec: LegSpec): BuiltLeg {
       payload = Uint8Array.of(60); // RFC 3389: noise level only (-60 dBov)
       packetType = 13;
     } else {
-      payload = encoded.subarray(i * samplesPerPacket, (i + 1) * samplesPerPacket);
+      payload = encoded.subarray(i * bytesPerPacket, (i + 1) * bytesPerPacket);
       if (!lose.has(i)) {
-        decodeG711(law, payload, expected, i * samplesPerPacket);
+        expected.set(decoder.decode(payload), i * samplesPerPacket);
         audioDelivered[i] = true;
       }
     }

@@ -14,6 +14,7 @@ interface ManifestEntry {
   description: string;
   expected: string[];
   codec: string;
+  sampleRate?: number;
   streams: Array<{ from: string; to: string; packets: number; lost: number; duplicates: number }>;
   convertArgs: string[];
   dtmf?: string;
@@ -53,7 +54,8 @@ describe('every fixture converts to its expected recording, sample for sample', 
       entry.expected.forEach((expectedFile, i) => {
         const output = report.outputs[i]!;
         expect(output.channels).toBe(2);
-        expect(output.sampleRate).toBe(8000);
+        expect(output.sampleRate).toBe(entry.sampleRate ?? 8000);
+        expect(output.codec).toBe(entry.codec);
         const actual = int16FromBuffer(wavData(output.path));
         const expected = int16FromBuffer(readFileSync(join(FIXTURES, expectedFile)));
         const diff = countDifferences(actual, expected);
