@@ -114,3 +114,33 @@ describe('recorder convert on a directory of good and broken files', () => {
     expect(stream).toMatchObject({ codec_name: 'pcm_alaw', channels: 2, sample_rate: '8000', duration: '1.500000' });
   });
 });
+
+describe('recorder codec', () => {
+  const G722 = join(ROOT, 'fixtures/g722');
+  it('decode --codec g722 gives ffmpeg\'s samples; encode gives ffmpeg\'s bitstream', () => {
+    const out = join(work, 'speech.pcm');
+    const r = recorder(['codec', 'decode', '--codec', 'g722', join(G722, 'speech.g722'), out, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ codec: 'g722', sampleRate: 16000 });
+    expect(Buffer.compare(readFileSync(out), readFileSync(join(G722, 'speech.pcm')))).toBe(0);
+    const encoded = join(work, 'speech.g722');
+    expect(recorder(['codec', 'encode', '--codec', 'g722', join(G722, 'speech.raw'), encoded]).code).toBe(0);
+    expect(Buffer.compare(readFileSync(encoded), readFileSync(join(G722, 'speech.g722')))).toBe(0);
+  });
+
+  it('pcma/pcmu round trip; usage errors exit 2; a missing input exits 1 naming it', () => {
+    const pcm = new Int16Array(800).map((_, i) => Math.round(9000 * Math.sin(i / 7)));
+    writeFileSync(join(work, 'tone.raw'), new Uint8Array(pcm.buffer));
+    for (const codec of ['pcma', 'pcmu']) {
+      expect(recorder(['codec', 'encode', '--codec', codec, join(work, 'tone.raw'), join(work, `tone.${codec}`)]).code).toBe(0);
+      expect(readFileSync(join(work, `tone.${codec}`)).length).toBe(800);
+      expect(recorder(['codec', 'decode', '--codec', codec, join(work, `tone.${codec}`), join(work, `tone.${codec}.raw`)]).code).toBe(0);
+      expect(readFileSync(join(work, `tone.${codec}.raw`)).length).toBe(1600);
+    }
+    expect(recorder(['codec', 'decode', '--codec', 'opus', 'a', 'b']).code).toBe(2);
+    expect(recorder(['codec', 'decode', 'a', 'b']).code).toBe(2);
+    const missing = recorder(['codec', 'decode', '--codec', 'pcma', join(work, 'nothing.pcma'), join(work, 'x.raw')]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nothing\.pcma: no such file/);
+  });
+});
