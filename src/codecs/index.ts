@@ -23,3 +23,21 @@ registerRawCodec(
 );
 export { G722Decoder, G722Encoder, decodeG722, encodeG722 } from './g722/index.js';
 export type { G722Mode } from './g722/index.js';
+
+import { G729Decoder, createG729StreamDecoder, decodeG729Payload, decodeItuSerial } from './g729/index.js';
+import type { G729Variant } from './g729/index.js';
+registerStreamDecoder('g729', createG729StreamDecoder);
+
+/** A raw G.729 stream: consecutive 10-byte frames; a trailing 2-byte remainder is a SID frame. Or the ITU-T serial format. */
+function decodeRawG729(variant: G729Variant) {
+  return (bytes: Uint8Array, options: { ituSerial?: boolean }) => {
+    if (options.ituSerial) return { samples: decodeItuSerial(bytes, variant), sampleRate: 8000 };
+    const remainder = bytes.length % 10;
+    if (remainder !== 0 && remainder !== 2) throw new Error(`${bytes.length} bytes is not a whole number of 10-byte G.729 frames (plus at most one 2-byte SID frame)`);
+    return { samples: decodeG729Payload(bytes, new G729Decoder({ variant })), sampleRate: 8000 };
+  };
+}
+registerRawCodec('g729', decodeRawG729('g729'));
+registerRawCodec('g729a', decodeRawG729('g729a'));
+export { G729Decoder, decodeG729Payload, decodeItuSerial, parseItuSerial } from './g729/index.js';
+export type { G729Variant } from './g729/index.js';

@@ -172,7 +172,7 @@ export function round(L: number): number {
 export function L_shl(L: number, n: number): number {
   if (n <= 0) return L_shr(L, -n);
   if (L === 0) return 0;
-  const r = n > 31 ? Infinity * L : L * 2 ** n;
+  const r = n > 30 ? Infinity * L : L * (1 << n);
   if (r > MAX_32) {
     overflowFlag = 1;
     return MAX_32;
@@ -299,4 +299,15 @@ export function invSqrt(L: number): number {
   const tmp = tabsqr[i]! - tabsqr[i + 1]!;
   y = L_msu(y, tmp, a);
   return L_shr(y, exp);
+}
+
+/**
+ * L_mac without touching the Overflow flag — for loops whose flag state nobody reads
+ * (everything except the decoder's synthesis filter). Same value as L_mac.
+ */
+export function mac(acc: number, a: number, b: number): number {
+  let p = a * b * 2;
+  if (p === 2147483648) p = 2147483647;
+  const s = acc + p;
+  return s > 2147483647 ? 2147483647 : s < -2147483648 ? -2147483648 : s;
 }

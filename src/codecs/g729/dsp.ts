@@ -5,7 +5,7 @@
  * history buffers without copies; the order of the fixed-point operations is the
  * Recommendation's, so results are bit-exact.
  */
-import { L_add, L_mac, L_msu, L_mult, L_shl, L_shr_r, L_sub, Mpy_32_16, add, mult, round, setOverflow, shr } from './basicops.js';
+import { L_add, L_msu, L_mult, L_shl, L_shr_r, L_sub, Mpy_32_16, add, mult, round, setOverflow, shr } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
 export const M = 10;
@@ -18,12 +18,31 @@ export const L_INTERPOL = 11;
 
 const MAX_32 = 2147483647;
 const MIN_32 = -2147483648;
+/** A |sample| bound under which the 20-tap interpolation sum (and its rounding) cannot saturate: 2 * 18000 * 59398 + 2^15 < 2^31. */
+const PRED_FAST_LIMIT = 18000;
 
-const synScratch = new Int16Array(M + 128);
+/** L_msu step of the synthesis filter; sets synOvf on saturation. */
+let synOvf = 0;
+
+function msuStep(s: number, a: number, y: number): number {
+  const p = Math.imul(a, y);
+  s -= p === 0x40000000 ? MAX_32 : p * 2;
+  if (p === 0x40000000) synOvf = 1;
+  if (s > MAX_32) {
+    synOvf = 1;
+    return MAX_32;
+  }
+  if (s < MIN_32) {
+    synOvf = 1;
+    return MIN_32;
+  }
+  return s;
+}
 
 /**
  * Synthesis filter 1/A(z) (Syn_filt). Raises the Overflow flag when any 32-bit operation
  * saturates — the decoder uses that to rescale its excitation. Input and output may alias.
+ * The filter memory is kept in locals (y1 = most recent output).
  */
 export function synFilt(
   a: Int16Array, aOff: number,
@@ -31,60 +50,132 @@ export function synFilt(
   y: Int16Array, yOff: number,
   lg: number, mem: Int16Array, update: boolean,
 ): void {
-  const yy = synScratch;
-  for (let i = 0; i < M; i++) yy[i] = mem[i]!;
-  let ovf = 0;
   const a0 = a[aOff]!;
-  for (let i = 0; i < lg; i++) {
-    let p = x[xOff + i]! * a0;
-    let s: number;
-    if (p === 0x40000000) {
-      ovf = 1;
-      s = MAX_32;
-    } else s = p * 2;
-    for (let j = 1; j <= M; j++) {
-      p = a[aOff + j]! * yy[i + M - j]!;
-      let prod: number;
-      if (p === 0x40000000) {
-        ovf = 1;
-        prod = MAX_32;
-      } else prod = p * 2;
-      s -= prod;
+  const a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
+  const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
+  let y1 = mem[9]!, y2 = mem[8]!, y3 = mem[7]!, y4 = mem[6]!, y5 = mem[5]!;
+  let y6 = mem[4]!, y7 = mem[3]!, y8 = mem[2]!, y9 = mem[1]!, y10 = mem[0]!;
+  synOvf = 0;
+  const absSum = Math.abs(a0) + Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
+    + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
+  if (absSum <= 32767) {
+    // Fast path: with every |x|, |y| <= 2^15 no partial sum of the L_mac/L_msu chain can leave
+    // the 32-bit range (2 * 2^15 * absSum < 2^31), so only the final shift and rounding can saturate.
+    for (let i = 0; i < lg; i++) {
+      const acc = Math.imul(x[xOff + i]!, a0) - Math.imul(a1, y1) - Math.imul(a2, y2) - Math.imul(a3, y3)
+        - Math.imul(a4, y4) - Math.imul(a5, y5) - Math.imul(a6, y6) - Math.imul(a7, y7) - Math.imul(a8, y8)
+        - Math.imul(a9, y9) - Math.imul(a10, y10);
+      let s = acc * 16;
       if (s > MAX_32) {
         s = MAX_32;
-        ovf = 1;
+        synOvf = 1;
       } else if (s < MIN_32) {
         s = MIN_32;
-        ovf = 1;
+        synOvf = 1;
       }
+      s += 0x8000;
+      if (s > MAX_32) {
+        s = MAX_32;
+        synOvf = 1;
+      }
+      y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
+      y1 = s >> 16;
+      y[yOff + i] = y1;
     }
+    if (synOvf) setOverflow(1);
+    if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
+    return;
+  }
+  for (let i = 0; i < lg; i++) {
+    const p = Math.imul(x[xOff + i]!, a0);
+    let s: number;
+    if (p === 0x40000000) {
+      synOvf = 1;
+      s = MAX_32;
+    } else s = p * 2;
+    s = msuStep(s, a1, y1);
+    s = msuStep(s, a2, y2);
+    s = msuStep(s, a3, y3);
+    s = msuStep(s, a4, y4);
+    s = msuStep(s, a5, y5);
+    s = msuStep(s, a6, y6);
+    s = msuStep(s, a7, y7);
+    s = msuStep(s, a8, y8);
+    s = msuStep(s, a9, y9);
+    s = msuStep(s, a10, y10);
     s *= 8;
     if (s > MAX_32) {
       s = MAX_32;
-      ovf = 1;
+      synOvf = 1;
     } else if (s < MIN_32) {
       s = MIN_32;
-      ovf = 1;
+      synOvf = 1;
     }
     s += 0x8000;
     if (s > MAX_32) {
       s = MAX_32;
-      ovf = 1;
+      synOvf = 1;
     }
-    yy[i + M] = s >> 16;
+    y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
+    y1 = s >> 16;
+    // Writing in place is safe: x[xOff + i] has been read already.
+    y[yOff + i] = y1;
   }
-  if (ovf) setOverflow(1);
-  for (let i = 0; i < lg; i++) y[yOff + i] = yy[i + M]!;
+  if (synOvf) setOverflow(1);
   if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
+}
+
+/**
+ * Saturating dot product: acc = L_mac(acc, x[i], y[i]) for i = 0..n-1 (the Overflow flag
+ * is not touched; nobody reads it after these sums).
+ */
+export function dotProduct(acc: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, n: number): number {
+  let s = acc;
+  for (let i = 0; i < n; i++) {
+    const p = Math.imul(x[xOff + i]!, y[yOff + i]!);
+    s += p === 0x40000000 ? MAX_32 : p * 2;
+    if (s > MAX_32) s = MAX_32;
+    else if (s < MIN_32) s = MIN_32;
+  }
+  return s;
 }
 
 /** Inverse filter A(z) (Residu): y[i] = sum a[j] x[i-j]; x needs M samples of history. */
 export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): void {
+  let absSum = 0;
+  for (let j = 0; j <= M; j++) absSum += Math.abs(a[aOff + j]!);
+  if (absSum <= 32767) {
+    // As in synFilt: with |x| <= 2^15 no partial sum can saturate; only the shift and rounding can.
+    const a0 = a[aOff]!, a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
+    const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
+    for (let i = 0; i < lg; i++) {
+      const k = xOff + i;
+      const acc = Math.imul(x[k]!, a0) + Math.imul(a1, x[k - 1]!) + Math.imul(a2, x[k - 2]!) + Math.imul(a3, x[k - 3]!)
+        + Math.imul(a4, x[k - 4]!) + Math.imul(a5, x[k - 5]!) + Math.imul(a6, x[k - 6]!) + Math.imul(a7, x[k - 7]!)
+        + Math.imul(a8, x[k - 8]!) + Math.imul(a9, x[k - 9]!) + Math.imul(a10, x[k - 10]!);
+      let s = acc * 16;
+      if (s > MAX_32) s = MAX_32;
+      else if (s < MIN_32) s = MIN_32;
+      s += 0x8000;
+      if (s > MAX_32) s = MAX_32;
+      y[yOff + i] = s >> 16;
+    }
+    return;
+  }
   for (let i = 0; i < lg; i++) {
-    let s = L_mult(x[xOff + i]!, a[aOff]!);
-    for (let j = 1; j <= M; j++) s = L_mac(s, a[aOff + j]!, x[xOff + i - j]!);
-    s = L_shl(s, 3);
-    y[yOff + i] = round(s);
+    let s = 0;
+    for (let j = 0; j <= M; j++) {
+      const p = Math.imul(a[aOff + j]!, x[xOff + i - j]!);
+      s += p === 0x40000000 ? MAX_32 : p * 2;
+      if (s > MAX_32) s = MAX_32;
+      else if (s < MIN_32) s = MIN_32;
+    }
+    s *= 8;
+    if (s > MAX_32) s = MAX_32;
+    else if (s < MIN_32) s = MIN_32;
+    s += 0x8000;
+    if (s > MAX_32) s = MAX_32;
+    y[yOff + i] = s >> 16;
   }
 }
 
@@ -111,15 +202,43 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
     x0--;
   }
   const c2Base = 3 - frac;
+  // While every sample read is below PRED_FAST_LIMIT in magnitude no partial sum can
+  // saturate (the 20 taps sum to < 59400 in absolute value), so plain int32 sums are exact.
+  let maxAbs = 0;
+  for (let k = x0 - 9; k < off; k++) {
+    const v = exc[k]!;
+    if (v > maxAbs) maxAbs = v;
+    else if (-v > maxAbs) maxAbs = -v;
+  }
   for (let j = 0; j < L; j++) {
     const x1 = x0++;
     const x2 = x0;
-    let s = 0;
-    for (let i = 0, k = 0; i < 10; i++, k += 3) {
-      s = L_mac(s, exc[x1 - i]!, inter3l[frac + k]!);
-      s = L_mac(s, exc[x2 + i]!, inter3l[c2Base + k]!);
+    let r: number;
+    if (maxAbs <= PRED_FAST_LIMIT) {
+      let acc = 0;
+      for (let i = 0, k = 0; i < 10; i++, k += 3) {
+        acc += Math.imul(exc[x1 - i]!, inter3l[frac + k]!) + Math.imul(exc[x2 + i]!, inter3l[c2Base + k]!);
+      }
+      r = (acc * 2 + 0x8000) >> 16;
+    } else {
+      let s = 0;
+      // The interpolation filter has no -32768 tap, so no product saturates; the sum can.
+      for (let i = 0, k = 0; i < 10; i++, k += 3) {
+        s += Math.imul(exc[x1 - i]!, inter3l[frac + k]!) * 2;
+        if (s > MAX_32) s = MAX_32;
+        else if (s < MIN_32) s = MIN_32;
+        s += Math.imul(exc[x2 + i]!, inter3l[c2Base + k]!) * 2;
+        if (s > MAX_32) s = MAX_32;
+        else if (s < MIN_32) s = MIN_32;
+      }
+      s += 0x8000;
+      if (s > MAX_32) s = MAX_32;
+      r = s >> 16;
     }
-    exc[off + j] = round(s);
+    exc[off + j] = r;
+    // Later outputs may read this one (lags shorter than the subframe).
+    if (r > maxAbs) maxAbs = r;
+    else if (-r > maxAbs) maxAbs = -r;
   }
 }
 

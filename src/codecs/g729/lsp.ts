@@ -60,7 +60,7 @@ function compose(ele: Int16Array, lsf: Int16Array, pred: Int16Array, predOff: nu
 
 function pushPrev(ele: Int16Array, freqPrev: Int16Array): void {
   freqPrev.copyWithin(M, 0, (MA_NP - 1) * M);
-  freqPrev.set(ele.subarray(0, M), 0);
+  for (let j = 0; j < M; j++) freqPrev[j] = ele[j]!;
 }
 
 /** Lsp_stability: order, minimum first value, minimum spacing, maximum last value. */

@@ -1,0 +1,280 @@
+/**
+ * The G.729 decoder (ITU-T G.729 CS-ACELP, 8 kbit/s) with Annex B (SID frames,
+ * discontinuous transmission, comfort noise), in two variants: the full G.729 decoder and
+ * the reduced-complexity decoder of Annex A (same bitstream, simpler postfilter).
+ * Bit-exact with the ITU-T reference decoders: every operation is the Recommendation's
+ * fixed-point operation, in its order.
+ */
+import { L_shl, MAX_32, MIN_32, add, getOverflow, mult, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
+import { SID_FRAME_BYTES, SPEECH_FRAME_BYTES, unpackSidFrame, unpackSpeechFrame } from './bitstream.js';
+import { CngState, INIT_SEED, decodeCng } from './cng.js';
+import { L_FRAME, L_INTERPOL, L_SUBFR, M, MP1, PIT_MAX, dotProduct, interpolateLpc, predLt3, synFilt } from './dsp.js';
+import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRandom, parityError } from './excitation.js';
+import { LspDecoderState, decodeLsp } from './lsp.js';
+import { G729APostFilter } from './postfilter-a.js';
+import { G729PostFilter } from './postfilter.js';
+import { HighPassFilter } from './postprocess.js';
+
+/** 'g729': full G.729 decoder (default). 'g729a': Annex A reduced-complexity decoder. */
+export type G729Variant = 'g729' | 'g729a';
+
+export interface G729DecoderOptions {
+  readonly variant?: G729Variant;
+}
+
+/** Samples per 10 ms frame. */
+export const G729_FRAME_SAMPLES = L_FRAME;
+
+const SHARPMAX = 13017;
+const SHARPMIN = 3277;
+const LSP_OLD_RESET = [30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000];
+/** Offset of the current frame's excitation in oldExc (after PIT_MAX + L_INTERPOL of history). */
+const EXC = PIT_MAX + L_INTERPOL;
+const FRAME_SPEECH = 1;
+const FRAME_SID = 2;
+const FRAME_NONE = 0;
+
+export class G729Decoder {
+  readonly variant: G729Variant;
+
+  private readonly oldExc = new Int16Array(L_FRAME + PIT_MAX + L_INTERPOL);
+  private readonly lspOld = new Int16Array(M);
+  private readonly memSyn = new Int16Array(M);
+  private sharp = SHARPMIN;
+  private oldT0 = 60;
+  private seedFer = 21845;
+  /** Type of the previous frame: 1 speech, 2 SID, 0 untransmitted. */
+  private pastFrameType = FRAME_SPEECH;
+  private sidSav = 0;
+  private shSidSav = 1;
+  /** Voicing decision of the previous frame (full decoder: chooses the erasure excitation). */
+  private voicing = 60;
+  private subframeVoicing = 0;
+
+  private readonly lsp = new LspDecoderState();
+  private readonly gain = new GainDecoderState();
+  private readonly cng = new CngState();
+  private readonly post: G729PostFilter | null;
+  private readonly postA: G729APostFilter | null;
+  private readonly hpf = new HighPassFilter();
+
+  private readonly synthBuf = new Int16Array(M + L_FRAME);
+  private readonly az = new Int16Array(2 * MP1);
+  private readonly pstOut = new Int16Array(L_FRAME);
+  private readonly prm = new Int32Array(11);
+  private readonly sid = new Int16Array(4);
+  private readonly code = new Int16Array(L_SUBFR);
+  private readonly lspNew = new Int16Array(M);
+  private readonly lags = new Int32Array(2);
+
+  constructor(opts: G729DecoderOptions = {}) {
+    this.variant = opts.variant ?? 'g729';
+    if (this.variant !== 'g729' && this.variant !== 'g729a') throw new RangeError(`unknown G.729 variant: ${String(this.variant)}`);
+    this.post = this.variant === 'g729' ? new G729PostFilter() : null;
+    this.postA = this.variant === 'g729a' ? new G729APostFilter() : null;
+    this.reset();
+  }
+
+  /** Back to the initial state of the reference decoder. */
+  reset(): void {
+    this.oldExc.fill(0);
+    this.lspOld.set(LSP_OLD_RESET);
+    this.memSyn.fill(0);
+    this.sharp = SHARPMIN;
+    this.oldT0 = 60;
+    this.seedFer = 21845;
+    this.pastFrameType = FRAME_SPEECH;
+    this.sidSav = 0;
+    this.shSidSav = 1;
+    this.voicing = 60;
+    this.subframeVoicing = 0;
+    this.lsp.reset();
+    this.gain.reset();
+    this.cng.reset();
+    this.post?.reset();
+    this.postA?.reset();
+    this.hpf.reset();
+    this.synthBuf.fill(0);
+  }
+
+  /**
+   * Decode one 10 ms frame into out[outOffset..outOffset+80).
+   * frame: 10 bytes = speech, 2 bytes = Annex B SID, 0 bytes = untransmitted (DTX),
+   * null = erased/lost (concealed). Any other length is treated as erased.
+   */
+  decodeFrame(frame: Uint8Array | null, out: Int16Array, outOffset = 0): void {
+    let bfi = false;
+    let frameType: number;
+    if (frame === null) {
+      bfi = true;
+      frameType = FRAME_SPEECH;
+    } else if (frame.length === SPEECH_FRAME_BYTES) {
+      frameType = FRAME_SPEECH;
+      unpackSpeechFrame(frame, this.prm);
+      this.prm[3] = parityError(this.prm[2]!, this.prm[3]!);
+    } else if (frame.length === SID_FRAME_BYTES) {
+      frameType = FRAME_SID;
+      unpackSidFrame(frame, this.sid);
+    } else if (frame.length === 0) {
+      frameType = FRAME_NONE;
+    } else {
+      bfi = true;
+      frameType = FRAME_SPEECH;
+    }
+    if (bfi) {
+      // An erasure continues the previous kind of signal: speech concealment or comfort noise.
+      this.prm.fill(0);
+      if (this.pastFrameType === FRAME_SPEECH) {
+        frameType = FRAME_SPEECH;
+        this.prm[3] = 1;
+      } else frameType = FRAME_NONE;
+    }
+
+    const synth = this.synthBuf;
+    const exc = this.oldExc;
+    if (frameType !== FRAME_SPEECH) {
+      decodeCng(this.cng, this.pastFrameType, frameType === FRAME_SID ? this.sid : null, this.sidSav, this.shSidSav,
+        exc, EXC, this.lspOld, this.az, this.lsp.freqPrev);
+      for (let k = 0; k < 2; k++) {
+        this.synthesize(k);
+        this.lags[k] = this.oldT0;
+      }
+      this.sharp = SHARPMIN;
+    } else {
+      this.decodeSpeech(bfi);
+    }
+
+    if (!bfi) {
+      // Energy of this frame's excitation: the SID gain estimate if transmission stops next.
+      const L = dotProduct(0, exc, EXC, exc, EXC, L_FRAME);
+      const sh = norm_l(L);
+      this.sidSav = round(L_shl(L, sh));
+      this.shSidSav = sub(16, sh);
+    }
+    exc.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX + L_INTERPOL);
+    const active = frameType === FRAME_SPEECH;
+    this.pastFrameType = frameType;
+
+    if (this.post) {
+      this.voicing = 0;
+      for (let k = 0; k < 2; k++) {
+        const vo = this.post.run(this.lags[0]!, synth, M + k * L_SUBFR, this.az, k * MP1, this.pstOut, k * L_SUBFR, active);
+        if (vo >= 0) this.subframeVoicing = vo;
+        if (this.subframeVoicing !== 0) this.voicing = this.subframeVoicing;
+      }
+      synth.copyWithin(0, L_FRAME, L_FRAME + M);
+      this.hpf.run(this.pstOut, 0, L_FRAME);
+      out.set(this.pstOut, outOffset);
+    } else {
+      this.postA!.run(synth, M, this.az, this.lags, active);
+      this.hpf.run(synth, M, L_FRAME);
+      for (let i = 0; i < L_FRAME; i++) out[outOffset + i] = synth[M + i]!;
+    }
+  }
+
+  /** Speech frame (or its concealment): LSP, then per subframe lag, codebooks, gains, synthesis. */
+  private decodeSpeech(bfi: boolean): void {
+    const prm = this.prm;
+    const exc = this.oldExc;
+    const code = this.code;
+    const gain = this.gain;
+    this.cng.seed = INIT_SEED;
+    decodeLsp(this.lsp, prm[0]!, prm[1]!, bfi, this.lspNew);
+    interpolateLpc(this.lspOld, this.lspNew, this.az);
+    this.lspOld.set(this.lspNew);
+
+    let t0 = this.oldT0;
+    for (let k = 0; k < 2; k++) {
+      const sf = k * L_SUBFR;
+      const p = k === 0 ? 2 : 7; // pitch index of this subframe
+      const c = k === 0 ? 4 : 8; // codebook position index (sign follows)
+      const badPitch = k === 0 ? bfi || prm[3] !== 0 : bfi;
+      let frac: number;
+      if (!badPitch) {
+        decodeLag(prm[p]!, k === 0, t0);
+        t0 = lagOut.t0;
+        frac = lagOut.frac;
+        this.oldT0 = t0;
+      } else {
+        t0 = this.oldT0;
+        frac = 0;
+        this.oldT0 = add(this.oldT0, 1);
+        if (this.oldT0 > PIT_MAX) this.oldT0 = PIT_MAX;
+      }
+      this.lags[k] = t0;
+      predLt3(exc, EXC + sf, t0, frac, L_SUBFR);
+
+      let posIndex = prm[c]!;
+      let signIndex = prm[c + 1]!;
+      if (bfi) {
+        this.seedFer = nextRandom(this.seedFer);
+        posIndex = this.seedFer & 0x1fff;
+        this.seedFer = nextRandom(this.seedFer);
+        signIndex = this.seedFer & 0xf;
+      }
+      decodeAcelp(signIndex, posIndex, code);
+      const sharp15 = shl(this.sharp, 1);
+      if (t0 < L_SUBFR) for (let i = t0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - t0]!, sharp15));
+
+      decodeGain(gain, prm[c + 2]!, code, bfi);
+      let sharp = gain.gainPitch;
+      if (sharp > SHARPMAX) sharp = SHARPMAX;
+      if (sharp < SHARPMIN) sharp = SHARPMIN;
+      this.sharp = sharp;
+
+      let gp = gain.gainPitch;
+      let gc = gain.gainCode;
+      if (bfi && this.variant === 'g729') {
+        // Full decoder: conceal with the adaptive part only when the last good frame was voiced.
+        if (this.voicing === 0) gp = 0;
+        else gc = 0;
+      }
+      // exc = gp * exc + gc * code, i.e. round(L_shl(L_mac(L_mult(exc, gp), code, gc), 1)).
+      for (let i = 0; i < L_SUBFR; i++) {
+        let p = exc[EXC + sf + i]! * gp * 2;
+        if (p === 2147483648) p = MAX_32;
+        let q = code[i]! * gc * 2;
+        if (q === 2147483648) q = MAX_32;
+        let L = p + q;
+        if (L > MAX_32) L = MAX_32;
+        else if (L < MIN_32) L = MIN_32;
+        L *= 2;
+        if (L > MAX_32) L = MAX_32;
+        else if (L < MIN_32) L = MIN_32;
+        L += 0x8000;
+        if (L > MAX_32) L = MAX_32;
+        exc[EXC + sf + i] = L >> 16;
+      }
+      this.synthesize(k);
+    }
+  }
+
+  /** Synthesis of subframe k; on overflow the whole excitation history is scaled down by 4 and the subframe redone. */
+  private synthesize(k: number): void {
+    const sf = k * L_SUBFR;
+    setOverflow(0);
+    synFilt(this.az, k * MP1, this.oldExc, EXC + sf, this.synthBuf, M + sf, L_SUBFR, this.memSyn, false);
+    if (getOverflow() !== 0) {
+      const exc = this.oldExc;
+      for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
+      synFilt(this.az, k * MP1, exc, EXC + sf, this.synthBuf, M + sf, L_SUBFR, this.memSyn, true);
+    } else {
+      for (let i = 0; i < M; i++) this.memSyn[i] = this.synthBuf[sf + L_SUBFR + i]!;
+    }
+  }
+}
+
+/**
+ * Decode an RTP G.729 payload: n 10-octet speech frames, optionally followed by one 2-octet
+ * SID frame (RFC 3551). Returns 80 samples per frame. Trailing octets that form no frame are ignored.
+ */
+export function decodeG729Payload(payload: Uint8Array, decoder: G729Decoder): Int16Array {
+  const speechFrames = Math.floor(payload.length / SPEECH_FRAME_BYTES);
+  const hasSid = payload.length % SPEECH_FRAME_BYTES === SID_FRAME_BYTES;
+  const out = new Int16Array((speechFrames + (hasSid ? 1 : 0)) * L_FRAME);
+  for (let f = 0; f < speechFrames; f++) {
+    decoder.decodeFrame(payload.subarray(f * SPEECH_FRAME_BYTES, (f + 1) * SPEECH_FRAME_BYTES), out, f * L_FRAME);
+  }
+  if (hasSid) decoder.decodeFrame(payload.subarray(speechFrames * SPEECH_FRAME_BYTES), out, speechFrames * L_FRAME);
+  return out;
+}

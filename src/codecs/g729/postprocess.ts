@@ -1,0 +1,60 @@
+/**
+ * Output high-pass post-processing (100 Hz cut-off, 2nd order, with the ×2 output
+ * scaling) of the G.729 decoder (Post_Process). The filter state is kept in double
+ * precision (hi/lo words) as in the Recommendation.
+ */
+import { a100, b100 } from './tables.js';
+
+const MAX_32 = 2147483647;
+const MIN_32 = -2147483648;
+
+function sat32(v: number): number {
+  return v > MAX_32 ? MAX_32 : v < MIN_32 ? MIN_32 : v;
+}
+
+export class HighPassFilter {
+  private y1Hi = 0;
+  private y1Lo = 0;
+  private y2Hi = 0;
+  private y2Lo = 0;
+  private x0 = 0;
+  private x1 = 0;
+
+  reset(): void {
+    this.y1Hi = this.y1Lo = this.y2Hi = this.y2Lo = this.x0 = this.x1 = 0;
+  }
+
+  /** Filter sig[off..off+n) in place. */
+  run(sig: Int16Array, off: number, n: number): void {
+    // Coefficients (Q13 in the tables): none is -32768, so no product saturates, and the
+    // two feedback terms together stay below 2^31; only the input taps and shifts can saturate.
+    const a1 = a100[1]!;
+    const a2 = a100[2]!;
+    const b0 = b100[0]!;
+    const b1 = b100[1]!;
+    const b2 = b100[2]!;
+    let { y1Hi, y1Lo, y2Hi, y2Lo, x0, x1 } = this;
+    for (let i = 0; i < n; i++) {
+      const x2 = x1;
+      x1 = x0;
+      x0 = sig[off + i]!;
+      // Mpy_32_16(y1, a1) + Mpy_32_16(y2, a2)
+      let L = y1Hi * a1 * 2 + ((y1Lo * a1) >> 15) * 2 + y2Hi * a2 * 2 + ((y2Lo * a2) >> 15) * 2;
+      L = sat32(L + x0 * b0 * 2);
+      L = sat32(L + x1 * b1 * 2);
+      L = sat32(L + x2 * b2 * 2);
+      L = sat32(L * 4);
+      sig[off + i] = sat32(sat32(L * 2) + 0x8000) >> 16;
+      y2Hi = y1Hi;
+      y2Lo = y1Lo;
+      y1Hi = L >> 16;
+      y1Lo = (L >> 1) - y1Hi * 32768;
+    }
+    this.y1Hi = y1Hi;
+    this.y1Lo = y1Lo;
+    this.y2Hi = y2Hi;
+    this.y2Lo = y2Lo;
+    this.x0 = x0;
+    this.x1 = x1;
+  }
+}
