@@ -160,6 +160,8 @@ export class RtpStream {
   private readonly audioKinds = new Map<number, PayloadKind>();
   private readonly dtmfByTimestamp = new Map<number, DtmfEvent>();
   private lastDecoder: StreamDecoder | undefined;
+  /** Output samples of the last decoded packet: the assumed length of a lost one. */
+  private lastPacketSamples = 0;
 
   constructor(
     readonly from: Endpoint,
@@ -293,7 +295,7 @@ export class RtpStream {
         this.undecodableTypes.add(entry.packet.payloadType);
         return;
       case 'audio':
-        this.decodeAudio(entry, segment, kind.codec, lostHere > 0);
+        this.decodeAudio(entry, segment, kind.codec, lostHere);
         return;
     }
   }
@@ -307,7 +309,7 @@ export class RtpStream {
     return decoder;
   }
 
-  private decodeAudio(entry: PendingPacket, segment: Segment, codec: CodecName, afterLoss: boolean): void {
+  private decodeAudio(entry: PendingPacket, segment: Segment, codec: CodecName, lostPackets: number): void {
     const decoder = this.decoderFor(entry.packet.payloadType, codec);
     if (!decoder) {
       this.stats.undecodable++;
@@ -343,10 +345,13 @@ export class RtpStream {
     }
     const gap = this.endPosition === Number.NEGATIVE_INFINITY ? 0 : position - this.endPosition;
     if (gap > 0 && gap <= MAX_CONCEAL_S * rate) {
-      const filler = decoder.conceal(gap, afterLoss ? 'lost' : 'dtx');
-      if (filler.some((s) => s !== 0)) this.track.write(this.endPosition, filler);
+      // Lost packets are taken to have been as long as the last one received; the rest of the gap the sender did not send (DTX).
+      const lost = Math.min(gap, lostPackets * this.lastPacketSamples);
+      this.fill(decoder, this.endPosition, lost, 'lost');
+      this.fill(decoder, this.endPosition + lost, gap - lost, 'dtx');
     }
     const samples = decoder.decode(entry.packet.payload);
+    this.lastPacketSamples = samples.length;
     this.track.write(position, samples);
     if (position < this.startPosition) this.startPosition = position;
     const end = position + samples.length;
@@ -377,6 +382,18 @@ export class RtpStream {
     segment.offset = position;
     segment.baseTs = entry.extTs;
     segment.minDelay = arrival - position;
+  }
+
+  private fill(decoder: StreamDecoder, position: number, samples: number, reason: 'lost' | 'dtx'): void {
+    if (samples <= 0) return;
+    const filler = decoder.conceal(samples, reason);
+    // Silence is what the track holds already: only write when the codec made sound (concealment, comfort noise).
+    for (let i = 0; i < filler.length; i++) {
+      if (filler[i] !== 0) {
+        this.track.write(position, filler);
+        return;
+      }
+    }
   }
 
   private recordTelephoneEvent(entry: PendingPacket, segment: Segment): void {
