@@ -72,6 +72,8 @@ export interface FileReport {
   readonly calls: number;
   readonly streams: number;
   readonly outputs: OutputReport[];
+  /** Streams of calls that gave no recording (no decodable audio), so their packets and DTMF are still reported. */
+  readonly unrecordedStreams?: StreamReport[];
 }
 
 function hex(ssrc: number): string {
@@ -161,6 +163,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     }
     const calls = groupCalls(streams, signalling, options.channels ?? {});
     const outputs: OutputReport[] = [];
+    const unrecordedStreams: StreamReport[] = [];
     const failures: string[] = [];
     if (readError) failures.push(`truncated capture: ${readError.reason}; the audio before the cut was recovered`);
     if (streams.length === 0) {
@@ -176,7 +179,13 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       const callStreams = streamsOf(call);
       const undecodable = new Set(callStreams.flatMap((s) => [...s.undecodableTypes]));
       if (!callStreams.some((s) => s.codec !== undefined)) {
-        failures.push(`call ${call.index}: no decodable audio (payload types ${[...undecodable].join(', ') || 'none'} not supported)`);
+        const digits = callStreams.flatMap((s) => s.dtmf.map((d) => d.digit)).join('');
+        failures.push(
+          undecodable.size > 0
+            ? `call ${call.index}: no decodable audio (payload type${undecodable.size > 1 ? 's' : ''} ${[...undecodable].join(', ')} not supported)`
+            : `call ${call.index}: no audio packets${digits ? `, only telephone events (DTMF "${digits}")` : ''}`,
+        );
+        unrecordedStreams.push(...callStreams.map(streamReport));
         continue;
       }
       if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
@@ -226,6 +235,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       calls: calls.length,
       streams: streams.length,
       outputs,
+      ...(unrecordedStreams.length > 0 ? { unrecordedStreams } : {}),
     };
   } finally {
     for (const stream of streams) stream.dispose();

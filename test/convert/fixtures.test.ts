@@ -122,3 +122,21 @@ describe("a capture nobody here wrote: SIPp's g711a.pcap (Debian sip-tester)", (
     console.log(`SIPp g711a.pcap: ${theirs[0]!.packets} packets, ${reference.length} samples equal to the payload decoding`);
   });
 });
+
+describe("SIPp's RFC 2833 captures (Debian sip-tester): key presses nobody here encoded", () => {
+  const keys: Record<string, string> = { pound: '#', star: '*', ...Object.fromEntries([...'0123456789'].map((d) => [d, d])) };
+  for (const [name, digit] of Object.entries(keys)) {
+    it(`dtmf_2833_${name}.pcap gives "${digit}" once, packets as tshark counts them`, async () => {
+      const file = `/usr/share/sip-tester/dtmf_2833_${name}.pcap`;
+      if (!existsSync(file)) throw new Error(`${file} is missing: apt-get install sip-tester (.ci/run does)`);
+      const report = await convertCapture(file, { outDir: join(work, 'sipp-dtmf') });
+      // Events only, no audio: reported as a failure that still names the key.
+      expect(report.ok).toBe(false);
+      expect(report.error).toContain(`only telephone events (DTMF "${digit}")`);
+      const theirs = tsharkRtpStreams(file);
+      const ours = report.unrecordedStreams ?? [];
+      expect(ours.map((s) => s.dtmf)).toEqual([digit]);
+      expect(ours[0]!.packets).toBe(theirs[0]!.packets);
+    });
+  }
+});
