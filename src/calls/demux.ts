@@ -1,5 +1,5 @@
 import type { UdpDatagram } from '../pcap/index.js';
-import { parseRtp, isRtcp } from '../rtp/index.js';
+import { RtpFlowDetector, parseRtp, isRtcp } from '../rtp/index.js';
 import type { RtpPacket } from '../rtp/index.js';
 import { STATIC_PAYLOAD_CODECS, codecFromEncodingName } from '../codecs/index.js';
 import type { SampleTrackOptions } from '../audio/index.js';
@@ -16,16 +16,6 @@ export interface DemuxOptions {
   readonly signalling?: SignallingDirectory;
 }
 
-interface CandidateFlow {
-  packets: Array<{ packet: RtpPacket; time: number }>;
-  /** Times the flow broke the RTP pattern; past a few it is not RTP. */
-  failures: number;
-  rejected: boolean;
-}
-
-/** A flow that breaks the one-RTP-source pattern this often is not RTP. */
-const MAX_CANDIDATE_FAILURES = 8;
-
 /** Dynamic payload types taken for RFC 4733 events when no SDP names them: the common choices. */
 const DEFAULT_EVENT_TYPES = new Set([96, 97, 98, 99, 100, 101, 110, 120, 121, 126, 127]);
 
@@ -41,11 +31,14 @@ export class RtpDemuxer {
   otherDatagrams = 0;
   rtcpPackets = 0;
   private origin: number | undefined;
-  private readonly candidates = new Map<string, CandidateFlow>();
+  /** Packets of flows not yet taken for RTP (at most the confirming run), replayed once the flow is confirmed. */
+  private readonly held = new Map<string, Array<{ packet: RtpPacket; time: number }>>();
+  private readonly detector: RtpFlowDetector;
   private readonly confirmCount: number;
 
   constructor(private readonly options: DemuxOptions = {}) {
     this.confirmCount = Math.max(1, options.rtpConfirmPackets ?? 3);
+    this.detector = new RtpFlowDetector({ confirmPackets: this.confirmCount });
   }
 
   push(datagram: UdpDatagram): void {
@@ -75,38 +68,35 @@ export class RtpDemuxer {
       this.openStream(key, datagram).push(packet, datagram.time);
       return;
     }
-    let candidate = this.candidates.get(key);
-    if (!candidate) {
-      candidate = { packets: [], failures: 0, rejected: false };
-      this.candidates.set(key, candidate);
-    }
-    if (candidate.rejected) {
-      this.otherDatagrams++;
+    const verdict = this.detector.observe(key, packet);
+    if (verdict === 'not-rtp') {
+      this.otherDatagrams += 1 + (this.held.get(key)?.length ?? 0);
+      this.held.delete(key);
       return;
     }
-    const previous = candidate.packets[candidate.packets.length - 1];
-    if (previous && (previous.packet.ssrc !== packet.ssrc || ((packet.sequence - previous.packet.sequence) & 0xffff) === 0 || ((packet.sequence - previous.packet.sequence) & 0xffff) > 16)) {
-      // Not one RTP source: start over from this packet, give up on a flow that keeps failing.
-      this.otherDatagrams += candidate.packets.length;
-      candidate.packets = [];
-      if (++candidate.failures > MAX_CANDIDATE_FAILURES) {
-        candidate.rejected = true;
-        this.otherDatagrams++;
-        return;
-      }
+    let held = this.held.get(key);
+    if (!held) {
+      held = [];
+      this.held.set(key, held);
     }
-    candidate.packets.push({ packet, time: datagram.time });
-    if (candidate.packets.length >= this.confirmCount) {
+    held.push({ packet, time: datagram.time });
+    if (verdict === 'rtp') {
+      // The confirming run is the last few packets; anything held before it broke the pattern.
+      const run = held.slice(-this.confirmCount);
+      this.otherDatagrams += held.length - run.length;
+      this.held.delete(key);
       const opened = this.openStream(key, datagram);
-      for (const held of candidate.packets) opened.push(held.packet, held.time);
-      this.candidates.delete(key);
+      for (const h of run) opened.push(h.packet, h.time);
+    } else if (held.length > this.confirmCount) {
+      this.otherDatagrams += held.length - this.confirmCount;
+      held.splice(0, held.length - this.confirmCount);
     }
   }
 
   /** Release every stream's held packets. Call once at the end of the capture. */
   finish(): RtpStream[] {
-    for (const candidate of this.candidates.values()) this.otherDatagrams += candidate.packets.length;
-    this.candidates.clear();
+    for (const held of this.held.values()) this.otherDatagrams += held.length;
+    this.held.clear();
     for (const stream of this.streams.values()) stream.flush();
     return [...this.streams.values()];
   }
