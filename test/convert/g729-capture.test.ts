@@ -7,6 +7,7 @@
  * decoder exactly what the reference decoder would have seen.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,6 +130,18 @@ describe('G.729 capture with loss and Annex B DTX', () => {
       expect(legs[0]!.untransmitted + legs[1]!.untransmitted).toBeGreaterThan(0);
       expect(l.differing).toBe(0);
       expect(r.differing).toBe(0);
+
+      // The other layouts of the same call: mono is the average, internal-only is the right channel, MP3 decodes to the same length.
+      const mono = await convertCapture(capture, { outDir: join(work, 'mono'), mix: 'mono', channels: { deviceAddress: gateway.address }, durable: false });
+      const internal = await convertCapture(capture, { outDir: join(work, 'internal'), mix: 'internal', channels: { deviceAddress: gateway.address }, durable: false });
+      const m = int16FromBuffer(readFileSync(mono.outputs[0]!.path).subarray(44));
+      const r1 = int16FromBuffer(readFileSync(internal.outputs[0]!.path).subarray(44));
+      expect(m.length).toBe(left.length);
+      expect(countDifferences(m, left.map((v, i) => (v + right[i]!) >> 1)).differing).toBe(0);
+      expect(countDifferences(r1, right).differing).toBe(0);
+      const mp3 = await convertCapture(capture, { outDir: join(work, 'mp3'), format: 'mp3', channels: { deviceAddress: gateway.address }, durable: false });
+      const decoded = int16FromBuffer(execFileSync('ffmpeg', ['-loglevel', 'error', '-i', mp3.outputs[0]!.path, '-f', 's16le', 'pipe:1'], { maxBuffer: 1 << 26 }));
+      expect(decoded.length).toBe(pcm.length);
     },
   );
 });
