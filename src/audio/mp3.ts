@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { Mp3Encoder } from '@breezystack/lamejs';
+import { PartialFile } from '../util/index.js';
 
 /** ID3v2.4 text fields written at the start of an MP3 recording. */
 export interface Id3Tags {
@@ -133,19 +133,15 @@ function buildInfoFrame(firstHeader: Uint8Array, geometry: { frameBytes: number;
  * on finish (after fsync unless `durable: false`).
  */
 export class Mp3FileWriter {
-  private readonly fd: number;
-  private readonly partialPath: string;
+  private readonly file: PartialFile;
   private readonly encoder: Mp3Encoder;
   private readonly left = new Int16Array(ENCODE_FRAMES);
   private readonly right = new Int16Array(ENCODE_FRAMES);
-  private position = 0;
   private frames = 0;
   /** Where the Info frame goes (after the ID3 tag), and what it needs once known. */
   private infoOffset = -1;
   private firstHeader: Uint8Array | undefined;
   private geometry: ReturnType<typeof frameGeometry>;
-  private finished = false;
-  private readonly durable: boolean;
 
   constructor(
     readonly path: string,
@@ -153,10 +149,8 @@ export class Mp3FileWriter {
     tags: Id3Tags = {},
     options: { durable?: boolean } = {},
   ) {
-    this.durable = options.durable !== false;
     this.encoder = new Mp3Encoder(format.channels, format.sampleRate, format.kbps);
-    this.partialPath = `${path}.partial`;
-    this.fd = openSync(this.partialPath, 'w', 0o644);
+    this.file = new PartialFile(path, options.durable !== false);
     this.append(buildId3Tag(tags));
   }
 
@@ -183,31 +177,19 @@ export class Mp3FileWriter {
   }
 
   finish(): { bytes: number; frames: number } {
-    if (this.finished) throw new Error(`${this.path}: already finished`);
     this.append(this.encoder.flush());
-    this.finished = true;
     if (this.firstHeader && this.geometry && this.geometry.frameBytes >= 4 + this.geometry.sideInfoBytes + 56) {
-      const audioBytes = this.position - this.infoOffset - this.geometry.frameBytes;
-      const frames = Math.round(audioBytes / this.geometry.frameBytes);
+      const total = this.file.position - this.infoOffset;
+      const frames = Math.round((total - this.geometry.frameBytes) / this.geometry.frameBytes);
       const padding = Math.max(0, Math.min(4095, frames * this.geometry.samplesPerFrame - ENCODER_DELAY - this.frames));
-      const info = buildInfoFrame(this.firstHeader, this.geometry, frames, this.position - this.infoOffset, ENCODER_DELAY, padding, this.format.kbps);
-      writeSync(this.fd, info, 0, info.length, this.infoOffset);
+      this.file.writeAt(buildInfoFrame(this.firstHeader, this.geometry, frames, total, ENCODER_DELAY, padding, this.format.kbps), this.infoOffset);
     }
-    if (this.durable) fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.partialPath, this.path);
-    return { bytes: this.position, frames: this.frames };
+    this.file.commit();
+    return { bytes: this.file.position, frames: this.frames };
   }
 
   abort(): void {
-    if (this.finished) return;
-    this.finished = true;
-    closeSync(this.fd);
-    try {
-      unlinkSync(this.partialPath);
-    } catch {
-      // already gone
-    }
+    this.file.discard();
   }
 
   private append(data: Uint8Array | Int8Array): void {
@@ -219,11 +201,10 @@ export class Mp3FileWriter {
       this.firstHeader = bytes.slice(0, 4);
       this.geometry = frameGeometry(this.firstHeader);
       if (this.geometry) {
-        this.infoOffset = this.position;
-        this.position += this.geometry.frameBytes;
+        this.infoOffset = this.file.position;
+        this.file.position += this.geometry.frameBytes;
       }
     }
-    writeSync(this.fd, bytes, 0, bytes.length, this.position);
-    this.position += bytes.length;
+    this.file.append(bytes);
   }
 }

@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { encodeG711 } from '../codecs/index.js';
+import { PartialFile } from '../util/index.js';
 
 /** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
 export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
@@ -60,24 +60,16 @@ export function buildWavHeader(format: WavFormat, frames: number): Uint8Array {
  * crash leaves no partial file under the final name.
  */
 export class WavFileWriter {
-  private readonly fd: number;
-  private readonly partialPath: string;
+  private readonly file: PartialFile;
   private frames = 0;
-  private position: number;
-  private finished = false;
-
-  private readonly durable: boolean;
 
   constructor(
     readonly path: string,
     readonly format: WavFormat,
     options: { durable?: boolean } = {},
   ) {
-    this.durable = options.durable !== false;
-    this.partialPath = `${path}.partial`;
-    this.fd = openSync(this.partialPath, 'w', 0o644);
-    this.position = wavHeaderLength(format.encoding);
-    writeSync(this.fd, buildWavHeader(format, 0), 0, this.position, 0);
+    this.file = new PartialFile(path, options.durable !== false);
+    this.file.append(buildWavHeader(format, 0));
   }
 
   /** Append interleaved samples (length a multiple of the channel count). */
@@ -89,32 +81,19 @@ export class WavFileWriter {
       this.format.encoding === 'pcm16'
         ? new Uint8Array(interleaved.buffer, interleaved.byteOffset, interleaved.byteLength)
         : encodeG711(this.format.encoding, interleaved);
-    writeSync(this.fd, bytes, 0, bytes.length, this.position);
-    this.position += bytes.length;
+    this.file.append(bytes);
     this.frames += interleaved.length / this.format.channels;
   }
 
-  /** Patch the header, fsync and rename into place. Returns bytes written and sample frames. */
+  /** Patch the header, then land the file (fsync unless not durable, rename). Returns bytes written and sample frames. */
   finish(): { bytes: number; frames: number } {
-    if (this.finished) throw new Error(`${this.path}: already finished`);
-    this.finished = true;
-    const header = buildWavHeader(this.format, this.frames);
-    writeSync(this.fd, header, 0, header.length, 0);
-    if (this.durable) fsyncSync(this.fd);
-    closeSync(this.fd);
-    renameSync(this.partialPath, this.path);
-    return { bytes: this.position, frames: this.frames };
+    this.file.writeAt(buildWavHeader(this.format, this.frames), 0);
+    this.file.commit();
+    return { bytes: this.file.position, frames: this.frames };
   }
 
   /** Abandon the file (on error): the partial file is removed, nothing appears under the final name. */
   abort(): void {
-    if (this.finished) return;
-    this.finished = true;
-    closeSync(this.fd);
-    try {
-      unlinkSync(this.partialPath);
-    } catch {
-      // already gone
-    }
+    this.file.discard();
   }
 }

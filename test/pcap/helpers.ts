@@ -1,17 +1,8 @@
 import { parseCapture } from '../../src/pcap/index.js';
 import type { CaptureStats, UdpDatagram } from '../../src/pcap/index.js';
 
-/** mulberry32: a tiny seeded PRNG (public-domain algorithm by Tommy Ettinger), so runs are reproducible. */
-export function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The project's one seeded PRNG, re-exported for the pcap tests.
+export { mulberry32 } from '../../src/util/index.js';
 
 export function randomInt(rng: () => number, below: number): number {
   return Math.floor(rng() * below);
