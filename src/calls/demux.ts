@@ -27,6 +27,8 @@ const DEFAULT_EVENT_TYPES = new Set([96, 97, 98, 99, 100, 101, 110, 120, 121, 12
  */
 export class RtpDemuxer {
   readonly streams = new Map<string, RtpStream>();
+  /** The same streams indexed by (source port << 16 | destination port). */
+  private readonly byPorts = new Map<number, RtpStream[]>();
   /** UDP datagrams that were neither RTP, RTCP nor signalling. */
   otherDatagrams = 0;
   rtcpPackets = 0;
@@ -44,8 +46,7 @@ export class RtpDemuxer {
   push(datagram: UdpDatagram): void {
     // One second before the first packet: an anchor may sit a little before a packet's arrival, and track positions must not go negative.
     if (this.origin === undefined) this.origin = datagram.time - 1;
-    const key = `${datagram.src}|${datagram.srcPort}|${datagram.dst}|${datagram.dstPort}`;
-    const stream = this.streams.get(key);
+    const stream = this.lookup(datagram);
     if (stream) {
       const packet = parseRtp(datagram.payload);
       if (packet) stream.push(packet, datagram.time);
@@ -54,6 +55,7 @@ export class RtpDemuxer {
       return;
     }
     if (this.options.signalling?.offer(datagram)) return;
+    const key = `${datagram.src}|${datagram.srcPort}|${datagram.dst}|${datagram.dstPort}`;
     if (isRtcp(datagram.payload)) {
       this.rtcpPackets++;
       return;
@@ -101,6 +103,20 @@ export class RtpDemuxer {
     return [...this.streams.values()];
   }
 
+  /**
+   * The stream of a datagram's flow. Hot path: flows are found by their two
+   * ports (a small integer key) and then the addresses compared, instead of
+   * building and hashing a string per packet.
+   */
+  private lookup(datagram: UdpDatagram): RtpStream | undefined {
+    const candidates = this.byPorts.get((datagram.srcPort << 16) | datagram.dstPort);
+    if (!candidates) return undefined;
+    for (const stream of candidates) {
+      if (stream.from.address === datagram.src && stream.to.address === datagram.dst) return stream;
+    }
+    return undefined;
+  }
+
   private openStream(key: string, datagram: UdpDatagram): RtpStream {
     const from = { address: datagram.src, port: datagram.srcPort };
     const to = { address: datagram.dst, port: datagram.dstPort };
@@ -111,6 +127,10 @@ export class RtpDemuxer {
       ...(this.options.track ? { track: this.options.track } : {}),
     });
     this.streams.set(key, stream);
+    const ports = (datagram.srcPort << 16) | datagram.dstPort;
+    const list = this.byPorts.get(ports);
+    if (list) list.push(stream);
+    else this.byPorts.set(ports, [stream]);
     return stream;
   }
 

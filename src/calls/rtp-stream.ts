@@ -160,6 +160,7 @@ export class RtpStream {
   private readonly audioKinds = new Map<number, PayloadKind>();
   private readonly dtmfByTimestamp = new Map<number, DtmfEvent>();
   private lastDecoder: StreamDecoder | undefined;
+  private lastPayloadType = -1;
   /** Output samples of the last decoded packet: the assumed length of a lost one. */
   private lastPacketSamples = 0;
 
@@ -178,9 +179,12 @@ export class RtpStream {
     stats.packets++;
     if (time < stats.firstTime) stats.firstTime = time;
     if (time > stats.lastTime) stats.lastTime = time;
-    if (!stats.payloadTypes.includes(packet.payloadType)) stats.payloadTypes.push(packet.payloadType);
+    if (packet.payloadType !== this.lastPayloadType) {
+      this.lastPayloadType = packet.payloadType;
+      if (!stats.payloadTypes.includes(packet.payloadType)) stats.payloadTypes.push(packet.payloadType);
+    }
 
-    let segment = this.segments.get(packet.ssrc);
+    let segment = this.current !== undefined && this.current.ssrc === packet.ssrc ? this.current : this.segments.get(packet.ssrc);
     if (!segment) {
       segment = {
         ssrc: packet.ssrc,
