@@ -10,6 +10,7 @@ const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './g722.js', exportName: 'g722Bench' },
   { module: './g729.js', exportName: 'g729Bench' },
   { module: './formats-pool.js', exportName: 'formatsPoolBench' },
+  { module: './crypto.js', exportName: 'cryptoBench' },
 ];
 
 function format(n: number | undefined): string {

@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { registerConvertCommand } from './convert-command.js';
 import { registerCodecCommand } from './codec-command.js';
 import { registerDemoCommand } from './demo-command.js';
+import { registerCryptoCommands } from './crypto-commands.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
 export const EXIT_OK = 0;
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerConvertCommand(program);
   registerCodecCommand(program);
   registerDemoCommand(program);
+  registerCryptoCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open, readFile } from 'node:fs/promises';
+import { basename, dirname, extname, join } from 'node:path';
+import { ContainerOpener, hasContainerMagic } from './container.js';
+import { CryptoError } from './errors.js';
+import type { Keyring } from './keys.js';
+import { openSidecar, signatureFromXml, verifyDigest, verifyRecording } from './signature.js';
+import type { RecordingSignature } from './signature.js';
+
+/** Verdict on one file: `unsigned` = neither encrypted nor signed, so nothing can vouch for it. */
+export type FileVerdict = 'intact' | 'tampered' | 'unknown-key' | 'truncated' | 'unsigned' | 'unreadable';
+
+export interface FileVerification {
+  readonly file: string;
+  readonly status: FileVerdict;
+  /** encrypted = a container; signed = plain audio with a signature in its sidecar; plain = neither. */
+  readonly kind: 'encrypted' | 'signed' | 'plain';
+  readonly keyId?: string;
+  /** The sidecar consulted, and whether it was itself encrypted (authenticated as a whole). */
+  readonly sidecar?: { readonly path: string; readonly encrypted: boolean };
+  readonly reason?: string;
+}
+
+/** `dir/name.wav` and `dir/name.wav.enc` → `dir/name.xml`. */
+export function sidecarPathFor(path: string): string {
+  let name = basename(path);
+  if (name.endsWith('.enc')) name = name.slice(0, -4);
+  const ext = extname(name);
+  return join(dirname(path), `${ext ? name.slice(0, -ext.length) : name}.xml`);
+}
+
+function verdictOf(error: unknown): { status: FileVerdict; reason: string } {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (error instanceof CryptoError) {
+    if (error.code === 'tampered' || error.code === 'unknown-key' || error.code === 'truncated') return { status: error.code, reason };
+  }
+  return { status: 'unreadable', reason };
+}
+
+/** Whether a file is a container (by its first 8 bytes), e.g. to play or serve it decrypted. */
+export async function isEncryptedFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(8);
+    const { bytesRead } = await handle.read(head, 0, 8, 0);
+    return hasContainerMagic(head.subarray(0, bytesRead));
+  } finally {
+    await handle.close();
+  }
+}
+
+type SidecarLookup = { found: false } | { found: true; path: string; encrypted: boolean; signature: RecordingSignature | undefined } | { found: true; path: string; error: unknown };
+
+async function readSignatureSidecar(file: string, keyring: Keyring): Promise<SidecarLookup> {
+  const path = sidecarPathFor(file);
+  if (path === file) return { found: false };
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch {
+    return { found: false };
+  }
+  try {
+    const { xml, encrypted } = openSidecar(bytes, keyring);
+    return { found: true, path, encrypted, signature: signatureFromXml(xml) };
+  } catch (error) {
+    return { found: true, path, error };
+  }
+}
+
+/**
+ * Verify one recording. A container is decrypted end to end (every chunk authenticated, nothing written); a
+ * plain file is checked against the signature in its sidecar. A sidecar signature is checked for containers too.
+ */
+export async function verifyFile(file: string, keyring: Keyring): Promise<FileVerification> {
+  let encrypted: boolean;
+  try {
+    encrypted = await isEncryptedFile(file);
+  } catch (error) {
+    return { file, status: 'unreadable', kind: 'plain', reason: error instanceof Error ? error.message : String(error) };
+  }
+  const sidecar = await readSignatureSidecar(file, keyring);
+  const sidecarInfo = sidecar.found && !('error' in sidecar) ? { sidecar: { path: sidecar.path, encrypted: sidecar.encrypted } } : {};
+  if (sidecar.found && 'error' in sidecar) {
+    const { status, reason } = verdictOf(sidecar.error);
+    return { file, status, kind: encrypted ? 'encrypted' : 'signed', reason: `sidecar ${reason}` };
+  }
+  const signature = sidecar.found && !('error' in sidecar) ? sidecar.signature : undefined;
+
+  if (encrypted) {
+    const opener = new ContainerOpener(keyring);
+    const hash = createHash('sha256');
+    try {
+      for await (const piece of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+        for (const plain of opener.update(piece as Buffer)) hash.update(plain);
+      }
+      for (const plain of opener.final()) hash.update(plain);
+    } catch (error) {
+      const keyId = opener.header?.keyId;
+      return { file, ...verdictOf(error), kind: 'encrypted', ...(keyId ? { keyId } : {}), ...sidecarInfo };
+    }
+    const keyId = opener.header!.keyId;
+    if (signature) {
+      const verdict = verifyDigest(hash.digest('hex'), signature, keyring);
+      if (verdict !== 'intact') return { file, status: verdict, kind: 'encrypted', keyId, ...sidecarInfo, reason: `the sidecar signature (key ${signature.keyId}) does not match the decrypted audio` };
+    }
+    return { file, status: 'intact', kind: 'encrypted', keyId, ...sidecarInfo };
+  }
+
+  if (!signature) return { file, status: 'unsigned', kind: 'plain', reason: sidecar.found ? 'the sidecar holds no signature' : 'not encrypted and no signed sidecar', ...sidecarInfo };
+  try {
+    const status = await verifyRecording(file, signature, keyring);
+    return { file, status, kind: 'signed', keyId: signature.keyId, ...sidecarInfo, ...(status === 'unknown-key' ? { reason: `unknown key ${signature.keyId}: not in the keyring` } : {}) };
+  } catch (error) {
+    return { file, ...verdictOf(error), kind: 'signed', keyId: signature.keyId, ...sidecarInfo };
+  }
+}
