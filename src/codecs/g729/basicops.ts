@@ -306,8 +306,7 @@ export function invSqrt(L: number): number {
  * (everything except the decoder's synthesis filter). Same value as L_mac.
  */
 export function mac(acc: number, a: number, b: number): number {
-  let p = a * b * 2;
-  if (p === 2147483648) p = 2147483647;
-  const s = acc + p;
+  const q = Math.imul(a, b);
+  const s = acc + (q === 0x40000000 ? 2147483647 : q * 2);
   return s > 2147483647 ? 2147483647 : s < -2147483648 ? -2147483648 : s;
 }

@@ -5,10 +5,10 @@
  * Bit-exact with the ITU-T reference decoders: every operation is the Recommendation's
  * fixed-point operation, in its order.
  */
-import { L_shl, MAX_32, MIN_32, add, getOverflow, mult, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
+import { L_shl, MAX_32, MIN_32, add, getOverflow, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
 import { SID_FRAME_BYTES, SPEECH_FRAME_BYTES, unpackSidFrame, unpackSpeechFrame } from './bitstream.js';
 import { CngState, INIT_SEED, decodeCng } from './cng.js';
-import { L_FRAME, L_INTERPOL, L_SUBFR, M, MP1, PIT_MAX, dotProduct, interpolateLpc, predLt3, synFilt } from './dsp.js';
+import { L_FRAME, L_INTERPOL, L_SUBFR, M, MP1, PIT_MAX, energy, interpolateLpc, predLt3, synFilt } from './dsp.js';
 import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRandom, parityError } from './excitation.js';
 import { LspDecoderState, decodeLsp } from './lsp.js';
 import { G729APostFilter } from './postfilter-a.js';
@@ -146,7 +146,7 @@ export class G729Decoder {
 
     if (!bfi) {
       // Energy of this frame's excitation: the SID gain estimate if transmission stops next.
-      const L = dotProduct(0, exc, EXC, exc, EXC, L_FRAME);
+      const L = energy(0, exc, EXC, L_FRAME);
       const sh = norm_l(L);
       this.sidSav = round(L_shl(L, sh));
       this.shSidSav = sub(16, sh);
@@ -214,7 +214,13 @@ export class G729Decoder {
       }
       decodeAcelp(signIndex, posIndex, code);
       const sharp15 = shl(this.sharp, 1);
-      if (t0 < L_SUBFR) for (let i = t0; i < L_SUBFR; i++) code[i] = add(code[i]!, mult(code[i - t0]!, sharp15));
+      if (t0 < L_SUBFR) {
+        // mult() saturates only for -32768 * -32768 (sharp15 > 0 here); add() can.
+        for (let i = t0; i < L_SUBFR; i++) {
+          const v = code[i]! + (Math.imul(code[i - t0]!, sharp15) >> 15);
+          code[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        }
+      }
 
       decodeGain(gain, prm[c + 2]!, code, bfi);
       let sharp = gain.gainPitch;
@@ -231,10 +237,10 @@ export class G729Decoder {
       }
       // exc = gp * exc + gc * code, i.e. round(L_shl(L_mac(L_mult(exc, gp), code, gc), 1)).
       for (let i = 0; i < L_SUBFR; i++) {
-        let p = exc[EXC + sf + i]! * gp * 2;
-        if (p === 2147483648) p = MAX_32;
-        let q = code[i]! * gc * 2;
-        if (q === 2147483648) q = MAX_32;
+        let p = Math.imul(exc[EXC + sf + i]!, gp);
+        p = p === 0x40000000 ? MAX_32 : p * 2;
+        let q = Math.imul(code[i]!, gc);
+        q = q === 0x40000000 ? MAX_32 : q * 2;
         let L = p + q;
         if (L > MAX_32) L = MAX_32;
         else if (L < MIN_32) L = MIN_32;

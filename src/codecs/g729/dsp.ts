@@ -5,7 +5,7 @@
  * history buffers without copies; the order of the fixed-point operations is the
  * Recommendation's, so results are bit-exact.
  */
-import { L_add, L_msu, L_mult, L_shl, L_shr_r, L_sub, Mpy_32_16, add, mult, round, setOverflow, shr } from './basicops.js';
+import { L_mult, L_shr_r, add, mult, setOverflow, shr } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
 export const M = 10;
@@ -39,6 +39,13 @@ function msuStep(s: number, a: number, y: number): number {
   return s;
 }
 
+/** Largest |x| with |a0 x| + absRest * maxY <= 2^30 - 1 (-1: none). */
+function fastInputLimit(absA0: number, absRest: number, maxY: number): number {
+  const budget = 1073741823 - absRest * maxY;
+  if (budget < 0) return -1;
+  return absA0 === 0 ? 32768 : Math.floor(budget / absA0);
+}
+
 /**
  * Synthesis filter 1/A(z) (Syn_filt). Raises the Overflow flag when any 32-bit operation
  * saturates — the decoder uses that to rescale its excitation. Input and output may alias.
@@ -56,54 +63,47 @@ export function synFilt(
   let y1 = mem[9]!, y2 = mem[8]!, y3 = mem[7]!, y4 = mem[6]!, y5 = mem[5]!;
   let y6 = mem[4]!, y7 = mem[3]!, y8 = mem[2]!, y9 = mem[1]!, y10 = mem[0]!;
   synOvf = 0;
-  const absSum = Math.abs(a0) + Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
+  // No partial sum of the L_mac/L_msu chain can leave the 32-bit range while
+  // 2 * (|a0 x[i]| + (|a1| + … + |a10|) * max|y|) <= 2^31 - 2, with max|y| over the memory and
+  // the outputs so far: then the plain int sum is exact and only the final shift and rounding
+  // can saturate. Samples that fail the bound take the operator-by-operator path.
+  const absRest = Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
     + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
-  if (absSum <= 32767) {
-    // Fast path: with every |x|, |y| <= 2^15 no partial sum of the L_mac/L_msu chain can leave
-    // the 32-bit range (2 * 2^15 * absSum < 2^31), so only the final shift and rounding can saturate.
-    for (let i = 0; i < lg; i++) {
-      const acc = Math.imul(x[xOff + i]!, a0) - Math.imul(a1, y1) - Math.imul(a2, y2) - Math.imul(a3, y3)
-        - Math.imul(a4, y4) - Math.imul(a5, y5) - Math.imul(a6, y6) - Math.imul(a7, y7) - Math.imul(a8, y8)
-        - Math.imul(a9, y9) - Math.imul(a10, y10);
-      let s = acc * 16;
-      if (s > MAX_32) {
-        s = MAX_32;
-        synOvf = 1;
-      } else if (s < MIN_32) {
-        s = MIN_32;
-        synOvf = 1;
-      }
-      s += 0x8000;
-      if (s > MAX_32) {
-        s = MAX_32;
-        synOvf = 1;
-      }
-      y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-      y1 = s >> 16;
-      y[yOff + i] = y1;
-    }
-    if (synOvf) setOverflow(1);
-    if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
-    return;
+  let maxY = 0;
+  for (let i = 0; i < M; i++) {
+    const v = mem[i]!;
+    if (v > maxY) maxY = v;
+    else if (-v > maxY) maxY = -v;
   }
+  const absA0 = Math.abs(a0);
+  // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
+  let xLimit = fastInputLimit(absA0, absRest, maxY);
   for (let i = 0; i < lg; i++) {
-    const p = Math.imul(x[xOff + i]!, a0);
     let s: number;
-    if (p === 0x40000000) {
-      synOvf = 1;
-      s = MAX_32;
-    } else s = p * 2;
-    s = msuStep(s, a1, y1);
-    s = msuStep(s, a2, y2);
-    s = msuStep(s, a3, y3);
-    s = msuStep(s, a4, y4);
-    s = msuStep(s, a5, y5);
-    s = msuStep(s, a6, y6);
-    s = msuStep(s, a7, y7);
-    s = msuStep(s, a8, y8);
-    s = msuStep(s, a9, y9);
-    s = msuStep(s, a10, y10);
-    s *= 8;
+    const xi = x[xOff + i]!;
+    if ((xi < 0 ? -xi : xi) <= xLimit) {
+      const acc = (Math.imul(xi, a0) - Math.imul(a1, y1) - Math.imul(a2, y2) - Math.imul(a3, y3)
+        - Math.imul(a4, y4) - Math.imul(a5, y5) - Math.imul(a6, y6) - Math.imul(a7, y7) - Math.imul(a8, y8)
+        - Math.imul(a9, y9) - Math.imul(a10, y10)) | 0;
+      s = acc * 16;
+    } else {
+      const p = Math.imul(xi, a0);
+      if (p === 0x40000000) {
+        synOvf = 1;
+        s = MAX_32;
+      } else s = p * 2;
+      s = msuStep(s, a1, y1);
+      s = msuStep(s, a2, y2);
+      s = msuStep(s, a3, y3);
+      s = msuStep(s, a4, y4);
+      s = msuStep(s, a5, y5);
+      s = msuStep(s, a6, y6);
+      s = msuStep(s, a7, y7);
+      s = msuStep(s, a8, y8);
+      s = msuStep(s, a9, y9);
+      s = msuStep(s, a10, y10);
+      s *= 8;
+    }
     if (s > MAX_32) {
       s = MAX_32;
       synOvf = 1;
@@ -120,6 +120,11 @@ export function synFilt(
     y1 = s >> 16;
     // Writing in place is safe: x[xOff + i] has been read already.
     y[yOff + i] = y1;
+    const m = y1 < 0 ? -y1 : y1;
+    if (m > maxY) {
+      maxY = m;
+      xLimit = fastInputLimit(absA0, absRest, maxY);
+    }
   }
   if (synOvf) setOverflow(1);
   if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
@@ -127,9 +132,19 @@ export function synFilt(
 
 /**
  * Saturating dot product: acc = L_mac(acc, x[i], y[i]) for i = 0..n-1 (the Overflow flag
- * is not touched; nobody reads it after these sums).
+ * is not touched; nobody reads it after these sums). A first pass sums exactly and bounds
+ * every partial sum by |acc| + sum |2 x y|; only when that bound reaches the 32-bit limit is the
+ * step-by-step saturating sum formed.
  */
 export function dotProduct(acc: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, n: number): number {
+  let sum = 0;
+  let bound = 0;
+  for (let i = 0; i < n; i++) {
+    const p = Math.imul(x[xOff + i]!, y[yOff + i]!);
+    sum += p;
+    bound += Math.abs(p);
+  }
+  if ((acc < 0 ? -acc : acc) + bound * 2 <= MAX_32) return acc + sum * 2;
   let s = acc;
   for (let i = 0; i < n; i++) {
     const p = Math.imul(x[xOff + i]!, y[yOff + i]!);
@@ -140,19 +155,41 @@ export function dotProduct(acc: number, x: Int16Array, xOff: number, y: Int16Arr
   return s;
 }
 
+/**
+ * Saturating energy: acc = L_mac(acc, x[i], x[i]) for i = 0..n-1, acc >= 0. Every term is
+ * non-negative, so the running sum never decreases and once saturated stays at the maximum:
+ * clamping the exact sum once at the end gives the same value.
+ */
+export function energy(acc: number, x: Int16Array, xOff: number, n: number): number {
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const v = x[xOff + i]!;
+    sum += Math.imul(v, v);
+  }
+  // A -32768 sample contributes 2^31 here instead of the saturated 2^31 - 1; either way the total is over the limit.
+  const s = acc + sum * 2;
+  return s > MAX_32 ? MAX_32 : s;
+}
+
 /** Inverse filter A(z) (Residu): y[i] = sum a[j] x[i-j]; x needs M samples of history. */
 export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): void {
   let absSum = 0;
   for (let j = 0; j <= M; j++) absSum += Math.abs(a[aOff + j]!);
-  if (absSum <= 32767) {
-    // As in synFilt: with |x| <= 2^15 no partial sum can saturate; only the shift and rounding can.
+  let maxX = 0;
+  for (let k = xOff - M; k < xOff + lg; k++) {
+    const v = x[k]!;
+    if (v > maxX) maxX = v;
+    else if (-v > maxX) maxX = -v;
+  }
+  if (absSum * maxX <= 1073741823) {
+    // As in synFilt: 2 * sum |a| * max|x| < 2^31, so no partial sum can saturate; only the shift and rounding can.
     const a0 = a[aOff]!, a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
     const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
     for (let i = 0; i < lg; i++) {
       const k = xOff + i;
-      const acc = Math.imul(x[k]!, a0) + Math.imul(a1, x[k - 1]!) + Math.imul(a2, x[k - 2]!) + Math.imul(a3, x[k - 3]!)
+      const acc = (Math.imul(x[k]!, a0) + Math.imul(a1, x[k - 1]!) + Math.imul(a2, x[k - 2]!) + Math.imul(a3, x[k - 3]!)
         + Math.imul(a4, x[k - 4]!) + Math.imul(a5, x[k - 5]!) + Math.imul(a6, x[k - 6]!) + Math.imul(a7, x[k - 7]!)
-        + Math.imul(a8, x[k - 8]!) + Math.imul(a9, x[k - 9]!) + Math.imul(a10, x[k - 10]!);
+        + Math.imul(a8, x[k - 8]!) + Math.imul(a9, x[k - 9]!) + Math.imul(a10, x[k - 10]!)) | 0;
       let s = acc * 16;
       if (s > MAX_32) s = MAX_32;
       else if (s < MIN_32) s = MIN_32;
@@ -181,13 +218,15 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
 
 /** Weight_Az: ap[i] = a[i] * gamma^i. */
 export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array): void {
+  // round(L_mult(u, v)) with 0 < v < 2^15: the product and the rounding stay below 2^31, so
+  // neither saturates.
   ap[0] = a[aOff]!;
   let fac = gamma;
   for (let i = 1; i < M; i++) {
-    ap[i] = round(L_mult(a[aOff + i]!, fac));
-    fac = round(L_mult(fac, gamma));
+    ap[i] = (Math.imul(a[aOff + i]!, fac) * 2 + 0x8000) >> 16;
+    fac = (Math.imul(fac, gamma) * 2 + 0x8000) >> 16;
   }
-  ap[M] = round(L_mult(a[aOff + M]!, fac));
+  ap[M] = (Math.imul(a[aOff + M]!, fac) * 2 + 0x8000) >> 16;
 }
 
 /**
@@ -202,10 +241,19 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
     x0--;
   }
   const c2Base = 3 - frac;
+  // The 20 taps of this phase, in locals: c1k multiplies exc[x1 - k], c2k multiplies exc[x2 + k].
+  const c10 = inter3l[frac]!, c11 = inter3l[frac + 3]!, c12 = inter3l[frac + 6]!, c13 = inter3l[frac + 9]!, c14 = inter3l[frac + 12]!;
+  const c15 = inter3l[frac + 15]!, c16 = inter3l[frac + 18]!, c17 = inter3l[frac + 21]!, c18 = inter3l[frac + 24]!, c19 = inter3l[frac + 27]!;
+  const c20 = inter3l[c2Base]!, c21 = inter3l[c2Base + 3]!, c22 = inter3l[c2Base + 6]!, c23 = inter3l[c2Base + 9]!, c24 = inter3l[c2Base + 12]!;
+  const c25 = inter3l[c2Base + 15]!, c26 = inter3l[c2Base + 18]!, c27 = inter3l[c2Base + 21]!, c28 = inter3l[c2Base + 24]!, c29 = inter3l[c2Base + 27]!;
   // While every sample read is below PRED_FAST_LIMIT in magnitude no partial sum can
   // saturate (the 20 taps sum to < 59400 in absolute value), so plain int32 sums are exact.
   let maxAbs = 0;
-  for (let k = x0 - 9; k < off; k++) {
+  // Outputs read exc[x0 - 9 .. x0 + L + 9]; samples from off on are this call's own outputs,
+  // tracked as they are written.
+  let end = x0 + L + 10;
+  if (end > off) end = off;
+  for (let k = x0 - 9; k < end; k++) {
     const v = exc[k]!;
     if (v > maxAbs) maxAbs = v;
     else if (-v > maxAbs) maxAbs = -v;
@@ -215,10 +263,17 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
     const x2 = x0;
     let r: number;
     if (maxAbs <= PRED_FAST_LIMIT) {
-      let acc = 0;
-      for (let i = 0, k = 0; i < 10; i++, k += 3) {
-        acc += Math.imul(exc[x1 - i]!, inter3l[frac + k]!) + Math.imul(exc[x2 + i]!, inter3l[c2Base + k]!);
-      }
+      // |acc| < 2^30: "| 0" lets the JIT use plain int32 adds.
+      const acc = (Math.imul(exc[x1]!, c10) + Math.imul(exc[x2]!, c20)
+        + Math.imul(exc[x1 - 1]!, c11) + Math.imul(exc[x2 + 1]!, c21)
+        + Math.imul(exc[x1 - 2]!, c12) + Math.imul(exc[x2 + 2]!, c22)
+        + Math.imul(exc[x1 - 3]!, c13) + Math.imul(exc[x2 + 3]!, c23)
+        + Math.imul(exc[x1 - 4]!, c14) + Math.imul(exc[x2 + 4]!, c24)
+        + Math.imul(exc[x1 - 5]!, c15) + Math.imul(exc[x2 + 5]!, c25)
+        + Math.imul(exc[x1 - 6]!, c16) + Math.imul(exc[x2 + 6]!, c26)
+        + Math.imul(exc[x1 - 7]!, c17) + Math.imul(exc[x2 + 7]!, c27)
+        + Math.imul(exc[x1 - 8]!, c18) + Math.imul(exc[x2 + 8]!, c28)
+        + Math.imul(exc[x1 - 9]!, c19) + Math.imul(exc[x2 + 9]!, c29)) | 0;
       r = (acc * 2 + 0x8000) >> 16;
     } else {
       let s = 0;
@@ -257,10 +312,17 @@ export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
 const f1 = new Float64Array(6);
 const f2 = new Float64Array(6);
 
-/** Get_lsp_pol: coefficients (Q24) of F1(z) or F2(z) from every other LSP. */
+function sat(v: number): number {
+  return v > MAX_32 ? MAX_32 : v < MIN_32 ? MIN_32 : v;
+}
+
+/**
+ * Get_lsp_pol: coefficients (Q24) of F1(z) or F2(z) from every other LSP. Per step:
+ * f[p] = L_sub(L_add(f[p], f[p-2]), L_shl(Mpy_32_16(f[p-1], lsp), 1)), all saturating.
+ */
 function lspPolynomial(lsp: Int16Array, start: number, f: Float64Array): void {
-  f[0] = L_mult(4096, 2048);
-  f[1] = L_msu(0, lsp[start]!, 512);
+  f[0] = 16777216; // L_mult(4096, 2048): 1.0 in Q24
+  f[1] = 0 - lsp[start]! * 1024; // L_msu(0, lsp, 512): cannot saturate
   let li = start + 2;
   for (let i = 2; i <= 5; i++) {
     const l = lsp[li]!;
@@ -269,12 +331,13 @@ function lspPolynomial(lsp: Int16Array, start: number, f: Float64Array): void {
       const v = f[p - 1]!;
       const hi = v >> 16;
       const lo = (v >> 1) - hi * 32768;
-      let t0 = Mpy_32_16(hi, lo, l);
-      t0 = L_shl(t0, 1);
-      f[p] = L_add(f[p]!, f[p - 2]!);
-      f[p] = L_sub(f[p]!, t0);
+      // Mpy_32_16(hi, lo, l) = L_mac(L_mult(hi, l), mult(lo, l), 1); lo >= 0 so mult() cannot saturate.
+      const ph = Math.imul(hi, l);
+      let t0 = sat((ph === 0x40000000 ? MAX_32 : ph * 2) + (Math.imul(lo, l) >> 15) * 2);
+      t0 = sat(t0 * 2);
+      f[p] = sat(sat(f[p]! + f[p - 2]!) - t0);
     }
-    f[1] = L_msu(f[1]!, l, 512);
+    f[1] = sat(f[1]! - l * 1024);
     li += 2;
   }
 }
@@ -284,13 +347,13 @@ export function lspToAz(lsp: Int16Array, a: Int16Array, aOff: number): void {
   lspPolynomial(lsp, 0, f1);
   lspPolynomial(lsp, 1, f2);
   for (let i = 5; i > 0; i--) {
-    f1[i] = L_add(f1[i]!, f1[i - 1]!);
-    f2[i] = L_sub(f2[i]!, f2[i - 1]!);
+    f1[i] = sat(f1[i]! + f1[i - 1]!);
+    f2[i] = sat(f2[i]! - f2[i - 1]!);
   }
   a[aOff] = 4096;
   for (let i = 1, j = 10; i <= 5; i++, j--) {
-    a[aOff + i] = (L_shr_r(L_add(f1[i]!, f2[i]!), 13) << 16) >> 16;
-    a[aOff + j] = (L_shr_r(L_sub(f1[i]!, f2[i]!), 13) << 16) >> 16;
+    a[aOff + i] = (L_shr_r(sat(f1[i]! + f2[i]!), 13) << 16) >> 16;
+    a[aOff + j] = (L_shr_r(sat(f1[i]! - f2[i]!), 13) << 16) >> 16;
   }
 }
 

@@ -3,7 +3,7 @@
  * rearrangement/stability rules, and the frame-erasure path (reuse the last LSF and
  * keep the predictor memory consistent). Also the Annex B SID LSF decoder.
  */
-import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, add, sub } from './basicops.js';
+import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, add, mac, sub } from './basicops.js';
 import { M, lsfToLsp } from './dsp.js';
 import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1, ptrTab2 } from './tables.js';
 
@@ -52,8 +52,12 @@ function expand(buf: Int16Array, gap: number): void {
 /** Lsp_prev_compose: lsf = fg_sum * ele + sum_k fg[k] * freqPrev[k]. */
 function compose(ele: Int16Array, lsf: Int16Array, pred: Int16Array, predOff: number, sum: Int16Array, sumOff: number, freqPrev: Int16Array): void {
   for (let j = 0; j < M; j++) {
-    let acc = L_mult(ele[j]!, sum[sumOff + j]!);
-    for (let k = 0; k < MA_NP; k++) acc = L_mac(acc, freqPrev[k * M + j]!, pred[predOff + k * M + j]!);
+    // L_mult then 4 L_mac, each product doubled and the running sum saturated step by step.
+    let acc = mac(0, ele[j]!, sum[sumOff + j]!);
+    acc = mac(acc, freqPrev[j]!, pred[predOff + j]!);
+    acc = mac(acc, freqPrev[M + j]!, pred[predOff + M + j]!);
+    acc = mac(acc, freqPrev[2 * M + j]!, pred[predOff + 2 * M + j]!);
+    acc = mac(acc, freqPrev[3 * M + j]!, pred[predOff + 3 * M + j]!);
     lsf[j] = acc >> 16;
   }
 }

@@ -4,9 +4,9 @@
  * compensation and gain control. One call per frame; output replaces the synthesis.
  */
 import {
-  L_mac, L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, extract_h, invSqrt, mult, norm_l, round, shr, sub,
+  L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, invSqrt, mult, norm_l, round, shr, sub,
 } from './basicops.js';
-import { L_FRAME, L_SUBFR, M, MP1, PIT_MAX, dotProduct, residu, synFilt, weightAz } from './dsp.js';
+import { L_FRAME, L_SUBFR, M, MP1, PIT_MAX, dotProduct, energy, residu, synFilt, weightAz } from './dsp.js';
 
 const GAMMA2_PST = 18022;
 const GAMMA1_PST = 22938;
@@ -17,6 +17,7 @@ const GAMMAP = 16384;
 const INV_GAMMAP = 21845;
 const GAMMAP_2 = 10923;
 const L_H = 22;
+const MAX_32 = 2147483647;
 /** The impulse response starts from rest. */
 const ZERO_MEM = new Int16Array(M);
 
@@ -34,6 +35,8 @@ export class G729APostFilter {
   private readonly res2Pst = new Int16Array(L_SUBFR);
   private readonly synPst = new Int16Array(L_FRAME);
   private readonly agcBuf = new Int16Array(L_SUBFR);
+  /** Correlations with the 7 candidate delays t0Min..t0Max. */
+  private readonly corr = new Float64Array(7);
 
   reset(): void {
     this.res2.fill(0);
@@ -62,7 +65,7 @@ export class G729APostFilter {
       weightAz(az, k * MP1, GAMMA2_PST, this.ap3);
       weightAz(az, k * MP1, GAMMA1_PST, this.ap4);
       residu(this.ap3, 0, syn, synOff + sf, res2, R, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scal[R + j] = shr(res2[R + j]!, 2);
+      for (let j = 0; j < L_SUBFR; j++) scal[R + j] = res2[R + j]! >> 2;
       if (active) this.pitchPostFilter(t0Min, t0Max);
       else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[R + j]!;
 
@@ -71,12 +74,8 @@ export class G729APostFilter {
       h.set(this.ap3);
       h.fill(0, MP1);
       synFilt(this.ap4, 0, h, 0, h, 0, L_H, ZERO_MEM, false);
-      let L = L_mult(h[0]!, h[0]!);
-      for (let i = 1; i < L_H; i++) L = L_mac(L, h[i]!, h[i]!);
-      const temp1 = L >> 16;
-      L = L_mult(h[0]!, h[1]!);
-      for (let i = 1; i < L_H - 1; i++) L = L_mac(L, h[i]!, h[i + 1]!);
-      let temp2 = L >> 16;
+      const temp1 = energy(0, h, 0, L_H) >> 16;
+      let temp2 = dotProduct(0, h, 0, h, 1, L_H - 1) >> 16;
       if (temp2 <= 0) temp2 = 0;
       else {
         temp2 = mult(temp2, MU);
@@ -100,15 +99,46 @@ export class G729APostFilter {
     const out = this.res2Pst;
     let corMax = MIN_32;
     let t0 = t0Min;
+    const corr = this.corr;
+    // With 80 * max|scal|^2 < 2^31 over the samples read, no partial sum can saturate: the 7
+    // correlations are formed exactly in one pass (sliding window of delayed samples).
+    const from = R - t0Max;
+    let big = 0;
+    for (let k = from; k < R + L_SUBFR; k++) {
+      const v = scal[k]!;
+      if (v > big) big = v;
+      else if (-v > big) big = -v;
+    }
+    if (big <= 5180 && t0Max - t0Min === 6) {
+      const d = R - t0Min;
+      let w1 = scal[d - 1]!, w2 = scal[d - 2]!, w3 = scal[d - 3]!, w4 = scal[d - 4]!, w5 = scal[d - 5]!, w6 = scal[d - 6]!;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0;
+      for (let n = 0; n < L_SUBFR; n++) {
+        const v = scal[R + n]!;
+        const w0 = scal[d + n]!;
+        s0 = (s0 + Math.imul(v, w0)) | 0;
+        s1 = (s1 + Math.imul(v, w1)) | 0;
+        s2 = (s2 + Math.imul(v, w2)) | 0;
+        s3 = (s3 + Math.imul(v, w3)) | 0;
+        s4 = (s4 + Math.imul(v, w4)) | 0;
+        s5 = (s5 + Math.imul(v, w5)) | 0;
+        s6 = (s6 + Math.imul(v, w6)) | 0;
+        w6 = w5; w5 = w4; w4 = w3; w3 = w2; w2 = w1; w1 = w0;
+      }
+      corr[0] = s0 * 2; corr[1] = s1 * 2; corr[2] = s2 * 2; corr[3] = s3 * 2;
+      corr[4] = s4 * 2; corr[5] = s5 * 2; corr[6] = s6 * 2;
+    } else {
+      for (let i = t0Min; i <= t0Max; i++) corr[i - t0Min] = dotProduct(0, scal, R, scal, R - i, L_SUBFR);
+    }
     for (let i = t0Min; i <= t0Max; i++) {
-      const corr = dotProduct(0, scal, R, scal, R - i, L_SUBFR);
-      if (L_sub(corr, corMax) > 0) {
-        corMax = corr;
+      const c = corr[i - t0Min]!;
+      if (L_sub(c, corMax) > 0) {
+        corMax = c;
         t0 = i;
       }
     }
-    const ener = dotProduct(1, scal, R - t0, scal, R - t0, L_SUBFR);
-    const ener0 = dotProduct(1, scal, R, scal, R, L_SUBFR);
+    const ener = energy(1, scal, R - t0, L_SUBFR);
+    const ener0 = energy(1, scal, R, L_SUBFR);
     if (corMax < 0) corMax = 0;
     let temp = corMax;
     if (ener > temp) temp = ener;
@@ -140,14 +170,22 @@ export class G729APostFilter {
         gain = 0;
       }
     }
-    for (let i = 0; i < L_SUBFR; i++) out[i] = add(mult(g0, sig[R + i]!), mult(gain, sig[R + i - t0]!));
+    // Both gains are in [0, 32767]: mult() cannot saturate, add() can.
+    for (let i = 0; i < L_SUBFR; i++) {
+      const v = (Math.imul(g0, sig[R + i]!) >> 15) + (Math.imul(gain, sig[R + i - t0]!) >> 15);
+      out[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
   }
 
   /** preemphasis: res2Pst filtered by 1 - g z^-1 (backwards, in place). */
   private preemphasis(g: number): void {
     const s = this.res2Pst;
     const temp = s[L_SUBFR - 1]!;
-    for (let i = L_SUBFR - 1; i > 0; i--) s[i] = sub(s[i]!, mult(g, s[i - 1]!));
+    // g >= 0: mult() cannot saturate, sub() can.
+    for (let i = L_SUBFR - 1; i > 0; i--) {
+      const v = s[i]! - (Math.imul(g, s[i - 1]!) >> 15);
+      s[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+    }
     s[0] = sub(s[0]!, mult(g, this.memPre));
     this.memPre = temp;
   }
@@ -156,16 +194,16 @@ export class G729APostFilter {
   private agc(sigIn: Int16Array, inOff: number, off: number): void {
     const out = this.synPst;
     const buf = this.agcBuf;
-    for (let i = 0; i < L_SUBFR; i++) buf[i] = shr(out[off + i]!, 2);
-    let s = dotProduct(0, buf, 0, buf, 0, L_SUBFR);
+    for (let i = 0; i < L_SUBFR; i++) buf[i] = out[off + i]! >> 2;
+    let s = energy(0, buf, 0, L_SUBFR);
     if (s === 0) {
       this.pastGain = 0;
       return;
     }
     let exp = sub(norm_l(s), 1);
     const gainOut = round(L_shl(s, exp));
-    for (let i = 0; i < L_SUBFR; i++) buf[i] = shr(sigIn[inOff + i]!, 2);
-    s = dotProduct(0, buf, 0, buf, 0, L_SUBFR);
+    for (let i = 0; i < L_SUBFR; i++) buf[i] = sigIn[inOff + i]! >> 2;
+    s = energy(0, buf, 0, L_SUBFR);
     let g0: number;
     if (s === 0) g0 = 0;
     else {
@@ -181,9 +219,16 @@ export class G729APostFilter {
     }
     let gain = this.pastGain;
     for (let i = 0; i < L_SUBFR; i++) {
-      gain = mult(gain, AGC_FAC);
-      gain = add(gain, g0);
-      out[off + i] = extract_h(L_shl(L_mult(out[off + i]!, gain), 3));
+      // mult(gain, AGC_FAC) cannot saturate (AGC_FAC < 2^15); add() can.
+      gain = (Math.imul(gain, AGC_FAC) >> 15) + g0;
+      if (gain > 32767) gain = 32767;
+      else if (gain < -32768) gain = -32768;
+      // extract_h(L_shl(L_mult(out, gain), 3)): the product is doubled 4 times with saturation.
+      const p = Math.imul(out[off + i]!, gain);
+      let L = p === 0x40000000 ? MAX_32 : p * 16;
+      if (L > MAX_32) L = MAX_32;
+      else if (L < MIN_32) L = MIN_32;
+      out[off + i] = L >> 16;
     }
     this.pastGain = gain;
   }

@@ -4,10 +4,10 @@
  * A(z/γ2)/A(z/γ1), tilt compensation and adaptive gain control. One call per subframe.
  */
 import {
-  L_Comp, L_abs, L_add, L_mac, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, add, div_s, mult_r, negate,
+  L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, add, div_s, mult_r, negate,
   norm_l, norm_s, shl, shr, sub,
 } from './basicops.js';
-import { L_SUBFR, M, MP1, PIT_MAX, dotProduct, residu, synFilt, weightAz } from './dsp.js';
+import { L_SUBFR, M, MP1, PIT_MAX, dotProduct, energy, residu, synFilt, weightAz } from './dsp.js';
 import { tabHupL, tabHupS } from './tables.js';
 
 const GAMMA1_PST = 22938;
@@ -46,19 +46,30 @@ export class G729PostFilter {
   private readonly memStp = new Int16Array(M);
   private readonly memZero = new Int16Array(M);
   private readonly res2 = new Int16Array(SIZ_RES2);
+  /** max |res2| (abs_s) of each of the last 4 subframes, newest first. */
+  private readonly subframeMag = new Int32Array(4);
   private gainPrec = 16384;
 
   private readonly sigLtp = new Int16Array(L_SUBFRP1);
   private readonly sigCadr = new Int16Array(SIZ_RES2);
+  /** sigCadr[cadrFirst..SIZ_RES2) holds res2 scaled by cadrShift (SIZ_RES2: nothing valid). */
+  private cadrFirst = SIZ_RES2;
+  private cadrShift = 0;
   private readonly yUp = new Int16Array(SIZ_Y_UP);
   private readonly h = new Int16Array(LONG_H_ST);
   private readonly Lden0 = new Float64Array(F_UP_PST - 1);
   private readonly Lden1 = new Float64Array(F_UP_PST - 1);
+  /** Correlations of x with the interpolated signal at both integer neighbours, per phase. */
+  private readonly corr0 = new Float64Array(F_UP_PST - 1);
+  private readonly corr1 = new Float64Array(F_UP_PST - 1);
   private readonly search: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
   private readonly search2: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
 
   reset(): void {
     this.res2.fill(0);
+    this.subframeMag.fill(0);
+    this.cadrFirst = SIZ_RES2;
+    this.cadrShift = 0;
     this.memStp.fill(0);
     this.apond2.fill(0);
     this.memZero.fill(0);
@@ -74,6 +85,12 @@ export class G729PostFilter {
     weightAz(az, azOff, GAMMA1_PST, this.apond1);
     weightAz(az, azOff, GAMMA2_PST, this.apond2);
     residu(this.apond2, 0, sig, sigOff, this.res2, MEM_RES2, L_SUBFR);
+    // Largest magnitude of this subframe's residual, kept for the next 4 subframes' normalization.
+    const mags = this.subframeMag;
+    mags[3] = mags[2]!;
+    mags[2] = mags[1]!;
+    mags[1] = mags[0]!;
+    mags[0] = maxMagnitude(this.res2, MEM_RES2, SIZ_RES2);
     let vo = -1;
     if (active) vo = this.longTerm(t0);
     else for (let i = 0; i < L_SUBFR; i++) this.sigLtp[1 + i] = this.res2[MEM_RES2 + i]!;
@@ -83,6 +100,10 @@ export class G729PostFilter {
     this.tilt(parcor0, out, outOff);
     this.scale(sig, sigOff, out, outOff);
     this.res2.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
+    if (active && this.cadrFirst < SIZ_RES2) {
+      this.sigCadr.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
+      this.cadrFirst = this.cadrFirst > L_SUBFR ? this.cadrFirst - L_SUBFR : 0;
+    } else this.cadrFirst = SIZ_RES2;
     return vo;
   }
 
@@ -91,15 +112,29 @@ export class G729PostFilter {
     const res2 = this.res2;
     const sigCadr = this.sigCadr;
     const out = this.sigLtp;
-    let temp = 0;
-    for (let i = 0; i < SIZ_RES2; i++) {
-      const v = res2[i]!;
-      temp |= v >= 0 ? v : v === -32768 ? 32767 : -v;
-    }
-    // Normalize to 12 bits; a left shift here never saturates.
+    // The standard ORs the magnitudes; only the highest set bit matters (norm_s), and that is
+    // the highest bit of the largest magnitude. res2 holds the last 4 subframes' residuals
+    // (whose maxima are kept) after the oldest SIZ_RES2 - 4 * L_SUBFR samples.
+    const mags = this.subframeMag;
+    let temp = maxMagnitude(res2, 0, SIZ_RES2 - 4 * L_SUBFR);
+    for (let k = 0; k < 4; k++) if (mags[k]! > temp) temp = mags[k]!;
+    // Normalize to 12 bits; a left shift here never saturates. The delay search reads no
+    // further back than t0 + 9 samples before the subframe (long filter: lag t0 + 2, 16 taps).
     const nbShSig = sub(3, norm_s(temp));
-    if (nbShSig >= 0) for (let i = 0; i < SIZ_RES2; i++) sigCadr[i] = res2[i]! >> nbShSig;
-    else for (let i = 0; i < SIZ_RES2; i++) sigCadr[i] = res2[i]! << -nbShSig;
+    let need = MEM_RES2 - t0 - 16;
+    if (need < 0) need = 0;
+    // sigCadr keeps its scaled history (shifted along with res2) while the scaling is unchanged:
+    // then only this subframe and any older samples not yet scaled need computing.
+    if (nbShSig === this.cadrShift) {
+      scaleInto(res2, sigCadr, MEM_RES2, SIZ_RES2, nbShSig);
+      const validFrom = this.cadrFirst < MEM_RES2 ? this.cadrFirst : MEM_RES2;
+      if (need < validFrom) scaleInto(res2, sigCadr, need, validFrom, nbShSig);
+      else need = validFrom;
+    } else {
+      scaleInto(res2, sigCadr, need, SIZ_RES2, nbShSig);
+      this.cadrShift = nbShSig;
+    }
+    this.cadrFirst = need;
 
     const s = this.search;
     this.searchDelay(t0, s);
@@ -132,7 +167,17 @@ export class G729PostFilter {
         yArr = out;
         yOff = 1;
       }
-      for (let i = 0; i < L_SUBFR; i++) yArr[yOff + i] = shl(yArr[yOff + i]!, nbShSig);
+      // shl(y, nbShSig): back to the signal's scale (saturating; a right shift when negative).
+      if (nbShSig >= 0) {
+        const f = 1 << nbShSig;
+        for (let i = 0; i < L_SUBFR; i++) {
+          const v = yArr[yOff + i]! * f;
+          yArr[yOff + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+        }
+      } else {
+        const r = -nbShSig > 15 ? 15 : -nbShSig;
+        for (let i = 0; i < L_SUBFR; i++) yArr[yOff + i] = yArr[yOff + i]! >> r;
+      }
     }
     temp = sub(shNum, shDen);
     if (temp >= 0) den = shr(den, temp);
@@ -148,7 +193,7 @@ export class G729PostFilter {
     const g1 = add(sub(32767, gainPlt), 1);
     // Both gains are in [0, 32767]: no product saturates, only the sums can.
     for (let n = 0; n < L_SUBFR; n++) {
-      const L = sat32(gainPlt * res2[MEM_RES2 + n]! * 2 + g1 * yArr[yOff + n]! * 2);
+      const L = sat32((Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, yArr[yOff + n]!)) * 2);
       out[1 + n] = sat32(L + 0x8000) >> 16;
     }
     return vo;
@@ -164,7 +209,28 @@ export class G729PostFilter {
     r.ltpdel = 0;
     r.phase = 0;
 
-    let acc = dot2(x, xo, x, xo, L_SUBFR);
+    // One pass for the energy of x, its correlations with the 3 integer delays t0 - 1 .. t0 + 1
+    // and the energy of the first delayed window (|x| <= 4096: all exact, below 2^30).
+    const pd = xo - t0 + 1;
+    let ex = 0;
+    let c0 = 0;
+    let c1 = 0;
+    let c2 = 0;
+    let ed = 0;
+    let xm2 = x[pd - 2]!;
+    let xm1 = x[pd - 1]!;
+    for (let n = 0; n < L_SUBFR; n++) {
+      const xn = x[xo + n]!;
+      const xd = x[pd + n]!;
+      ex = (ex + Math.imul(xn, xn)) | 0;
+      c0 = (c0 + Math.imul(xn, xd)) | 0;
+      c1 = (c1 + Math.imul(xn, xm1)) | 0;
+      c2 = (c2 + Math.imul(xn, xm2)) | 0;
+      ed = (ed + Math.imul(xd, xd)) | 0;
+      xm2 = xm1;
+      xm1 = xd;
+    }
+    let acc = ex * 2;
     if (acc === 0) return;
     let shEner = sub(16, norm_l(acc));
     let ener: number;
@@ -175,50 +241,43 @@ export class G729PostFilter {
     }
 
     let lambda = sub(t0, 1);
-    let past = xo - lambda;
     let LnumInt = -1;
     let iMax = 0;
     for (let i = 0; i < 3; i++) {
-      acc = dot2(x, xo, x, past, L_SUBFR);
+      acc = (i === 0 ? c0 : i === 1 ? c1 : c2) * 2;
       if (acc < 0) acc = 0;
-      if (L_sub(acc, LnumInt) > 0) {
+      if (acc > LnumInt) {
         LnumInt = acc;
         iMax = i;
       }
-      past--;
     }
     if (LnumInt === 0) return;
     lambda = add(lambda, iMax);
-    past = xo - lambda;
-    acc = dot2(x, past, x, past, L_SUBFR);
+    // Energy of the chosen window, slid back from the first one sample at a time.
+    for (let i = 1; i <= iMax; i++) {
+      const vin = x[pd - i]!;
+      const vout = x[pd - i + L_SUBFR]!;
+      ed = (ed + Math.imul(vin, vin) - Math.imul(vout, vout)) | 0;
+    }
+    acc = ed * 2;
     if (acc === 0) return;
     const LdenInt = acc;
 
-    // Fractional delays with the short interpolation filter.
-    let LdenMax = LdenInt;
+    // Fractional delays with the short interpolation filter. One pass per phase forms the
+    // interpolated signal, its energies and both correlations with x: the inputs are scaled
+    // to |x| <= 4096 and the 4 taps sum to < 1.2 in absolute value, so |yUp| < 4900 and no
+    // sum (40 terms of < 2^25) comes near 2^30 — exact in int32, no L_mac could saturate.
     const past0 = xo - sub(lambda, LH_UP_S - 1);
+    if (HUP_S_MIRRORED) {
+      for (let phi = 1; phi < F_UP_PST / 2; phi++) this.interpolatePhasePair(phi, past0);
+      this.interpolatePhase(F_UP_PST / 2, past0);
+    } else for (let phi = 1; phi < F_UP_PST; phi++) this.interpolatePhase(phi, past0);
+    let LdenMax = LdenInt;
     for (let phi = 1; phi < F_UP_PST; phi++) {
       const yo = (phi - 1) * L_SUBFRP1;
-      const ho = (phi - 1) * LH2_S;
-      // 4-tap interpolation: input is scaled to 12 bits and taps are small, so no saturation.
-      const h0 = tabHupS[ho]! * 2;
-      const h1 = tabHupS[ho + 1]! * 2;
-      const h2 = tabHupS[ho + 2]! * 2;
-      const h3 = tabHupS[ho + 3]! * 2;
-      for (let n = 0; n <= L_SUBFR; n++) {
-        const p1 = past0 + n;
-        acc = h0 * x[p1]! + h1 * x[p1 - 1]! + h2 * x[p1 - 2]! + h3 * x[p1 - 3]!;
-        yUp[yo + n] = (acc + 0x8000) >> 16;
-      }
-      acc = dot2(yUp, yo + 1, yUp, yo + 1, L_SUBFR - 1);
-      const Ltemp0 = acc;
-      const d0 = L_mac(acc, yUp[yo]!, yUp[yo]!);
-      this.Lden0[phi - 1] = d0;
-      const d1 = L_mac(Ltemp0, yUp[yo + L_SUBFR]!, yUp[yo + L_SUBFR]!);
-      this.Lden1[phi - 1] = d1;
-      if (sub(abs_s(yUp[yo]!), abs_s(yUp[yo + L_SUBFR]!)) > 0) {
-        if (L_sub(d0, LdenMax) > 0) LdenMax = d0;
-      } else if (L_sub(d1, LdenMax) > 0) LdenMax = d1;
+      if (abs_s(yUp[yo]!) > abs_s(yUp[yo + L_SUBFR]!)) {
+        if (this.Lden0[phi - 1]! > LdenMax) LdenMax = this.Lden0[phi - 1]!;
+      } else if (this.Lden1[phi - 1]! > LdenMax) LdenMax = this.Lden1[phi - 1]!;
     }
     if (LdenMax === 0) return;
     const shDen = sub(16, norm_l(LdenMax));
@@ -227,6 +286,8 @@ export class G729PostFilter {
 
     let denMax = (L_shr(LdenInt, shDen) << 16) >> 16;
     let numMax = (L_shr(LnumInt, shNum) << 16) >> 16;
+    const corr0 = this.corr0;
+    const corr1 = this.corr1;
     acc = L_mult(numMax, numMax);
     let hiMax = acc >> 16;
     let loMax = (acc >> 1) - hiMax * 32768;
@@ -235,7 +296,7 @@ export class G729PostFilter {
     for (let phi = 1; phi < F_UP_PST; phi++) {
       let yo = (phi - 1) * L_SUBFRP1;
       for (let half = 0; half < 2; half++) {
-        acc = dot2(x, xo, yUp, yo, L_SUBFR);
+        acc = half === 0 ? corr0[phi - 1]! : corr1[phi - 1]!;
         acc = L_shr(acc, shNum);
         const num = acc < 0 ? 0 : (acc << 16) >> 16;
         acc = L_mult(num, num);
@@ -278,21 +339,147 @@ export class G729PostFilter {
     }
   }
 
+  /**
+   * One phase of the short interpolation filter: yUp for phase phi (41 samples from past0),
+   * its energies without the last / first sample and its correlations with x at both integer
+   * neighbours. Inputs are scaled to |x| <= 4096 and the 4 taps sum to < 1.2 in absolute value,
+   * so |yUp| < 4900 and no sum (40 terms of < 2^25) comes near 2^30: exact in int32, and no
+   * L_mac of the standard could saturate.
+   */
+  private interpolatePhase(phi: number, past0: number): void {
+    const x = this.sigCadr;
+    const xo = MEM_RES2;
+    const yUp = this.yUp;
+    const yo = (phi - 1) * L_SUBFRP1;
+    const ho = (phi - 1) * LH2_S;
+    const h0 = tabHupS[ho]! * 2;
+    const h1 = tabHupS[ho + 1]! * 2;
+    const h2 = tabHupS[ho + 2]! * 2;
+    const h3 = tabHupS[ho + 3]! * 2;
+    // Sliding window x[p1-3..p1] in locals.
+    let xm3 = x[past0 - 3]!, xm2 = x[past0 - 2]!, xm1 = x[past0 - 1]!, xc = x[past0]!;
+    const y0 = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
+    yUp[yo] = y0;
+    let c0 = Math.imul(x[xo]!, y0);
+    let c1 = 0;
+    let e = 0;
+    for (let n = 1; n < L_SUBFR; n++) {
+      xm3 = xm2;
+      xm2 = xm1;
+      xm1 = xc;
+      xc = x[past0 + n]!;
+      const y = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
+      yUp[yo + n] = y;
+      c0 = (c0 + Math.imul(x[xo + n]!, y)) | 0;
+      c1 = (c1 + Math.imul(x[xo + n - 1]!, y)) | 0;
+      e = (e + Math.imul(y, y)) | 0;
+    }
+    const yLast = (Math.imul(h0, x[past0 + L_SUBFR]!) + Math.imul(h1, xc) + Math.imul(h2, xm1) + Math.imul(h3, xm2) + 0x8000) >> 16;
+    yUp[yo + L_SUBFR] = yLast;
+    c1 = (c1 + Math.imul(x[xo + L_SUBFR - 1]!, yLast)) | 0;
+    this.corr0[phi - 1] = c0 * 2;
+    this.corr1[phi - 1] = c1 * 2;
+    this.Lden0[phi - 1] = (e + Math.imul(y0, y0)) * 2;
+    this.Lden1[phi - 1] = (e + Math.imul(yLast, yLast)) * 2;
+  }
+
+  /**
+   * Phases phi and 8 - phi at once (as interpolatePhase). Their taps are mirror images, so with
+   * S = (h0 + h3)(x0 + x3) + (h1 + h2)(x1 + x2) and D = (h0 - h3)(x0 - x3) + (h1 - h2)(x1 - x2)
+   * the two exact filter sums are (S + D) / 2 and (S - D) / 2: 4 products instead of 8.
+   */
+  private interpolatePhasePair(phi: number, past0: number): void {
+    const x = this.sigCadr;
+    const xo = MEM_RES2;
+    const yUp = this.yUp;
+    const phiB = F_UP_PST - phi;
+    const yoA = (phi - 1) * L_SUBFRP1;
+    const yoB = (phiB - 1) * L_SUBFRP1;
+    const ho = (phi - 1) * LH2_S;
+    const p03 = (tabHupS[ho]! + tabHupS[ho + 3]!) * 2;
+    const m03 = (tabHupS[ho]! - tabHupS[ho + 3]!) * 2;
+    const p12 = (tabHupS[ho + 1]! + tabHupS[ho + 2]!) * 2;
+    const m12 = (tabHupS[ho + 1]! - tabHupS[ho + 2]!) * 2;
+    let xm3 = x[past0 - 3]!, xm2 = x[past0 - 2]!, xm1 = x[past0 - 1]!, xc = x[past0]!;
+    let sS = Math.imul(p03, xc + xm3) + Math.imul(p12, xm1 + xm2);
+    let sD = Math.imul(m03, xc - xm3) + Math.imul(m12, xm1 - xm2);
+    const a0 = (((sS + sD) >> 1) + 0x8000) >> 16;
+    const b0 = (((sS - sD) >> 1) + 0x8000) >> 16;
+    yUp[yoA] = a0;
+    yUp[yoB] = b0;
+    const xf = x[xo]!;
+    let cA0 = Math.imul(xf, a0);
+    let cB0 = Math.imul(xf, b0);
+    let cA1 = 0;
+    let cB1 = 0;
+    let eA = 0;
+    let eB = 0;
+    let xPrev = xf;
+    for (let n = 1; n < L_SUBFR; n++) {
+      xm3 = xm2;
+      xm2 = xm1;
+      xm1 = xc;
+      xc = x[past0 + n]!;
+      sS = Math.imul(p03, xc + xm3) + Math.imul(p12, xm1 + xm2);
+      sD = Math.imul(m03, xc - xm3) + Math.imul(m12, xm1 - xm2);
+      const ya = (((sS + sD) >> 1) + 0x8000) >> 16;
+      const yb = (((sS - sD) >> 1) + 0x8000) >> 16;
+      yUp[yoA + n] = ya;
+      yUp[yoB + n] = yb;
+      const xn = x[xo + n]!;
+      cA0 = (cA0 + Math.imul(xn, ya)) | 0;
+      cB0 = (cB0 + Math.imul(xn, yb)) | 0;
+      cA1 = (cA1 + Math.imul(xPrev, ya)) | 0;
+      cB1 = (cB1 + Math.imul(xPrev, yb)) | 0;
+      eA = (eA + Math.imul(ya, ya)) | 0;
+      eB = (eB + Math.imul(yb, yb)) | 0;
+      xPrev = xn;
+    }
+    const xl = x[past0 + L_SUBFR]!;
+    sS = Math.imul(p03, xl + xm2) + Math.imul(p12, xc + xm1);
+    sD = Math.imul(m03, xl - xm2) + Math.imul(m12, xc - xm1);
+    const aL = (((sS + sD) >> 1) + 0x8000) >> 16;
+    const bL = (((sS - sD) >> 1) + 0x8000) >> 16;
+    yUp[yoA + L_SUBFR] = aL;
+    yUp[yoB + L_SUBFR] = bL;
+    cA1 = (cA1 + Math.imul(xPrev, aL)) | 0;
+    cB1 = (cB1 + Math.imul(xPrev, bL)) | 0;
+    this.corr0[phi - 1] = cA0 * 2;
+    this.corr1[phi - 1] = cA1 * 2;
+    this.Lden0[phi - 1] = (eA + Math.imul(a0, a0)) * 2;
+    this.Lden1[phi - 1] = (eA + Math.imul(aL, aL)) * 2;
+    this.corr0[phiB - 1] = cB0 * 2;
+    this.corr1[phiB - 1] = cB1 * 2;
+    this.Lden0[phiB - 1] = (eB + Math.imul(b0, b0)) * 2;
+    this.Lden1[phiB - 1] = (eB + Math.imul(bL, bL)) * 2;
+  }
+
   /** compute_ltp_l: delayed signal with the long interpolation filter (into sigLtp[1..]) and its gain terms. */
   private computeLtpLong(ltpdel: number, phase: number, r: LtpSearch): void {
     const x = this.sigCadr;
     const xo = MEM_RES2;
     const y = this.sigLtp;
     const ho = shl(sub(phase, 1), 4);
-    let p2 = xo + sub(LH_UP_L, ltpdel);
+    const k0 = tabHupL[ho]!, k1 = tabHupL[ho + 1]!, k2 = tabHupL[ho + 2]!, k3 = tabHupL[ho + 3]!;
+    const k4 = tabHupL[ho + 4]!, k5 = tabHupL[ho + 5]!, k6 = tabHupL[ho + 6]!, k7 = tabHupL[ho + 7]!;
+    const k8 = tabHupL[ho + 8]!, k9 = tabHupL[ho + 9]!, k10 = tabHupL[ho + 10]!, k11 = tabHupL[ho + 11]!;
+    const k12 = tabHupL[ho + 12]!, k13 = tabHupL[ho + 13]!, k14 = tabHupL[ho + 14]!, k15 = tabHupL[ho + 15]!;
+    const p0 = xo + sub(LH_UP_L, ltpdel);
+    let maxY = 0;
     for (let n = 0; n < L_SUBFR; n++) {
-      // 16 taps on 12-bit input: the sum stays far from saturation.
-      let acc = 0;
-      for (let i = 0; i < LH2_L; i++) acc += tabHupL[ho + i]! * x[p2--]!;
-      y[1 + n] = (acc * 2 + 0x8000) >> 16;
-      p2 += LH2_L + 1;
+      // 16 taps (|sum| < 2.1) on 12-bit input: the sum stays far from saturation.
+      const p2 = p0 + n;
+      const acc = (Math.imul(k0, x[p2]!) + Math.imul(k1, x[p2 - 1]!) + Math.imul(k2, x[p2 - 2]!) + Math.imul(k3, x[p2 - 3]!)
+        + Math.imul(k4, x[p2 - 4]!) + Math.imul(k5, x[p2 - 5]!) + Math.imul(k6, x[p2 - 6]!) + Math.imul(k7, x[p2 - 7]!)
+        + Math.imul(k8, x[p2 - 8]!) + Math.imul(k9, x[p2 - 9]!) + Math.imul(k10, x[p2 - 10]!) + Math.imul(k11, x[p2 - 11]!)
+        + Math.imul(k12, x[p2 - 12]!) + Math.imul(k13, x[p2 - 13]!) + Math.imul(k14, x[p2 - 14]!) + Math.imul(k15, x[p2 - 15]!)) | 0;
+      const v = (acc * 2 + 0x8000) >> 16;
+      y[1 + n] = v;
+      if (v > maxY) maxY = v;
+      else if (-v > maxY) maxY = -v;
     }
-    let acc = dotProduct(0, y, 1, x, xo, L_SUBFR);
+    // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can saturate.
+    let acc = maxY <= 6553 ? dot2(y, 1, x, xo, L_SUBFR) : dotProduct(0, y, 1, x, xo, L_SUBFR);
     if (acc < 0) {
       r.num = 0;
       r.shNum = 0;
@@ -302,7 +489,10 @@ export class G729PostFilter {
       r.num = (L_shr(acc, temp) << 16) >> 16;
       r.shNum = temp;
     }
-    acc = dotProduct(0, y, 1, y, 1, L_SUBFR);
+    // The energy's terms are non-negative (|y| < 2^15, so none saturates): the running sum only
+    // grows, and saturating it once at the end is the same as at every step.
+    acc = dot2(y, 1, y, 1, L_SUBFR);
+    if (acc > MAX_32) acc = MAX_32;
     let temp = sub(16, norm_l(acc));
     if (temp < 0) temp = 0;
     r.den = (L_shr(acc, temp) << 16) >> 16;
@@ -317,7 +507,7 @@ export class G729PostFilter {
     const h = this.h;
     synFilt(this.apond1, 0, this.apond2, 0, h, 0, LONG_H_ST, this.memZero, false);
     // calc_rc0_h
-    let acc = dotProduct(0, h, 0, h, 0, LONG_H_ST);
+    let acc = energy(0, h, 0, LONG_H_ST);
     const shAcf = norm_l(acc);
     acc = L_shl(acc, shAcf);
     const acf0 = acc >> 16;
@@ -331,12 +521,14 @@ export class G729PostFilter {
       if (acf1 > 0) rc0 = negate(rc0);
     }
     let Lg0 = 0;
-    for (let i = 0; i < LONG_H_ST; i++) Lg0 = L_add(Lg0, abs_s(h[i]!));
+    // 20 magnitudes below 2^15: the sum cannot saturate.
+    for (let i = 0; i < LONG_H_ST; i++) Lg0 += abs_s(h[i]!);
     const g0 = L_shl(Lg0, 14) >> 16;
     if (sub(g0, 1024) > 0) {
       const temp = div_s(1024, g0);
       const s = this.sigLtp;
-      for (let i = 1; i <= L_SUBFR; i++) s[i] = mult_r(s[i]!, temp);
+      // 0 < temp < 2^15: mult_r cannot saturate.
+      for (let i = 1; i <= L_SUBFR; i++) s[i] = (Math.imul(s[i]!, temp) + 0x4000) >> 15;
     }
     return rc0;
   }
@@ -364,18 +556,22 @@ export class G729PostFilter {
     const s = this.sigLtp;
     // |mu| <= 2^14 and 0 <= ga < 2^15 here, so no product saturates; sums are clamped.
     for (let n = 0; n < L_SUBFR; n++) {
-      let L = sat32(s[n + 1]! * 32768 + mu * s[n]! * 2);
+      let L = sat32(s[n + 1]! * 32768 + Math.imul(mu, s[n]!) * 2);
       L = sat32(L + 0x4000);
       const temp = ((L >> 15) << 16) >> 16;
-      L = sat32(temp * ga * 2 + Lfact) >> shFact1;
+      L = sat32(Math.imul(temp, ga) * 2 + Lfact) >> shFact1;
       out[outOff + n] = L > 32767 ? 32767 : L < -32768 ? -32768 : L;
     }
   }
 
   /** scale_st: adaptive gain control toward the input subframe's level. */
   private scale(sigIn: Int16Array, inOff: number, out: Int16Array, outOff: number): void {
+    // 40 magnitudes of at most 2^15 sum below 2^31: L_add never saturates here.
     let acc = 0;
-    for (let i = 0; i < L_SUBFR; i++) acc = L_add(acc, L_abs(sigIn[inOff + i]!));
+    for (let i = 0; i < L_SUBFR; i++) {
+      const v = sigIn[inOff + i]!;
+      acc += v < 0 ? -v : v;
+    }
     let g0: number;
     if (acc === 0) g0 = 0;
     else {
@@ -383,7 +579,10 @@ export class G729PostFilter {
       acc = L_shl(acc, scalIn);
       const sgIn = acc >> 16;
       acc = 0;
-      for (let i = 0; i < L_SUBFR; i++) acc = L_add(acc, L_abs(out[outOff + i]!));
+      for (let i = 0; i < L_SUBFR; i++) {
+        const v = out[outOff + i]!;
+        acc += v < 0 ? -v : v;
+      }
       if (acc === 0) {
         this.gainPrec = 0;
         return;
@@ -405,15 +604,46 @@ export class G729PostFilter {
     let gain = this.gainPrec;
     for (let i = 0; i < L_SUBFR; i++) {
       // mult_r(AGC_FAC, gain) cannot saturate (AGC_FAC < 2^15); add() can.
-      gain = ((AGC_FAC * gain + 0x4000) >> 15) + g0;
+      gain = ((Math.imul(AGC_FAC, gain) + 0x4000) >> 15) + g0;
       if (gain > 32767) gain = 32767;
       else if (gain < -32768) gain = -32768;
-      let p = gain * out[outOff + i]! * 2;
-      if (p === 2147483648) p = 2147483647;
+      let p = Math.imul(gain, out[outOff + i]!);
+      p = p === 0x40000000 ? MAX_32 : p * 2;
       out[outOff + i] = sat32(sat32(p * 2) + 0x8000) >> 16;
     }
     this.gainPrec = gain;
   }
+}
+
+const MAX_32 = 2147483647;
+
+/** The short interpolation filters of phases phi and 8 - phi are mirror images (used to share products). */
+const HUP_S_MIRRORED = (() => {
+  for (let phi = 1; phi < F_UP_PST; phi++) {
+    for (let k = 0; k < LH2_S; k++) {
+      if (tabHupS[(phi - 1) * LH2_S + k] !== tabHupS[(F_UP_PST - phi - 1) * LH2_S + LH2_S - 1 - k]) return false;
+    }
+  }
+  return true;
+})();
+
+/** dst[from..to) = src[from..to) scaled by 2^-shift (a left shift for shift < 0, which cannot saturate here). */
+function scaleInto(src: Int16Array, dst: Int16Array, from: number, to: number, shift: number): void {
+  if (shift >= 0) for (let i = from; i < to; i++) dst[i] = src[i]! >> shift;
+  else for (let i = from; i < to; i++) dst[i] = src[i]! << -shift;
+}
+
+/** Largest abs_s(v) of v = x[from..to). */
+function maxMagnitude(x: Int16Array, from: number, to: number): number {
+  let hi = 0;
+  let lo = 0;
+  for (let i = from; i < to; i++) {
+    const v = x[i]!;
+    if (v > hi) hi = v;
+    else if (v < lo) lo = v;
+  }
+  const m = lo === -32768 ? 32767 : -lo;
+  return hi > m ? hi : m;
 }
 
 function sat32(v: number): number {

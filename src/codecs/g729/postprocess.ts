@@ -39,10 +39,10 @@ export class HighPassFilter {
       x1 = x0;
       x0 = sig[off + i]!;
       // Mpy_32_16(y1, a1) + Mpy_32_16(y2, a2)
-      let L = y1Hi * a1 * 2 + ((y1Lo * a1) >> 15) * 2 + y2Hi * a2 * 2 + ((y2Lo * a2) >> 15) * 2;
-      L = sat32(L + x0 * b0 * 2);
-      L = sat32(L + x1 * b1 * 2);
-      L = sat32(L + x2 * b2 * 2);
+      let L = (Math.imul(y1Hi, a1) + (Math.imul(y1Lo, a1) >> 15) + Math.imul(y2Hi, a2) + (Math.imul(y2Lo, a2) >> 15)) * 2;
+      L = sat32(L + Math.imul(x0, b0) * 2);
+      L = sat32(L + Math.imul(x1, b1) * 2);
+      L = sat32(L + Math.imul(x2, b2) * 2);
       L = sat32(L * 4);
       sig[off + i] = sat32(sat32(L * 2) + 0x8000) >> 16;
       y2Hi = y1Hi;
