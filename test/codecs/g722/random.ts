@@ -1,15 +1,7 @@
-/** Seeded pseudo-random numbers for the G.722 tests (xorshift32: small, and the same on every machine). */
-export function seededGenerator(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
+import { xorshift32 } from '../../../src/util/index.js';
+
+/** Seeded pseudo-random numbers for the G.722 tests: the project's xorshift32, the same on every machine. */
+export const seededGenerator = xorshift32;
 
 export function seededBytes(length: number, seed: number): Uint8Array {
   const next = seededGenerator(seed);

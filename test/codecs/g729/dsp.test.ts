@@ -10,18 +10,9 @@ import {
 import { dotProduct, energy, lspToAz, predLt3, residu, synFilt, weightAz } from '../../../src/codecs/g729/dsp.js';
 import { HighPassFilter } from '../../../src/codecs/g729/postprocess.js';
 import { a100, b100, inter3l } from '../../../src/codecs/g729/tables.js';
+import { xorshift32 } from '../../../src/util/index.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+const rng = xorshift32;
 
 /** Random Word16 with a given magnitude limit; sometimes exactly ±full scale. */
 function word(next: () => number, limit: number): number {

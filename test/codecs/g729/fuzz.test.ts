@@ -5,19 +5,9 @@
 import { describe, expect, it } from 'vitest';
 import { G729Decoder } from '../../../src/codecs/g729/index.js';
 import type { G729Variant } from '../../../src/codecs/g729/index.js';
+import { xorshift32 } from '../../../src/util/index.js';
 
-/** Small deterministic PRNG (xorshift32) so failures are reproducible. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+const rng = xorshift32;
 
 type Frame = Uint8Array | null;
 
