@@ -1,0 +1,48 @@
+/** A capture file as a drive lists it. */
+export interface DriveEntry {
+  /** File name inside the capture directory (no directory part). */
+  readonly name: string;
+  readonly size: number;
+  /** Last modification, ms since epoch (0 when the drive does not say). */
+  readonly modified: number;
+}
+
+export interface DownloadResult {
+  readonly bytes: number;
+  /** SHA-256 of the bytes received, hex. */
+  readonly sha256: string;
+}
+
+/**
+ * Where captures appear: the gateway's CF card over WebDAV, or a local /
+ * mounted directory. The ingestor needs only these three operations.
+ */
+export interface CaptureDrive {
+  /** The capture files now in the directory (no sub-directories). */
+  list(signal?: AbortSignal): Promise<DriveEntry[]>;
+  /** Copy one file to `destination` (which the caller owns). */
+  download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult>;
+  remove(name: string, signal?: AbortSignal): Promise<void>;
+  /** Where it is, for logs (never with credentials). */
+  describe(): string;
+}
+
+export type DriveErrorCode = 'unreachable' | 'unauthorised' | 'vanished' | 'changed-during-copy' | 'verify-failed' | 'io';
+
+/** A drive operation that failed, with what kind of failure it was and which file. */
+export class DriveError extends Error {
+  constructor(
+    readonly code: DriveErrorCode,
+    readonly drive: string,
+    readonly file: string | undefined,
+    reason: string,
+  ) {
+    super(`${drive}${file ? `/${file}` : ''}: ${reason}`);
+    this.name = 'DriveError';
+  }
+}
+
+/** Capture files the gateway and phones write: pcap, and pcapng from newer firmware or other tools. */
+export function isCaptureName(name: string): boolean {
+  return /\.(pcap|pcapng)$/i.test(name) && !name.startsWith('.') && !/[\\/]/.test(name);
+}

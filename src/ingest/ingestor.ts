@@ -1,0 +1,244 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { CaptureDrive, DriveEntry } from './drive.js';
+import { DriveError } from './drive.js';
+
+/** A capture copied from the drive into the working directory, durable and verified. */
+export interface IngestedCapture {
+  readonly name: string;
+  /** The working copy. */
+  readonly path: string;
+  readonly bytes: number;
+  readonly sha256: string;
+}
+
+export interface DriveStatus {
+  readonly reachable: boolean;
+  readonly drive: string;
+  /** Why it is not reachable (or a file could not be copied), for the PCAP lamp and the log. */
+  readonly error?: string;
+}
+
+export interface IngestorOptions {
+  readonly drive: CaptureDrive;
+  /** Where working copies go; created if missing. */
+  readonly workDir: string;
+  /** Poll interval in ms (default 5000, the reference's). */
+  readonly pollMs?: number;
+  /** A file is complete once its size and time have not changed for this long (ms, default 2000). */
+  readonly settleMs?: number;
+  /** Shorter settle time for files whose call is known to have ended (SOAP), ms (default 250). */
+  readonly endedSettleMs?: number;
+  /** Whether the call of a capture is known to have ended (the SOAP link's call-end). */
+  readonly callEnded?: (name: string) => boolean;
+  /** Whether a capture was already taken in (the journal): it is not copied again. */
+  readonly alreadyTaken?: (name: string) => boolean;
+  /** Takes a finished copy; resolves once the hand-over is durable (journaled). A rejection leaves the file to be copied again. */
+  readonly onCapture: (capture: IngestedCapture) => Promise<void> | void;
+  readonly onStatus?: (status: DriveStatus) => void;
+  /** A single file that failed to copy (it stays on the drive and is tried again). */
+  readonly onFileError?: (name: string, error: DriveError) => void;
+  /** Milliseconds clock (default performance-based wall time). */
+  readonly now?: () => number;
+}
+
+interface Sighting {
+  size: number;
+  modified: number;
+  /** When this size/modified was first seen, on our clock (the drive's clock may be skewed). */
+  since: number;
+}
+
+/**
+ * Takes captures off the drive: polls the listing, copies each file once it
+ * has stopped growing, verifies the copy (byte count, SHA-256 read back from
+ * the working disk, fsync), and hands it over. Deleting from the drive is a
+ * separate step (`release`) that the service calls only after the result is
+ * durable, so no crash between copy and filing can lose a call.
+ */
+export class Ingestor {
+  private readonly sightings = new Map<string, Sighting>();
+  private readonly inFlight = new Set<string>();
+  private readonly taken = new Set<string>();
+  private readonly pendingRemovals = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private polling: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+  private closed = false;
+  private lastReachable: boolean | undefined;
+  private readonly controller = new AbortController();
+  private readonly now: () => number;
+
+  constructor(private readonly options: IngestorOptions) {
+    this.now = options.now ?? (() => Date.now());
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.nudge();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.controller.abort(new Error('ingestor stopped'));
+    await this.polling?.catch(() => undefined);
+  }
+
+  /** Poll as soon as possible (a call just ended, or the local drive changed). */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.polling) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.polling = this.pollOnce().finally(() => {
+      this.polling = undefined;
+      if (this.stopped) return;
+      const soon = this.again || this.hasSettling();
+      this.again = false;
+      this.timer = setTimeout(() => this.nudge(), soon ? this.settleStep() : (this.options.pollMs ?? 5000));
+    });
+  }
+
+  /**
+   * The capture's result is durable: delete it from the drive after `graceMs`
+   * (the reference waits 2 s, since a CF card cannot tell whether a file is
+   * still open). Failed deletions are retried on later polls.
+   */
+  release(name: string, graceMs = 2000): void {
+    this.pendingRemovals.set(name, this.now() + graceMs);
+    if (!this.timer && !this.polling) return;
+    setTimeout(() => this.nudge(), graceMs).unref();
+  }
+
+  /** Deletions not yet done (for status and tests). */
+  pendingRemovalCount(): number {
+    return this.pendingRemovals.size;
+  }
+
+  /** One listing, copy and deletion pass (public for tests and for a foreground run). */
+  async pollOnce(): Promise<void> {
+    const drive = this.options.drive;
+    let entries: DriveEntry[];
+    try {
+      entries = await drive.list(this.controller.signal);
+      this.setStatus({ reachable: true, drive: drive.describe() });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      this.setStatus({ reachable: false, drive: drive.describe(), error: reason });
+      return;
+    }
+    await this.removeDue(entries);
+    const now = this.now();
+    const listed = new Set<string>();
+    for (const entry of entries) {
+      listed.add(entry.name);
+      if (this.pendingRemovals.has(entry.name) || this.taken.has(entry.name) || this.inFlight.has(entry.name)) continue;
+      if (this.options.alreadyTaken?.(entry.name)) {
+        this.taken.add(entry.name);
+        continue;
+      }
+      const seen = this.sightings.get(entry.name);
+      if (!seen || seen.size !== entry.size || seen.modified !== entry.modified) {
+        this.sightings.set(entry.name, { size: entry.size, modified: entry.modified, since: now });
+        continue;
+      }
+      const settle = this.options.callEnded?.(entry.name) ? (this.options.endedSettleMs ?? 250) : (this.options.settleMs ?? 2000);
+      if (now - seen.since < settle || entry.size === 0) continue;
+      await this.take(entry);
+    }
+    for (const name of this.sightings.keys()) if (!listed.has(name)) this.sightings.delete(name);
+    for (const name of this.taken) if (!listed.has(name)) this.taken.delete(name);
+  }
+
+  private async take(entry: DriveEntry): Promise<void> {
+    const { drive, workDir } = this.options;
+    this.inFlight.add(entry.name);
+    const finalPath = join(workDir, entry.name);
+    const partialPath = `${finalPath}.partial`;
+    try {
+      await mkdir(workDir, { recursive: true });
+      const result = await drive.download(entry.name, partialPath, this.controller.signal);
+      if (result.bytes !== entry.size) {
+        throw new DriveError('changed-during-copy', drive.describe(), entry.name, `listed ${entry.size} bytes, copied ${result.bytes}: still being written`);
+      }
+      await fsyncFile(partialPath);
+      const readBack = await sha256Of(partialPath);
+      if (readBack !== result.sha256) {
+        throw new DriveError('verify-failed', drive.describe(), entry.name, 'the working copy reads back different from what was received');
+      }
+      await rename(partialPath, finalPath);
+      await fsyncFile(workDir);
+      await this.options.onCapture({ name: entry.name, path: finalPath, bytes: result.bytes, sha256: result.sha256 });
+      this.taken.add(entry.name);
+      this.sightings.delete(entry.name);
+    } catch (error) {
+      await rm(partialPath, { force: true });
+      if (this.closed) return;
+      const driveError = error instanceof DriveError ? error : new DriveError('io', drive.describe(), entry.name, error instanceof Error ? error.message : String(error));
+      // A file that grew while copying starts settling again.
+      this.sightings.delete(entry.name);
+      this.options.onFileError?.(entry.name, driveError);
+    } finally {
+      this.inFlight.delete(entry.name);
+    }
+  }
+
+  private async removeDue(entries: readonly DriveEntry[]): Promise<void> {
+    if (this.pendingRemovals.size === 0) return;
+    const present = new Set(entries.map((entry) => entry.name));
+    const now = this.now();
+    for (const [name, due] of this.pendingRemovals) {
+      if (!present.has(name)) {
+        this.pendingRemovals.delete(name);
+        continue;
+      }
+      if (due > now) continue;
+      try {
+        await this.options.drive.remove(name, this.controller.signal);
+        this.pendingRemovals.delete(name);
+      } catch (error) {
+        const driveError = error instanceof DriveError ? error : new DriveError('io', this.options.drive.describe(), name, String(error));
+        this.options.onFileError?.(name, driveError);
+      }
+    }
+  }
+
+  private hasSettling(): boolean {
+    return this.sightings.size > 0 || [...this.pendingRemovals.values()].some((due) => due <= this.now() + (this.options.pollMs ?? 5000));
+  }
+
+  private settleStep(): number {
+    return Math.max(50, Math.min(this.options.endedSettleMs ?? 250, this.options.pollMs ?? 5000));
+  }
+
+  private setStatus(status: DriveStatus): void {
+    if (this.lastReachable === status.reachable && status.reachable) return;
+    this.lastReachable = status.reachable;
+    this.options.onStatus?.(status);
+  }
+}
+
+async function fsyncFile(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
