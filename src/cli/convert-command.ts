@@ -6,7 +6,7 @@ import type { BatchSummary } from '../convert/index.js';
 import type { ChannelMix } from '../calls/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { availableParallelism } from 'node:os';
-import { CommandExit, EXIT_FAILED, positiveInteger } from './index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
 
 interface ConvertFlags {
   output?: string;
@@ -21,6 +21,13 @@ interface ConvertFlags {
   json?: boolean;
   progress: boolean;
   workers?: number;
+  key?: string[];
+  passphraseEnv: string;
+  encrypt?: boolean;
+}
+
+function collectKey(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
 }
 
 function minutes(seconds: number): string {
@@ -54,9 +61,17 @@ export function registerConvertCommand(program: Command): void {
     .option('--swap-channels', 'swap left and right (captures known to be mirrored)')
     .option('--no-sip', 'ignore SIP/SDP in the captures')
     .option('--workers <n>', 'convert in a pool of N worker threads (default: one per core when converting several files)', positiveInteger)
+    .option('--key <file>', 'key file (repeat for several keys): encrypted captures (NAME.pcap.enc) are decrypted with it and their recordings encrypted under the same key', collectKey)
+    .option('--passphrase-env <name>', 'environment variable holding the passphrase of a passphrase key definition', 'RECORDER_PASSPHRASE')
+    .option('--encrypt', 'encrypt the recordings of plain captures too, under the first --key')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON on stdout')
     .action(async (paths: string[], flags: ConvertFlags) => {
+      if (flags.encrypt && !(flags.key && flags.key.length > 0)) {
+        process.stderr.write('recorder convert: --encrypt needs a key (--key FILE)\n');
+        throw new CommandExit(EXIT_USAGE);
+      }
+      const passphrase = process.env[flags.passphraseEnv];
       const showBar = !flags.json && flags.progress && process.stderr.isTTY === true;
       const bar = showBar
         ? new cliProgress.SingleBar(
@@ -76,6 +91,9 @@ export function registerConvertCommand(program: Command): void {
         mix: flags.mix,
         encoding: flags.encoding,
         useSignalling: flags.sip,
+        ...(flags.key && flags.key.length > 0
+          ? { encryption: { keyFiles: flags.key, ...(passphrase !== undefined ? { passphrase } : {}), encryptOutputs: flags.encrypt === true } }
+          : {}),
         channels: {
           recordedBy: flags.recordedBy,
           ...(flags.device ? { deviceAddress: flags.device } : {}),

@@ -1,6 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { basename, dirname, extname, join } from 'node:path';
-import { CaptureError, readCapture } from '../pcap/index.js';
+import { CaptureError, readCapture, readCaptureStream } from '../pcap/index.js';
+import type { Keyring } from '../crypto/index.js';
+import { decryptedPieces, encryptedKeyId, keyringFor, sealFile, sealingKeyring, withScratchDirectory } from './encryption.js';
+import type { ConvertEncryption } from './encryption.js';
 import type { CaptureStats } from '../pcap/index.js';
 import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
 import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
@@ -23,6 +26,12 @@ export interface ConvertOptions {
   readonly reorderWindow?: number;
   /** fsync each recording before it is renamed into place (default true). */
   readonly durable?: boolean;
+  /**
+   * Keys: an encrypted capture is decrypted on the fly and its recordings are
+   * encrypted under the same key (NAME.wav.enc); plain captures give plain
+   * recordings unless `encryptOutputs` is set — as the reference's converter.
+   */
+  readonly encryption?: ConvertEncryption;
 }
 
 export interface StreamReport {
@@ -129,7 +138,9 @@ function tagsFor(call: Call, input: string): Id3Tags {
 
 /** Output file for call `index` of `count` in `input`. */
 export function outputPathFor(input: string, index: number, count: number, outDir: string | undefined, extension: string): string {
-  const stem = basename(input, extname(input));
+  // An encrypted capture is NAME.pcap.enc: its recording is NAME.wav(.enc).
+  const plainName = basename(input).replace(/\.enc$/i, '');
+  const stem = basename(plainName, extname(plainName));
   const name = count > 1 ? `${stem}_${index}.${extension}` : `${stem}.${extension}`;
   return join(outDir ?? dirname(input), name);
 }
@@ -147,8 +158,28 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
   });
   let capture: CaptureStats | undefined;
   let readError: CaptureError | undefined;
+  let inputKeyId: string | undefined;
+  let keyring: Keyring | undefined;
+  let sealing: Keyring | undefined;
   try {
-    capture = await readCapture(input, (datagram) => demux.push(datagram));
+    inputKeyId = await encryptedKeyId(input);
+    const encryption = options.encryption;
+    if (inputKeyId !== undefined && (!encryption || encryption.keyFiles.length === 0)) {
+      return { input, ok: false, error: `encrypted capture (key ${inputKeyId}): give the key (--key FILE)`, warnings, calls: 0, streams: 0, outputs: [] };
+    }
+    if (encryption && encryption.keyFiles.length > 0 && (inputKeyId !== undefined || encryption.encryptOutputs)) {
+      keyring = await keyringFor(encryption);
+      sealing = inputKeyId !== undefined ? sealingKeyring(keyring, inputKeyId, input) : encryption.encryptOutputs ? keyring : undefined;
+    }
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { input, ok: false, error: reason.startsWith(input) ? reason.slice(input.length + 2) : `cannot read: ${reason}`, warnings, calls: 0, streams: 0, outputs: [] };
+  }
+  try {
+    capture =
+      inputKeyId !== undefined && keyring
+        ? await readCaptureStream(decryptedPieces(input, keyring), input, (datagram) => demux.push(datagram))
+        : await readCapture(input, (datagram) => demux.push(datagram));
   } catch (error) {
     if (error instanceof CaptureError) readError = error;
     else {
@@ -189,17 +220,27 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
         continue;
       }
       if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
-      const path = outputPathFor(input, call.index, calls.length, options.outDir, extension);
+      const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension);
+      const path = sealing ? `${plainPath}.enc` : plainPath;
       try {
-        const rendered = renderCall(call, {
-          path,
-          format: extension,
-          encoding: options.encoding ?? 'pcm16',
-          mix: options.mix ?? 'stereo',
-          ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
-          tags: tagsFor(call, input),
-          durable: options.durable !== false,
-        });
+        const render = (target: string): ReturnType<typeof renderCall> =>
+          renderCall(call, {
+            path: target,
+            format: extension,
+            encoding: options.encoding ?? 'pcm16',
+            mix: options.mix ?? 'stereo',
+            ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
+            tags: tagsFor(call, input),
+            durable: options.durable !== false && !sealing,
+          });
+        const sealWith = sealing;
+        const rendered = sealWith
+          ? await withScratchDirectory(async (scratch) => {
+              const plain = render(join(scratch, basename(plainPath)));
+              const bytes = await sealFile(join(scratch, basename(plainPath)), path, sealWith, options.durable !== false);
+              return { ...plain, bytes };
+            })
+          : render(path);
         const reports = callStreams.map(streamReport);
         const externalParty = describeParty(call.externalParty);
         const internalParty = describeParty(call.internalParty);

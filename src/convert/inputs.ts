@@ -30,7 +30,7 @@ export async function collectInputs(paths: readonly string[]): Promise<InputList
     for (const entry of entries) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && CAPTURE_EXTENSIONS.has(extname(entry.name).toLowerCase())) files.push(full);
+      else if (entry.isFile() && isCaptureFileName(entry.name)) files.push(full);
     }
   }
   for (const path of paths) {
@@ -44,4 +44,10 @@ export async function collectInputs(paths: readonly string[]): Promise<InputList
     }
   }
   return { files, missing };
+}
+
+/** NAME.pcap / .pcapng / .cap, or the same encrypted: NAME.pcap.enc. */
+export function isCaptureFileName(name: string): boolean {
+  const plain = name.replace(/\.enc$/i, '');
+  return CAPTURE_EXTENSIONS.has(extname(plain).toLowerCase());
 }

@@ -87,3 +87,37 @@ export async function readCapture(
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * Parse a capture arriving as a stream of pieces (e.g. decrypted on the fly), with the same results and errors
+ * as readCapture. `name` is used in errors. Memory is bounded by the largest record, not the stream.
+ */
+export async function readCaptureStream(
+  source: AsyncIterable<Uint8Array>,
+  name: string,
+  onDatagram: (datagram: UdpDatagram) => void,
+): Promise<CaptureStats> {
+  const parser = new CaptureParser(name, onDatagram);
+  let carry = new Uint8Array(0);
+  let position = 0;
+  try {
+    for await (const piece of source) {
+      if (piece.length === 0) continue;
+      let buffer: Uint8Array;
+      if (carry.length === 0) buffer = piece;
+      else {
+        buffer = new Uint8Array(carry.length + piece.length);
+        buffer.set(carry);
+        buffer.set(piece, carry.length);
+      }
+      const consumed = parser.parse(buffer, 0, buffer.length, position);
+      position += consumed;
+      // Copy the unconsumed tail: the source may reuse its buffers.
+      carry = buffer.slice(consumed);
+    }
+  } catch (error) {
+    if (error instanceof CaptureError) throw error;
+    throw new CaptureError('IO', name, `read failed: ${describe(error)}`, position + carry.length, parser.stats);
+  }
+  return parser.finish(carry.length, position);
+}

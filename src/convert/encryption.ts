@@ -1,0 +1,75 @@
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { decryptIterable, encryptFile, hasContainerMagic, parseHeader, readKeyring, UnknownKeyError } from '../crypto/index.js';
+import type { Keyring } from '../crypto/index.js';
+
+/** Keys for the converter. Plain strings (not a Keyring) so the options cross into worker threads. */
+export interface ConvertEncryption {
+  /** Key files; the first is current (used for plain inputs when encryptOutputs is on). */
+  readonly keyFiles: readonly string[];
+  /** Passphrase for passphrase key definitions. */
+  readonly passphrase?: string;
+  /** Encrypt the recordings of plain captures too (encrypted captures always give encrypted recordings). */
+  readonly encryptOutputs?: boolean;
+}
+
+const keyrings = new Map<string, Promise<Keyring>>();
+
+/** One keyring per process and key set: scrypt for a passphrase key runs once, not per file. */
+export function keyringFor(encryption: ConvertEncryption): Promise<Keyring> {
+  const cacheKey = JSON.stringify([encryption.keyFiles, encryption.passphrase ?? null]);
+  let keyring = keyrings.get(cacheKey);
+  if (!keyring) {
+    keyring = readKeyring(encryption.keyFiles, encryption.passphrase !== undefined ? { passphrase: encryption.passphrase } : {});
+    keyrings.set(cacheKey, keyring);
+    keyring.catch(() => keyrings.delete(cacheKey));
+  }
+  return keyring;
+}
+
+/** The key id of an encrypted file, or undefined for a plain one. */
+export async function encryptedKeyId(path: string): Promise<string | undefined> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await handle.read(head, 0, head.length, 0);
+    const bytes = head.subarray(0, bytesRead);
+    if (!hasContainerMagic(bytes)) return undefined;
+    return parseHeader(bytes).keyId;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The plaintext of an encrypted capture, decrypted and authenticated piece by piece as it is read. */
+export function decryptedPieces(path: string, keyring: Keyring): AsyncIterable<Uint8Array> {
+  return decryptIterable(createReadStream(path, { highWaterMark: 1 << 20 }), keyring);
+}
+
+/** The keyring that seals outputs under `keyId` (the key that opened the input), with a clear error if it is not known. */
+export function sealingKeyring(keyring: Keyring, keyId: string, file: string): Keyring {
+  if (!keyring.has(keyId)) throw new UnknownKeyError(`${file}: encrypted under key ${keyId}, which is not in the keyring`);
+  return keyring.withCurrent(keyId);
+}
+
+/**
+ * A private scratch directory for a plaintext recording that is about to be
+ * encrypted (WAV headers are patched after the audio, so the plaintext needs
+ * a seekable file); removed whatever happens.
+ */
+export async function withScratchDirectory<T>(work: (directory: string) => Promise<T>): Promise<T> {
+  const directory = await mkdtemp(join(tmpdir(), 'recorder-seal-'));
+  try {
+    return await work(directory);
+  } finally {
+    await rm(directory, { recursive: true, force: true });
+  }
+}
+
+/** Encrypt `plainPath` to `output` (atomic, fsynced when durable) under the keyring's current key. */
+export async function sealFile(plainPath: string, output: string, keyring: Keyring, durable: boolean): Promise<number> {
+  const result = await encryptFile(plainPath, output, keyring, { durable });
+  return result.encryptedBytes;
+}
