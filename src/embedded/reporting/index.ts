@@ -1,14 +1,7 @@
-export {
-  CDR_EVENT_MSGS,
-  CdrParseError,
-  cdrDirection,
-  cdrSummary,
-  cdrToXml,
-  cdrXmlFor,
-  cdrsFor,
-  parseCdrXml,
-} from './cdr.js';
-export type { Cdr, CdrDir, CdrEvent, CdrEventMsg, CdrGroup, CdrOptions, CdrParty, CdrSummary, KnownCdrEventMsg } from './cdr.js';
+// The embedded reporting server: CDRs for planned calls and the report.php remote interface.
+// The CDR format and its parser live in src/pbx (the recorder reads what this writes).
+export { cdrXmlFor, cdrsFor } from './cdr.js';
+export type { CdrOptions } from './cdr.js';
 export {
   REPORT_CSV_COLUMNS,
   ReportQueryError,
@@ -23,5 +16,3 @@ export {
 export type { ReportFormat, ReportQuery, ReportSortBy } from './report.js';
 export { REPORT_PATH, ReportingService } from './service.js';
 export type { ReportingServiceOptions } from './service.js';
-export { XmlSyntaxError, parseXml } from './xml.js';
-export type { XmlElement } from './xml.js';

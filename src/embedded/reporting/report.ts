@@ -25,9 +25,9 @@
  *   </report>
  * One record per CDR, i.e. per PBX object and call leg.
  */
-import type { Cdr, CdrParty } from './cdr.js';
-import { cdrSummary, cdrToXml } from './cdr.js';
-import { escapeXml, xmlAttributes } from './xml.js';
+import type { Cdr, CdrParty } from '../../pbx/index.js';
+import { cdrSummary, cdrToXml } from '../../pbx/index.js';
+import { escapeXml, xmlAttributes } from '../../pbx/index.js';
 
 export type ReportFormat = 'xml' | 'csv';
 export type ReportSortBy = 'time' | 'obj' | 'call-duration' | 'alert-duration' | 'dir';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CdrParseError, cdrSummary, cdrXmlFor, cdrsFor, parseCdrXml, reportXml } from '../../../src/embedded/reporting/index.js';
-import type { Cdr } from '../../../src/embedded/reporting/index.js';
+import { cdrXmlFor, cdrsFor, reportXml } from '../../../src/embedded/reporting/index.js';
+import { CdrParseError, cdrSummary, parseCdrXml } from '../../../src/pbx/index.js';
+import type { Cdr } from '../../../src/pbx/index.js';
 import { EXTERNAL, allCalls, blindTransfer, directory, inboundAnswered, noLicence, outboundWithTan, unanswered } from './fixtures.js';
 
 const msgs = (cdr: Cdr): string[] => cdr.events.map((e) => e.msg);

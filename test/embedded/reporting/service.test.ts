@@ -2,7 +2,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultFaults } from '../../../src/embedded/model.js';
 import type { FaultState } from '../../../src/embedded/model.js';
 import { ManualClock } from '../../../src/embedded/run/clock.js';
-import { ReportingService, cdrsFor, parseCdrXml } from '../../../src/embedded/reporting/index.js';
+import { ReportingService, cdrsFor } from '../../../src/embedded/reporting/index.js';
+import { parseCdrXml } from '../../../src/pbx/index.js';
 import { EXTERNAL, T0, allCalls, blindTransfer, directory, inboundAnswered, noLicence, outboundWithTan, unanswered } from './fixtures.js';
 
 const AUTH = `Basic ${Buffer.from('recorder:secret').toString('base64')}`;
