@@ -1,0 +1,188 @@
+// The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
+// never passes silently. All numbers are whole numbers.
+import { z } from 'zod';
+import { checkTimeZone } from '../store/index.js';
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+const text = z.string().min(1);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const timeZone = z
+  .string()
+  .min(1)
+  .refine(
+    (zone) => {
+      try {
+        checkTimeZone(zone);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: "expected 'local', 'utc' or an IANA time zone name such as 'Europe/Berlin'" },
+  );
+
+/** A password or other secret: plain, or "enc:…" made by encryptSecret with the recorder's keyring. */
+const secret = z.string();
+
+export const RECORDING_MODES = ['std', 'tcr', 'random', 'tan'] as const;
+/** Modes this build implements; the others are reserved names. */
+export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export const MP3_BITRATES = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] as const;
+
+const pbx = z.strictObject({
+  url: httpUrl,
+  standbyUrl: httpUrl.optional(),
+  username: text,
+  password: secret,
+  /** Follow the PBX's active/standby switch with the reporting and the drive too. */
+  followStandby: z.boolean().default(false),
+  /** Name of the SOAP user object in the PBX. */
+  soapUser: text.default('SOAP'),
+  /** Group of the agents (and the SOAP user) to record. */
+  group: text.default('Recording'),
+});
+
+const reporting = z.strictObject({
+  url: httpUrl,
+  standbyUrl: httpUrl.optional(),
+  username: text,
+  password: secret,
+  /** How often a call without CDR is asked for before it is given up (the reference: 5…9999). */
+  trials: int(5, 9999).default(5),
+  /** Delays of the first retries after a call end without CDR. */
+  firstRetrySeconds: z.array(int(1, 3600)).max(10).default([5, 5]),
+  /** Then ask again at this interval. */
+  longRetryMinutes: int(1, 24 * 60).default(120),
+  /** Raise an alarm when a call has no CDR ticket. */
+  alarmIfNoCdr: z.boolean().default(true),
+});
+
+const driveCommon = {
+  /** Wait after a capture is complete before touching it (the reference waits 2 s). */
+  graceSeconds: int(0, 600).default(2),
+  pollSeconds: int(1, 3600).default(5),
+};
+
+const drive = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('webdav'),
+    url: httpUrl,
+    standbyUrl: httpUrl.optional(),
+    username: z.string().default(''),
+    password: secret.default(''),
+    ...driveCommon,
+  }),
+  z.strictObject({
+    kind: z.literal('local'),
+    path: text,
+    ...driveCommon,
+  }),
+]);
+
+const storage = z.strictObject({
+  root: text,
+  backup: text.optional(),
+  /** Working copies and conversion output; default ROOT/REC as in the reference. */
+  workDir: text.optional(),
+  /** Delete recordings older than this many months (absent: keep them). */
+  retentionMonths: int(1, 1200).optional(),
+  timezone: timeZone.default('local'),
+  /** The service journal and the search index; default WORKDIR/journal.jsonl and ROOT/TMP/index.sqlite. */
+  journalPath: text.optional(),
+  indexPath: text.optional(),
+});
+
+const recording = z.strictObject({
+  format: z.enum(['wav', 'mp3', 'pcap']).default('wav'),
+  mix: z.enum(['stereo', 'mono', 'internal']).default('stereo'),
+  encoding: z.enum(['pcm16', 'alaw', 'ulaw']).default('alaw'),
+  mp3Bitrate: z.literal([...MP3_BITRATES]).default(64),
+  recordedBy: z.enum(['gateway', 'phone']).default('gateway'),
+  swapChannels: z.boolean().default(false),
+  mode: z.enum(RECORDING_MODES).default('std'),
+});
+
+const encryption = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Key files (raw keys or passphrase key definitions); the first is current unless currentKeyId says otherwise. */
+  keyFiles: z.array(text).default([]),
+  currentKeyId: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, { error: 'expected a key id of 16 lower-case hex digits' })
+    .optional(),
+  encryptAudio: z.boolean().default(true),
+  encryptSidecar: z.boolean().default(true),
+  /** Environment variable holding the passphrase of passphrase-defined keys. */
+  passphraseEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' })
+    .default('RECORDER_PASSPHRASE'),
+});
+
+const dialString = z.string().regex(/^[0-9*#]{1,16}$/, { error: 'expected 1…16 of 0-9 * #' });
+
+const tan = z.strictObject({
+  /** Number of the PBX object (TAN.xml) the agent dials before the 6-digit TAN. */
+  prefix: dialString.optional(),
+});
+
+const tcr = z.strictObject({
+  /** Number of the PBX object (TCRec.xml) that marks a call to keep. */
+  prefix: dialString.optional(),
+  /** A call can be marked until this long after it ended. */
+  markWithinMinutes: int(1, 24 * 60).default(5),
+});
+
+const log = z.strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+  dir: text.optional(),
+});
+
+const server = z.strictObject({
+  host: text.default('127.0.0.1'),
+  port: int(0, 65535).default(8080),
+});
+
+const player = z.strictObject({
+  /** Application server the player link connects to, host:port. */
+  appServer: z
+    .string()
+    .regex(/^[^\s:]+:\d{1,5}$/, { error: 'expected host:port' })
+    .optional(),
+  keepAliveSeconds: int(1, 3600).default(30),
+});
+
+export const recorderConfigSchema = z
+  .strictObject({
+    pbx,
+    reporting,
+    drive,
+    storage,
+    recording: recording.prefault({}),
+    encryption: encryption.prefault({}),
+    tan: tan.prefault({}),
+    tcr: tcr.prefault({}),
+    /** Recording licences to use (absent: as many as the PBX grants). */
+    licences: int(0, 100_000).optional(),
+    log: log.prefault({}),
+    server: server.prefault({}),
+    player: player.prefault({}),
+  })
+  .superRefine((config, context) => {
+    if (!SUPPORTED_RECORDING_MODES.includes(config.recording.mode)) {
+      context.addIssue({ code: 'custom', path: ['recording', 'mode'], input: config.recording.mode, message: `only ${SUPPORTED_RECORDING_MODES.map((m) => `'${m}'`).join(', ')} is supported in this version` });
+    }
+    if (config.recording.format === 'pcap' && config.recording.mix !== 'stereo') {
+      context.addIssue({ code: 'custom', path: ['recording', 'mix'], input: config.recording.mix, message: "a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'" });
+    }
+    if (config.encryption.enabled && config.encryption.keyFiles.length === 0) {
+      context.addIssue({ code: 'custom', path: ['encryption', 'keyFiles'], message: 'encryption is enabled: give at least one key file' });
+    }
+  });
+
+export type RecorderConfigInput = z.input<typeof recorderConfigSchema>;
+/** The configuration after validation, defaults filled in and paths resolved. */
+export type RecorderConfig = z.output<typeof recorderConfigSchema> & {
+  readonly storage: { readonly workDir: string; readonly journalPath: string; readonly indexPath: string };
+};

@@ -1,0 +1,40 @@
+// Recording storage: names, XML sidecars, the monthly file tree, the service journal and the search index.
+export { JournalError, RecordingNameError, SidecarError, StoreError } from './errors.js';
+export type { StoreErrorCode } from './errors.js';
+export {
+  NO_TAN,
+  RECORDING_EXTENSIONS,
+  RECORDING_FORMATS,
+  callIdField,
+  checkTimeZone,
+  decodeNameField,
+  encodeNameField,
+  instantOf,
+  isRecordingName,
+  isValidTan,
+  localDateTime,
+  monthFolderOf,
+  parseRecordingName,
+  recordingBaseName,
+  recordingFileName,
+  withTan,
+} from './naming.js';
+export type { CallDirection, LocalDateTime, ParsedRecordingName, RecordingFormat, RecordingNameFields, TimeZoneSetting } from './naming.js';
+export { AUDIO_MIXES, SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
+export type { AudioMix, RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
+export { QUARANTINE_DIR, RecordingStore } from './store.js';
+export type {
+  BackupOutcome,
+  FileInput,
+  FiledRecording,
+  IntegrityState,
+  QuarantineEntry,
+  RecordingStoreOptions,
+  RecoveryReport,
+  RetentionResult,
+  StoredRecording,
+} from './store.js';
+export { FINISHED_STATES, JOURNAL_STATES, Journal, canTransition, isFinished, readJournal, replayJournalText } from './journal.js';
+export type { CompactOptions, JournalData, JournalItem, JournalOptions, JournalReplay, JournalState, JournalValue } from './journal.js';
+export { INDEX_SCHEMA_VERSION, RecordingIndex, recordingRow, wildcardToLike } from './index-db.js';
+export type { IndexedRecording, RecordingFilter, RecordingRow, ReindexResult, SearchResult } from './index-db.js';

@@ -1,0 +1,658 @@
+// The recording store: ROOT/YYYY_MM/<name>.<wav|mp3|pcap> + <name>.xml (+ <name>.txt notes), an optional backup
+// tree with the same layout, ROOT/_quarantine for files that could not be processed.
+//
+// Crash safety: everything is written under a temporary name (TEMP_PREFIX), fsynced, then renamed. The sidecar
+// is renamed first and the audio last, so "the audio file exists" is the commit point of a filing: a recording
+// is filed exactly when an audio file with its call id is in its month folder. Filing the same call again finds
+// that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
+import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Keyring, digestFile, encryptFile, isEncryptedFile, signDigest, verifyFile } from '../crypto/index.js';
+import { StoreError } from './errors.js';
+import {
+  copyFileDurable,
+  errnoOf,
+  exists,
+  fsyncDir,
+  linkOrCopy,
+  moveFile,
+  renameNoReplace,
+  tempPathIn,
+  writeFileDurable,
+  writeNewFile,
+  TEMP_PREFIX,
+} from './fs-util.js';
+import {
+  RECORDING_FORMATS,
+  callIdField,
+  checkTimeZone,
+  instantOf,
+  isValidTan,
+  localDateTime,
+  monthFolderOf,
+  parseRecordingName,
+  recordingBaseName,
+  withTan,
+} from './naming.js';
+import type { LocalDateTime, ParsedRecordingName, RecordingFormat, TimeZoneSetting } from './naming.js';
+import { AUDIO_MIXES, encodeSidecar, readSidecarFile } from './sidecar.js';
+import type { AudioMix, RecordingMeta, RecordingSidecar } from './sidecar.js';
+
+export const QUARANTINE_DIR = '_quarantine';
+const MONTH_DIR = /^\d{4}_\d{2}$/;
+const REASON_SUFFIX = '.reason.json';
+const SMALL_FILE = 1024 * 1024;
+
+/** Integrity of a stored recording as last checked. */
+export type IntegrityState = 'intact' | 'tampered' | 'unknown-key' | 'unchecked';
+
+export interface RecordingStoreOptions {
+  readonly root: string;
+  readonly backupRoot?: string;
+  /** Zone of the times in names and month folders: 'local' (default), 'utc' or an IANA zone name. */
+  readonly timeZone?: TimeZoneSetting;
+  /** Keys for signing and encryption; new files use the current key (or `keyId`). */
+  readonly keyring?: Keyring;
+  readonly keyId?: string;
+  /** Encrypt the audio in the container (default: true when a keyring is given). */
+  readonly encryptAudio?: boolean;
+  /** Encrypt the XML sidecar in the container (default: true when a keyring is given). */
+  readonly encryptSidecar?: boolean;
+}
+
+/** One recording on disk. */
+export interface StoredRecording {
+  /** Base name (no extension). */
+  readonly name: string;
+  /** Month folder YYYY_MM. */
+  readonly month: string;
+  readonly format: RecordingFormat;
+  readonly audioPath: string;
+  readonly xmlPath?: string;
+  readonly notesPath?: string;
+  readonly parsed: ParsedRecordingName;
+  /** Start as written in the name, as an instant (minute precision) in the store's zone. */
+  readonly start: Date;
+  /** Size of the audio file on disk. */
+  readonly bytes: number;
+  /** Whether the audio file is an encrypted container. */
+  readonly encrypted: boolean;
+}
+
+export type BackupOutcome = { readonly status: 'none' } | { readonly status: 'copied' } | { readonly status: 'failed'; readonly error: string };
+
+export interface FiledRecording extends StoredRecording {
+  /** True when this call was already filed (nothing was written; the input was consumed). */
+  readonly alreadyFiled: boolean;
+  /** The sidecar as written; undefined only when an already-filed recording's sidecar cannot be read. */
+  readonly sidecar?: RecordingSidecar;
+  readonly backup: BackupOutcome;
+}
+
+export interface FileInput {
+  readonly meta: RecordingMeta;
+  /** A finished file (e.g. in the work dir) with the audio; consumed (removed) once the recording is filed. */
+  readonly audioPath: string;
+  readonly format: RecordingFormat;
+  readonly mix?: AudioMix;
+  readonly codec?: string;
+  readonly durationMs?: number;
+  /** CDR XML fragments from the reporting, kept verbatim in the sidecar. */
+  readonly cdrXml?: readonly string[];
+}
+
+export interface QuarantineEntry {
+  /** File name inside ROOT/_quarantine. */
+  readonly name: string;
+  readonly path: string;
+  readonly reason: string;
+  readonly originalPath?: string;
+  readonly quarantinedAt?: Date;
+  readonly bytes: number;
+}
+
+export interface RetentionResult {
+  /** Base names of the recordings deleted. */
+  readonly removed: string[];
+  /** Month folders removed because they became empty. */
+  readonly removedFolders: string[];
+}
+
+export interface RecoveryReport {
+  /** Temporary files left by an interrupted write, removed. */
+  readonly removedTemp: string[];
+  /** Sidecars without audio (an interrupted filing, TAN change or deletion), removed. */
+  readonly removedOrphans: string[];
+  /** Notes files renamed to follow their recording (an interrupted TAN change). */
+  readonly renamedNotes: string[];
+}
+
+interface CallGroup {
+  /** audio file name → format */
+  readonly audio: Map<string, RecordingFormat>;
+  readonly xml: Set<string>;
+  readonly txt: Set<string>;
+}
+
+function isNotFound(error: unknown): boolean {
+  return errnoOf(error) === 'ENOENT';
+}
+
+const compareLocal = (a: LocalDateTime, b: LocalDateTime): number =>
+  a.year - b.year || a.month - b.month || a.day - b.day || a.hour - b.hour || a.minute - b.minute;
+
+export class RecordingStore {
+  readonly root: string;
+  readonly backupRoot: string | undefined;
+  readonly timeZone: string;
+  readonly keyring: Keyring | undefined;
+  readonly encryptAudio: boolean;
+  readonly encryptSidecar: boolean;
+  #tail: Promise<void> = Promise.resolve();
+
+  constructor(options: RecordingStoreOptions) {
+    this.root = options.root;
+    this.backupRoot = options.backupRoot;
+    this.timeZone = checkTimeZone(options.timeZone ?? 'local');
+    // An empty keyring can open nothing and sign nothing: the same as none.
+    const keyring = options.keyring && options.keyring.size > 0 ? options.keyring : undefined;
+    this.keyring = keyring && options.keyId !== undefined ? keyring.withCurrent(options.keyId) : keyring;
+    this.encryptAudio = this.keyring !== undefined && (options.encryptAudio ?? true);
+    this.encryptSidecar = this.keyring !== undefined && (options.encryptSidecar ?? true);
+  }
+
+  /** Create the root (and backup root) and clean up after a crash. */
+  static async open(options: RecordingStoreOptions): Promise<RecordingStore> {
+    const store = new RecordingStore(options);
+    await mkdir(store.root, { recursive: true });
+    if (store.backupRoot) await mkdir(store.backupRoot, { recursive: true }).catch(() => undefined); // backup may be offline
+    await store.recover();
+    return store;
+  }
+
+  /** Serialise mutations within this process (name checks and renames must not interleave). */
+  #locked<T>(run: () => Promise<T>): Promise<T> {
+    const result = this.#tail.then(run, run);
+    this.#tail = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    return result;
+  }
+
+  #monthDir(month: string): string {
+    return join(this.root, month);
+  }
+
+  async #listDir(dir: string): Promise<string[]> {
+    try {
+      return await readdir(dir);
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  }
+
+  /** Files of one month folder grouped by call id field. */
+  async #groups(month: string): Promise<Map<string, CallGroup>> {
+    const groups = new Map<string, CallGroup>();
+    for (const file of await this.#listDir(this.#monthDir(month))) {
+      if (file.startsWith(TEMP_PREFIX)) continue;
+      let parsed: ParsedRecordingName;
+      try {
+        parsed = parseRecordingName(file);
+      } catch {
+        continue;
+      }
+      if (parsed.extension === undefined || parsed.month !== month) continue;
+      let group = groups.get(parsed.callIdField);
+      if (!group) {
+        group = { audio: new Map(), xml: new Set(), txt: new Set() };
+        groups.set(parsed.callIdField, group);
+      }
+      if (parsed.extension === 'xml') group.xml.add(parsed.baseName);
+      else if (parsed.extension === 'txt') group.txt.add(parsed.baseName);
+      else group.audio.set(file, parsed.extension as RecordingFormat);
+    }
+    return groups;
+  }
+
+  async #entry(month: string, audioFile: string, group: CallGroup | undefined): Promise<StoredRecording> {
+    const parsed = parseRecordingName(audioFile);
+    const dir = this.#monthDir(month);
+    const audioPath = join(dir, audioFile);
+    const info = await stat(audioPath);
+    const hasXml = group ? group.xml.has(parsed.baseName) : await exists(join(dir, `${parsed.baseName}.xml`));
+    const hasTxt = group ? group.txt.has(parsed.baseName) : await exists(join(dir, `${parsed.baseName}.txt`));
+    return {
+      name: parsed.baseName,
+      month,
+      format: parsed.extension as RecordingFormat,
+      audioPath,
+      ...(hasXml ? { xmlPath: join(dir, `${parsed.baseName}.xml`) } : {}),
+      ...(hasTxt ? { notesPath: join(dir, `${parsed.baseName}.txt`) } : {}),
+      parsed,
+      start: instantOf(parsed.local, this.timeZone),
+      bytes: info.size,
+      encrypted: await isEncryptedFile(audioPath),
+    };
+  }
+
+  /** The recording with this name (base name or any of its file names); StoreError 'not-found' when absent. */
+  async get(name: string): Promise<StoredRecording> {
+    const parsed = parseRecordingName(name);
+    const group = (await this.#groups(parsed.month)).get(parsed.callIdField);
+    const audioFile = group && [...group.audio.keys()].find((file) => parseRecordingName(file).baseName === parsed.baseName);
+    if (!audioFile) throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${this.#monthDir(parsed.month)}`);
+    return this.#entry(parsed.month, audioFile, group);
+  }
+
+  /** The recording of a call (searched in the month of `start`), or undefined. */
+  async findByCallId(callId: string, start: Date): Promise<StoredRecording | undefined> {
+    const month = monthFolderOf(start, this.timeZone);
+    const group = (await this.#groups(month)).get(callIdField(callId));
+    const audioFile = group ? [...group.audio.keys()].sort()[0] : undefined;
+    return audioFile ? this.#entry(month, audioFile, group) : undefined;
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Filing
+
+  /**
+   * File a recording: audio (+ sidecar) into ROOT/YYYY_MM atomically, encrypted and signed when a keyring is
+   * set, then copied to the backup tree. Filing a call already filed returns the existing recording.
+   */
+  file(input: FileInput): Promise<FiledRecording> {
+    return this.#locked(() => this.#file(input));
+  }
+
+  async #file(input: FileInput): Promise<FiledRecording> {
+    if (!RECORDING_FORMATS.includes(input.format)) throw new StoreError('bad-input', `file: unknown format ${JSON.stringify(input.format)}`);
+    if (input.mix !== undefined && !AUDIO_MIXES.includes(input.mix)) throw new StoreError('bad-input', `file: unknown mix ${JSON.stringify(input.mix)}`);
+    const baseName = recordingBaseName(input.meta, this.timeZone);
+    const month = monthFolderOf(input.meta.start, this.timeZone);
+    const dir = this.#monthDir(month);
+    const callField = callIdField(input.meta.callId);
+
+    const group = (await this.#groups(month)).get(callField);
+    const filedAudio = group ? [...group.audio.keys()].sort()[0] : undefined;
+    if (filedAudio) {
+      const entry = await this.#entry(month, filedAudio, group);
+      let sidecar: RecordingSidecar | undefined;
+      try {
+        sidecar = entry.xmlPath ? (await readSidecarFile(entry.xmlPath, this.keyring)).sidecar : undefined;
+      } catch {
+        sidecar = undefined; // unreadable (e.g. another key): still filed; the index reports it
+      }
+      await rm(input.audioPath, { force: true });
+      return { ...entry, alreadyFiled: true, ...(sidecar ? { sidecar } : {}), backup: await this.#backup(entry) };
+    }
+
+    let plainBytes: number;
+    try {
+      plainBytes = (await stat(input.audioPath)).size;
+    } catch (error) {
+      if (isNotFound(error)) throw new StoreError('input-missing', `${input.audioPath}: the audio to file does not exist (convert again)`);
+      throw error;
+    }
+    await mkdir(dir, { recursive: true });
+    await fsyncDir(this.root);
+
+    const tempAudio = tempPathIn(dir, `.${input.format}`);
+    const tempXml = tempPathIn(dir, '.xml');
+    try {
+      const keyring = this.keyring;
+      const signature = keyring ? signDigest(await digestFile(input.audioPath), keyring) : undefined;
+      if (keyring && this.encryptAudio) await encryptFile(input.audioPath, tempAudio, keyring);
+      else await linkOrCopy(input.audioPath, tempAudio);
+
+      const sidecar: RecordingSidecar = {
+        meta: input.meta,
+        audio: {
+          format: input.format,
+          ...(input.mix !== undefined ? { mix: input.mix } : {}),
+          ...(input.codec !== undefined ? { codec: input.codec } : {}),
+          ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
+          bytes: plainBytes,
+          encrypted: this.encryptAudio,
+        },
+        cdr: input.cdrXml ?? [],
+        ...(signature ? { signature } : {}),
+      };
+      await writeNewFile(tempXml, encodeSidecar(sidecar, this.encryptSidecar ? keyring : undefined));
+
+      // Stray sidecars or notes of this call (an interrupted earlier attempt) would shadow the new ones.
+      for (const stray of group?.xml ?? []) if (stray !== baseName) await rm(join(dir, `${stray}.xml`), { force: true });
+      await rename(tempXml, join(dir, `${baseName}.xml`));
+      await fsyncDir(dir);
+      await renameNoReplace(tempAudio, join(dir, `${baseName}.${input.format}`)); // the commit point
+      await fsyncDir(dir);
+      await rm(input.audioPath, { force: true });
+      const entry = await this.#entry(month, `${baseName}.${input.format}`, undefined);
+      return { ...entry, alreadyFiled: false, sidecar, backup: await this.#backup(entry) };
+    } catch (error) {
+      await rm(tempAudio, { force: true });
+      await rm(`${tempAudio}.partial`, { force: true });
+      await rm(tempXml, { force: true });
+      throw error;
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Backup
+
+  #backupDir(month: string): string | undefined {
+    return this.backupRoot ? join(this.backupRoot, month) : undefined;
+  }
+
+  async #backupFile(source: string, month: string): Promise<void> {
+    const dir = this.#backupDir(month)!;
+    const target = join(dir, basename(source));
+    try {
+      const [a, b] = await Promise.all([stat(source), stat(target)]);
+      // Already there: audio is written once (equal size = same copy); small files (notes, sidecars) are compared.
+      if (a.size === b.size && (a.size > SMALL_FILE || (await readFile(source)).equals(await readFile(target)))) return;
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+    }
+    await mkdir(dir, { recursive: true });
+    await copyFileDurable(source, target);
+  }
+
+  async #backup(entry: StoredRecording): Promise<BackupOutcome> {
+    if (!this.backupRoot) return { status: 'none' };
+    try {
+      // Sidecar and notes first, the audio last: the same commit order as in the main tree.
+      if (entry.xmlPath) await this.#backupFile(entry.xmlPath, entry.month);
+      if (entry.notesPath) await this.#backupFile(entry.notesPath, entry.month);
+      await this.#backupFile(entry.audioPath, entry.month);
+      return { status: 'copied' };
+    } catch (error) {
+      return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
+    }
+  }
+
+  /** Copy a recording to the backup tree again (e.g. after the backup drive was offline). */
+  async backupRecording(name: string): Promise<BackupOutcome> {
+    return this.#locked(async () => this.#backup(await this.get(name)));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Sidecar, verification, notes, TAN
+
+  /** Read and parse a recording's sidecar (decrypting it). CryptoError / SidecarError when it cannot be read. */
+  async readSidecar(recording: string | StoredRecording): Promise<{ sidecar: RecordingSidecar; encrypted: boolean } | undefined> {
+    const entry = typeof recording === 'string' ? await this.get(recording) : recording;
+    if (!entry.xmlPath) return undefined;
+    return readSidecarFile(entry.xmlPath, this.keyring);
+  }
+
+  /** Check the audio against its encryption and signature. */
+  async verify(recording: string | StoredRecording): Promise<IntegrityState> {
+    const entry = typeof recording === 'string' ? await this.get(recording) : recording;
+    const result = await verifyFile(entry.audioPath, this.keyring ?? new Keyring([]));
+    switch (result.status) {
+      case 'intact':
+      case 'tampered':
+      case 'unknown-key':
+        return result.status;
+      case 'truncated':
+      case 'unreadable':
+        return 'tampered';
+      case 'unsigned':
+        return 'unchecked';
+    }
+  }
+
+  /** The notes of a recording ('' when there are none). Notes are plain UTF-8 text, as in the reference. */
+  async readNotes(name: string): Promise<string> {
+    const entry = await this.get(name);
+    if (!entry.notesPath) return '';
+    return readFile(entry.notesPath, 'utf8');
+  }
+
+  /** Replace a recording's notes; empty text removes the notes file. */
+  writeNotes(name: string, text: string): Promise<StoredRecording> {
+    return this.#locked(async () => {
+      const entry = await this.get(name);
+      const path = join(this.#monthDir(entry.month), `${entry.name}.txt`);
+      if (text.length === 0) {
+        await rm(path, { force: true });
+        await fsyncDir(this.#monthDir(entry.month));
+      } else {
+        await writeFileDurable(path, text);
+      }
+      const updated = await this.get(entry.name);
+      if (text.length > 0) await this.#backup(updated);
+      return updated;
+    });
+  }
+
+  /**
+   * Set or change a recording's TAN (6 digits; "000000" marks "no TAN"). A TAN can be changed but never removed.
+   * Renames audio, sidecar and notes and rewrites the TAN in the sidecar.
+   */
+  updateTan(name: string, tan: string): Promise<StoredRecording> {
+    return this.#locked(async () => {
+      if (typeof tan !== 'string' || !isValidTan(tan)) throw new StoreError('bad-tan', `${name}: a TAN is exactly 6 digits, got ${JSON.stringify(tan)}`);
+      const entry = await this.get(name);
+      if (entry.parsed.tan === tan) return entry;
+      const dir = this.#monthDir(entry.month);
+      const newBase = withTan(entry.name, tan);
+      if (entry.xmlPath) {
+        const { sidecar, encrypted } = (await this.readSidecar(entry))!;
+        const updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
+        await writeFileDurable(join(dir, `${newBase}.xml`), encodeSidecar(updated, encrypted ? this.keyring : undefined));
+      }
+      if (entry.notesPath) await renameNoReplace(entry.notesPath, join(dir, `${newBase}.txt`));
+      await renameNoReplace(entry.audioPath, join(dir, `${newBase}.${entry.format}`)); // the commit point
+      await fsyncDir(dir);
+      if (entry.xmlPath) await rm(entry.xmlPath, { force: true });
+      await fsyncDir(dir);
+      const renamed = await this.get(newBase);
+      const backupDir = this.#backupDir(entry.month);
+      if (backupDir && (await this.#backup(renamed)).status === 'copied') {
+        for (const ext of [entry.format, 'xml', 'txt']) await rm(join(backupDir, `${entry.name}.${ext}`), { force: true }).catch(() => undefined);
+      }
+      return renamed;
+    });
+  }
+
+  /** Delete a whole recording (audio, sidecar, notes); the audio goes last so a crash leaves no half recording. */
+  remove(name: string): Promise<void> {
+    return this.#locked(async () => {
+      const entry = await this.get(name);
+      await this.#removeEntry(entry);
+      await fsyncDir(this.#monthDir(entry.month));
+    });
+  }
+
+  async #removeEntry(entry: StoredRecording): Promise<void> {
+    if (entry.xmlPath) await rm(entry.xmlPath, { force: true });
+    if (entry.notesPath) await rm(entry.notesPath, { force: true });
+    await rm(entry.audioPath, { force: true });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Retention
+
+  /**
+   * Delete recordings that started more than `months` calendar months before `now` (in the store's zone), whole
+   * (audio, sidecar, notes), and month folders left empty. The backup tree is an archive and is not touched.
+   */
+  applyRetention(months: number, now: Date = new Date()): Promise<RetentionResult> {
+    return this.#locked(async () => {
+      if (!Number.isSafeInteger(months) || months < 1) throw new StoreError('bad-input', `retention: months must be a whole number ≥ 1, got ${String(months)}`);
+      const today = localDateTime(now, this.timeZone);
+      const monthIndex = today.year * 12 + (today.month - 1) - months;
+      const year = Math.floor(monthIndex / 12);
+      const month = (monthIndex % 12) + 1;
+      const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+      const cutoff: LocalDateTime = { year, month, day: Math.min(today.day, lastDay), hour: today.hour, minute: today.minute };
+      const cutoffMonth = `${String(year).padStart(4, '0')}_${String(month).padStart(2, '0')}`;
+
+      const removed: string[] = [];
+      const removedFolders: string[] = [];
+      for (const folder of (await this.#listDir(this.root)).filter((d) => MONTH_DIR.test(d)).sort()) {
+        if (folder > cutoffMonth) break;
+        const dir = this.#monthDir(folder);
+        for (const [, group] of await this.#groups(folder)) {
+          for (const audioFile of [...group.audio.keys()].sort()) {
+            const parsed = parseRecordingName(audioFile);
+            if (compareLocal(parsed.local, cutoff) >= 0) continue;
+            const entry = await this.#entry(folder, audioFile, group);
+            await this.#removeEntry(entry);
+            group.xml.delete(entry.name);
+            group.txt.delete(entry.name);
+            removed.push(entry.name);
+          }
+          // Left-overs of recordings already gone (an interrupted deletion): sidecars and notes without audio.
+          const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
+          for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
+            for (const base of bases) {
+              if (!audioBases.has(base) && compareLocal(parseRecordingName(base).local, cutoff) < 0) await rm(join(dir, `${base}.${ext}`), { force: true });
+            }
+          }
+        }
+        await fsyncDir(dir);
+        try {
+          await rmdir(dir);
+          removedFolders.push(folder);
+        } catch (error) {
+          if (!['ENOTEMPTY', 'EEXIST', 'ENOENT'].includes(errnoOf(error) ?? '')) throw error;
+        }
+      }
+      if (removedFolders.length > 0) await fsyncDir(this.root);
+      return { removed, removedFolders };
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Quarantine
+
+  get quarantineDir(): string {
+    return join(this.root, QUARANTINE_DIR);
+  }
+
+  /** Move a file that cannot be processed into ROOT/_quarantine, with a reason file beside it. */
+  quarantine(file: string, reason: string): Promise<QuarantineEntry> {
+    return this.#locked(async () => {
+      const dir = this.quarantineDir;
+      await mkdir(dir, { recursive: true });
+      const original = basename(file);
+      if (original.length === 0 || original.startsWith(TEMP_PREFIX) || original.endsWith(REASON_SUFFIX)) {
+        throw new StoreError('bad-input', `${file}: cannot be quarantined under this name`);
+      }
+      if (!(await exists(file))) throw new StoreError('input-missing', `${file}: does not exist`);
+      let name = original;
+      for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) {
+        const dot = original.lastIndexOf('.');
+        name = dot > 0 ? `${original.slice(0, dot)}-${n}${original.slice(dot)}` : `${original}-${n}`;
+      }
+      const quarantinedAt = new Date();
+      // The reason first: a crash before the move leaves a reason without a file, which listQuarantine skips.
+      await writeFileDurable(join(dir, `${name}${REASON_SUFFIX}`), `${JSON.stringify({ originalPath: file, reason, quarantinedAt: quarantinedAt.toISOString() }, null, 2)}\n`);
+      await moveFile(file, join(dir, name));
+      await fsyncDir(dir);
+      const bytes = (await stat(join(dir, name))).size;
+      return { name, path: join(dir, name), reason, originalPath: file, quarantinedAt, bytes };
+    });
+  }
+
+  /** The files in quarantine with their reasons, oldest first. */
+  async listQuarantine(): Promise<QuarantineEntry[]> {
+    const dir = this.quarantineDir;
+    const entries: QuarantineEntry[] = [];
+    for (const name of await this.#listDir(dir)) {
+      if (name.startsWith(TEMP_PREFIX) || name.endsWith(REASON_SUFFIX)) continue;
+      const path = join(dir, name);
+      let bytes: number;
+      try {
+        const info = await stat(path);
+        if (!info.isFile()) continue;
+        bytes = info.size;
+      } catch {
+        continue;
+      }
+      let reason = 'unknown (no reason file)';
+      let originalPath: string | undefined;
+      let quarantinedAt: Date | undefined;
+      try {
+        const data = JSON.parse(await readFile(join(dir, `${name}${REASON_SUFFIX}`), 'utf8')) as Record<string, unknown>;
+        if (typeof data.reason === 'string') reason = data.reason;
+        if (typeof data.originalPath === 'string') originalPath = data.originalPath;
+        if (typeof data.quarantinedAt === 'string' && !Number.isNaN(Date.parse(data.quarantinedAt))) quarantinedAt = new Date(data.quarantinedAt);
+      } catch {
+        // keep the defaults: the file itself is what matters
+      }
+      entries.push({ name, path, reason, ...(originalPath !== undefined ? { originalPath } : {}), ...(quarantinedAt ? { quarantinedAt } : {}), bytes });
+    }
+    return entries.sort((a, b) => (a.quarantinedAt?.getTime() ?? 0) - (b.quarantinedAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Scan and recovery
+
+  /** Month folders present, oldest first. */
+  async months(): Promise<string[]> {
+    return (await this.#listDir(this.root)).filter((d) => MONTH_DIR.test(d)).sort();
+  }
+
+  /** Every recording in the tree, month by month, in name order (chronological within a month). */
+  async *scan(): AsyncGenerator<StoredRecording> {
+    for (const month of await this.months()) {
+      const groups = await this.#groups(month);
+      const audio: Array<[string, CallGroup]> = [];
+      for (const group of groups.values()) for (const file of group.audio.keys()) audio.push([file, group]);
+      audio.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      for (const [file, group] of audio) {
+        try {
+          yield await this.#entry(month, file, group);
+        } catch (error) {
+          if (!isNotFound(error)) throw error; // removed while scanning
+        }
+      }
+    }
+  }
+
+  /**
+   * Clean up after a crash: remove temporary files, sidecars whose audio was never committed (or already
+   * deleted), and put notes back beside their recording after an interrupted TAN change. Run at start.
+   */
+  recover(): Promise<RecoveryReport> {
+    return this.#locked(async () => {
+      const removedTemp: string[] = [];
+      const removedOrphans: string[] = [];
+      const renamedNotes: string[] = [];
+      const dirs = [this.quarantineDir, ...(await this.months()).map((m) => this.#monthDir(m))];
+      if (this.backupRoot) for (const m of (await this.#listDir(this.backupRoot)).filter((d) => MONTH_DIR.test(d))) dirs.push(join(this.backupRoot, m));
+      for (const dir of dirs) {
+        for (const file of await this.#listDir(dir)) {
+          if (!file.startsWith(TEMP_PREFIX)) continue;
+          await rm(join(dir, file), { force: true, recursive: true });
+          removedTemp.push(join(dir, file));
+        }
+      }
+      for (const month of await this.months()) {
+        const dir = this.#monthDir(month);
+        for (const group of (await this.#groups(month)).values()) {
+          const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
+          for (const base of group.xml) {
+            if (audioBases.has(base)) continue;
+            await rm(join(dir, `${base}.xml`), { force: true });
+            removedOrphans.push(join(dir, `${base}.xml`));
+          }
+          const [onlyAudio] = audioBases;
+          for (const base of group.txt) {
+            if (audioBases.has(base) || audioBases.size !== 1 || group.txt.has(onlyAudio!)) continue;
+            await renameNoReplace(join(dir, `${base}.txt`), join(dir, `${onlyAudio}.txt`));
+            renamedNotes.push(join(dir, `${onlyAudio}.txt`));
+          }
+        }
+        await fsyncDir(dir);
+      }
+      return { removedTemp, removedOrphans, renamedNotes };
+    });
+  }
+}
+
