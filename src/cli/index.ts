@@ -3,6 +3,8 @@ import { registerConvertCommand } from './convert-command.js';
 import { registerCodecCommand } from './codec-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerCryptoCommands } from './crypto-commands.js';
+import { registerPbxCommand } from './pbx-command.js';
+import { registerExportCommand } from './export-command.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
 export const EXIT_OK = 0;
@@ -33,6 +35,8 @@ export function buildProgram(): Command {
   registerCodecCommand(program);
   registerDemoCommand(program);
   registerCryptoCommands(program);
+  registerPbxCommand(program);
+  registerExportCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

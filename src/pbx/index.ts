@@ -3,3 +3,7 @@ export { CDR_EVENT_MSGS, CdrParseError, cdrDirection, cdrSummary, cdrToXml, pars
 export type { Cdr, CdrDir, CdrEvent, CdrEventMsg, CdrGroup, CdrParty, CdrSummary, KnownCdrEventMsg } from './cdr.js';
 export { XmlSyntaxError, escapeXml, parseXml, xmlAttributes } from './xml.js';
 export type { XmlElement } from './xml.js';
+export { ReportingClient, ReportingUnavailableError, cdrRetrySchedule } from './reporting-client.js';
+export type { ReportingClientOptions } from './reporting-client.js';
+export { PbxLink } from './soap-link.js';
+export type { CallEndInfo, CallLegInfo, PbxLinkEvents, PbxLinkOptions, PbxLinkStatus } from './soap-link.js';

@@ -1,0 +1,116 @@
+import type { Cdr } from './cdr.js';
+import { CdrParseError, parseCdrXml } from './cdr.js';
+
+export interface ReportingClientOptions {
+  /** report.php of the active reporting, e.g. http://host/apps/innovaphone-reporting/report.php */
+  readonly url: string;
+  /** report.php of the standby reporting. */
+  readonly standbyUrl?: string;
+  readonly username?: string;
+  readonly password?: string;
+  /** Per-request time limit (ms, default 10000). */
+  readonly timeoutMs?: number;
+}
+
+/** The reporting could not be asked (down, refused, 5xx, bad credentials, junk answer): try again later; the REP lamp goes red. */
+export class ReportingUnavailableError extends Error {
+  override readonly name = 'ReportingUnavailableError';
+  constructor(
+    readonly url: string,
+    readonly reason: string,
+  ) {
+    super(`reporting ${url}: ${reason}`);
+  }
+}
+
+/**
+ * Asks innovaphone Reporting's remote interface for the CDRs of one
+ * conference. An empty answer means "no record (yet)"; an unreachable or
+ * broken reporting throws ReportingUnavailableError, which is never taken
+ * for "no record" — deleting a capture on that basis would lose a call.
+ * With a standby configured, a failed active is followed by the standby,
+ * which stays in use until `preferActive()` (the reference's "follow
+ * standby/active").
+ */
+export class ReportingClient {
+  private useStandby = false;
+
+  constructor(private readonly options: ReportingClientOptions) {
+    for (const url of [options.url, options.standbyUrl]) if (url !== undefined) new URL(url);
+  }
+
+  /** Which reporting is asked first now. */
+  get current(): 'active' | 'standby' {
+    return this.useStandby ? 'standby' : 'active';
+  }
+
+  /** Go back to the active reporting (the PBX link saw the active PBX return). */
+  preferActive(): void {
+    this.useStandby = false;
+  }
+
+  async cdrsForConference(confId: string, signal?: AbortSignal): Promise<Cdr[]> {
+    if (!/^[0-9a-fA-F]{1,64}$/.test(confId)) throw new RangeError(`conference id must be hex digits, got ${JSON.stringify(confId)}`);
+    const order = this.useStandby && this.options.standbyUrl ? [this.options.standbyUrl, this.options.url] : [this.options.url, this.options.standbyUrl];
+    let lastError: ReportingUnavailableError | undefined;
+    for (const base of order) {
+      if (base === undefined) continue;
+      try {
+        const cdrs = await this.query(base, confId, signal);
+        this.useStandby = base === this.options.standbyUrl && base !== this.options.url;
+        return cdrs;
+      } catch (error) {
+        if (!(error instanceof ReportingUnavailableError)) throw error;
+        lastError = error;
+        if (signal?.aborted) break;
+      }
+    }
+    throw lastError ?? new ReportingUnavailableError(this.options.url, 'no reporting configured');
+  }
+
+  private async query(base: string, confId: string, signal: AbortSignal | undefined): Promise<Cdr[]> {
+    const url = new URL(base);
+    url.searchParams.set('remote', '1');
+    url.searchParams.set('confid', confId.toLowerCase());
+    url.searchParams.set('format', 'xml');
+    const headers: Record<string, string> = { accept: 'application/xml, text/xml' };
+    if (this.options.username !== undefined) {
+      headers.authorization = `Basic ${Buffer.from(`${this.options.username}:${this.options.password ?? ''}`).toString('base64')}`;
+    }
+    const timeout = AbortSignal.timeout(this.options.timeoutMs ?? 10_000);
+    let response: Response;
+    try {
+      response = await fetch(url, { headers, signal: signal ? AbortSignal.any([signal, timeout]) : timeout });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      throw new ReportingUnavailableError(base, `not reachable (${cause ?? (error instanceof Error ? error.message : String(error))})`);
+    }
+    const body = await response.text().catch(() => '');
+    if (response.status === 401 || response.status === 403) throw new ReportingUnavailableError(base, `access refused (${response.status}): check the reporting user and password`);
+    if (!response.ok) throw new ReportingUnavailableError(base, `answered ${response.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
+    try {
+      return parseCdrXml(body, base).filter((cdr) => cdr.conf.toLowerCase() === confId.toLowerCase());
+    } catch (error) {
+      if (error instanceof CdrParseError) throw new ReportingUnavailableError(base, `unreadable answer: ${error.reason} (${error.element})`);
+      throw error;
+    }
+  }
+}
+
+/**
+ * When to ask the reporting for a call's CDRs, ms after the call ended: at
+ * once (the CDR is usually there), 5 s and 10 s later as the reference
+ * does, then every `longMs` (the reference's 2 hours) until `trials` asks
+ * have been made (5..9999, default 5). An empty result after the last ask
+ * means the capture has no call record and may be discarded.
+ */
+export function cdrRetrySchedule(trials = 5, longMs = 2 * 3600 * 1000): number[] {
+  if (!Number.isInteger(trials) || trials < 1) throw new RangeError(`trials must be a whole number ≥ 1, got ${trials}`);
+  const delays: number[] = [];
+  for (let trial = 0; trial < trials; trial++) {
+    if (trial === 0) delays.push(0);
+    else if (trial <= 2) delays.push(delays[trial - 1]! + 5000);
+    else delays.push(delays[trial - 1]! + longMs);
+  }
+  return delays;
+}
