@@ -17,6 +17,12 @@ export interface ChannelPolicy {
   readonly swap?: boolean;
   /** Use SIP party numbers when present ("external" = the longer number). Default true. */
   readonly useSignalling?: boolean;
+  /**
+   * The capture is known to hold one call (a PBX writes one capture per call):
+   * every media session in it — e.g. before and after a transfer — goes into
+   * one recording instead of one recording per session.
+   */
+  readonly oneCall?: boolean;
 }
 
 /** One call in a capture: the streams for each channel of the recording. */
@@ -118,6 +124,11 @@ export function groupCalls(streams: RtpStream[], signalling: SignallingDirectory
     }
   }
 
+  if (policy.oneCall && groups.length > 1) {
+    const merged = groups.flat();
+    groups.length = 0;
+    groups.push(merged);
+  }
   const device = policy.deviceAddress ?? guessDevice(media);
   const recordedBy = policy.recordedBy ?? 'gateway';
   return groups.map((group, i) => {

@@ -62,7 +62,7 @@ export class Ingestor {
   private readonly sightings = new Map<string, Sighting>();
   private readonly inFlight = new Set<string>();
   private readonly taken = new Set<string>();
-  private readonly pendingRemovals = new Map<string, number>();
+  private readonly pendingRemovals = new Map<string, { due: number; done: Array<() => void> }>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private again = false;
@@ -112,12 +112,20 @@ export class Ingestor {
   /**
    * The capture's result is durable: delete it from the drive after `graceMs`
    * (the reference waits 2 s, since a CF card cannot tell whether a file is
-   * still open). Failed deletions are retried on later polls.
+   * still open). Failed deletions are retried on later polls; the promise
+   * resolves once the file is gone from the drive.
    */
-  release(name: string, graceMs = 2000): void {
-    this.pendingRemovals.set(name, this.now() + graceMs);
-    if (!this.timer && !this.polling) return;
-    setTimeout(() => this.nudge(), graceMs).unref();
+  release(name: string, graceMs = 2000): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const pending = this.pendingRemovals.get(name);
+      const due = this.now() + graceMs;
+      if (pending) {
+        pending.due = Math.min(pending.due, due);
+        pending.done.push(resolve);
+      } else this.pendingRemovals.set(name, { due, done: [resolve] });
+      this.taken.delete(name);
+      if (!this.stopped) setTimeout(() => this.nudge(), graceMs + 1).unref();
+    });
   }
 
   /** Deletions not yet done (for status and tests). */
@@ -197,15 +205,17 @@ export class Ingestor {
     if (this.pendingRemovals.size === 0) return;
     const present = new Set(entries.map((entry) => entry.name));
     const now = this.now();
-    for (const [name, due] of this.pendingRemovals) {
+    for (const [name, pending] of this.pendingRemovals) {
       if (!present.has(name)) {
         this.pendingRemovals.delete(name);
+        for (const done of pending.done) done();
         continue;
       }
-      if (due > now) continue;
+      if (pending.due > now) continue;
       try {
         await this.options.drive.remove(name, this.controller.signal);
         this.pendingRemovals.delete(name);
+        for (const done of pending.done) done();
       } catch (error) {
         const driveError = error instanceof DriveError ? error : new DriveError('io', this.options.drive.describe(), name, String(error));
         this.options.onFileError?.(name, driveError);
@@ -214,7 +224,7 @@ export class Ingestor {
   }
 
   private hasSettling(): boolean {
-    return this.sightings.size > 0 || [...this.pendingRemovals.values()].some((due) => due <= this.now() + (this.options.pollMs ?? 5000));
+    return this.sightings.size > 0 || [...this.pendingRemovals.values()].some((pending) => pending.due <= this.now() + (this.options.pollMs ?? 5000));
   }
 
   private settleStep(): number {

@@ -1,0 +1,513 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { RecorderConfig } from '../config/index.js';
+import { ConversionPool, convertCapture } from '../convert/index.js';
+import type { ConvertOptions, FileReport } from '../convert/index.js';
+import type { Keyring } from '../crypto/index.js';
+import { Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
+import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
+import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
+import type { Cdr, CallEndInfo, PbxLinkStatus } from '../pbx/index.js';
+import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, parseCaptureName } from '../rules/index.js';
+import type { RecordingDecision } from '../rules/index.js';
+import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
+import type { JournalItem, JournalValue, StoredRecording } from '../store/index.js';
+
+/** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
+export interface ServiceLamps {
+  readonly PBX: 'green' | 'red';
+  readonly REP: 'green' | 'red';
+  readonly PCAP: 'green' | 'red';
+  readonly DISK: 'green' | 'red';
+  readonly SOFTWARE: 'green' | 'red';
+}
+
+export interface ServiceCounters {
+  captured: number;
+  filed: number;
+  discarded: number;
+  quarantined: number;
+  /** SOAP call ends whose capture never came (agents' calls only). */
+  callEndsWithoutCapture: number;
+}
+
+export interface ServiceStatus {
+  readonly lamps: ServiceLamps;
+  readonly counters: Readonly<ServiceCounters>;
+  /** Items in the journal that are not finished. */
+  readonly pending: number;
+  readonly lastErrors: readonly string[];
+}
+
+export interface FiledEvent {
+  readonly capture: string;
+  readonly recording: StoredRecording;
+  readonly decision: RecordingDecision;
+  /** ms from the SOAP call end (or the copy, when no call end was seen) to the recording being filed. */
+  readonly latencyMs: number;
+}
+
+export interface RecorderServiceOptions {
+  readonly config: RecorderConfig;
+  readonly logger?: Logger;
+  readonly keyring?: Keyring;
+  /** Conversion worker threads (default: one in-process conversion at a time, no pool). */
+  readonly workers?: number;
+  /** Called after each recording is filed and indexed (the player's live view, the TCP link). */
+  readonly onFiled?: (event: FiledEvent) => void;
+  /** Drive poll interval override in ms (the config gives seconds). */
+  readonly pollMs?: number;
+  /** Settle time of a capture whose call end was seen (ms, default 250). */
+  readonly endedSettleMs?: number;
+  /** Settle time without a call end (ms, default 2000: the reference's wait). */
+  readonly settleMs?: number;
+  /** Interval of the long CDR retries in ms, overriding the config's minutes (tests). */
+  readonly longRetryMs?: number;
+  /** Wait before an unanswered reporting is asked again (ms, default 5000). */
+  readonly reportingRetryMs?: number;
+}
+
+const MAX_ERRORS = 20;
+
+/**
+ * `recorder run`: records every call of the PBX, unattended. Captures come
+ * off the drive (copied and verified), are correlated with the call's CDRs
+ * (asked for at the SOAP call end, retried on the reference's schedule),
+ * decided by the agent rules, converted, filed (atomically, optionally
+ * encrypted) and indexed; only then is the capture deleted from the drive.
+ * Every step is journaled first, so a crash anywhere resumes the step and
+ * never loses or doubles a call.
+ */
+export class RecorderService {
+  private readonly config: RecorderConfig;
+  private readonly log: Logger;
+  private journal: Journal | undefined;
+  private store: RecordingStore | undefined;
+  private index: RecordingIndex | undefined;
+  private ingestor: Ingestor | undefined;
+  private link: PbxLink | undefined;
+  private reporting: ReportingClient | undefined;
+  private pool: ConversionPool | undefined;
+  private readonly callEnds = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly trials = new Map<string, number>();
+  private readonly lamps: { -readonly [K in keyof ServiceLamps]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', DISK: 'green', SOFTWARE: 'green' };
+  private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0 };
+  private readonly errors: string[] = [];
+  private stopped = false;
+  private readonly idleWaiters: Array<() => void> = [];
+
+  constructor(private readonly options: RecorderServiceOptions) {
+    this.config = options.config;
+    this.log = options.logger ?? pino({ level: options.config.log.level, base: { service: 'recorder' } });
+  }
+
+  get recordingIndex(): RecordingIndex | undefined {
+    return this.index;
+  }
+
+  get recordingStore(): RecordingStore | undefined {
+    return this.store;
+  }
+
+  status(): ServiceStatus {
+    const pending = this.journal?.pending().length ?? 0;
+    return { lamps: { ...this.lamps }, counters: { ...this.counters }, pending, lastErrors: [...this.errors] };
+  }
+
+  async start(): Promise<void> {
+    const { storage, recording, encryption } = this.config;
+    await mkdir(storage.workDir, { recursive: true });
+    this.store = await RecordingStore.open({
+      root: storage.root,
+      ...(storage.backup ? { backupRoot: storage.backup } : {}),
+      timeZone: storage.timezone,
+      ...(encryption.enabled && this.options.keyring
+        ? { keyring: this.options.keyring, ...(encryption.currentKeyId ? { keyId: encryption.currentKeyId } : {}), encryptAudio: encryption.encryptAudio, encryptSidecar: encryption.encryptSidecar }
+        : this.options.keyring
+          ? { keyring: this.options.keyring, encryptAudio: false, encryptSidecar: false }
+          : {}),
+    });
+    await mkdir(dirname(storage.indexPath), { recursive: true });
+    await mkdir(dirname(storage.journalPath), { recursive: true });
+    this.index = new RecordingIndex(storage.indexPath);
+    if (this.index.needsReindex) {
+      const result = await this.index.reindex(this.store);
+      this.log.info({ indexed: result.indexed }, 'index rebuilt from the recordings');
+    }
+    this.journal = await Journal.open(storage.journalPath);
+    if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
+    this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
+
+    this.reporting = new ReportingClient({
+      url: this.config.reporting.url,
+      ...(this.config.reporting.standbyUrl ? { standbyUrl: this.config.reporting.standbyUrl } : {}),
+      username: this.config.reporting.username,
+      password: this.config.reporting.password,
+    });
+    this.link = new PbxLink({
+      url: this.config.pbx.url,
+      ...(this.config.pbx.standbyUrl ? { standbyUrl: this.config.pbx.standbyUrl } : {}),
+      username: this.config.pbx.username,
+      password: this.config.pbx.password,
+      monitorUser: this.config.pbx.soapUser,
+      application: 'recorder',
+    });
+    this.link.on('status', (status) => this.onLinkStatus(status));
+    this.link.on('call-end', (end) => this.onCallEnd(end));
+
+    const drive = this.makeDrive();
+    this.ingestor = new Ingestor({
+      drive,
+      workDir: join(storage.workDir, 'captures'),
+      pollMs: this.options.pollMs ?? this.config.drive.pollSeconds * 1000,
+      settleMs: this.options.settleMs ?? 2000,
+      endedSettleMs: this.options.endedSettleMs ?? 250,
+      callEnded: (name) => {
+        const confId = parseCaptureName(name)?.confId;
+        return confId !== undefined && this.callEnds.has(confId);
+      },
+      alreadyTaken: (name) => this.journal?.get(name) !== undefined,
+      onCapture: (capture) => this.onCapture(capture),
+      onStatus: (status) => this.onDriveStatus(status),
+      onFileError: (name, error) => this.log.warn({ capture: name, code: error.code }, error.message),
+    });
+    if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
+
+    // Resume what the last run left unfinished, from its last durable step.
+    for (const item of this.journal.pending()) this.schedule(item.key, 0);
+    this.link.start();
+    this.ingestor.start();
+    if (this.config.storage.retentionMonths !== undefined) {
+      const result = await this.store.applyRetention(this.config.storage.retentionMonths);
+      for (const name of result.removed) this.index.remove(name);
+      if (result.removed.length > 0) this.log.info({ removed: result.removed.length }, 'retention: old recordings removed');
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.ingestor?.stop();
+    await this.link?.stop();
+    await Promise.allSettled(this.running.values());
+    await this.pool?.destroy();
+    await this.journal?.close();
+    this.index?.close();
+    this.log.info('recorder stopped');
+  }
+
+  /** Resolves when nothing is running or scheduled within `horizonMs` (tests and the foreground converter). */
+  async idle(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.running.size === 0 && this.timers.size === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private makeDrive(): CaptureDrive {
+    const drive = this.config.drive;
+    if (drive.kind === 'local') return new LocalDrive(drive.path);
+    return new WebDavDrive({ url: drive.url, username: drive.username, password: drive.password });
+  }
+
+  private onLinkStatus(status: PbxLinkStatus): void {
+    this.lamps.PBX = status.up ? 'green' : 'red';
+    if (status.up) {
+      this.log.info({ pbx: status.pbx, url: status.url }, 'PBX link up');
+      if (status.pbx === 'active') this.reporting?.preferActive();
+    } else this.log.warn({ pbx: status.pbx, url: status.url, reason: status.error }, 'PBX link down');
+  }
+
+  private onDriveStatus(status: DriveStatus): void {
+    this.lamps.PCAP = status.reachable ? 'green' : 'red';
+    if (status.reachable) this.log.info({ drive: status.drive }, 'capture drive reachable');
+    else this.log.warn({ drive: status.drive, reason: status.error }, 'capture drive not reachable');
+  }
+
+  private onCallEnd(end: CallEndInfo): void {
+    this.callEnds.set(end.confId, end.seenAt);
+    // Forget old call ends (a day): they only shorten waits.
+    if (this.callEnds.size > 10_000) {
+      const horizon = Date.now() - 24 * 3600 * 1000;
+      for (const [conf, at] of this.callEnds) if (at < horizon) this.callEnds.delete(conf);
+    }
+    this.ingestor?.nudge();
+    // Items waiting for their CDR are asked again now.
+    for (const item of this.journal?.pending() ?? []) {
+      if (item.state === 'copied' && parseCaptureName(item.key)?.confId === end.confId) this.schedule(item.key, 0);
+    }
+  }
+
+  private async onCapture(capture: IngestedCapture): Promise<void> {
+    if (!this.journal) throw new Error('service not started');
+    await this.journal.record(capture.name, 'copied', { path: capture.path, sha256: capture.sha256, bytes: capture.bytes, copiedAt: Date.now() });
+    this.counters.captured++;
+    this.log.info({ capture: capture.name, bytes: capture.bytes }, 'capture copied');
+    this.schedule(capture.name, 0);
+  }
+
+  private schedule(name: string, delayMs: number): void {
+    if (this.stopped) return;
+    const existing = this.timers.get(name);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.timers.delete(name);
+      this.run(name);
+    }, delayMs);
+    this.timers.set(name, timer);
+  }
+
+  /** One step pipeline per item at a time. */
+  private run(name: string): void {
+    if (this.running.has(name)) {
+      this.schedule(name, 50);
+      return;
+    }
+    const task = this.advance(name)
+      .catch((error: unknown) => this.softwareError(name, error))
+      .finally(() => {
+        this.running.delete(name);
+        this.checkIdle();
+      });
+    this.running.set(name, task);
+  }
+
+  private softwareError(name: string, error: unknown): void {
+    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    this.lamps.SOFTWARE = 'red';
+    this.errors.push(message);
+    if (this.errors.length > MAX_ERRORS) this.errors.shift();
+    this.log.error({ capture: name, err: error }, 'unexpected error; the step is tried again later');
+    this.schedule(name, 30_000);
+  }
+
+  private async advance(name: string): Promise<void> {
+    const journal = this.journal!;
+    for (let guard = 0; guard < 8 && !this.stopped; guard++) {
+      const item = journal.get(name);
+      if (!item) return;
+      switch (item.state) {
+        case 'discovered':
+          return; // the ingestor copies it
+        case 'copied':
+          if (!(await this.correlate(item))) return;
+          break;
+        case 'correlated':
+          await this.convert(item);
+          break;
+        case 'converted':
+          await this.file(item);
+          break;
+        case 'filed':
+          await this.releaseSource(item);
+          break;
+        default:
+          return; // finished
+      }
+    }
+  }
+
+  /** Ask the reporting for the call's CDRs and decide; false when the item waits (for a CDR or the reporting). */
+  private async correlate(item: JournalItem): Promise<boolean> {
+    const name = item.key;
+    const confId = parseCaptureName(name)?.confId;
+    if (!confId) {
+      await this.quarantine(item, `not a capture name the recorder can correlate: ${new CaptureNameError(name).message}`);
+      return false;
+    }
+    let cdrs: Cdr[];
+    try {
+      cdrs = await this.reporting!.cdrsForConference(confId);
+      if (this.lamps.REP === 'red') this.log.info('reporting answers again');
+      this.lamps.REP = 'green';
+    } catch (error) {
+      if (!(error instanceof ReportingUnavailableError)) throw error;
+      if (this.lamps.REP === 'green') this.log.warn({ reason: error.message }, 'reporting not available; captures wait');
+      this.lamps.REP = 'red';
+      this.schedule(name, this.options.reportingRetryMs ?? 5000);
+      return false;
+    }
+    let decision: RecordingDecision;
+    try {
+      decision = decideRecording({ captureName: name, cdrs, recordingGroup: this.config.pbx.group });
+    } catch (error) {
+      if (error instanceof NoCdrError) return this.noCdrYet(item);
+      if (error instanceof CdrConfMismatchError) {
+        await this.quarantine(item, error.message);
+        return false;
+      }
+      throw error;
+    }
+    await this.journal!.record(name, 'correlated', {
+      ...item.data,
+      decision: decision as unknown as JournalValue,
+      cdrXml: cdrs.map((cdr) => cdrToXml(cdr)),
+    });
+    this.log.info({ capture: name, action: decision.action, agent: decision.agent, rule: decision.rule }, decision.reason);
+    return true;
+  }
+
+  /** No CDR: ask again on the reference's schedule; after the last trial the capture goes to quarantine with an alarm. */
+  private async noCdrYet(item: JournalItem): Promise<boolean> {
+    const name = item.key;
+    const trial = (this.trials.get(name) ?? 0) + 1;
+    this.trials.set(name, trial);
+    const { trials, firstRetrySeconds, longRetryMinutes } = this.config.reporting;
+    if (trial >= trials) {
+      this.trials.delete(name);
+      if (this.config.reporting.alarmIfNoCdr) this.log.error({ capture: name, trials }, 'no CDR for this capture after every trial (alarm)');
+      await this.quarantine(item, `no call record (CDR) in the reporting after ${trials} trials: no licensed user, or the CDR was lost`);
+      return false;
+    }
+    const delay = trial <= firstRetrySeconds.length ? firstRetrySeconds[trial - 1]! * 1000 : (this.options.longRetryMs ?? longRetryMinutes * 60_000);
+    this.log.info({ capture: name, trial, nextInMs: delay }, 'no CDR yet; asking again later');
+    this.schedule(name, delay);
+    return false;
+  }
+
+  private async convert(item: JournalItem): Promise<void> {
+    const name = item.key;
+    const decision = item.data.decision as unknown as RecordingDecision;
+    const capturePath = item.data.path as string;
+    if (decision.action !== 'file') {
+      await this.discard(item, decision.reason);
+      return;
+    }
+    const { recording } = this.config;
+    if (recording.format === 'pcap') {
+      await this.journal!.record(name, 'converted', { ...item.data, output: capturePath, codec: '', durationMs: 0 });
+      return;
+    }
+    const outDir = join(this.config.storage.workDir, 'out', name);
+    await rm(outDir, { recursive: true, force: true });
+    const parsed = parseCaptureName(name);
+    const options: ConvertOptions = {
+      outDir,
+      format: recording.format,
+      mix: recording.mix,
+      encoding: recording.encoding,
+      kbps: recording.mp3Bitrate,
+      // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
+      channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },
+    };
+    const report: FileReport = this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
+    const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
+    if (!output) {
+      await this.quarantine(item, `conversion failed: ${report.error ?? 'no recording produced'}`);
+      return;
+    }
+    if (report.outputs.length > 1) this.log.warn({ capture: name, calls: report.outputs.length }, 'capture holds several calls; the longest is filed');
+    await this.journal!.record(name, 'converted', {
+      ...item.data,
+      output: output.path,
+      codec: output.codec,
+      durationMs: Math.round(output.durationSeconds * 1000),
+    });
+  }
+
+  private async file(item: JournalItem): Promise<void> {
+    const name = item.key;
+    const decision = item.data.decision as unknown as RecordingDecision;
+    const parsed = parseCaptureName(name);
+    // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
+    const callId = parsed?.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : (parsed?.confId ?? name);
+    const output = item.data.output as string;
+    let filed;
+    try {
+      filed = await this.store!.file({
+        meta: {
+          callId,
+          start: new Date(decision.start),
+          secondsToAnswer: decision.secondsToAnswer,
+          direction: decision.direction === 'i' ? 'in' : 'out',
+          internal: decision.agent ?? '',
+          ...(decision.agentName ? { internalName: decision.agentName } : {}),
+          external: decision.external ?? '',
+          agentRule: decision.rule,
+          ...(decision.tan ? { tan: decision.tan } : {}),
+          ...(decision.executive ? { executive: true } : {}),
+        },
+        audioPath: output,
+        format: this.config.recording.format,
+        mix: this.config.recording.mix,
+        ...(typeof item.data.codec === 'string' && item.data.codec ? { codec: item.data.codec } : {}),
+        ...(typeof item.data.durationMs === 'number' && item.data.durationMs > 0 ? { durationMs: item.data.durationMs } : {}),
+        cdrXml: (item.data.cdrXml as string[] | undefined) ?? [],
+      });
+      this.lamps.DISK = 'green';
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
+        this.lamps.DISK = 'red';
+        this.log.error({ capture: name, code }, 'storage not writable; filing waits');
+        this.schedule(name, 30_000);
+        return;
+      }
+      throw error;
+    }
+    this.index!.upsertRecording(filed, filed.sidecar, this.store!.keyring ? 'intact' : 'unchecked');
+    await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
+    this.counters.filed++;
+    const endSeen = parsed ? this.callEnds.get(parsed.confId) : undefined;
+    const latencyMs = Date.now() - (endSeen ?? (item.data.copiedAt as number));
+    this.log.info({ capture: name, recording: filed.name, latencyMs, alreadyFiled: filed.alreadyFiled }, 'recording filed');
+    try {
+      this.options.onFiled?.({ capture: name, recording: filed, decision, latencyMs });
+    } catch (error) {
+      this.log.warn({ err: error }, 'onFiled listener failed');
+    }
+  }
+
+  private async releaseSource(item: JournalItem): Promise<void> {
+    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    await this.journal!.record(item.key, 'source-deleted', item.data);
+    await this.cleanWork(item);
+  }
+
+  private async discard(item: JournalItem, reason: string): Promise<void> {
+    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    await this.journal!.record(item.key, 'discarded', { reason });
+    this.counters.discarded++;
+    await this.cleanWork(item);
+  }
+
+  /** Keep what cannot be filed, with the reason, in the store's quarantine; then take it off the drive. */
+  private async quarantine(item: JournalItem, reason: string): Promise<void> {
+    const path = item.data.path as string | undefined;
+    let kept: string | undefined;
+    if (path && (await exists(path))) kept = (await this.store!.quarantine(path, reason)).name;
+    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : {}) });
+    this.counters.quarantined++;
+    this.log.warn({ capture: item.key, kept, reason }, 'capture quarantined');
+    await this.cleanWork(item);
+  }
+
+  private async cleanWork(item: JournalItem): Promise<void> {
+    const path = item.data.path as string | undefined;
+    if (path) await rm(path, { force: true });
+    await rm(join(this.config.storage.workDir, 'out', item.key), { recursive: true, force: true });
+    this.trials.delete(item.key);
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
