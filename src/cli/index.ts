@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo-command.js';
 import { registerCryptoCommands } from './crypto-commands.js';
 import { registerPbxCommand } from './pbx-command.js';
 import { registerExportCommand } from './export-command.js';
+import { registerRunCommand } from './run-command.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
 export const EXIT_OK = 0;
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerCryptoCommands(program);
   registerPbxCommand(program);
   registerExportCommand(program);
+  registerRunCommand(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

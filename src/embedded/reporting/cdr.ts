@@ -1,10 +1,16 @@
 /**
  * The CDRs the embedded PBX writes for a planned call (format and parser:
  * src/pbx/cdr.ts).
+ *
+ * `device` is the registered device the user's leg ran on, as on the real
+ * PBX: here the user's phone id (`phoneId(user)`, the id a recording phone
+ * puts into its v11 capture names `<confId>-<phoneId>-<counter>.pcap`), so
+ * the recorder can tell whose phone wrote a capture.
  */
 import { createHash } from 'node:crypto';
 import type { CallEvent, PartyRef, PbxDirectory, PbxUser, PlannedCall } from '../model.js';
 import { cdrToXml } from '../../pbx/index.js';
+import { phoneId } from '../plan/index.js';
 import type { Cdr, CdrDir, CdrEvent, CdrGroup, CdrParty } from '../../pbx/index.js';
 
 export interface CdrOptions {
@@ -69,7 +75,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
         sys: directory.pbxName,
         pbx: directory.pbxName,
         node: 'root',
-        device: user.name,
+        device: phoneId(user),
         cn: user.displayName,
         e164: user.number,
         h323: user.name,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { phoneId } from '../../../src/embedded/plan/index.js';
 import { cdrXmlFor, cdrsFor, reportXml } from '../../../src/embedded/reporting/index.js';
 import { CdrParseError, cdrSummary, parseCdrXml } from '../../../src/pbx/index.js';
 import type { Cdr } from '../../../src/pbx/index.js';
@@ -72,7 +73,8 @@ describe('cdrsFor / cdrXmlFor', () => {
 
   it('writes the innovaphone CDR shape', () => {
     const [xml] = cdrXmlFor(blindTransfer, directory);
-    expect(xml).toMatch(/^<cdr id="[0-9a-f]{32}" guid="[0-9a-f]{32}" sys="master" pbx="master" node="root" device="u24" cn="Agent Smith" e164="24" h323="u24" dir="ct" utc="\d+" local="\d+">/);
+    const device = phoneId(directory.users.find((u) => u.name === 'u24')!);
+    expect(xml).toMatch(new RegExp(`^<cdr id="[0-9a-f]{32}" guid="[0-9a-f]{32}" sys="master" pbx="master" node="root" device="${device}" cn="Agent Smith" e164="24" h323="u24" dir="ct" utc="\\d+" local="\\d+">`));
     expect(xml).toContain(`<event msg="setup-to" time="0" type="ext" e164="${EXTERNAL}" conf="${blindTransfer.confId}"/>`);
     expect(xml).toContain('<event msg="transfer-from" time="10" type="ext" e164="0301234567">\n    <to e164="25" h323="u25" dn="Agent Jones"/>\n  </event>');
     expect(xml).toContain('<event msg="rel-from" time="10" type="ext" e164="0301234567" cause="16"/>');

@@ -1,0 +1,57 @@
+import type { Command } from 'commander';
+import { pino } from 'pino';
+import { ConfigError, configKeyring, describeConfig, loadConfig } from '../config/index.js';
+import type { RecorderConfig } from '../config/index.js';
+import { RecorderService } from '../service/index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
+
+interface RunFlags {
+  config: string;
+  workers?: number;
+  check?: boolean;
+}
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('the recording service: take captures off the PBX drive, correlate with SOAP and CDRs, file recordings (runs until stopped)')
+    .option('-c, --config <file>', 'configuration file (JSON or TOML)', 'recorder.toml')
+    .option('--workers <n>', 'conversion worker threads (default: convert in the service thread)', positiveInteger)
+    .option('--check', 'validate the configuration and the keys, print it (secrets redacted) and exit')
+    .action(async (flags: RunFlags) => {
+      let config: RecorderConfig;
+      try {
+        config = await loadConfig(flags.config);
+      } catch (error) {
+        process.stderr.write(`${error instanceof ConfigError ? error.message : `recorder run: ${error instanceof Error ? error.message : String(error)}`}\n`);
+        throw new CommandExit(EXIT_USAGE);
+      }
+      let keyring;
+      try {
+        keyring = await configKeyring(config, flags.config);
+      } catch (error) {
+        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+        throw new CommandExit(EXIT_USAGE);
+      }
+      if (flags.check) {
+        process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n${flags.config}: valid\n`);
+        return;
+      }
+      const logger = pino({ level: config.log.level, base: { service: 'recorder' } });
+      logger.info({ config: describeConfig(config) }, 'configuration');
+      const service = new RecorderService({ config, logger, ...(keyring ? { keyring } : {}), ...(flags.workers ? { workers: flags.workers } : {}) });
+      try {
+        await service.start();
+      } catch (error) {
+        logger.fatal({ err: error }, 'cannot start');
+        throw new CommandExit(EXIT_FAILED);
+      }
+      await new Promise<void>((resolve) => {
+        const stop = (): void => resolve();
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+      logger.info('stopping');
+      await service.stop();
+    });
+}
