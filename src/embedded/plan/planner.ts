@@ -354,9 +354,10 @@ function resolveCall(lookup: DirectoryLookup, call: ScenarioCall): ResolvedCall 
       const externals = [from, to, via].filter((p) => p?.ref.external).length;
       if (externals > 1) throw new CallProblem(from.ref.external ? 'to' : 'from', 'at most one party of a call can be external');
       if (call.by !== undefined) {
-        by = partyAt('by', call.by);
-        wantUser('by', by);
+        wantUser('by', partyAt('by', call.by));
         if (call.by !== call.from && call.by !== call.to) throw new CallProblem('by', `"${call.by}" must be "from" or "to" of the call`);
+        // The same party object as from/to: the timeline compares parties by identity.
+        by = call.by === call.from ? from : to;
       } else {
         // Default: the internal end; with two internal ends, the called one.
         by = to.user ? to : from;
