@@ -1,37 +1,53 @@
-import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { convertAll } from '../convert/index.js';
-import { CommandExit, EXIT_FAILED } from './index.js';
+import { startDemo } from '../demo/index.js';
+import { positiveInteger } from './index.js';
 
-/** The repository root, whether running from src/ (tests) or dist/src/ (built). */
-function repositoryRoot(): string {
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return here.includes('/dist/') ? resolve(here, '../../..') : resolve(here, '../..');
+interface DemoFlags {
+  dir: string;
+  calls: number;
+  seed?: number;
+  speed: string;
+  exitAfter?: number;
 }
 
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .description('convert the bundled sample captures and show where the recordings went (the live PBX demo arrives with the embedded PBX)')
-    .option('-o, --output <dir>', 'where to write the recordings', 'out/demo')
-    .action(async (flags: { output: string }) => {
-      const root = repositoryRoot();
-      const input = resolve(root, 'fixtures/calls');
-      const output = resolve(flags.output);
-      process.stdout.write(`Recorder demo: converting the sample captures in ${input}\n`);
-      const summary = await convertAll([input], { outDir: output });
-      for (const report of summary.reports) {
-        for (const out of report.outputs) {
-          const parties = [out.externalParty && `external ${out.externalParty}`, out.internalParty && `internal ${out.internalParty}`].filter(Boolean).join(', ');
-          process.stdout.write(
-            `  ${out.path}\n      ${out.codec}, ${out.durationSeconds.toFixed(1)} s, ${out.channels === 2 ? 'stereo (left external, right internal)' : 'mono'}, ` +
-              `${out.packets} packets, ${out.lost} lost${parties ? `, ${parties}` : ''}\n`,
-          );
-        }
-        if (!report.ok) process.stdout.write(`  (expected failure) ${report.input}: ${report.error}\n`);
-      }
-      process.stdout.write(`${summary.outputs} recordings written to ${output} — play them with any audio player.\n`);
-      if (summary.outputs === 0) throw new CommandExit(EXIT_FAILED);
+    .description('the live demo: the embedded PBX places calls, the recorder files them, the player shows them (what `npm start` runs)')
+    .option('--dir <dir>', 'where the demo keeps the drive, recordings and index', 'out/demo')
+    .option('--calls <n>', 'calls to place', positiveInteger, 200)
+    .option('--seed <n>', 'seed of the random calls (default: a new one each run)', positiveInteger)
+    .option('--speed <x>', 'simulated seconds per real second', '4')
+    .option('--exit-after <n>', 'stop after this many recordings are filed (for scripted runs)', positiveInteger)
+    .action(async (flags: DemoFlags) => {
+      let filed = 0;
+      let finish: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (finish = resolve));
+      const demo = await startDemo({
+        directory: flags.dir,
+        calls: flags.calls,
+        ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
+        speed: Number(flags.speed),
+        onFiled: (event) => {
+          filed++;
+          const r = event.recording;
+          process.stdout.write(`  filed ${r.name}.${r.format}  (${event.decision.rule}, ${(event.latencyMs / 1000).toFixed(1)} s after the call ended)\n`);
+          if (flags.exitAfter !== undefined && filed >= flags.exitAfter) finish();
+        },
+      });
+      const e = demo.endpoints;
+      process.stdout.write(
+        `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them.\n` +
+          `  PBX SOAP   ${e.soapUrl}\n  reporting  ${e.reportingUrl}\n  drive      ${e.recUrl}\n  admin      ${e.adminUrl}/faults (user ${e.username}, password ${e.password})\n` +
+          `  recordings ${demo.storeRoot}\nCtrl-C to stop.\n`,
+      );
+      const stop = (): void => finish();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      await done;
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      await demo.stop();
+      process.stdout.write(`${filed} recordings filed in ${demo.storeRoot}\n`);
     });
 }

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { CallEvent, CallObserver, CaptureSpec, PlannedCall, SimClock } from '../model.js';
 
 /** Writes one capture while its call runs; resolves when the file is complete. */
@@ -42,6 +43,8 @@ export async function playCalls(calls: readonly PlannedCall[], options: PlayOpti
   let done = 0;
   const running: Promise<void>[] = [];
   const signal = options.signal;
+  // Every running capture listens for the run's abort: hundreds at a time are expected.
+  if (signal) setMaxListeners(0, signal);
 
   const notify = (call: PlannedCall, what: string, deliver: (observer: CallObserver) => void): void => {
     for (const observer of options.observers) {
