@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { Transform } from 'node:stream';
+
 /** A capture file as a drive lists it. */
 export interface DriveEntry {
   /** File name inside the capture directory (no directory part). */
@@ -45,4 +48,18 @@ export class DriveError extends Error {
 /** Capture files the gateway and phones write: pcap, and pcapng from newer firmware or other tools. */
 export function isCaptureName(name: string): boolean {
   return /\.(pcap|pcapng)$/i.test(name) && !name.startsWith('.') && !/[\\/]/.test(name);
+}
+
+/** A pass-through stream that counts and hashes what flows through it (a download's verification). */
+export function countingHash(): { stream: Transform; result(): DownloadResult } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      bytes += chunk.length;
+      callback(null, chunk);
+    },
+  });
+  return { stream, result: () => ({ bytes, sha256: hash.digest('hex') }) };
 }

@@ -1,13 +1,11 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { watch } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
 import type { CaptureDrive, DownloadResult, DriveEntry } from './drive.js';
-import { DriveError, isCaptureName } from './drive.js';
+import { DriveError, countingHash, isCaptureName } from './drive.js';
 
 /** A capture directory on a local disk or a mounted CF card / network share. */
 export class LocalDrive implements CaptureDrive {
@@ -40,21 +38,13 @@ export class LocalDrive implements CaptureDrive {
   }
 
   async download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const counter = countingHash();
     try {
-      await pipeline(createReadStream(this.pathOf(name)), counter, createWriteStream(destination), signal ? { signal } : {});
+      await pipeline(createReadStream(this.pathOf(name)), counter.stream, createWriteStream(destination), signal ? { signal } : {});
     } catch (error) {
       throw this.translate(error, name);
     }
-    return { bytes, sha256: hash.digest('hex') };
+    return counter.result();
   }
 
   async remove(name: string): Promise<void> {

@@ -1,11 +1,9 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { createClient } from 'webdav';
 import type { FileStat, WebDAVClient } from 'webdav';
 import type { CaptureDrive, DownloadResult, DriveEntry } from './drive.js';
-import { DriveError, isCaptureName } from './drive.js';
+import { DriveError, countingHash, isCaptureName } from './drive.js';
 
 export interface WebDavDriveOptions {
   /** URL of the capture directory, e.g. http://127.0.0.1:8080/DRIVE/CF0/REC */
@@ -49,21 +47,13 @@ export class WebDavDrive implements CaptureDrive {
   }
 
   async download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    const counter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
+    const counter = countingHash();
     try {
       // Status errors (404 for a file that vanished) only surface on the stream, so stat first for a clear error.
       await this.client.stat(this.pathOf(name), { signal: this.limit(signal) });
       const source = this.client.createReadStream(this.pathOf(name)) as unknown as NodeJS.ReadableStream;
-      await pipeline(source, counter, createWriteStream(destination), { signal: this.limit(signal) });
-      return { bytes, sha256: hash.digest('hex') };
+      await pipeline(source, counter.stream, createWriteStream(destination), { signal: this.limit(signal) });
+      return counter.result();
     } catch (error) {
       throw this.translate(error, name);
     }

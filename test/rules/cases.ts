@@ -1,7 +1,6 @@
 /**
- * The rule scenarios of test/embedded/plan/rules.test.ts (one per rule of
- * AGENT_RULES and DERIVED_RULES), copied so the recorder's rules engine is
- * tested against the same calls; and the recorder's view of a planned call:
+ * The rule scenarios (one per rule of AGENT_RULES and DERIVED_RULES), shared
+ * by the planner's tests and the recorder's rules engine tests; and the recorder's view of a planned call:
  * its CDRs as they arrive over HTTP (serialised and parsed back).
  */
 import type { PbxDirectory, PlannedCall, ScenarioCall } from '../../src/embedded/model.js';
