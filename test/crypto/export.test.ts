@@ -1,0 +1,85 @@
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/index.js';
+import { convertCapture } from '../../src/convert/index.js';
+import { generateKeyFile, hasContainerMagic, readKeyring } from '../../src/crypto/index.js';
+import { RecordingStore } from '../../src/store/index.js';
+import type { StoredRecording } from '../../src/store/index.js';
+
+let dir: string;
+let key: string;
+let plainWav: Buffer;
+let stored: StoredRecording;
+
+async function recorder(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const out = process.stdout.write.bind(process.stdout);
+  const err = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await main(args), stdout, stderr };
+  } finally {
+    process.stdout.write = out;
+    process.stderr.write = err;
+  }
+}
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'export-'));
+  key = join(dir, 'system.key');
+  await generateKeyFile(key);
+  const report = await convertCapture('fixtures/calls/alaw-20ms-ethernet-be.pcap', { outDir: join(dir, 'wav') });
+  plainWav = readFileSync(report.outputs[0]!.path);
+  const input = join(dir, 'input.wav');
+  await copyFile(report.outputs[0]!.path, input);
+  const store = await RecordingStore.open({ root: join(dir, 'store'), keyring: await readKeyring([key]) });
+  stored = await store.file({
+    meta: { callId: '0123456789abcdef0123456789abcdef', start: new Date(Date.UTC(2026, 0, 5, 9, 30)), secondsToAnswer: 3, direction: 'in', internal: '24', external: '0301234567' },
+    audioPath: input,
+    format: 'wav',
+  });
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+describe('recorder export', () => {
+  it('--decrypt writes checked plain copies of the audio and the call data', async () => {
+    expect(hasContainerMagic(readFileSync(stored.audioPath).subarray(0, 8))).toBe(true);
+    const out = join(dir, 'plain');
+    const run = await recorder(['export', stored.audioPath, '-o', out, '--decrypt', '--key', key, '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout) as { results: { integrity: string; files: string[] }[] };
+    expect(result.results[0]!.integrity).toBe('intact');
+    expect(readdirSync(out).sort()).toEqual([`${stored.name}.wav`, `${stored.name}.xml`]);
+    expect(readFileSync(join(out, `${stored.name}.wav`)).equals(plainWav)).toBe(true);
+    expect(readFileSync(join(out, `${stored.name}.xml`), 'utf8')).toMatch(/^<\?xml/);
+  });
+
+  it('without --decrypt copies the encrypted files as they are', async () => {
+    const out = join(dir, 'copy');
+    const run = await recorder(['export', stored.audioPath, '-o', out]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(join(out, `${stored.name}.wav`)).equals(readFileSync(stored.audioPath))).toBe(true);
+  });
+
+  it('refuses a tampered recording (exit 1, nothing written) and --decrypt without a key (exit 2)', async () => {
+    const tamperedDir = join(dir, 'tampered');
+    const { mkdirSync } = await import('node:fs');
+    mkdirSync(tamperedDir);
+    const audio = join(tamperedDir, `${stored.name}.wav`);
+    const bytes = readFileSync(stored.audioPath);
+    bytes[bytes.length - 50] ^= 0x40;
+    writeFileSync(audio, bytes);
+    await copyFile(stored.xmlPath!, join(tamperedDir, `${stored.name}.xml`));
+    const out = join(dir, 'refused');
+    const run = await recorder(['export', audio, '-o', out, '--decrypt', '--key', key]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/tampered/);
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+    expect((await recorder(['export', stored.audioPath, '-o', out, '--decrypt'])).code).toBe(2);
+  });
+});
