@@ -63,6 +63,8 @@ export interface RecorderServiceOptions {
   readonly endedSettleMs?: number;
   /** Settle time without a call end (ms, default 2000: the reference's wait). */
   readonly settleMs?: number;
+  /** How long after a call end its capture may take to appear before the call is listed as without capture (ms, default 120000). */
+  readonly captureWaitMs?: number;
   /** Interval of the long CDR retries in ms, overriding the config's minutes (tests). */
   readonly longRetryMs?: number;
   /** Wait before an unanswered reporting is asked again (ms, default 5000). */
@@ -244,6 +246,15 @@ export class RecorderService {
       for (const [conf, at] of this.callEnds) if (at < horizon) this.callEnds.delete(conf);
     }
     this.ingestor?.nudge();
+    // A call end whose capture never shows up is listed (not every call passes a recording gateway, so no alarm).
+    const check = setTimeout(() => {
+      const seen = [...(this.journal?.replay().keys() ?? [])].some((key) => key.startsWith(end.confId));
+      if (!seen && !this.stopped) {
+        this.counters.callEndsWithoutCapture++;
+        this.log.info({ confId: end.confId, users: end.users }, 'call ended without a capture on the drive');
+      }
+    }, this.options.captureWaitMs ?? 120_000);
+    check.unref();
     // Items waiting for their CDR are asked again now.
     for (const item of this.journal?.pending() ?? []) {
       if (item.state === 'copied' && parseCaptureName(item.key)?.confId === end.confId) this.schedule(item.key, 0);
