@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertCapture } from '../../src/convert/index.js';
+import { captureFrames, defaultDirectory, planCalls } from '../../src/embedded/index.js';
+import { LinkType, writePcap } from '../../src/pcap/index.js';
 import { int16FromBuffer, requireTool } from '../helpers/tools.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/calls');
@@ -32,10 +34,18 @@ function rmsDb(samples: ArrayLike<number>, channel: number, channels: number): n
   return 10 * Math.log10(sum / n + 1e-9);
 }
 
-describe('mixes and formats on G.711 and G.722 captures', () => {
-  for (const capture of ['alaw-20ms.pcap', 'g722.pcap', 'g722-g711.pcap', 'mixed-law-40ms.pcap']) {
+/** A G.729 call as the embedded gateway writes it (libbcg729-encoded tone payloads, both directions). */
+function g729Capture(): string {
+  const [call] = planCalls(defaultDirectory(), { seed: 3, calls: [{ at: 0, kind: 'inbound', from: '0301234567', to: '20', codec: 'g729', talkSeconds: 6 }] }, Date.UTC(2026, 0, 1));
+  const path = join(work, 'g729-call.pcap');
+  writeFileSync(path, writePcap(captureFrames(call!, call!.captures[0]!), { linkType: LinkType.ETHERNET }));
+  return path;
+}
+
+describe('mixes and formats on G.711, G.722 and G.729 captures', () => {
+  for (const capture of ['alaw-20ms.pcap', 'g722.pcap', 'g722-g711.pcap', 'mixed-law-40ms.pcap', 'g729 (embedded gateway)']) {
     it(`${capture}: mono = (left + right) / 2 and internal = right, sample for sample; MP3 decodes to the same length, channels and levels`, async () => {
-      const input = join(FIXTURES, capture);
+      const input = capture.startsWith('g729') ? g729Capture() : join(FIXTURES, capture);
       const stereo = await convertCapture(input, { outDir: join(work, 'stereo'), durable: false });
       const mono = await convertCapture(input, { outDir: join(work, 'mono'), mix: 'mono', durable: false });
       const internal = await convertCapture(input, { outDir: join(work, 'internal'), mix: 'internal', durable: false });
