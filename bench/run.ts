@@ -11,6 +11,7 @@ const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './g729.js', exportName: 'g729Bench' },
   { module: './formats-pool.js', exportName: 'formatsPoolBench' },
   { module: './crypto.js', exportName: 'cryptoBench' },
+  { module: './player-search.js', exportName: 'playerBench' },
 ];
 
 function format(n: number | undefined): string {

@@ -1,0 +1,682 @@
+// The web player: login, search, result list, details, notes, TAN, favourites, export, live updates.
+import { ApiError, api, recordingPath, setCsrfToken } from './api.js';
+import { Player, PLAYLIST_LIMIT } from './player.js';
+import { $, dateTime, duration, h, integrityBadge, longDate, toast } from './util.js';
+
+const state = {
+  session: null,
+  view: 'search',
+  rows: [],
+  total: 0,
+  offset: 0,
+  order: 'newest',
+  sort: null, // client-side sort of the page: { key, dir }
+  selected: new Set(),
+  anchor: -1,
+  cursor: -1,
+  events: null,
+  searchTimer: 0,
+  searchSeq: 0,
+};
+
+let player;
+
+// ------------------------------------------------------------------------------------------------ session
+
+async function start() {
+  try {
+    const session = await api('/api/session');
+    enter(session);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) showLogin();
+    else showLogin(error.message);
+  }
+}
+
+function showLogin(message) {
+  $('app').hidden = true;
+  $('login-view').hidden = false;
+  $('login-error').hidden = !message;
+  $('login-error').textContent = message || '';
+  $('login-user').focus();
+}
+
+$('login-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  $('login-submit').disabled = true;
+  try {
+    const session = await api('/api/login', { method: 'POST', body: { user: $('login-user').value, password: $('login-password').value } });
+    $('login-password').value = '';
+    enter(session);
+  } catch (error) {
+    $('login-error').hidden = false;
+    $('login-error').textContent = error.status === 429 ? 'Too many failed attempts. Wait a few minutes and try again.' : error.status === 401 ? 'Wrong user name or password.' : error.message;
+  } finally {
+    $('login-submit').disabled = false;
+  }
+});
+
+$('logout').addEventListener('click', async () => {
+  try {
+    await api('/api/logout', { method: 'POST' });
+  } finally {
+    location.reload();
+  }
+});
+
+async function enter(session) {
+  state.session = session;
+  setCsrfToken(session.csrfToken);
+  $('login-view').hidden = true;
+  $('app').hidden = false;
+  $('user-name').textContent = session.user;
+  $('user-role').textContent = session.role;
+  if (session.role === 'agent') {
+    $('user-box').title = `Sees the calls of ${session.numbers.join(', ') || 'no numbers'}`;
+    $('f-internal').placeholder = session.numbers.length > 1 ? 'one of your numbers, or *' : session.numbers[0] || '';
+  }
+  if (!player) {
+    player = new Player({
+      onLoad: (row) => loadDetails(row),
+      onEject: () => renderTable(),
+      neighbour: (row, step) => {
+        const rows = visibleRows();
+        const i = rows.findIndex((r) => r.name === row.name);
+        return i >= 0 ? rows[i + step] : undefined;
+      },
+      onPlaylist: () => renderTable(),
+    });
+  }
+  await loadMonths();
+  connectEvents();
+  search();
+}
+
+// ------------------------------------------------------------------------------------------------ filters
+
+async function loadMonths() {
+  const { months } = await api('/api/months');
+  const select = $('f-month');
+  const current = select.value;
+  select.replaceChildren(
+    h('option', { value: '' }, 'All months'),
+    ...months
+      .slice()
+      .reverse()
+      .map(({ month, count }) => {
+        const [y, m] = month.split('_');
+        const label = new Date(Number(y), Number(m) - 1, 1).toLocaleDateString(undefined, { year: 'numeric', month: 'long' });
+        return h('option', { value: month }, count !== undefined ? `${label}  (${count})` : label);
+      }),
+  );
+  select.value = current;
+  // The format filter matters only where a month holds several formats (as the reference shows it).
+  const formats = new Set(months.flatMap((m) => m.formats));
+  $('f-format').closest('.field').style.visibility = formats.size > 1 ? 'visible' : 'hidden';
+}
+
+(function fillDays() {
+  const select = $('f-day');
+  for (let d = 1; d <= 31; d++) select.append(h('option', { value: String(d) }, String(d)));
+})();
+
+function filterParams() {
+  const form = $('filter-form');
+  const params = new URLSearchParams();
+  const value = (id) => $(id).value.trim();
+  if (value('f-month')) params.set('month', value('f-month'));
+  if (value('f-day')) params.set('day', value('f-day'));
+  if (value('f-internal')) params.set('internal', value('f-internal'));
+  if (value('f-external')) params.set('external', value('f-external'));
+  const direction = form.querySelector('input[name="direction"]:checked')?.value;
+  if (direction) params.set('direction', direction);
+  const tan = value('f-tan');
+  if (tan.length === 6) params.set('tan', tan);
+  if (value('f-format')) params.set('format', value('f-format'));
+  for (const key of ['from', 'to']) {
+    const v = value(`f-${key}`);
+    if (v) params.set(key, new Date(v).toISOString());
+  }
+  return params;
+}
+
+$('filter-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  setView('search');
+  state.offset = 0;
+  search();
+});
+
+$('filter-form').addEventListener('input', (event) => {
+  if (!$('f-online').checked || event.target.id === 'f-online') return;
+  // A half-typed TAN is no filter yet: search when it has 6 digits or is cleared.
+  if (event.target.id === 'f-tan' && event.target.value.length > 0 && event.target.value.length < 6) return;
+  clearTimeout(state.searchTimer);
+  state.searchTimer = setTimeout(() => {
+    setView('search');
+    state.offset = 0;
+    search();
+  }, 250);
+});
+
+$('f-reset').addEventListener('click', () => {
+  $('filter-form').reset();
+  setView('search');
+  state.offset = 0;
+  search();
+});
+
+// ------------------------------------------------------------------------------------------------ views & search
+
+for (const button of document.querySelectorAll('.view')) {
+  button.addEventListener('click', () => {
+    setView(button.dataset.view);
+    state.offset = 0;
+    search();
+  });
+}
+
+function setView(view) {
+  state.view = view;
+  for (const button of document.querySelectorAll('.view')) button.classList.toggle('active', button.dataset.view === view);
+  const titles = { search: 'Recordings', live: 'Live — newest first', 'last-played': 'Last played', global: 'Global favourites', mine: 'My favourites' };
+  $('results-title').textContent = titles[view];
+  $('filters-panel').classList.toggle('dimmed', view !== 'search');
+}
+
+function pageSize() {
+  return Number($('page-size').value);
+}
+
+async function search({ fresh } = {}) {
+  const seq = ++state.searchSeq;
+  let path;
+  if (state.view === 'last-played') path = '/api/last-played';
+  else {
+    const params = state.view === 'search' ? filterParams() : new URLSearchParams();
+    if (state.view === 'global' || state.view === 'mine') params.set('favourite', state.view);
+    params.set('order', state.view === 'live' ? 'newest' : state.order);
+    params.set('limit', String(pageSize()));
+    params.set('offset', String(state.offset));
+    path = `/api/recordings?${params}`;
+  }
+  try {
+    const result = await api(path);
+    if (seq !== state.searchSeq) return;
+    $('filter-error').hidden = true;
+    state.rows = result.rows;
+    state.total = result.total;
+    state.selected = new Set([...state.selected].filter((name) => result.rows.some((r) => r.name === name)));
+    renderTable(fresh);
+  } catch (error) {
+    if (seq !== state.searchSeq) return;
+    if (error.status === 401) return showLogin('Your session ended. Sign in again.');
+    $('filter-error').hidden = false;
+    $('filter-error').textContent = error.message;
+  }
+}
+
+function visibleRows() {
+  const rows = state.rows.slice();
+  if (state.sort) {
+    const { key, dir } = state.sort;
+    rows.sort((a, b) => {
+      const x = a[key] ?? '';
+      const y = b[key] ?? '';
+      const c = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y), undefined, { numeric: true });
+      return dir === 'asc' ? c : -c;
+    });
+  }
+  return rows;
+}
+
+for (const th of document.querySelectorAll('th.sortable')) {
+  th.addEventListener('click', () => {
+    const key = th.dataset.sort;
+    if (key === 'start' && state.view !== 'last-played') {
+      // Time order is the server's (it pages through everything in that order).
+      state.sort = null;
+      state.order = state.order === 'newest' ? 'oldest' : 'newest';
+      state.offset = 0;
+      search();
+    } else {
+      state.sort = state.sort?.key === key && state.sort.dir === 'asc' ? { key, dir: 'desc' } : { key, dir: 'asc' };
+      renderTable();
+    }
+  });
+}
+
+function renderSortMarks() {
+  for (const th of document.querySelectorAll('th.sortable')) {
+    th.classList.remove('sorted-asc', 'sorted-desc');
+    const key = th.dataset.sort;
+    if (state.sort?.key === key) th.classList.add(`sorted-${state.sort.dir}`);
+    else if (!state.sort && key === 'start' && state.view !== 'last-played') th.classList.add(state.order === 'newest' ? 'sorted-desc' : 'sorted-asc');
+  }
+}
+
+function renderTable(fresh) {
+  const rows = visibleRows();
+  const body = $('results-body');
+  body.replaceChildren(...rows.map((row, i) => rowElement(row, i, fresh === row.name)));
+  $('results-empty').hidden = rows.length > 0;
+  const shown = state.view === 'last-played' ? rows.length : state.total;
+  $('result-count').textContent = `${shown.toLocaleString()} recording${shown === 1 ? '' : 's'}`;
+  const from = rows.length > 0 ? state.offset + 1 : 0;
+  $('page-info').textContent = state.view === 'last-played' ? `${rows.length} played` : `${from.toLocaleString()}–${(state.offset + rows.length).toLocaleString()} of ${state.total.toLocaleString()}`;
+  const paged = state.view !== 'last-played';
+  $('page-first').disabled = $('page-prev').disabled = !paged || state.offset === 0;
+  $('page-next').disabled = $('page-last').disabled = !paged || state.offset + rows.length >= state.total;
+  $('play-selected').disabled = state.selected.size === 0;
+  $('export-selected').disabled = state.selected.size === 0 || !state.session.permissions.includes('export');
+  renderSortMarks();
+}
+
+function rowElement(row, index, fresh) {
+  const { date, time } = dateTime(row.start);
+  const fav = row.favouriteGlobal || row.favouriteMine;
+  const tr = h(
+    'tr',
+    {
+      class: [state.selected.has(row.name) ? 'selected' : '', player?.row?.name === row.name ? 'playing' : '', fresh ? 'fresh' : ''].join(' ').trim(),
+      dataset: { name: row.name },
+      title: row.name,
+    },
+    h('td', { class: 'c-fav' }, h('span', { class: fav ? '' : 'off', title: row.favouriteGlobal ? 'Global favourite' : row.favouriteMine ? 'My favourite' : '' }, row.favouriteGlobal ? '★' : row.favouriteMine ? '♥' : '☆')),
+    h('td', { class: 'c-time' }, h('span', { class: 'time-clock' }, time), h('span', { class: 'time-date' }, date)),
+    h('td', { class: 'c-int' }, h('span', { class: 'pnum' }, row.internal), row.internalName ? h('span', { class: 'pname' }, row.internalName) : null),
+    h('td', { class: 'c-dir' }, h('span', { class: `dir dir-${row.direction}`, title: row.direction === 'in' ? 'Incoming' : 'Outgoing' }, row.direction === 'in' ? '↙' : '↗')),
+    h('td', { class: 'c-ext' }, h('span', { class: 'pnum' }, row.external || '—'), row.externalName ? h('span', { class: 'pname' }, row.externalName) : null),
+    h('td', { class: 'c-ring num' }, `${row.secondsToAnswer} s`),
+    h('td', { class: 'c-dur num' }, duration(row.durationMs)),
+    h('td', { class: 'c-tan' }, row.tan ? h('span', { class: row.tan === '000000' ? 'tan tan-none' : 'tan' }, row.tan) : h('span', { class: 'tan-none' }, '—')),
+    h('td', { class: 'c-fmt' }, h('span', { class: 'fmt' }, row.format), row.encrypted ? lockIcon() : null),
+    h('td', { class: 'c-int2' }, integrityBadge(row.integrity)),
+    h('td', { class: 'c-note' }, row.hasNotes ? h('span', { title: 'Has notes' }, '✎') : null),
+  );
+  tr.addEventListener('click', (event) => select(row, index, event));
+  tr.addEventListener('dblclick', () => playRows([row]));
+  return tr;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+function lockIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'lock-ic');
+  const title = document.createElementNS(SVG, 'title');
+  title.textContent = 'Encrypted';
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('d', 'M6 10V7a6 6 0 0 1 12 0v3h1v12H5V10zm2 0h8V7a4 4 0 0 0-8 0z');
+  svg.append(title, path);
+  return svg;
+}
+
+function select(row, index, event) {
+  const rows = visibleRows();
+  if (event.shiftKey && state.anchor >= 0) {
+    const [a, b] = [Math.min(state.anchor, index), Math.max(state.anchor, index)];
+    if (!event.ctrlKey && !event.metaKey) state.selected.clear();
+    for (let i = a; i <= b; i++) state.selected.add(rows[i].name);
+  } else if (event.ctrlKey || event.metaKey) {
+    if (state.selected.has(row.name)) state.selected.delete(row.name);
+    else state.selected.add(row.name);
+    state.anchor = index;
+  } else {
+    state.selected = new Set([row.name]);
+    state.anchor = index;
+  }
+  state.cursor = index;
+  renderTable();
+}
+
+function selectedRows() {
+  return visibleRows().filter((r) => state.selected.has(r.name));
+}
+
+function playRows(rows) {
+  if (rows.length === 1) player.load(rows[0]);
+  else player.playList(rows);
+  renderTable();
+}
+
+$('play-selected').addEventListener('click', () => playRows(selectedRows()));
+$('export-selected').addEventListener('click', () => {
+  const rows = selectedRows().slice(0, PLAYLIST_LIMIT);
+  const params = new URLSearchParams();
+  for (const row of rows) params.append('name', row.name);
+  download(`/api/export?${params}`);
+});
+
+function download(href) {
+  const link = h('a', { href, download: '' });
+  document.body.append(link);
+  link.click();
+  link.remove();
+}
+
+$('page-size').addEventListener('change', () => {
+  state.offset = 0;
+  search();
+});
+$('page-first').addEventListener('click', () => ((state.offset = 0), search()));
+$('page-prev').addEventListener('click', () => ((state.offset = Math.max(0, state.offset - pageSize())), search()));
+$('page-next').addEventListener('click', () => ((state.offset += pageSize()), search()));
+$('page-last').addEventListener('click', () => ((state.offset = Math.max(0, Math.floor((state.total - 1) / pageSize()) * pageSize())), search()));
+
+// ------------------------------------------------------------------------------------------------ details
+
+async function loadDetails(row) {
+  renderNowPlaying(row);
+  renderTable();
+  try {
+    const details = await api(recordingPath(row.name));
+    if (player.row?.name !== row.name) return;
+    player.details = details;
+    renderNowPlaying(details.recording, details);
+    renderDetails(details);
+    renderNotes(details);
+  } catch (error) {
+    toast('Cannot load the details', error.message, 'error');
+  }
+}
+
+function renderNowPlaying(row, details) {
+  $('np-ext').textContent = row.external || '—';
+  $('np-int').textContent = row.internal;
+  $('np-ext-name').textContent = row.externalName || '';
+  $('np-int-name').textContent = row.internalName || '';
+  $('np-dir').textContent = row.direction === 'in' ? '⟶' : '⟵';
+  $('np-dir').title = row.direction === 'in' ? `Incoming: ${row.external} called ${row.internal}` : `Outgoing: ${row.internal} called ${row.external}`;
+  $('np-date').textContent = longDate(row.start);
+  const badges = [h('span', { class: 'badge badge-plain' }, row.format.toUpperCase())];
+  if (row.encrypted) badges.push(h('span', { class: 'badge badge-plain', title: 'The audio is stored encrypted' }, lockIcon(), 'Encrypted'));
+  if (row.tan && row.tan !== '000000') badges.push(h('span', { class: 'badge badge-plain' }, `TAN ${row.tan}`));
+  badges.push(integrityBadge(row.integrity));
+  $('np-badges').replaceChildren(...badges);
+  $('a-fav-global').setAttribute('aria-pressed', String(Boolean(row.favouriteGlobal)));
+  $('a-fav-mine').setAttribute('aria-pressed', String(Boolean(row.favouriteMine)));
+  const mayExport = state.session.permissions.includes('export');
+  $('a-export').href = mayExport ? recordingPath(row.name, 'export') : '#';
+  $('a-export').setAttribute('aria-disabled', String(!mayExport));
+  $('a-export').title = mayExport ? 'Download the decrypted audio' : 'This account may not export';
+  $('a-delete').hidden = !(details?.may?.delete ?? state.session.permissions.includes('delete'));
+}
+
+function kv(entries) {
+  return h('dl', { class: 'kv' }, ...entries.filter(([, v]) => v !== undefined && v !== null && v !== '').flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function party(number, name) {
+  return name ? `${number} · ${name}` : number;
+}
+
+function renderDetails(details) {
+  const row = details.recording;
+  const call = details.sidecar?.call;
+  const audio = details.sidecar?.audio;
+  const secs = (a, b) => (a && b ? `${Math.round((new Date(b) - new Date(a)) / 1000)} s` : undefined);
+  const parts = [
+    kv([
+      ['Internal', party(row.internal, row.internalName)],
+      ['External', party(row.external || '—', row.externalName)],
+      ['Direction', row.direction === 'in' ? 'Incoming' : 'Outgoing'],
+      ['Start', call ? longDate(call.start) : longDate(row.start)],
+      ['Answered', call?.answered ? new Date(call.answered).toLocaleTimeString() : undefined],
+      ['End', call?.end ? new Date(call.end).toLocaleTimeString() : undefined],
+      ['Time to answer', `${row.secondsToAnswer} s`],
+      ['Call length', secs(call?.answered || call?.start, call?.end)],
+      ['Recording', duration(row.durationMs)],
+      ['Agent rule', call?.agentRule],
+      ['TAN', row.tan],
+    ]),
+    h('h4', { class: 'section-title' }, 'File'),
+    kv([
+      ['Format', `${row.format.toUpperCase()}${audio?.mix ? ` · ${audio.mix}` : ''}${audio?.codec ? ` · ${audio.codec}` : ''}`],
+      ['Size', `${(row.size / 1024).toLocaleString(undefined, { maximumFractionDigits: 0 })} kB`],
+      ['Encrypted', row.encrypted ? 'yes' : 'no'],
+      ['Signed', details.sidecar ? (details.sidecar.signed ? 'yes' : 'no') : undefined],
+      ['Record ID', h('span', { class: 'mono' }, row.callId)],
+      ['File name', h('span', { class: 'mono' }, row.name)],
+    ]),
+  ];
+  if (details.sidecarError) parts.push(h('p', { class: 'form-error' }, details.sidecarError));
+  if (details.cdr.length > 0) {
+    parts.push(h('h4', { class: 'section-title' }, `Call detail records (${details.cdr.length})`));
+    for (const cdr of details.cdr) {
+      if (cdr.error) {
+        parts.push(h('p', { class: 'form-error' }, cdr.error));
+        continue;
+      }
+      const dirs = { from: 'placed the call', to: 'was called', cf: 'forwarded', ct: 'transferred' };
+      parts.push(
+        h(
+          'div',
+          { class: 'cdr' },
+          h('div', { class: 'cdr-head' }, h('span', {}, h('b', {}, cdr.cn || cdr.h323 || cdr.e164), cdr.e164 ? ` (${cdr.e164})` : ''), h('span', {}, dirs[cdr.dir] || cdr.dir)),
+          h(
+            'ol',
+            {},
+            ...cdr.events.map((e) => {
+              const who = e.to ? `→ ${e.to.e164 || e.to.h323 || e.to.dn || ''}` : e.party ? `${e.party.e164 || e.party.h323 || e.party.dn || ''}${e.party.external ? ' (ext)' : ''}` : '';
+              const kind = e.msg.startsWith('transfer') ? 'ev-transfer' : e.msg.startsWith('cf') ? 'ev-cf' : '';
+              return h('li', { class: kind }, h('span', { class: 'ev-time' }, `+${e.time}s`), h('span', { class: 'ev-msg' }, e.msg), h('span', {}, [who, e.digits ? `digits ${e.digits}` : '', e.cause !== undefined ? `cause ${e.cause}` : ''].filter(Boolean).join(' · ')));
+            }),
+          ),
+        ),
+      );
+    }
+  }
+  $('details').replaceChildren(...parts);
+}
+
+function renderNotes(details) {
+  const mayNotes = details.may.notes;
+  $('notes').value = details.notes;
+  $('notes').readOnly = !mayNotes;
+  $('notes-save').disabled = !mayNotes;
+  $('notes-locked').hidden = !details.notesLocked;
+  $('notes-status').textContent = '';
+  $('tan-input').value = details.recording.tan || '';
+  $('tan-input').disabled = !details.may.tan;
+  $('tan-save').disabled = !details.may.tan;
+}
+
+for (const tab of document.querySelectorAll('.tab')) {
+  tab.addEventListener('click', () => {
+    for (const t of document.querySelectorAll('.tab')) t.classList.toggle('active', t === tab);
+    for (const panel of document.querySelectorAll('.tab-panel')) panel.hidden = panel.dataset.panel !== tab.dataset.tab;
+  });
+}
+
+$('notes-save').addEventListener('click', async () => {
+  const row = player.row;
+  if (!row) return;
+  try {
+    await api(recordingPath(row.name, 'notes'), { method: 'PUT', body: { text: $('notes').value } });
+    $('notes-status').textContent = 'Saved';
+    setTimeout(() => ($('notes-status').textContent = ''), 2500);
+    patchRow(row.name, { hasNotes: $('notes').value.length > 0 });
+  } catch (error) {
+    toast('The note was not saved', error.message, 'error');
+  }
+});
+
+$('tan-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const row = player.row;
+  const tan = $('tan-input').value.trim();
+  if (!row) return;
+  if (!/^[0-9]{6}$/.test(tan)) return toast('A TAN is 6 digits', '000000 marks a recording as having no TAN.', 'error');
+  try {
+    const result = await api(recordingPath(row.name, 'tan'), { method: 'PUT', body: { tan } });
+    replaceRow(row.name, result.recording);
+    player.renamed(row.name, result.recording);
+    toast('TAN saved', `${tan}`);
+    loadDetails(result.recording);
+  } catch (error) {
+    toast('The TAN was not saved', error.message, 'error');
+  }
+});
+
+async function favourite(scope) {
+  const row = player.row;
+  if (!row) return;
+  const on = !(scope === 'global' ? row.favouriteGlobal : row.favouriteMine);
+  try {
+    const { recording } = await api(recordingPath(row.name, 'favourite'), { method: 'PUT', body: { scope, on } });
+    player.row = recording;
+    replaceRow(row.name, recording);
+    renderNowPlaying(recording, player.details);
+  } catch (error) {
+    toast('Favourite not changed', error.message, 'error');
+  }
+}
+$('a-fav-global').addEventListener('click', () => favourite('global'));
+$('a-fav-mine').addEventListener('click', () => favourite('mine'));
+
+$('a-verify').addEventListener('click', async () => {
+  const row = player.row;
+  if (!row) return;
+  try {
+    const { recording, integrity } = await api(recordingPath(row.name, 'verify'), { method: 'POST' });
+    player.row = recording;
+    replaceRow(row.name, recording);
+    renderNowPlaying(recording, player.details);
+    toast('Integrity checked', integrity === 'intact' ? 'The audio is the original.' : `Result: ${integrity}`, integrity === 'tampered' ? 'error' : '');
+  } catch (error) {
+    toast('Not verified', error.message, 'error');
+  }
+});
+
+$('a-delete').addEventListener('click', async () => {
+  const row = player.row;
+  if (!row || !confirm(`Delete this recording for good?\n\n${row.name}`)) return;
+  try {
+    await api(recordingPath(row.name), { method: 'DELETE' });
+    player.eject();
+    search();
+  } catch (error) {
+    toast('Not deleted', error.message, 'error');
+  }
+});
+
+function replaceRow(name, recording) {
+  state.rows = state.rows.map((r) => (r.name === name ? recording : r));
+  if (state.selected.delete(name)) state.selected.add(recording.name);
+  renderTable();
+}
+
+function patchRow(name, changes) {
+  state.rows = state.rows.map((r) => (r.name === name ? { ...r, ...changes } : r));
+  renderTable();
+}
+
+// ------------------------------------------------------------------------------------------------ live events
+
+function connectEvents() {
+  if (state.events) return;
+  const events = new EventSource('/api/events');
+  state.events = events;
+  const status = (on, text) => {
+    $('live-status').className = `live-status ${on ? 'on' : 'off'}`;
+    $('live-text').textContent = text;
+  };
+  events.addEventListener('open', () => status(true, 'live'));
+  events.addEventListener('error', () => status(false, 'reconnecting…'));
+  events.addEventListener('recording', (event) => {
+    const row = JSON.parse(event.data);
+    toast('New recording', `${row.internal} ${row.direction === 'in' ? '←' : '→'} ${row.external || '—'}`);
+    // Online list: the newest page is re-read at once (the reference's "actual" mode).
+    if (state.offset === 0 && (state.view === 'live' || (state.view === 'search' && state.order === 'newest'))) search({ fresh: row.name });
+    loadMonths().catch(() => undefined);
+  });
+  events.addEventListener('changed', (event) => {
+    const { name, previous, recording } = JSON.parse(event.data);
+    if (previous && state.rows.some((r) => r.name === previous)) replaceRow(previous, recording);
+    else if (state.rows.some((r) => r.name === name)) replaceRow(name, recording);
+  });
+  events.addEventListener('removed', (event) => {
+    const { name } = JSON.parse(event.data);
+    if (state.rows.some((r) => r.name === name)) search();
+  });
+  events.addEventListener('remote', (event) => {
+    const command = JSON.parse(event.data);
+    switch (command.verb) {
+      case 'TRAC':
+        player.load(command.recording, { remote: true });
+        break;
+      case 'PLAY':
+        player.play();
+        break;
+      case 'PAUS':
+        player.pause();
+        break;
+      case 'STOP':
+        player.stop();
+        break;
+      case 'EJEC':
+        player.eject();
+        break;
+    }
+  });
+}
+
+// ------------------------------------------------------------------------------------------------ keyboard
+
+document.addEventListener('keydown', (event) => {
+  if (!state.session || $('app').hidden) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const rows = visibleRows();
+  switch (event.key) {
+    case ' ':
+      event.preventDefault();
+      if (player.row) player.toggle();
+      else if (rows[state.cursor]) playRows([rows[state.cursor]]);
+      break;
+    case 'ArrowLeft':
+      event.preventDefault();
+      player.skip(event.shiftKey ? -30 : -5);
+      break;
+    case 'ArrowRight':
+      event.preventDefault();
+      player.skip(event.shiftKey ? 30 : 5);
+      break;
+    case 'ArrowDown':
+    case 'ArrowUp': {
+      event.preventDefault();
+      if (rows.length === 0) break;
+      const next = Math.min(rows.length - 1, Math.max(0, state.cursor + (event.key === 'ArrowDown' ? 1 : -1)));
+      state.cursor = next;
+      state.anchor = next;
+      state.selected = new Set([rows[next].name]);
+      renderTable();
+      document.querySelector(`#results-body tr:nth-child(${next + 1})`)?.scrollIntoView({ block: 'nearest' });
+      break;
+    }
+    case 'Enter':
+      if (rows[state.cursor]) playRows(selectedRows().length > 1 ? selectedRows() : [rows[state.cursor]]);
+      break;
+    case 'n':
+    case 'N':
+      player.step(1);
+      break;
+    case 'p':
+    case 'P':
+      player.step(-1);
+      break;
+    case 'Home':
+      if (player.row) player.audio.currentTime = 0;
+      break;
+    case '1':
+    case '2':
+    case '3':
+    case '4':
+      player.selectMemory(Number(event.key) - 1);
+      break;
+  }
+});
+
+start();
