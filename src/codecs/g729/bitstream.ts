@@ -26,7 +26,24 @@ function unpack(frame: Uint8Array, widths: readonly number[], out: Int32Array | 
 
 /** Split a 10-octet speech frame into its 11 parameters. */
 export function unpackSpeechFrame(frame: Uint8Array, prm: Int32Array): void {
-  unpack(frame, SPEECH_BITS, prm);
+  if (frame.length < SPEECH_FRAME_BYTES) {
+    unpack(frame, SPEECH_BITS, prm);
+    return;
+  }
+  // The fields of SPEECH_BITS at bit offsets 0, 8, 18, 26, 27, 40, 44, 51, 56, 69, 73.
+  const b0 = frame[0]!, b1 = frame[1]!, b2 = frame[2]!, b3 = frame[3]!, b4 = frame[4]!;
+  const b5 = frame[5]!, b6 = frame[6]!, b7 = frame[7]!, b8 = frame[8]!, b9 = frame[9]!;
+  prm[0] = b0;
+  prm[1] = (b1 << 2) | (b2 >> 6);
+  prm[2] = ((b2 & 0x3f) << 2) | (b3 >> 6);
+  prm[3] = (b3 >> 5) & 1;
+  prm[4] = ((b3 & 0x1f) << 8) | b4;
+  prm[5] = b5 >> 4;
+  prm[6] = ((b5 & 0x0f) << 3) | (b6 >> 5);
+  prm[7] = b6 & 0x1f;
+  prm[8] = (b7 << 5) | (b8 >> 3);
+  prm[9] = ((b8 & 0x07) << 1) | (b9 >> 7);
+  prm[10] = b9 & 0x7f;
 }
 
 /** Split a 2-octet SID frame into its 4 parameters. */

@@ -163,12 +163,10 @@ export class G729Decoder {
         if (this.subframeVoicing !== 0) this.voicing = this.subframeVoicing;
       }
       synth.copyWithin(0, L_FRAME, L_FRAME + M);
-      this.hpf.run(this.pstOut, 0, L_FRAME);
-      out.set(this.pstOut, outOffset);
+      this.hpf.runTo(this.pstOut, 0, out, outOffset, L_FRAME);
     } else {
       this.postA!.run(synth, M, this.az, this.lags, active);
-      this.hpf.run(synth, M, L_FRAME);
-      for (let i = 0; i < L_FRAME; i++) out[outOffset + i] = synth[M + i]!;
+      this.hpf.runTo(this.postA!.output, 0, out, outOffset, L_FRAME);
     }
   }
 
@@ -238,8 +236,17 @@ export class G729Decoder {
       // exc = gp * exc + gc * code, i.e. round(L_shl(L_mac(L_mult(exc, gp), code, gc), 1)).
       for (let i = 0; i < L_SUBFR; i++) {
         let p = Math.imul(exc[EXC + sf + i]!, gp);
-        p = p === 0x40000000 ? MAX_32 : p * 2;
         let q = Math.imul(code[i]!, gc);
+        if (p !== 0x40000000 && q !== 0x40000000) {
+          // gp, gc < 2^15, so |p|, |q| < 2^30 and s = p + q is an int32. While s is in
+          // [-2^29, 2^29 - 2^13) nothing saturates: round(L_shl(2 s, 1)) = (s + 2^13) >> 14.
+          const s = (p + q) | 0;
+          if (s < 0x1fffe000 && s >= -0x20000000) {
+            exc[EXC + sf + i] = (s + 0x2000) >> 14;
+            continue;
+          }
+        }
+        p = p === 0x40000000 ? MAX_32 : p * 2;
         q = q === 0x40000000 ? MAX_32 : q * 2;
         let L = p + q;
         if (L > MAX_32) L = MAX_32;

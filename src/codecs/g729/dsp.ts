@@ -5,7 +5,7 @@
  * history buffers without copies; the order of the fixed-point operations is the
  * Recommendation's, so results are bit-exact.
  */
-import { L_mult, L_shr_r, add, mult, setOverflow, shr } from './basicops.js';
+import { L_mult, add, mult, setOverflow, shr } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
 export const M = 10;
@@ -76,17 +76,68 @@ export function synFilt(
     else if (-v > maxY) maxY = -v;
   }
   const absA0 = Math.abs(a0);
+  if ((absA0 + absRest) * 32768 <= 1073741823) {
+    // The bound holds for any input and output (|x|, |y| <= 2^15): no per-sample check
+    // (the usual case for the postfilter's bandwidth-expanded filters). Two samples per pass
+    // halve the shuffling of the filter memory.
+    let i = 0;
+    for (; i + 1 < lg; i += 2) {
+      let acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
+        - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
+        - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+      let y0: number;
+      if (acc < 0x7fff800 && acc >= -0x8000000) y0 = (acc + 2048) >> 12;
+      else {
+        synOvf = 1;
+        y0 = acc < 0 ? -32768 : 32767;
+      }
+      // Written before the next input is read: y may alias x.
+      y[yOff + i] = y0;
+      acc = (Math.imul(x[xOff + i + 1]!, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7)
+        - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2)
+        - Math.imul(a2, y1) - Math.imul(a1, y0)) | 0;
+      y10 = y8; y9 = y7; y8 = y6; y7 = y5; y6 = y4; y5 = y3; y4 = y2; y3 = y1; y2 = y0;
+      if (acc < 0x7fff800 && acc >= -0x8000000) y1 = (acc + 2048) >> 12;
+      else {
+        synOvf = 1;
+        y1 = acc < 0 ? -32768 : 32767;
+      }
+      y[yOff + i + 1] = y1;
+    }
+    for (; i < lg; i++) {
+      const acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
+        - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
+        - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+      y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
+      if (acc < 0x7fff800 && acc >= -0x8000000) y1 = (acc + 2048) >> 12;
+      else {
+        synOvf = 1;
+        y1 = acc < 0 ? -32768 : 32767;
+      }
+      y[yOff + i] = y1;
+    }
+    if (synOvf) setOverflow(1);
+    if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
+    return;
+  }
   // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
   let xLimit = fastInputLimit(absA0, absRest, maxY);
   for (let i = 0; i < lg; i++) {
-    let s: number;
     const xi = x[xOff + i]!;
-    if ((xi < 0 ? -xi : xi) <= xLimit) {
-      const acc = (Math.imul(xi, a0) - Math.imul(a1, y1) - Math.imul(a2, y2) - Math.imul(a3, y3)
-        - Math.imul(a4, y4) - Math.imul(a5, y5) - Math.imul(a6, y6) - Math.imul(a7, y7) - Math.imul(a8, y8)
-        - Math.imul(a9, y9) - Math.imul(a10, y10)) | 0;
-      s = acc * 16;
+    let yi: number;
+    if (Math.abs(xi) <= xLimit) {
+      // The newest output's product last: the recursion's critical path is one multiply and one subtraction.
+      const acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7)
+        - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2)
+        - Math.imul(a1, y1)) | 0;
+      // round(L_shl(2 acc, 3)) = (acc + 2^11) >> 12 unless 16 acc or its rounding leaves the 32-bit range.
+      if (acc < 0x7fff800 && acc >= -0x8000000) yi = (acc + 2048) >> 12;
+      else {
+        synOvf = 1;
+        yi = acc < 0 ? -32768 : 32767;
+      }
     } else {
+      let s: number;
       const p = Math.imul(xi, a0);
       if (p === 0x40000000) {
         synOvf = 1;
@@ -103,24 +154,25 @@ export function synFilt(
       s = msuStep(s, a9, y9);
       s = msuStep(s, a10, y10);
       s *= 8;
-    }
-    if (s > MAX_32) {
-      s = MAX_32;
-      synOvf = 1;
-    } else if (s < MIN_32) {
-      s = MIN_32;
-      synOvf = 1;
-    }
-    s += 0x8000;
-    if (s > MAX_32) {
-      s = MAX_32;
-      synOvf = 1;
+      if (s > MAX_32) {
+        s = MAX_32;
+        synOvf = 1;
+      } else if (s < MIN_32) {
+        s = MIN_32;
+        synOvf = 1;
+      }
+      s += 0x8000;
+      if (s > MAX_32) {
+        s = MAX_32;
+        synOvf = 1;
+      }
+      yi = s >> 16;
     }
     y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-    y1 = s >> 16;
+    y1 = yi;
     // Writing in place is safe: x[xOff + i] has been read already.
     y[yOff + i] = y1;
-    const m = y1 < 0 ? -y1 : y1;
+    const m = Math.abs(y1);
     if (m > maxY) {
       maxY = m;
       xLimit = fastInputLimit(absA0, absRest, maxY);
@@ -175,27 +227,46 @@ export function energy(acc: number, x: Int16Array, xOff: number, n: number): num
 export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): void {
   let absSum = 0;
   for (let j = 0; j <= M; j++) absSum += Math.abs(a[aOff + j]!);
-  let maxX = 0;
-  for (let k = xOff - M; k < xOff + lg; k++) {
-    const v = x[k]!;
-    if (v > maxX) maxX = v;
-    else if (-v > maxX) maxX = -v;
+  // With sum |a| <= 32767 the bound below holds for any input (the postfilter's usual case): no scan.
+  let maxX = 32768;
+  if (absSum > 32767) {
+    maxX = 0;
+    for (let k = xOff - M; k < xOff + lg; k++) {
+      const v = x[k]!;
+      if (v > maxX) maxX = v;
+      else if (-v > maxX) maxX = -v;
+    }
   }
   if (absSum * maxX <= 1073741823) {
     // As in synFilt: 2 * sum |a| * max|x| < 2^31, so no partial sum can saturate; only the shift and rounding can.
     const a0 = a[aOff]!, a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
     const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
-    for (let i = 0; i < lg; i++) {
+    // Two outputs per pass share their 12 sample loads (y never aliases x here).
+    let i = 0;
+    for (; i + 1 < lg; i += 2) {
+      const p = xOff + i - M;
+      let v = x[p]!; let u = Math.imul(v, a10);
+      v = x[p + 1]!; u = (u + Math.imul(v, a9)) | 0; let w = Math.imul(v, a10);
+      v = x[p + 2]!; u = (u + Math.imul(v, a8)) | 0; w = (w + Math.imul(v, a9)) | 0;
+      v = x[p + 3]!; u = (u + Math.imul(v, a7)) | 0; w = (w + Math.imul(v, a8)) | 0;
+      v = x[p + 4]!; u = (u + Math.imul(v, a6)) | 0; w = (w + Math.imul(v, a7)) | 0;
+      v = x[p + 5]!; u = (u + Math.imul(v, a5)) | 0; w = (w + Math.imul(v, a6)) | 0;
+      v = x[p + 6]!; u = (u + Math.imul(v, a4)) | 0; w = (w + Math.imul(v, a5)) | 0;
+      v = x[p + 7]!; u = (u + Math.imul(v, a3)) | 0; w = (w + Math.imul(v, a4)) | 0;
+      v = x[p + 8]!; u = (u + Math.imul(v, a2)) | 0; w = (w + Math.imul(v, a3)) | 0;
+      v = x[p + 9]!; u = (u + Math.imul(v, a1)) | 0; w = (w + Math.imul(v, a2)) | 0;
+      v = x[p + 10]!; u = (u + Math.imul(v, a0)) | 0; w = (w + Math.imul(v, a1)) | 0;
+      v = x[p + 11]!; w = (w + Math.imul(v, a0)) | 0;
+      // round(L_shl(2 acc, 3)), as in synFilt.
+      y[yOff + i] = u < 0x7fff800 && u >= -0x8000000 ? (u + 2048) >> 12 : u < 0 ? -32768 : 32767;
+      y[yOff + i + 1] = w < 0x7fff800 && w >= -0x8000000 ? (w + 2048) >> 12 : w < 0 ? -32768 : 32767;
+    }
+    for (; i < lg; i++) {
       const k = xOff + i;
       const acc = (Math.imul(x[k]!, a0) + Math.imul(a1, x[k - 1]!) + Math.imul(a2, x[k - 2]!) + Math.imul(a3, x[k - 3]!)
         + Math.imul(a4, x[k - 4]!) + Math.imul(a5, x[k - 5]!) + Math.imul(a6, x[k - 6]!) + Math.imul(a7, x[k - 7]!)
         + Math.imul(a8, x[k - 8]!) + Math.imul(a9, x[k - 9]!) + Math.imul(a10, x[k - 10]!)) | 0;
-      let s = acc * 16;
-      if (s > MAX_32) s = MAX_32;
-      else if (s < MIN_32) s = MIN_32;
-      s += 0x8000;
-      if (s > MAX_32) s = MAX_32;
-      y[yOff + i] = s >> 16;
+      y[yOff + i] = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : acc < 0 ? -32768 : 32767;
     }
     return;
   }
@@ -241,60 +312,110 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
     x0--;
   }
   const c2Base = 3 - frac;
-  // The 20 taps of this phase, in locals: c1k multiplies exc[x1 - k], c2k multiplies exc[x2 + k].
-  const c10 = inter3l[frac]!, c11 = inter3l[frac + 3]!, c12 = inter3l[frac + 6]!, c13 = inter3l[frac + 9]!, c14 = inter3l[frac + 12]!;
-  const c15 = inter3l[frac + 15]!, c16 = inter3l[frac + 18]!, c17 = inter3l[frac + 21]!, c18 = inter3l[frac + 24]!, c19 = inter3l[frac + 27]!;
-  const c20 = inter3l[c2Base]!, c21 = inter3l[c2Base + 3]!, c22 = inter3l[c2Base + 6]!, c23 = inter3l[c2Base + 9]!, c24 = inter3l[c2Base + 12]!;
-  const c25 = inter3l[c2Base + 15]!, c26 = inter3l[c2Base + 18]!, c27 = inter3l[c2Base + 21]!, c28 = inter3l[c2Base + 24]!, c29 = inter3l[c2Base + 27]!;
+  // Output j is the 20-tap filter w over exc[x0 + j - 9 .. x0 + j + 10]: w0..w9 are the taps of
+  // exc[x1 - 9 .. x1] (x1 = x0 + j), w10..w19 those of exc[x2 .. x2 + 9] (x2 = x1 + 1).
+  const w0 = inter3l[frac + 27]!;
+  const w1 = inter3l[frac + 24]!;
+  const w2 = inter3l[frac + 21]!;
+  const w3 = inter3l[frac + 18]!;
+  const w4 = inter3l[frac + 15]!;
+  const w5 = inter3l[frac + 12]!;
+  const w6 = inter3l[frac + 9]!;
+  const w7 = inter3l[frac + 6]!;
+  const w8 = inter3l[frac + 3]!;
+  const w9 = inter3l[frac]!;
+  const w10 = inter3l[c2Base]!;
+  const w11 = inter3l[c2Base + 3]!;
+  const w12 = inter3l[c2Base + 6]!;
+  const w13 = inter3l[c2Base + 9]!;
+  const w14 = inter3l[c2Base + 12]!;
+  const w15 = inter3l[c2Base + 15]!;
+  const w16 = inter3l[c2Base + 18]!;
+  const w17 = inter3l[c2Base + 21]!;
+  const w18 = inter3l[c2Base + 24]!;
+  const w19 = inter3l[c2Base + 27]!;
   // While every sample read is below PRED_FAST_LIMIT in magnitude no partial sum can
   // saturate (the 20 taps sum to < 59400 in absolute value), so plain int32 sums are exact.
+  // maxAbs: the OR of the |samples| read so far, an upper bound of their largest magnitude
+  // (branch-free). Outputs read exc[x0 - 9 .. x0 + L + 9]; samples from off on are this call's
+  // own outputs, added as they are written.
   let maxAbs = 0;
-  // Outputs read exc[x0 - 9 .. x0 + L + 9]; samples from off on are this call's own outputs,
-  // tracked as they are written.
   let end = x0 + L + 10;
   if (end > off) end = off;
-  for (let k = x0 - 9; k < end; k++) {
-    const v = exc[k]!;
-    if (v > maxAbs) maxAbs = v;
-    else if (-v > maxAbs) maxAbs = -v;
-  }
-  for (let j = 0; j < L; j++) {
-    const x1 = x0++;
-    const x2 = x0;
-    let r: number;
+  for (let k = x0 - 9; k < end; k++) maxAbs |= Math.abs(exc[k]!);
+  // Two outputs per pass share their sample loads; the second never reads the first (it reads up
+  // to x0 + j + 11 < off + j), as every lag is at least 19.
+  const pairs = x0 + 11 < off ? L >> 1 : 0;
+  let j = 0;
+  for (; j < 2 * pairs; j += 2) {
     if (maxAbs <= PRED_FAST_LIMIT) {
-      // |acc| < 2^30: "| 0" lets the JIT use plain int32 adds.
-      const acc = (Math.imul(exc[x1]!, c10) + Math.imul(exc[x2]!, c20)
-        + Math.imul(exc[x1 - 1]!, c11) + Math.imul(exc[x2 + 1]!, c21)
-        + Math.imul(exc[x1 - 2]!, c12) + Math.imul(exc[x2 + 2]!, c22)
-        + Math.imul(exc[x1 - 3]!, c13) + Math.imul(exc[x2 + 3]!, c23)
-        + Math.imul(exc[x1 - 4]!, c14) + Math.imul(exc[x2 + 4]!, c24)
-        + Math.imul(exc[x1 - 5]!, c15) + Math.imul(exc[x2 + 5]!, c25)
-        + Math.imul(exc[x1 - 6]!, c16) + Math.imul(exc[x2 + 6]!, c26)
-        + Math.imul(exc[x1 - 7]!, c17) + Math.imul(exc[x2 + 7]!, c27)
-        + Math.imul(exc[x1 - 8]!, c18) + Math.imul(exc[x2 + 8]!, c28)
-        + Math.imul(exc[x1 - 9]!, c19) + Math.imul(exc[x2 + 9]!, c29)) | 0;
-      r = (acc * 2 + 0x8000) >> 16;
+      const p = x0 + j - 9;
+      let v = exc[p]!; let a = Math.imul(v, w0);
+      v = exc[p + 1]!; a = (a + Math.imul(v, w1)) | 0; let b = Math.imul(v, w0);
+      v = exc[p + 2]!; a = (a + Math.imul(v, w2)) | 0; b = (b + Math.imul(v, w1)) | 0;
+      v = exc[p + 3]!; a = (a + Math.imul(v, w3)) | 0; b = (b + Math.imul(v, w2)) | 0;
+      v = exc[p + 4]!; a = (a + Math.imul(v, w4)) | 0; b = (b + Math.imul(v, w3)) | 0;
+      v = exc[p + 5]!; a = (a + Math.imul(v, w5)) | 0; b = (b + Math.imul(v, w4)) | 0;
+      v = exc[p + 6]!; a = (a + Math.imul(v, w6)) | 0; b = (b + Math.imul(v, w5)) | 0;
+      v = exc[p + 7]!; a = (a + Math.imul(v, w7)) | 0; b = (b + Math.imul(v, w6)) | 0;
+      v = exc[p + 8]!; a = (a + Math.imul(v, w8)) | 0; b = (b + Math.imul(v, w7)) | 0;
+      v = exc[p + 9]!; a = (a + Math.imul(v, w9)) | 0; b = (b + Math.imul(v, w8)) | 0;
+      v = exc[p + 10]!; a = (a + Math.imul(v, w10)) | 0; b = (b + Math.imul(v, w9)) | 0;
+      v = exc[p + 11]!; a = (a + Math.imul(v, w11)) | 0; b = (b + Math.imul(v, w10)) | 0;
+      v = exc[p + 12]!; a = (a + Math.imul(v, w12)) | 0; b = (b + Math.imul(v, w11)) | 0;
+      v = exc[p + 13]!; a = (a + Math.imul(v, w13)) | 0; b = (b + Math.imul(v, w12)) | 0;
+      v = exc[p + 14]!; a = (a + Math.imul(v, w14)) | 0; b = (b + Math.imul(v, w13)) | 0;
+      v = exc[p + 15]!; a = (a + Math.imul(v, w15)) | 0; b = (b + Math.imul(v, w14)) | 0;
+      v = exc[p + 16]!; a = (a + Math.imul(v, w16)) | 0; b = (b + Math.imul(v, w15)) | 0;
+      v = exc[p + 17]!; a = (a + Math.imul(v, w17)) | 0; b = (b + Math.imul(v, w16)) | 0;
+      v = exc[p + 18]!; a = (a + Math.imul(v, w18)) | 0; b = (b + Math.imul(v, w17)) | 0;
+      v = exc[p + 19]!; a = (a + Math.imul(v, w19)) | 0; b = (b + Math.imul(v, w18)) | 0;
+      v = exc[p + 20]!; b = (b + Math.imul(v, w19)) | 0;
+      // round(L_shl(acc, 1)): |acc| < 2^30, so (2 acc + 2^15) >> 16 = (acc + 2^14) >> 15.
+      const r0 = (a + 0x4000) >> 15;
+      const r1 = (b + 0x4000) >> 15;
+      exc[off + j] = r0;
+      exc[off + j + 1] = r1;
+      // Later outputs may read these (lags shorter than the subframe).
+      maxAbs |= Math.abs(r0) | Math.abs(r1);
     } else {
-      let s = 0;
-      // The interpolation filter has no -32768 tap, so no product saturates; the sum can.
-      for (let i = 0, k = 0; i < 10; i++, k += 3) {
-        s += Math.imul(exc[x1 - i]!, inter3l[frac + k]!) * 2;
-        if (s > MAX_32) s = MAX_32;
-        else if (s < MIN_32) s = MIN_32;
-        s += Math.imul(exc[x2 + i]!, inter3l[c2Base + k]!) * 2;
-        if (s > MAX_32) s = MAX_32;
-        else if (s < MIN_32) s = MIN_32;
-      }
-      s += 0x8000;
-      if (s > MAX_32) s = MAX_32;
-      r = s >> 16;
+      maxAbs = predSlow(exc, off, x0, frac, c2Base, j, maxAbs);
+      maxAbs = predSlow(exc, off, x0, frac, c2Base, j + 1, maxAbs);
     }
-    exc[off + j] = r;
-    // Later outputs may read this one (lags shorter than the subframe).
-    if (r > maxAbs) maxAbs = r;
-    else if (-r > maxAbs) maxAbs = -r;
   }
+  for (; j < L; j++) {
+    if (maxAbs <= PRED_FAST_LIMIT) {
+      const p = x0 + j - 9;
+      const r = ((Math.imul(exc[p + 0]!, w0) + Math.imul(exc[p + 1]!, w1) + Math.imul(exc[p + 2]!, w2) + Math.imul(exc[p + 3]!, w3)
+          + Math.imul(exc[p + 4]!, w4) + Math.imul(exc[p + 5]!, w5) + Math.imul(exc[p + 6]!, w6) + Math.imul(exc[p + 7]!, w7)
+          + Math.imul(exc[p + 8]!, w8) + Math.imul(exc[p + 9]!, w9) + Math.imul(exc[p + 10]!, w10) + Math.imul(exc[p + 11]!, w11)
+          + Math.imul(exc[p + 12]!, w12) + Math.imul(exc[p + 13]!, w13) + Math.imul(exc[p + 14]!, w14) + Math.imul(exc[p + 15]!, w15)
+          + Math.imul(exc[p + 16]!, w16) + Math.imul(exc[p + 17]!, w17) + Math.imul(exc[p + 18]!, w18) + Math.imul(exc[p + 19]!, w19)) | 0 + 0x4000) >> 15;
+      exc[off + j] = r;
+      maxAbs |= Math.abs(r);
+    } else maxAbs = predSlow(exc, off, x0, frac, c2Base, j, maxAbs);
+  }
+}
+
+/** Output j of predLt3 with the saturating L_mac chain; returns maxAbs with the output's magnitude ORed in. */
+function predSlow(exc: Int16Array, off: number, x0: number, frac: number, c2Base: number, j: number, maxAbs: number): number {
+  const x1 = x0 + j;
+  const x2 = x1 + 1;
+  let s = 0;
+  // The interpolation filter has no -32768 tap, so no product saturates; the sum can.
+  for (let i = 0, k = 0; i < 10; i++, k += 3) {
+    s += Math.imul(exc[x1 - i]!, inter3l[frac + k]!) * 2;
+    if (s > MAX_32) s = MAX_32;
+    else if (s < MIN_32) s = MIN_32;
+    s += Math.imul(exc[x2 + i]!, inter3l[c2Base + k]!) * 2;
+    if (s > MAX_32) s = MAX_32;
+    else if (s < MIN_32) s = MIN_32;
+  }
+  s += 0x8000;
+  if (s > MAX_32) s = MAX_32;
+  const r = s >> 16;
+  exc[off + j] = r;
+  return maxAbs | Math.abs(r);
 }
 
 /** Lsf_lsp2: LSF (Q13, 0..pi) to LSP (cosine domain, Q15) by table interpolation. */
@@ -309,18 +430,21 @@ export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
   }
 }
 
-const f1 = new Float64Array(6);
-const f2 = new Float64Array(6);
+const f1 = new Int32Array(6);
+const f2 = new Int32Array(6);
 
 function sat(v: number): number {
   return v > MAX_32 ? MAX_32 : v < MIN_32 ? MIN_32 : v;
 }
 
+/** 2^28: while |f[p-2]|, |f[p-1]|, |f[p]| are below it, no operation of a lspPolynomial step can saturate. */
+const POL_FAST = 0x10000000;
+
 /**
  * Get_lsp_pol: coefficients (Q24) of F1(z) or F2(z) from every other LSP. Per step:
  * f[p] = L_sub(L_add(f[p], f[p-2]), L_shl(Mpy_32_16(f[p-1], lsp), 1)), all saturating.
  */
-function lspPolynomial(lsp: Int16Array, start: number, f: Float64Array): void {
+function lspPolynomial(lsp: Int16Array, start: number, f: Int32Array): void {
   f[0] = 16777216; // L_mult(4096, 2048): 1.0 in Q24
   f[1] = 0 - lsp[start]! * 1024; // L_msu(0, lsp, 512): cannot saturate
   let li = start + 2;
@@ -329,13 +453,20 @@ function lspPolynomial(lsp: Int16Array, start: number, f: Float64Array): void {
     f[i] = f[i - 2]!;
     for (let p = i; p >= 2; p--) {
       const v = f[p - 1]!;
+      const w = f[p]!;
+      const u = f[p - 2]!;
       const hi = v >> 16;
-      const lo = (v >> 1) - hi * 32768;
+      const lo = (v >> 1) & 0x7fff;
+      if (v < POL_FAST && v > -POL_FAST && w < POL_FAST && w > -POL_FAST && u < POL_FAST && u > -POL_FAST) {
+        // |hi| <= 2^12: the Mpy_32_16 product, its doubling and the sums stay below 2^31.
+        f[p] = w + u - ((Math.imul(hi, l) + (Math.imul(lo, l) >> 15)) << 2);
+        continue;
+      }
       // Mpy_32_16(hi, lo, l) = L_mac(L_mult(hi, l), mult(lo, l), 1); lo >= 0 so mult() cannot saturate.
       const ph = Math.imul(hi, l);
       let t0 = sat((ph === 0x40000000 ? MAX_32 : ph * 2) + (Math.imul(lo, l) >> 15) * 2);
       t0 = sat(t0 * 2);
-      f[p] = sat(sat(f[p]! + f[p - 2]!) - t0);
+      f[p] = sat(sat(w + u) - t0);
     }
     f[1] = sat(f[1]! - l * 1024);
     li += 2;
@@ -352,8 +483,11 @@ export function lspToAz(lsp: Int16Array, a: Int16Array, aOff: number): void {
   }
   a[aOff] = 4096;
   for (let i = 1, j = 10; i <= 5; i++, j--) {
-    a[aOff + i] = (L_shr_r(sat(f1[i]! + f2[i]!), 13) << 16) >> 16;
-    a[aOff + j] = (L_shr_r(sat(f1[i]! - f2[i]!), 13) << 16) >> 16;
+    // extract_l(L_shr_r(L, 13)) = (L >> 13) + bit 12 of L, low 16 bits.
+    const sum = sat(f1[i]! + f2[i]!);
+    const dif = sat(f1[i]! - f2[i]!);
+    a[aOff + i] = (sum >> 13) + ((sum >> 12) & 1);
+    a[aOff + j] = (dif >> 13) + ((dif >> 12) & 1);
   }
 }
 

@@ -4,7 +4,7 @@
  * the pseudo-random generator the standard uses for concealment and comfort noise.
  */
 import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, add, log2, log2Out, mult, pow2, sub } from './basicops.js';
-import { L_SUBFR, dotProduct } from './dsp.js';
+import { L_SUBFR, energy } from './dsp.js';
 import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
 
 /** Parity check of the first-subframe pitch index: 1 when the received parity bit disagrees. */
@@ -106,7 +106,8 @@ export function decodeGain(st: GainDecoderState, index: number, code: Int16Array
   st.gainPitch = add(gbk1[index1 * 2]!, gbk2[index2 * 2]!);
 
   // Gain_predict: innovation energy, predicted energy, gcode0 = 2^(predicted energy).
-  let L = dotProduct(0, code, 0, code, 0, L_SUBFR);
+  // L_mac(L, code, code) over the subframe: non-negative terms, so energy()'s single clamp is exact.
+  let L = energy(0, code, 0, L_SUBFR);
   log2(L);
   let exp = log2Out.exponent;
   let frac = log2Out.fraction;

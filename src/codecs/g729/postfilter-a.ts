@@ -22,9 +22,15 @@ const MAX_32 = 2147483647;
 const ZERO_MEM = new Int16Array(M);
 
 export class G729APostFilter {
-  /** res2 with PIT_MAX samples of history. */
-  private readonly res2 = new Int16Array(PIT_MAX + L_SUBFR);
-  private readonly scalRes2 = new Int16Array(PIT_MAX + L_SUBFR);
+  /** res2 of the frame after PIT_MAX samples of history (shifted once per frame). */
+  private readonly res2 = new Int16Array(PIT_MAX + L_FRAME);
+  private readonly scalRes2 = new Int16Array(PIT_MAX + L_FRAME);
+  /**
+   * The OR of |scalRes2| (an upper bound of the largest magnitude, formed without branches) over
+   * each of the last 5 subframes, newest first: with the current subframe at
+   * R, scalRes2[R - 40k .. R - 40k + 40) is subframe k (R - 143 lies in subframe 4).
+   */
+  private readonly scalMag = new Int32Array(5);
   private readonly memSynPst = new Int16Array(M);
   private memPre = 0;
   private pastGain = 4096;
@@ -34,28 +40,29 @@ export class G729APostFilter {
   private readonly h = new Int16Array(L_H);
   private readonly res2Pst = new Int16Array(L_SUBFR);
   private readonly synPst = new Int16Array(L_FRAME);
-  private readonly agcBuf = new Int16Array(L_SUBFR);
   /** Correlations with the 7 candidate delays t0Min..t0Max. */
   private readonly corr = new Float64Array(7);
 
   reset(): void {
     this.res2.fill(0);
     this.scalRes2.fill(0);
+    this.scalMag.fill(0);
     this.memSynPst.fill(0);
     this.memPre = 0;
     this.pastGain = 4096;
   }
 
   /**
-   * Post_Filter: syn[synOff..+80) is the synthesis with M samples of history before it;
-   * it is replaced by the postfiltered frame and the history updated. t holds the two
+   * Post_Filter: syn[synOff..+80) is the synthesis with M samples of history before it; the
+   * postfiltered frame goes to {@link output} and the history is updated. t holds the two
    * subframe pitch lags. active = false (noise frame) bypasses the harmonic stage.
    */
   run(syn: Int16Array, synOff: number, az: Int16Array, t: Int32Array, active: boolean): void {
     const res2 = this.res2;
     const scal = this.scalRes2;
-    const R = PIT_MAX;
     for (let sf = 0, k = 0; sf < L_FRAME; sf += L_SUBFR, k++) {
+      // This subframe's residual starts at R, after PIT_MAX samples of history.
+      const R = PIT_MAX + sf;
       let t0Min = sub(t[k]!, 3);
       let t0Max = add(t0Min, 6);
       if (t0Max > PIT_MAX) {
@@ -65,8 +72,19 @@ export class G729APostFilter {
       weightAz(az, k * MP1, GAMMA2_PST, this.ap3);
       weightAz(az, k * MP1, GAMMA1_PST, this.ap4);
       residu(this.ap3, 0, syn, synOff + sf, res2, R, L_SUBFR);
-      for (let j = 0; j < L_SUBFR; j++) scal[R + j] = res2[R + j]! >> 2;
-      if (active) this.pitchPostFilter(t0Min, t0Max);
+      const mags = this.scalMag;
+      mags[4] = mags[3]!;
+      mags[3] = mags[2]!;
+      mags[2] = mags[1]!;
+      mags[1] = mags[0]!;
+      let mag = 0;
+      for (let j = 0; j < L_SUBFR; j++) {
+        const v = res2[R + j]! >> 2;
+        scal[R + j] = v;
+        mag |= Math.abs(v);
+      }
+      mags[0] = mag;
+      if (active) this.pitchPostFilter(t0Min, t0Max, R);
       else for (let j = 0; j < L_SUBFR; j++) this.res2Pst[j] = res2[R + j]!;
 
       // Tilt from the first two autocorrelations of the A(z/g2)/A(z/g1) impulse response.
@@ -84,16 +102,19 @@ export class G729APostFilter {
       this.preemphasis(temp2);
       synFilt(this.ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, true);
       this.agc(syn, synOff + sf, sf);
-      res2.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
-      scal.copyWithin(0, L_SUBFR, L_SUBFR + PIT_MAX);
     }
+    res2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
+    scal.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);
     syn.copyWithin(synOff - M, synOff + L_FRAME - M, synOff + L_FRAME);
-    syn.set(this.synPst, synOff);
   }
 
-  /** pit_pst_filt: best integer delay in [t0Min, t0Max] and harmonic filtering of res2. */
-  private pitchPostFilter(t0Min: number, t0Max: number): void {
-    const R = PIT_MAX;
+  /** The postfiltered frame of the last {@link run}. */
+  get output(): Int16Array {
+    return this.synPst;
+  }
+
+  /** pit_pst_filt: best integer delay in [t0Min, t0Max] and harmonic filtering of res2[R..R+40). */
+  private pitchPostFilter(t0Min: number, t0Max: number, R: number): void {
     const scal = this.scalRes2;
     const sig = this.res2;
     const out = this.res2Pst;
@@ -102,20 +123,22 @@ export class G729APostFilter {
     const corr = this.corr;
     // With 80 * max|scal|^2 < 2^31 over the samples read, no partial sum can saturate: the 7
     // correlations are formed exactly in one pass (sliding window of delayed samples).
+    // A bound of the largest |sample| read (scal[R - t0Max .. R + 40)): those of the subframes it spans.
+    let ener0: number;
     const from = R - t0Max;
-    let big = 0;
-    for (let k = from; k < R + L_SUBFR; k++) {
-      const v = scal[k]!;
-      if (v > big) big = v;
-      else if (-v > big) big = -v;
+    const mags = this.scalMag;
+    let big = mags[0]!;
+    for (let k = 1, start = R - L_SUBFR; k < 5 && from < start + L_SUBFR; k++, start -= L_SUBFR) {
+      if (mags[k]! > big) big = mags[k]!;
     }
     if (big <= 5180 && t0Max - t0Min === 6) {
       const d = R - t0Min;
       let w1 = scal[d - 1]!, w2 = scal[d - 2]!, w3 = scal[d - 3]!, w4 = scal[d - 4]!, w5 = scal[d - 5]!, w6 = scal[d - 6]!;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0;
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, e = 0;
       for (let n = 0; n < L_SUBFR; n++) {
         const v = scal[R + n]!;
         const w0 = scal[d + n]!;
+        e = (e + Math.imul(v, v)) | 0;
         s0 = (s0 + Math.imul(v, w0)) | 0;
         s1 = (s1 + Math.imul(v, w1)) | 0;
         s2 = (s2 + Math.imul(v, w2)) | 0;
@@ -127,8 +150,11 @@ export class G729APostFilter {
       }
       corr[0] = s0 * 2; corr[1] = s1 * 2; corr[2] = s2 * 2; corr[3] = s3 * 2;
       corr[4] = s4 * 2; corr[5] = s5 * 2; corr[6] = s6 * 2;
+      // energy(1, scal, R, 40): 1 + 2 e < 2^31 here, nothing saturates.
+      ener0 = 1 + e * 2;
     } else {
       for (let i = t0Min; i <= t0Max; i++) corr[i - t0Min] = dotProduct(0, scal, R, scal, R - i, L_SUBFR);
+      ener0 = energy(1, scal, R, L_SUBFR);
     }
     for (let i = t0Min; i <= t0Max; i++) {
       const c = corr[i - t0Min]!;
@@ -138,7 +164,6 @@ export class G729APostFilter {
       }
     }
     const ener = energy(1, scal, R - t0, L_SUBFR);
-    const ener0 = energy(1, scal, R, L_SUBFR);
     if (corMax < 0) corMax = 0;
     let temp = corMax;
     if (ener > temp) temp = ener;
@@ -193,17 +218,14 @@ export class G729APostFilter {
   /** agc: scale synPst[off..+40) toward the energy of the unfiltered synthesis. */
   private agc(sigIn: Int16Array, inOff: number, off: number): void {
     const out = this.synPst;
-    const buf = this.agcBuf;
-    for (let i = 0; i < L_SUBFR; i++) buf[i] = out[off + i]! >> 2;
-    let s = energy(0, buf, 0, L_SUBFR);
+    let s = energyShr2(out, off);
     if (s === 0) {
       this.pastGain = 0;
       return;
     }
     let exp = sub(norm_l(s), 1);
     const gainOut = round(L_shl(s, exp));
-    for (let i = 0; i < L_SUBFR; i++) buf[i] = sigIn[inOff + i]! >> 2;
-    s = energy(0, buf, 0, L_SUBFR);
+    s = energyShr2(sigIn, inOff);
     let g0: number;
     if (s === 0) g0 = 0;
     else {
@@ -223,13 +245,28 @@ export class G729APostFilter {
       gain = (Math.imul(gain, AGC_FAC) >> 15) + g0;
       if (gain > 32767) gain = 32767;
       else if (gain < -32768) gain = -32768;
-      // extract_h(L_shl(L_mult(out, gain), 3)): the product is doubled 4 times with saturation.
+      // extract_h(L_shl(L_mult(out, gain), 3)) = (16 p) >> 16 = p >> 12, saturated when 16 p leaves the 32-bit range.
       const p = Math.imul(out[off + i]!, gain);
-      let L = p === 0x40000000 ? MAX_32 : p * 16;
-      if (L > MAX_32) L = MAX_32;
-      else if (L < MIN_32) L = MIN_32;
-      out[off + i] = L >> 16;
+      out[off + i] = p < 0x8000000 ? (p >= -0x8000000 ? p >> 12 : -32768) : 32767;
     }
     this.pastGain = gain;
   }
+}
+
+/**
+ * energy(0, x >> 2) over one subframe: the sum of (x[i] >> 2)^2, doubled and saturated. The
+ * terms are non-negative and each below 2^27 (doubled), so the running sum only grows and one
+ * clamp at the end equals saturating every step; two int32 half sums stay below 2^31.
+ */
+function energyShr2(x: Int16Array, off: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  for (let i = 0; i < L_SUBFR; i += 2) {
+    const v = x[off + i]! >> 2;
+    const w = x[off + i + 1]! >> 2;
+    s0 = (s0 + Math.imul(v, v)) | 0;
+    s1 = (s1 + Math.imul(w, w)) | 0;
+  }
+  const s = (s0 + s1) * 2;
+  return s > MAX_32 ? MAX_32 : s;
 }

@@ -46,7 +46,7 @@ export class G729PostFilter {
   private readonly memStp = new Int16Array(M);
   private readonly memZero = new Int16Array(M);
   private readonly res2 = new Int16Array(SIZ_RES2);
-  /** max |res2| (abs_s) of each of the last 4 subframes, newest first. */
+  /** Magnitude bits (OR of abs_s) of res2 in each of the last 4 subframes, newest first. */
   private readonly subframeMag = new Int32Array(4);
   private gainPrec = 16384;
 
@@ -55,13 +55,20 @@ export class G729PostFilter {
   /** sigCadr[cadrFirst..SIZ_RES2) holds res2 scaled by cadrShift (SIZ_RES2: nothing valid). */
   private cadrFirst = SIZ_RES2;
   private cadrShift = 0;
+  /**
+   * The interpolated signals of the 7 fractional phases, 41 samples each: the search keeps only
+   * each one's first and last sample; fillPhase() computes the whole of the chosen one.
+   */
   private readonly yUp = new Int16Array(SIZ_Y_UP);
+  /** Start in sigCadr of the short-filter input window of the last search. */
+  private past0 = 0;
   private readonly h = new Int16Array(LONG_H_ST);
-  private readonly Lden0 = new Float64Array(F_UP_PST - 1);
-  private readonly Lden1 = new Float64Array(F_UP_PST - 1);
+  /** Energies of the interpolated signal without its last / first sample, per phase (below 2^31). */
+  private readonly Lden0 = new Int32Array(F_UP_PST - 1);
+  private readonly Lden1 = new Int32Array(F_UP_PST - 1);
   /** Correlations of x with the interpolated signal at both integer neighbours, per phase. */
-  private readonly corr0 = new Float64Array(F_UP_PST - 1);
-  private readonly corr1 = new Float64Array(F_UP_PST - 1);
+  private readonly corr0 = new Int32Array(F_UP_PST - 1);
+  private readonly corr1 = new Int32Array(F_UP_PST - 1);
   private readonly search: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
   private readonly search2: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
 
@@ -85,20 +92,20 @@ export class G729PostFilter {
     weightAz(az, azOff, GAMMA1_PST, this.apond1);
     weightAz(az, azOff, GAMMA2_PST, this.apond2);
     residu(this.apond2, 0, sig, sigOff, this.res2, MEM_RES2, L_SUBFR);
-    // Largest magnitude of this subframe's residual, kept for the next 4 subframes' normalization.
+    // Magnitude bits of this subframe's residual, kept for the next 4 subframes' normalization.
     const mags = this.subframeMag;
     mags[3] = mags[2]!;
     mags[2] = mags[1]!;
     mags[1] = mags[0]!;
-    mags[0] = maxMagnitude(this.res2, MEM_RES2, SIZ_RES2);
+    mags[0] = magnitudeBits(this.res2, MEM_RES2, SIZ_RES2);
     let vo = -1;
     if (active) vo = this.longTerm(t0);
     else for (let i = 0; i < L_SUBFR; i++) this.sigLtp[1 + i] = this.res2[MEM_RES2 + i]!;
     this.sigLtp[0] = this.memStp[M - 1]!;
     const parcor0 = this.shortTermGain();
     synFilt(this.apond1, 0, this.sigLtp, 1, this.sigLtp, 1, L_SUBFR, this.memStp, true);
-    this.tilt(parcor0, out, outOff);
-    this.scale(sig, sigOff, out, outOff);
+    const outAbsSum = this.tilt(parcor0, out, outOff);
+    this.scale(sig, sigOff, out, outOff, outAbsSum);
     this.res2.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
     if (active && this.cadrFirst < SIZ_RES2) {
       this.sigCadr.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
@@ -112,11 +119,11 @@ export class G729PostFilter {
     const res2 = this.res2;
     const sigCadr = this.sigCadr;
     const out = this.sigLtp;
-    // The standard ORs the magnitudes; only the highest set bit matters (norm_s), and that is
-    // the highest bit of the largest magnitude. res2 holds the last 4 subframes' residuals
-    // (whose maxima are kept) after the oldest SIZ_RES2 - 4 * L_SUBFR samples.
+    // The standard ORs the magnitudes; only the highest set bit matters (norm_s). res2 holds the
+    // last 4 subframes' residuals (whose magnitude bits are kept) after the oldest
+    // SIZ_RES2 - 4 * L_SUBFR samples.
     const mags = this.subframeMag;
-    let temp = maxMagnitude(res2, 0, SIZ_RES2 - 4 * L_SUBFR);
+    let temp = magnitudeBits(res2, 0, SIZ_RES2 - 4 * L_SUBFR);
     for (let k = 0; k < 4; k++) if (mags[k]! > temp) temp = mags[k]!;
     // Normalize to 12 bits; a left shift here never saturates. The delay search reads no
     // further back than t0 + 9 samples before the subframe (long filter: lag t0 + 2, 16 taps).
@@ -157,6 +164,7 @@ export class G729PostFilter {
       const s2 = this.search2;
       this.computeLtpLong(s.ltpdel, s.phase, s2);
       if (selectLtp(num, den, shNum, shDen, s2.num, s2.den, s2.shNum, s2.shDen) === 1) {
+        this.fillPhase(s.phase);
         yArr = this.yUp;
         yOff = (((sub(s.phase, 1) * L_SUBFRP1 * 2) >> 1) << 16 >> 16) + s.offYup;
       } else {
@@ -191,10 +199,10 @@ export class G729PostFilter {
     }
     // filt_plt: out = g * x + (1 - g) * delayed.
     const g1 = add(sub(32767, gainPlt), 1);
-    // Both gains are in [0, 32767]: no product saturates, only the sums can.
+    // The gains are in [0, 32768] and sum to 32768: the weighted sum s is at most 2^30 in
+    // magnitude, so neither L_mac nor the rounding saturates and round(2 s) = (s + 2^14) >> 15.
     for (let n = 0; n < L_SUBFR; n++) {
-      const L = sat32((Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, yArr[yOff + n]!)) * 2);
-      out[1 + n] = sat32(L + 0x8000) >> 16;
+      out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, yArr[yOff + n]!) + 0x4000) >> 15;
     }
     return vo;
   }
@@ -268,6 +276,7 @@ export class G729PostFilter {
     // to |x| <= 4096 and the 4 taps sum to < 1.2 in absolute value, so |yUp| < 4900 and no
     // sum (40 terms of < 2^25) comes near 2^30 — exact in int32, no L_mac could saturate.
     const past0 = xo - sub(lambda, LH_UP_S - 1);
+    this.past0 = past0;
     if (HUP_S_MIRRORED) {
       for (let phi = 1; phi < F_UP_PST / 2; phi++) this.interpolatePhasePair(phi, past0);
       this.interpolatePhase(F_UP_PST / 2, past0);
@@ -288,25 +297,27 @@ export class G729PostFilter {
     let numMax = (L_shr(LnumInt, shNum) << 16) >> 16;
     const corr0 = this.corr0;
     const corr1 = this.corr1;
+    const Lden0 = this.Lden0;
+    const Lden1 = this.Lden1;
     acc = L_mult(numMax, numMax);
     let hiMax = acc >> 16;
-    let loMax = (acc >> 1) - hiMax * 32768;
+    let loMax = (acc >> 1) & 0x7fff;
     let phiMax = 0;
     let ioff = 1;
+    // All terms here are non-negative and below 2^15 (every energy is at most LdenMax, and a
+    // correlation at most the larger energy), so L_mult, Mpy_32_16 and L_sub cannot saturate:
+    // Mpy_32_16(hi, lo, n) = 2 (hi n + (lo n >> 15)) < 2^31 in int32.
     for (let phi = 1; phi < F_UP_PST; phi++) {
-      let yo = (phi - 1) * L_SUBFRP1;
       for (let half = 0; half < 2; half++) {
-        acc = half === 0 ? corr0[phi - 1]! : corr1[phi - 1]!;
-        acc = L_shr(acc, shNum);
+        acc = (half === 0 ? corr0[phi - 1]! : corr1[phi - 1]!) >> shNum;
         const num = acc < 0 ? 0 : (acc << 16) >> 16;
-        acc = L_mult(num, num);
+        acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
         const hi = acc >> 16;
-        const lo = (acc >> 1) - hi * 32768;
-        const Ltemp0 = Mpy_32_16(hi, lo, denMax);
-        const Lden = half === 0 ? this.Lden0[phi - 1]! : this.Lden1[phi - 1]!;
-        const den = (L_shr(Lden, shDen) << 16) >> 16;
-        const Ltemp1 = Mpy_32_16(hiMax, loMax, den);
-        if (L_sub(Ltemp0, Ltemp1) > 0) {
+        const lo = (acc >> 1) & 0x7fff;
+        const Ltemp0 = (Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1;
+        const den = (((half === 0 ? Lden0[phi - 1]! : Lden1[phi - 1]!) >> shDen) << 16) >> 16;
+        const Ltemp1 = (Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1;
+        if (Ltemp0 > Ltemp1) {
           numMax = num;
           hiMax = hi;
           loMax = lo;
@@ -314,7 +325,6 @@ export class G729PostFilter {
           ioff = half === 0 ? 0 : 1;
           phiMax = phi;
         }
-        yo++;
       }
     }
     if (numMax === 0 || sub(denMax, 1) <= 0) return;
@@ -340,7 +350,7 @@ export class G729PostFilter {
   }
 
   /**
-   * One phase of the short interpolation filter: yUp for phase phi (41 samples from past0),
+   * One phase of the short interpolation filter: the first and last of its 41 samples from past0 (into yUp),
    * its energies without the last / first sample and its correlations with x at both integer
    * neighbours. Inputs are scaled to |x| <= 4096 and the 4 taps sum to < 1.2 in absolute value,
    * so |yUp| < 4900 and no sum (40 terms of < 2^25) comes near 2^30: exact in int32, and no
@@ -363,16 +373,29 @@ export class G729PostFilter {
     let c0 = Math.imul(x[xo]!, y0);
     let c1 = 0;
     let e = 0;
-    for (let n = 1; n < L_SUBFR; n++) {
-      xm3 = xm2;
-      xm2 = xm1;
-      xm1 = xc;
-      xc = x[past0 + n]!;
-      const y = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
-      yUp[yo + n] = y;
-      c0 = (c0 + Math.imul(x[xo + n]!, y)) | 0;
-      c1 = (c1 + Math.imul(x[xo + n - 1]!, y)) | 0;
-      e = (e + Math.imul(y, y)) | 0;
+    if (h0 === h3 && h1 === h2) {
+      // A symmetric phase (the middle one): h0 (x0 + x3) + h1 (x1 + x2), the same exact sum.
+      for (let n = 1; n < L_SUBFR; n++) {
+        xm3 = xm2;
+        xm2 = xm1;
+        xm1 = xc;
+        xc = x[past0 + n]!;
+        const y = (Math.imul(h0, xc + xm3) + Math.imul(h1, xm1 + xm2) + 0x8000) >> 16;
+        c0 = (c0 + Math.imul(x[xo + n]!, y)) | 0;
+        c1 = (c1 + Math.imul(x[xo + n - 1]!, y)) | 0;
+        e = (e + Math.imul(y, y)) | 0;
+      }
+    } else {
+      for (let n = 1; n < L_SUBFR; n++) {
+        xm3 = xm2;
+        xm2 = xm1;
+        xm1 = xc;
+        xc = x[past0 + n]!;
+        const y = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
+        c0 = (c0 + Math.imul(x[xo + n]!, y)) | 0;
+        c1 = (c1 + Math.imul(x[xo + n - 1]!, y)) | 0;
+        e = (e + Math.imul(y, y)) | 0;
+      }
     }
     const yLast = (Math.imul(h0, x[past0 + L_SUBFR]!) + Math.imul(h1, xc) + Math.imul(h2, xm1) + Math.imul(h3, xm2) + 0x8000) >> 16;
     yUp[yo + L_SUBFR] = yLast;
@@ -383,10 +406,32 @@ export class G729PostFilter {
     this.Lden1[phi - 1] = (e + Math.imul(yLast, yLast)) * 2;
   }
 
+  /** yUp of phase phi in full (as interpolatePhase forms it), from the last search's window. */
+  private fillPhase(phi: number): void {
+    const x = this.sigCadr;
+    const past0 = this.past0;
+    const yUp = this.yUp;
+    const yo = (phi - 1) * L_SUBFRP1;
+    const ho = (phi - 1) * LH2_S;
+    const h0 = tabHupS[ho]! * 2;
+    const h1 = tabHupS[ho + 1]! * 2;
+    const h2 = tabHupS[ho + 2]! * 2;
+    const h3 = tabHupS[ho + 3]! * 2;
+    let xm3 = x[past0 - 3]!, xm2 = x[past0 - 2]!, xm1 = x[past0 - 1]!;
+    for (let n = 0; n <= L_SUBFR; n++) {
+      const xc = x[past0 + n]!;
+      yUp[yo + n] = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
+      xm3 = xm2;
+      xm2 = xm1;
+      xm1 = xc;
+    }
+  }
+
   /**
    * Phases phi and 8 - phi at once (as interpolatePhase). Their taps are mirror images, so with
    * S = (h0 + h3)(x0 + x3) + (h1 + h2)(x1 + x2) and D = (h0 - h3)(x0 - x3) + (h1 - h2)(x1 - x2)
-   * the two exact filter sums are (S + D) / 2 and (S - D) / 2: 4 products instead of 8.
+   * the two exact filter sums are (S + D) / 2 and (S - D) / 2: 4 products instead of 8. Their
+   * rounding ((v / 2 + 2^15) >> 16) is (S ± D + 2^16) >> 17; |S ± D| < 2^30, no overflow.
    */
   private interpolatePhasePair(phi: number, past0: number): void {
     const x = this.sigCadr;
@@ -403,8 +448,8 @@ export class G729PostFilter {
     let xm3 = x[past0 - 3]!, xm2 = x[past0 - 2]!, xm1 = x[past0 - 1]!, xc = x[past0]!;
     let sS = Math.imul(p03, xc + xm3) + Math.imul(p12, xm1 + xm2);
     let sD = Math.imul(m03, xc - xm3) + Math.imul(m12, xm1 - xm2);
-    const a0 = (((sS + sD) >> 1) + 0x8000) >> 16;
-    const b0 = (((sS - sD) >> 1) + 0x8000) >> 16;
+    const a0 = (sS + sD + 0x10000) >> 17;
+    const b0 = (sS - sD + 0x10000) >> 17;
     yUp[yoA] = a0;
     yUp[yoB] = b0;
     const xf = x[xo]!;
@@ -422,10 +467,8 @@ export class G729PostFilter {
       xc = x[past0 + n]!;
       sS = Math.imul(p03, xc + xm3) + Math.imul(p12, xm1 + xm2);
       sD = Math.imul(m03, xc - xm3) + Math.imul(m12, xm1 - xm2);
-      const ya = (((sS + sD) >> 1) + 0x8000) >> 16;
-      const yb = (((sS - sD) >> 1) + 0x8000) >> 16;
-      yUp[yoA + n] = ya;
-      yUp[yoB + n] = yb;
+      const ya = (sS + sD + 0x10000) >> 17;
+      const yb = (sS - sD + 0x10000) >> 17;
       const xn = x[xo + n]!;
       cA0 = (cA0 + Math.imul(xn, ya)) | 0;
       cB0 = (cB0 + Math.imul(xn, yb)) | 0;
@@ -438,8 +481,8 @@ export class G729PostFilter {
     const xl = x[past0 + L_SUBFR]!;
     sS = Math.imul(p03, xl + xm2) + Math.imul(p12, xc + xm1);
     sD = Math.imul(m03, xl - xm2) + Math.imul(m12, xc - xm1);
-    const aL = (((sS + sD) >> 1) + 0x8000) >> 16;
-    const bL = (((sS - sD) >> 1) + 0x8000) >> 16;
+    const aL = (sS + sD + 0x10000) >> 17;
+    const bL = (sS - sD + 0x10000) >> 17;
     yUp[yoA + L_SUBFR] = aL;
     yUp[yoB + L_SUBFR] = bL;
     cA1 = (cA1 + Math.imul(xPrev, aL)) | 0;
@@ -466,20 +509,43 @@ export class G729PostFilter {
     const k12 = tabHupL[ho + 12]!, k13 = tabHupL[ho + 13]!, k14 = tabHupL[ho + 14]!, k15 = tabHupL[ho + 15]!;
     const p0 = xo + sub(LH_UP_L, ltpdel);
     let maxY = 0;
-    for (let n = 0; n < L_SUBFR; n++) {
-      // 16 taps (|sum| < 2.1) on 12-bit input: the sum stays far from saturation.
-      const p2 = p0 + n;
-      const acc = (Math.imul(k0, x[p2]!) + Math.imul(k1, x[p2 - 1]!) + Math.imul(k2, x[p2 - 2]!) + Math.imul(k3, x[p2 - 3]!)
-        + Math.imul(k4, x[p2 - 4]!) + Math.imul(k5, x[p2 - 5]!) + Math.imul(k6, x[p2 - 6]!) + Math.imul(k7, x[p2 - 7]!)
-        + Math.imul(k8, x[p2 - 8]!) + Math.imul(k9, x[p2 - 9]!) + Math.imul(k10, x[p2 - 10]!) + Math.imul(k11, x[p2 - 11]!)
-        + Math.imul(k12, x[p2 - 12]!) + Math.imul(k13, x[p2 - 13]!) + Math.imul(k14, x[p2 - 14]!) + Math.imul(k15, x[p2 - 15]!)) | 0;
-      const v = (acc * 2 + 0x8000) >> 16;
-      y[1 + n] = v;
-      if (v > maxY) maxY = v;
-      else if (-v > maxY) maxY = -v;
+    let corr = 0;
+    let enA = 0;
+    let enB = 0;
+    // 16 taps (|sum| < 2.1) on 12-bit input: the sums stay far from saturation, and
+    // round(L_shl(acc, 1)) = (acc + 2^14) >> 15. Two outputs per pass share their sample loads.
+    for (let n = 0; n < L_SUBFR; n += 2) {
+      const p = p0 + n - 15;
+      let v = x[p]!; let a = Math.imul(v, k15);
+      v = x[p + 1]!; a = (a + Math.imul(v, k14)) | 0; let b = Math.imul(v, k15);
+      v = x[p + 2]!; a = (a + Math.imul(v, k13)) | 0; b = (b + Math.imul(v, k14)) | 0;
+      v = x[p + 3]!; a = (a + Math.imul(v, k12)) | 0; b = (b + Math.imul(v, k13)) | 0;
+      v = x[p + 4]!; a = (a + Math.imul(v, k11)) | 0; b = (b + Math.imul(v, k12)) | 0;
+      v = x[p + 5]!; a = (a + Math.imul(v, k10)) | 0; b = (b + Math.imul(v, k11)) | 0;
+      v = x[p + 6]!; a = (a + Math.imul(v, k9)) | 0; b = (b + Math.imul(v, k10)) | 0;
+      v = x[p + 7]!; a = (a + Math.imul(v, k8)) | 0; b = (b + Math.imul(v, k9)) | 0;
+      v = x[p + 8]!; a = (a + Math.imul(v, k7)) | 0; b = (b + Math.imul(v, k8)) | 0;
+      v = x[p + 9]!; a = (a + Math.imul(v, k6)) | 0; b = (b + Math.imul(v, k7)) | 0;
+      v = x[p + 10]!; a = (a + Math.imul(v, k5)) | 0; b = (b + Math.imul(v, k6)) | 0;
+      v = x[p + 11]!; a = (a + Math.imul(v, k4)) | 0; b = (b + Math.imul(v, k5)) | 0;
+      v = x[p + 12]!; a = (a + Math.imul(v, k3)) | 0; b = (b + Math.imul(v, k4)) | 0;
+      v = x[p + 13]!; a = (a + Math.imul(v, k2)) | 0; b = (b + Math.imul(v, k3)) | 0;
+      v = x[p + 14]!; a = (a + Math.imul(v, k1)) | 0; b = (b + Math.imul(v, k2)) | 0;
+      v = x[p + 15]!; a = (a + Math.imul(v, k0)) | 0; b = (b + Math.imul(v, k1)) | 0;
+      v = x[p + 16]!; b = (b + Math.imul(v, k0)) | 0;
+      const va = (a + 0x4000) >> 15;
+      const vb = (b + 0x4000) >> 15;
+      y[1 + n] = va;
+      y[2 + n] = vb;
+      const m = Math.max(Math.abs(va), Math.abs(vb));
+      if (m > maxY) maxY = m;
+      corr = (corr + Math.imul(va, x[xo + n]!) + Math.imul(vb, x[xo + n + 1]!)) | 0;
+      enA = (enA + Math.imul(va, va)) | 0;
+      enB = (enB + Math.imul(vb, vb)) | 0;
     }
-    // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can saturate.
-    let acc = maxY <= 6553 ? dot2(y, 1, x, xo, L_SUBFR) : dotProduct(0, y, 1, x, xo, L_SUBFR);
+    // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can
+    // saturate, and the int32 sum is exact; otherwise the saturating sum is formed.
+    let acc = maxY <= 6553 ? corr * 2 : dotProduct(0, y, 1, x, xo, L_SUBFR);
     if (acc < 0) {
       r.num = 0;
       r.shNum = 0;
@@ -490,8 +556,9 @@ export class G729PostFilter {
       r.shNum = temp;
     }
     // The energy's terms are non-negative (|y| < 2^15, so none saturates): the running sum only
-    // grows, and saturating it once at the end is the same as at every step.
-    acc = dot2(y, 1, y, 1, L_SUBFR);
+    // grows, and saturating it once at the end is the same as at every step. Each half sum has
+    // 20 terms below 2^26.2: exact int32.
+    acc = (enA + enB) * 2;
     if (acc > MAX_32) acc = MAX_32;
     let temp = sub(16, norm_l(acc));
     if (temp < 0) temp = 0;
@@ -522,7 +589,10 @@ export class G729PostFilter {
     }
     let Lg0 = 0;
     // 20 magnitudes below 2^15: the sum cannot saturate.
-    for (let i = 0; i < LONG_H_ST; i++) Lg0 += abs_s(h[i]!);
+    for (let i = 0; i < LONG_H_ST; i++) {
+      const v = h[i]!;
+      Lg0 += v === -32768 ? 32767 : Math.abs(v);
+    }
     const g0 = L_shl(Lg0, 14) >> 16;
     if (sub(g0, 1024) > 0) {
       const temp = div_s(1024, g0);
@@ -533,8 +603,11 @@ export class G729PostFilter {
     return rc0;
   }
 
-  /** filt_mu: tilt compensation (1 + mu z^-1) / (1 - |mu|) of sigLtp (starting at sample -1). */
-  private tilt(parcor0: number, out: Int16Array, outOff: number): void {
+  /**
+   * filt_mu: tilt compensation (1 + mu z^-1) / (1 - |mu|) of sigLtp (starting at sample -1).
+   * Returns the sum of the output magnitudes (for scale()).
+   */
+  private tilt(parcor0: number, out: Int16Array, outOff: number): number {
     let mu: number;
     let shFact1: number;
     let fact: number;
@@ -554,23 +627,37 @@ export class G729PostFilter {
     const ga = div_s(fact, mu2);
     mu = shr(mu, 1);
     const s = this.sigLtp;
-    // |mu| <= 2^14 and 0 <= ga < 2^15 here, so no product saturates; sums are clamped.
+    // |mu| < 2^14 and 0 <= ga < 2^15 here, so no product saturates, and
+    // |x 2^15 + 2 mu x'| + 2^14 < 2^31: only the last sum (2 temp ga + Lfact) can saturate, to
+    // 2^31 - 1, whose shifted value clamps to 32767.
+    const satFrom = 0x40000000 - (Lfact >> 1);
+    let prev = s[0]!;
+    let absSum = 0;
     for (let n = 0; n < L_SUBFR; n++) {
-      let L = sat32(s[n + 1]! * 32768 + Math.imul(mu, s[n]!) * 2);
-      L = sat32(L + 0x4000);
-      const temp = ((L >> 15) << 16) >> 16;
-      L = sat32(Math.imul(temp, ga) * 2 + Lfact) >> shFact1;
-      out[outOff + n] = L > 32767 ? 32767 : L < -32768 ? -32768 : L;
+      const cur = s[n + 1]!;
+      const L = (cur << 15) + Math.imul(mu, prev) * 2 + 0x4000;
+      prev = cur;
+      // extract_l(L >> 15)
+      const temp = (L << 1) >> 16;
+      const q = Math.imul(temp, ga);
+      let v = 32767;
+      if (q < satFrom) {
+        v = (q * 2 + Lfact) >> shFact1;
+        v = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
+      }
+      out[outOff + n] = v;
+      absSum += Math.abs(v);
     }
+    return absSum;
   }
 
-  /** scale_st: adaptive gain control toward the input subframe's level. */
-  private scale(sigIn: Int16Array, inOff: number, out: Int16Array, outOff: number): void {
+  /** scale_st: adaptive gain control toward the input subframe's level (outAbsSum: sum of |out|, from tilt()). */
+  private scale(sigIn: Int16Array, inOff: number, out: Int16Array, outOff: number, outAbsSum: number): void {
     // 40 magnitudes of at most 2^15 sum below 2^31: L_add never saturates here.
     let acc = 0;
     for (let i = 0; i < L_SUBFR; i++) {
       const v = sigIn[inOff + i]!;
-      acc += v < 0 ? -v : v;
+      acc += Math.abs(v);
     }
     let g0: number;
     if (acc === 0) g0 = 0;
@@ -578,11 +665,7 @@ export class G729PostFilter {
       const scalIn = norm_l(acc);
       acc = L_shl(acc, scalIn);
       const sgIn = acc >> 16;
-      acc = 0;
-      for (let i = 0; i < L_SUBFR; i++) {
-        const v = out[outOff + i]!;
-        acc += v < 0 ? -v : v;
-      }
+      acc = outAbsSum;
       if (acc === 0) {
         this.gainPrec = 0;
         return;
@@ -607,9 +690,9 @@ export class G729PostFilter {
       gain = ((Math.imul(AGC_FAC, gain) + 0x4000) >> 15) + g0;
       if (gain > 32767) gain = 32767;
       else if (gain < -32768) gain = -32768;
-      let p = Math.imul(gain, out[outOff + i]!);
-      p = p === 0x40000000 ? MAX_32 : p * 2;
-      out[outOff + i] = sat32(sat32(p * 2) + 0x8000) >> 16;
+      // round(L_shl(L_mult(gain, x), 1)) = (4 p + 2^15) >> 16 = (p + 2^13) >> 14 unless it saturates.
+      const p = Math.imul(gain, out[outOff + i]!);
+      out[outOff + i] = p < 0x1fffe000 ? (p >= -0x20000000 ? (p + 0x2000) >> 14 : -32768) : 32767;
     }
     this.gainPrec = gain;
   }
@@ -633,32 +716,15 @@ function scaleInto(src: Int16Array, dst: Int16Array, from: number, to: number, s
   else for (let i = from; i < to; i++) dst[i] = src[i]! << -shift;
 }
 
-/** Largest abs_s(v) of v = x[from..to). */
-function maxMagnitude(x: Int16Array, from: number, to: number): number {
-  let hi = 0;
-  let lo = 0;
-  for (let i = from; i < to; i++) {
-    const v = x[i]!;
-    if (v > hi) hi = v;
-    else if (v < lo) lo = v;
-  }
-  const m = lo === -32768 ? 32767 : -lo;
-  return hi > m ? hi : m;
-}
-
-function sat32(v: number): number {
-  return v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : v;
-}
-
 /**
- * 2 * sum x[i] y[i] without saturation checks, for the delay search: its inputs are
- * normalized to |v| <= 4096 (and their 4-tap interpolations to < 4900), so every partial
- * sum stays below 2^30 and L_mac could never saturate.
+ * The OR of abs_s(v) over v = x[from..to): the standard's magnitude bits, of which only the
+ * highest matters (norm_s); it is also the highest bit of the largest magnitude. Branch-free:
+ * |v| with -32768 giving 32768, mapped back to 32767 at the end (its highest bit is 14 either way).
  */
-function dot2(x: Int16Array, xo: number, y: Int16Array, yo: number, n: number): number {
-  let acc = 0;
-  for (let i = 0; i < n; i++) acc += Math.imul(x[xo + i]!, y[yo + i]!);
-  return acc * 2;
+function magnitudeBits(x: Int16Array, from: number, to: number): number {
+  let bits = 0;
+  for (let i = from; i < to; i++) bits |= Math.abs(x[i]!);
+  return bits > 32767 ? 32767 : bits;
 }
 
 /** select_ltp: 1 if num1^2/den1 >= num2^2/den2 (with their scalings), else 2. */
