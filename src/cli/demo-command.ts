@@ -37,7 +37,10 @@ export function registerDemoCommand(program: Command): void {
       });
       const e = demo.endpoints;
       process.stdout.write(
-        `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them.\n` +
+        `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them.\n\n` +
+          `  Open the player: ${demo.playerUrl}\n` +
+          demo.accounts.map((a) => `    log in as ${a.name} / ${a.password} (${a.sees})\n`).join('') +
+          `\n` +
           `  PBX SOAP   ${e.soapUrl}\n  reporting  ${e.reportingUrl}\n  drive      ${e.recUrl}\n  admin      ${e.adminUrl}/faults (user ${e.username}, password ${e.password})\n` +
           `  recordings ${demo.storeRoot}\nCtrl-C to stop.\n`,
       );

@@ -6,6 +6,8 @@ import { registerCryptoCommands } from './crypto-commands.js';
 import { registerPbxCommand } from './pbx-command.js';
 import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
+import { registerServeCommand } from './serve-command.js';
+import { registerUserCommands } from '../server/index.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
 export const EXIT_OK = 0;
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerPbxCommand(program);
   registerExportCommand(program);
   registerRunCommand(program);
+  registerServeCommand(program);
+  registerUserCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
 }

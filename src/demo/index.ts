@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { validateConfig } from '../config/index.js';
 import { EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
 import type { EmbeddedPbxEndpoints } from '../embedded/index.js';
+import { AccountStore, PlayerServer, defaultAccountsPath } from '../server/index.js';
 import { RecorderService } from '../service/index.js';
 import type { FiledEvent } from '../service/index.js';
 
@@ -18,6 +19,8 @@ export interface DemoOptions {
   readonly speed?: number;
   /** Mean seconds (simulated) between calls. */
   readonly gapSeconds?: number;
+  /** Player port (default 8080, or any free port when that is taken). */
+  readonly port?: number;
   readonly logger?: Logger;
   readonly onFiled?: (event: FiledEvent) => void;
 }
@@ -27,6 +30,9 @@ export interface RunningDemo {
   readonly service: RecorderService;
   readonly endpoints: EmbeddedPbxEndpoints;
   readonly storeRoot: string;
+  readonly playerUrl: string;
+  /** Demo accounts of the player: name, password, what they see. */
+  readonly accounts: readonly { readonly name: string; readonly password: string; readonly sees: string }[];
   /** Resolves when every planned call has been placed. */
   readonly calls: Promise<unknown>;
   stop(): Promise<void>;
@@ -52,13 +58,29 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     'demo',
     base,
   );
+  let server: PlayerServer | undefined;
   const service = new RecorderService({
     config,
     logger: options.logger ?? pino({ level: 'warn' }),
     pollMs: 500,
-    ...(options.onFiled ? { onFiled: options.onFiled } : {}),
+    onFiled: (event) => {
+      void server?.announce(event.recording.name).catch(() => undefined);
+      options.onFiled?.(event);
+    },
   });
   await service.start();
+  const accountsPath = defaultAccountsPath(config.storage.indexPath);
+  const accounts = await demoAccounts(accountsPath);
+  const serverOptions = { store: service.recordingStore!, index: service.recordingIndex!, accountsPath };
+  let playerUrl: string;
+  try {
+    server = new PlayerServer({ ...serverOptions, port: options.port ?? 8080 });
+    playerUrl = (await server.listen()).url;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw error;
+    server = new PlayerServer({ ...serverOptions, port: 0 });
+    playerUrl = (await server.listen()).url;
+  }
   const controller = new AbortController();
   const calls = pbx.run({ signal: controller.signal });
   return {
@@ -66,12 +88,33 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     service,
     endpoints,
     storeRoot,
+    playerUrl,
+    accounts,
     calls,
     stop: async () => {
       controller.abort(new Error('demo stopped'));
       await calls.catch(() => undefined);
+      await server?.close();
       await service.stop();
       await pbx.stop();
     },
   };
+}
+
+/** A supervisor who sees every call and an agent who sees their own, created once. */
+async function demoAccounts(path: string): Promise<RunningDemo['accounts']> {
+  const wanted = [
+    { name: 'supervisor', password: 'supervisor-demo', sees: 'all calls', role: 'supervisor' as const, numbers: [] as string[] },
+    { name: 'agent20', password: 'agent20-demo', sees: 'the calls of agent 20', role: 'agent' as const, numbers: ['20'] },
+  ];
+  const store = new AccountStore(path);
+  try {
+    for (const account of wanted) {
+      if (store.get(account.name)) continue;
+      await store.add({ name: account.name, password: account.password, role: account.role, numbers: account.numbers, permissions: ['tan', 'notes', 'export'] });
+    }
+  } finally {
+    store.close();
+  }
+  return wanted.map(({ name, password, sees }) => ({ name, password, sees }));
 }
