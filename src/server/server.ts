@@ -535,7 +535,7 @@ export class PlayerServer {
     const numbers = account.numbers.filter((n) => filter.internal === undefined || filter.internal === '' || matchesWildcard(filter.internal, n));
     if (numbers.length === 0) {
       this.index.search({ ...filter, limit: 1 }); // still validates the other filters: a bad value is a 400 for agents too
-      return { total: 0, rows: [] };
+      return { total: 0, totalCapped: false, rows: [] };
     }
     if (numbers.length === 1) return this.index.search({ ...filter, internal: numbers[0]! });
     // Several numbers: one indexed search each, merged in the requested order.
@@ -550,13 +550,13 @@ export class PlayerServer {
         const byTime = a.start.getTime() - b.start.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
         return newest ? -byTime : byTime;
       });
-    return { total: results.reduce((sum, r) => sum + r.total, 0), rows: rows.slice(offset, offset + limit) };
+    return { total: results.reduce((sum, r) => sum + r.total, 0), totalCapped: results.some((r) => r.totalCapped), rows: rows.slice(offset, offset + limit) };
   }
 
   #search({ res, url }: Request, account: Account): void {
     const filter = this.#filter(url, account);
     const result = this.scopedSearch(account, filter);
-    sendJson(res, 200, { total: result.total, offset: filter.offset ?? 0, limit: filter.limit, rows: result.rows.map(recordingJson) });
+    sendJson(res, 200, { total: result.total, totalCapped: result.totalCapped, offset: filter.offset ?? 0, limit: filter.limit, rows: result.rows.map(recordingJson) });
   }
 
   #lastPlayed({ res }: Request, account: Account): void {

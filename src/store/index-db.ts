@@ -8,7 +8,7 @@ import type { CallDirection, RecordingFormat } from './naming.js';
 import type { RecordingSidecar } from './sidecar.js';
 import type { IntegrityState, RecordingStore, StoredRecording } from './store.js';
 
-export const INDEX_SCHEMA_VERSION = 1;
+export const INDEX_SCHEMA_VERSION = 2;
 const INTEGRITY_STATES: readonly IntegrityState[] = ['intact', 'tampered', 'unknown-key', 'unchecked'];
 
 /** One recording as the index holds it. */
@@ -78,8 +78,10 @@ export interface RecordingFilter {
 }
 
 export interface SearchResult {
-  /** Matches in all (ignoring limit/offset). */
+  /** Matches in all (ignoring limit/offset), counted up to TOTAL_COUNT_CAP. */
   readonly total: number;
+  /** True when there are more matches than `total` says (the count stopped at the cap). */
+  readonly totalCapped: boolean;
   readonly rows: IndexedRecording[];
 }
 
@@ -169,9 +171,12 @@ CREATE TABLE recordings (
   has_sidecar INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX recordings_month_start ON recordings (month, start_ms);
+CREATE INDEX recordings_month_day_start ON recordings (month, day, start_ms);
+CREATE INDEX recordings_month_direction_start ON recordings (month, direction, start_ms);
+CREATE INDEX recordings_month_internal_start ON recordings (month, internal, start_ms);
 CREATE INDEX recordings_start ON recordings (start_ms);
-CREATE INDEX recordings_internal ON recordings (internal);
-CREATE INDEX recordings_external ON recordings (external);
+CREATE INDEX recordings_internal_start ON recordings (internal, start_ms);
+CREATE INDEX recordings_external_start ON recordings (external, start_ms);
 CREATE INDEX recordings_call_id ON recordings (call_id);
 CREATE INDEX recordings_tan ON recordings (tan);
 CREATE TABLE favourites (
@@ -281,6 +286,14 @@ export function wildcardToLike(pattern: string, prefix: boolean): string {
   return prefix && !endsWithAnyRun ? `${out}%` : out;
 }
 
+/** Searches count their matches up to this many. */
+export const TOTAL_COUNT_CAP = 10_000;
+
+/** The smallest string greater than every string starting with `prefix` (for a range scan). */
+function prefixUpperBound(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
 /** A pattern without wildcards, its escapes resolved. */
 function literalOf(pattern: string): string {
   return pattern.replace(/\\([*?])/g, '$1');
@@ -321,6 +334,8 @@ export class RecordingIndex {
       this.#db.pragma('synchronous = NORMAL');
       this.#db.pragma('foreign_keys = ON');
       this.needsReindex = this.#migrate();
+      // Fresh statistics for the query planner, bounded in cost (SQLite's recommended open-time form).
+      this.#db.pragma('optimize = 0x10002');
     } catch (error) {
       this.#db.close();
       if (error instanceof StoreError) throw error;
@@ -363,6 +378,11 @@ export class RecordingIndex {
   }
 
   close(): void {
+    try {
+      this.#db.pragma('optimize');
+    } catch {
+      // A read-only or busy database keeps its old statistics.
+    }
     this.#db.close();
   }
 
@@ -460,6 +480,12 @@ export class RecordingIndex {
         where.push(`r.${column} = ?`);
         params.push(literalOf(value));
       } else {
+        // The literal start of the pattern as a range lets SQLite use the column's index (LIKE alone cannot).
+        const literalStart = literalOf(value.split(/(?<!\\)[*?]/)[0] ?? '');
+        if (literalStart !== '' && !/[A-Za-z]/.test(literalStart)) {
+          where.push(`r.${column} >= ? AND r.${column} < ?`);
+          params.push(literalStart, prefixUpperBound(literalStart));
+        }
         where.push(`r.${column} LIKE ? ESCAPE '\\'`);
         params.push(wildcardToLike(value, prefix));
       }
@@ -517,11 +543,14 @@ export class RecordingIndex {
 
     const whereSql = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
     const direction = order === 'newest' ? 'DESC' : 'ASC';
-    const total = (this.#db.prepare(`SELECT COUNT(*) AS n FROM recordings r ${whereSql}`).get(...params) as { n: number }).n;
+    // Counting a million matches costs more than the page: count up to the cap, and say when there are more.
+    const counted = (this.#db.prepare(`SELECT COUNT(*) AS n FROM (SELECT 1 FROM recordings r ${whereSql} LIMIT ?)`).get(...params, TOTAL_COUNT_CAP + 1) as { n: number }).n;
+    const totalCapped = counted > TOTAL_COUNT_CAP;
+    const total = Math.min(counted, TOTAL_COUNT_CAP);
     const rows = this.#db
       .prepare(`SELECT r.*, ${this.#favouriteColumns()} FROM recordings r ${whereSql} ORDER BY r.start_ms ${direction}, r.name ${direction} LIMIT ? OFFSET ?`)
       .all(owner, ...params, limit, offset) as DbRow[];
-    return { total, rows: rows.map(fromDb) };
+    return { total, totalCapped, rows: rows.map(fromDb) };
   }
 
   /**

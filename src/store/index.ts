@@ -36,5 +36,5 @@ export type {
 } from './store.js';
 export { FINISHED_STATES, JOURNAL_STATES, Journal, canTransition, isFinished, readJournal, replayJournalText } from './journal.js';
 export type { CompactOptions, JournalData, JournalItem, JournalOptions, JournalReplay, JournalState, JournalValue } from './journal.js';
-export { INDEX_SCHEMA_VERSION, RecordingIndex, recordingRow, wildcardToLike } from './index-db.js';
+export { INDEX_SCHEMA_VERSION, RecordingIndex, TOTAL_COUNT_CAP, recordingRow, wildcardToLike } from './index-db.js';
 export type { IndexedRecording, RecordingFilter, RecordingRow, ReindexResult, SearchResult } from './index-db.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Key, Keyring } from '../../src/crypto/index.js';
-import { INDEX_SCHEMA_VERSION, RecordingIndex, RecordingStore, StoreError, wildcardToLike } from '../../src/store/index.js';
+import { INDEX_SCHEMA_VERSION, RecordingIndex, RecordingStore, StoreError, TOTAL_COUNT_CAP, wildcardToLike } from '../../src/store/index.js';
 import type { IndexedRecording, RecordingFilter, RecordingMeta } from '../../src/store/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';
 
@@ -110,6 +110,17 @@ describe('RecordingIndex', () => {
       expect(() => index.search(filter)).toThrow(StoreError);
       expect(() => index.search(filter)).toThrow(message);
     }
+  });
+
+  it('counts matches up to the cap and says when there are more', () => {
+    const template = index.search({ callId: 'c1' }).rows[0]!;
+    const rows = Array.from({ length: TOTAL_COUNT_CAP + 5 }, (_, i) => ({ ...template, name: `bulk_${String(i).padStart(6, '0')}`, callId: `bulk${i}`, internal: '555' }));
+    index.upsertMany(rows);
+    const all = index.search({ internal: '555', limit: 10 });
+    expect(all).toMatchObject({ total: TOTAL_COUNT_CAP, totalCapped: true });
+    expect(all.rows).toHaveLength(10);
+    expect(index.search({ internal: '5?5', limit: 1 }).totalCapped).toBe(true);
+    expect(index.search({ month: '2024_04' })).toMatchObject({ total: 3, totalCapped: false });
   });
 
   it('keeps favourites per call, global and per player', () => {

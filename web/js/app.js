@@ -206,6 +206,7 @@ async function search({ fresh } = {}) {
     $('filter-error').hidden = true;
     state.rows = result.rows;
     state.total = result.total;
+    state.totalCapped = result.totalCapped === true;
     state.selected = new Set([...state.selected].filter((name) => result.rows.some((r) => r.name === name)));
     renderTable(fresh);
   } catch (error) {
@@ -263,10 +264,11 @@ function renderTable(fresh) {
   const shown = state.view === 'last-played' ? rows.length : state.total;
   $('result-count').textContent = `${shown.toLocaleString()} recording${shown === 1 ? '' : 's'}`;
   const from = rows.length > 0 ? state.offset + 1 : 0;
-  $('page-info').textContent = state.view === 'last-played' ? `${rows.length} played` : `${from.toLocaleString()}–${(state.offset + rows.length).toLocaleString()} of ${state.total.toLocaleString()}`;
+  $('page-info').textContent = state.view === 'last-played' ? `${rows.length} played` : `${from.toLocaleString()}–${(state.offset + rows.length).toLocaleString()} of ${state.total.toLocaleString()}${state.totalCapped ? '+' : ''}`;
   const paged = state.view !== 'last-played';
   $('page-first').disabled = $('page-prev').disabled = !paged || state.offset === 0;
-  $('page-next').disabled = $('page-last').disabled = !paged || state.offset + rows.length >= state.total;
+  $('page-next').disabled = !paged || (state.offset + rows.length >= state.total && !state.totalCapped);
+  $('page-last').disabled = !paged || state.totalCapped || state.offset + rows.length >= state.total;
   $('play-selected').disabled = state.selected.size === 0;
   $('export-selected').disabled = state.selected.size === 0 || !state.session.permissions.includes('export');
   renderSortMarks();
