@@ -13,7 +13,7 @@ const directory = defaultDirectory();
 const pbx = new EmbeddedPbx({ scenario: randomScenario(directory, { calls, seed }), directory, driveRoot, speed });
 await pbx.start();
 const started = performance.now();
-const watch = await watchRun(pbx);
+const watch = await watchRun(pbx, { onLinkStatus: (status) => process.stderr.write(`${new Date().toISOString()} SOAP link ${status.up ? 'up' : `down: ${status.error}`}\n`) });
 const result = await pbx.run({ onCallDone: (_call, done) => done % 100 === 0 && process.stderr.write(`${done} calls done\n`) });
 const agreement = await watch.finish();
 const seconds = (performance.now() - started) / 1000;

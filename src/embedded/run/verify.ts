@@ -1,6 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PbxLink, ReportingClient } from '../../pbx/index.js';
+import type { PbxLinkStatus } from '../../pbx/index.js';
 import { readCapture } from '../../pcap/index.js';
 import { cdrsFor } from '../reporting/index.js';
 import type { EmbeddedPbx } from './pbx.js';
@@ -26,9 +27,10 @@ export interface RunAgreement {
  * `pbx.run()` to compare captures on the drive, SOAP call ends and the
  * reporting's CDRs with the plan, one to one.
  */
-export async function watchRun(pbx: EmbeddedPbx): Promise<{ finish(): Promise<RunAgreement> }> {
+export async function watchRun(pbx: EmbeddedPbx, options: { onLinkStatus?: (status: PbxLinkStatus) => void } = {}): Promise<{ finish(): Promise<RunAgreement> }> {
   const endpoints = pbx.endpoints;
-  const link = new PbxLink({ url: endpoints.soapUrl, username: endpoints.username, password: endpoints.password, pollTimeoutMs: 30_000 });
+  const link = new PbxLink({ url: endpoints.soapUrl, username: endpoints.username, password: endpoints.password });
+  if (options.onLinkStatus) link.on('status', options.onLinkStatus);
   const ends: string[] = [];
   link.on('call-end', (end) => ends.push(end.confId));
   const up = new Promise<void>((resolve) => link.on('status', (status) => status.up && resolve()));
