@@ -8,6 +8,7 @@ interface DemoFlags {
   seed?: number;
   speed: string;
   exitAfter?: number;
+  port?: number;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -18,6 +19,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--calls <n>', 'calls to place', positiveInteger, 200)
     .option('--seed <n>', 'seed of the random calls (default: a new one each run)', positiveInteger)
     .option('--speed <x>', 'simulated seconds per real second', '4')
+    .option('--port <port>', 'player port (default 8080, or a free one when that is taken)', positiveInteger)
     .option('--exit-after <n>', 'stop after this many recordings are filed (for scripted runs)', positiveInteger)
     .action(async (flags: DemoFlags) => {
       let filed = 0;
@@ -28,6 +30,7 @@ export function registerDemoCommand(program: Command): void {
         calls: flags.calls,
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         speed: Number(flags.speed),
+        ...(flags.port !== undefined ? { port: flags.port } : {}),
         onFiled: (event) => {
           filed++;
           const r = event.recording;
