@@ -174,6 +174,7 @@ CREATE INDEX recordings_month_start ON recordings (month, start_ms);
 CREATE INDEX recordings_month_day_start ON recordings (month, day, start_ms);
 CREATE INDEX recordings_month_direction_start ON recordings (month, direction, start_ms);
 CREATE INDEX recordings_month_internal_start ON recordings (month, internal, start_ms);
+CREATE INDEX recordings_month_external_start ON recordings (month, external, start_ms);
 CREATE INDEX recordings_start ON recordings (start_ms);
 CREATE INDEX recordings_internal_start ON recordings (internal, start_ms);
 CREATE INDEX recordings_external_start ON recordings (external, start_ms);
@@ -286,6 +287,31 @@ export function wildcardToLike(pattern: string, prefix: boolean): string {
   return prefix && !endsWithAnyRun ? `${out}%` : out;
 }
 
+/** Characters a '?' stands for in a number (extensions are dialled digits). */
+const NUMBER_CHARACTERS = '0123456789*#+';
+const MAX_EXPANSION = 200;
+
+/**
+ * The exact numbers a pattern with one or two '?' (and no '*') can match,
+ * or undefined when the pattern is not of that kind.
+ */
+function expandSingleWildcards(pattern: string): string[] | undefined {
+  const parts: string[][] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '?')) parts.push([pattern[++i]!]);
+    else if (c === '*') return undefined;
+    else if (c === '?') parts.push([...NUMBER_CHARACTERS]);
+    else parts.push([c]);
+  }
+  let results = [''];
+  for (const options of parts) {
+    if (results.length * options.length > MAX_EXPANSION) return undefined;
+    results = results.flatMap((head) => options.map((option) => head + option));
+  }
+  return results;
+}
+
 /** Searches count their matches up to this many. */
 export const TOTAL_COUNT_CAP = 10_000;
 
@@ -375,6 +401,11 @@ export class RecordingIndex {
       this.#db.pragma(`user_version = ${INDEX_SCHEMA_VERSION}`);
     })();
     return hadContent;
+  }
+
+  /** Refresh the query planner's statistics (after a large import or a reindex). */
+  analyze(): void {
+    this.#db.exec('ANALYZE');
   }
 
   close(): void {
@@ -476,9 +507,14 @@ export class RecordingIndex {
       if (value === undefined || value === '') continue;
       if (typeof value !== 'string' || value.length > 128) throw filterError(field, 'expected a number pattern of at most 128 characters');
       const hasWildcard = /(^|[^\\])[*?]/.test(value);
+      const expanded = prefix ? undefined : expandSingleWildcards(value);
       if (!prefix && !hasWildcard) {
         where.push(`r.${column} = ?`);
         params.push(literalOf(value));
+      } else if (expanded) {
+        // A short pattern with only '?' is a handful of exact numbers: an IN list the index answers directly.
+        where.push(`r.${column} IN (${expanded.map(() => '?').join(', ')})`);
+        params.push(...expanded);
       } else {
         // The literal start of the pattern as a range lets SQLite use the column's index (LIKE alone cannot).
         const literalStart = literalOf(value.split(/(?<!\\)[*?]/)[0] ?? '');
@@ -586,6 +622,7 @@ export class RecordingIndex {
       const remove = this.#db.prepare('DELETE FROM recordings WHERE name = ?');
       for (const name of names) remove.run(name);
     })(stale);
+    this.analyze();
     return { indexed, removed: stale.length, unreadableSidecars };
   }
 }
