@@ -33,6 +33,11 @@ export interface IngestorOptions {
   readonly endedSettleMs?: number;
   /** Whether the call of a capture is known to have ended (the SOAP link's call-end). */
   readonly callEnded?: (name: string) => boolean;
+  /**
+   * Whether the call of a capture is known to be still going (the SOAP link sees an open leg): its file is not
+   * complete however long it has not grown — a call on hold sends no media, so its capture pauses.
+   */
+  readonly callOngoing?: (name: string) => boolean;
   /** Whether a capture was already taken in (the journal): it is not copied again. */
   readonly alreadyTaken?: (name: string) => boolean;
   /** Takes a finished copy; resolves once the hand-over is durable (journaled). A rejection leaves the file to be copied again. */
@@ -162,6 +167,7 @@ export class Ingestor {
       }
       const settle = this.options.callEnded?.(entry.name) ? (this.options.endedSettleMs ?? 250) : (this.options.settleMs ?? 2000);
       if (now - seen.since < settle || entry.size === 0) continue;
+      if (this.options.callOngoing?.(entry.name)) continue;
       await this.take(entry);
     }
     for (const name of this.sightings.keys()) if (!listed.has(name)) this.sightings.delete(name);

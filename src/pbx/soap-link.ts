@@ -37,7 +37,7 @@ export interface CallEndInfo {
   readonly confId: string;
   /** Numbers of the internal users whose legs were seen. */
   readonly users: readonly string[];
-  /** When the link saw the end (ms since epoch, local clock). */
+  /** When the call's last open leg had its final record (ms since epoch, local clock): the end as the PBX reported it. */
   readonly seenAt: number;
 }
 
@@ -201,6 +201,11 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     this.openLegs.clear();
     connected();
     this.setStatus({ up: true, pbx: this.current, url });
+    // Calls already going when the session starts (a restart or reconnect mid-call) get no new records until they
+    // change: ask for them, so their legs count as open and a call on hold is not taken as over. A PBX that does
+    // not answer this leaves those calls to the captures' own settling.
+    const current = await call('Calls', { session, user: '' }).catch(() => undefined);
+    for (const raw of items<RawCall>(current?.return as { item?: RawCall | RawCall[] } | null | undefined)) this.handle(raw);
     while (this.running) {
       const result = await call('Poll', { session });
       const answer = result.return as { call?: { item?: RawCall | RawCall[] } | null } | undefined;
@@ -238,10 +243,12 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
       if (tracked.open.size === 0 && !tracked.ending) {
         // A forwarded or picked-up leg ends while the call goes on at a new leg a moment later: wait briefly before calling it over.
         const entry = tracked;
+        // The call ended when its last leg's final record came, not when the wait for a follow-on leg ran out.
+        const endedAt = Date.now();
         entry.ending = setTimeout(() => {
           if (entry.open.size > 0) return;
           this.openLegs.delete(confId);
-          this.emit('call-end', { confId, users: [...entry.users], seenAt: Date.now() });
+          this.emit('call-end', { confId, users: [...entry.users], seenAt: endedAt });
         }, this.options.endGraceMs ?? 250);
         entry.ending.unref();
       }

@@ -9,7 +9,7 @@ import type { Keyring } from '../crypto/index.js';
 import { Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
-import type { Cdr, CallEndInfo, PbxLinkStatus } from '../pbx/index.js';
+import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, parseCaptureName } from '../rules/index.js';
 import type { RecordingDecision } from '../rules/index.js';
 import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
@@ -72,6 +72,8 @@ export interface RecorderServiceOptions {
 }
 
 const MAX_ERRORS = 20;
+/** A call with no leg news for this long is no longer taken as going on (a lost release must not hold its capture forever). */
+const MAX_SILENT_CALL_MS = 6 * 3600 * 1000;
 
 /**
  * `recorder run`: records every call of the PBX, unattended. Captures come
@@ -93,6 +95,8 @@ export class RecorderService {
   private reporting: ReportingClient | undefined;
   private pool: ConversionPool | undefined;
   private readonly callEnds = new Map<string, number>();
+  /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
+  private readonly ongoingCalls = new Map<string, number>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly trials = new Map<string, number>();
@@ -160,6 +164,7 @@ export class RecorderService {
     });
     this.link.on('status', (status) => this.onLinkStatus(status));
     this.link.on('call-end', (end) => this.onCallEnd(end));
+    this.link.on('call-event', (event) => this.onCallEvent(event));
 
     const drive = this.makeDrive();
     this.ingestor = new Ingestor({
@@ -171,6 +176,14 @@ export class RecorderService {
       callEnded: (name) => {
         const confId = parseCaptureName(name)?.confId;
         return confId !== undefined && this.callEnds.has(confId);
+      },
+      callOngoing: (name) => {
+        const confId = parseCaptureName(name)?.confId;
+        const lastNews = confId !== undefined ? this.ongoingCalls.get(confId) : undefined;
+        if (lastNews === undefined) return false;
+        if (Date.now() - lastNews < MAX_SILENT_CALL_MS) return true;
+        this.ongoingCalls.delete(confId!);
+        return false;
       },
       alreadyTaken: (name) => this.journal?.get(name) !== undefined,
       onCapture: (capture) => this.onCapture(capture),
@@ -226,6 +239,8 @@ export class RecorderService {
 
   private onLinkStatus(status: PbxLinkStatus): void {
     this.lamps.PBX = status.up ? 'green' : 'red';
+    // Without the link (and in its next session) these calls' ends would never be seen: their captures settle by time.
+    this.ongoingCalls.clear();
     if (status.up) {
       this.log.info({ pbx: status.pbx, url: status.url }, 'PBX link up');
       if (status.pbx === 'active') this.reporting?.preferActive();
@@ -238,7 +253,13 @@ export class RecorderService {
     else this.log.warn({ drive: status.drive, reason: status.error }, 'capture drive not reachable');
   }
 
+  /** A leg opened or changed: its call goes on, so its capture may pause (hold) without being complete. */
+  private onCallEvent(event: CallLegInfo): void {
+    if (event.active && event.msg !== 'del') this.ongoingCalls.set(event.confId, Date.now());
+  }
+
   private onCallEnd(end: CallEndInfo): void {
+    this.ongoingCalls.delete(end.confId);
     this.callEnds.set(end.confId, end.seenAt);
     // Forget old call ends (a day): they only shorten waits.
     if (this.callEnds.size > 10_000) {

@@ -1,0 +1,101 @@
+// One embedded PBX and one in-process recorder for a fault test: small scripted runs of plain calls, started,
+// checked and stopped the same way in each case.
+import { readdirSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
+import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario, ScenarioCall } from '../../../src/embedded/index.js';
+import type { RecorderConfig } from '../../../src/config/index.js';
+import { RecorderService } from '../../../src/service/index.js';
+import type { FiledEvent, RecorderServiceOptions } from '../../../src/service/index.js';
+import { LampWatch, auditStore, capturingLogger, expectedCaptures, serviceConfig, until } from './service-harness.js';
+import type { ExpectedCapture, ServiceConfigOptions } from './service-harness.js';
+
+const E = '0070317300912';
+const E2 = '00891234567';
+
+/** Plain inbound and outbound calls of Agents and Users, `gapSeconds` apart (agents' calls are filed, users' discarded). */
+export function plainCalls(count: number, gapSeconds = 4, firstAt = 1): ScenarioCall[] {
+  const shapes: Omit<ScenarioCall, 'at'>[] = [
+    { kind: 'inbound', from: E, to: '20' },
+    { kind: 'inbound', from: E2, to: '30' },
+    { kind: 'outbound', from: '21', to: E2 },
+    { kind: 'inbound', from: E2, to: '22' },
+    { kind: 'outbound', from: '31', to: E },
+    { kind: 'outbound', from: '25', to: E },
+  ];
+  return Array.from({ length: count }, (_, i) => ({ ...shapes[i % shapes.length]!, at: firstAt + i * gapSeconds, ringSeconds: 2, talkSeconds: 8 }));
+}
+
+export interface FaultPair {
+  readonly base: string;
+  readonly pbx: EmbeddedPbx;
+  readonly endpoints: EmbeddedPbxEndpoints;
+  readonly directory: PbxDirectory;
+  readonly config: RecorderConfig;
+  readonly service: RecorderService;
+  readonly lamps: LampWatch;
+  readonly records: Record<string, unknown>[];
+  readonly filed: FiledEvent[];
+  expected(): ExpectedCapture[];
+  /** Captures on the drive now. */
+  onDrive(): string[];
+  /** Wait until the drive is empty and the journal has nothing pending. */
+  drained(timeoutMs: number): Promise<void>;
+  audit(): ReturnType<typeof auditStore>;
+  close(): Promise<void>;
+}
+
+export interface FaultPairOptions {
+  readonly scenario: Scenario;
+  readonly speed?: number;
+  readonly standby?: boolean;
+  readonly config?: ServiceConfigOptions;
+  readonly service?: Partial<Omit<RecorderServiceOptions, 'config' | 'logger' | 'onFiled'>>;
+}
+
+export async function startFaultPair(options: FaultPairOptions): Promise<FaultPair> {
+  const base = await mkdtemp(join(tmpdir(), 'service-faults-'));
+  const directory = defaultDirectory();
+  const pbx = new EmbeddedPbx({ scenario: options.scenario, directory, driveRoot: join(base, 'drive'), speed: options.speed ?? 20, captureFlushMs: 50, ...(options.standby ? { standby: true } : {}) });
+  const endpoints = await pbx.start();
+  const config = serviceConfig(base, endpoints, { ...(options.standby ? { standby: true } : {}), ...options.config });
+  const { logger, records } = capturingLogger('info');
+  const filed: FiledEvent[] = [];
+  const service = new RecorderService({ config, logger, pollMs: 200, longRetryMs: 500, reportingRetryMs: 300, endedSettleMs: 150, settleMs: 600, ...options.service, onFiled: (event) => filed.push(event) });
+  await service.start();
+  const lamps = new LampWatch(service);
+  let closed = false;
+  const pair: FaultPair = {
+    base,
+    pbx,
+    endpoints,
+    directory,
+    config,
+    service,
+    lamps,
+    records,
+    filed,
+    expected: () => expectedCaptures(pbx.calls, directory),
+    onDrive: () => readdirSync(endpoints.recDir),
+    drained: (timeoutMs) => until(() => pair.onDrive().length === 0 && service.status().pending === 0, timeoutMs, 'the drive emptied and every capture processed'),
+    audit: () => auditStore(config.storage.root, expectedCaptures(pbx.calls, directory)),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      lamps.stop();
+      await service.stop();
+      await pbx.stop();
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+  // Both links up before any fault is switched on.
+  await until(() => service.status().lamps.PBX === 'green' && service.status().lamps.PCAP === 'green', 15_000, 'the PBX link and the drive');
+  return pair;
+}
+
+/** The log records with this message. */
+export function logged(records: readonly Record<string, unknown>[], msg: string): Record<string, unknown>[] {
+  return records.filter((record) => record.msg === msg);
+}

@@ -1,0 +1,278 @@
+// Shared pieces of the end-to-end tests (and scripts/benches) that run `recorder run` against `recorder pbx` on
+// loopback: configuration, waiting for conditions, the truth a planned call implies, store and WAV checks.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { validateConfig } from '../../../src/config/index.js';
+import type { RecorderConfig, RecorderConfigInput } from '../../../src/config/index.js';
+import { cdrsFor } from '../../../src/embedded/index.js';
+import type { CaptureSpec, EmbeddedPbxEndpoints, FaultState, PbxDirectory, PlannedCall } from '../../../src/embedded/index.js';
+import { parseCaptureName } from '../../../src/rules/index.js';
+import type { RecorderService, ServiceLamps } from '../../../src/service/index.js';
+import { QUARANTINE_DIR, callIdField, parseRecordingName } from '../../../src/store/index.js';
+
+/** Wait until `condition` holds, checking every `everyMs`; rejects naming `what` after `timeoutMs`. */
+export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
+}
+
+export interface ServiceConfigOptions {
+  /** Use the standby PBX's SOAP endpoint as pbx.standbyUrl. */
+  readonly standby?: boolean;
+  readonly pollSeconds?: number;
+  readonly trials?: number;
+  readonly firstRetrySeconds?: readonly number[];
+  readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+}
+
+/** The configuration (as written in a file) of a recorder for the embedded PBX at `endpoints`, storing under `base`. */
+export function serviceConfigInput(base: string, endpoints: EmbeddedPbxEndpoints, options: ServiceConfigOptions = {}): RecorderConfigInput {
+  const { username, password } = endpoints;
+  return {
+    pbx: { url: endpoints.soapUrl, ...(options.standby && endpoints.standbySoapUrl ? { standbyUrl: endpoints.standbySoapUrl } : {}), username, password },
+    reporting: { url: endpoints.reportingUrl, username, password, trials: options.trials ?? 5, firstRetrySeconds: [...(options.firstRetrySeconds ?? [1, 1])] },
+    drive: { kind: 'webdav', url: endpoints.recUrl, username, password, pollSeconds: options.pollSeconds ?? 1, graceSeconds: 0 },
+    storage: { root: join(base, 'store'), timezone: 'utc' },
+    recording: { format: 'wav', encoding: 'pcm16' },
+    log: { level: options.logLevel ?? 'warn' },
+  };
+}
+
+export function serviceConfig(base: string, endpoints: EmbeddedPbxEndpoints, options: ServiceConfigOptions = {}): RecorderConfig {
+  return validateConfig(serviceConfigInput(base, endpoints, options), 'e2e-config', base);
+}
+
+/** One capture the PBX writes, with what the recorder must make of it. */
+export interface ExpectedCapture {
+  readonly call: PlannedCall;
+  readonly capture: CaptureSpec;
+  /** The agent it is filed under; null when it is to be discarded (or quarantined, see `noCdr`). */
+  readonly agent: string | null;
+  /** The call has no CDR at all (no licensed user): kept in quarantine after the last trial. */
+  readonly noCdr: boolean;
+  /** The call id the recording is filed with (the conference id; a phone's capture adds device and counter). */
+  readonly callId: string;
+}
+
+/**
+ * The truth for every capture of `calls`: the reference's rules decide gateway captures (call.expected); a
+ * phone's own capture belongs to the phone's user when that user is an Agent.
+ */
+export function expectedCaptures(calls: readonly PlannedCall[], directory: PbxDirectory): ExpectedCapture[] {
+  const agents = new Set(directory.users.filter((user) => user.recordingGroup && user.reporting).map((user) => user.number));
+  return calls.flatMap((call) => {
+    const noCdr = cdrsFor(call, directory).length === 0;
+    return call.captures.map((capture) => {
+      const phoneUser = capture.segments[0]!.internal.number;
+      const agent = noCdr ? null : capture.side === 'phone' ? (agents.has(phoneUser) ? phoneUser : null) : call.expected.agent;
+      return { call, capture, agent, noCdr, callId: callIdOfCapture(capture.fileName) };
+    });
+  });
+}
+
+/** The call id the service files a capture under (see RecorderService.file). */
+export function callIdOfCapture(fileName: string): string {
+  const parsed = parseCaptureName(fileName);
+  if (!parsed) throw new Error(`${fileName}: not a capture name`);
+  return parsed.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : parsed.confId;
+}
+
+/** POST a fault patch to the embedded PBX's admin endpoint (HTTP Basic), returning the faults now in force. */
+export async function setFaults(endpoints: EmbeddedPbxEndpoints, patch: Partial<FaultState>): Promise<FaultState> {
+  const response = await fetch(`${endpoints.adminUrl}/faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${endpoints.username}:${endpoints.password}`).toString('base64')}` },
+    body: JSON.stringify(patch),
+  });
+  const body = (await response.json()) as FaultState & { error?: string };
+  if (!response.ok) throw new Error(`admin /faults answered ${response.status}: ${body.error ?? ''}`);
+  return body;
+}
+
+/** Every lamp state seen: sampled often, so that a short red (a switch-over) is not missed. */
+export class LampWatch {
+  readonly history: { at: number; lamps: ServiceLamps }[] = [];
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly service: RecorderService,
+    everyMs = 10,
+  ) {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), everyMs);
+  }
+
+  private sample(): void {
+    const lamps = this.service.status().lamps;
+    const last = this.history[this.history.length - 1];
+    if (!last || JSON.stringify(last.lamps) !== JSON.stringify(lamps)) this.history.push({ at: Date.now(), lamps });
+  }
+
+  /** Whether `lamp` showed `colour` at or after `since` (ms since epoch). */
+  saw(lamp: keyof ServiceLamps, colour: 'red' | 'green', since = 0): boolean {
+    this.sample();
+    return this.history.some((entry, i) => {
+      const next = this.history[i + 1];
+      return entry.lamps[lamp] === colour && (next === undefined || next.at >= since);
+    });
+  }
+
+  now(lamp: keyof ServiceLamps): 'red' | 'green' {
+    return this.service.status().lamps[lamp];
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+/** A pino logger whose records are kept (parsed) in `records`; the service's log lines are how tests see transitions. */
+export function capturingLogger(level: 'debug' | 'info' | 'warn' = 'info'): { logger: Logger; records: Record<string, unknown>[] } {
+  const records: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      for (const line of chunk.toString('utf8').split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
+      callback();
+    },
+  });
+  return { logger: pino({ level }, stream), records };
+}
+
+/** What is in a recording store: audio files by call id field, sidecars, temporary/partial leftovers. */
+export interface StoreScan {
+  /** Call id field → the audio files (paths) filed under it. */
+  readonly audio: Map<string, string[]>;
+  readonly sidecars: Set<string>;
+  /** Files an interrupted write would leave: the store's `.tmp-` names and `*.partial`, anywhere under the root. */
+  readonly strays: string[];
+  readonly quarantined: string[];
+}
+
+export function scanStore(root: string): StoreScan {
+  const audio = new Map<string, string[]>();
+  const sidecars = new Set<string>();
+  const strays: string[] = [];
+  const quarantined: string[] = [];
+  const walk = (dir: string, relative: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      const rel = relative ? `${relative}/${name}` : name;
+      if (statSync(path).isDirectory()) {
+        walk(path, rel);
+        continue;
+      }
+      if (name.startsWith('.tmp-') || name.endsWith('.partial')) strays.push(rel);
+      if (relative === QUARANTINE_DIR) {
+        if (!name.endsWith('.reason.json')) quarantined.push(name);
+        continue;
+      }
+      if (!/^\d{4}_\d{2}$/.test(relative)) continue;
+      let parsed;
+      try {
+        parsed = parseRecordingName(name);
+      } catch {
+        continue;
+      }
+      if (parsed.extension === 'xml') sidecars.add(parsed.baseName);
+      else if (parsed.extension === 'wav' || parsed.extension === 'mp3' || parsed.extension === 'pcap') {
+        const list = audio.get(parsed.callIdField) ?? [];
+        list.push(path);
+        audio.set(parsed.callIdField, list);
+      }
+    }
+  };
+  walk(root, '');
+  return { audio, sidecars, strays, quarantined };
+}
+
+/** Compare a store with the expected recordings: lost, duplicated, unexpected and corrupt files. */
+export function auditStore(root: string, expected: readonly ExpectedCapture[]): {
+  readonly filed: number;
+  readonly lost: string[];
+  readonly duplicated: string[];
+  readonly unexpected: string[];
+  readonly corrupt: string[];
+  /** Recordings much shorter than their capture (a capture taken before its call was over). */
+  readonly truncated: string[];
+  readonly withoutSidecar: string[];
+  readonly strays: string[];
+} {
+  const scan = scanStore(root);
+  const wanted = new Map(expected.filter((e) => e.agent !== null).map((e) => [callIdField(e.callId), e]));
+  const lost: string[] = [];
+  const duplicated: string[] = [];
+  const unexpected: string[] = [];
+  const corrupt: string[] = [];
+  const withoutSidecar: string[] = [];
+  const truncated: string[] = [];
+  for (const field of wanted.keys()) if (!scan.audio.has(field)) lost.push(field);
+  for (const [field, paths] of scan.audio) {
+    if (!wanted.has(field)) unexpected.push(field);
+    if (paths.length > 1) duplicated.push(field);
+    for (const path of paths) {
+      const problem = wavProblem(path);
+      if (problem) corrupt.push(`${path}: ${problem}`);
+      const capture = wanted.get(field)?.capture;
+      if (!problem && capture) {
+        const seconds = wavSeconds(path);
+        const span = (capture.end - capture.start) / 1000;
+        if (seconds < span - Math.max(1.5, span * 0.05)) truncated.push(`${field}: ${seconds.toFixed(1)} s of a ${span.toFixed(1)} s capture`);
+      }
+      const base = parseRecordingName(path.slice(path.lastIndexOf('/') + 1)).baseName;
+      if (!scan.sidecars.has(base)) withoutSidecar.push(base);
+    }
+  }
+  return { filed: scan.audio.size, lost, duplicated, unexpected, corrupt, truncated, withoutSidecar, strays: scan.strays };
+}
+
+/** Why a WAV file is not whole (RIFF size, chunk sizes against the file size, a PCM format), or undefined when it is. */
+export function wavProblem(path: string): string | undefined {
+  const bytes = readFileSync(path);
+  if (bytes.length < 44) return `only ${bytes.length} bytes`;
+  if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') return 'no RIFF/WAVE header';
+  if (bytes.readUInt32LE(4) !== bytes.length - 8) return `RIFF size ${bytes.readUInt32LE(4)} but the file has ${bytes.length - 8} bytes after it`;
+  let offset = 12;
+  let blockAlign = 0;
+  let dataBytes = -1;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString('latin1', offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (offset + 8 + size > bytes.length) return `chunk "${id}" of ${size} bytes runs past the end of the file`;
+    if (id === 'fmt ') blockAlign = bytes.readUInt16LE(offset + 8 + 12);
+    if (id === 'data') dataBytes = size;
+    offset += 8 + size + (size & 1);
+  }
+  if (offset !== bytes.length) return `${bytes.length - offset} stray bytes after the last chunk`;
+  if (blockAlign === 0) return 'no fmt chunk';
+  if (dataBytes < 0) return 'no data chunk';
+  if (dataBytes % blockAlign !== 0) return `data size ${dataBytes} is not a whole number of ${blockAlign}-byte frames`;
+  if (dataBytes === 0) return 'no audio';
+  return undefined;
+}
+
+/** Seconds of audio in a whole WAV file (data bytes over the byte rate). */
+export function wavSeconds(path: string): number {
+  const bytes = readFileSync(path);
+  let offset = 12;
+  let byteRate = 0;
+  while (offset + 8 <= bytes.length) {
+    const id = bytes.toString('latin1', offset, offset + 4);
+    const size = bytes.readUInt32LE(offset + 4);
+    if (id === 'fmt ') byteRate = bytes.readUInt32LE(offset + 8 + 8);
+    if (id === 'data') return byteRate > 0 ? size / byteRate : 0;
+    offset += 8 + size + (size & 1);
+  }
+  return 0;
+}
