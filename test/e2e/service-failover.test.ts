@@ -1,7 +1,7 @@
 // The recorder's SOAP link through PBX faults: the SOAP service down and back, and a switch from the active PBX to
 // its standby. Calls during the fault are recorded (their ends are found from the captures), the PBX lamp shows it.
 import { afterEach, describe, expect, it } from 'vitest';
-import { logged, plainCalls, startFaultPair } from './helpers/fault-pair.js';
+import { expectAllRecorded, logged, plainCalls, startFaultPair } from './helpers/fault-pair.js';
 import type { FaultPair } from './helpers/fault-pair.js';
 import { setFaults, until } from './helpers/service-harness.js';
 
@@ -11,17 +11,6 @@ afterEach(async () => {
   pair = undefined;
 });
 
-function expectAllRecorded(p: FaultPair): void {
-  const expected = p.expected();
-  const toFile = expected.filter((e) => e.agent !== null);
-  expect(toFile.length).toBeGreaterThan(0);
-  const audit = p.audit();
-  expect(audit).toMatchObject({ lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
-  expect(audit.filed).toBe(toFile.length);
-  const status = p.service.status();
-  expect(status.counters).toMatchObject({ filed: toFile.length, quarantined: 0, discarded: expected.length - toFile.length });
-  expect(status.lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
-}
 
 describe('recorder run through SOAP faults of recorder pbx', () => {
   it('SOAP down and back: PBX red during, calls still recorded (no call end seen), PBX green after', async () => {

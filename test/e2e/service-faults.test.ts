@@ -2,7 +2,7 @@
 // record", the lamps show the fault and clear after it. Faults are switched through the PBX's admin endpoint (and
 // once directly on pbx.faults).
 import { afterEach, describe, expect, it } from 'vitest';
-import { logged, plainCalls, startFaultPair } from './helpers/fault-pair.js';
+import { expectAllRecorded, logged, plainCalls, startFaultPair } from './helpers/fault-pair.js';
 import type { FaultPair } from './helpers/fault-pair.js';
 import { setFaults, until } from './helpers/service-harness.js';
 
@@ -12,19 +12,6 @@ afterEach(async () => {
   pair = undefined;
 });
 
-function expectAllRecorded(p: FaultPair): void {
-  const expected = p.expected();
-  const toFile = expected.filter((e) => e.agent !== null);
-  expect(toFile.length).toBeGreaterThan(0);
-  const audit = p.audit();
-  expect(audit).toMatchObject({ lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
-  expect(audit.filed).toBe(toFile.length);
-  const status = p.service.status();
-  expect(status.counters.filed).toBe(toFile.length);
-  expect(status.counters.quarantined).toBe(0);
-  expect(status.counters.discarded).toBe(expected.length - toFile.length);
-  expect(p.service.recordingIndex!.search({ limit: 1000 }).total).toBe(toFile.length);
-}
 
 describe('recorder run through faults of recorder pbx', () => {
   it('reporting down: captures wait (never taken for "no CDR"), REP red; all filed once it answers, REP green', async () => {

@@ -4,6 +4,7 @@ import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario, ScenarioCall } from '../../../src/embedded/index.js';
 import type { RecorderConfig } from '../../../src/config/index.js';
@@ -98,4 +99,18 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
 /** The log records with this message. */
 export function logged(records: readonly Record<string, unknown>[], msg: string): Record<string, unknown>[] {
   return records.filter((record) => record.msg === msg);
+}
+
+/** Every expected recording filed once, whole, with its sidecar and in the index; nothing quarantined; all lamps green again. */
+export function expectAllRecorded(p: FaultPair): void {
+  const expected = p.expected();
+  const toFile = expected.filter((e) => e.agent !== null);
+  expect(toFile.length).toBeGreaterThan(0);
+  const audit = p.audit();
+  expect(audit).toMatchObject({ lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
+  expect(audit.filed).toBe(toFile.length);
+  const status = p.service.status();
+  expect(status.counters).toMatchObject({ filed: toFile.length, quarantined: 0, discarded: expected.length - toFile.length });
+  expect(status.lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
+  expect(p.service.recordingIndex!.search({ limit: 1000 }).total).toBe(toFile.length);
 }
