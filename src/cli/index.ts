@@ -7,6 +7,7 @@ import { registerPbxCommand } from './pbx-command.js';
 import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerReindexCommand } from './reindex-command.js';
 import { registerUserCommands } from '../server/index.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerRunCommand(program);
   registerServeCommand(program);
+  registerReindexCommand(program);
   registerUserCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;
