@@ -17,7 +17,7 @@ import type { CaptureSpec, PlannedCall, SimCodec } from '../../../src/embedded/m
 import { readCapture } from '../../../src/pcap/index.js';
 import { tsharkRtpStreams } from '../../helpers/tshark.js';
 import { ANNA, CALLER, SETUP_TIME, captureSpec, plannedCall, readWav } from './fixtures.js';
-import { AcceleratedClock, ManualClock } from '../../../src/embedded/run/clock.js';
+import { FastClock, ManualClock } from './sim-clock.js';
 
 const work = mkdtempSync(join(tmpdir(), 'recorder-embedded-captures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -207,12 +207,12 @@ describe('capture files of the embedded gateway', () => {
       }
       throw new Error(`${path} never reached ${bytes} bytes (has ${existsSync(path) ? statSync(path).size : 'no file'})`);
     };
-    await clock.advanceTo(SETUP_TIME + 999);
+    clock.advanceTo(SETUP_TIME + 999);
     await delay(50);
     expect(existsSync(path)).toBe(false);
     const sizes: number[] = [];
     for (const at of [1000, 2500, 4000]) {
-      await clock.advanceTo(SETUP_TIME + at);
+      clock.advanceTo(SETUP_TIME + at);
       await waitForSize(sizeAt(at));
       await delay(20);
       sizes.push(statSync(path).size);
@@ -224,7 +224,7 @@ describe('capture files of the embedded gateway', () => {
     // A reader can take the growing file as it is.
     const partial = await readCapture(path, () => undefined);
     expect(partial.frames).toBeGreaterThan(0);
-    await clock.advanceTo(SETUP_TIME + 7000);
+    clock.advanceTo(SETUP_TIME + 7000);
     const result = await done;
     expect(result.bytes).toBe(sizeAt(Number.POSITIVE_INFINITY));
     expect(statSync(path).size).toBe(result.bytes);
@@ -236,7 +236,7 @@ describe('capture files of the embedded gateway', () => {
     const call = plannedCall([spec]);
     const recDir = freshDir();
     const path = join(recDir, spec.fileName);
-    const clock = new AcceleratedClock({ speed: 5, start: SETUP_TIME }); // 8 s of call in 1.6 s
+    const clock = new FastClock(5, SETUP_TIME); // 8 s of call in 1.6 s
     let finished = false;
     const done = recordCapture({ call, spec, recDir, clock }).finally(() => {
       finished = true;
