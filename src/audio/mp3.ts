@@ -1,4 +1,5 @@
-import { Mp3Encoder } from '@breezystack/lamejs';
+import { openMp3Encoder } from './lame.js';
+import type { Mp3EncoderStream } from './lame.js';
 import { PartialFile } from '../util/index.js';
 
 /** ID3v2.4 text fields written at the start of an MP3 recording. */
@@ -134,7 +135,7 @@ function buildInfoFrame(firstHeader: Uint8Array, geometry: { frameBytes: number;
  */
 export class Mp3FileWriter {
   private readonly file: PartialFile;
-  private readonly encoder: Mp3Encoder;
+  private readonly encoder: Mp3EncoderStream;
   private readonly left = new Int16Array(ENCODE_FRAMES);
   private readonly right = new Int16Array(ENCODE_FRAMES);
   private frames = 0;
@@ -149,7 +150,7 @@ export class Mp3FileWriter {
     tags: Id3Tags = {},
     options: { durable?: boolean } = {},
   ) {
-    this.encoder = new Mp3Encoder(format.channels, format.sampleRate, format.kbps);
+    this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps);
     this.file = new PartialFile(path, options.durable !== false);
     this.append(buildId3Tag(tags));
   }
@@ -189,6 +190,7 @@ export class Mp3FileWriter {
   }
 
   abort(): void {
+    this.encoder.abandon();
     this.file.discard();
   }
 

@@ -1,0 +1,167 @@
+/**
+ * lamejs encoders whose internal module graph is reused from one recording to the next.
+ *
+ * Why: every `new Mp3Encoder()` of @breezystack/lamejs builds a fresh graph of ~14 module
+ * objects whose methods and inner constructors are new closures. V8 keys hidden classes and
+ * call-target feedback on those closures, so each new encoder de-optimizes and re-compiles
+ * the encoder's hot functions (~100 TurboFan compiles per recording, measured with
+ * --trace-opt). That costs ~20 % per recording on one core and, worse, runs on a background
+ * compiler thread — which a single conversion gets for free from the idle core but two pool
+ * workers have to share, so the pool scaled 1.5× instead of 1.9×.
+ *
+ * lamejs keeps all per-stream state in the flags object that `lame_init()` returns, and
+ * `lame_init_params()` re-initializes what the modules derive from it (the tests check
+ * that reused graphs produce byte-identical MP3 to fresh encoders). The bundle exports only
+ * `Mp3Encoder`, so the graph builder and the stream set-up are lifted, at load time, from
+ * the bundle's own `Mp3Encoder` function text (no lamejs code is copied into this project)
+ * and evaluated in this realm. If the bundle's shape is not the one recognized, the public
+ * `Mp3Encoder` is used unchanged (correct, just slower); `mp3EncoderKind()` says which.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { runInThisContext } from 'node:vm';
+import { Mp3Encoder } from '@breezystack/lamejs';
+
+/** One MP3 stream being encoded. */
+export interface Mp3EncoderStream {
+  /** Encode one block of samples (mono: `right` omitted). Returns the MP3 bytes produced so far. */
+  encodeBuffer(left: Int16Array, right?: Int16Array): Int8Array;
+  /** Flush the last frames; the stream is done afterwards. */
+  flush(): Int8Array;
+  /** Give up on the stream without flushing (its resources are not reused). */
+  abandon(): void;
+}
+
+/** The bundle's internals this module uses (lamejs objects are untyped JS). */
+interface LameInternals {
+  /** Lame's `lame_encode_buffer(gfp, left, right, samples, out, outOffset, outSize)`. */
+  lame_encode_buffer(flags: object, left: Int16Array, right: Int16Array, samples: number, out: Int8Array, offset: number, size: number): number;
+  lame_encode_flush(flags: object, out: Int8Array, offset: number, size: number): number;
+}
+
+interface LameBundleHooks {
+  /** A new, wired module graph; returns its Lame object. */
+  buildGraph(): LameInternals;
+  /** A new stream's flags on a graph, set up exactly as the bundle's Mp3Encoder does. */
+  initStream(channels: number, sampleRate: number, kbps: number, lame: LameInternals): object;
+}
+
+/** Lift the graph builder and stream set-up out of the bundle's Mp3Encoder function. */
+function loadHooks(): LameBundleHooks | undefined {
+  try {
+    const require = createRequire(import.meta.url);
+    // The package's "require" entry is the IIFE build; the ESM build sits beside it.
+    const bundlePath = join(dirname(require.resolve('@breezystack/lamejs')), 'lamejs.js');
+    const source = readFileSync(bundlePath, 'utf8');
+    const exportsAt = source.lastIndexOf('\nexport {');
+    const exported = /^\s*(\w+) as Mp3Encoder\b/m.exec(source.slice(exportsAt));
+    if (exportsAt < 0 || !exported) return undefined;
+    const ctor = exported[1]!;
+    // Resolve `Sr = fa.Mp3Encoder = cr`-style aliases down to the function declaration.
+    let fnName = ctor;
+    for (let hop = 0; hop < 4 && !new RegExp(`^function ${fnName}\\(`, 'm').test(source); hop++) {
+      const alias = new RegExp(`\\b${fnName} = (?:\\w+\\.Mp3Encoder = )?(\\w+)[,;]`).exec(source);
+      if (!alias) return undefined;
+      fnName = alias[1]!;
+    }
+    const shape = new RegExp(
+      `function ${fnName}\\((\\w+), (\\w+), (\\w+)\\) \\{[^\\n]*\\n[^\\n]*\\n` + // signature; argument-count warning
+        `\\s*(var (\\w+) = new \\w+\\(\\)[^;]*;\\s*\\5\\.setModules\\([^;]*;)` + // the module graph and its wiring
+        `\\s*var (\\w+) = \\5\\.lame_init\\(\\);\\s*([^;]*\\6\\.disable_reservoir[^;]*;)`, // the stream's flags
+    ).exec(source);
+    if (!shape) return undefined;
+    const [, ch, rate, kbps, graph, lame, flags, setup] = shape;
+    const body = source.slice(0, exportsAt);
+    const factory = runInThisContext(
+      `(function () {\n${body}\nreturn {\n` +
+        `buildGraph: function () { ${graph} return ${lame}; },\n` +
+        `initStream: function (${ch}, ${rate}, ${kbps}, ${lame}) { var ${flags} = ${lame}.lame_init(); ${setup} return ${flags}; }\n` +
+        `};\n})`,
+      { filename: `${bundlePath} (graph reuse)` },
+    ) as () => LameBundleHooks;
+    return factory();
+  } catch {
+    return undefined;
+  }
+}
+
+const hooks = loadHooks();
+/** Idle graphs of this thread, ready for the next stream (one per stream open at a time). */
+const idleGraphs: LameInternals[] = [];
+/** A pool this size covers any number of recordings written in turn or a few at once. */
+const MAX_IDLE_GRAPHS = 8;
+
+/** Which encoder construction is in use: 'reused-graph' normally; 'public' if the bundle was not recognized. */
+export function mp3EncoderKind(): 'reused-graph' | 'public' {
+  return hooks ? 'reused-graph' : 'public';
+}
+
+/** LAME's worst-case output for n samples: 1.25 n + 7200 bytes. */
+function outputBound(samples: number): number {
+  return Math.ceil(1.25 * samples) + 7200;
+}
+
+class ReusedGraphStream implements Mp3EncoderStream {
+  private lame: LameInternals | undefined;
+  private readonly flags: object;
+  private out: Int8Array = new Int8Array(outputBound(1152));
+
+  constructor(
+    hooks: LameBundleHooks,
+    private readonly channels: 1 | 2,
+    sampleRate: number,
+    kbps: number,
+  ) {
+    const lame = idleGraphs.pop() ?? hooks.buildGraph();
+    this.lame = lame;
+    this.flags = hooks.initStream(channels, sampleRate, kbps, lame);
+  }
+
+  encodeBuffer(left: Int16Array, right?: Int16Array): Int8Array {
+    const lame = this.active();
+    if (this.channels === 2 && (right === undefined || right.length !== left.length)) throw new Error('MP3 encoder: stereo needs equally long left and right blocks');
+    if (outputBound(left.length) > this.out.length) this.out = new Int8Array(outputBound(left.length));
+    const n = lame.lame_encode_buffer(this.flags, left, right ?? left, left.length, this.out, 0, this.out.length);
+    if (n < 0) throw new Error(`MP3 encoder failed (lame_encode_buffer returned ${n})`);
+    return this.out.slice(0, n);
+  }
+
+  flush(): Int8Array {
+    const lame = this.active();
+    const n = lame.lame_encode_flush(this.flags, this.out, 0, this.out.length);
+    this.lame = undefined;
+    if (n < 0) throw new Error(`MP3 encoder failed (lame_encode_flush returned ${n})`);
+    if (idleGraphs.length < MAX_IDLE_GRAPHS) idleGraphs.push(lame);
+    return this.out.slice(0, n);
+  }
+
+  abandon(): void {
+    // A graph left mid-stream is dropped rather than trusted for the next recording.
+    this.lame = undefined;
+  }
+
+  private active(): LameInternals {
+    if (!this.lame) throw new Error('MP3 encoder: the stream is already finished');
+    return this.lame;
+  }
+}
+
+class PublicStream implements Mp3EncoderStream {
+  private readonly encoder: Mp3Encoder;
+  constructor(channels: 1 | 2, sampleRate: number, kbps: number) {
+    this.encoder = new Mp3Encoder(channels, sampleRate, kbps);
+  }
+  encodeBuffer(left: Int16Array, right?: Int16Array): Int8Array {
+    return this.encoder.encodeBuffer(left, right) as unknown as Int8Array;
+  }
+  flush(): Int8Array {
+    return this.encoder.flush() as unknown as Int8Array;
+  }
+  abandon(): void {}
+}
+
+/** Open an MP3 stream: constant bit rate, same settings and output as lamejs's Mp3Encoder. */
+export function openMp3Encoder(channels: 1 | 2, sampleRate: number, kbps: number, options: { reuseGraphs?: boolean } = {}): Mp3EncoderStream {
+  return hooks && options.reuseGraphs !== false ? new ReusedGraphStream(hooks, channels, sampleRate, kbps) : new PublicStream(channels, sampleRate, kbps);
+}
