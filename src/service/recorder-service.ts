@@ -520,8 +520,10 @@ export class RecorderService {
     const path = item.data.path as string | undefined;
     let kept: string | undefined;
     if (path && (await exists(path))) kept = (await this.store!.quarantine(path, reason)).name;
-    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
-    await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : {}) });
+    // The drive's file goes only once its copy is kept; without a working copy the original stays for an operator.
+    if (kept) await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
+    await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : { leftOnDrive: true }) });
     this.counters.quarantined++;
     this.log.warn({ capture: item.key, kept, reason }, 'capture quarantined');
     await this.cleanWork(item);
