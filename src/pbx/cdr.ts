@@ -39,8 +39,8 @@
  * Times are whole seconds, as in the real format: `utc`/`local` are Unix
  * seconds of the leg's setup, `time` is seconds since `utc`.
  */
-import { XmlSyntaxError, parseXml, xmlAttributes } from './xml.js';
-import type { XmlElement } from './xml.js';
+import { XmlSyntaxError, parseXml, xmlAttributes } from '../xml/index.js';
+import type { XmlElement } from '../xml/index.js';
 
 
 /** Event messages this simulator writes; parsed CDRs may carry others (`info-from`, `connected`, …). */
@@ -302,11 +302,16 @@ function partyAttributes(party: CdrParty | undefined): [string, string | undefin
 
 // ---------------------------------------------------------------- parsing
 
+/** An element's attributes as a plain record (absent ones read as undefined). */
+function attributesOf(element: XmlElement): Readonly<Record<string, string>> {
+  return Object.fromEntries(element.attributes);
+}
+
 function readCdr(element: XmlElement, source: string, path: string): Cdr {
   const fail = (where: string, reason: string): never => {
     throw new CdrParseError(source, where, reason);
   };
-  const a = element.attributes;
+  const a = attributesOf(element);
   const dir = a.dir;
   if (dir !== 'from' && dir !== 'to' && dir !== 'cf' && dir !== 'ct') fail(path, `attribute dir must be from, to, cf or ct, got ${JSON.stringify(dir ?? null)}`);
   const utc = readInteger(a.utc, () => fail(path, `attribute utc must be an integer (Unix seconds), got ${JSON.stringify(a.utc ?? null)}`));
@@ -326,9 +331,9 @@ function readCdr(element: XmlElement, source: string, path: string): Cdr {
       events.push(readEvent(child, `${path}/event[${eventIndex}]`, fail));
     } else if (child.name === 'group') {
       groupIndex++;
-      const name = child.attributes.name;
+      const name = child.attributes.get('name');
       if (!name) fail(`${path}/group[${groupIndex}]`, 'attribute name is missing');
-      groups.push({ name: name as string, active: child.attributes.active !== 'false' });
+      groups.push({ name: name as string, active: child.attributes.get('active') !== 'false' });
     }
   }
   if (events.length === 0) fail(path, 'no <event> elements');
@@ -355,7 +360,7 @@ function readCdr(element: XmlElement, source: string, path: string): Cdr {
 }
 
 function readEvent(element: XmlElement, path: string, fail: (where: string, reason: string) => never): CdrEvent {
-  const a = element.attributes;
+  const a = attributesOf(element);
   if (!a.msg) fail(path, 'attribute msg is missing');
   const time = readInteger(a.time, () => fail(path, `attribute time must be an integer, got ${JSON.stringify(a.time ?? null)}`));
   const cause = a.cause === undefined || a.cause === '' ? undefined : readInteger(a.cause, () => fail(path, `attribute cause must be an integer, got ${JSON.stringify(a.cause)}`));
@@ -363,7 +368,7 @@ function readEvent(element: XmlElement, path: string, fail: (where: string, reas
   if (cf !== undefined && cf !== 'cfu' && cf !== 'cfb' && cf !== 'cfnr') fail(path, `attribute cf must be cfu, cfb or cfnr, got ${JSON.stringify(cf)}`);
   const toElement = element.children.find((child) => child.name === 'to');
   const party = readParty(a);
-  const to = toElement ? readParty(toElement.attributes) : undefined;
+  const to = toElement ? readParty(attributesOf(toElement)) : undefined;
   return {
     msg: a.msg as string,
     time,

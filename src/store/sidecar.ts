@@ -6,8 +6,8 @@ import type { RecordingSignature } from '../crypto/index.js';
 import { SidecarError, StoreError } from './errors.js';
 import { RECORDING_FORMATS, isValidTan, wellFormed } from './naming.js';
 import type { CallDirection, RecordingFormat } from './naming.js';
-import { XmlSyntaxError, cdata, escapeText, isXmlSafe, parseXml } from './xml.js';
-import type { XmlElement } from './xml.js';
+import { XmlSyntaxError, cdata, escapeText, isXmlSafe, parseXml } from '../xml/index.js';
+import type { XmlElement } from '../xml/index.js';
 
 export const SIDECAR_VERSION = 1;
 

@@ -20,7 +20,7 @@ describe('quarantine never deletes the only copy of a capture', () => {
     const base = await mkdtemp(join(tmpdir(), 'service-quarantine-'));
     dirs.push(base);
     const directory = defaultDirectory();
-    const pbx = new EmbeddedPbx({ scenario: { calls: [] }, directory, driveRoot: join(base, 'pbx-drive'), speed: 20 });
+    const pbx = new EmbeddedPbx({ scenario: { seed: 1, calls: [] }, directory, driveRoot: join(base, 'pbx-drive'), speed: 20 });
     const endpoints = await pbx.start();
     const driveDir = join(base, 'drive');
     await mkdir(driveDir, { recursive: true });

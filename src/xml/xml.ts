@@ -1,6 +1,8 @@
-// A small, strict XML reader and the escaping helpers for the sidecar. Only what the sidecar format needs:
-// elements, attributes, text, CDATA, character and the five predefined entity references, comments and the
-// XML declaration. No DTD (so no entity expansion), no namespaces.
+// The project's one XML reader and its escaping helpers, for the recording sidecars and for CDR/report
+// documents from the PBX. Strict and small: elements, attributes, text, CDATA, character and the five
+// predefined entity references, comments and the XML declaration. No DTD (so no entity expansion, and a
+// hostile report cannot make it fetch or expand anything); namespace prefixes are kept as part of names.
+// Anything malformed is rejected with its line and column, so a truncated answer is never half-read.
 
 export class XmlSyntaxError extends Error {
   constructor(
@@ -65,7 +67,8 @@ export function cdata(value: string): string {
   return out;
 }
 
-const NAME = /[A-Za-z_][A-Za-z0-9_.-]*/y;
+// XML names, as far as these documents go: ASCII letters, '_' and ':' (a prefix), and any non-ASCII letter.
+const NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
 
 /** Parse a document into its root element; throws XmlSyntaxError with line and column. */
 export function parseXml(source: string): XmlElement {
@@ -73,7 +76,9 @@ export function parseXml(source: string): XmlElement {
   const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   let pos = 0;
 
-  const fail = (reason: string, at = pos): never => {
+  const fail = (problem: string, at = pos): never => {
+    // Running into the end of the input is the usual shape of a cut-off answer: say so.
+    const reason = at >= text.length && !problem.startsWith('empty') ? `the document ends early (truncated): ${problem}` : problem;
     const before = text.slice(0, at);
     const line = before.split('\n').length;
     const column = at - before.lastIndexOf('\n');
@@ -206,6 +211,21 @@ export function parseXml(source: string): XmlElement {
   if (pos >= text.length) fail('empty document');
   const root = readElement();
   skipMisc();
-  if (pos < text.length) fail('content after the root element');
+  if (pos < text.length) fail(text[pos] === '<' ? 'a second root element after the first' : 'content after the root element');
   return root;
+}
+
+/** Escape text for an attribute value or element content (all five predefined entities; line breaks as references). */
+export function escapeXml(value: string): string {
+  return escapeAttribute(value).replace(/'/g, '&apos;');
+}
+
+/** ` name="value"` pairs for the defined entries, in the given order. */
+export function xmlAttributes(pairs: readonly (readonly [string, string | number | boolean | undefined])[]): string {
+  let out = '';
+  for (const [name, value] of pairs) {
+    if (value === undefined) continue;
+    out += ` ${name}="${escapeAttribute(String(value))}"`;
+  }
+  return out;
 }
