@@ -1,4 +1,4 @@
-import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,12 +8,10 @@ import { Mp3FileWriter } from '../src/audio/index.js';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
 import { LinkType, buildUdpFrame, writePcap } from '../src/pcap/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
+import { have } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-function have(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-}
 
 function seconds(run: () => void): number {
   const started = process.hrtime.bigint();

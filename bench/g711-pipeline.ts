@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
 import { LinkType, PcapFileWriter, buildUdpFrame } from '../src/pcap/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
+import { have } from './tools.js';
 
 const CALL_SECONDS = 3600;
 const RUNS = 3;
@@ -21,9 +22,6 @@ function best(times: number[]): number {
   return Math.min(...times);
 }
 
-function have(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-}
 
 /** A one-hour G.711 A-law call (20 ms packets both ways, a little jitter) as a pcap, plus each leg's raw payload. */
 async function makeCall(dir: string): Promise<{ capture: string; payloads: string[] }> {

@@ -8,21 +8,13 @@
  * With only=…, the decode loop of that variant runs alone (e.g. under node --cpu-prof).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { G729Decoder, parseItuSerial } from '../src/codecs/g729/index.js';
 import type { G729Variant } from '../src/codecs/g729/index.js';
+import { findRoot } from './tools.js';
 
-function findRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
 const REPEAT = 2;
 /** The C decoder is fast: more passes per run so `times` (1 ms resolution) is precise. */

@@ -7,30 +7,18 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { G729Decoder, parseItuSerial } from '../src/codecs/g729/index.js';
 import type { G729Variant } from '../src/codecs/g729/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
+import { findRoot, have } from './tools.js';
 
 const REPEAT = 2; // SPEECH.BIT is 37.5 s: two passes ≈ 75 s of audio
 const RUNS = 5;
 /** Untimed passes per variant before timing: V8 needs a few seconds of audio to reach its optimized steady state. */
 const WARMUP_PASSES = 3;
 
-function findRoot(): string {
-  // Works both from bench/ (tsx) and from dist/bench/ (compiled).
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 4; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
 
-function have(tool: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0;
-}
 
 function readPcm(path: string): Int16Array {
   const b = readFileSync(path);
