@@ -14,6 +14,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { RecordingIndex, readJournal } from '../../../src/store/index.js';
 import { mulberry32 } from '../../../src/util/index.js';
 import { auditStore, expectedCaptures, serviceConfigInput, until } from './service-harness.js';
+import type { StoreAudit } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = join(ROOT, 'test/helpers/run-cli.ts');
@@ -37,7 +38,7 @@ export interface CrashLoopOptions {
   readonly log?: (line: string) => void;
 }
 
-export interface CrashLoopReport {
+export interface CrashLoopReport extends StoreAudit {
   readonly base: string;
   readonly calls: number;
   readonly captures: number;
@@ -47,14 +48,6 @@ export interface CrashLoopReport {
   readonly killsDuringWork: number;
   /** Recorder processes started (kills + the last one). */
   readonly starts: number;
-  readonly filed: number;
-  readonly lost: string[];
-  readonly duplicated: string[];
-  readonly unexpected: string[];
-  readonly corrupt: string[];
-  readonly truncated: string[];
-  readonly withoutSidecar: string[];
-  readonly strays: string[];
   readonly leftOnDrive: string[];
   readonly quarantined: number;
   readonly indexed: number;

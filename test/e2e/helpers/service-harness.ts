@@ -198,7 +198,7 @@ export function scanStore(root: string): StoreScan {
 }
 
 /** Compare a store with the expected recordings: lost, duplicated, unexpected and corrupt files. */
-export function auditStore(root: string, expected: readonly ExpectedCapture[]): {
+export interface StoreAudit {
   readonly filed: number;
   readonly lost: string[];
   readonly duplicated: string[];
@@ -208,7 +208,9 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[]): 
   readonly truncated: string[];
   readonly withoutSidecar: string[];
   readonly strays: string[];
-} {
+}
+
+export function auditStore(root: string, expected: readonly ExpectedCapture[]): StoreAudit {
   const scan = scanStore(root);
   const wanted = new Map(expected.filter((e) => e.agent !== null).map((e) => [callIdField(e.callId), e]));
   const lost: string[] = [];
