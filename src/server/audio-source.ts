@@ -48,8 +48,13 @@ export async function openByteSource(path: string, encrypted: boolean, keyring: 
     return { size: file.plaintextSize, stream: (start, end) => file.stream(start, end), close: () => file.close() };
   }
   const handle = await open(path, 'r');
-  const { size } = await handle.stat();
-  return new PlainSource(handle, size);
+  try {
+    const { size } = await handle.stat();
+    return new PlainSource(handle, size);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
 }
 
 export async function readRange(source: ByteSource, start: number, end: number): Promise<Buffer> {
