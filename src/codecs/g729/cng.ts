@@ -6,10 +6,16 @@ import {
   L_mac, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, add, invSqrt, log2, log2Out, mult, mult_r,
   negate, norm_l, norm_s, shl, shr, shr_r, sub,
 } from './basicops.js';
-import { L_FRAME, L_SUBFR, M, interpolateLpc, predLt3 } from './dsp.js';
+import { interpolateLpc, predLt3 } from './dsp.js';
 import { nextRandom } from './excitation.js';
 import { decodeSidLsp } from './lsp.js';
 import { fact, tabSidgain } from './tables.js';
+
+// Codec constants as local (non-exported) bindings: imported or exported module bindings are
+// read through a cell with a hole check on every use, even in hot loops; local constants fold.
+const L_FRAME = 80;
+const L_SUBFR = 40;
+const M = 10;
 
 const A_GAIN0 = 28672;
 const A_GAIN1 = 4096;

@@ -5,15 +5,26 @@
  * Bit-exact with the ITU-T reference decoders: every operation is the Recommendation's
  * fixed-point operation, in its order.
  */
-import { L_shl, MAX_32, MIN_32, add, getOverflow, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
+import { L_shl, add, getOverflow, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
 import { SID_FRAME_BYTES, SPEECH_FRAME_BYTES, unpackSidFrame, unpackSpeechFrame } from './bitstream.js';
 import { CngState, INIT_SEED, decodeCng } from './cng.js';
-import { L_FRAME, L_INTERPOL, L_SUBFR, M, MP1, PIT_MAX, energy, interpolateLpc, predLt3, synFilt } from './dsp.js';
+import { energy, interpolateLpc, predLt3, synFilt } from './dsp.js';
 import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRandom, parityError } from './excitation.js';
 import { LspDecoderState, decodeLsp } from './lsp.js';
 import { G729APostFilter } from './postfilter-a.js';
 import { G729PostFilter } from './postfilter.js';
 import { HighPassFilter } from './postprocess.js';
+
+// Codec constants as local (non-exported) bindings: imported or exported module bindings are
+// read through a cell with a hole check on every use, even in hot loops; local constants fold.
+const L_FRAME = 80;
+const L_INTERPOL = 11;
+const L_SUBFR = 40;
+const M = 10;
+const MP1 = 11;
+const PIT_MAX = 143;
+const MAX_32 = 2147483647;
+const MIN_32 = -2147483648;
 
 /** 'g729': full G.729 decoder (default). 'g729a': Annex A reduced-complexity decoder. */
 export type G729Variant = 'g729' | 'g729a';

@@ -8,8 +8,10 @@
 import { L_mult, add, mult, setOverflow, shr } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
-export const M = 10;
-export const MP1 = 11;
+/** LP order, as a local binding for the code here (exported bindings are read through a cell). */
+const ORDER = 10;
+export const M = ORDER;
+export const MP1 = ORDER + 1;
 export const L_FRAME = 80;
 export const L_SUBFR = 40;
 export const PIT_MIN = 20;
@@ -46,10 +48,59 @@ function fastInputLimit(absA0: number, absRest: number, maxY: number): number {
   return absA0 === 0 ? 32768 : Math.floor(budget / absA0);
 }
 
+/** Output of an exact sum acc whose round(L_shl(2 acc, 3)) saturates (sets synOvf). */
+function synSat(acc: number): number {
+  synOvf = 1;
+  return acc < 0 ? -32768 : 32767;
+}
+
+/**
+ * One output of the synthesis filter by the Recommendation's saturating L_mult / L_msu chain
+ * (y1 = most recent output); sets synOvf on saturation.
+ */
+function synSlow(
+  a: Int16Array, aOff: number, xi: number,
+  y1: number, y2: number, y3: number, y4: number, y5: number,
+  y6: number, y7: number, y8: number, y9: number, y10: number,
+): number {
+  let s: number;
+  const p = Math.imul(xi, a[aOff]!);
+  if (p === 0x40000000) {
+    synOvf = 1;
+    s = MAX_32;
+  } else s = p * 2;
+  s = msuStep(s, a[aOff + 1]!, y1);
+  s = msuStep(s, a[aOff + 2]!, y2);
+  s = msuStep(s, a[aOff + 3]!, y3);
+  s = msuStep(s, a[aOff + 4]!, y4);
+  s = msuStep(s, a[aOff + 5]!, y5);
+  s = msuStep(s, a[aOff + 6]!, y6);
+  s = msuStep(s, a[aOff + 7]!, y7);
+  s = msuStep(s, a[aOff + 8]!, y8);
+  s = msuStep(s, a[aOff + 9]!, y9);
+  s = msuStep(s, a[aOff + 10]!, y10);
+  s *= 8;
+  if (s > MAX_32) {
+    s = MAX_32;
+    synOvf = 1;
+  } else if (s < MIN_32) {
+    s = MIN_32;
+    synOvf = 1;
+  }
+  s += 0x8000;
+  if (s > MAX_32) {
+    s = MAX_32;
+    synOvf = 1;
+  }
+  return s >> 16;
+}
+
 /**
  * Synthesis filter 1/A(z) (Syn_filt). Raises the Overflow flag when any 32-bit operation
- * saturates — the decoder uses that to rescale its excitation. Input and output may alias.
- * The filter memory is kept in locals (y1 = most recent output).
+ * saturates — the decoder uses that to rescale its excitation. Input and output may alias
+ * (same offset). The filter memory is kept in locals y1..y10; ten samples per pass, the
+ * newest output replacing the oldest memory variable, so that no values move between
+ * variables (after a pass the names are back in order: y1 = most recent output).
  */
 export function synFilt(
   a: Int16Array, aOff: number,
@@ -66,120 +117,190 @@ export function synFilt(
   // No partial sum of the L_mac/L_msu chain can leave the 32-bit range while
   // 2 * (|a0 x[i]| + (|a1| + … + |a10|) * max|y|) <= 2^31 - 2, with max|y| over the memory and
   // the outputs so far: then the plain int sum is exact and only the final shift and rounding
-  // can saturate. Samples that fail the bound take the operator-by-operator path.
+  // can saturate (round(L_shl(2 acc, 3)) = (acc + 2^11) >> 12 unless 16 acc or its rounding
+  // leaves the 32-bit range). Samples that fail the bound take the operator-by-operator path.
+  // Each output is written before the next input is read (y may alias x).
   const absRest = Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
     + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
   let maxY = 0;
-  for (let i = 0; i < M; i++) {
+  for (let i = 0; i < ORDER; i++) {
     const v = mem[i]!;
     if (v > maxY) maxY = v;
     else if (-v > maxY) maxY = -v;
   }
   const absA0 = Math.abs(a0);
+  let i = 0;
+  let acc = 0;
   if ((absA0 + absRest) * 32768 <= 1073741823) {
     // The bound holds for any input and output (|x|, |y| <= 2^15): no per-sample check
-    // (the usual case for the postfilter's bandwidth-expanded filters). Two samples per pass
-    // halve the shuffling of the filter memory.
-    let i = 0;
-    for (; i + 1 < lg; i += 2) {
-      let acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
-        - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
-        - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
-      let y0: number;
-      if (acc < 0x7fff800 && acc >= -0x8000000) y0 = (acc + 2048) >> 12;
-      else {
-        synOvf = 1;
-        y0 = acc < 0 ? -32768 : 32767;
+    // (the usual case for the postfilter's bandwidth-expanded filters).
+    for (; i + 10 <= lg; i += 10) {
+      acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+      y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i] = y10;
+      acc = (Math.imul(x[xOff + i + 1]!, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
+      y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 1] = y9;
+      acc = (Math.imul(x[xOff + i + 2]!, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
+      y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 2] = y8;
+      acc = (Math.imul(x[xOff + i + 3]!, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
+      y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 3] = y7;
+      acc = (Math.imul(x[xOff + i + 4]!, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
+      y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 4] = y6;
+      acc = (Math.imul(x[xOff + i + 5]!, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
+      y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 5] = y5;
+      acc = (Math.imul(x[xOff + i + 6]!, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
+      y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 6] = y4;
+      acc = (Math.imul(x[xOff + i + 7]!, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
+      y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 7] = y3;
+      acc = (Math.imul(x[xOff + i + 8]!, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
+      y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 8] = y2;
+      acc = (Math.imul(x[xOff + i + 9]!, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
+      y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      y[yOff + i + 9] = y1;
+    }
+  } else {
+    // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
+    let xLimit = fastInputLimit(absA0, absRest, maxY);
+    let xi = 0;
+    for (; i + 10 <= lg; i += 10) {
+      xi = x[xOff + i]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+        y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y10 = synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
+      y[yOff + i] = y10;
+      if (Math.abs(y10) > maxY) {
+        maxY = Math.abs(y10);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
       }
-      // Written before the next input is read: y may alias x.
-      y[yOff + i] = y0;
-      acc = (Math.imul(x[xOff + i + 1]!, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7)
-        - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2)
-        - Math.imul(a2, y1) - Math.imul(a1, y0)) | 0;
-      y10 = y8; y9 = y7; y8 = y6; y7 = y5; y6 = y4; y5 = y3; y4 = y2; y3 = y1; y2 = y0;
-      if (acc < 0x7fff800 && acc >= -0x8000000) y1 = (acc + 2048) >> 12;
-      else {
-        synOvf = 1;
-        y1 = acc < 0 ? -32768 : 32767;
+      xi = x[xOff + i + 1]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
+        y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y9 = synSlow(a, aOff, xi, y10, y1, y2, y3, y4, y5, y6, y7, y8, y9);
+      y[yOff + i + 1] = y9;
+      if (Math.abs(y9) > maxY) {
+        maxY = Math.abs(y9);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
       }
-      y[yOff + i + 1] = y1;
+      xi = x[xOff + i + 2]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
+        y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y8 = synSlow(a, aOff, xi, y9, y10, y1, y2, y3, y4, y5, y6, y7, y8);
+      y[yOff + i + 2] = y8;
+      if (Math.abs(y8) > maxY) {
+        maxY = Math.abs(y8);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 3]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
+        y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y7 = synSlow(a, aOff, xi, y8, y9, y10, y1, y2, y3, y4, y5, y6, y7);
+      y[yOff + i + 3] = y7;
+      if (Math.abs(y7) > maxY) {
+        maxY = Math.abs(y7);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 4]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
+        y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y6 = synSlow(a, aOff, xi, y7, y8, y9, y10, y1, y2, y3, y4, y5, y6);
+      y[yOff + i + 4] = y6;
+      if (Math.abs(y6) > maxY) {
+        maxY = Math.abs(y6);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 5]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
+        y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y5 = synSlow(a, aOff, xi, y6, y7, y8, y9, y10, y1, y2, y3, y4, y5);
+      y[yOff + i + 5] = y5;
+      if (Math.abs(y5) > maxY) {
+        maxY = Math.abs(y5);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 6]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
+        y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y4 = synSlow(a, aOff, xi, y5, y6, y7, y8, y9, y10, y1, y2, y3, y4);
+      y[yOff + i + 6] = y4;
+      if (Math.abs(y4) > maxY) {
+        maxY = Math.abs(y4);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 7]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
+        y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y3 = synSlow(a, aOff, xi, y4, y5, y6, y7, y8, y9, y10, y1, y2, y3);
+      y[yOff + i + 7] = y3;
+      if (Math.abs(y3) > maxY) {
+        maxY = Math.abs(y3);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 8]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
+        y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y2 = synSlow(a, aOff, xi, y3, y4, y5, y6, y7, y8, y9, y10, y1, y2);
+      y[yOff + i + 8] = y2;
+      if (Math.abs(y2) > maxY) {
+        maxY = Math.abs(y2);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
+      xi = x[xOff + i + 9]!;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
+        y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else y1 = synSlow(a, aOff, xi, y2, y3, y4, y5, y6, y7, y8, y9, y10, y1);
+      y[yOff + i + 9] = y1;
+      if (Math.abs(y1) > maxY) {
+        maxY = Math.abs(y1);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
     }
     for (; i < lg; i++) {
-      const acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
-        - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
-        - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+      xi = x[xOff + i]!;
+      let yi: number;
+      if (Math.abs(xi) <= xLimit) {
+        acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7)
+          - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2)
+          - Math.imul(a1, y1)) | 0;
+        yi = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
+      } else yi = synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
       y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-      if (acc < 0x7fff800 && acc >= -0x8000000) y1 = (acc + 2048) >> 12;
-      else {
-        synOvf = 1;
-        y1 = acc < 0 ? -32768 : 32767;
-      }
+      y1 = yi;
       y[yOff + i] = y1;
+      if (Math.abs(y1) > maxY) {
+        maxY = Math.abs(y1);
+        xLimit = fastInputLimit(absA0, absRest, maxY);
+      }
     }
-    if (synOvf) setOverflow(1);
-    if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
-    return;
   }
-  // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
-  let xLimit = fastInputLimit(absA0, absRest, maxY);
-  for (let i = 0; i < lg; i++) {
-    const xi = x[xOff + i]!;
-    let yi: number;
-    if (Math.abs(xi) <= xLimit) {
-      // The newest output's product last: the recursion's critical path is one multiply and one subtraction.
-      const acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7)
-        - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2)
-        - Math.imul(a1, y1)) | 0;
-      // round(L_shl(2 acc, 3)) = (acc + 2^11) >> 12 unless 16 acc or its rounding leaves the 32-bit range.
-      if (acc < 0x7fff800 && acc >= -0x8000000) yi = (acc + 2048) >> 12;
-      else {
-        synOvf = 1;
-        yi = acc < 0 ? -32768 : 32767;
-      }
-    } else {
-      let s: number;
-      const p = Math.imul(xi, a0);
-      if (p === 0x40000000) {
-        synOvf = 1;
-        s = MAX_32;
-      } else s = p * 2;
-      s = msuStep(s, a1, y1);
-      s = msuStep(s, a2, y2);
-      s = msuStep(s, a3, y3);
-      s = msuStep(s, a4, y4);
-      s = msuStep(s, a5, y5);
-      s = msuStep(s, a6, y6);
-      s = msuStep(s, a7, y7);
-      s = msuStep(s, a8, y8);
-      s = msuStep(s, a9, y9);
-      s = msuStep(s, a10, y10);
-      s *= 8;
-      if (s > MAX_32) {
-        s = MAX_32;
-        synOvf = 1;
-      } else if (s < MIN_32) {
-        s = MIN_32;
-        synOvf = 1;
-      }
-      s += 0x8000;
-      if (s > MAX_32) {
-        s = MAX_32;
-        synOvf = 1;
-      }
-      yi = s >> 16;
-    }
+  // Any remaining samples of the unchecked case (lg not a multiple of 10).
+  for (; i < lg; i++) {
+    acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
+      - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
+      - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
     y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-    y1 = yi;
-    // Writing in place is safe: x[xOff + i] has been read already.
+    y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
     y[yOff + i] = y1;
-    const m = Math.abs(y1);
-    if (m > maxY) {
-      maxY = m;
-      xLimit = fastInputLimit(absA0, absRest, maxY);
-    }
   }
   if (synOvf) setOverflow(1);
-  if (update) for (let i = 0; i < M; i++) mem[i] = y[yOff + lg - M + i]!;
+  if (update) for (let k = 0; k < ORDER; k++) mem[k] = y[yOff + lg - ORDER + k]!;
 }
 
 /**
@@ -223,15 +344,19 @@ export function energy(acc: number, x: Int16Array, xOff: number, n: number): num
   return s > MAX_32 ? MAX_32 : s;
 }
 
-/** Inverse filter A(z) (Residu): y[i] = sum a[j] x[i-j]; x needs M samples of history. */
-export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): void {
+/**
+ * Inverse filter A(z) (Residu): y[i] = sum a[j] x[i-j]; x needs M samples of history.
+ * Returns the OR of the output magnitudes |y[i]| (-32768 counting as 32768).
+ */
+export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): number {
+  let mag = 0;
   let absSum = 0;
-  for (let j = 0; j <= M; j++) absSum += Math.abs(a[aOff + j]!);
+  for (let j = 0; j <= ORDER; j++) absSum += Math.abs(a[aOff + j]!);
   // With sum |a| <= 32767 the bound below holds for any input (the postfilter's usual case): no scan.
   let maxX = 32768;
   if (absSum > 32767) {
     maxX = 0;
-    for (let k = xOff - M; k < xOff + lg; k++) {
+    for (let k = xOff - ORDER; k < xOff + lg; k++) {
       const v = x[k]!;
       if (v > maxX) maxX = v;
       else if (-v > maxX) maxX = -v;
@@ -244,7 +369,7 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
     // Two outputs per pass share their 12 sample loads (y never aliases x here).
     let i = 0;
     for (; i + 1 < lg; i += 2) {
-      const p = xOff + i - M;
+      const p = xOff + i - ORDER;
       let v = x[p]!; let u = Math.imul(v, a10);
       v = x[p + 1]!; u = (u + Math.imul(v, a9)) | 0; let w = Math.imul(v, a10);
       v = x[p + 2]!; u = (u + Math.imul(v, a8)) | 0; w = (w + Math.imul(v, a9)) | 0;
@@ -258,21 +383,26 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
       v = x[p + 10]!; u = (u + Math.imul(v, a0)) | 0; w = (w + Math.imul(v, a1)) | 0;
       v = x[p + 11]!; w = (w + Math.imul(v, a0)) | 0;
       // round(L_shl(2 acc, 3)), as in synFilt.
-      y[yOff + i] = u < 0x7fff800 && u >= -0x8000000 ? (u + 2048) >> 12 : u < 0 ? -32768 : 32767;
-      y[yOff + i + 1] = w < 0x7fff800 && w >= -0x8000000 ? (w + 2048) >> 12 : w < 0 ? -32768 : 32767;
+      const r0 = u < 0x7fff800 && u >= -0x8000000 ? (u + 2048) >> 12 : u < 0 ? -32768 : 32767;
+      const r1 = w < 0x7fff800 && w >= -0x8000000 ? (w + 2048) >> 12 : w < 0 ? -32768 : 32767;
+      y[yOff + i] = r0;
+      y[yOff + i + 1] = r1;
+      mag |= Math.abs(r0) | Math.abs(r1);
     }
     for (; i < lg; i++) {
       const k = xOff + i;
       const acc = (Math.imul(x[k]!, a0) + Math.imul(a1, x[k - 1]!) + Math.imul(a2, x[k - 2]!) + Math.imul(a3, x[k - 3]!)
         + Math.imul(a4, x[k - 4]!) + Math.imul(a5, x[k - 5]!) + Math.imul(a6, x[k - 6]!) + Math.imul(a7, x[k - 7]!)
         + Math.imul(a8, x[k - 8]!) + Math.imul(a9, x[k - 9]!) + Math.imul(a10, x[k - 10]!)) | 0;
-      y[yOff + i] = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : acc < 0 ? -32768 : 32767;
+      const r = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : acc < 0 ? -32768 : 32767;
+      y[yOff + i] = r;
+      mag |= Math.abs(r);
     }
-    return;
+    return mag;
   }
   for (let i = 0; i < lg; i++) {
     let s = 0;
-    for (let j = 0; j <= M; j++) {
+    for (let j = 0; j <= ORDER; j++) {
       const p = Math.imul(a[aOff + j]!, x[xOff + i - j]!);
       s += p === 0x40000000 ? MAX_32 : p * 2;
       if (s > MAX_32) s = MAX_32;
@@ -284,7 +414,9 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
     s += 0x8000;
     if (s > MAX_32) s = MAX_32;
     y[yOff + i] = s >> 16;
+    mag |= Math.abs(s >> 16);
   }
+  return mag;
 }
 
 /** Weight_Az: ap[i] = a[i] * gamma^i. */
@@ -293,11 +425,29 @@ export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Ar
   // neither saturates.
   ap[0] = a[aOff]!;
   let fac = gamma;
-  for (let i = 1; i < M; i++) {
+  for (let i = 1; i < ORDER; i++) {
     ap[i] = (Math.imul(a[aOff + i]!, fac) * 2 + 0x8000) >> 16;
     fac = (Math.imul(fac, gamma) * 2 + 0x8000) >> 16;
   }
-  ap[M] = (Math.imul(a[aOff + M]!, fac) * 2 + 0x8000) >> 16;
+  ap[ORDER] = (Math.imul(a[aOff + ORDER]!, fac) * 2 + 0x8000) >> 16;
+}
+
+/** The factors gamma^i (i = 0..10) of Weight_Az, rounded as it forms them (for {@link weightAzPow}). */
+export function gammaPowers(gamma: number): Int16Array {
+  const p = new Int16Array(ORDER + 1);
+  p[0] = 32767;
+  let fac = gamma;
+  for (let i = 1; i <= ORDER; i++) {
+    p[i] = fac;
+    fac = (Math.imul(fac, gamma) * 2 + 0x8000) >> 16;
+  }
+  return p;
+}
+
+/** Weight_Az with the factors of {@link gammaPowers}: the same result, without the serial chain. */
+export function weightAzPow(a: Int16Array, aOff: number, pow: Int16Array, ap: Int16Array): void {
+  ap[0] = a[aOff]!;
+  for (let i = 1; i <= ORDER; i++) ap[i] = (Math.imul(a[aOff + i]!, pow[i]!) * 2 + 0x8000) >> 16;
 }
 
 /**
@@ -343,44 +493,52 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
   let end = x0 + L + 10;
   if (end > off) end = off;
   for (let k = x0 - 9; k < end; k++) maxAbs |= Math.abs(exc[k]!);
-  // Two outputs per pass share their sample loads; the second never reads the first (it reads up
-  // to x0 + j + 11 < off + j), as every lag is at least 19.
-  const pairs = x0 + 11 < off ? L >> 1 : 0;
+  // Four outputs per pass share their sample loads; none reads another of the same pass (the
+  // last reads up to x0 + j + 13 < off + j), as every lag is at least 19.
+  const quads = x0 + 13 < off ? L >> 2 : 0;
   let j = 0;
-  for (; j < 2 * pairs; j += 2) {
+  for (; j < 4 * quads; j += 4) {
     if (maxAbs <= PRED_FAST_LIMIT) {
       const p = x0 + j - 9;
       let v = exc[p]!; let a = Math.imul(v, w0);
       v = exc[p + 1]!; a = (a + Math.imul(v, w1)) | 0; let b = Math.imul(v, w0);
-      v = exc[p + 2]!; a = (a + Math.imul(v, w2)) | 0; b = (b + Math.imul(v, w1)) | 0;
-      v = exc[p + 3]!; a = (a + Math.imul(v, w3)) | 0; b = (b + Math.imul(v, w2)) | 0;
-      v = exc[p + 4]!; a = (a + Math.imul(v, w4)) | 0; b = (b + Math.imul(v, w3)) | 0;
-      v = exc[p + 5]!; a = (a + Math.imul(v, w5)) | 0; b = (b + Math.imul(v, w4)) | 0;
-      v = exc[p + 6]!; a = (a + Math.imul(v, w6)) | 0; b = (b + Math.imul(v, w5)) | 0;
-      v = exc[p + 7]!; a = (a + Math.imul(v, w7)) | 0; b = (b + Math.imul(v, w6)) | 0;
-      v = exc[p + 8]!; a = (a + Math.imul(v, w8)) | 0; b = (b + Math.imul(v, w7)) | 0;
-      v = exc[p + 9]!; a = (a + Math.imul(v, w9)) | 0; b = (b + Math.imul(v, w8)) | 0;
-      v = exc[p + 10]!; a = (a + Math.imul(v, w10)) | 0; b = (b + Math.imul(v, w9)) | 0;
-      v = exc[p + 11]!; a = (a + Math.imul(v, w11)) | 0; b = (b + Math.imul(v, w10)) | 0;
-      v = exc[p + 12]!; a = (a + Math.imul(v, w12)) | 0; b = (b + Math.imul(v, w11)) | 0;
-      v = exc[p + 13]!; a = (a + Math.imul(v, w13)) | 0; b = (b + Math.imul(v, w12)) | 0;
-      v = exc[p + 14]!; a = (a + Math.imul(v, w14)) | 0; b = (b + Math.imul(v, w13)) | 0;
-      v = exc[p + 15]!; a = (a + Math.imul(v, w15)) | 0; b = (b + Math.imul(v, w14)) | 0;
-      v = exc[p + 16]!; a = (a + Math.imul(v, w16)) | 0; b = (b + Math.imul(v, w15)) | 0;
-      v = exc[p + 17]!; a = (a + Math.imul(v, w17)) | 0; b = (b + Math.imul(v, w16)) | 0;
-      v = exc[p + 18]!; a = (a + Math.imul(v, w18)) | 0; b = (b + Math.imul(v, w17)) | 0;
-      v = exc[p + 19]!; a = (a + Math.imul(v, w19)) | 0; b = (b + Math.imul(v, w18)) | 0;
-      v = exc[p + 20]!; b = (b + Math.imul(v, w19)) | 0;
+      v = exc[p + 2]!; a = (a + Math.imul(v, w2)) | 0; b = (b + Math.imul(v, w1)) | 0; let c = Math.imul(v, w0);
+      v = exc[p + 3]!; a = (a + Math.imul(v, w3)) | 0; b = (b + Math.imul(v, w2)) | 0; c = (c + Math.imul(v, w1)) | 0; let d = Math.imul(v, w0);
+      v = exc[p + 4]!; a = (a + Math.imul(v, w4)) | 0; b = (b + Math.imul(v, w3)) | 0; c = (c + Math.imul(v, w2)) | 0; d = (d + Math.imul(v, w1)) | 0;
+      v = exc[p + 5]!; a = (a + Math.imul(v, w5)) | 0; b = (b + Math.imul(v, w4)) | 0; c = (c + Math.imul(v, w3)) | 0; d = (d + Math.imul(v, w2)) | 0;
+      v = exc[p + 6]!; a = (a + Math.imul(v, w6)) | 0; b = (b + Math.imul(v, w5)) | 0; c = (c + Math.imul(v, w4)) | 0; d = (d + Math.imul(v, w3)) | 0;
+      v = exc[p + 7]!; a = (a + Math.imul(v, w7)) | 0; b = (b + Math.imul(v, w6)) | 0; c = (c + Math.imul(v, w5)) | 0; d = (d + Math.imul(v, w4)) | 0;
+      v = exc[p + 8]!; a = (a + Math.imul(v, w8)) | 0; b = (b + Math.imul(v, w7)) | 0; c = (c + Math.imul(v, w6)) | 0; d = (d + Math.imul(v, w5)) | 0;
+      v = exc[p + 9]!; a = (a + Math.imul(v, w9)) | 0; b = (b + Math.imul(v, w8)) | 0; c = (c + Math.imul(v, w7)) | 0; d = (d + Math.imul(v, w6)) | 0;
+      v = exc[p + 10]!; a = (a + Math.imul(v, w10)) | 0; b = (b + Math.imul(v, w9)) | 0; c = (c + Math.imul(v, w8)) | 0; d = (d + Math.imul(v, w7)) | 0;
+      v = exc[p + 11]!; a = (a + Math.imul(v, w11)) | 0; b = (b + Math.imul(v, w10)) | 0; c = (c + Math.imul(v, w9)) | 0; d = (d + Math.imul(v, w8)) | 0;
+      v = exc[p + 12]!; a = (a + Math.imul(v, w12)) | 0; b = (b + Math.imul(v, w11)) | 0; c = (c + Math.imul(v, w10)) | 0; d = (d + Math.imul(v, w9)) | 0;
+      v = exc[p + 13]!; a = (a + Math.imul(v, w13)) | 0; b = (b + Math.imul(v, w12)) | 0; c = (c + Math.imul(v, w11)) | 0; d = (d + Math.imul(v, w10)) | 0;
+      v = exc[p + 14]!; a = (a + Math.imul(v, w14)) | 0; b = (b + Math.imul(v, w13)) | 0; c = (c + Math.imul(v, w12)) | 0; d = (d + Math.imul(v, w11)) | 0;
+      v = exc[p + 15]!; a = (a + Math.imul(v, w15)) | 0; b = (b + Math.imul(v, w14)) | 0; c = (c + Math.imul(v, w13)) | 0; d = (d + Math.imul(v, w12)) | 0;
+      v = exc[p + 16]!; a = (a + Math.imul(v, w16)) | 0; b = (b + Math.imul(v, w15)) | 0; c = (c + Math.imul(v, w14)) | 0; d = (d + Math.imul(v, w13)) | 0;
+      v = exc[p + 17]!; a = (a + Math.imul(v, w17)) | 0; b = (b + Math.imul(v, w16)) | 0; c = (c + Math.imul(v, w15)) | 0; d = (d + Math.imul(v, w14)) | 0;
+      v = exc[p + 18]!; a = (a + Math.imul(v, w18)) | 0; b = (b + Math.imul(v, w17)) | 0; c = (c + Math.imul(v, w16)) | 0; d = (d + Math.imul(v, w15)) | 0;
+      v = exc[p + 19]!; a = (a + Math.imul(v, w19)) | 0; b = (b + Math.imul(v, w18)) | 0; c = (c + Math.imul(v, w17)) | 0; d = (d + Math.imul(v, w16)) | 0;
+      v = exc[p + 20]!; b = (b + Math.imul(v, w19)) | 0; c = (c + Math.imul(v, w18)) | 0; d = (d + Math.imul(v, w17)) | 0;
+      v = exc[p + 21]!; c = (c + Math.imul(v, w19)) | 0; d = (d + Math.imul(v, w18)) | 0;
+      v = exc[p + 22]!; d = (d + Math.imul(v, w19)) | 0;
       // round(L_shl(acc, 1)): |acc| < 2^30, so (2 acc + 2^15) >> 16 = (acc + 2^14) >> 15.
       const r0 = (a + 0x4000) >> 15;
       const r1 = (b + 0x4000) >> 15;
+      const r2 = (c + 0x4000) >> 15;
+      const r3 = (d + 0x4000) >> 15;
       exc[off + j] = r0;
       exc[off + j + 1] = r1;
+      exc[off + j + 2] = r2;
+      exc[off + j + 3] = r3;
       // Later outputs may read these (lags shorter than the subframe).
-      maxAbs |= Math.abs(r0) | Math.abs(r1);
+      maxAbs |= Math.abs(r0) | Math.abs(r1) | Math.abs(r2) | Math.abs(r3);
     } else {
       maxAbs = predSlow(exc, off, x0, frac, c2Base, j, maxAbs);
       maxAbs = predSlow(exc, off, x0, frac, c2Base, j + 1, maxAbs);
+      maxAbs = predSlow(exc, off, x0, frac, c2Base, j + 2, maxAbs);
+      maxAbs = predSlow(exc, off, x0, frac, c2Base, j + 3, maxAbs);
     }
   }
   for (; j < L; j++) {
@@ -420,7 +578,7 @@ function predSlow(exc: Int16Array, off: number, x0: number, frac: number, c2Base
 
 /** Lsf_lsp2: LSF (Q13, 0..pi) to LSP (cosine domain, Q15) by table interpolation. */
 export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
-  for (let i = 0; i < M; i++) {
+  for (let i = 0; i < ORDER; i++) {
     const freq = mult(lsf[i]!, 20861);
     let ind = freq >> 8;
     const offset = freq & 0xff;
@@ -491,11 +649,11 @@ export function lspToAz(lsp: Int16Array, a: Int16Array, aOff: number): void {
   }
 }
 
-const lspMid = new Int16Array(M);
+const lspMid = new Int16Array(ORDER);
 
 /** Int_qlpc: LP filters of both subframes (mid-point LSP for the first, new LSP for the second). */
 export function interpolateLpc(lspOld: Int16Array, lspNew: Int16Array, az: Int16Array): void {
-  for (let i = 0; i < M; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
+  for (let i = 0; i < ORDER; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
   lspToAz(lspMid, az, 0);
-  lspToAz(lspNew, az, MP1);
+  lspToAz(lspNew, az, ORDER + 1);
 }

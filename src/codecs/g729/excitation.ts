@@ -4,8 +4,12 @@
  * the pseudo-random generator the standard uses for concealment and comfort noise.
  */
 import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, add, log2, log2Out, mult, pow2, sub } from './basicops.js';
-import { L_SUBFR, energy } from './dsp.js';
+import { energy } from './dsp.js';
 import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
+
+// Codec constants as local (non-exported) bindings: imported or exported module bindings are
+// read through a cell with a hole check on every use, even in hot loops; local constants fold.
+const L_SUBFR = 40;
 
 /** Parity check of the first-subframe pitch index: 1 when the received parity bit disagrees. */
 export function parityError(pitchIndex: number, parity: number): number {

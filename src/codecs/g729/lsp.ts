@@ -4,8 +4,12 @@
  * keep the predictor memory consistent). Also the Annex B SID LSF decoder.
  */
 import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, add, mac, sub } from './basicops.js';
-import { M, lsfToLsp } from './dsp.js';
+import { lsfToLsp } from './dsp.js';
 import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1, ptrTab2 } from './tables.js';
+
+// Codec constants as local (non-exported) bindings: imported or exported module bindings are
+// read through a cell with a hole check on every use, even in hot loops; local constants fold.
+const M = 10;
 
 const MA_NP = 4;
 const NC = 5;

@@ -6,10 +6,21 @@
 import {
   L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, invSqrt, mult, norm_l, round, shr, sub,
 } from './basicops.js';
-import { L_FRAME, L_SUBFR, M, MP1, PIT_MAX, dotProduct, energy, residu, synFilt, weightAz } from './dsp.js';
+import { dotProduct, energy, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
+
+// Codec constants as local (non-exported) bindings: imported or exported module bindings are
+// read through a cell with a hole check on every use, even in hot loops; local constants fold.
+const L_FRAME = 80;
+const L_SUBFR = 40;
+const M = 10;
+const MP1 = 11;
+const PIT_MAX = 143;
 
 const GAMMA2_PST = 18022;
 const GAMMA1_PST = 22938;
+/** gamma^i factors of the two weighted filters. */
+const POW1 = gammaPowers(GAMMA1_PST);
+const POW2 = gammaPowers(GAMMA2_PST);
 const MU = 26214;
 const AGC_FAC = 29491;
 const AGC_FAC1 = 32767 - AGC_FAC;
@@ -69,8 +80,8 @@ export class G729APostFilter {
         t0Max = PIT_MAX;
         t0Min = sub(t0Max, 6);
       }
-      weightAz(az, k * MP1, GAMMA2_PST, this.ap3);
-      weightAz(az, k * MP1, GAMMA1_PST, this.ap4);
+      weightAzPow(az, k * MP1, POW2, this.ap3);
+      weightAzPow(az, k * MP1, POW1, this.ap4);
       residu(this.ap3, 0, syn, synOff + sf, res2, R, L_SUBFR);
       const mags = this.scalMag;
       mags[4] = mags[3]!;

@@ -7,11 +7,20 @@ import {
   L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, add, div_s, mult_r, negate,
   norm_l, norm_s, shl, shr, sub,
 } from './basicops.js';
-import { L_SUBFR, M, MP1, PIT_MAX, dotProduct, energy, residu, synFilt, weightAz } from './dsp.js';
+import { dotProduct, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
 import { tabHupL, tabHupS } from './tables.js';
 
+// Local copies of the codec constants: imported (and exported) module bindings are read through
+// cells with a hole check each time, even inside hot loops; local constants are folded.
+const L_SUBFR = 40;
+const M = 10;
+const MP1 = 11;
+const PIT_MAX = 143;
 const GAMMA1_PST = 22938;
 const GAMMA2_PST = 18022;
+/** gamma^i factors of the two weighted filters. */
+const POW1 = gammaPowers(GAMMA1_PST);
+const POW2 = gammaPowers(GAMMA2_PST);
 const LONG_H_ST = 20;
 const GAMMA3_PLUS = 6554;
 const GAMMA3_MINUS = 29491;
@@ -57,7 +66,7 @@ export class G729PostFilter {
   private cadrShift = 0;
   /**
    * The interpolated signals of the 7 fractional phases, 41 samples each: the search keeps only
-   * each one's first and last sample; fillPhase() computes the whole of the chosen one.
+   * each one's first and last sample; longTerm() forms the chosen one as it filters.
    */
   private readonly yUp = new Int16Array(SIZ_Y_UP);
   /** Start in sigCadr of the short-filter input window of the last search. */
@@ -89,15 +98,16 @@ export class G729PostFilter {
    * long-term delay, 0 = unvoiced), or -1 when the harmonic stage is skipped (noise frame).
    */
   run(t0: number, sig: Int16Array, sigOff: number, az: Int16Array, azOff: number, out: Int16Array, outOff: number, active: boolean): number {
-    weightAz(az, azOff, GAMMA1_PST, this.apond1);
-    weightAz(az, azOff, GAMMA2_PST, this.apond2);
-    residu(this.apond2, 0, sig, sigOff, this.res2, MEM_RES2, L_SUBFR);
-    // Magnitude bits of this subframe's residual, kept for the next 4 subframes' normalization.
+    weightAzPow(az, azOff, POW1, this.apond1);
+    weightAzPow(az, azOff, POW2, this.apond2);
+    const mag = residu(this.apond2, 0, sig, sigOff, this.res2, MEM_RES2, L_SUBFR);
+    // Magnitude bits of this subframe's residual (as magnitudeBits forms them), kept for the
+    // next 4 subframes' normalization.
     const mags = this.subframeMag;
     mags[3] = mags[2]!;
     mags[2] = mags[1]!;
     mags[1] = mags[0]!;
-    mags[0] = magnitudeBits(this.res2, MEM_RES2, SIZ_RES2);
+    mags[0] = mag > 32767 ? 32767 : mag;
     let vo = -1;
     if (active) vo = this.longTerm(t0);
     else for (let i = 0; i < L_SUBFR; i++) this.sigLtp[1 + i] = this.res2[MEM_RES2 + i]!;
@@ -150,41 +160,25 @@ export class G729PostFilter {
       for (let i = 0; i < L_SUBFR; i++) out[1 + i] = res2[MEM_RES2 + i]!;
       return vo;
     }
-    // The delayed signal: res2 itself (integer delay), yUp, or the long-filter output in out.
-    let yArr: Int16Array;
-    let yOff: number;
+    // The delayed signal: res2 itself (integer delay), the short-filter interpolation (formed
+    // here from sigCadr) or the long-filter output (in out), the last two scaled back by
+    // shl(y, nbShSig) (saturating; a right shift when negative).
     let num = s.num;
     let den = s.den;
     let shNum = s.shNum;
     let shDen = s.shDen;
-    if (s.phase === 0) {
-      yArr = res2;
-      yOff = MEM_RES2 - s.ltpdel;
-    } else {
+    // 0: integer delay, 1: short filter, 2: long filter.
+    let source = 0;
+    if (s.phase !== 0) {
       const s2 = this.search2;
       this.computeLtpLong(s.ltpdel, s.phase, s2);
-      if (selectLtp(num, den, shNum, shDen, s2.num, s2.den, s2.shNum, s2.shDen) === 1) {
-        this.fillPhase(s.phase);
-        yArr = this.yUp;
-        yOff = (((sub(s.phase, 1) * L_SUBFRP1 * 2) >> 1) << 16 >> 16) + s.offYup;
-      } else {
+      if (selectLtp(num, den, shNum, shDen, s2.num, s2.den, s2.shNum, s2.shDen) === 1) source = 1;
+      else {
+        source = 2;
         num = s2.num;
         den = s2.den;
         shNum = s2.shNum;
         shDen = s2.shDen;
-        yArr = out;
-        yOff = 1;
-      }
-      // shl(y, nbShSig): back to the signal's scale (saturating; a right shift when negative).
-      if (nbShSig >= 0) {
-        const f = 1 << nbShSig;
-        for (let i = 0; i < L_SUBFR; i++) {
-          const v = yArr[yOff + i]! * f;
-          yArr[yOff + i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
-        }
-      } else {
-        const r = -nbShSig > 15 ? 15 : -nbShSig;
-        for (let i = 0; i < L_SUBFR; i++) yArr[yOff + i] = yArr[yOff + i]! >> r;
       }
     }
     temp = sub(shNum, shDen);
@@ -201,8 +195,42 @@ export class G729PostFilter {
     const g1 = add(sub(32767, gainPlt), 1);
     // The gains are in [0, 32768] and sum to 32768: the weighted sum s is at most 2^30 in
     // magnitude, so neither L_mac nor the rounding saturates and round(2 s) = (s + 2^14) >> 15.
+    if (source === 0) {
+      const d = MEM_RES2 - s.ltpdel;
+      for (let n = 0; n < L_SUBFR; n++) {
+        out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, res2[d + n]!) + 0x4000) >> 15;
+      }
+      return vo;
+    }
+    // nbShSig <= 3: a left shift of a 16-bit value stays in int32 before its saturation.
+    const left = nbShSig >= 0 ? nbShSig : 0;
+    const right = nbShSig >= 0 ? 0 : -nbShSig > 15 ? 15 : -nbShSig;
+    if (source === 2) {
+      for (let n = 0; n < L_SUBFR; n++) {
+        let y = (out[1 + n]! << left) >> right;
+        y = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
+        out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
+      }
+      return vo;
+    }
+    // The short filter's phase s.phase (as interpolatePhase forms it), offYup samples on.
+    const x = sigCadr;
+    const ho = (s.phase - 1) * LH2_S;
+    const h0 = tabHupS[ho]! * 2;
+    const h1 = tabHupS[ho + 1]! * 2;
+    const h2 = tabHupS[ho + 2]! * 2;
+    const h3 = tabHupS[ho + 3]! * 2;
+    const p = this.past0 + s.offYup;
+    let xm3 = x[p - 3]!, xm2 = x[p - 2]!, xm1 = x[p - 1]!;
     for (let n = 0; n < L_SUBFR; n++) {
-      out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, yArr[yOff + n]!) + 0x4000) >> 15;
+      const xc = x[p + n]!;
+      let y = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
+      xm3 = xm2;
+      xm2 = xm1;
+      xm1 = xc;
+      y = (y << left) >> right;
+      y = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
+      out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
     }
     return vo;
   }
@@ -406,27 +434,6 @@ export class G729PostFilter {
     this.Lden1[phi - 1] = (e + Math.imul(yLast, yLast)) * 2;
   }
 
-  /** yUp of phase phi in full (as interpolatePhase forms it), from the last search's window. */
-  private fillPhase(phi: number): void {
-    const x = this.sigCadr;
-    const past0 = this.past0;
-    const yUp = this.yUp;
-    const yo = (phi - 1) * L_SUBFRP1;
-    const ho = (phi - 1) * LH2_S;
-    const h0 = tabHupS[ho]! * 2;
-    const h1 = tabHupS[ho + 1]! * 2;
-    const h2 = tabHupS[ho + 2]! * 2;
-    const h3 = tabHupS[ho + 3]! * 2;
-    let xm3 = x[past0 - 3]!, xm2 = x[past0 - 2]!, xm1 = x[past0 - 1]!;
-    for (let n = 0; n <= L_SUBFR; n++) {
-      const xc = x[past0 + n]!;
-      yUp[yo + n] = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
-      xm3 = xm2;
-      xm2 = xm1;
-      xm1 = xc;
-    }
-  }
-
   /**
    * Phases phi and 8 - phi at once (as interpolatePhase). Their taps are mirror images, so with
    * S = (h0 + h3)(x0 + x3) + (h1 + h2)(x1 + x2) and D = (h0 - h3)(x0 - x3) + (h1 - h2)(x1 - x2)
@@ -573,12 +580,33 @@ export class G729PostFilter {
   private shortTermGain(): number {
     const h = this.h;
     synFilt(this.apond1, 0, this.apond2, 0, h, 0, LONG_H_ST, this.memZero, false);
-    // calc_rc0_h
-    let acc = energy(0, h, 0, LONG_H_ST);
+    // calc_rc0_h, with the energy, the first autocorrelation and the magnitude sum in one pass.
+    // Energy: non-negative terms, so clamping the exact sum once is the saturating sum (a
+    // -32768 sample gives 2^31 instead of 2^31 - 1: over the limit either way). Correlation:
+    // exact while |terms| sum below 2^31, else formed by the saturating dotProduct.
+    // Magnitudes: 20 below 2^15, the sum cannot saturate.
+    let sq = 0;
+    let cr = 0;
+    let bound = 0;
+    let Lg0 = 0;
+    let prev = h[0]!;
+    sq = Math.imul(prev, prev);
+    Lg0 = prev === -32768 ? 32767 : Math.abs(prev);
+    for (let i = 1; i < LONG_H_ST; i++) {
+      const v = h[i]!;
+      sq += Math.imul(v, v);
+      const p = Math.imul(prev, v);
+      cr += p;
+      bound += Math.abs(p);
+      Lg0 += v === -32768 ? 32767 : Math.abs(v);
+      prev = v;
+    }
+    let acc = sq * 2;
+    if (acc > MAX_32) acc = MAX_32;
     const shAcf = norm_l(acc);
     acc = L_shl(acc, shAcf);
     const acf0 = acc >> 16;
-    acc = dotProduct(0, h, 0, h, 1, LONG_H_ST - 1);
+    acc = bound * 2 <= MAX_32 ? cr * 2 : dotProduct(0, h, 0, h, 1, LONG_H_ST - 1);
     acc = L_shl(acc, shAcf);
     const acf1 = acc >> 16;
     let rc0: number;
@@ -586,12 +614,6 @@ export class G729PostFilter {
     else {
       rc0 = div_s(abs_s(acf1), acf0);
       if (acf1 > 0) rc0 = negate(rc0);
-    }
-    let Lg0 = 0;
-    // 20 magnitudes below 2^15: the sum cannot saturate.
-    for (let i = 0; i < LONG_H_ST; i++) {
-      const v = h[i]!;
-      Lg0 += v === -32768 ? 32767 : Math.abs(v);
     }
     const g0 = L_shl(Lg0, 14) >> 16;
     if (sub(g0, 1024) > 0) {
