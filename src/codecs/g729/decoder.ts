@@ -41,14 +41,46 @@ const SHARPMIN = 3277;
 const LSP_OLD_RESET = [30000, 26000, 21000, 15000, 8000, 0, -8000, -15000, -21000, -26000];
 /** Offset of the current frame's excitation in oldExc (after PIT_MAX + L_INTERPOL of history). */
 const EXC = PIT_MAX + L_INTERPOL;
+/** Size of the excitation window (history and current frame). */
+const EXC_WINDOW = EXC + L_FRAME;
+/**
+ * oldExc holds its window at a sliding base offset in a buffer EXC_SLOTS frames longer: each
+ * frame advances the base, and the history moves back to the start only at the end.
+ */
+const EXC_SLOTS = 8;
 const FRAME_SPEECH = 1;
 const FRAME_SID = 2;
 const FRAME_NONE = 0;
 
+/** round(L_shl(L_mac(L_mult(x, gp), c, gc), 1)): one sample of the total excitation. */
+function mixExcitation(x: number, gp: number, c: number, gc: number): number {
+  let p = Math.imul(x, gp);
+  let q = Math.imul(c, gc);
+  if (p !== 0x40000000 && q !== 0x40000000) {
+    // gp, gc < 2^15, so |p|, |q| < 2^30 and s = p + q is an int32. While s is in
+    // [-2^29, 2^29 - 2^13) nothing saturates: round(L_shl(2 s, 1)) = (s + 2^13) >> 14.
+    const s = (p + q) | 0;
+    if (s < 0x1fffe000 && s >= -0x20000000) return (s + 0x2000) >> 14;
+  }
+  p = p === 0x40000000 ? MAX_32 : p * 2;
+  q = q === 0x40000000 ? MAX_32 : q * 2;
+  let L = p + q;
+  if (L > MAX_32) L = MAX_32;
+  else if (L < MIN_32) L = MIN_32;
+  L *= 2;
+  if (L > MAX_32) L = MAX_32;
+  else if (L < MIN_32) L = MIN_32;
+  L += 0x8000;
+  if (L > MAX_32) L = MAX_32;
+  return L >> 16;
+}
+
 export class G729Decoder {
   readonly variant: G729Variant;
 
-  private readonly oldExc = new Int16Array(L_FRAME + PIT_MAX + L_INTERPOL);
+  private readonly oldExc = new Int16Array(EXC_WINDOW + EXC_SLOTS * L_FRAME);
+  /** Start of the excitation window in oldExc. */
+  private excBase = 0;
   private readonly lspOld = new Int16Array(M);
   private readonly memSyn = new Int16Array(M);
   private sharp = SHARPMIN;
@@ -89,6 +121,7 @@ export class G729Decoder {
   /** Back to the initial state of the reference decoder. */
   reset(): void {
     this.oldExc.fill(0);
+    this.excBase = 0;
     this.lspOld.set(LSP_OLD_RESET);
     this.memSyn.fill(0);
     this.sharp = SHARPMIN;
@@ -143,9 +176,10 @@ export class G729Decoder {
 
     const synth = this.synthBuf;
     const exc = this.oldExc;
+    const excBase = this.excBase;
     if (frameType !== FRAME_SPEECH) {
       decodeCng(this.cng, this.pastFrameType, frameType === FRAME_SID ? this.sid : null, this.sidSav, this.shSidSav,
-        exc, EXC, this.lspOld, this.az, this.lsp.freqPrev);
+        exc, excBase + EXC, this.lspOld, this.az, this.lsp.freqPrev);
       for (let k = 0; k < 2; k++) {
         this.synthesize(k);
         this.lags[k] = this.oldT0;
@@ -157,12 +191,17 @@ export class G729Decoder {
 
     if (!bfi) {
       // Energy of this frame's excitation: the SID gain estimate if transmission stops next.
-      const L = energy(0, exc, EXC, L_FRAME);
+      const L = energy(0, exc, excBase + EXC, L_FRAME);
       const sh = norm_l(L);
       this.sidSav = round(L_shl(L, sh));
       this.shSidSav = sub(16, sh);
     }
-    exc.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX + L_INTERPOL);
+    // Slide the window by one frame (moving the history back to the start at the end).
+    if (excBase + L_FRAME + EXC_WINDOW <= exc.length) this.excBase = excBase + L_FRAME;
+    else {
+      exc.copyWithin(0, excBase + L_FRAME, excBase + EXC_WINDOW);
+      this.excBase = 0;
+    }
     const active = frameType === FRAME_SPEECH;
     this.pastFrameType = frameType;
 
@@ -173,7 +212,7 @@ export class G729Decoder {
         if (vo >= 0) this.subframeVoicing = vo;
         if (this.subframeVoicing !== 0) this.voicing = this.subframeVoicing;
       }
-      synth.copyWithin(0, L_FRAME, L_FRAME + M);
+      for (let i = 0; i < M; i++) synth[i] = synth[L_FRAME + i]!;
       this.hpf.runTo(this.pstOut, 0, out, outOffset, L_FRAME);
     } else {
       this.postA!.run(synth, M, this.az, this.lags, active);
@@ -190,7 +229,7 @@ export class G729Decoder {
     this.cng.seed = INIT_SEED;
     decodeLsp(this.lsp, prm[0]!, prm[1]!, bfi, this.lspNew);
     interpolateLpc(this.lspOld, this.lspNew, this.az);
-    this.lspOld.set(this.lspNew);
+    for (let i = 0; i < M; i++) this.lspOld[i] = this.lspNew[i]!;
 
     let t0 = this.oldT0;
     for (let k = 0; k < 2; k++) {
@@ -211,7 +250,7 @@ export class G729Decoder {
         if (this.oldT0 > PIT_MAX) this.oldT0 = PIT_MAX;
       }
       this.lags[k] = t0;
-      predLt3(exc, EXC + sf, t0, frac, L_SUBFR);
+      predLt3(exc, this.excBase + EXC + sf, t0, frac, L_SUBFR);
 
       let posIndex = prm[c]!;
       let signIndex = prm[c + 1]!;
@@ -244,30 +283,11 @@ export class G729Decoder {
         if (this.voicing === 0) gp = 0;
         else gc = 0;
       }
-      // exc = gp * exc + gc * code, i.e. round(L_shl(L_mac(L_mult(exc, gp), code, gc), 1)).
-      for (let i = 0; i < L_SUBFR; i++) {
-        let p = Math.imul(exc[EXC + sf + i]!, gp);
-        let q = Math.imul(code[i]!, gc);
-        if (p !== 0x40000000 && q !== 0x40000000) {
-          // gp, gc < 2^15, so |p|, |q| < 2^30 and s = p + q is an int32. While s is in
-          // [-2^29, 2^29 - 2^13) nothing saturates: round(L_shl(2 s, 1)) = (s + 2^13) >> 14.
-          const s = (p + q) | 0;
-          if (s < 0x1fffe000 && s >= -0x20000000) {
-            exc[EXC + sf + i] = (s + 0x2000) >> 14;
-            continue;
-          }
-        }
-        p = p === 0x40000000 ? MAX_32 : p * 2;
-        q = q === 0x40000000 ? MAX_32 : q * 2;
-        let L = p + q;
-        if (L > MAX_32) L = MAX_32;
-        else if (L < MIN_32) L = MIN_32;
-        L *= 2;
-        if (L > MAX_32) L = MAX_32;
-        else if (L < MIN_32) L = MIN_32;
-        L += 0x8000;
-        if (L > MAX_32) L = MAX_32;
-        exc[EXC + sf + i] = L >> 16;
+      // exc = gp * exc + gc * code, i.e. round(L_shl(L_mac(L_mult(exc, gp), code, gc), 1)); two samples per pass.
+      for (let i = 0; i < L_SUBFR; i += 2) {
+        const e = this.excBase + EXC + sf + i;
+        exc[e] = mixExcitation(exc[e]!, gp, code[i]!, gc);
+        exc[e + 1] = mixExcitation(exc[e + 1]!, gp, code[i + 1]!, gc);
       }
       this.synthesize(k);
     }
@@ -277,13 +297,26 @@ export class G729Decoder {
   private synthesize(k: number): void {
     const sf = k * L_SUBFR;
     setOverflow(0);
-    synFilt(this.az, k * MP1, this.oldExc, EXC + sf, this.synthBuf, M + sf, L_SUBFR, this.memSyn, false);
+    const x = this.excBase + EXC + sf;
+    synFilt(this.az, k * MP1, this.oldExc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, false);
     if (getOverflow() !== 0) {
       const exc = this.oldExc;
-      for (let i = 0; i < exc.length; i++) exc[i] = shr(exc[i]!, 2);
-      synFilt(this.az, k * MP1, exc, EXC + sf, this.synthBuf, M + sf, L_SUBFR, this.memSyn, true);
+      for (let i = this.excBase; i < this.excBase + EXC_WINDOW; i++) exc[i] = shr(exc[i]!, 2);
+      synFilt(this.az, k * MP1, exc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, true);
     } else {
-      for (let i = 0; i < M; i++) this.memSyn[i] = this.synthBuf[sf + L_SUBFR + i]!;
+      const mem = this.memSyn;
+      const y = this.synthBuf;
+      const e = sf + L_SUBFR;
+      mem[0] = y[e]!;
+      mem[1] = y[e + 1]!;
+      mem[2] = y[e + 2]!;
+      mem[3] = y[e + 3]!;
+      mem[4] = y[e + 4]!;
+      mem[5] = y[e + 5]!;
+      mem[6] = y[e + 6]!;
+      mem[7] = y[e + 7]!;
+      mem[8] = y[e + 8]!;
+      mem[9] = y[e + 9]!;
     }
   }
 }

@@ -5,7 +5,7 @@
  * history buffers without copies; the order of the fixed-point operations is the
  * Recommendation's, so results are bit-exact.
  */
-import { L_mult, add, mult, setOverflow, shr } from './basicops.js';
+import { setOverflow } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
 /** LP order, as a local binding for the code here (exported bindings are read through a cell). */
@@ -122,12 +122,6 @@ export function synFilt(
   // Each output is written before the next input is read (y may alias x).
   const absRest = Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
     + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
-  let maxY = 0;
-  for (let i = 0; i < ORDER; i++) {
-    const v = mem[i]!;
-    if (v > maxY) maxY = v;
-    else if (-v > maxY) maxY = -v;
-  }
   const absA0 = Math.abs(a0);
   let i = 0;
   let acc = 0;
@@ -168,6 +162,8 @@ export function synFilt(
     }
   } else {
     // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
+    let maxY = Math.max(Math.abs(y1), Math.abs(y2), Math.abs(y3), Math.abs(y4), Math.abs(y5),
+      Math.abs(y6), Math.abs(y7), Math.abs(y8), Math.abs(y9), Math.abs(y10));
     let xLimit = fastInputLimit(absA0, absRest, maxY);
     let xi = 0;
     for (; i + 10 <= lg; i += 10) {
@@ -300,7 +296,19 @@ export function synFilt(
     y[yOff + i] = y1;
   }
   if (synOvf) setOverflow(1);
-  if (update) for (let k = 0; k < ORDER; k++) mem[k] = y[yOff + lg - ORDER + k]!;
+  if (update) {
+    // The memory is the last ORDER outputs (or the older memory, for lg < ORDER): the locals.
+    mem[0] = y10;
+    mem[1] = y9;
+    mem[2] = y8;
+    mem[3] = y7;
+    mem[4] = y6;
+    mem[5] = y5;
+    mem[6] = y4;
+    mem[7] = y3;
+    mem[8] = y2;
+    mem[9] = y1;
+  }
 }
 
 /**
@@ -335,7 +343,14 @@ export function dotProduct(acc: number, x: Int16Array, xOff: number, y: Int16Arr
  */
 export function energy(acc: number, x: Int16Array, xOff: number, n: number): number {
   let sum = 0;
-  for (let i = 0; i < n; i++) {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const k = xOff + i;
+    const v0 = x[k]!, v1 = x[k + 1]!, v2 = x[k + 2]!, v3 = x[k + 3]!;
+    // Each term is at most 2^30: the 4 sum exactly in a double.
+    sum += Math.imul(v0, v0) + Math.imul(v1, v1) + Math.imul(v2, v2) + Math.imul(v3, v3);
+  }
+  for (; i < n; i++) {
     const v = x[xOff + i]!;
     sum += Math.imul(v, v);
   }
@@ -350,8 +365,10 @@ export function energy(acc: number, x: Int16Array, xOff: number, n: number): num
  */
 export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number, y: Int16Array, yOff: number, lg: number): number {
   let mag = 0;
-  let absSum = 0;
-  for (let j = 0; j <= ORDER; j++) absSum += Math.abs(a[aOff + j]!);
+  const a0 = a[aOff]!, a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
+  const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
+  const absSum = Math.abs(a0) + Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
+    + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
   // With sum |a| <= 32767 the bound below holds for any input (the postfilter's usual case): no scan.
   let maxX = 32768;
   if (absSum > 32767) {
@@ -364,8 +381,6 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
   }
   if (absSum * maxX <= 1073741823) {
     // As in synFilt: 2 * sum |a| * max|x| < 2^31, so no partial sum can saturate; only the shift and rounding can.
-    const a0 = a[aOff]!, a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
-    const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
     // Two outputs per pass share their 12 sample loads (y never aliases x here).
     let i = 0;
     for (; i + 1 < lg; i += 2) {
@@ -447,7 +462,16 @@ export function gammaPowers(gamma: number): Int16Array {
 /** Weight_Az with the factors of {@link gammaPowers}: the same result, without the serial chain. */
 export function weightAzPow(a: Int16Array, aOff: number, pow: Int16Array, ap: Int16Array): void {
   ap[0] = a[aOff]!;
-  for (let i = 1; i <= ORDER; i++) ap[i] = (Math.imul(a[aOff + i]!, pow[i]!) * 2 + 0x8000) >> 16;
+  ap[1] = (Math.imul(a[aOff + 1]!, pow[1]!) * 2 + 0x8000) >> 16;
+  ap[2] = (Math.imul(a[aOff + 2]!, pow[2]!) * 2 + 0x8000) >> 16;
+  ap[3] = (Math.imul(a[aOff + 3]!, pow[3]!) * 2 + 0x8000) >> 16;
+  ap[4] = (Math.imul(a[aOff + 4]!, pow[4]!) * 2 + 0x8000) >> 16;
+  ap[5] = (Math.imul(a[aOff + 5]!, pow[5]!) * 2 + 0x8000) >> 16;
+  ap[6] = (Math.imul(a[aOff + 6]!, pow[6]!) * 2 + 0x8000) >> 16;
+  ap[7] = (Math.imul(a[aOff + 7]!, pow[7]!) * 2 + 0x8000) >> 16;
+  ap[8] = (Math.imul(a[aOff + 8]!, pow[8]!) * 2 + 0x8000) >> 16;
+  ap[9] = (Math.imul(a[aOff + 9]!, pow[9]!) * 2 + 0x8000) >> 16;
+  ap[10] = (Math.imul(a[aOff + 10]!, pow[10]!) * 2 + 0x8000) >> 16;
 }
 
 /**
@@ -492,7 +516,9 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
   let maxAbs = 0;
   let end = x0 + L + 10;
   if (end > off) end = off;
-  for (let k = x0 - 9; k < end; k++) maxAbs |= Math.abs(exc[k]!);
+  let k = x0 - 9;
+  for (; k + 4 <= end; k += 4) maxAbs |= Math.abs(exc[k]!) | Math.abs(exc[k + 1]!) | Math.abs(exc[k + 2]!) | Math.abs(exc[k + 3]!);
+  for (; k < end; k++) maxAbs |= Math.abs(exc[k]!);
   // Four outputs per pass share their sample loads; none reads another of the same pass (the
   // last reads up to x0 + j + 13 < off + j), as every lag is at least 19.
   const quads = x0 + 13 < off ? L >> 2 : 0;
@@ -579,12 +605,14 @@ function predSlow(exc: Int16Array, off: number, x0: number, frac: number, c2Base
 /** Lsf_lsp2: LSF (Q13, 0..pi) to LSP (cosine domain, Q15) by table interpolation. */
 export function lsfToLsp(lsf: Int16Array, lsp: Int16Array): void {
   for (let i = 0; i < ORDER; i++) {
-    const freq = mult(lsf[i]!, 20861);
+    // mult(lsf, 20861) cannot saturate (20861 != -32768); L_mult(slope, offset) neither (0 <= offset < 256).
+    const freq = Math.imul(lsf[i]!, 20861) >> 15;
     let ind = freq >> 8;
     const offset = freq & 0xff;
     if (ind > 63) ind = 63;
-    const L = L_mult(slopeCos[ind]!, offset);
-    lsp[i] = add(table2[ind]!, (L >> 13) << 16 >> 16);
+    const L = Math.imul(slopeCos[ind]!, offset) * 2;
+    const v = table2[ind]! + ((L >> 13) << 16 >> 16);
+    lsp[i] = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
   }
 }
 
@@ -653,7 +681,8 @@ const lspMid = new Int16Array(ORDER);
 
 /** Int_qlpc: LP filters of both subframes (mid-point LSP for the first, new LSP for the second). */
 export function interpolateLpc(lspOld: Int16Array, lspNew: Int16Array, az: Int16Array): void {
-  for (let i = 0; i < ORDER; i++) lspMid[i] = add(shr(lspNew[i]!, 1), shr(lspOld[i]!, 1));
+  // add(shr(new, 1), shr(old, 1)): two halves of 16-bit values cannot saturate.
+  for (let i = 0; i < ORDER; i++) lspMid[i] = (lspNew[i]! >> 1) + (lspOld[i]! >> 1);
   lspToAz(lspMid, az, 0);
   lspToAz(lspNew, az, ORDER + 1);
 }

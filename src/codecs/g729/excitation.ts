@@ -3,13 +3,27 @@
  * algebraic codebook, the conjugate-structure gain VQ with MA energy prediction, and
  * the pseudo-random generator the standard uses for concealment and comfort noise.
  */
-import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, add, log2, log2Out, mult, pow2, sub } from './basicops.js';
+import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, log2, log2Out, mult, pow2 } from './basicops.js';
 import { energy } from './dsp.js';
 import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const L_SUBFR = 40;
+
+/**
+ * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
+ * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
+ */
+function add(a: number, b: number): number {
+  const s = a + b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
+
+function sub(a: number, b: number): number {
+  const s = a - b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
 
 /** Parity check of the first-subframe pitch index: 1 when the received parity bit disagrees. */
 export function parityError(pitchIndex: number, parity: number): number {
@@ -57,7 +71,13 @@ export function decodeLag(index: number, firstSubframe: boolean, t0Prev: number)
 
 /** Decod_ACELP: 4 signed unit pulses (Q13) from the 13-bit position and 4-bit sign indices. */
 export function decodeAcelp(sign: number, index: number, code: Int16Array): void {
-  code.fill(0, 0, L_SUBFR);
+  // A plain loop: cheaper than the fill() builtin for so few samples.
+  for (let i = 0; i < L_SUBFR; i += 4) {
+    code[i] = 0;
+    code[i + 1] = 0;
+    code[i + 2] = 0;
+    code[i + 3] = 0;
+  }
   const p0 = (index & 7) * 5;
   index >>= 3;
   const p1 = (index & 7) * 5 + 1;

@@ -3,13 +3,27 @@
  * rearrangement/stability rules, and the frame-erasure path (reuse the last LSF and
  * keep the predictor memory consistent). Also the Annex B SID LSF decoder.
  */
-import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, add, mac, sub } from './basicops.js';
+import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, mac } from './basicops.js';
 import { lsfToLsp } from './dsp.js';
 import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1, ptrTab2 } from './tables.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const M = 10;
+
+/**
+ * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
+ * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
+ */
+function add(a: number, b: number): number {
+  const s = a + b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
+
+function sub(a: number, b: number): number {
+  const s = a - b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
 
 const MA_NP = 4;
 const NC = 5;
@@ -57,17 +71,30 @@ function expand(buf: Int16Array, gap: number): void {
 function compose(ele: Int16Array, lsf: Int16Array, pred: Int16Array, predOff: number, sum: Int16Array, sumOff: number, freqPrev: Int16Array): void {
   for (let j = 0; j < M; j++) {
     // L_mult then 4 L_mac, each product doubled and the running sum saturated step by step.
-    let acc = mac(0, ele[j]!, sum[sumOff + j]!);
-    acc = mac(acc, freqPrev[j]!, pred[predOff + j]!);
-    acc = mac(acc, freqPrev[M + j]!, pred[predOff + M + j]!);
-    acc = mac(acc, freqPrev[2 * M + j]!, pred[predOff + 2 * M + j]!);
-    acc = mac(acc, freqPrev[3 * M + j]!, pred[predOff + 3 * M + j]!);
+    const e = ele[j]!, w = sum[sumOff + j]!;
+    const f0 = freqPrev[j]!, p0 = pred[predOff + j]!;
+    const f1 = freqPrev[M + j]!, p1 = pred[predOff + M + j]!;
+    const f2 = freqPrev[2 * M + j]!, p2 = pred[predOff + 2 * M + j]!;
+    const f3 = freqPrev[3 * M + j]!, p3 = pred[predOff + 3 * M + j]!;
+    const q0 = Math.imul(e, w), q1 = Math.imul(f0, p0), q2 = Math.imul(f1, p1), q3 = Math.imul(f2, p2), q4 = Math.imul(f3, p3);
+    let acc: number;
+    if ((Math.abs(q0) + Math.abs(q1) + Math.abs(q2) + Math.abs(q3) + Math.abs(q4)) * 2 <= 2147483647) {
+      // No partial sum (nor product) can reach the 32-bit limits: the plain sum is exact.
+      acc = (q0 + q1 + q2 + q3 + q4) * 2;
+    } else {
+      acc = mac(0, e, w);
+      acc = mac(acc, f0, p0);
+      acc = mac(acc, f1, p1);
+      acc = mac(acc, f2, p2);
+      acc = mac(acc, f3, p3);
+    }
     lsf[j] = acc >> 16;
   }
 }
 
 function pushPrev(ele: Int16Array, freqPrev: Int16Array): void {
-  freqPrev.copyWithin(M, 0, (MA_NP - 1) * M);
+  // Rows move up by one (from the last, as they overlap); a plain loop is cheaper than copyWithin here.
+  for (let j = (MA_NP - 1) * M - 1; j >= 0; j--) freqPrev[j + M] = freqPrev[j]!;
   for (let j = 0; j < M; j++) freqPrev[j] = ele[j]!;
 }
 
@@ -104,7 +131,7 @@ export function decodeLsp(st: LspDecoderState, prm0: number, prm1: number, erase
     compose(ele, lsf, fg, mode * MA_NP * M, fgSum, mode * M, st.freqPrev);
     pushPrev(ele, st.freqPrev);
     stabilize(lsf);
-    st.prevLsf.set(lsf);
+    for (let j = 0; j < M; j++) st.prevLsf[j] = lsf[j]!;
     st.prevMa = mode;
   } else {
     lsf.set(st.prevLsf);

@@ -4,8 +4,8 @@
  * A(z/γ2)/A(z/γ1), tilt compensation and adaptive gain control. One call per subframe.
  */
 import {
-  L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, add, div_s, mult_r, negate,
-  norm_l, norm_s, shl, shr, sub,
+  L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, div_s, mult_r, negate,
+  norm_l, norm_s, shl, shr,
 } from './basicops.js';
 import { dotProduct, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
 import { tabHupL, tabHupS } from './tables.js';
@@ -34,8 +34,29 @@ const AGC_FAC = 32358;
 const AGC_FAC1 = 32768 - AGC_FAC;
 const MEM_RES2 = PIT_MAX + 1 + LH_UP_L;
 const SIZ_RES2 = MEM_RES2 + L_SUBFR;
+/**
+ * res2 and sigCadr hold their SIZ_RES2-sample windows at a sliding base offset (a multiple of
+ * L_SUBFR) in buffers RES2_SLOTS subframes longer: each subframe advances the base, and the
+ * history is moved back to the start only when the window reaches the end.
+ */
+const RES2_SLOTS = 8;
+const RES2_BUF = SIZ_RES2 + RES2_SLOTS * L_SUBFR;
 const L_SUBFRP1 = L_SUBFR + 1;
 const SIZ_Y_UP = (F_UP_PST - 1) * L_SUBFRP1;
+
+/**
+ * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
+ * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
+ */
+function add(a: number, b: number): number {
+  const s = a + b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
+
+function sub(a: number, b: number): number {
+  const s = a - b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
 
 /** Outcome of the delay search (search_del / compute_ltp_l). */
 interface LtpSearch {
@@ -54,14 +75,16 @@ export class G729PostFilter {
   private readonly apond2 = new Int16Array(LONG_H_ST);
   private readonly memStp = new Int16Array(M);
   private readonly memZero = new Int16Array(M);
-  private readonly res2 = new Int16Array(SIZ_RES2);
+  private readonly res2 = new Int16Array(RES2_BUF);
+  /** Start of the current window in res2 and sigCadr. */
+  private base = 0;
   /** Magnitude bits (OR of abs_s) of res2 in each of the last 4 subframes, newest first. */
   private readonly subframeMag = new Int32Array(4);
   private gainPrec = 16384;
 
   private readonly sigLtp = new Int16Array(L_SUBFRP1);
-  private readonly sigCadr = new Int16Array(SIZ_RES2);
-  /** sigCadr[cadrFirst..SIZ_RES2) holds res2 scaled by cadrShift (SIZ_RES2: nothing valid). */
+  private readonly sigCadr = new Int16Array(RES2_BUF);
+  /** sigCadr[base + cadrFirst..base + SIZ_RES2) holds res2 scaled by cadrShift (SIZ_RES2: nothing valid). */
   private cadrFirst = SIZ_RES2;
   private cadrShift = 0;
   /**
@@ -83,6 +106,7 @@ export class G729PostFilter {
 
   reset(): void {
     this.res2.fill(0);
+    this.base = 0;
     this.subframeMag.fill(0);
     this.cadrFirst = SIZ_RES2;
     this.cadrShift = 0;
@@ -100,7 +124,8 @@ export class G729PostFilter {
   run(t0: number, sig: Int16Array, sigOff: number, az: Int16Array, azOff: number, out: Int16Array, outOff: number, active: boolean): number {
     weightAzPow(az, azOff, POW1, this.apond1);
     weightAzPow(az, azOff, POW2, this.apond2);
-    const mag = residu(this.apond2, 0, sig, sigOff, this.res2, MEM_RES2, L_SUBFR);
+    const base = this.base;
+    const mag = residu(this.apond2, 0, sig, sigOff, this.res2, base + MEM_RES2, L_SUBFR);
     // Magnitude bits of this subframe's residual (as magnitudeBits forms them), kept for the
     // next 4 subframes' normalization.
     const mags = this.subframeMag;
@@ -110,17 +135,32 @@ export class G729PostFilter {
     mags[0] = mag > 32767 ? 32767 : mag;
     let vo = -1;
     if (active) vo = this.longTerm(t0);
-    else for (let i = 0; i < L_SUBFR; i++) this.sigLtp[1 + i] = this.res2[MEM_RES2 + i]!;
+    else {
+      const out = this.sigLtp;
+      const res2 = this.res2;
+      for (let i = 0; i < L_SUBFR; i += 4) {
+        const k = base + MEM_RES2 + i;
+        out[1 + i] = res2[k]!;
+        out[2 + i] = res2[k + 1]!;
+        out[3 + i] = res2[k + 2]!;
+        out[4 + i] = res2[k + 3]!;
+      }
+    }
     this.sigLtp[0] = this.memStp[M - 1]!;
     const parcor0 = this.shortTermGain();
     synFilt(this.apond1, 0, this.sigLtp, 1, this.sigLtp, 1, L_SUBFR, this.memStp, true);
     const outAbsSum = this.tilt(parcor0, out, outOff);
     this.scale(sig, sigOff, out, outOff, outAbsSum);
-    this.res2.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
-    if (active && this.cadrFirst < SIZ_RES2) {
-      this.sigCadr.copyWithin(0, L_SUBFR, L_SUBFR + MEM_RES2);
-      this.cadrFirst = this.cadrFirst > L_SUBFR ? this.cadrFirst - L_SUBFR : 0;
-    } else this.cadrFirst = SIZ_RES2;
+    // Slide the window by one subframe (moving the history back to the start at the end).
+    const keepCadr = active && this.cadrFirst < SIZ_RES2;
+    if (base + L_SUBFR + SIZ_RES2 <= RES2_BUF) this.base = base + L_SUBFR;
+    else {
+      this.res2.copyWithin(0, base + L_SUBFR, base + L_SUBFR + MEM_RES2);
+      if (keepCadr) this.sigCadr.copyWithin(0, base + L_SUBFR, base + L_SUBFR + MEM_RES2);
+      this.base = 0;
+    }
+    if (keepCadr) this.cadrFirst = this.cadrFirst > L_SUBFR ? this.cadrFirst - L_SUBFR : 0;
+    else this.cadrFirst = SIZ_RES2;
     return vo;
   }
 
@@ -133,7 +173,8 @@ export class G729PostFilter {
     // last 4 subframes' residuals (whose magnitude bits are kept) after the oldest
     // SIZ_RES2 - 4 * L_SUBFR samples.
     const mags = this.subframeMag;
-    let temp = magnitudeBits(res2, 0, SIZ_RES2 - 4 * L_SUBFR);
+    const b = this.base;
+    let temp = magnitudeBits(res2, b, b + SIZ_RES2 - 4 * L_SUBFR);
     for (let k = 0; k < 4; k++) if (mags[k]! > temp) temp = mags[k]!;
     // Normalize to 12 bits; a left shift here never saturates. The delay search reads no
     // further back than t0 + 9 samples before the subframe (long filter: lag t0 + 2, 16 taps).
@@ -143,12 +184,12 @@ export class G729PostFilter {
     // sigCadr keeps its scaled history (shifted along with res2) while the scaling is unchanged:
     // then only this subframe and any older samples not yet scaled need computing.
     if (nbShSig === this.cadrShift) {
-      scaleInto(res2, sigCadr, MEM_RES2, SIZ_RES2, nbShSig);
+      scaleInto(res2, sigCadr, b + MEM_RES2, b + SIZ_RES2, nbShSig);
       const validFrom = this.cadrFirst < MEM_RES2 ? this.cadrFirst : MEM_RES2;
-      if (need < validFrom) scaleInto(res2, sigCadr, need, validFrom, nbShSig);
+      if (need < validFrom) scaleInto(res2, sigCadr, b + need, b + validFrom, nbShSig);
       else need = validFrom;
     } else {
-      scaleInto(res2, sigCadr, need, SIZ_RES2, nbShSig);
+      scaleInto(res2, sigCadr, b + need, b + SIZ_RES2, nbShSig);
       this.cadrShift = nbShSig;
     }
     this.cadrFirst = need;
@@ -157,7 +198,13 @@ export class G729PostFilter {
     this.searchDelay(t0, s);
     const vo = s.ltpdel;
     if (s.num === 0) {
-      for (let i = 0; i < L_SUBFR; i++) out[1 + i] = res2[MEM_RES2 + i]!;
+      for (let i = 0; i < L_SUBFR; i += 4) {
+        const k = b + MEM_RES2 + i;
+        out[1 + i] = res2[k]!;
+        out[2 + i] = res2[k + 1]!;
+        out[3 + i] = res2[k + 2]!;
+        out[4 + i] = res2[k + 3]!;
+      }
       return vo;
     }
     // The delayed signal: res2 itself (integer delay), the short-filter interpolation (formed
@@ -196,9 +243,11 @@ export class G729PostFilter {
     // The gains are in [0, 32768] and sum to 32768: the weighted sum s is at most 2^30 in
     // magnitude, so neither L_mac nor the rounding saturates and round(2 s) = (s + 2^14) >> 15.
     if (source === 0) {
-      const d = MEM_RES2 - s.ltpdel;
-      for (let n = 0; n < L_SUBFR; n++) {
-        out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, res2[d + n]!) + 0x4000) >> 15;
+      const d = b + MEM_RES2 - s.ltpdel;
+      const r = b + MEM_RES2;
+      for (let n = 0; n < L_SUBFR; n += 2) {
+        out[1 + n] = (Math.imul(gainPlt, res2[r + n]!) + Math.imul(g1, res2[d + n]!) + 0x4000) >> 15;
+        out[2 + n] = (Math.imul(gainPlt, res2[r + n + 1]!) + Math.imul(g1, res2[d + n + 1]!) + 0x4000) >> 15;
       }
       return vo;
     }
@@ -206,10 +255,14 @@ export class G729PostFilter {
     const left = nbShSig >= 0 ? nbShSig : 0;
     const right = nbShSig >= 0 ? 0 : -nbShSig > 15 ? 15 : -nbShSig;
     if (source === 2) {
-      for (let n = 0; n < L_SUBFR; n++) {
+      const r = b + MEM_RES2;
+      for (let n = 0; n < L_SUBFR; n += 2) {
         let y = (out[1 + n]! << left) >> right;
         y = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
-        out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
+        out[1 + n] = (Math.imul(gainPlt, res2[r + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
+        y = (out[2 + n]! << left) >> right;
+        y = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
+        out[2 + n] = (Math.imul(gainPlt, res2[r + n + 1]!) + Math.imul(g1, y) + 0x4000) >> 15;
       }
       return vo;
     }
@@ -222,15 +275,21 @@ export class G729PostFilter {
     const h3 = tabHupS[ho + 3]! * 2;
     const p = this.past0 + s.offYup;
     let xm3 = x[p - 3]!, xm2 = x[p - 2]!, xm1 = x[p - 1]!;
-    for (let n = 0; n < L_SUBFR; n++) {
+    const r = b + MEM_RES2;
+    for (let n = 0; n < L_SUBFR; n += 2) {
       const xc = x[p + n]!;
+      const xd = x[p + n + 1]!;
       let y = (Math.imul(h0, xc) + Math.imul(h1, xm1) + Math.imul(h2, xm2) + Math.imul(h3, xm3) + 0x8000) >> 16;
-      xm3 = xm2;
-      xm2 = xm1;
-      xm1 = xc;
+      let z = (Math.imul(h0, xd) + Math.imul(h1, xc) + Math.imul(h2, xm1) + Math.imul(h3, xm2) + 0x8000) >> 16;
+      xm3 = xm1;
+      xm2 = xc;
+      xm1 = xd;
       y = (y << left) >> right;
       y = y > 32767 ? 32767 : y < -32768 ? -32768 : y;
-      out[1 + n] = (Math.imul(gainPlt, res2[MEM_RES2 + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
+      z = (z << left) >> right;
+      z = z > 32767 ? 32767 : z < -32768 ? -32768 : z;
+      out[1 + n] = (Math.imul(gainPlt, res2[r + n]!) + Math.imul(g1, y) + 0x4000) >> 15;
+      out[2 + n] = (Math.imul(gainPlt, res2[r + n + 1]!) + Math.imul(g1, z) + 0x4000) >> 15;
     }
     return vo;
   }
@@ -238,7 +297,7 @@ export class G729PostFilter {
   /** search_del: best integer delay near t0, then fractional (1/8) refinement with the short filter. */
   private searchDelay(t0: number, r: LtpSearch): void {
     const x = this.sigCadr;
-    const xo = MEM_RES2;
+    const xo = this.base + MEM_RES2;
     const yUp = this.yUp;
     r.num = 0;
     r.den = 1;
@@ -255,16 +314,19 @@ export class G729PostFilter {
     let ed = 0;
     let xm2 = x[pd - 2]!;
     let xm1 = x[pd - 1]!;
-    for (let n = 0; n < L_SUBFR; n++) {
+    // Two samples per pass.
+    for (let n = 0; n < L_SUBFR; n += 2) {
       const xn = x[xo + n]!;
       const xd = x[pd + n]!;
-      ex = (ex + Math.imul(xn, xn)) | 0;
-      c0 = (c0 + Math.imul(xn, xd)) | 0;
-      c1 = (c1 + Math.imul(xn, xm1)) | 0;
-      c2 = (c2 + Math.imul(xn, xm2)) | 0;
-      ed = (ed + Math.imul(xd, xd)) | 0;
-      xm2 = xm1;
-      xm1 = xd;
+      const xn1 = x[xo + n + 1]!;
+      const xd1 = x[pd + n + 1]!;
+      ex = (ex + Math.imul(xn, xn) + Math.imul(xn1, xn1)) | 0;
+      c0 = (c0 + Math.imul(xn, xd) + Math.imul(xn1, xd1)) | 0;
+      c1 = (c1 + Math.imul(xn, xm1) + Math.imul(xn1, xd)) | 0;
+      c2 = (c2 + Math.imul(xn, xm2) + Math.imul(xn1, xm1)) | 0;
+      ed = (ed + Math.imul(xd, xd) + Math.imul(xd1, xd1)) | 0;
+      xm2 = xd;
+      xm1 = xd1;
     }
     let acc = ex * 2;
     if (acc === 0) return;
@@ -335,24 +397,35 @@ export class G729PostFilter {
     // All terms here are non-negative and below 2^15 (every energy is at most LdenMax, and a
     // correlation at most the larger energy), so L_mult, Mpy_32_16 and L_sub cannot saturate:
     // Mpy_32_16(hi, lo, n) = 2 (hi n + (lo n >> 15)) < 2^31 in int32.
+    // Both halves of each phase in turn (written out: corr0 / Lden0, then corr1 / Lden1).
     for (let phi = 1; phi < F_UP_PST; phi++) {
-      for (let half = 0; half < 2; half++) {
-        acc = (half === 0 ? corr0[phi - 1]! : corr1[phi - 1]!) >> shNum;
-        const num = acc < 0 ? 0 : (acc << 16) >> 16;
-        acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
-        const hi = acc >> 16;
-        const lo = (acc >> 1) & 0x7fff;
-        const Ltemp0 = (Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1;
-        const den = (((half === 0 ? Lden0[phi - 1]! : Lden1[phi - 1]!) >> shDen) << 16) >> 16;
-        const Ltemp1 = (Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1;
-        if (Ltemp0 > Ltemp1) {
-          numMax = num;
-          hiMax = hi;
-          loMax = lo;
-          denMax = den;
-          ioff = half === 0 ? 0 : 1;
-          phiMax = phi;
-        }
+      acc = corr0[phi - 1]! >> shNum;
+      let num = acc < 0 ? 0 : (acc << 16) >> 16;
+      acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
+      let hi = acc >> 16;
+      let lo = (acc >> 1) & 0x7fff;
+      let den = ((Lden0[phi - 1]! >> shDen) << 16) >> 16;
+      if (((Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1) > ((Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1)) {
+        numMax = num;
+        hiMax = hi;
+        loMax = lo;
+        denMax = den;
+        ioff = 0;
+        phiMax = phi;
+      }
+      acc = corr1[phi - 1]! >> shNum;
+      num = acc < 0 ? 0 : (acc << 16) >> 16;
+      acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
+      hi = acc >> 16;
+      lo = (acc >> 1) & 0x7fff;
+      den = ((Lden1[phi - 1]! >> shDen) << 16) >> 16;
+      if (((Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1) > ((Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1)) {
+        numMax = num;
+        hiMax = hi;
+        loMax = lo;
+        denMax = den;
+        ioff = 1;
+        phiMax = phi;
       }
     }
     if (numMax === 0 || sub(denMax, 1) <= 0) return;
@@ -386,7 +459,7 @@ export class G729PostFilter {
    */
   private interpolatePhase(phi: number, past0: number): void {
     const x = this.sigCadr;
-    const xo = MEM_RES2;
+    const xo = this.base + MEM_RES2;
     const yUp = this.yUp;
     const yo = (phi - 1) * L_SUBFRP1;
     const ho = (phi - 1) * LH2_S;
@@ -403,16 +476,32 @@ export class G729PostFilter {
     let e = 0;
     if (h0 === h3 && h1 === h2) {
       // A symmetric phase (the middle one): h0 (x0 + x3) + h1 (x1 + x2), the same exact sum.
-      for (let n = 1; n < L_SUBFR; n++) {
-        xm3 = xm2;
-        xm2 = xm1;
-        xm1 = xc;
-        xc = x[past0 + n]!;
-        const y = (Math.imul(h0, xc + xm3) + Math.imul(h1, xm1 + xm2) + 0x8000) >> 16;
-        c0 = (c0 + Math.imul(x[xo + n]!, y)) | 0;
-        c1 = (c1 + Math.imul(x[xo + n - 1]!, y)) | 0;
-        e = (e + Math.imul(y, y)) | 0;
+      // Samples 1..38 two per pass, then sample 39.
+      let xPrev = x[xo]!;
+      for (let n = 1; n < L_SUBFR - 1; n += 2) {
+        const u = x[past0 + n]!;
+        const v = x[past0 + n + 1]!;
+        const xn = x[xo + n]!;
+        const xn1 = x[xo + n + 1]!;
+        const ya = (Math.imul(h0, u + xm2) + Math.imul(h1, xc + xm1) + 0x8000) >> 16;
+        const yb = (Math.imul(h0, v + xm1) + Math.imul(h1, u + xc) + 0x8000) >> 16;
+        c0 = (c0 + Math.imul(xn, ya) + Math.imul(xn1, yb)) | 0;
+        c1 = (c1 + Math.imul(xPrev, ya) + Math.imul(xn, yb)) | 0;
+        e = (e + Math.imul(ya, ya) + Math.imul(yb, yb)) | 0;
+        xm3 = xm1;
+        xm2 = xc;
+        xm1 = u;
+        xc = v;
+        xPrev = xn1;
       }
+      xm3 = xm2;
+      xm2 = xm1;
+      xm1 = xc;
+      xc = x[past0 + L_SUBFR - 1]!;
+      const y = (Math.imul(h0, xc + xm3) + Math.imul(h1, xm1 + xm2) + 0x8000) >> 16;
+      c0 = (c0 + Math.imul(x[xo + L_SUBFR - 1]!, y)) | 0;
+      c1 = (c1 + Math.imul(xPrev, y)) | 0;
+      e = (e + Math.imul(y, y)) | 0;
     } else {
       for (let n = 1; n < L_SUBFR; n++) {
         xm3 = xm2;
@@ -442,7 +531,7 @@ export class G729PostFilter {
    */
   private interpolatePhasePair(phi: number, past0: number): void {
     const x = this.sigCadr;
-    const xo = MEM_RES2;
+    const xo = this.base + MEM_RES2;
     const yUp = this.yUp;
     const phiB = F_UP_PST - phi;
     const yoA = (phi - 1) * L_SUBFRP1;
@@ -467,7 +556,41 @@ export class G729PostFilter {
     let eA = 0;
     let eB = 0;
     let xPrev = xf;
-    for (let n = 1; n < L_SUBFR; n++) {
+    // Samples 1..38 two per pass (less loop overhead), then sample 39.
+    for (let n = 1; n < L_SUBFR - 1; n += 2) {
+      // Sample n: window (xm2, xm1, xc, u); sample n + 1: (xm1, xc, u, v).
+      const u = x[past0 + n]!;
+      const v = x[past0 + n + 1]!;
+      sS = Math.imul(p03, u + xm2) + Math.imul(p12, xc + xm1);
+      sD = Math.imul(m03, u - xm2) + Math.imul(m12, xc - xm1);
+      let ya = (sS + sD + 0x10000) >> 17;
+      let yb = (sS - sD + 0x10000) >> 17;
+      const xn = x[xo + n]!;
+      const xn1 = x[xo + n + 1]!;
+      cA0 = (cA0 + Math.imul(xn, ya)) | 0;
+      cB0 = (cB0 + Math.imul(xn, yb)) | 0;
+      cA1 = (cA1 + Math.imul(xPrev, ya)) | 0;
+      cB1 = (cB1 + Math.imul(xPrev, yb)) | 0;
+      eA = (eA + Math.imul(ya, ya)) | 0;
+      eB = (eB + Math.imul(yb, yb)) | 0;
+      sS = Math.imul(p03, v + xm1) + Math.imul(p12, u + xc);
+      sD = Math.imul(m03, v - xm1) + Math.imul(m12, u - xc);
+      ya = (sS + sD + 0x10000) >> 17;
+      yb = (sS - sD + 0x10000) >> 17;
+      cA0 = (cA0 + Math.imul(xn1, ya)) | 0;
+      cB0 = (cB0 + Math.imul(xn1, yb)) | 0;
+      cA1 = (cA1 + Math.imul(xn, ya)) | 0;
+      cB1 = (cB1 + Math.imul(xn, yb)) | 0;
+      eA = (eA + Math.imul(ya, ya)) | 0;
+      eB = (eB + Math.imul(yb, yb)) | 0;
+      xm3 = xm1;
+      xm2 = xc;
+      xm1 = u;
+      xc = v;
+      xPrev = xn1;
+    }
+    {
+      const n = L_SUBFR - 1;
       xm3 = xm2;
       xm2 = xm1;
       xm1 = xc;
@@ -507,7 +630,7 @@ export class G729PostFilter {
   /** compute_ltp_l: delayed signal with the long interpolation filter (into sigLtp[1..]) and its gain terms. */
   private computeLtpLong(ltpdel: number, phase: number, r: LtpSearch): void {
     const x = this.sigCadr;
-    const xo = MEM_RES2;
+    const xo = this.base + MEM_RES2;
     const y = this.sigLtp;
     const ho = shl(sub(phase, 1), 4);
     const k0 = tabHupL[ho]!, k1 = tabHupL[ho + 1]!, k2 = tabHupL[ho + 2]!, k3 = tabHupL[ho + 3]!;
@@ -592,14 +715,25 @@ export class G729PostFilter {
     let prev = h[0]!;
     sq = Math.imul(prev, prev);
     Lg0 = prev === -32768 ? 32767 : Math.abs(prev);
-    for (let i = 1; i < LONG_H_ST; i++) {
+    // Samples 1..18 two per pass, then sample 19.
+    for (let i = 1; i < LONG_H_ST - 1; i += 2) {
       const v = h[i]!;
+      const w = h[i + 1]!;
+      sq += Math.imul(v, v) + Math.imul(w, w);
+      const p = Math.imul(prev, v);
+      const q = Math.imul(v, w);
+      cr += p + q;
+      bound += Math.abs(p) + Math.abs(q);
+      Lg0 += (v === -32768 ? 32767 : Math.abs(v)) + (w === -32768 ? 32767 : Math.abs(w));
+      prev = w;
+    }
+    {
+      const v = h[LONG_H_ST - 1]!;
       sq += Math.imul(v, v);
       const p = Math.imul(prev, v);
       cr += p;
       bound += Math.abs(p);
       Lg0 += v === -32768 ? 32767 : Math.abs(v);
-      prev = v;
     }
     let acc = sq * 2;
     if (acc > MAX_32) acc = MAX_32;
@@ -620,7 +754,12 @@ export class G729PostFilter {
       const temp = div_s(1024, g0);
       const s = this.sigLtp;
       // 0 < temp < 2^15: mult_r cannot saturate.
-      for (let i = 1; i <= L_SUBFR; i++) s[i] = (Math.imul(s[i]!, temp) + 0x4000) >> 15;
+      for (let i = 1; i <= L_SUBFR; i += 4) {
+        s[i] = (Math.imul(s[i]!, temp) + 0x4000) >> 15;
+        s[i + 1] = (Math.imul(s[i + 1]!, temp) + 0x4000) >> 15;
+        s[i + 2] = (Math.imul(s[i + 2]!, temp) + 0x4000) >> 15;
+        s[i + 3] = (Math.imul(s[i + 3]!, temp) + 0x4000) >> 15;
+      }
     }
     return rc0;
   }
@@ -655,20 +794,29 @@ export class G729PostFilter {
     const satFrom = 0x40000000 - (Lfact >> 1);
     let prev = s[0]!;
     let absSum = 0;
-    for (let n = 0; n < L_SUBFR; n++) {
+    // Two samples per pass.
+    for (let n = 0; n < L_SUBFR; n += 2) {
       const cur = s[n + 1]!;
+      const nxt = s[n + 2]!;
       const L = (cur << 15) + Math.imul(mu, prev) * 2 + 0x4000;
-      prev = cur;
+      const L2 = (nxt << 15) + Math.imul(mu, cur) * 2 + 0x4000;
+      prev = nxt;
       // extract_l(L >> 15)
-      const temp = (L << 1) >> 16;
-      const q = Math.imul(temp, ga);
+      const q = Math.imul((L << 1) >> 16, ga);
+      const q2 = Math.imul((L2 << 1) >> 16, ga);
       let v = 32767;
       if (q < satFrom) {
         v = (q * 2 + Lfact) >> shFact1;
         v = v > 32767 ? 32767 : v < -32768 ? -32768 : v;
       }
+      let v2 = 32767;
+      if (q2 < satFrom) {
+        v2 = (q2 * 2 + Lfact) >> shFact1;
+        v2 = v2 > 32767 ? 32767 : v2 < -32768 ? -32768 : v2;
+      }
       out[outOff + n] = v;
-      absSum += Math.abs(v);
+      out[outOff + n + 1] = v2;
+      absSum += Math.abs(v) + Math.abs(v2);
     }
     return absSum;
   }
@@ -677,9 +825,9 @@ export class G729PostFilter {
   private scale(sigIn: Int16Array, inOff: number, out: Int16Array, outOff: number, outAbsSum: number): void {
     // 40 magnitudes of at most 2^15 sum below 2^31: L_add never saturates here.
     let acc = 0;
-    for (let i = 0; i < L_SUBFR; i++) {
-      const v = sigIn[inOff + i]!;
-      acc += Math.abs(v);
+    for (let i = 0; i < L_SUBFR; i += 4) {
+      const k = inOff + i;
+      acc += Math.abs(sigIn[k]!) + Math.abs(sigIn[k + 1]!) + Math.abs(sigIn[k + 2]!) + Math.abs(sigIn[k + 3]!);
     }
     let g0: number;
     if (acc === 0) g0 = 0;
@@ -707,7 +855,8 @@ export class G729PostFilter {
       g0 = mult_r(g0, AGC_FAC1);
     }
     let gain = this.gainPrec;
-    for (let i = 0; i < L_SUBFR; i++) {
+    // Two samples per pass.
+    for (let i = 0; i < L_SUBFR; i += 2) {
       // mult_r(AGC_FAC, gain) cannot saturate (AGC_FAC < 2^15); add() can.
       gain = ((Math.imul(AGC_FAC, gain) + 0x4000) >> 15) + g0;
       if (gain > 32767) gain = 32767;
@@ -715,6 +864,11 @@ export class G729PostFilter {
       // round(L_shl(L_mult(gain, x), 1)) = (4 p + 2^15) >> 16 = (p + 2^13) >> 14 unless it saturates.
       const p = Math.imul(gain, out[outOff + i]!);
       out[outOff + i] = p < 0x1fffe000 ? (p >= -0x20000000 ? (p + 0x2000) >> 14 : -32768) : 32767;
+      gain = ((Math.imul(AGC_FAC, gain) + 0x4000) >> 15) + g0;
+      if (gain > 32767) gain = 32767;
+      else if (gain < -32768) gain = -32768;
+      const p2 = Math.imul(gain, out[outOff + i + 1]!);
+      out[outOff + i + 1] = p2 < 0x1fffe000 ? (p2 >= -0x20000000 ? (p2 + 0x2000) >> 14 : -32768) : 32767;
     }
     this.gainPrec = gain;
   }
@@ -734,8 +888,25 @@ const HUP_S_MIRRORED = (() => {
 
 /** dst[from..to) = src[from..to) scaled by 2^-shift (a left shift for shift < 0, which cannot saturate here). */
 function scaleInto(src: Int16Array, dst: Int16Array, from: number, to: number, shift: number): void {
-  if (shift >= 0) for (let i = from; i < to; i++) dst[i] = src[i]! >> shift;
-  else for (let i = from; i < to; i++) dst[i] = src[i]! << -shift;
+  let i = from;
+  if (shift >= 0) {
+    for (; i + 4 <= to; i += 4) {
+      dst[i] = src[i]! >> shift;
+      dst[i + 1] = src[i + 1]! >> shift;
+      dst[i + 2] = src[i + 2]! >> shift;
+      dst[i + 3] = src[i + 3]! >> shift;
+    }
+    for (; i < to; i++) dst[i] = src[i]! >> shift;
+  } else {
+    const left = -shift;
+    for (; i + 4 <= to; i += 4) {
+      dst[i] = src[i]! << left;
+      dst[i + 1] = src[i + 1]! << left;
+      dst[i + 2] = src[i + 2]! << left;
+      dst[i + 3] = src[i + 3]! << left;
+    }
+    for (; i < to; i++) dst[i] = src[i]! << left;
+  }
 }
 
 /**
@@ -745,7 +916,9 @@ function scaleInto(src: Int16Array, dst: Int16Array, from: number, to: number, s
  */
 function magnitudeBits(x: Int16Array, from: number, to: number): number {
   let bits = 0;
-  for (let i = from; i < to; i++) bits |= Math.abs(x[i]!);
+  let i = from;
+  for (; i + 4 <= to; i += 4) bits |= Math.abs(x[i]!) | Math.abs(x[i + 1]!) | Math.abs(x[i + 2]!) | Math.abs(x[i + 3]!);
+  for (; i < to; i++) bits |= Math.abs(x[i]!);
   return bits > 32767 ? 32767 : bits;
 }
 
