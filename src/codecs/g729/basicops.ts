@@ -45,6 +45,20 @@ export function sature(x: number): number {
   return x;
 }
 
+/**
+ * 16-bit saturating add / sub that leave the Overflow flag alone: for code after which only the
+ * synthesis filter's overflow is read (and that flag is reset just before the filter).
+ */
+export function addSat(a: number, b: number): number {
+  const s = a + b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
+
+export function subSat(a: number, b: number): number {
+  const s = a - b;
+  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
+}
+
 export function add(a: number, b: number): number {
   return sature(a + b);
 }

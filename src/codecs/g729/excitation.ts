@@ -3,7 +3,7 @@
  * algebraic codebook, the conjugate-structure gain VQ with MA energy prediction, and
  * the pseudo-random generator the standard uses for concealment and comfort noise.
  */
-import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, log2, log2Out, mult, pow2 } from './basicops.js';
+import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, log2, log2Out, mult, pow2, addSat, subSat } from './basicops.js';
 import { energy } from './dsp.js';
 import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
 
@@ -11,19 +11,9 @@ import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const L_SUBFR = 40;
 
-/**
- * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
- * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
- */
-function add(a: number, b: number): number {
-  const s = a + b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
-
-function sub(a: number, b: number): number {
-  const s = a - b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
+// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
+const add = addSat;
+const sub = subSat;
 
 /** Parity check of the first-subframe pitch index: 1 when the received parity bit disagrees. */
 export function parityError(pitchIndex: number, parity: number): number {

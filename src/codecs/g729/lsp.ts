@@ -3,7 +3,7 @@
  * rearrangement/stability rules, and the frame-erasure path (reuse the last LSF and
  * keep the predictor memory consistent). Also the Annex B SID LSF decoder.
  */
-import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, mac } from './basicops.js';
+import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, mac, addSat, subSat } from './basicops.js';
 import { lsfToLsp } from './dsp.js';
 import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1, ptrTab2 } from './tables.js';
 
@@ -11,19 +11,9 @@ import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const M = 10;
 
-/**
- * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
- * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
- */
-function add(a: number, b: number): number {
-  const s = a + b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
-
-function sub(a: number, b: number): number {
-  const s = a - b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
+// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
+const add = addSat;
+const sub = subSat;
 
 const MA_NP = 4;
 const NC = 5;

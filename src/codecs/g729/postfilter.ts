@@ -5,7 +5,7 @@
  */
 import {
   L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, div_s, mult_r, negate,
-  norm_l, norm_s, shl, shr,
+  addSat, norm_l, norm_s, shl, shr, subSat,
 } from './basicops.js';
 import { dotProduct, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
 import { tabHupL, tabHupS } from './tables.js';
@@ -44,19 +44,9 @@ const RES2_BUF = SIZ_RES2 + RES2_SLOTS * L_SUBFR;
 const L_SUBFRP1 = L_SUBFR + 1;
 const SIZ_Y_UP = (F_UP_PST - 1) * L_SUBFRP1;
 
-/**
- * 16-bit saturating add / sub as local functions (no import-cell loads). They leave the
- * Overflow flag alone: only the synthesis filter's overflow is ever read (reset just before it).
- */
-function add(a: number, b: number): number {
-  const s = a + b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
-
-function sub(a: number, b: number): number {
-  const s = a - b;
-  return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
+// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
+const add = addSat;
+const sub = subSat;
 
 /** Outcome of the delay search (search_del / compute_ltp_l). */
 interface LtpSearch {
