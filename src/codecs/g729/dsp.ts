@@ -434,20 +434,11 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
   return mag;
 }
 
-/** Weight_Az: ap[i] = a[i] * gamma^i. */
-export function weightAz(a: Int16Array, aOff: number, gamma: number, ap: Int16Array): void {
-  // round(L_mult(u, v)) with 0 < v < 2^15: the product and the rounding stay below 2^31, so
-  // neither saturates.
-  ap[0] = a[aOff]!;
-  let fac = gamma;
-  for (let i = 1; i < ORDER; i++) {
-    ap[i] = (Math.imul(a[aOff + i]!, fac) * 2 + 0x8000) >> 16;
-    fac = (Math.imul(fac, gamma) * 2 + 0x8000) >> 16;
-  }
-  ap[ORDER] = (Math.imul(a[aOff + ORDER]!, fac) * 2 + 0x8000) >> 16;
-}
-
-/** The factors gamma^i (i = 0..10) of Weight_Az, rounded as it forms them (for {@link weightAzPow}). */
+/**
+ * The factors gamma^i (i = 0..10) of Weight_Az (ap[i] = a[i] * gamma^i), rounded as it forms them
+ * (for {@link weightAzPow}). round(L_mult(u, v)) with 0 < v < 2^15: the product and the rounding
+ * stay below 2^31, so neither saturates.
+ */
 export function gammaPowers(gamma: number): Int16Array {
   const p = new Int16Array(ORDER + 1);
   p[0] = 32767;
