@@ -85,10 +85,19 @@ function makeTree(dir: string, capture: string, count: number): string {
   return tree;
 }
 
-function runTree(tree: string, out: string, workers: number, format: 'wav' | 'mp3' = 'wav', mode: 'cold' | 'warm' = 'cold'): { seconds: number; maxRssKb: number; audioSeconds: number; failed: number; maxInFlight: number } {
+/** What bench/convert-tree.ts reports for one run. */
+interface TreeRun {
+  readonly seconds: number;
+  readonly maxRssKb: number;
+  readonly audioSeconds: number;
+  readonly failed: number;
+  readonly maxInFlight: number;
+}
+
+function runTree(tree: string, out: string, workers: number, format: 'wav' | 'mp3' = 'wav', mode: 'cold' | 'warm' = 'cold'): TreeRun {
   rmSync(out, { recursive: true, force: true });
   const text = execFileSync(process.execPath, [join(here, 'convert-tree.js'), tree, out, String(workers), format, mode], { encoding: 'utf8', maxBuffer: 1 << 24 });
-  return JSON.parse(text) as { seconds: number; maxRssKb: number; audioSeconds: number; failed: number; maxInFlight: number };
+  return JSON.parse(text) as TreeRun;
 }
 
 export const formatsPoolBench: BenchSuite = async () => {
@@ -121,22 +130,16 @@ export const formatsPoolBench: BenchSuite = async () => {
     const warmTwo = runTree(warmBatch, join(dir, 'mp3-w2'), 2, 'mp3', 'warm');
     const ceiling = await machineParallelSpeedUp(dir);
     const machine = ceiling !== undefined ? { native: ceiling, nativeTool: 'lame: 4 encodes in a row vs 2 × 2 at once (the machine\'s own 2-process speed-up)' } : {};
-    rows.push({
-      task: 'pool speed-up, 48 two-minute calls → MP3, 2 workers vs 1, cold (one CLI run)',
+    const mp3Row = (task: string, one: TreeRun, two: TreeRun, note: string): BenchRow => ({
+      task,
       unit: 'x speed-up',
-      ours: mp3One.seconds / mp3Two.seconds,
+      ours: one.seconds / two.seconds,
       ...machine,
-      peakRssMb: mp3Two.maxRssKb / 1024,
-      note: `1 worker ${mp3One.seconds.toFixed(2)} s, 2 workers ${mp3Two.seconds.toFixed(2)} s (CPU-bound; includes worker start-up and JIT warm-up)`,
+      peakRssMb: two.maxRssKb / 1024,
+      note: `1 worker ${one.seconds.toFixed(2)} s, 2 workers ${two.seconds.toFixed(2)} s${note}`,
     });
-    rows.push({
-      task: 'pool speed-up, 16 two-minute calls → MP3, 2 workers vs 1, warm (second batch, same threads)',
-      unit: 'x speed-up',
-      ours: warmOne.seconds / warmTwo.seconds,
-      ...machine,
-      peakRssMb: warmTwo.maxRssKb / 1024,
-      note: `1 worker ${warmOne.seconds.toFixed(2)} s, 2 workers ${warmTwo.seconds.toFixed(2)} s; ours/native = how much of the machine's parallel speed-up the pool gets`,
-    });
+    rows.push(mp3Row('pool speed-up, 48 two-minute calls → MP3, 2 workers vs 1, cold (one CLI run)', mp3One, mp3Two, ' (CPU-bound; includes worker start-up and JIT warm-up)'));
+    rows.push(mp3Row('pool speed-up, 16 two-minute calls → MP3, 2 workers vs 1, warm (second batch, same threads)', warmOne, warmTwo, "; ours/native = how much of the machine's parallel speed-up the pool gets"));
     // Memory over a large tree: 10,000 one-and-a-half-second captures.
     const fixture = join(here, '../../fixtures/calls/alaw-20ms.pcap');
     const big = makeTree(dir, fixture, 10_000);

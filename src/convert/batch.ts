@@ -19,6 +19,8 @@ export interface BatchOptions extends ConvertOptions {
   /** Convert in a pool of this many worker threads; absent: one after another in this thread. */
   readonly workers?: number;
   readonly pool?: Omit<PoolOptions, 'workers'>;
+  /** Convert in this open pool instead (left open afterwards: several batches can share its warm threads). */
+  readonly openPool?: ConversionPool;
   readonly signal?: AbortSignal;
 }
 
@@ -73,14 +75,14 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
     ...(options.durable !== undefined ? { durable: options.durable } : {}),
   };
   options.onProgress?.({ filesDone: 0, filesTotal: files.length, calls, audioSeconds, failed, current: files[0] ?? '' });
-  if (options.workers === undefined) {
+  if (options.workers === undefined && options.openPool === undefined) {
     for (let i = 0; i < files.length; i++) {
       if (options.signal?.aborted) break;
       maxInFlight = 1;
       account(i, await convertCapture(files[i]!, convertOptions));
     }
   } else {
-    const pool = new ConversionPool({ ...options.pool, workers: options.workers });
+    const pool = options.openPool ?? new ConversionPool({ ...options.pool, workers: options.workers });
     try {
       // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
       const limit = 2 * pool.size;
@@ -95,7 +97,7 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
       }
       await Promise.all(inFlight);
     } finally {
-      await pool.destroy();
+      if (pool !== options.openPool) await pool.destroy();
     }
   }
   files.forEach((file, i) => {

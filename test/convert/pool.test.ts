@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertAll } from '../../src/convert/index.js';
+import { ConversionPool, convertAll } from '../../src/convert/index.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/calls');
 const work = mkdtempSync(join(tmpdir(), 'recorder-pool-'));
@@ -23,6 +23,22 @@ describe('conversion in a worker pool', () => {
     expect(pooled.reports.map(strip)).toEqual(single.reports.map(strip));
     expect(pooled.maxInFlight).toBeLessThanOrEqual(4);
     console.log(`pool: ${pooled.outputs} recordings identical to single-threaded; ${single.elapsedSeconds.toFixed(2)} s single, ${pooled.elapsedSeconds.toFixed(2)} s with 2 workers`);
+  });
+
+  it('several batches can share one open pool, which stays open and gives the same recordings (MP3 too)', async () => {
+    const pool = new ConversionPool({ workers: 2 });
+    try {
+      const first = await convertAll([FIXTURES], { outDir: join(work, 'shared-1'), durable: false, format: 'mp3', openPool: pool });
+      const second = await convertAll([FIXTURES], { outDir: join(work, 'shared-2'), durable: false, format: 'mp3', openPool: pool });
+      const single = await convertAll([FIXTURES], { outDir: join(work, 'shared-single'), durable: false, format: 'mp3' });
+      expect(first.failed).toBe(single.failed);
+      expect(first.outputs).toBe(single.outputs);
+      expect(digest(join(work, 'shared-1'))).toEqual(digest(join(work, 'shared-single')));
+      expect(digest(join(work, 'shared-2'))).toEqual(digest(join(work, 'shared-single')));
+      expect(second.maxInFlight).toBeLessThanOrEqual(4);
+    } finally {
+      await pool.destroy();
+    }
   });
 
   it('a job that crashes its worker, hangs or throws is reported; the others complete', { timeout: 90_000 }, async () => {
