@@ -86,7 +86,14 @@ function loadHooks(): LameBundleHooks | undefined {
   }
 }
 
-const hooks = loadHooks();
+/** The lifted hooks, loaded on the first MP3 stream (a process that never writes MP3 never reads the bundle again); null: not yet. */
+let hooks: LameBundleHooks | undefined | null = null;
+
+function bundleHooks(): LameBundleHooks | undefined {
+  if (hooks === null) hooks = loadHooks();
+  return hooks;
+}
+
 /** Idle graphs of this thread, ready for the next stream (one per stream open at a time). */
 const idleGraphs: LameInternals[] = [];
 /** A pool this size covers any number of recordings written in turn or a few at once. */
@@ -94,7 +101,7 @@ const MAX_IDLE_GRAPHS = 8;
 
 /** Which encoder construction is in use: 'reused-graph' normally; 'public' if the bundle was not recognized. */
 export function mp3EncoderKind(): 'reused-graph' | 'public' {
-  return hooks ? 'reused-graph' : 'public';
+  return bundleHooks() ? 'reused-graph' : 'public';
 }
 
 /** LAME's worst-case output for n samples: 1.25 n + 7200 bytes. */
@@ -162,6 +169,7 @@ class PublicStream implements Mp3EncoderStream {
 }
 
 /** Open an MP3 stream: constant bit rate, same settings and output as lamejs's Mp3Encoder. */
-export function openMp3Encoder(channels: 1 | 2, sampleRate: number, kbps: number, options: { reuseGraphs?: boolean } = {}): Mp3EncoderStream {
-  return hooks && options.reuseGraphs !== false ? new ReusedGraphStream(hooks, channels, sampleRate, kbps) : new PublicStream(channels, sampleRate, kbps);
+export function openMp3Encoder(channels: 1 | 2, sampleRate: number, kbps: number): Mp3EncoderStream {
+  const lifted = bundleHooks();
+  return lifted ? new ReusedGraphStream(lifted, channels, sampleRate, kbps) : new PublicStream(channels, sampleRate, kbps);
 }
