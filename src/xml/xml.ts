@@ -75,10 +75,12 @@ export function parseXml(source: string): XmlElement {
   // End-of-line handling as the XML spec requires, before anything else.
   const text = source.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n');
   let pos = 0;
+  /** Whether the root element has begun: running into the end after that is a cut-off document. */
+  let inRoot = false;
 
   const fail = (problem: string, at = pos): never => {
-    // Running into the end of the input is the usual shape of a cut-off answer: say so.
-    const reason = at >= text.length && !problem.startsWith('empty') ? `the document ends early (truncated): ${problem}` : problem;
+    // Running into the end of the input inside the root is the usual shape of a cut-off answer: say so.
+    const reason = inRoot && at >= text.length ? `the document ends early (truncated): ${problem}` : problem;
     const before = text.slice(0, at);
     const line = before.split('\n').length;
     const column = at - before.lastIndexOf('\n');
@@ -209,7 +211,9 @@ export function parseXml(source: string): XmlElement {
 
   skipMisc();
   if (pos >= text.length) fail('empty document');
+  inRoot = true;
   const root = readElement();
+  inRoot = false;
   skipMisc();
   if (pos < text.length) fail(text[pos] === '<' ? 'a second root element after the first' : 'content after the root element');
   return root;
