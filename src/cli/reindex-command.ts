@@ -1,10 +1,5 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError, configKeyring, loadConfig } from '../config/index.js';
-import type { RecorderConfig } from '../config/index.js';
-import { RecordingIndex, RecordingStore } from '../store/index.js';
-import { CommandExit, EXIT_USAGE } from './index.js';
+import { loadCommandConfig, openStoreAndIndex } from './command-config.js';
 
 export function registerReindexCommand(program: Command): void {
   program
@@ -14,17 +9,8 @@ export function registerReindexCommand(program: Command): void {
     .option('--verify', 'also check every recording\'s integrity (intact / tampered / unknown key) for the player\'s badge')
     .option('--json', 'print the result as JSON')
     .action(async (flags: { config: string; verify?: boolean; json?: boolean }) => {
-      let config: RecorderConfig;
-      try {
-        config = await loadConfig(flags.config);
-      } catch (error) {
-        process.stderr.write(`${error instanceof ConfigError ? error.message : `recorder reindex: ${error instanceof Error ? error.message : String(error)}`}\n`);
-        throw new CommandExit(EXIT_USAGE);
-      }
-      const keyring = await configKeyring(config, flags.config);
-      const store = await RecordingStore.open({ root: config.storage.root, timeZone: config.storage.timezone, ...(keyring ? { keyring } : {}) });
-      await mkdir(dirname(config.storage.indexPath), { recursive: true });
-      const index = new RecordingIndex(config.storage.indexPath);
+      const { config, keyring } = await loadCommandConfig(flags.config, 'recorder reindex');
+      const { store, index } = await openStoreAndIndex(config, keyring);
       try {
         const started = performance.now();
         const result = await index.reindex(store, { verify: flags.verify === true });

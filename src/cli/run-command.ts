@@ -1,9 +1,9 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { ConfigError, configKeyring, describeConfig, loadConfig } from '../config/index.js';
-import type { RecorderConfig } from '../config/index.js';
+import { describeConfig } from '../config/index.js';
 import { RecorderService } from '../service/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
+import { CommandExit, EXIT_FAILED, positiveInteger } from './index.js';
+import { loadCommandConfig } from './command-config.js';
 
 interface RunFlags {
   config: string;
@@ -19,20 +19,7 @@ export function registerRunCommand(program: Command): void {
     .option('--workers <n>', 'conversion worker threads (default: convert in the service thread)', positiveInteger)
     .option('--check', 'validate the configuration and the keys, print it (secrets redacted) and exit')
     .action(async (flags: RunFlags) => {
-      let config: RecorderConfig;
-      try {
-        config = await loadConfig(flags.config);
-      } catch (error) {
-        process.stderr.write(`${error instanceof ConfigError ? error.message : `recorder run: ${error instanceof Error ? error.message : String(error)}`}\n`);
-        throw new CommandExit(EXIT_USAGE);
-      }
-      let keyring;
-      try {
-        keyring = await configKeyring(config, flags.config);
-      } catch (error) {
-        process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
-        throw new CommandExit(EXIT_USAGE);
-      }
+      const { config, keyring } = await loadCommandConfig(flags.config, 'recorder run');
       if (flags.check) {
         process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n${flags.config}: valid\n`);
         return;
