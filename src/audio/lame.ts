@@ -94,8 +94,21 @@ function bundleHooks(): LameBundleHooks | undefined {
   return hooks;
 }
 
+/**
+ * A module graph with the flags of the last stream it finished. Why keep those flags, even
+ * while the graph encodes the next stream: when a finished stream's objects are collected,
+ * V8 drops what its optimized lamejs code embedded from them, and ~10 of the hot quantizer
+ * and Huffman functions are thrown away and compiled again on every recording
+ * (--trace-deopt: "weak objects"; ~0.2 s of compiler time per two-minute recording, on a
+ * background thread that pool workers have to share). One finished stream's state (a few
+ * hundred kB) per graph keeps that code alive.
+ */
+interface ReusableGraph {
+  readonly lame: LameInternals;
+  lastFlags: object | undefined;
+}
 /** Idle graphs of this thread, ready for the next stream (one per stream open at a time). */
-const idleGraphs: LameInternals[] = [];
+const idleGraphs: ReusableGraph[] = [];
 /** A pool this size covers any number of recordings written in turn or a few at once. */
 const MAX_IDLE_GRAPHS = 8;
 
@@ -109,8 +122,29 @@ function outputBound(samples: number): number {
   return Math.ceil(1.25 * samples) + 7200;
 }
 
+/** One shared constructor for the bit-stream header slots (see useSharedHeaderSlots). */
+function HeaderSlot(this: object): void {}
+
+/**
+ * lamejs builds the header slots of each stream's internal flags with a constructor declared
+ * inside the flags constructor, so every stream's slots get a new hidden class and the
+ * optimized bit-stream writers de-optimize ("wrong map") on each new recording. Copying the
+ * slots' fields, in order, onto objects of one shared constructor keeps their class stable.
+ * The slots are plain data (the tests check the MP3 stays byte-identical); anything not of
+ * the expected shape is left alone.
+ */
+function useSharedHeaderSlots(flags: object): void {
+  const internal = (flags as { internal_flags?: { header?: unknown } }).internal_flags;
+  const slots = internal?.header;
+  if (!Array.isArray(slots)) return;
+  for (let i = 0; i < slots.length; i++) {
+    const slot: unknown = slots[i];
+    if (typeof slot === 'object' && slot !== null) slots[i] = Object.assign(new (HeaderSlot as unknown as new () => object)(), slot);
+  }
+}
+
 class ReusedGraphStream implements Mp3EncoderStream {
-  private lame: LameInternals | undefined;
+  private graph: ReusableGraph | undefined;
   private readonly flags: object;
   private out: Int8Array = new Int8Array(outputBound(1152));
 
@@ -120,13 +154,14 @@ class ReusedGraphStream implements Mp3EncoderStream {
     sampleRate: number,
     kbps: number,
   ) {
-    const lame = idleGraphs.pop() ?? hooks.buildGraph();
-    this.lame = lame;
-    this.flags = hooks.initStream(channels, sampleRate, kbps, lame);
+    const graph = idleGraphs.pop() ?? { lame: hooks.buildGraph(), lastFlags: undefined };
+    this.graph = graph;
+    this.flags = hooks.initStream(channels, sampleRate, kbps, graph.lame);
+    useSharedHeaderSlots(this.flags);
   }
 
   encodeBuffer(left: Int16Array, right?: Int16Array): Int8Array {
-    const lame = this.active();
+    const { lame } = this.active();
     if (this.channels === 2 && (right === undefined || right.length !== left.length)) throw new Error('MP3 encoder: stereo needs equally long left and right blocks');
     if (outputBound(left.length) > this.out.length) this.out = new Int8Array(outputBound(left.length));
     const n = lame.lame_encode_buffer(this.flags, left, right ?? left, left.length, this.out, 0, this.out.length);
@@ -135,22 +170,23 @@ class ReusedGraphStream implements Mp3EncoderStream {
   }
 
   flush(): Int8Array {
-    const lame = this.active();
-    const n = lame.lame_encode_flush(this.flags, this.out, 0, this.out.length);
-    this.lame = undefined;
+    const graph = this.active();
+    const n = graph.lame.lame_encode_flush(this.flags, this.out, 0, this.out.length);
+    this.graph = undefined;
     if (n < 0) throw new Error(`MP3 encoder failed (lame_encode_flush returned ${n})`);
-    if (idleGraphs.length < MAX_IDLE_GRAPHS) idleGraphs.push(lame);
+    graph.lastFlags = this.flags;
+    if (idleGraphs.length < MAX_IDLE_GRAPHS) idleGraphs.push(graph);
     return this.out.slice(0, n);
   }
 
   abandon(): void {
     // A graph left mid-stream is dropped rather than trusted for the next recording.
-    this.lame = undefined;
+    this.graph = undefined;
   }
 
-  private active(): LameInternals {
-    if (!this.lame) throw new Error('MP3 encoder: the stream is already finished');
-    return this.lame;
+  private active(): ReusableGraph {
+    if (!this.graph) throw new Error('MP3 encoder: the stream is already finished');
+    return this.graph;
   }
 }
 
