@@ -47,6 +47,28 @@ interface LameBundleHooks {
   initStream(channels: number, sampleRate: number, kbps: number, lame: LameInternals): object;
 }
 
+/**
+ * lamejs counts Huffman bits through short-lived one-field objects (`function B(n) { this.bits
+ * = n }`, created several times per granule). Their hidden class is reached from the
+ * constructor by a weak transition, so when a major GC finds none alive it is dropped, and
+ * the quantizer and Huffman functions that embedded it (~10, 0.1–0.3 s of compiler time) are
+ * thrown away and compiled again, most recordings over (--trace-deopt: "weak objects").
+ * One instance kept on each such constructor (`B.keptShape = new B(0)`, a statement added
+ * after its declaration in the text this module evaluates) holds the class. Returns the text
+ * and how many constructors were given one; no match leaves the text unchanged (just slower).
+ */
+function keepBitCounterShapes(text: string): { text: string; kept: number } {
+  let kept = 0;
+  const adapted = text.replace(/function (\w+)\((\w+)\) \{\s*this\.bits = (?:0 \| )?\2;\s*\}/g, (declaration, name: string) => {
+    kept++;
+    return `${declaration}\n${name}.keptShape = new ${name}(0);`;
+  });
+  return { text: adapted, kept };
+}
+
+/** How many bit-counter constructors keepBitCounterShapes adapted (0 until the hooks load). */
+let bitCounterShapesKept = 0;
+
 /** Lift the graph builder and stream set-up out of the bundle's Mp3Encoder function. */
 function loadHooks(): LameBundleHooks | undefined {
   try {
@@ -72,7 +94,8 @@ function loadHooks(): LameBundleHooks | undefined {
     ).exec(source);
     if (!shape) return undefined;
     const [, ch, rate, kbps, graph, lame, flags, setup] = shape;
-    const body = source.slice(0, exportsAt);
+    const { text: body, kept } = keepBitCounterShapes(source.slice(0, exportsAt));
+    bitCounterShapesKept = kept;
     const factory = runInThisContext(
       `(function () {\n${body}\nreturn {\n` +
         `buildGraph: function () { ${graph} return ${lame}; },\n` +
@@ -115,6 +138,12 @@ const MAX_IDLE_GRAPHS = 8;
 /** Which encoder construction is in use: 'reused-graph' normally; 'public' if the bundle was not recognized. */
 export function mp3EncoderKind(): 'reused-graph' | 'public' {
   return bundleHooks() ? 'reused-graph' : 'public';
+}
+
+/** How many of lamejs's bit-counter constructors keep their hidden class alive (see keepBitCounterShapes); tests pin it so a lamejs upgrade that changes their shape is noticed. */
+export function mp3BitCounterShapesKept(): number {
+  bundleHooks();
+  return bitCounterShapesKept;
 }
 
 /** LAME's worst-case output for n samples: 1.25 n + 7200 bytes. */
