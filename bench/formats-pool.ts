@@ -125,7 +125,8 @@ export const formatsPoolBench: BenchSuite = async () => {
     const mp3Batch = makeTree(dir, capture, 48);
     const mp3One = runTree(mp3Batch, join(dir, 'mp3-1'), 1, 'mp3');
     const mp3Two = runTree(mp3Batch, join(dir, 'mp3-2'), 2, 'mp3');
-    const warmBatch = makeTree(join(dir, 'warm'), capture, 16);
+    const warmCalls = 32;
+    const warmBatch = makeTree(join(dir, 'warm'), capture, warmCalls);
     const warmOne = runTree(warmBatch, join(dir, 'mp3-w1'), 1, 'mp3', 'warm');
     const warmTwo = runTree(warmBatch, join(dir, 'mp3-w2'), 2, 'mp3', 'warm');
     const ceiling = await machineParallelSpeedUp(dir);
@@ -139,7 +140,7 @@ export const formatsPoolBench: BenchSuite = async () => {
       note: `1 worker ${one.seconds.toFixed(2)} s, 2 workers ${two.seconds.toFixed(2)} s${note}`,
     });
     rows.push(mp3Row('pool speed-up, 48 two-minute calls → MP3, 2 workers vs 1, cold (one CLI run)', mp3One, mp3Two, ' (CPU-bound; includes worker start-up and JIT warm-up)'));
-    rows.push(mp3Row('pool speed-up, 16 two-minute calls → MP3, 2 workers vs 1, warm (second batch, same threads)', warmOne, warmTwo, "; ours/native = how much of the machine's parallel speed-up the pool gets"));
+    rows.push(mp3Row(`pool speed-up, ${warmCalls} two-minute calls → MP3, 2 workers vs 1, warm (second batch, same threads)`, warmOne, warmTwo, "; ours/native = how much of the machine's parallel speed-up the pool gets"));
     // Memory over a large tree: 10,000 one-and-a-half-second captures.
     const fixture = join(here, '../../fixtures/calls/alaw-20ms.pcap');
     const big = makeTree(dir, fixture, 10_000);
