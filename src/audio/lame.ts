@@ -47,6 +47,16 @@ interface LameBundleHooks {
   initStream(channels: number, sampleRate: number, kbps: number, lame: LameInternals): object;
 }
 
+/** What was adapted in the evaluated lamejs text (all zero until the hooks load, or if nothing matched). */
+export interface Mp3EncoderAdaptations {
+  /** Bit-counter constructors given a kept instance (keepBitCounterShapes). */
+  readonly bitCounterShapes: number;
+  /** Granule-info array fields copied in place (copyGranuleFieldsInPlace). */
+  readonly granuleFieldsInPlace: number;
+}
+
+let adaptations: Mp3EncoderAdaptations = { bitCounterShapes: 0, granuleFieldsInPlace: 0 };
+
 /**
  * lamejs counts Huffman bits through short-lived one-field objects (`function B(n) { this.bits
  * = n }`, created several times per granule). Their hidden class is reached from the
@@ -66,8 +76,32 @@ function keepBitCounterShapes(text: string): { text: string; kept: number } {
   return { text: adapted, kept };
 }
 
-/** How many bit-counter constructors keepBitCounterShapes adapted (0 until the hooks load). */
-let bitCounterShapesKept = 0;
+/**
+ * lamejs's granule info (gr_info) `assign(other)` copies other's typed arrays into brand-new
+ * ones (`this.xr = new Float32Array(other.xr)`, 576 samples, and seven more), thousands of
+ * times per recording: ~60 MB of short-lived off-heap buffers per two-minute call, freed by
+ * V8's background threads. Copying into the arrays the object already has (`this.xr.set(other.xr)`)
+ * gives the same values with no allocation. That is only the same thing if no other object
+ * holds one of those arrays, so a field is converted only where the bundle assigns it in
+ * exactly two places: the constructor, which makes it at a fixed size, and assign itself
+ * (7 of the 8 today: `subblock_gain`, four integers, shares its name with other fields).
+ * (Locals that alias a destination array across an assign, in best_huffman_divide, are
+ * written the values they already hold.) The MP3 output is byte-identical (tested).
+ */
+function copyGranuleFieldsInPlace(text: string): { text: string; fields: number } {
+  const assign = /(\n\s*this\.assign = function\((\w+)\) \{\s*)([^\n]*\.l3_enc = [^\n]*)/.exec(text);
+  if (!assign) return { text, fields: 0 };
+  const [whole, head, source, line] = assign as unknown as [string, string, string, string];
+  let fields = 0;
+  const copied = line.replace(new RegExp(`\\b(\\w+)\\.(\\w+) = (\\w+)\\(${source}\\.\\2\\)`, 'g'), (field, target: string, key: string, wrapper: string) => {
+    // The wrapper must be one of the typed-array copy helpers declared beside assign.
+    if (!new RegExp(`function ${wrapper}\\((\\w+)\\) \\{\\s*return new (?:Int32|Float32)Array\\(\\1\\);`).test(text)) return field;
+    if ((text.match(new RegExp(`\\.${key} = `, 'g')) ?? []).length !== 2) return field;
+    fields++;
+    return `${target}.${key}.set(${source}.${key})`;
+  });
+  return { text: text.slice(0, assign.index) + head + copied + text.slice(assign.index + whole.length), fields };
+}
 
 /** Lift the graph builder and stream set-up out of the bundle's Mp3Encoder function. */
 function loadHooks(): LameBundleHooks | undefined {
@@ -94,8 +128,9 @@ function loadHooks(): LameBundleHooks | undefined {
     ).exec(source);
     if (!shape) return undefined;
     const [, ch, rate, kbps, graph, lame, flags, setup] = shape;
-    const { text: body, kept } = keepBitCounterShapes(source.slice(0, exportsAt));
-    bitCounterShapesKept = kept;
+    const shapes = keepBitCounterShapes(source.slice(0, exportsAt));
+    const granules = copyGranuleFieldsInPlace(shapes.text);
+    const body = granules.text;
     const factory = runInThisContext(
       `(function () {\n${body}\nreturn {\n` +
         `buildGraph: function () { ${graph} return ${lame}; },\n` +
@@ -103,7 +138,9 @@ function loadHooks(): LameBundleHooks | undefined {
         `};\n})`,
       { filename: `${bundlePath} (graph reuse)` },
     ) as () => LameBundleHooks;
-    return factory();
+    const lifted = factory();
+    adaptations = { bitCounterShapes: shapes.kept, granuleFieldsInPlace: granules.fields };
+    return lifted;
   } catch {
     return undefined;
   }
@@ -140,10 +177,10 @@ export function mp3EncoderKind(): 'reused-graph' | 'public' {
   return bundleHooks() ? 'reused-graph' : 'public';
 }
 
-/** How many of lamejs's bit-counter constructors keep their hidden class alive (see keepBitCounterShapes); tests pin it so a lamejs upgrade that changes their shape is noticed. */
-export function mp3BitCounterShapesKept(): number {
+/** What was adapted in lamejs's text (see keepBitCounterShapes, copyGranuleFieldsInPlace); tests pin it so a lamejs upgrade that changes those shapes is noticed. */
+export function mp3EncoderAdaptations(): Mp3EncoderAdaptations {
   bundleHooks();
-  return bitCounterShapesKept;
+  return adaptations;
 }
 
 /** LAME's worst-case output for n samples: 1.25 n + 7200 bytes. */
