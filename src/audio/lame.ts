@@ -189,7 +189,7 @@ function outputBound(samples: number): number {
 }
 
 /** One shared constructor for the bit-stream header slots (see useSharedHeaderSlots). */
-function HeaderSlot(this: object): void {}
+class HeaderSlot {}
 
 /**
  * lamejs builds the header slots of each stream's internal flags with a constructor declared
@@ -205,7 +205,7 @@ function useSharedHeaderSlots(flags: object): void {
   if (!Array.isArray(slots)) return;
   for (let i = 0; i < slots.length; i++) {
     const slot: unknown = slots[i];
-    if (typeof slot === 'object' && slot !== null) slots[i] = Object.assign(new (HeaderSlot as unknown as new () => object)(), slot);
+    if (typeof slot === 'object' && slot !== null) slots[i] = Object.assign(new HeaderSlot(), slot);
   }
 }
 
