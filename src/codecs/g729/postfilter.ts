@@ -387,35 +387,23 @@ export class G729PostFilter {
     // All terms here are non-negative and below 2^15 (every energy is at most LdenMax, and a
     // correlation at most the larger energy), so L_mult, Mpy_32_16 and L_sub cannot saturate:
     // Mpy_32_16(hi, lo, n) = 2 (hi n + (lo n >> 15)) < 2^31 in int32.
-    // Both halves of each phase in turn (written out: corr0 / Lden0, then corr1 / Lden1).
+    // Both halves of each phase in turn: half 0 is corr0 / Lden0, half 1 is corr1 / Lden1.
     for (let phi = 1; phi < F_UP_PST; phi++) {
-      acc = corr0[phi - 1]! >> shNum;
-      let num = acc < 0 ? 0 : (acc << 16) >> 16;
-      acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
-      let hi = acc >> 16;
-      let lo = (acc >> 1) & 0x7fff;
-      let den = ((Lden0[phi - 1]! >> shDen) << 16) >> 16;
-      if (((Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1) > ((Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1)) {
-        numMax = num;
-        hiMax = hi;
-        loMax = lo;
-        denMax = den;
-        ioff = 0;
-        phiMax = phi;
-      }
-      acc = corr1[phi - 1]! >> shNum;
-      num = acc < 0 ? 0 : (acc << 16) >> 16;
-      acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
-      hi = acc >> 16;
-      lo = (acc >> 1) & 0x7fff;
-      den = ((Lden1[phi - 1]! >> shDen) << 16) >> 16;
-      if (((Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1) > ((Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1)) {
-        numMax = num;
-        hiMax = hi;
-        loMax = lo;
-        denMax = den;
-        ioff = 1;
-        phiMax = phi;
+      for (let half = 0; half < 2; half++) {
+        acc = (half === 0 ? corr0 : corr1)[phi - 1]! >> shNum;
+        const num = acc < 0 ? 0 : (acc << 16) >> 16;
+        acc = num === -32768 ? MAX_32 : Math.imul(num, num) * 2;
+        const hi = acc >> 16;
+        const lo = (acc >> 1) & 0x7fff;
+        const den = (((half === 0 ? Lden0 : Lden1)[phi - 1]! >> shDen) << 16) >> 16;
+        if (((Math.imul(hi, denMax) + (Math.imul(lo, denMax) >> 15)) << 1) > ((Math.imul(hiMax, den) + (Math.imul(loMax, den) >> 15)) << 1)) {
+          numMax = num;
+          hiMax = hi;
+          loMax = lo;
+          denMax = den;
+          ioff = half;
+          phiMax = phi;
+        }
       }
     }
     if (numMax === 0 || sub(denMax, 1) <= 0) return;
