@@ -1,6 +1,7 @@
 import { openMp3Encoder } from './lame.js';
 import type { Mp3EncoderStream } from './lame.js';
 import { PartialFile } from '../util/index.js';
+import type { LandingOptions } from '../util/index.js';
 
 /** ID3v2.4 text fields written at the start of an MP3 recording. */
 export interface Id3Tags {
@@ -148,10 +149,10 @@ export class Mp3FileWriter {
     readonly path: string,
     readonly format: Mp3Format,
     tags: Id3Tags = {},
-    options: { durable?: boolean } = {},
+    options: { durable?: boolean; landing?: LandingOptions } = {},
   ) {
     this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps);
-    this.file = new PartialFile(path, options.durable !== false);
+    this.file = new PartialFile(path, options.durable !== false, options.landing);
     this.append(buildId3Tag(tags));
   }
 

@@ -1,5 +1,6 @@
 import { encodeG711 } from '../codecs/index.js';
 import { PartialFile } from '../util/index.js';
+import type { LandingOptions } from '../util/index.js';
 
 /** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
 export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
@@ -66,9 +67,9 @@ export class WavFileWriter {
   constructor(
     readonly path: string,
     readonly format: WavFormat,
-    options: { durable?: boolean } = {},
+    options: { durable?: boolean; landing?: LandingOptions } = {},
   ) {
-    this.file = new PartialFile(path, options.durable !== false);
+    this.file = new PartialFile(path, options.durable !== false, options.landing);
     this.file.append(buildWavHeader(format, 0));
   }
 

@@ -1,5 +1,6 @@
 import { DEFAULT_MP3_KBPS, Mp3FileWriter, WavFileWriter, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
 import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
+import type { LandingOptions } from '../util/index.js';
 import type { Call } from './calls.js';
 import type { RtpStream } from './rtp-stream.js';
 
@@ -25,6 +26,8 @@ export interface RenderOptions {
   readonly tags?: Id3Tags;
   /** fsync before the file is renamed into place (default true). */
   readonly durable?: boolean;
+  /** How the finished file lands under its name (default: replace). */
+  readonly landing?: LandingOptions;
 }
 
 export interface RenderedRecording {
@@ -134,7 +137,7 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
     throw new RenderError(`call ${call.index} would last ${Math.round((span.end - span.start) / span.sampleRate / 3600)} hours: its capture times are implausible`);
   }
   const channels = options.mix === 'stereo' ? 2 : 1;
-  const durable = { durable: options.durable !== false };
+  const durable = { durable: options.durable !== false, ...(options.landing ? { landing: options.landing } : {}) };
   const writer: RecordingWriter =
     options.format === 'mp3'
       ? new Mp3FileWriter(options.path, { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS }, options.tags ?? {}, durable)

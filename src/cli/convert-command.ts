@@ -6,6 +6,7 @@ import type { BatchSummary } from '../convert/index.js';
 import type { ChannelMix } from '../calls/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { availableParallelism } from 'node:os';
+import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
 
 interface ConvertFlags {
@@ -24,6 +25,8 @@ interface ConvertFlags {
   key?: string[];
   passphraseEnv: string;
   encrypt?: boolean;
+  force?: boolean;
+  strict?: boolean;
 }
 
 function collectKey(value: string, previous: string[] | undefined): string[] {
@@ -34,16 +37,66 @@ function minutes(seconds: number): string {
   return (seconds / 60).toFixed(1);
 }
 
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** "3,480× realtime", or "—" when the run was too short (or held too little audio) to say. */
+function realtime(audioSeconds: number, elapsedSeconds: number): string {
+  if (audioSeconds <= 0 || elapsedSeconds <= 0) return 'no audio';
+  const factor = audioSeconds / elapsedSeconds;
+  return `${factor >= 10 ? Math.round(factor).toLocaleString('en-US') : factor.toFixed(1)}× realtime`;
+}
+
+function duration(seconds: number): string {
+  const whole = Math.round(seconds);
+  const h = Math.floor(whole / 3600);
+  const m = Math.floor((whole % 3600) / 60);
+  const s = whole % 60;
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}` : `${m}:${String(s).padStart(2, '0')}`;
+}
+
+function bytesText(bytes: number): string {
+  return bytes >= 1 << 30 ? `${(bytes / 2 ** 30).toFixed(1)} GB` : bytes >= 1 << 20 ? `${(bytes / 2 ** 20).toFixed(1)} MB` : `${Math.round(bytes / 1024)} kB`;
+}
+
+function etaText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  return duration(seconds);
+}
+
+/** Errors that concern a folder rather than a capture are printed once for all the captures they stopped. */
+const FOLDER_PROBLEM = /^cannot write recordings to /;
+
 function printHuman(summary: BatchSummary): void {
+  const folderProblems = new Map<string, string[]>();
   for (const report of summary.reports) {
+    if (!report.ok && report.error !== undefined && FOLDER_PROBLEM.test(report.error)) {
+      const list = folderProblems.get(report.error) ?? [];
+      list.push(report.input);
+      folderProblems.set(report.error, list);
+      continue;
+    }
+    for (const output of report.outputs) {
+      const parties = output.externalParty || output.internalParty ? `, ${output.internalParty ?? '?'} ↔ ${output.externalParty ?? '?'}` : '';
+      process.stdout.write(`${report.input} → ${output.path} (${duration(output.durationSeconds)}, ${output.codec}${parties})\n`);
+    }
     if (!report.ok) process.stderr.write(`FAILED ${report.input}: ${report.error}\n`);
     for (const warning of report.warnings) process.stderr.write(`warning ${report.input}: ${warning}\n`);
   }
+  for (const [problem, inputs] of folderProblems) {
+    process.stderr.write(`FAILED ${inputs.length === 1 ? inputs[0] : plural(inputs.length, 'capture')}: ${problem}\n`);
+  }
+  const failed = summary.failed > 0 ? `, ${summary.failed} failed` : '';
   process.stdout.write(
-    `${summary.converted}/${summary.files} files converted, ${summary.failed} failed; ${summary.outputs} recordings from ${summary.calls} calls, ` +
-      `${minutes(summary.audioSeconds)} min of audio, ${summary.packets} packets (${summary.lost} lost, ${summary.duplicates} duplicate) ` +
-      `in ${summary.elapsedSeconds.toFixed(2)} s (${Math.round(summary.realtimeFactor)}x realtime)\n`,
+    `${summary.converted}/${plural(summary.files, 'file')} converted${failed}${summary.interrupted ? ' (interrupted)' : ''}; ` +
+      `${plural(summary.outputs, 'recording')} from ${plural(summary.calls, 'call')}, ${minutes(summary.audioSeconds)} min of audio, ` +
+      `${plural(summary.packets, 'packet')} (${summary.lost} lost, ${summary.duplicates} duplicate) in ${summary.elapsedSeconds.toFixed(2)} s ` +
+      `(${realtime(summary.audioSeconds, summary.elapsedSeconds)})\n`,
   );
+  if (summary.ignored.length > 0) {
+    process.stdout.write(`${plural(summary.ignored.length, 'other file')} in the folders ignored (not captures by name: .pcap, .pcapng, .cap, optionally .gz or .enc)\n`);
+  }
 }
 
 export function registerConvertCommand(program: Command): void {
@@ -64,61 +117,123 @@ export function registerConvertCommand(program: Command): void {
     .option('--key <file>', 'key file (repeat for several keys): encrypted captures (NAME.pcap.enc) are decrypted with it and their recordings encrypted under the same key', collectKey)
     .option('--passphrase-env <name>', 'environment variable holding the passphrase of a passphrase key definition', 'RECORDER_PASSPHRASE')
     .option('--encrypt', 'encrypt the recordings of plain captures too, under the first --key')
+    .option('--force', 'replace recordings that exist already (never one written by this run)')
+    .option('--strict', 'a truncated capture fails and gives no recording (default: the audio before the cut is written, with a warning)')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'print the summary as JSON on stdout')
-    .action(async (paths: string[], flags: ConvertFlags) => {
-      if (flags.encrypt && !(flags.key && flags.key.length > 0)) {
-        process.stderr.write('recorder convert: --encrypt needs a key (--key FILE)\n');
+    .action(async (paths: string[], flags: ConvertFlags, command: Command) => {
+      const usage = (message: string): never => {
+        process.stderr.write(`recorder convert: ${message}\n`);
         throw new CommandExit(EXIT_USAGE);
+      };
+      if (flags.encrypt && !(flags.key && flags.key.length > 0)) usage('--encrypt needs a key (--key FILE)');
+      const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      if (given('bitrate') && flags.format !== 'mp3') usage(`--bitrate applies to MP3 only (--format mp3); WAV is not compressed`);
+      if (given('encoding') && flags.format !== 'wav') usage(`--encoding applies to WAV only; MP3 has no sample encoding to choose`);
+      if (flags.output !== undefined) {
+        const problem = await outputFolderProblem(flags.output);
+        if (problem) usage(`-o ${flags.output}: ${problem}`);
       }
       const passphrase = process.env[flags.passphraseEnv];
       const showBar = !flags.json && flags.progress && process.stderr.isTTY === true;
       const bar = showBar
         ? new cliProgress.SingleBar(
-            { format: 'converting {bar} {value}/{total} files | {calls} calls | {minutes} min audio | {speed}x realtime | {file}', hideCursor: true, stream: process.stderr },
+            {
+              format: 'converting {bar} {percentage}% | {read} of {size} | ETA {etaText} | {files} files | {calls} calls | {file}',
+              hideCursor: true,
+              stream: process.stderr,
+              etaBuffer: 50,
+            },
             cliProgress.Presets.shades_classic,
           )
         : undefined;
       const started = Date.now();
       let barStarted = false;
-      // One file (or one core): no pool to start. Several files: a worker per core unless told otherwise.
-      const workers = flags.workers ?? (availableParallelism() > 1 && (paths.length > 1 || !paths[0]!.match(/\.(pcap|pcapng|cap)$/i)) ? availableParallelism() : undefined);
-      const summary = await convertAll(paths, {
-        ...(workers !== undefined && workers > 1 ? { workers } : {}),
-        ...(flags.output ? { outDir: flags.output } : {}),
-        format: flags.format,
-        kbps: Number(flags.bitrate),
-        mix: flags.mix,
-        encoding: flags.encoding,
-        useSignalling: flags.sip,
-        ...(flags.key && flags.key.length > 0
-          ? { encryption: { keyFiles: flags.key, ...(passphrase !== undefined ? { passphrase } : {}), encryptOutputs: flags.encrypt === true } }
-          : {}),
-        channels: {
-          recordedBy: flags.recordedBy,
-          ...(flags.device ? { deviceAddress: flags.device } : {}),
-          ...(flags.swapChannels ? { swap: true } : {}),
-        },
-        onProgress: (p) => {
-          if (!bar) return;
-          const payload = {
-            calls: p.calls,
-            minutes: minutes(p.audioSeconds),
-            speed: Math.round(p.audioSeconds / Math.max(0.001, (Date.now() - started) / 1000)),
-            file: p.current.length > 40 ? `…${p.current.slice(-39)}` : p.current,
-          };
-          if (!barStarted) {
-            bar.start(p.filesTotal, p.filesDone, payload);
-            barStarted = true;
-          } else bar.update(p.filesDone, payload);
-        },
-      });
-      bar?.stop();
+      // Conversion always runs in worker threads, so that Ctrl-C can stop a long capture at once (a worker
+      // is ended mid-file; the main thread stays free to clean up). One thread for a single file.
+      const single = paths.length === 1 && (await stat(paths[0]!).then((info) => info.isFile(), () => true));
+      const workers = flags.workers ?? (single ? 1 : availableParallelism());
+      const stop = new AbortController();
+      let stopSignal: NodeJS.Signals | undefined;
+      const onSignal = (name: NodeJS.Signals): void => {
+        if (stopSignal !== undefined) process.exit(name === 'SIGINT' ? 130 : 143); // a second signal: leave now
+        stopSignal = name;
+        process.stderr.write(`\nrecorder convert: ${name} — stopping; finished recordings are kept, unfinished ones removed\n`);
+        stop.abort();
+      };
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+      let summary: BatchSummary;
+      try {
+        summary = await convertAll(paths, {
+          workers,
+          signal: stop.signal,
+          ...(flags.output ? { outDir: flags.output } : {}),
+          format: flags.format,
+          kbps: Number(flags.bitrate),
+          mix: flags.mix,
+          encoding: flags.encoding,
+          useSignalling: flags.sip,
+          landing: flags.force ? { mode: 'replace-older', replaceBefore: started } : { mode: 'exclusive' },
+          ...(flags.strict ? { strict: true } : {}),
+          ...(flags.key && flags.key.length > 0
+            ? { encryption: { keyFiles: flags.key, ...(passphrase !== undefined ? { passphrase } : {}), encryptOutputs: flags.encrypt === true } }
+            : {}),
+          channels: {
+            recordedBy: flags.recordedBy,
+            ...(flags.device ? { deviceAddress: flags.device } : {}),
+            ...(flags.swapChannels ? { swap: true } : {}),
+          },
+          onProgress: (p) => {
+            if (!bar) return;
+            const elapsed = Math.max(0.001, (Date.now() - started) / 1000);
+            const rate = p.bytesDone / elapsed;
+            const payload = {
+              read: bytesText(p.bytesDone),
+              size: bytesText(p.bytesTotal),
+              etaText: p.bytesDone > 0 ? etaText((p.bytesTotal - p.bytesDone) / rate) : '--:--',
+              files: `${p.filesDone}/${p.filesTotal}`,
+              calls: p.calls,
+              file: p.current.length > 40 ? `…${p.current.slice(-39)}` : p.current,
+            };
+            // The bar counts bytes (in kB, so that a several-GB tree stays within safe integers).
+            if (!barStarted) {
+              bar.start(Math.max(1, Math.ceil(p.bytesTotal / 1024)), Math.floor(p.bytesDone / 1024), payload);
+              barStarted = true;
+            } else bar.update(Math.floor(p.bytesDone / 1024), payload);
+          },
+        });
+      } finally {
+        bar?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
       if (flags.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
       else printHuman(summary);
+      if (stopSignal !== undefined) throw new CommandExit(stopSignal === 'SIGINT' ? 130 : 143);
       if (summary.failed > 0 || summary.files === 0) {
         if (summary.files === 0 && !flags.json) process.stderr.write('no capture files found\n');
         throw new CommandExit(EXIT_FAILED);
       }
     });
+}
+
+/** Why -o cannot take recordings (a file is there, or it cannot be created or written), or undefined. */
+async function outputFolderProblem(folder: string): Promise<string | undefined> {
+  try {
+    await mkdir(folder, { recursive: true });
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' || code === 'ENOTDIR') return 'a file is in the way (expected a folder)';
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') return 'cannot create the folder: permission denied';
+    return `cannot create the folder: ${code ?? String(error)}`;
+  }
+  try {
+    if (!(await stat(folder)).isDirectory()) return 'is a file, not a folder';
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'cannot write there: permission denied' : `cannot write there: ${code ?? String(error)}`;
+  }
+  return undefined;
 }

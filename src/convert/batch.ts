@@ -1,4 +1,8 @@
-import { collectInputs } from './inputs.js';
+import { access, constants, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { collectInputs, planOutputStems } from './inputs.js';
 import { convertCapture } from './convert-capture.js';
 import type { ConvertOptions, FileReport } from './convert-capture.js';
 import { ConversionPool } from './pool.js';
@@ -7,6 +11,9 @@ import type { PoolOptions } from './pool.js';
 export interface BatchProgress {
   readonly filesDone: number;
   readonly filesTotal: number;
+  /** Bytes of capture read, over all inputs (finished ones whole, running ones as far as read). */
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
   readonly calls: number;
   readonly audioSeconds: number;
   readonly failed: number;
@@ -21,7 +28,10 @@ export interface BatchOptions extends ConvertOptions {
   readonly pool?: Omit<PoolOptions, 'workers'>;
   /** Convert in this open pool instead (left open afterwards: several batches can share its warm threads). */
   readonly openPool?: ConversionPool;
+  /** Stops the batch: running jobs are abandoned, their partial outputs removed, the rest reported as cancelled. */
   readonly signal?: AbortSignal;
+  /** How often progress is reported while pool jobs run (ms, default 250). */
+  readonly progressIntervalMs?: number;
 }
 
 export interface BatchSummary {
@@ -39,57 +49,196 @@ export interface BatchSummary {
   readonly realtimeFactor: number;
   /** Most jobs queued or running at once (back-pressure: at most twice the workers). */
   readonly maxInFlight: number;
+  /** The batch was stopped (signal) before every capture was converted. */
+  readonly interrupted: boolean;
+  /** Files met in the named folders that are not captures by name (not converted). */
+  readonly ignored: string[];
   readonly reports: FileReport[];
 }
 
-/** Convert every capture named or found under the given paths, one after another. */
+function failedReport(input: string, error: string): FileReport {
+  return { input, ok: false, error, warnings: [], calls: 0, streams: 0, outputs: [] };
+}
+
+/** A tag unique to this run, in the names of its temporary files: `<pid>-<random>`. */
+function newRunTag(): string {
+  return `${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+const TAGGED_PARTIAL = /\.(\d+)-[0-9a-f]{6}\.[0-9a-f]{8}\.partial$/;
+const TAGGED_SCRATCH = /^recorder-seal-(\d+)-[0-9a-f]{6}-/;
+
+function processAlive(pid: number): boolean {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Remove temporary files of converter runs: those of `tag` (this run, after a stop), or with no tag, those of
+ * runs whose process is gone (killed with -9 or a power cut). Output folders and the scratch folders in tmp.
+ */
+async function removeLeftovers(folders: Iterable<string>, tag?: string): Promise<number> {
+  let removed = 0;
+  const mine = (pid: string, name: string): boolean => (tag !== undefined ? name.includes(`.${tag}.`) || name.startsWith(`recorder-seal-${tag}-`) : !processAlive(Number(pid)));
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = await readdir(folder);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      const match = TAGGED_PARTIAL.exec(name);
+      if (match && mine(match[1]!, name)) {
+        await rm(join(folder, name), { force: true });
+        removed++;
+      }
+    }
+  }
+  let scratch: string[] = [];
+  try {
+    scratch = await readdir(tmpdir());
+  } catch {
+    // no temp folder to look in
+  }
+  for (const name of scratch) {
+    const match = TAGGED_SCRATCH.exec(name);
+    if (match && mine(match[1]!, name)) {
+      await rm(join(tmpdir(), name), { recursive: true, force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+/**
+ * Why recordings cannot be written under `folder` (checked on its nearest existing ancestor, once per folder;
+ * nothing is created), or undefined.
+ */
+async function writableProblem(folder: string, cache: Map<string, Promise<string | undefined>>): Promise<string | undefined> {
+  let known = cache.get(folder);
+  if (!known) {
+    known = (async () => {
+      let probe = folder;
+      for (;;) {
+        try {
+          const info = await stat(probe);
+          if (!info.isDirectory()) return `cannot write recordings to ${folder}: ${probe} is a file, not a folder`;
+          await access(probe, constants.W_OK);
+          return undefined;
+        } catch (error) {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === 'ENOENT' && dirname(probe) !== probe) {
+            probe = dirname(probe);
+            continue;
+          }
+          const why = code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? 'permission denied' : code === 'ENOTDIR' ? 'a file is in the way' : (code ?? String(error));
+          return `cannot write recordings to ${folder}: ${why}`;
+        }
+      }
+    })();
+    cache.set(folder, known);
+  }
+  return known;
+}
+
+/** Convert every capture named or found under the given paths. */
 export async function convertAll(paths: readonly string[], options: BatchOptions = {}): Promise<BatchSummary> {
   const started = process.hrtime.bigint();
-  const { files, missing } = await collectInputs(paths);
-  const reports: FileReport[] = missing.map(({ path, reason }) => ({ input: path, ok: false, error: reason, warnings: [], calls: 0, streams: 0, outputs: [] }));
-  for (const report of reports) options.onFile?.(report);
+  const { onProgress, onFile, workers, pool: poolOptions, openPool, signal, progressIntervalMs, ...rest } = options;
+  const { entries, missing, ignored } = await collectInputs(paths);
+  const files = entries.map((e) => e.path);
+  const stems = planOutputStems(entries, rest.outDir);
+  const tag = rest.landing?.tag ?? newRunTag();
+  const convertOptions: ConvertOptions = { ...rest, landing: { ...(rest.landing ?? { mode: 'replace' }), tag } };
+  const folders = new Set(stems.map((stem) => dirname(stem)));
+  await removeLeftovers(folders);
+
+  const reports: FileReport[] = missing.map(({ path, reason }) => failedReport(path, reason));
+  for (const report of reports) onFile?.(report);
+  const bytesTotal = entries.reduce((n, e) => n + e.bytes, 0);
+  let bytesFinished = 0;
   let calls = 0;
   let audioSeconds = 0;
   let failed = reports.length;
   let done = 0;
   let maxInFlight = 0;
+  let current = files[0] ?? '';
   const converted: FileReport[] = new Array<FileReport>(files.length);
+  // Bytes read by running jobs: one shared counter per concurrent job (workers write theirs; see ByteProgressSlot).
+  let running = (): number => 0;
+  const progress = (): BatchProgress => ({ filesDone: done, filesTotal: files.length, bytesDone: Math.min(bytesTotal, bytesFinished + running()), bytesTotal, calls, audioSeconds, failed, current });
   const account = (index: number, report: FileReport): void => {
     converted[index] = report;
     done++;
+    bytesFinished += entries[index]!.bytes;
     calls += report.calls;
     audioSeconds += report.outputs.reduce((n, o) => n + o.durationSeconds, 0);
     if (!report.ok) failed++;
-    options.onFile?.(report);
-    options.onProgress?.({ filesDone: done, filesTotal: files.length, calls, audioSeconds, failed, current: report.input });
+    current = report.input;
+    onFile?.(report);
+    onProgress?.(progress());
   };
-  const convertOptions: ConvertOptions = {
-    ...(options.outDir !== undefined ? { outDir: options.outDir } : {}),
-    ...(options.format !== undefined ? { format: options.format } : {}),
-    ...(options.encoding !== undefined ? { encoding: options.encoding } : {}),
-    ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
-    ...(options.mix !== undefined ? { mix: options.mix } : {}),
-    ...(options.channels !== undefined ? { channels: options.channels } : {}),
-    ...(options.useSignalling !== undefined ? { useSignalling: options.useSignalling } : {}),
-    ...(options.reorderWindow !== undefined ? { reorderWindow: options.reorderWindow } : {}),
-    ...(options.durable !== undefined ? { durable: options.durable } : {}),
+  const unwritable = new Map<string, Promise<string | undefined>>();
+  /** A capture whose recordings cannot be written is failed without converting it. */
+  const precheck = async (index: number): Promise<FileReport | undefined> => {
+    const problem = await writableProblem(dirname(stems[index]!), unwritable);
+    return problem !== undefined ? failedReport(files[index]!, problem) : undefined;
   };
-  options.onProgress?.({ filesDone: 0, filesTotal: files.length, calls, audioSeconds, failed, current: files[0] ?? '' });
-  if (options.workers === undefined && options.openPool === undefined) {
+  const jobOptions = (index: number): ConvertOptions => ({ ...convertOptions, outputStem: stems[index]! });
+
+  onProgress?.(progress());
+  if (workers === undefined && openPool === undefined) {
     for (let i = 0; i < files.length; i++) {
-      if (options.signal?.aborted) break;
+      if (signal?.aborted) break;
       maxInFlight = 1;
-      account(i, await convertCapture(files[i]!, convertOptions));
+      let bytesNow = 0;
+      running = () => bytesNow;
+      current = files[i]!;
+      const report =
+        (await precheck(i)) ??
+        (await convertCapture(files[i]!, jobOptions(i), {
+          onBytesRead: (bytes) => {
+            bytesNow = bytes;
+            onProgress?.(progress());
+          },
+        }));
+      bytesNow = 0;
+      account(i, report);
     }
   } else {
-    const pool = options.openPool ?? new ConversionPool({ ...options.pool, workers: options.workers });
+    const pool = openPool ?? new ConversionPool({ ...poolOptions, ...(workers !== undefined ? { workers } : {}) });
+    // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
+    const limit = 2 * pool.size;
+    const counters = new BigInt64Array(new SharedArrayBuffer(8 * limit));
+    const freeSlots = Array.from({ length: limit }, (_, i) => limit - 1 - i);
+    running = () => {
+      let sum = 0;
+      for (let i = 0; i < limit; i++) sum += Number(Atomics.load(counters, i));
+      return sum;
+    };
+    const ticker = onProgress ? setInterval(() => onProgress(progress()), progressIntervalMs ?? 250) : undefined;
     try {
-      // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
-      const limit = 2 * pool.size;
       const inFlight = new Set<Promise<void>>();
       for (let i = 0; i < files.length; i++) {
-        if (options.signal?.aborted) break;
-        const job = pool.convert(files[i]!, convertOptions, options.signal).then((report) => account(i, report));
+        if (signal?.aborted) break;
+        const slot = freeSlots.pop()!;
+        Atomics.store(counters, slot, 0n);
+        const job = (async () => {
+          try {
+            const report = (await precheck(i)) ?? (await pool.convert(files[i]!, jobOptions(i), signal, { counters, slot }));
+            Atomics.store(counters, slot, 0n);
+            account(i, report);
+          } finally {
+            Atomics.store(counters, slot, 0n);
+            freeSlots.push(slot);
+          }
+        })();
         const tracked: Promise<void> = job.finally(() => inFlight.delete(tracked));
         inFlight.add(tracked);
         maxInFlight = Math.max(maxInFlight, inFlight.size);
@@ -97,17 +246,24 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
       }
       await Promise.all(inFlight);
     } finally {
-      if (pool !== options.openPool) await pool.destroy();
+      if (ticker) clearInterval(ticker);
+      if (pool !== openPool) await pool.destroy();
     }
+  }
+  const interrupted = signal?.aborted === true && converted.some((r) => r === undefined || r.error === 'conversion cancelled');
+  if (signal?.aborted) {
+    // Jobs stopped mid-write leave their temporary files: this run's tag finds them.
+    await removeLeftovers(folders, tag);
   }
   files.forEach((file, i) => {
     if (!converted[i]) {
       failed++;
-      converted[i] = { input: file, ok: false, error: 'conversion cancelled', warnings: [], calls: 0, streams: 0, outputs: [] };
+      converted[i] = failedReport(file, 'conversion cancelled');
     }
   });
   reports.push(...converted);
-  options.onProgress?.({ filesDone: files.length, filesTotal: files.length, calls, audioSeconds, failed, current: '' });
+  current = '';
+  onProgress?.({ ...progress(), filesDone: files.length, bytesDone: bytesTotal });
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const outputs = reports.flatMap((r) => r.outputs);
   return {
@@ -123,6 +279,8 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
     elapsedSeconds,
     realtimeFactor: elapsedSeconds > 0 ? audioSeconds / elapsedSeconds : 0,
     maxInFlight,
+    interrupted,
+    ignored,
     reports,
   };
 }

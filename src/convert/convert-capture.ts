@@ -1,15 +1,21 @@
-import { mkdirSync } from 'node:fs';
-import { basename, dirname, extname, join } from 'node:path';
+import { createReadStream, mkdirSync, statSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { Readable, pipeline } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { basename, dirname, join } from 'node:path';
 import { CaptureError, readCapture, readCaptureStream } from '../pcap/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { decryptedPieces, encryptedKeyId, keyringFor, sealFile, sealingKeyring, withScratchDirectory } from './encryption.js';
 import type { ConvertEncryption } from './encryption.js';
-import type { CaptureStats } from '../pcap/index.js';
+import type { CaptureStats, UdpDatagram } from '../pcap/index.js';
 import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
 import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
 import type { Id3Tags } from '../audio/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { createSipDirectory } from './sip-directory.js';
+import { captureStem } from './inputs.js';
+import { OutputExistsError } from '../util/index.js';
+import type { LandingOptions } from '../util/index.js';
 
 export interface ConvertOptions {
   /** Output directory; by default each recording is written beside its capture. */
@@ -32,9 +38,28 @@ export interface ConvertOptions {
    * recordings unless `encryptOutputs` is set — as the reference's converter.
    */
   readonly encryption?: ConvertEncryption;
+  /**
+   * Where this capture's recordings go, as a path without extension (STEM.wav, or STEM_N.wav for several
+   * calls); overrides outDir. The batch converter plans these so that no two captures share one.
+   */
+  readonly outputStem?: string;
+  /** How recordings land under their names: replace (default), never replace ('exclusive'), or replace only older files. */
+  readonly landing?: LandingOptions;
+  /** A truncated capture fails (no recording) instead of giving what was recovered with a warning. */
+  readonly strict?: boolean;
+}
+
+/** What a caller in the same thread can hook into (functions do not cross into worker threads, so not options). */
+export interface ConvertHooks {
+  /** Bytes of the capture file read so far (after each chunk). */
+  readonly onBytesRead?: (bytes: number) => void;
 }
 
 export interface StreamReport {
+  /** Where this stream went in the recording: the left (external) or right (internal) channel, or both parties mixed in 'mono'. */
+  readonly channel?: 'left' | 'right' | 'mono' | 'none';
+  /** Whose voice it carries, by the call's channel rule. */
+  readonly party?: 'external' | 'internal';
   readonly from: string;
   readonly to: string;
   readonly ssrcs: string[];
@@ -81,6 +106,8 @@ export interface FileReport {
   readonly calls: number;
   readonly streams: number;
   readonly outputs: OutputReport[];
+  /** Bytes of capture read (for a truncated capture: up to the cut). */
+  readonly bytesRead?: number;
   /** Streams of calls that gave no recording (no decodable audio), so their packets and DTMF are still reported. */
   readonly unrecordedStreams?: StreamReport[];
 }
@@ -95,9 +122,10 @@ function describeParty(party: { number?: string; name?: string } | undefined): s
   return party.number ?? party.name;
 }
 
-function streamReport(stream: RtpStream): StreamReport {
+function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: ChannelMix): StreamReport {
   const s = stream.stats;
   return {
+    ...(party !== undefined ? { channel: channelOf(party, mix ?? 'stereo'), party } : {}),
     from: `${stream.from.address}:${stream.from.port}`,
     to: `${stream.to.address}:${stream.to.port}`,
     ssrcs: s.ssrcs.map(hex),
@@ -113,6 +141,36 @@ function streamReport(stream: RtpStream): StreamReport {
     dtmf: stream.dtmf.map((d) => d.digit).join(''),
     bySsrc: stream.ssrcCounts().map((c) => ({ ssrc: hex(c.ssrc), packets: c.packets, lost: c.lost, duplicates: c.duplicates })),
   };
+}
+
+/** The recording channel a party's streams went to under a mix. */
+function channelOf(party: 'external' | 'internal', mix: ChannelMix): NonNullable<StreamReport['channel']> {
+  if (mix === 'stereo') return party === 'external' ? 'left' : 'right';
+  if (mix === 'mono') return 'mono';
+  return party === 'internal' ? 'mono' : 'none';
+}
+
+/** Why a recording may not be written at `path` (it exists and may not be replaced), or undefined. */
+function existingOutputProblem(path: string, landing: LandingOptions | undefined): string | undefined {
+  const mode = landing?.mode ?? 'replace';
+  if (mode === 'replace') return undefined;
+  let modified: number;
+  try {
+    modified = statSync(path).mtimeMs;
+  } catch {
+    return undefined;
+  }
+  if (mode === 'exclusive') return `${path} exists; not replaced (--force replaces it)`;
+  return modified >= (landing?.replaceBefore ?? Number.POSITIVE_INFINITY) ? `${path} was written by another capture of this run; not replaced` : undefined;
+}
+
+/** G.711 in WAV holds 8 kHz audio only: a wide-band (G.722) call cannot be stored so. */
+function encodingProblem(call: Call, options: ConvertOptions): string | undefined {
+  const encoding = options.encoding ?? 'pcm16';
+  if ((options.format ?? 'wav') !== 'wav' || encoding === 'pcm16') return undefined;
+  const wide = streamsOf(call).find((s) => s.codec !== undefined && s.sampleRate > 8000);
+  if (!wide) return undefined;
+  return `--encoding ${encoding} stores 8 kHz G.711 and cannot hold this call's ${wide.sampleRate / 1000} kHz ${wide.codec} audio; not written (use --encoding pcm16)`;
 }
 
 /** ID3 tags for an MP3 recording: parties, direction, time and call id. */
@@ -136,20 +194,75 @@ function tagsFor(call: Call, input: string): Id3Tags {
   };
 }
 
-/** Output file for call `index` of `count` in `input`. */
-export function outputPathFor(input: string, index: number, count: number, outDir: string | undefined, extension: string): string {
-  // An encrypted capture is NAME.pcap.enc: its recording is NAME.wav(.enc).
-  const plainName = basename(input).replace(/\.enc$/i, '');
-  const stem = basename(plainName, extname(plainName));
-  const name = count > 1 ? `${stem}_${index}.${extension}` : `${stem}.${extension}`;
-  return join(outDir ?? dirname(input), name);
+/** True when the file starts with gzip's magic (a .pcap.gz, whatever its name). */
+async function isGzipFile(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    const { bytesRead } = await handle.read(head, 0, 2, 0);
+    return bytesRead === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Pass pieces through, telling `onBytes` the running total. */
+async function* countBytes(source: AsyncIterable<Uint8Array>, onBytes: (bytes: number) => void): AsyncGenerator<Uint8Array> {
+  let total = 0;
+  for await (const piece of source) {
+    total += piece.length;
+    onBytes(total);
+    yield piece;
+  }
+}
+
+/**
+ * Gunzip the pieces when they start with gzip's magic, streaming (never the whole capture in memory). A
+ * compressed stream that ends early is a truncated capture: what was inflated is kept and `state.truncated` set.
+ */
+async function* maybeGunzip(source: AsyncIterable<Uint8Array>, state: { compressed: boolean; truncated: boolean }): AsyncGenerator<Uint8Array> {
+  const iterator = source[Symbol.asyncIterator]();
+  const first = await iterator.next();
+  if (first.done) return;
+  const rest: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  if (!(first.value.length >= 2 && first.value[0] === 0x1f && first.value[1] === 0x8b)) {
+    yield first.value;
+    yield* rest;
+    return;
+  }
+  state.compressed = true;
+  async function* whole(): AsyncGenerator<Uint8Array> {
+    yield first.value;
+    yield* rest;
+  }
+  const gunzip = createGunzip();
+  // pipeline: a read error of the source reaches the gunzip reader, and stopping early destroys both.
+  pipeline(Readable.from(whole()), gunzip, () => {});
+  try {
+    for await (const piece of gunzip) yield piece as Buffer;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    // zlib's "unexpected end of file": the compressed file was cut short.
+    if (code === 'Z_BUF_ERROR') state.truncated = true;
+    else if (typeof code === 'string' && code.startsWith('Z_')) throw new Error(`not a valid gzip file (${error instanceof Error ? error.message : String(error)})`);
+    else throw error;
+  }
+}
+
+/** Output file for call `index` of `count` in `input` (beside it, in `outDir`, or at `stem` when given). */
+export function outputPathFor(input: string, index: number, count: number, outDir: string | undefined, extension: string, stem?: string): string {
+  // An encrypted or compressed capture is NAME.pcap.enc / NAME.pcap.gz: its recording is NAME.wav(.enc).
+  const base = stem ?? join(outDir ?? dirname(input), captureStem(basename(input)));
+  return count > 1 ? `${base}_${index}.${extension}` : `${base}.${extension}`;
 }
 
 /**
  * Convert one capture: every call in it becomes one recording. Never throws
  * for bad input: the report says what failed and why.
  */
-export async function convertCapture(input: string, options: ConvertOptions = {}): Promise<FileReport> {
+export async function convertCapture(input: string, options: ConvertOptions = {}, hooks: ConvertHooks = {}): Promise<FileReport> {
   const warnings: string[] = [];
   const signalling: SignallingDirectory | undefined = options.useSignalling === false ? undefined : createSipDirectory();
   const demux = new RtpDemuxer({
@@ -175,11 +288,21 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     const reason = error instanceof Error ? error.message : String(error);
     return { input, ok: false, error: reason.startsWith(input) ? reason.slice(input.length + 2) : `cannot read: ${reason}`, warnings, calls: 0, streams: 0, outputs: [] };
   }
+  const gzip = { compressed: false, truncated: false };
+  let bytesRead = 0;
+  const onBytesRead = (bytes: number): void => {
+    bytesRead = bytes;
+    hooks.onBytesRead?.(bytes);
+  };
   try {
-    capture =
-      inputKeyId !== undefined && keyring
-        ? await readCaptureStream(decryptedPieces(input, keyring), input, (datagram) => demux.push(datagram))
-        : await readCapture(input, (datagram) => demux.push(datagram));
+    const onDatagram = (datagram: UdpDatagram): void => demux.push(datagram);
+    if (inputKeyId !== undefined && keyring) {
+      capture = await readCaptureStream(maybeGunzip(countBytes(decryptedPieces(input, keyring), onBytesRead), gzip), input, onDatagram);
+    } else if (await isGzipFile(input)) {
+      capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram);
+    } else {
+      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead });
+    }
   } catch (error) {
     if (error instanceof CaptureError) readError = error;
     else {
@@ -196,8 +319,14 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     const outputs: OutputReport[] = [];
     const unrecordedStreams: StreamReport[] = [];
     const failures: string[] = [];
-    if (readError) failures.push(`truncated capture: ${readError.reason}; the audio before the cut was recovered`);
-    if (streams.length === 0) {
+    // A truncated capture: what was read before the cut is recovered (with a warning), unless --strict.
+    const cut = readError ? readError.reason.replace(/^truncated capture: /, '') : gzip.truncated ? 'the compressed file ends early' : undefined;
+    if (cut !== undefined && options.strict) {
+      return { input, ok: false, error: `truncated capture: ${cut}; nothing written (--strict)`, warnings, calls: 0, streams: streams.length, outputs: [], bytesRead };
+    }
+    if (streams.length === 0 && cut !== undefined) {
+      failures.push(`truncated capture: ${cut}; no RTP audio before the cut`);
+    } else if (streams.length === 0) {
       failures.push(
         capture || readError
           ? `no RTP audio found (${demux.otherDatagrams} other UDP datagrams, ${demux.rtcpPackets} RTCP packets)`
@@ -205,7 +334,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       );
     }
     const extension = options.format ?? 'wav';
-    if (options.outDir) mkdirSync(options.outDir, { recursive: true });
+    const mix = options.mix ?? 'stereo';
     for (const call of calls) {
       const callStreams = streamsOf(call);
       const undecodable = new Set(callStreams.flatMap((s) => [...s.undecodableTypes]));
@@ -216,13 +345,19 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
             ? `call ${call.index}: no decodable audio (payload type${undecodable.size > 1 ? 's' : ''} ${[...undecodable].join(', ')} not supported)`
             : `call ${call.index}: no audio packets${digits ? `, only telephone events (DTMF "${digits}")` : ''}`,
         );
-        unrecordedStreams.push(...callStreams.map(streamReport));
+        unrecordedStreams.push(...callStreams.map((stream) => streamReport(stream)));
         continue;
       }
       if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
-      const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension);
+      const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension, options.outputStem);
       const path = sealing ? `${plainPath}.enc` : plainPath;
+      const refusal = existingOutputProblem(path, options.landing) ?? encodingProblem(call, options);
+      if (refusal !== undefined) {
+        failures.push(`call ${call.index}: ${refusal}`);
+        continue;
+      }
       try {
+        mkdirSync(dirname(path), { recursive: true });
         const render = (target: string): ReturnType<typeof renderCall> =>
           renderCall(call, {
             path: target,
@@ -232,16 +367,20 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
             ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
             tags: tagsFor(call, input),
             durable: options.durable !== false && !sealing,
+            ...(options.landing ? { landing: options.landing } : {}),
           });
         const sealWith = sealing;
         const rendered = sealWith
           ? await withScratchDirectory(async (scratch) => {
               const plain = render(join(scratch, basename(plainPath)));
-              const bytes = await sealFile(join(scratch, basename(plainPath)), path, sealWith, options.durable !== false);
+              const bytes = await sealFile(join(scratch, basename(plainPath)), path, sealWith, options.durable !== false, options.landing);
               return { ...plain, bytes };
-            })
+            }, options.landing?.tag)
           : render(path);
-        const reports = callStreams.map(streamReport);
+        const reports = [
+          ...call.external.map((stream) => streamReport(stream, 'external', mix)),
+          ...call.internal.map((stream) => streamReport(stream, 'internal', mix)),
+        ];
         const externalParty = describeParty(call.externalParty);
         const internalParty = describeParty(call.internalParty);
         outputs.push({
@@ -263,9 +402,17 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
           duplicates: reports.reduce((n, r) => n + r.duplicates, 0),
         });
       } catch (error) {
+        if (error instanceof OutputExistsError) {
+          failures.push(`call ${call.index}: ${existingOutputProblem(path, options.landing) ?? `${path} exists`}`);
+          continue;
+        }
         if (!(error instanceof RenderError) && !(error instanceof Error && 'code' in error)) throw error;
         failures.push(`call ${call.index}: ${error.message}`);
       }
+    }
+    if (cut !== undefined && outputs.length > 0) {
+      const seconds = outputs.reduce((n, o) => n + o.durationSeconds, 0);
+      warnings.push(`truncated capture: ${cut}; the ${seconds.toFixed(1)} s of audio before the cut were recovered`);
     }
     return {
       input,
@@ -276,6 +423,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       calls: calls.length,
       streams: streams.length,
       outputs,
+      bytesRead,
       ...(unrecordedStreams.length > 0 ? { unrecordedStreams } : {}),
     };
   } finally {

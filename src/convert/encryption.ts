@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decryptIterable, encryptFile, hasContainerMagic, parseHeader, readKeyring, UnknownKeyError } from '../crypto/index.js';
 import type { Keyring } from '../crypto/index.js';
+import type { LandingOptions } from '../util/index.js';
 
 /** Keys for the converter. Plain strings (not a Keyring) so the options cross into worker threads. */
 export interface ConvertEncryption {
@@ -59,8 +60,9 @@ export function sealingKeyring(keyring: Keyring, keyId: string, file: string): K
  * encrypted (WAV headers are patched after the audio, so the plaintext needs
  * a seekable file); removed whatever happens.
  */
-export async function withScratchDirectory<T>(work: (directory: string) => Promise<T>): Promise<T> {
-  const directory = await mkdtemp(join(tmpdir(), 'recorder-seal-'));
+export async function withScratchDirectory<T>(work: (directory: string) => Promise<T>, tag?: string): Promise<T> {
+  // The run's tag in the name lets the run remove it if a worker is stopped mid-job.
+  const directory = await mkdtemp(join(tmpdir(), tag !== undefined ? `recorder-seal-${tag}-` : 'recorder-seal-'));
   try {
     return await work(directory);
   } finally {
@@ -69,7 +71,7 @@ export async function withScratchDirectory<T>(work: (directory: string) => Promi
 }
 
 /** Encrypt `plainPath` to `output` (atomic, fsynced when durable) under the keyring's current key. */
-export async function sealFile(plainPath: string, output: string, keyring: Keyring, durable: boolean): Promise<number> {
-  const result = await encryptFile(plainPath, output, keyring, { durable });
+export async function sealFile(plainPath: string, output: string, keyring: Keyring, durable: boolean, landing?: LandingOptions): Promise<number> {
+  const result = await encryptFile(plainPath, output, keyring, { durable, ...(landing ? { landing } : {}) });
   return result.encryptedBytes;
 }

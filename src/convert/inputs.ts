@@ -1,13 +1,26 @@
 import { readdir, stat } from 'node:fs/promises';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 
-/** File name endings taken for captures when walking a directory. */
+/** File name endings taken for captures when walking a directory (also gzip-compressed and encrypted: NAME.pcap.gz, NAME.pcap.enc). */
 export const CAPTURE_EXTENSIONS: ReadonlySet<string> = new Set(['.pcap', '.pcapng', '.cap']);
+
+/** One capture to convert. */
+export interface CaptureInput {
+  readonly path: string;
+  /** Its path below the directory named on the command line (its file name when named itself). */
+  readonly relative: string;
+  /** Size in bytes (for progress by bytes). */
+  readonly bytes: number;
+}
 
 export interface InputList {
   readonly files: string[];
+  /** The same files with their place in the tree and size. */
+  readonly entries: CaptureInput[];
   /** Named paths that do not exist or cannot be read, with the reason. */
   readonly missing: Array<{ path: string; reason: string }>;
+  /** Files met while walking a directory that are not captures by name (not converted; listed so nothing is skipped unseen). */
+  readonly ignored: string[];
 }
 
 /**
@@ -16,38 +29,115 @@ export interface InputList {
  * are repeatable.
  */
 export async function collectInputs(paths: readonly string[]): Promise<InputList> {
-  const files: string[] = [];
+  const entries: CaptureInput[] = [];
   const missing: Array<{ path: string; reason: string }> = [];
-  async function walk(dir: string): Promise<void> {
-    let entries;
+  const ignored: string[] = [];
+  async function walk(root: string, dir: string): Promise<void> {
+    let listing;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      listing = await readdir(dir, { withFileTypes: true });
     } catch (error) {
-      missing.push({ path: dir, reason: (error as NodeJS.ErrnoException).code ?? String(error) });
+      missing.push({ path: dir, reason: describeFsError(error) });
       return;
     }
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
+    listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of listing) {
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isFile() && isCaptureFileName(entry.name)) files.push(full);
+      if (entry.isDirectory()) await walk(root, full);
+      else if (entry.isFile() && isCaptureFileName(entry.name)) {
+        try {
+          entries.push({ path: full, relative: relative(root, full), bytes: (await stat(full)).size });
+        } catch (error) {
+          missing.push({ path: full, reason: describeFsError(error) });
+        }
+      } else if (entry.isFile() && !entry.name.endsWith('.partial')) ignored.push(full);
     }
   }
   for (const path of paths) {
     try {
       const info = await stat(path);
-      if (info.isDirectory()) await walk(path);
-      else files.push(path);
+      if (info.isDirectory()) await walk(path, path);
+      else entries.push({ path, relative: basename(path), bytes: info.size });
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      missing.push({ path, reason: code === 'ENOENT' ? 'no such file or directory' : (code ?? String(error)) });
+      missing.push({ path, reason: describeFsError(error) });
     }
   }
-  return { files, missing };
+  // The same file named twice (or inside a named folder as well) is converted once.
+  const seen = new Set<string>();
+  const unique = entries.filter((entry) => {
+    const key = resolve(entry.path);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return { files: unique.map((e) => e.path), entries: unique, missing, ignored };
 }
 
-/** NAME.pcap / .pcapng / .cap, or the same encrypted: NAME.pcap.enc. */
+function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file or directory';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  return code ?? String(error);
+}
+
+/** NAME.pcap / .pcapng / .cap, gzip-compressed (NAME.pcap.gz), encrypted (NAME.pcap.enc), or both. */
 export function isCaptureFileName(name: string): boolean {
-  const plain = name.replace(/\.enc$/i, '');
-  return CAPTURE_EXTENSIONS.has(extname(plain).toLowerCase());
+  return CAPTURE_EXTENSIONS.has(extname(wrapperless(name)).toLowerCase());
+}
+
+/** The name without the wrappers around the capture: `.enc` and `.gz`. */
+function wrapperless(name: string): string {
+  return name.replace(/(\.(enc|gz))+$/i, '');
+}
+
+/** The name of a capture without its capture and wrapper endings: `a/call.pcap.gz` → `a/call`. */
+export function captureStem(name: string): string {
+  const plain = wrapperless(name);
+  const extension = extname(plain);
+  return extension !== '' ? plain.slice(0, -extension.length) : plain;
+}
+
+/**
+ * Where each capture's recordings go, as a path without extension (recordings are STEM.wav, or STEM_N.wav for
+ * several calls). Under `outDir` the tree below each named directory is kept; beside the capture otherwise.
+ * No two captures get the same stem: where the simple names clash, the clashing ones are named by their path
+ * below the inputs' common folder, and where even that clashes (call.pcap beside call.pcapng), by their whole
+ * file name. Stems are compared ignoring case, for case-insensitive file systems.
+ */
+export function planOutputStems(entries: readonly CaptureInput[], outDir: string | undefined): string[] {
+  const simple = entries.map((entry) => (outDir !== undefined ? join(outDir, captureStem(entry.relative)) : join(dirname(entry.path), captureStem(basename(entry.path)))));
+  const clashing = clashes(simple);
+  if (clashing.size === 0) return simple;
+  const common = commonFolder(entries.map((e) => resolve(e.path)));
+  const byTree = simple.map((stem, i) =>
+    clashing.has(i) && outDir !== undefined ? join(outDir, captureStem(relative(common, resolve(entries[i]!.path)))) : stem,
+  );
+  const still = clashes(byTree);
+  return byTree.map((stem, i) => (still.has(i) ? join(dirname(stem), wrapperless(basename(entries[i]!.path))) : stem));
+}
+
+/** Indexes of the stems that share their (case-folded) value with another. */
+function clashes(stems: readonly string[]): Set<number> {
+  const seen = new Map<string, number[]>();
+  stems.forEach((stem, i) => {
+    const key = stem.toLowerCase();
+    const list = seen.get(key);
+    if (list) list.push(i);
+    else seen.set(key, [i]);
+  });
+  const out = new Set<number>();
+  for (const list of seen.values()) if (list.length > 1) for (const i of list) out.add(i);
+  return out;
+}
+
+function commonFolder(paths: readonly string[]): string {
+  if (paths.length === 0) return sep;
+  let parts = dirname(paths[0]!).split(sep);
+  for (const path of paths.slice(1)) {
+    const other = dirname(path).split(sep);
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(sep) || sep;
 }

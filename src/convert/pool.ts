@@ -11,6 +11,12 @@ export interface PoolOptions {
   readonly workerFile?: URL;
 }
 
+/** Where a worker reports bytes read: one slot of a shared array of counters (shared memory crosses into threads). */
+export interface ByteProgressSlot {
+  readonly counters: BigInt64Array;
+  readonly slot: number;
+}
+
 /** The worker module: TypeScript through tsx when running from source (tests), compiled JS otherwise. */
 function workerLocation(override?: URL): { filename: string; execArgv: string[] } {
   const fromSource = import.meta.url.endsWith('.ts');
@@ -35,12 +41,15 @@ export class ConversionPool {
     this.pool = new Piscina({ filename, execArgv, minThreads: this.size, maxThreads: this.size, idleTimeout: 60_000 });
   }
 
-  /** Convert one capture; never rejects for a bad job (the report says what failed). */
-  async convert(input: string, options: ConvertOptions, signal?: AbortSignal): Promise<FileReport> {
+  /**
+   * Convert one capture; never rejects for a bad job (the report says what failed). With `progress`, the
+   * worker keeps the bytes it has read of the capture in that slot of the shared counters.
+   */
+  async convert(input: string, options: ConvertOptions, signal?: AbortSignal, progress?: ByteProgressSlot): Promise<FileReport> {
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const abort = signal ? AbortSignal.any([signal, timeout]) : timeout;
     try {
-      return (await this.pool.run({ input, options }, { signal: abort })) as FileReport;
+      return (await this.pool.run({ input, options, ...(progress ? { progress } : {}) }, { signal: abort })) as FileReport;
     } catch (error) {
       const reason = timeout.aborted
         ? `conversion did not finish within ${Math.round(this.timeoutMs / 1000)} s; stopped`

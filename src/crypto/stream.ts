@@ -4,6 +4,8 @@ import type { TransformCallback } from 'node:stream';
 import { ContainerOpener, ContainerSealer } from './container.js';
 import type { SealOptions } from './container.js';
 import type { Keyring } from './keys.js';
+import { OutputExistsError, landFile, partialPathFor } from '../util/index.js';
+import type { LandingOptions } from '../util/index.js';
 
 const READ_BLOCK = 1024 * 1024;
 
@@ -85,6 +87,8 @@ export interface FileCryptoResult {
 export interface FileOptions {
   /** fsync the output before it is renamed into place (default true: a crash never leaves a half-written file under the final name). */
   readonly durable?: boolean;
+  /** How the finished output lands under its name (default: replace). */
+  readonly landing?: LandingOptions;
 }
 
 /** Prefix a CryptoError (or I/O error) with the file it concerns, keeping its class and code. */
@@ -99,13 +103,13 @@ function named(error: unknown, path: string): Error {
  * with one writev, fsync, then rename the temporary file onto output; nothing is left behind on failure.
  * Plain file handles rather than stream pipes: faster here, same constant memory.
  */
-async function transformFile(input: string, output: string, transform: PieceTransform, durable: boolean): Promise<number> {
-  const partial = `${output}.partial`;
+async function transformFile(input: string, output: string, transform: PieceTransform, durable: boolean, landing: LandingOptions = {}): Promise<number> {
+  const partial = partialPathFor(output, landing.tag);
   let written = 0;
   try {
     const source = await open(input, 'r');
     try {
-      const sink = await open(partial, 'w', 0o600);
+      const sink = await open(partial, landing.tag === undefined ? 'w' : 'wx', 0o600);
       try {
         const buffers = [Buffer.alloc(READ_BLOCK), Buffer.alloc(READ_BLOCK)];
         let turn = 0;
@@ -134,10 +138,12 @@ async function transformFile(input: string, output: string, transform: PieceTran
     } finally {
       await source.close();
     }
-    await rename(partial, output);
+    if (landing.mode === undefined || landing.mode === 'replace') await rename(partial, output);
+    else landFile(partial, output, landing);
     return written;
   } catch (error) {
     await rm(partial, { force: true });
+    if (error instanceof OutputExistsError) throw error;
     throw named(error, input);
   }
 }
@@ -151,7 +157,7 @@ export async function encryptFile(input: string, output: string, keyring: Keyrin
     throw named(error, input);
   }
   const sealer = new ContainerSealer(keyring.current, { plaintextSize, ...options });
-  const encryptedBytes = await transformFile(input, output, sealer, options.durable ?? true);
+  const encryptedBytes = await transformFile(input, output, sealer, options.durable ?? true, options.landing);
   return { input, output, keyId: sealer.keyId, plaintextBytes: sealer.plaintextBytes, encryptedBytes };
 }
 

@@ -1,3 +1,4 @@
 export { writeFileAtomic } from './atomic-file.js';
-export { PartialFile } from './partial-file.js';
+export { PartialFile, OutputExistsError, landFile, partialPathFor } from './partial-file.js';
+export type { LandingOptions } from './partial-file.js';
 export { mulberry32, xorshift32 } from './random.js';

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,4 +81,43 @@ describe('converter and encryption', () => {
     expect(list.files.some((f) => f.endsWith('call.pcap.enc'))).toBe(true);
     expect(list.files.some((f) => f.endsWith('.key'))).toBe(false);
   });
+});
+
+describe('recorder convert honours --key and --encrypt on every path', () => {
+  const ROOT = join(import.meta.dirname, '../..');
+  function recorder(args: string[]): { code: number | null; stdout: string; stderr: string } {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
+    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+  }
+  /** Every file below `folder`, relative. */
+  function files(folder: string): string[] {
+    return (readdirSync(folder, { recursive: true }) as string[]).filter((f) => f.includes('.')).sort();
+  }
+
+  for (const [label, extra] of [
+    ['a single file', [] as string[]],
+    ['a folder, 1 worker', ['--workers', '1']],
+    ['a folder, 2 workers', ['--workers', '2']],
+  ] as const) {
+    it(`${label}: --encrypt seals plain captures, --key opens encrypted ones`, async () => {
+      const keyring = await readKeyring([key]);
+      const tree = join(dir, `cli-${label.replace(/\W+/g, '-')}`);
+      mkdirSync(join(tree, 'sub'), { recursive: true });
+      copyFileSync(FIXTURE, join(tree, 'plain.pcap'));
+      await encryptFile(FIXTURE, join(tree, 'sub', 'locked.pcap.enc'), keyring);
+      const out = join(tree, '..', `${label.replace(/\W+/g, '-')}-out`);
+      const inputs = label === 'a single file' ? [join(tree, 'plain.pcap')] : [tree];
+      const r = recorder(['convert', ...inputs, '-o', out, '--key', key, '--encrypt', '--no-progress', ...extra]);
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const written = files(out);
+      expect(written).toEqual(label === 'a single file' ? ['plain.wav.enc'] : ['plain.wav.enc', 'sub/locked.wav.enc']);
+      // Nothing plain: every recording decrypts under the key to the plain conversion.
+      for (const name of written) {
+        const back = join(dir, `${label.replace(/\W+/g, '-')}-${name.replace(/\W+/g, '-')}.wav`);
+        await decryptFile(join(out, name), back, keyring);
+        expect(readFileSync(back).equals(await plainReference())).toBe(true);
+      }
+    });
+  }
 });

@@ -1,0 +1,66 @@
+// Writes a synthetic two-party G.711 A-law call (a tone per party, 20 ms packets) as a pcap file, for tests
+// that need a capture of a chosen length without a fixture.
+import { closeSync, openSync, writeSync } from 'node:fs';
+import { LinkType, buildUdpFrame, encodePcapHeader, encodePcapRecord } from '../../src/pcap/index.js';
+import { encodeRtpPacket } from '../../src/embedded/index.js';
+import { encodeG711 } from '../../src/codecs/index.js';
+
+export interface ToneCallOptions {
+  readonly seconds: number;
+  /** The two parties' addresses (default 10.0.0.1 ↔ 10.0.0.2). */
+  readonly a?: string;
+  readonly b?: string;
+  readonly portA?: number;
+  readonly portB?: number;
+  /** Capture time of the first packet (s). */
+  readonly start?: number;
+  readonly hzA?: number;
+  readonly hzB?: number;
+}
+
+/** Write the call to `path`; returns the bytes written. Memory stays small whatever the length. */
+export function writeToneCall(path: string, options: ToneCallOptions): number {
+  const pcap = { linkType: LinkType.ETHERNET } as const;
+  const fd = openSync(path, 'w');
+  let bytes = 0;
+  const put = (data: Uint8Array): void => {
+    writeSync(fd, data);
+    bytes += data.length;
+  };
+  try {
+    put(encodePcapHeader(pcap));
+    const packets = Math.round(options.seconds * 50);
+    const start = options.start ?? 1_700_000_000;
+    const a = options.a ?? '10.0.0.1';
+    const b = options.b ?? '10.0.0.2';
+    const portA = options.portA ?? 40000;
+    const portB = options.portB ?? 50000;
+    const tone = (hz: number, n: number): Uint8Array => {
+      const samples = new Int16Array(160);
+      for (let i = 0; i < 160; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * (n * 160 + i)) / 8000));
+      return encodeG711('alaw', samples);
+    };
+    let batch: Uint8Array[] = [];
+    let batchBytes = 0;
+    for (let n = 0; n < packets; n++) {
+      for (const [src, dst, srcPort, dstPort, ssrc, hz] of [
+        [a, b, portA, portB, 0x1111, options.hzA ?? 440],
+        [b, a, portB, portA, 0x2222, options.hzB ?? 700],
+      ] as const) {
+        const rtp = encodeRtpPacket({ payloadType: 8, sequence: n & 0xffff, timestamp: (n * 160) >>> 0, ssrc, payload: tone(hz, n) });
+        const record = encodePcapRecord({ time: start + n * 0.02 + (ssrc === 0x2222 ? 0.001 : 0), data: buildUdpFrame({ linkType: LinkType.ETHERNET, src, dst, srcPort, dstPort, payload: rtp }) }, pcap);
+        batch.push(record);
+        batchBytes += record.length;
+      }
+      if (batchBytes > 1 << 20) {
+        put(Buffer.concat(batch));
+        batch = [];
+        batchBytes = 0;
+      }
+    }
+    if (batch.length > 0) put(Buffer.concat(batch));
+  } finally {
+    closeSync(fd);
+  }
+  return bytes;
+}
