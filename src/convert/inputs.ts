@@ -1,4 +1,4 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
 
 /** File name endings taken for captures when walking a directory (also gzip-compressed and encrypted: NAME.pcap.gz, NAME.pcap.enc). */
@@ -32,7 +32,16 @@ export async function collectInputs(paths: readonly string[]): Promise<InputList
   const entries: CaptureInput[] = [];
   const missing: Array<{ path: string; reason: string }> = [];
   const ignored: string[] = [];
+  // Folders by their real path: a symbolic link back up the tree is not walked twice (or forever).
+  const walked = new Set<string>();
   async function walk(root: string, dir: string): Promise<void> {
+    try {
+      const real = await realpath(dir);
+      if (walked.has(real)) return;
+      walked.add(real);
+    } catch {
+      // unreadable: readdir below says why
+    }
     let listing;
     try {
       listing = await readdir(dir, { withFileTypes: true });
@@ -43,14 +52,25 @@ export async function collectInputs(paths: readonly string[]): Promise<InputList
     listing.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
     for (const entry of listing) {
       const full = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(root, full);
-      else if (entry.isFile() && isCaptureFileName(entry.name)) {
+      let kind: 'dir' | 'file' | 'other' = entry.isDirectory() ? 'dir' : entry.isFile() ? 'file' : 'other';
+      if (entry.isSymbolicLink()) {
+        // Captures are often linked into a tree: follow links to files and folders; a dangling one is named.
+        try {
+          const target = await stat(full);
+          kind = target.isDirectory() ? 'dir' : target.isFile() ? 'file' : 'other';
+        } catch (error) {
+          if (isCaptureFileName(entry.name)) missing.push({ path: full, reason: `broken link (${describeFsError(error)})` });
+          continue;
+        }
+      }
+      if (kind === 'dir') await walk(root, full);
+      else if (kind === 'file' && isCaptureFileName(entry.name)) {
         try {
           entries.push({ path: full, relative: relative(root, full), bytes: (await stat(full)).size });
         } catch (error) {
           missing.push({ path: full, reason: describeFsError(error) });
         }
-      } else if (entry.isFile() && !entry.name.endsWith('.partial')) ignored.push(full);
+      } else if (kind === 'file' && !entry.name.endsWith('.partial')) ignored.push(full);
     }
   }
   for (const path of paths) {

@@ -1,13 +1,13 @@
 // The converter never loses, splices or silently replaces a recording: trees with clashing names, existing
 // outputs, Ctrl-C / SIGTERM / kill -9 mid-file, truncated and compressed captures, options that do not apply.
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { convertAll, convertCapture } from '../../src/convert/index.js';
+import { collectInputs, convertAll, convertCapture } from '../../src/convert/index.js';
 import { OutputExistsError, PartialFile } from '../../src/util/index.js';
 import { writeToneCall } from '../helpers/tone-call.js';
 
@@ -310,5 +310,24 @@ describe('options and folders', () => {
     expect(summary.failed).toBe(0);
     expect(tree(out)).toEqual(['c.wav', 'unrelated.partial']);
     expect(summary.ignored).toEqual([join(dir, 'notes.txt')]);
+  });
+
+  it('folders: links to captures and folders are followed (a loop once), a dangling link is named', async () => {
+    const dir = join(work, 'links');
+    mkdirSync(join(dir, 'tree', 'deeper'), { recursive: true });
+    copyFileSync(join(FIXTURES, 'alaw-20ms.pcap'), join(dir, 'kept-elsewhere.pcap'));
+    symlinkSync('../kept-elsewhere.pcap', join(dir, 'tree', 'linked.pcap'));
+    symlinkSync('..', join(dir, 'tree', 'deeper', 'loop'));
+    symlinkSync('nowhere.pcap', join(dir, 'tree', 'dangling.pcap'));
+    const list = await collectInputs([join(dir, 'tree')]);
+    expect(list.entries.map((e) => e.relative)).toEqual(['linked.pcap']);
+    expect(list.missing).toEqual([{ path: join(dir, 'tree', 'dangling.pcap'), reason: 'broken link (no such file or directory)' }]);
+  });
+
+  it('the same capture named twice is converted once', async () => {
+    const capture = join(FIXTURES, 'alaw-20ms.pcap');
+    const summary = await convertAll([capture, capture, FIXTURES], { outDir: join(work, 'twice'), durable: false, landing: { mode: 'exclusive' } });
+    expect(summary.failed).toBe(0);
+    expect(summary.reports.filter((r) => r.input.endsWith('/alaw-20ms.pcap'))).toHaveLength(1);
   });
 });
