@@ -12,5 +12,10 @@ export interface ConvertJob {
 
 export default async function convertJob(job: ConvertJob): Promise<FileReport> {
   const progress = job.progress;
-  return convertCapture(job.input, job.options, progress ? { onBytesRead: (bytes) => Atomics.store(progress.counters, progress.slot, BigInt(bytes)) } : {});
+  if (!progress) return convertCapture(job.input, job.options);
+  // Two counters per job: bytes read, and millionths of its recordings written.
+  return convertCapture(job.input, job.options, {
+    onBytesRead: (bytes) => Atomics.store(progress.counters, 2 * progress.slot, BigInt(bytes)),
+    onWritten: (fraction) => Atomics.store(progress.counters, 2 * progress.slot + 1, BigInt(Math.round(fraction * 1e6))),
+  });
 }

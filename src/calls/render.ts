@@ -28,6 +28,8 @@ export interface RenderOptions {
   readonly durable?: boolean;
   /** How the finished file lands under its name (default: replace). */
   readonly landing?: LandingOptions;
+  /** Told after each block written: frames written and the call's total (for progress bars). */
+  readonly onProgress?: (framesDone: number, framesTotal: number) => void;
 }
 
 export interface RenderedRecording {
@@ -155,6 +157,7 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
       readChannel(call.internal, rate, position, r, scratch);
       if (options.mix === 'internal') {
         writer.write(r);
+        options.onProgress?.(position + frames - span.start, span.end - span.start);
         continue;
       }
       readChannel(call.external, rate, position, l, scratch);
@@ -162,6 +165,7 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
       if (options.mix === 'stereo') interleaveStereo(l, r, out);
       else downmixMono(l, r, out);
       writer.write(out);
+      options.onProgress?.(position + frames - span.start, span.end - span.start);
     }
     const { bytes, frames } = writer.finish();
     return { path: options.path, sampleRate: span.sampleRate, channels, frames, bytes, durationSeconds: frames / span.sampleRate };

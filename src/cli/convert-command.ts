@@ -139,7 +139,7 @@ export function registerConvertCommand(program: Command): void {
       const bar = showBar
         ? new cliProgress.SingleBar(
             {
-              format: 'converting {bar} {percentage}% | {read} of {size} | ETA {etaText} | {files} files | {calls} calls | {file}',
+              format: 'converting {bar} {percentage}% | {read} of {size} read | ETA {etaText} | {files} files | {calls} calls | {file}',
               hideCursor: true,
               stream: process.stderr,
               etaBuffer: 50,
@@ -187,20 +187,20 @@ export function registerConvertCommand(program: Command): void {
           onProgress: (p) => {
             if (!bar) return;
             const elapsed = Math.max(0.001, (Date.now() - started) / 1000);
-            const rate = p.bytesDone / elapsed;
+            // The bar and the ETA follow the work (reading, then writing each capture's recordings), by bytes.
             const payload = {
               read: bytesText(p.bytesDone),
               size: bytesText(p.bytesTotal),
-              etaText: p.bytesDone > 0 ? etaText((p.bytesTotal - p.bytesDone) / rate) : '--:--',
+              etaText: p.workDone > 0.005 ? etaText((elapsed * (1 - p.workDone)) / p.workDone) : '--:--',
               files: `${p.filesDone}/${p.filesTotal}`,
               calls: p.calls,
               file: p.current.length > 40 ? `…${p.current.slice(-39)}` : p.current,
             };
-            // The bar counts bytes (in kB, so that a several-GB tree stays within safe integers).
+            // The bar counts tenths of a per cent of the work.
             if (!barStarted) {
-              bar.start(Math.max(1, Math.ceil(p.bytesTotal / 1024)), Math.floor(p.bytesDone / 1024), payload);
+              bar.start(1000, Math.floor(p.workDone * 1000), payload);
               barStarted = true;
-            } else bar.update(Math.floor(p.bytesDone / 1024), payload);
+            } else bar.update(Math.floor(p.workDone * 1000), payload);
           },
         });
       } finally {

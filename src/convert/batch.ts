@@ -14,6 +14,8 @@ export interface BatchProgress {
   /** Bytes of capture read, over all inputs (finished ones whole, running ones as far as read). */
   readonly bytesDone: number;
   readonly bytesTotal: number;
+  /** Share of the batch done, 0 to 1, by bytes: reading a capture is half its work, writing its recordings the other half. */
+  readonly workDone: number;
   readonly calls: number;
   readonly audioSeconds: number;
   readonly failed: number;
@@ -170,9 +172,23 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
   let maxInFlight = 0;
   let current = files[0] ?? '';
   const converted: FileReport[] = new Array<FileReport>(files.length);
-  // Bytes read by running jobs: one shared counter per concurrent job (workers write theirs; see ByteProgressSlot).
-  let running = (): number => 0;
-  const progress = (): BatchProgress => ({ filesDone: done, filesTotal: files.length, bytesDone: Math.min(bytesTotal, bytesFinished + running()), bytesTotal, calls, audioSeconds, failed, current });
+  // Running jobs' bytes read and work done (in bytes: half for reading, half for writing); workers keep theirs in shared counters.
+  let running = (): { read: number; work: number } => ({ read: 0, work: 0 });
+  const progress = (): BatchProgress => {
+    const now = running();
+    return {
+      filesDone: done,
+      filesTotal: files.length,
+      bytesDone: Math.min(bytesTotal, bytesFinished + now.read),
+      bytesTotal,
+      workDone: bytesTotal > 0 ? Math.min(1, (bytesFinished + now.work) / bytesTotal) : done / Math.max(1, files.length),
+      calls,
+      audioSeconds,
+      failed,
+      current,
+    };
+  };
+  const workOf = (bytes: number, read: number, written: number): number => 0.5 * Math.min(read, bytes) + 0.5 * written * bytes;
   const account = (index: number, report: FileReport): void => {
     converted[index] = report;
     done++;
@@ -197,30 +213,46 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
     for (let i = 0; i < files.length; i++) {
       if (signal?.aborted) break;
       maxInFlight = 1;
-      let bytesNow = 0;
-      running = () => bytesNow;
+      let readNow = 0;
+      let writtenNow = 0;
+      const size = entries[i]!.bytes;
+      running = () => ({ read: readNow, work: workOf(size, readNow, writtenNow) });
       current = files[i]!;
       const report =
         (await precheck(i)) ??
         (await convertCapture(files[i]!, jobOptions(i), {
           onBytesRead: (bytes) => {
-            bytesNow = bytes;
+            readNow = bytes;
+            onProgress?.(progress());
+          },
+          onWritten: (fraction) => {
+            writtenNow = fraction;
             onProgress?.(progress());
           },
         }));
-      bytesNow = 0;
+      readNow = 0;
+      writtenNow = 0;
       account(i, report);
     }
   } else {
     const pool = openPool ?? new ConversionPool({ ...poolOptions, ...(workers !== undefined ? { workers } : {}) });
     // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
     const limit = 2 * pool.size;
-    const counters = new BigInt64Array(new SharedArrayBuffer(8 * limit));
+    const counters = new BigInt64Array(new SharedArrayBuffer(16 * limit));
     const freeSlots = Array.from({ length: limit }, (_, i) => limit - 1 - i);
+    /** The input each busy slot is converting. */
+    const slotInput = new Array<number>(limit).fill(-1);
     running = () => {
-      let sum = 0;
-      for (let i = 0; i < limit; i++) sum += Number(Atomics.load(counters, i));
-      return sum;
+      let read = 0;
+      let work = 0;
+      for (let slot = 0; slot < limit; slot++) {
+        const index = slotInput[slot]!;
+        if (index < 0) continue;
+        const bytes = Number(Atomics.load(counters, 2 * slot));
+        read += bytes;
+        work += workOf(entries[index]!.bytes, bytes, Number(Atomics.load(counters, 2 * slot + 1)) / 1e6);
+      }
+      return { read, work };
     };
     const ticker = onProgress ? setInterval(() => onProgress(progress()), progressIntervalMs ?? 250) : undefined;
     try {
@@ -228,14 +260,20 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
       for (let i = 0; i < files.length; i++) {
         if (signal?.aborted) break;
         const slot = freeSlots.pop()!;
-        Atomics.store(counters, slot, 0n);
+        const clear = (): void => {
+          slotInput[slot] = -1;
+          Atomics.store(counters, 2 * slot, 0n);
+          Atomics.store(counters, 2 * slot + 1, 0n);
+        };
+        clear();
+        slotInput[slot] = i;
         const job = (async () => {
           try {
             const report = (await precheck(i)) ?? (await pool.convert(files[i]!, jobOptions(i), signal, { counters, slot }));
-            Atomics.store(counters, slot, 0n);
+            clear();
             account(i, report);
           } finally {
-            Atomics.store(counters, slot, 0n);
+            clear();
             freeSlots.push(slot);
           }
         })();
@@ -263,7 +301,7 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
   });
   reports.push(...converted);
   current = '';
-  onProgress?.({ ...progress(), filesDone: files.length, bytesDone: bytesTotal });
+  if (!interrupted) onProgress?.({ ...progress(), filesDone: files.length, bytesDone: bytesTotal, workDone: 1 });
   const elapsedSeconds = Number(process.hrtime.bigint() - started) / 1e9;
   const outputs = reports.flatMap((r) => r.outputs);
   return {

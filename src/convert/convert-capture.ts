@@ -53,6 +53,8 @@ export interface ConvertOptions {
 export interface ConvertHooks {
   /** Bytes of the capture file read so far (after each chunk). */
   readonly onBytesRead?: (bytes: number) => void;
+  /** Share of this capture's recordings written so far, 0 to 1 (after each block). */
+  readonly onWritten?: (fraction: number) => void;
 }
 
 export interface StreamReport {
@@ -336,6 +338,9 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     const extension = options.format ?? 'wav';
     const mix = options.mix ?? 'stereo';
     for (const call of calls) {
+      // Calls before this one count as written, whether they gave a recording or not.
+      const callsBefore = call.index - 1;
+      hooks.onWritten?.(callsBefore / calls.length);
       const callStreams = streamsOf(call);
       const undecodable = new Set(callStreams.flatMap((s) => [...s.undecodableTypes]));
       if (!callStreams.some((s) => s.codec !== undefined)) {
@@ -368,6 +373,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
             tags: tagsFor(call, input),
             durable: options.durable !== false && !sealing,
             ...(options.landing ? { landing: options.landing } : {}),
+            ...(hooks.onWritten ? { onProgress: (done: number, total: number) => hooks.onWritten!((callsBefore + done / Math.max(1, total)) / calls.length) } : {}),
           });
         const sealWith = sealing;
         const rendered = sealWith

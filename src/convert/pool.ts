@@ -11,7 +11,10 @@ export interface PoolOptions {
   readonly workerFile?: URL;
 }
 
-/** Where a worker reports bytes read: one slot of a shared array of counters (shared memory crosses into threads). */
+/**
+ * Where a worker reports its progress in shared counters (shared memory crosses into threads): at
+ * `2 * slot` the bytes of the capture read, at `2 * slot + 1` millionths of its recordings written.
+ */
 export interface ByteProgressSlot {
   readonly counters: BigInt64Array;
   readonly slot: number;

@@ -292,8 +292,11 @@ describe('options and folders', () => {
     const seen: Array<{ filesDone: number; bytesDone: number; bytesTotal: number }> = [];
     await convertAll([dir], { outDir: join(work, 'progress-out'), durable: false, workers: 1, progressIntervalMs: 5, onProgress: (p) => seen.push(p) });
     expect(seen.at(-1)).toMatchObject({ filesDone: 1, bytesDone: bytes, bytesTotal: bytes });
-    // Inside the one file, the bytes moved on while the file count stood at 0.
+    // Inside the one file, the bytes moved on while the file count stood at 0, and so did the work once all was read (writing).
     expect(seen.some((p) => p.filesDone === 0 && p.bytesDone > 0 && p.bytesDone < bytes)).toBe(true);
+    expect(seen.some((p) => p.filesDone === 0 && p.bytesDone === bytes && p.workDone > 0.5 && p.workDone < 1)).toBe(true);
+    const shares = seen.map((p) => p.workDone);
+    expect(shares.every((w, i) => i === 0 || w >= shares[i - 1]!)).toBe(true);
   });
 
   it('folders: a temporary file of a dead run is removed; files that are not captures are counted', async () => {
