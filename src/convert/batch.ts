@@ -153,7 +153,7 @@ async function writableProblem(folder: string, cache: Map<string, Promise<string
 export async function convertAll(paths: readonly string[], options: BatchOptions = {}): Promise<BatchSummary> {
   const started = process.hrtime.bigint();
   const { onProgress, onFile, workers, pool: poolOptions, openPool, signal, progressIntervalMs, ...rest } = options;
-  const { entries, missing, ignored } = await collectInputs(paths);
+  const { entries, missing, ignored } = await collectInputs(paths, rest.outDir !== undefined ? { skipFolder: rest.outDir } : {});
   const files = entries.map((e) => e.path);
   const stems = planOutputStems(entries, rest.outDir);
   const tag = rest.landing?.tag ?? newRunTag();

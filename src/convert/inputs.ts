@@ -28,7 +28,9 @@ export interface InputList {
  * directories walked recursively for capture files, in sorted order so runs
  * are repeatable.
  */
-export async function collectInputs(paths: readonly string[]): Promise<InputList> {
+export async function collectInputs(paths: readonly string[], options: { readonly skipFolder?: string } = {}): Promise<InputList> {
+  // The output folder inside a named tree holds recordings, not captures: not walked.
+  const skip = options.skipFolder !== undefined ? resolve(options.skipFolder) : undefined;
   const entries: CaptureInput[] = [];
   const missing: Array<{ path: string; reason: string }> = [];
   const ignored: string[] = [];
@@ -63,7 +65,9 @@ export async function collectInputs(paths: readonly string[]): Promise<InputList
           continue;
         }
       }
-      if (kind === 'dir') await walk(root, full);
+      if (kind === 'dir') {
+        if (resolve(full) !== skip) await walk(root, full);
+      }
       else if (kind === 'file' && isCaptureFileName(entry.name)) {
         try {
           entries.push({ path: full, relative: relative(root, full), bytes: (await stat(full)).size });

@@ -8,6 +8,7 @@ import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectInputs, convertAll, convertCapture } from '../../src/convert/index.js';
+import type { BatchProgress } from '../../src/convert/index.js';
 import { OutputExistsError, PartialFile } from '../../src/util/index.js';
 import { writeToneCall } from '../helpers/tone-call.js';
 
@@ -289,7 +290,7 @@ describe('options and folders', () => {
     const dir = join(work, 'progress');
     mkdirSync(dir, { recursive: true });
     const bytes = writeToneCall(join(dir, 'long.pcap'), { seconds: 900 });
-    const seen: Array<{ filesDone: number; bytesDone: number; bytesTotal: number }> = [];
+    const seen: BatchProgress[] = [];
     await convertAll([dir], { outDir: join(work, 'progress-out'), durable: false, workers: 1, progressIntervalMs: 5, onProgress: (p) => seen.push(p) });
     expect(seen.at(-1)).toMatchObject({ filesDone: 1, bytesDone: bytes, bytesTotal: bytes });
     // Inside the one file, the bytes moved on while the file count stood at 0, and so did the work once all was read (writing).
@@ -325,6 +326,16 @@ describe('options and folders', () => {
     const list = await collectInputs([join(dir, 'tree')]);
     expect(list.entries.map((e) => e.relative)).toEqual(['linked.pcap']);
     expect(list.missing).toEqual([{ path: join(dir, 'tree', 'dangling.pcap'), reason: 'broken link (no such file or directory)' }]);
+  });
+
+  it('an output folder inside the named tree is not walked on a re-run', async () => {
+    const dir = join(work, 'inside');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(FIXTURES, 'alaw-20ms.pcap'), join(dir, 'c.pcap'));
+    const first = await convertAll([dir], { outDir: join(dir, 'out'), durable: false });
+    const second = await convertAll([dir], { outDir: join(dir, 'out'), durable: false, landing: { mode: 'replace-older', replaceBefore: Date.now() } });
+    expect([first.failed, second.failed, second.ignored.length]).toEqual([0, 0, 0]);
+    expect(tree(dir)).toEqual(['c.pcap', 'out/c.wav']);
   });
 
   it('the same capture named twice is converted once', async () => {
