@@ -103,8 +103,8 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description('convert PCAP/pcapng captures (files or directory trees) into recordings, one per call')
-    .argument('<paths...>', 'capture files or directories to walk')
-    .option('-o, --output <dir>', 'write recordings here (default: beside each capture)')
+    .argument('<paths...>', 'capture files (.pcap, .pcapng, .cap; also .gz, .enc) or directories to walk')
+    .option('-o, --output <dir>', 'write recordings here, keeping the tree below each named folder (default: beside each capture)')
     .addOption(new Option('--format <format>', 'recording format').choices(['wav', 'mp3']).default('wav'))
     .addOption(new Option('--bitrate <kbps>', 'MP3 constant bit rate in kbit/s (32 ≈ 240 kB per minute of stereo call)').choices(['16', '24', '32', '40', '48', '56', '64', '80', '96', '112', '128', '160']).default('32'))
     .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices(['stereo', 'mono', 'internal']).default('stereo'))

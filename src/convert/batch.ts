@@ -235,7 +235,9 @@ export async function convertAll(paths: readonly string[], options: BatchOptions
       account(i, report);
     }
   } else {
-    const pool = openPool ?? new ConversionPool({ ...poolOptions, ...(workers !== undefined ? { workers } : {}) });
+    // No more threads than captures: each idle thread would still load the whole converter.
+    const threads = workers !== undefined ? Math.max(1, Math.min(workers, files.length)) : undefined;
+    const pool = openPool ?? new ConversionPool({ ...poolOptions, ...(threads !== undefined ? { workers: threads } : {}) });
     // Back-pressure: never more jobs in flight than twice the workers, however many files there are.
     const limit = 2 * pool.size;
     const counters = new BigInt64Array(new SharedArrayBuffer(16 * limit));
