@@ -70,6 +70,12 @@ export function cdata(value: string): string {
 // XML names, as far as these documents go: ASCII letters, '_' and ':' (a prefix), and any non-ASCII letter.
 const NAME = /[A-Za-z_:\u00C0-\uFFFF][A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]*/y;
 
+/**
+ * Elements nested deeper than this are refused: the documents read here (sidecars, CDRs, reports, SOAP) are a
+ * few levels deep, and a hostile one thousands of levels deep must not exhaust the stack.
+ */
+export const MAX_XML_DEPTH = 256;
+
 /** Parse a document into its root element; throws XmlSyntaxError with line and column. */
 export function parseXml(source: string): XmlElement {
   // End-of-line handling as the XML spec requires, before anything else.
@@ -137,8 +143,10 @@ export function parseXml(source: string): XmlElement {
     }
   };
 
+  let depth = 0;
   const readElement = (): XmlElement => {
     if (text[pos] !== '<') fail("expected '<'");
+    if (++depth > MAX_XML_DEPTH) fail(`elements nested deeper than ${MAX_XML_DEPTH} levels`);
     pos++;
     const name = readName();
     const attributes = new Map<string, string>();
@@ -147,6 +155,7 @@ export function parseXml(source: string): XmlElement {
       skipSpace();
       if (text.startsWith('/>', pos)) {
         pos += 2;
+        depth--;
         return { name, attributes, children: [], text: '' };
       }
       if (text[pos] === '>') {
@@ -181,6 +190,7 @@ export function parseXml(source: string): XmlElement {
         skipSpace();
         if (text[pos] !== '>') fail("expected '>'");
         pos++;
+        depth--;
         return { name, attributes, children, text: content };
       }
       if (text.startsWith('<![CDATA[', pos)) {
