@@ -1,4 +1,6 @@
-// Login throttling: failures counted per client address and per account name in a sliding window.
+// Login throttling: attempts counted per client address and per account name in a sliding window. An attempt is
+// counted when it begins, before the (slow, asynchronous) password check, so parallel guesses cannot all slip
+// in under the limit; a successful one is taken back.
 export interface LoginLimitOptions {
   /** Failures allowed per account name within the window (default 5). */
   readonly maxFailuresPerUser?: number;
@@ -40,12 +42,27 @@ export class LoginLimiter {
     return wait;
   }
 
+  /**
+   * Begin a login attempt: 0 and the attempt counted as a failure until `succeed` says otherwise, or the seconds to
+   * wait (nothing counted). Check and count happen together, with no await between them.
+   */
+  begin(address: string, user: string, now = Date.now()): number {
+    const wait = this.retryAfter(address, user, now);
+    if (wait === 0) this.fail(address, user, now);
+    return wait;
+  }
+
   fail(address: string, user: string, now = Date.now()): void {
     for (const key of [`a:${address}`, `u:${user.toLowerCase()}`]) this.#failures.set(key, [...this.#recent(key, now), now]);
     if (this.#failures.size > 100_000) this.#failures.clear(); // a flood of names must not grow memory without bound
   }
 
-  succeed(user: string): void {
+  /** The attempt begun at `began` was right: it is not a failure, and the account's failures are forgotten. */
+  succeed(user: string, address?: string, began?: number): void {
     this.#failures.delete(`u:${user.toLowerCase()}`);
+    if (address === undefined || began === undefined) return;
+    const times = this.#failures.get(`a:${address}`);
+    const at = times?.lastIndexOf(began) ?? -1;
+    if (times && at >= 0) times.splice(at, 1);
   }
 }

@@ -445,15 +445,16 @@ export class PlayerServer {
     const body = await readJsonBody(req);
     const user = stringField(body, 'user', 64);
     const password = stringField(body, 'password', 1024);
-    const wait = this.#limiter.retryAfter(address, user);
+    // Counted before the password is checked: parallel guesses cannot all pass the limit while the checks run.
+    const began = Date.now();
+    const wait = this.#limiter.begin(address, user, began);
     if (wait > 0) throw new HttpError(429, 'too many failed logins: try again later', { 'Retry-After': String(wait) });
     const account = await this.accounts.authenticate(user, password);
     if (!account) {
-      this.#limiter.fail(address, user);
       this.#audit(user, 'login-failed', { address });
       throw new HttpError(401, 'wrong user name or password');
     }
-    this.#limiter.succeed(user);
+    this.#limiter.succeed(user, address, began);
     const { token, csrfToken } = this.accounts.createSession(account.name);
     this.#audit(account.name, 'login', { address });
     sendJson(res, 200, sessionJson({ account, csrfToken }), { 'Set-Cookie': serializeCookie(SESSION_COOKIE, token, { secure }) });
