@@ -1,8 +1,8 @@
 // Loading the recorder's configuration: one JSON or TOML file, validated, defaults filled in, relative paths
 // taken from the file's folder, encrypted secrets ("enc:…") decrypted. Errors name the file, the dotted path
 // and the reason; they never quote secrets.
-import { readFile } from 'node:fs/promises';
-import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path';
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { basename, dirname, extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { z } from 'zod';
 import { CryptoError, Keyring, readKeyFile } from '../crypto/index.js';
@@ -158,6 +158,72 @@ function resolvePath(baseDir: string, path: string): string {
   return isAbsolute(path) ? path : resolve(baseDir, path);
 }
 
+/** True when `inner` is `outer` or lies below it. */
+function within(inner: string, outer: string): boolean {
+  const rel = relative(outer, inner);
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+}
+
+/** Kernel pseudo-file systems: nothing can be stored there (a root under /proc made `run` spin). */
+const PSEUDO_FILE_SYSTEMS = ['/proc', '/sys', '/dev'];
+
+/** How the storage paths stand to each other: problems a schema cannot see, named by config path. */
+function storagePathIssues(root: string, workDir: string, backup: string | undefined): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  for (const [path, value] of [
+    ['storage.root', root],
+    ['storage.workDir', workDir],
+    ['storage.backup', backup],
+  ] as const) {
+    if (value === undefined) continue;
+    const pseudo = PSEUDO_FILE_SYSTEMS.find((system) => within(value, system));
+    if (pseudo) issues.push({ path, reason: `${value} is on ${pseudo}, a kernel pseudo-file system, not storage` });
+  }
+  if (backup !== undefined) {
+    if (within(backup, root)) issues.push({ path: 'storage.backup', reason: `${backup} is ${backup === root ? 'the storage root itself' : 'inside the storage root'}: a backup must be apart from what it backs up` });
+    else if (within(root, backup)) issues.push({ path: 'storage.backup', reason: `the storage root ${root} is inside the backup folder ${backup}` });
+  }
+  const below = relative(root, workDir).split(sep)[0] ?? '';
+  if (within(workDir, root) && /^\d{4}_\d{2}$/.test(below)) {
+    issues.push({ path: 'storage.workDir', reason: `${workDir} is inside the month folder ${below}: retention would delete it with the month` });
+  }
+  return issues;
+}
+
+/**
+ * What the file system says of the storage paths: a root (or backup) that is a file, or a folder that cannot be
+ * created or written. Checked before anything is touched.
+ */
+export async function checkStoragePaths(config: RecorderConfig, file: string): Promise<void> {
+  const issues: ConfigIssue[] = [];
+  for (const [path, value] of [
+    ['storage.root', config.storage.root],
+    ['storage.workDir', config.storage.workDir],
+    ['storage.backup', config.storage.backup],
+  ] as const) {
+    if (value === undefined) continue;
+    let probe = value;
+    for (;;) {
+      try {
+        const info = await stat(probe);
+        if (!info.isDirectory()) issues.push({ path, reason: probe === value ? `${value} is a file, not a folder` : `${probe} is a file, so ${value} cannot be created` });
+        else await access(probe, constants.W_OK);
+        break;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // Missing, or a file in the way on the path (ENOTDIR): look at the folder above.
+        if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(probe) !== probe) {
+          probe = dirname(probe);
+          continue;
+        }
+        issues.push({ path, reason: code === 'EACCES' || code === 'EPERM' || code === 'EROFS' ? `${probe} cannot be written (${code})` : `${probe}: ${code ?? String(error)}` });
+        break;
+      }
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(file, issues);
+}
+
 /** Validate a parsed configuration; defaults filled in, relative paths resolved against `baseDir`. Secrets untouched. */
 export function validateConfig(value: unknown, file: string, baseDir = '.'): RecorderConfig {
   const result = recorderConfigSchema.safeParse(value, { reportInput: true });
@@ -165,6 +231,8 @@ export function validateConfig(value: unknown, file: string, baseDir = '.'): Rec
   const config = result.data;
   const root = resolvePath(baseDir, config.storage.root);
   const workDir = resolvePath(baseDir, config.storage.workDir ?? join(root, 'REC'));
+  const pathIssues = storagePathIssues(root, workDir, config.storage.backup !== undefined ? resolvePath(baseDir, config.storage.backup) : undefined);
+  if (pathIssues.length > 0) throw new ConfigError(file, pathIssues);
   return {
     ...config,
     drive: config.drive.kind === 'local' ? { ...config.drive, path: resolvePath(baseDir, config.drive.path) } : config.drive,
@@ -251,5 +319,6 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   }
   const value = parseConfigText(text.replace(/^\uFEFF/, ''), file);
   const config = validateConfig(value, file, options.baseDir ?? dirname(resolve(path)));
+  await checkStoragePaths(config, file);
   return resolveSecrets(config, file, options);
 }
