@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../crypto/index.js';
@@ -82,6 +82,7 @@ async function exportOne(input: string, flags: ExportFlags, keyring: Keyring | u
   if (!existsSync(input)) return { input, ok: false, files: [], error: 'no such file' };
   const ext = extname(input.replace(/\.enc$/i, '')).toLowerCase();
   if (!['.wav', '.mp3', '.pcap', '.pcapng'].includes(ext)) return { input, ok: false, files: [], error: 'not a recording (expected .wav, .mp3 or .pcap, optionally .enc)' };
+  if ((await stat(input)).size === 0) return { input, ok: false, files: [], error: 'empty file (0 bytes): not a recording; not exported' };
   let integrity: string | undefined;
   if (keyring) {
     const verdict = await verifyFile(input, keyring);
@@ -90,6 +91,11 @@ async function exportOne(input: string, flags: ExportFlags, keyring: Keyring | u
       return { input, ok: false, files: [], integrity, error: `${verdict.status}: ${verdict.reason ?? 'integrity check failed'}; not exported` };
     }
     if (flags.decrypt && verdict.status === 'unknown-key') return { input, ok: false, files: [], integrity, error: 'encrypted under a key not given with --key' };
+    // --decrypt promises checked copies: a file that is neither encrypted nor signed cannot be checked (an encrypted
+    // recording whose header was damaged looks exactly like that).
+    if (flags.decrypt && verdict.status === 'unsigned') {
+      return { input, ok: false, files: [], integrity, error: `cannot be verified (${verdict.reason ?? 'not encrypted and not signed'}); not exported` };
+    }
   }
   const written: string[] = [];
   try {

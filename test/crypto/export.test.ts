@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import { convertCapture } from '../../src/convert/index.js';
-import { generateKeyFile, hasContainerMagic, readKeyring } from '../../src/crypto/index.js';
+import { generateKeyFile, hasContainerMagic, readKeyring, sidecarPathFor } from '../../src/crypto/index.js';
 import { RecordingStore } from '../../src/store/index.js';
 import type { StoredRecording } from '../../src/store/index.js';
 
@@ -81,5 +81,35 @@ describe('recorder export', () => {
     expect(run.stderr).toMatch(/tampered/);
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
     expect((await recorder(['export', stored.audioPath, '-o', out, '--decrypt'])).code).toBe(2);
+  });
+});
+
+describe('recorder export refuses what it cannot vouch for (exit 1)', () => {
+  it('an encrypted recording with its magic flipped, alone or with its call record; an empty file', async () => {
+    const bad = join(dir, 'bad');
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(bad, 'alone'), { recursive: true });
+    await mkdir(join(bad, 'paired'), { recursive: true });
+    const flipped = readFileSync(stored.audioPath);
+    flipped[0] ^= 0xff;
+    const alone = join(bad, 'alone', basename(stored.audioPath));
+    writeFileSync(alone, flipped);
+    const paired = join(bad, 'paired', basename(stored.audioPath));
+    writeFileSync(paired, flipped);
+    const sidecar = [sidecarPathFor(stored.audioPath), `${sidecarPathFor(stored.audioPath)}.enc`].find((p) => existsSync(p))!;
+    await copyFile(sidecar, join(bad, 'paired', basename(sidecar)));
+    const empty = join(bad, 'empty.wav.enc');
+    writeFileSync(empty, new Uint8Array(0));
+    for (const [input, reason] of [
+      [alone, /cannot be verified \(not encrypted and no signed sidecar\); not exported/],
+      [paired, /tampered/],
+      [empty, /empty file \(0 bytes\)/],
+    ] as const) {
+      const out = join(bad, `out-${Math.random().toString(36).slice(2)}`);
+      const run = await recorder(['export', input, '-o', out, '--decrypt', '--key', key]);
+      expect(run.code, `${input}: ${run.stdout}`).toBe(1);
+      expect(run.stderr).toMatch(reason);
+      expect(readdirSync(out)).toEqual([]);
+    }
   });
 });
