@@ -16,6 +16,32 @@ export interface DemuxOptions {
   readonly signalling?: SignallingDirectory;
 }
 
+/** RFC 3551's static payload types that no decoder here handles, by name, so a report can say what they are. */
+const STATIC_PAYLOAD_NAMES: ReadonlyMap<number, string> = new Map([
+  [3, 'GSM/8000'],
+  [4, 'G723/8000'],
+  [5, 'DVI4/8000'],
+  [6, 'DVI4/16000'],
+  [7, 'LPC/8000'],
+  [10, 'L16/44100 stereo'],
+  [11, 'L16/44100'],
+  [12, 'QCELP/8000'],
+  [14, 'MPA/90000'],
+  [15, 'G728/8000'],
+  [16, 'DVI4/11025'],
+  [17, 'DVI4/22050'],
+  [25, 'CelB video'],
+  [26, 'JPEG video'],
+  [28, 'nv video'],
+  [31, 'H261 video'],
+  [32, 'MPV video'],
+  [33, 'MP2T'],
+  [34, 'H263 video'],
+]);
+
+/** Packets held per undecided flow (bounded: a flow that never confirms must not grow memory). */
+const MAX_HELD_PACKETS = 64;
+
 /** Dynamic payload types taken for RFC 4733 events when no SDP names them: the common choices. */
 const DEFAULT_EVENT_TYPES = new Set([96, 97, 98, 99, 100, 101, 110, 120, 121, 126, 127]);
 
@@ -83,15 +109,17 @@ export class RtpDemuxer {
     }
     held.push({ packet, time: datagram.time });
     if (verdict === 'rtp') {
-      // The confirming run is the last few packets; anything held before it broke the pattern.
-      const run = held.slice(-this.confirmCount);
-      this.otherDatagrams += held.length - run.length;
+      // Every held packet of the confirmed source belongs to the stream, also those before the confirming run
+      // (a duplicated first packet, or a pause, broke the run but not the stream); other sources' are not media.
+      const ssrc = packet.ssrc;
+      const own = held.filter((h) => h.packet.ssrc === ssrc);
+      this.otherDatagrams += held.length - own.length;
       this.held.delete(key);
       const opened = this.openStream(key, datagram);
-      for (const h of run) opened.push(h.packet, h.time);
-    } else if (held.length > this.confirmCount) {
-      this.otherDatagrams += held.length - this.confirmCount;
-      held.splice(0, held.length - this.confirmCount);
+      for (const h of own) opened.push(h.packet, h.time);
+    } else if (held.length > MAX_HELD_PACKETS) {
+      this.otherDatagrams += held.length - MAX_HELD_PACKETS;
+      held.splice(0, held.length - MAX_HELD_PACKETS);
     }
   }
 
@@ -141,14 +169,15 @@ export class RtpDemuxer {
       if (name === 'telephone-event') return { kind: 'telephone-event' };
       if (name === 'cn') return { kind: 'comfort-noise' };
       const codec = codecFromEncodingName(mapped.encoding);
-      return codec ? { kind: 'audio', codec } : { kind: 'unknown' };
+      return codec ? { kind: 'audio', codec } : { kind: 'unknown', encoding: `${mapped.encoding}/${mapped.clockRate}` };
     }
     if (payloadType === 13) return { kind: 'comfort-noise' };
     const codec = STATIC_PAYLOAD_CODECS.get(payloadType);
     if (codec) return { kind: 'audio', codec };
     // Without SDP, a common event type carrying whole 4-octet RFC 4733 events is taken for DTMF.
     if (DEFAULT_EVENT_TYPES.has(payloadType) && payloadLength > 0 && payloadLength % 4 === 0 && payloadLength <= 16) return { kind: 'telephone-event' };
-    return { kind: 'unknown' };
+    const staticName = STATIC_PAYLOAD_NAMES.get(payloadType);
+    return staticName ? { kind: 'unknown', encoding: staticName } : { kind: 'unknown' };
   }
 }
 

@@ -50,7 +50,7 @@ export interface RtpStreamStats {
 }
 
 /** What the demuxer knows about a payload type on this stream. */
-export type PayloadKind = { kind: 'audio'; codec: CodecName } | { kind: 'telephone-event' } | { kind: 'comfort-noise' } | { kind: 'unknown' };
+export type PayloadKind = { kind: 'audio'; codec: CodecName } | { kind: 'telephone-event' } | { kind: 'comfort-noise' } | { kind: 'unknown'; encoding?: string };
 
 export interface RtpStreamOptions {
   /** Capture time (s) that is sample position 0 of the global timeline. */
@@ -92,6 +92,9 @@ export interface SsrcCounts {
   lost: number;
   duplicates: number;
 }
+
+/** Payload bytes per RTP clock tick of the constant-rate codecs (G.729: a 10-byte frame per 80 ticks). */
+const BYTES_PER_RTP_TICK: Readonly<Record<CodecName, number>> = { pcma: 1, pcmu: 1, g722: 1, g729: 1 / 8 };
 
 /** Sequence gaps larger than this are a restart of the sender, not loss. */
 const MAX_SEQUENCE_GAP = 3000;
@@ -148,6 +151,14 @@ export class RtpStream {
   endPosition = Number.NEGATIVE_INFINITY;
   /** Payload types seen that no decoder here handles. */
   readonly undecodableTypes = new Set<number>();
+  /** What signalling (or RFC 3551) names those payload types, where it does: `iLBC/8000`, `GSM/8000`… */
+  readonly undecodableNames = new Map<number, string>();
+  /** Audio packets whose length was checked against their timestamp step, and those a few bytes too long (see encryption()). */
+  private lengthChecks = 0;
+  private authTagLike = 0;
+  private previousSeq = -1;
+  private previousTs = 0;
+  private previousSsrc = -1;
 
   private readonly reorderWindow: number;
   private readonly pending: PendingPacket[] = [];
@@ -183,6 +194,7 @@ export class RtpStream {
       this.lastPayloadType = packet.payloadType;
       if (!stats.payloadTypes.includes(packet.payloadType)) stats.payloadTypes.push(packet.payloadType);
     }
+    this.checkLength(packet);
 
     let segment = this.current !== undefined && this.current.ssrc === packet.ssrc ? this.current : this.segments.get(packet.ssrc);
     if (!segment) {
@@ -234,6 +246,34 @@ export class RtpStream {
     while (this.pending.length > 0 && segment.nextSeq !== undefined && this.pending[0]!.extSeq === segment.nextSeq) {
       this.release(this.pending.shift()!);
     }
+  }
+
+  /**
+   * 'srtp' when the audio payloads look encrypted: SRTP keeps the payload length and appends an authentication
+   * tag of 4 or 10 bytes, so a constant-rate codec's packets come out exactly that much longer than their
+   * timestamp step says. Decoding them would give full-scale noise.
+   */
+  encryption(): 'srtp' | undefined {
+    return this.lengthChecks >= 10 && this.authTagLike >= 0.8 * this.lengthChecks ? 'srtp' : undefined;
+  }
+
+  /** Compare a packet's payload length with the timestamp step from the packet before it (same source, next sequence number). */
+  private checkLength(packet: RtpPacket): void {
+    if (this.lengthChecks >= 500) return; // the verdict is clear by then; spare the hot path
+    const follows = packet.ssrc === this.previousSsrc && packet.sequence === ((this.previousSeq + 1) & 0xffff);
+    const step = (packet.timestamp - this.previousTs) >>> 0;
+    this.previousSsrc = packet.ssrc;
+    this.previousSeq = packet.sequence;
+    this.previousTs = packet.timestamp;
+    if (!follows || step === 0 || step > 8000) return;
+    const kind = this.payloadKindOf(packet);
+    if (kind.kind !== 'audio') return;
+    const bytesPerTick = BYTES_PER_RTP_TICK[kind.codec];
+    const expected = step * bytesPerTick;
+    if (!Number.isInteger(expected)) return;
+    this.lengthChecks++;
+    const extra = packet.payload.length - expected;
+    if (extra === 4 || extra === 10) this.authTagLike++;
   }
 
   /** Counts per SSRC, in order of appearance. */
@@ -297,6 +337,7 @@ export class RtpStream {
       case 'unknown':
         stats.undecodable++;
         this.undecodableTypes.add(entry.packet.payloadType);
+        if (kind.encoding !== undefined) this.undecodableNames.set(entry.packet.payloadType, kind.encoding);
         return;
       case 'audio':
         this.decodeAudio(entry, segment, kind.codec, lostHere);

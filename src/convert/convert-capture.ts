@@ -62,6 +62,10 @@ export interface StreamReport {
   readonly channel?: 'left' | 'right' | 'mono' | 'none';
   /** Whose voice it carries, by the call's channel rule. */
   readonly party?: 'external' | 'internal';
+  /** The payloads look encrypted (SRTP): not decoded. */
+  readonly encryption?: 'srtp';
+  /** Payload types no decoder here reads, with the name signalling gives them: "99 iLBC/8000". */
+  readonly undecodable?: string[];
   readonly from: string;
   readonly to: string;
   readonly ssrcs: string[];
@@ -128,6 +132,8 @@ function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: 
   const s = stream.stats;
   return {
     ...(party !== undefined ? { channel: channelOf(party, mix ?? 'stereo'), party } : {}),
+    ...(stream.encryption() !== undefined ? { encryption: stream.encryption()! } : {}),
+    ...(stream.undecodableNames.size > 0 ? { undecodable: [...stream.undecodableNames].map(([type, name]) => `${type} ${name}`) } : {}),
     from: `${stream.from.address}:${stream.from.port}`,
     to: `${stream.to.address}:${stream.to.port}`,
     ssrcs: s.ssrcs.map(hex),
@@ -143,6 +149,15 @@ function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: 
     dtmf: stream.dtmf.map((d) => d.digit).join(''),
     bySsrc: stream.ssrcCounts().map((c) => ({ ssrc: hex(c.ssrc), packets: c.packets, lost: c.lost, duplicates: c.duplicates })),
   };
+}
+
+/** "payload type 99 (iLBC/8000)", "payload types 3 (GSM/8000), 96": what the streams carried that no decoder here reads. */
+function describeUndecodable(streams: readonly RtpStream[]): string {
+  const names = new Map<number, string | undefined>();
+  for (const stream of streams) for (const type of stream.undecodableTypes) names.set(type, names.get(type) ?? stream.undecodableNames.get(type));
+  if (names.size === 0) return '';
+  const list = [...names].map(([type, name]) => (name !== undefined ? `${type} (${name})` : `${type}`));
+  return `payload type${list.length > 1 ? 's' : ''} ${list.join(', ')}`;
 }
 
 /** The recording channel a party's streams went to under a mix. */
@@ -337,23 +352,30 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     }
     const extension = options.format ?? 'wav';
     const mix = options.mix ?? 'stereo';
-    for (const call of calls) {
+    for (const original of calls) {
       // Calls before this one count as written, whether they gave a recording or not.
-      const callsBefore = call.index - 1;
+      const callsBefore = original.index - 1;
       hooks.onWritten?.(callsBefore / calls.length);
+      // Encrypted (SRTP) streams are left out of the recording: decoded, they would be full-scale noise.
+      const encrypted = streamsOf(original).filter((s) => s.codec !== undefined && s.encryption() !== undefined);
+      const call: Call = encrypted.length === 0 ? original : { ...original, external: original.external.filter((s) => !encrypted.includes(s)), internal: original.internal.filter((s) => !encrypted.includes(s)) };
       const callStreams = streamsOf(call);
-      const undecodable = new Set(callStreams.flatMap((s) => [...s.undecodableTypes]));
+      const undecodable = describeUndecodable(callStreams);
+      const encryptedNote = encrypted.length > 0 ? `encrypted media (SRTP: ${encrypted.map((s) => `${s.from.address}:${s.from.port} → ${s.to.address}:${s.to.port}`).join(', ')}): not decodable without its keys` : '';
       if (!callStreams.some((s) => s.codec !== undefined)) {
         const digits = callStreams.flatMap((s) => s.dtmf.map((d) => d.digit)).join('');
         failures.push(
-          undecodable.size > 0
-            ? `call ${call.index}: no decodable audio (payload type${undecodable.size > 1 ? 's' : ''} ${[...undecodable].join(', ')} not supported)`
-            : `call ${call.index}: no audio packets${digits ? `, only telephone events (DTMF "${digits}")` : ''}`,
+          encrypted.length > 0
+            ? `call ${call.index}: ${encryptedNote}`
+            : undecodable !== ''
+              ? `call ${call.index}: no decodable audio (${undecodable} not supported)`
+              : `call ${call.index}: no audio packets${digits ? `, only telephone events (DTMF "${digits}")` : ''}`,
         );
-        unrecordedStreams.push(...callStreams.map((stream) => streamReport(stream)));
+        unrecordedStreams.push(...streamsOf(original).map((stream) => streamReport(stream)));
         continue;
       }
-      if (undecodable.size > 0) warnings.push(`call ${call.index}: packets of payload type ${[...undecodable].join(', ')} skipped (codec not supported)`);
+      if (encrypted.length > 0) warnings.push(`call ${call.index}: ${encryptedNote}; left out of the recording`);
+      if (undecodable !== '') warnings.push(`call ${call.index}: packets of ${undecodable} skipped (codec not supported)`);
       const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension, options.outputStem);
       const path = sealing ? `${plainPath}.enc` : plainPath;
       const refusal = existingOutputProblem(path, options.landing) ?? encodingProblem(call, options);

@@ -18,9 +18,11 @@ export interface TsharkRtpStream {
  * tshark's own RTP stream analysis of a capture. RTP heuristics are on so
  * that captures without SIP (a gateway's) are analysed too.
  */
-export function tsharkRtpStreams(file: string): TsharkRtpStream[] {
+export function tsharkRtpStreams(file: string, decodeAsRtp: readonly number[] = []): TsharkRtpStream[] {
   requireTool('tshark');
-  const text = execFileSync('tshark', ['--enable-heuristic', 'rtp_udp', '-r', file, '-q', '-z', 'rtp,streams'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  // Ports that a registered protocol claims first (port 3000 is DIS to tshark) are told to tshark as RTP.
+  const decodeAs = decodeAsRtp.flatMap((port) => ['-d', `udp.port==${port},rtp`]);
+  const text = execFileSync('tshark', ['--enable-heuristic', 'rtp_udp', ...decodeAs, '-r', file, '-q', '-z', 'rtp,streams'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   const rows: TsharkRtpStream[] = [];
   for (const line of text.split('\n')) {
     // start end src srcPort dst dstPort ssrc payload… packets lost (pct) …
