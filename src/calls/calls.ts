@@ -25,6 +25,14 @@ export interface ChannelPolicy {
   readonly oneCall?: boolean;
 }
 
+/**
+ * Which rule put the parties on their channels: 'signalling', SIP's party numbers (the longer one is external);
+ * 'signalling-caller', SIP where the numbers are as long (the caller is external); 'device', the recording
+ * device (the capture's common endpoint, see RecordingDevice); 'first-sender', a call that does not involve the
+ * device: the first sender's direction is taken for the device's.
+ */
+export type ChannelRule = 'signalling' | 'signalling-caller' | 'device' | 'first-sender';
+
 /** One call in a capture: the streams for each channel of the recording. */
 export interface Call {
   /** 1-based index in the capture, in order of first packet. */
@@ -40,7 +48,7 @@ export interface Call {
   /** 'i' when the external party called, 'o' when the internal party did, when signalling tells. */
   readonly direction?: 'i' | 'o';
   /** How the channels were assigned, for the report. */
-  readonly channelRule: 'signalling' | 'device';
+  readonly channelRule: ChannelRule;
   readonly startTime: number;
   readonly endTime: number;
 }
@@ -78,6 +86,25 @@ function guessDevice(streams: RtpStream[]): string | undefined {
   const ordered = [...streams].sort((a, b) => a.stats.firstTime - b.stats.firstTime);
   for (const s of ordered) if (top.has(s.from.address)) return s.from.address;
   return ordered[0]?.from.address;
+}
+
+/** The party whose voice a stream carries, per SDP: who sends from its source, or else the peer of who receives at its destination. */
+function senderOf(signalling: SignallingDirectory, stream: RtpStream): PartyInfo | undefined {
+  const from = signalling.mediaOwner(stream.from.address, stream.from.port, stream.stats.firstTime);
+  if (from) return from.party;
+  return signalling.mediaOwner(stream.to.address, stream.to.port, stream.stats.firstTime)?.peer;
+}
+
+function sameParty(a: PartyInfo | undefined, b: PartyInfo | undefined): boolean {
+  if (!a || !b) return false;
+  return a.number !== undefined || b.number !== undefined ? a.number === b.number : a.name === b.name;
+}
+
+/** The source of the call's earliest stream. */
+function firstSender(group: readonly RtpStream[]): { address: string; port: number } {
+  let first = group[0]!;
+  for (const s of group) if (s.stats.firstTime < first.stats.firstTime) first = s;
+  return first.from;
 }
 
 function digits(party: PartyInfo | undefined): number {
@@ -129,7 +156,7 @@ export function groupCalls(streams: RtpStream[], signalling: SignallingDirectory
     groups.length = 0;
     groups.push(merged);
   }
-  const device = policy.deviceAddress ?? guessDevice(media);
+  const captureDevice = policy.deviceAddress ?? guessDevice(media);
   const recordedBy = policy.recordedBy ?? 'gateway';
   return groups.map((group, i) => {
     const external: RtpStream[] = [];
@@ -138,34 +165,43 @@ export function groupCalls(streams: RtpStream[], signalling: SignallingDirectory
     let internalParty: PartyInfo | undefined;
     let direction: 'i' | 'o' | undefined;
     let callId: string | undefined;
-    let channelRule: Call['channelRule'] = 'device';
+    let channelRule: ChannelRule;
 
-    const owners = useSignalling ? group.map((s) => signalling!.mediaOwner(s.from.address, s.from.port, s.stats.firstTime)) : [];
-    const known = owners.find((o) => o !== undefined);
-    if (known && owners.every((o) => o !== undefined) && digits(known.party) !== digits(known.peer)) {
-      // The reference's rule: the external party is the one with the longer number.
-      channelRule = 'signalling';
+    // Whose voice each stream carries, per SDP: the owner of its source, or else the peer of the owner of its destination.
+    const senders: Array<PartyInfo | undefined> = group.map((s) => (useSignalling ? senderOf(signalling!, s) : undefined));
+    const known = useSignalling ? group.map((s) => signalling!.mediaOwner(s.from.address, s.from.port, s.stats.firstTime) ?? signalling!.mediaOwner(s.to.address, s.to.port, s.stats.firstTime)).find((o) => o !== undefined) : undefined;
+    let partyRule: ChannelRule | undefined;
+    if (known) {
       callId = known.callId;
-      const partyIsExternal = digits(known.party) > digits(known.peer);
-      externalParty = partyIsExternal ? known.party : known.peer;
-      internalParty = partyIsExternal ? known.peer : known.party;
-      const callerIsExternal = (known.role === 'caller') === partyIsExternal;
+      const caller = known.role === 'caller' ? known.party : known.peer;
+      const callee = known.role === 'caller' ? known.peer : known.party;
+      // The reference's rule: the external party is the one with the longer number. Where the numbers are as long
+      // (or not numbers), the caller is taken for external: the call came in from outside as the recorder sees it.
+      const callerIsExternal = digits(caller) !== digits(callee) ? digits(caller) > digits(callee) : true;
+      partyRule = digits(caller) !== digits(callee) ? 'signalling' : 'signalling-caller';
+      externalParty = callerIsExternal ? caller : callee;
+      internalParty = callerIsExternal ? callee : caller;
       direction = callerIsExternal ? 'i' : 'o';
-      group.forEach((stream, j) => {
-        const sender = owners[j]!.party;
-        (digits(sender) === digits(externalParty) && sender.number === externalParty!.number ? external : internal).push(stream);
-      });
+    }
+    const sides = senders.map((sender) => (sender === undefined || externalParty === undefined ? undefined : sameParty(sender, externalParty) ? 'external' : sameParty(sender, internalParty) ? 'internal' : undefined));
+    const bySignalling = sides.every((side) => side !== undefined) && (group.length === 1 || (sides.includes('external') && sides.includes('internal')));
+    if (bySignalling && partyRule !== undefined) {
+      channelRule = partyRule;
+      group.forEach((stream, j) => (sides[j] === 'external' ? external : internal).push(stream));
     } else {
-      if (known) {
-        callId = known.callId;
-        externalParty = known.role === 'caller' ? known.party : known.peer;
-        internalParty = known.role === 'caller' ? known.peer : known.party;
-      }
-      for (const stream of group) {
-        const sentByDevice = stream.from.address === device;
-        const isExternal = recordedBy === 'gateway' ? sentByDevice : !sentByDevice;
-        (isExternal ? external : internal).push(stream);
-      }
+      // By the recording device: the capture's common endpoint, or where this call does not involve it (two
+      // unrelated calls in one capture), this call's own; each direction of the call keeps its own channel.
+      const inCall = group.some((s) => s.from.address === captureDevice || s.to.address === captureDevice);
+      const device = inCall ? captureDevice : guessDevice(group);
+      const deviceIsEndpointOfBoth = group.every((s) => s.from.address === device || s.to.address === device);
+      channelRule = inCall && deviceIsEndpointOfBoth ? 'device' : 'first-sender';
+      const sentByDevice = (stream: RtpStream): boolean =>
+        deviceIsEndpointOfBoth ? stream.from.address === device : stream.from.address === firstSender(group).address && stream.from.port === firstSender(group).port;
+      let split = group.map((stream) => (recordedBy === 'gateway' ? sentByDevice(stream) : !sentByDevice(stream)));
+      // Signalling that names some senders orients the split (their party's channel), where it does not contradict itself.
+      const hint = group.findIndex((_, j) => sides[j] !== undefined);
+      if (partyRule !== undefined && hint >= 0 && split[hint] !== (sides[hint] === 'external')) split = split.map((isExternal) => !isExternal);
+      group.forEach((stream, j) => (split[j] ? external : internal).push(stream));
     }
     if (policy.swap) {
       return {

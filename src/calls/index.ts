@@ -3,7 +3,7 @@ export type { DtmfEvent, Endpoint, PayloadKind, RtpStreamOptions, RtpStreamStats
 export { RtpDemuxer } from './demux.js';
 export type { DemuxOptions } from './demux.js';
 export { groupCalls, streamsOf } from './calls.js';
-export type { Call, ChannelPolicy, RecordingDevice } from './calls.js';
+export type { Call, ChannelPolicy, ChannelRule, RecordingDevice } from './calls.js';
 export { renderCall, callSpan, RenderError } from './render.js';
 export type { ChannelMix, RecordingFormat, RenderOptions, RenderedRecording } from './render.js';
 export type { MediaOwner, PartyInfo, PayloadMapping, SignallingDirectory } from './signalling.js';

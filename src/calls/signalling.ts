@@ -1,4 +1,4 @@
-import type { UdpDatagram } from '../pcap/index.js';
+import type { TcpSegment, UdpDatagram } from '../pcap/index.js';
 
 /** A party of a call as signalling names it. */
 export interface PartyInfo {
@@ -32,6 +32,8 @@ export interface PayloadMapping {
 export interface SignallingDirectory {
   /** Take a datagram that is signalling; false when it is not (then it may be media). */
   offer(datagram: UdpDatagram): boolean;
+  /** Take a TCP segment that may carry signalling (SIP over TCP), when the directory reads TCP. */
+  offerTcp?(segment: TcpSegment): void;
   /** True when SDP announced media between these endpoints (either end). */
   describes(src: string, srcPort: number, dst: string, dstPort: number, time: number): boolean;
   /** The rtpmap for a payload type on this flow, per the SDP of either end. */

@@ -7,7 +7,7 @@ import { CaptureError, readCapture, readCaptureStream } from '../pcap/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { decryptedPieces, encryptedKeyId, keyringFor, sealFile, sealingKeyring, withScratchDirectory } from './encryption.js';
 import type { ConvertEncryption } from './encryption.js';
-import type { CaptureStats, UdpDatagram } from '../pcap/index.js';
+import type { CaptureStats, TcpSegment, UdpDatagram } from '../pcap/index.js';
 import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
 import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
 import type { Id3Tags } from '../audio/index.js';
@@ -313,12 +313,14 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
   };
   try {
     const onDatagram = (datagram: UdpDatagram): void => demux.push(datagram);
+    // SIP over TCP is read too, for the parties and payload types it names.
+    const tcp = signalling?.offerTcp ? { onTcpSegment: (segment: TcpSegment) => signalling.offerTcp!(segment) } : {};
     if (inputKeyId !== undefined && keyring) {
-      capture = await readCaptureStream(maybeGunzip(countBytes(decryptedPieces(input, keyring), onBytesRead), gzip), input, onDatagram);
+      capture = await readCaptureStream(maybeGunzip(countBytes(decryptedPieces(input, keyring), onBytesRead), gzip), input, onDatagram, tcp);
     } else if (await isGzipFile(input)) {
-      capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram);
+      capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram, tcp);
     } else {
-      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead });
+      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead, ...tcp });
     }
   } catch (error) {
     if (error instanceof CaptureError) readError = error;

@@ -11,7 +11,7 @@ import {
 import { FrameDecoder } from './frame-decoder.js';
 import type { ReassemblyLimits } from './reassembly.js';
 import { CaptureError } from './types.js';
-import type { CaptureStats, UdpDatagram } from './types.js';
+import type { CaptureStats, TcpSegment, UdpDatagram } from './types.js';
 
 /** A pcapng interface as its Interface Description Block declared it. */
 interface PcapngInterface {
@@ -73,8 +73,9 @@ export class CaptureParser {
     private readonly file: string,
     onDatagram: (datagram: UdpDatagram) => void,
     limits?: ReassemblyLimits,
+    onTcpSegment?: (segment: TcpSegment) => void,
   ) {
-    this.decoder = new FrameDecoder(this.stats, onDatagram, limits);
+    this.decoder = new FrameDecoder(this.stats, onDatagram, limits, onTcpSegment);
   }
 
   /**

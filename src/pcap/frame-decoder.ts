@@ -2,9 +2,10 @@ import { formatIpv4, formatIpv6 } from './address.js';
 import { EtherType, LinkType, LoopbackFamily } from './constants.js';
 import { FragmentTable } from './reassembly.js';
 import type { FragmentOrigin, ReassemblyLimits } from './reassembly.js';
-import type { CaptureStats, UdpDatagram } from './types.js';
+import type { CaptureStats, TcpSegment, UdpDatagram } from './types.js';
 
 const IPPROTO_UDP = 17;
+const IPPROTO_TCP = 6;
 const IPV6_HOP_BY_HOP = 0;
 const IPV6_ROUTING = 43;
 const IPV6_FRAGMENT = 44;
@@ -43,6 +44,7 @@ export class FrameDecoder {
     private readonly stats: CaptureStats,
     private readonly onDatagram: (datagram: UdpDatagram) => void,
     limits?: ReassemblyLimits,
+    private readonly onTcpSegment?: (segment: TcpSegment) => void,
   ) {
     this.fragments = new FragmentTable((count) => {
       this.stats.incompleteFragments += count;
@@ -145,7 +147,14 @@ export class FrameDecoder {
     if (versionAndLength >> 4 !== 4 || headerLength < 20) return this.skip();
     const totalLength = (buf[p + 2]! << 8) | buf[p + 3]!;
     if (totalLength < headerLength) return this.skip();
-    if (buf[p + 9] !== IPPROTO_UDP) return this.skip();
+    if (buf[p + 9] !== IPPROTO_UDP) {
+      if (buf[p + 9] === IPPROTO_TCP && this.onTcpSegment) {
+        const flags = (buf[p + 6]! << 8) | buf[p + 7]!;
+        // Unfragmented segments only: signalling segments are small.
+        if ((flags & 0x3fff) === 0 && p + totalLength <= end) this.tcp(buf, p + headerLength, p + totalLength, this.ipv4Address(buf, p + 12), this.ipv4Address(buf, p + 16));
+      }
+      return this.skip();
+    }
     const flagsAndOffset = (buf[p + 6]! << 8) | buf[p + 7]!;
     const moreFragments = (flagsAndOffset & 0x2000) !== 0;
     const fragmentOffset = (flagsAndOffset & 0x1fff) * 8;
@@ -201,6 +210,9 @@ export class FrameDecoder {
             return this.skip();
           }
           return this.udp(buf, offset, ipEnd, src, dst, origin, origin !== null);
+        case IPPROTO_TCP:
+          if (this.onTcpSegment && origin === null && ipEnd <= end) this.tcp(buf, offset, ipEnd, src, dst);
+          return this.skip();
         case IPV6_HOP_BY_HOP:
         case IPV6_ROUTING:
         case IPV6_DEST_OPTS:
@@ -266,6 +278,28 @@ export class FrameDecoder {
     if (reassembled) this.stats.reassembledDatagrams++;
     this.inCallback = true;
     this.onDatagram(datagram);
+    this.inCallback = false;
+  }
+
+  /** Hand a TCP segment's payload to the reader that asked for them (the frame stays counted as skipped). */
+  private tcp(buf: Uint8Array, t: number, ipEnd: number, src: string, dst: string): void {
+    if (ipEnd - t < 20) return;
+    const dataOffset = (buf[t + 12]! >> 4) * 4;
+    if (dataOffset < 20 || t + dataOffset > ipEnd) return;
+    const payload = buf.subarray(t + dataOffset, ipEnd);
+    if (payload.length === 0) return;
+    const segment: TcpSegment = {
+      frame: this.frame,
+      time: this.time,
+      src,
+      srcPort: (buf[t]! << 8) | buf[t + 1]!,
+      dst,
+      dstPort: (buf[t + 2]! << 8) | buf[t + 3]!,
+      sequence: ((buf[t + 4]! << 24) | (buf[t + 5]! << 16) | (buf[t + 6]! << 8) | buf[t + 7]!) >>> 0,
+      payload,
+    };
+    this.inCallback = true;
+    this.onTcpSegment!(segment);
     this.inCallback = false;
   }
 

@@ -1,5 +1,5 @@
 export { CaptureError } from './types.js';
-export type { CaptureErrorCode, CaptureStats, UdpDatagram } from './types.js';
+export type { CaptureErrorCode, CaptureStats, TcpSegment, UdpDatagram } from './types.js';
 export { detectCaptureFormat, parseCapture, readCapture, readCaptureStream, DEFAULT_CHUNK_SIZE } from './read.js';
 export type { ReadCaptureOptions } from './read.js';
 export { EtherType, LinkType, LoopbackFamily } from './constants.js';

@@ -3,13 +3,15 @@ import type { FileHandle } from 'node:fs/promises';
 import { PCAP_MAGIC_MICRO, PCAP_MAGIC_MODIFIED, PCAP_MAGIC_NANO, PCAPNG_SHB_TYPE } from './constants.js';
 import { CaptureParser } from './capture-parser.js';
 import { CaptureError } from './types.js';
-import type { CaptureStats, UdpDatagram } from './types.js';
+import type { CaptureStats, TcpSegment, UdpDatagram } from './types.js';
 
 export interface ReadCaptureOptions {
   /** Bytes per file read (default 1 MiB). Each read goes into a new buffer, so payload views stay valid. */
   readonly chunkSize?: number;
   /** Called after each chunk with the bytes read so far (for progress bars); synchronous, between chunks. */
   readonly onProgress?: (bytesRead: number) => void;
+  /** Called for each TCP segment's payload (signalling over TCP); without it TCP is skipped unread. */
+  readonly onTcpSegment?: (segment: TcpSegment) => void;
 }
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
@@ -56,7 +58,7 @@ export async function readCapture(
     throw new CaptureError('IO', path, `cannot open: ${describe(error)}`);
   }
   try {
-    const parser = new CaptureParser(path, onDatagram);
+    const parser = new CaptureParser(path, onDatagram, undefined, options.onTcpSegment);
     let carry = new Uint8Array(0);
     let position = 0;
     for (;;) {
@@ -96,8 +98,9 @@ export async function readCaptureStream(
   source: AsyncIterable<Uint8Array>,
   name: string,
   onDatagram: (datagram: UdpDatagram) => void,
+  options: Pick<ReadCaptureOptions, 'onTcpSegment'> = {},
 ): Promise<CaptureStats> {
-  const parser = new CaptureParser(name, onDatagram);
+  const parser = new CaptureParser(name, onDatagram, undefined, options.onTcpSegment);
   let carry = new Uint8Array(0);
   let position = 0;
   try {

@@ -20,6 +20,22 @@ export interface UdpDatagram {
   readonly payload: Uint8Array;
 }
 
+/**
+ * The payload of one TCP segment (no reassembly here: signalling over TCP is framed by its reader). Delivered
+ * only to readers that ask for it; the frame still counts as skipped in the stats (not UDP).
+ */
+export interface TcpSegment {
+  readonly frame: number;
+  readonly time: number;
+  readonly src: string;
+  readonly srcPort: number;
+  readonly dst: string;
+  readonly dstPort: number;
+  /** Sequence number of the first payload byte. */
+  readonly sequence: number;
+  readonly payload: Uint8Array;
+}
+
 /** Summary of what the reader saw, for reports and for comparison with tshark. */
 export interface CaptureStats {
   format: 'pcap' | 'pcapng';

@@ -6,6 +6,8 @@ import { headerValue, parseNameAddr, parseSip, sdpBodyOf } from './message.js';
 import type { NameAddr, SipMessage } from './message.js';
 import { mediaAddress, parseSdp } from './sdp.js';
 import type { SdpDirection, SdpMedia, SdpSession } from './sdp.js';
+import { SipTcpFramer } from './tcp-framer.js';
+import type { SipTcpSegment } from './tcp-framer.js';
 
 /** Where a datagram came from and went to, and when (a UdpDatagram fits). */
 export interface SipDatagramMeta {
@@ -197,6 +199,8 @@ export class SipDialogTracker {
   /** SIP messages taken. */
   messages = 0;
 
+  private readonly tcp = new SipTcpFramer();
+
   constructor(options: SipDialogTrackerOptions = {}) {
     this.lead = options.leadSeconds ?? 1;
     this.grace = options.graceSeconds ?? 2;
@@ -212,6 +216,14 @@ export class SipDialogTracker {
     if (!message) return false;
     this.add(message, datagram);
     return true;
+  }
+
+  /** Take a TCP segment that may carry SIP (RFC 3261 over TCP): whole messages are framed and taken. */
+  offerTcp(segment: SipTcpSegment & SipDatagramMeta): void {
+    for (const bytes of this.tcp.push(segment)) {
+      const message = parseSip(bytes);
+      if (message) this.add(message, segment);
+    }
   }
 
   /** Take a parsed message with where and when it was captured. */

@@ -6,6 +6,8 @@ export { parseSdp, mediaAddress, fmtpParameters } from './sdp.js';
 export type { SdpConnection, SdpDirection, SdpMedia, SdpOrigin, SdpRtcp, SdpRtpMap, SdpSession } from './sdp.js';
 export { canonicalAddress, isUnspecifiedAddress } from './address.js';
 export { SipDialogTracker } from './dialog-tracker.js';
+export { SipTcpFramer } from './tcp-framer.js';
+export type { SipTcpSegment } from './tcp-framer.js';
 export type {
   CodecMapping,
   MediaEndpoint,
