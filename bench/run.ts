@@ -7,6 +7,7 @@ import type { BenchRow, BenchSuite } from './types.js';
 /** Each suite lives in its own module and exports one BenchSuite under `export const <name>`. */
 const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './g711-pipeline.js', exportName: 'g711PipelineBench' },
+  { module: './many-calls.js', exportName: 'manyCallsBench' },
   { module: './g722.js', exportName: 'g722Bench' },
   { module: './g729.js', exportName: 'g729Bench' },
   { module: './formats-pool.js', exportName: 'formatsPoolBench' },

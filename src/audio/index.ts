@@ -1,5 +1,5 @@
-export { SampleTrack, TRACK_BLOCK_SAMPLES } from './sample-track.js';
-export type { SampleTrackOptions } from './sample-track.js';
+export { SampleTrack, TrackMemory, TRACK_BLOCK_SAMPLES } from './sample-track.js';
+export type { SampleTrackOptions, TrackMemoryOptions } from './sample-track.js';
 export { WavFileWriter, buildWavHeader, wavHeaderLength } from './wav.js';
 export type { WavEncoding, WavFormat } from './wav.js';
 export { upsample2x, UPSAMPLE_HALF_TAPS } from './resample.js';

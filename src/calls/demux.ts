@@ -107,7 +107,8 @@ export class RtpDemuxer {
       held = [];
       this.held.set(key, held);
     }
-    held.push({ packet, time: datagram.time });
+    // Held packets may wait long (a flow that never confirms): copies, so they do not pin the reader's buffers.
+    held.push({ packet: { ...packet, payload: packet.payload.slice() }, time: datagram.time });
     if (verdict === 'rtp') {
       // Every held packet of the confirmed source belongs to the stream, also those before the confirming run
       // (a duplicated first packet, or a pause, broke the run but not the stream); other sources' are not media.

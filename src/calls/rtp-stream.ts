@@ -67,6 +67,8 @@ interface PendingPacket {
   extTs: number;
   time: number;
   packet: RtpPacket;
+  /** The payload is a copy, not a view into the capture reader's buffer. */
+  owned?: boolean;
 }
 
 /** Sequence/timestamp unwrapping and timeline anchor of one SSRC run. */
@@ -245,6 +247,14 @@ export class RtpStream {
     // Release the head at once while it is the next expected packet: no waiting when nothing is missing.
     while (this.pending.length > 0 && segment.nextSeq !== undefined && this.pending[0]!.extSeq === segment.nextSeq) {
       this.release(this.pending.shift()!);
+    }
+    // A packet that waits keeps its own copy of the payload: a view would keep the reader's whole 1 MiB chunk alive
+    // (a thousand calls ending at different times pinned a thousand chunks).
+    for (const waiting of this.pending) {
+      if (!waiting.owned) {
+        waiting.packet = { ...waiting.packet, payload: waiting.packet.payload.slice() };
+        waiting.owned = true;
+      }
     }
   }
 

@@ -10,6 +10,7 @@ import type { ConvertEncryption } from './encryption.js';
 import type { CaptureStats, TcpSegment, UdpDatagram } from '../pcap/index.js';
 import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
 import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
+import { TrackMemory } from '../audio/index.js';
 import type { Id3Tags } from '../audio/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { createSipDirectory } from './sip-directory.js';
@@ -282,7 +283,10 @@ export function outputPathFor(input: string, index: number, count: number, outDi
 export async function convertCapture(input: string, options: ConvertOptions = {}, hooks: ConvertHooks = {}): Promise<FileReport> {
   const warnings: string[] = [];
   const signalling: SignallingDirectory | undefined = options.useSignalling === false ? undefined : createSipDirectory();
+  // One memory budget for every stream of the capture: a capture of a thousand calls stays as small as one of one.
+  const memory = new TrackMemory();
   const demux = new RtpDemuxer({
+    track: { memory },
     ...(signalling ? { signalling } : {}),
     ...(options.reorderWindow !== undefined ? { reorderWindow: options.reorderWindow } : {}),
   });
@@ -326,6 +330,8 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     if (error instanceof CaptureError) readError = error;
     else {
       const reason = error instanceof Error ? error.message : String(error);
+      for (const stream of demux.finish()) stream.dispose();
+      memory.dispose();
       return { input, ok: false, error: `cannot read: ${reason}`, warnings, calls: 0, streams: 0, outputs: [] };
     }
   }
@@ -458,5 +464,6 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     };
   } finally {
     for (const stream of streams) stream.dispose();
+    memory.dispose();
   }
 }

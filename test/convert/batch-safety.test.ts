@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectInputs, convertAll, convertCapture } from '../../src/convert/index.js';
 import type { BatchProgress } from '../../src/convert/index.js';
 import { OutputExistsError, PartialFile } from '../../src/util/index.js';
-import { writeToneCall } from '../helpers/tone-call.js';
+import { writeToneCall, writeToneCalls } from '../helpers/tone-call.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const FIXTURES = join(ROOT, 'fixtures/calls');
@@ -343,5 +343,23 @@ describe('options and folders', () => {
     const summary = await convertAll([capture, capture, FIXTURES], { outDir: join(work, 'twice'), durable: false, landing: { mode: 'exclusive' } });
     expect(summary.failed).toBe(0);
     expect(summary.reports.filter((r) => r.input.endsWith('/alaw-20ms.pcap'))).toHaveLength(1);
+  });
+});
+
+describe('a capture holding many calls', () => {
+  it('300 simultaneous calls give 300 recordings, each with both parties on their channels', async () => {
+    const file = join(work, 'trunk.pcap');
+    writeToneCalls(
+      file,
+      Array.from({ length: 300 }, (_, i) => ({ seconds: 3, a: `10.1.${i >> 8}.${i & 255}`, b: `10.2.${i >> 8}.${i & 255}`, start: 1_700_000_000 + (i % 50) * 0.01, hzA: 300 + i, hzB: 1500 + i })),
+    );
+    const report = await convertCapture(file, { outDir: join(work, 'trunk-out'), durable: false });
+    expect(report.ok).toBe(true);
+    expect(report.outputs).toHaveLength(300);
+    for (const output of report.outputs) {
+      expect(output.streams.map((s) => s.channel).sort()).toEqual(['left', 'right']);
+      expect(output.durationSeconds).toBeCloseTo(3, 1);
+      expect(output.lost).toBe(0);
+    }
   });
 });
