@@ -3,25 +3,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { convertCapture } from '../../src/convert/index.js';
-import { mulberry32 } from '../../src/util/index.js';
+import { mutateCapture } from '../helpers/capture-mutations.js';
 
 const FIXTURES = join(import.meta.dirname, '../../fixtures/calls');
 const work = mkdtempSync(join(tmpdir(), 'recorder-fuzz-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
+// The CI-size run; scripts/fuzz-captures.ts runs the same mutations by the hundred thousand.
 describe('converter fuzz: mutated captures', () => {
-  it('never throws, always reports, never leaves a partial file', async () => {
-    const random = mulberry32(2024);
-    const sources = ['alaw-20ms.pcap', 'sip-call.pcap', 'reorder-duplicates.pcap', 'alaw-20ms-ethernet-plus-sll.pcapng'].map((f) => readFileSync(join(FIXTURES, f)));
+  it('never throws, always reports, never leaves a partial file', { timeout: 120_000 }, async () => {
+    const sources = ['alaw-20ms.pcap', 'sip-call.pcap', 'reorder-duplicates.pcap', 'alaw-20ms-ethernet-plus-sll.pcapng', 'g722-g711.pcap', 'dtmf-cn.pcap', 'ssrc-change.pcap'].map(
+      (f) => new Uint8Array(readFileSync(join(FIXTURES, f))),
+    );
     const outcomes = { ok: 0, failed: 0 };
     let slowest = 0;
-    for (let i = 0; i < 160; i++) {
-      const bytes = Uint8Array.from(sources[i % sources.length]!);
-      const flips = 1 + Math.floor(random() * 40);
-      for (let k = 0; k < flips; k++) bytes[Math.floor(random() * bytes.length)] = Math.floor(random() * 256);
-      const cut = random() < 0.3 ? Math.floor(random() * bytes.length) : bytes.length;
-      const input = join(work, `m${i}.pcap`);
-      writeFileSync(input, bytes.subarray(0, cut));
+    const cases = 500;
+    for (let seed = 1; seed <= cases; seed++) {
+      const mutation = mutateCapture(sources, seed);
+      const input = join(work, `m${seed}.pcap${mutation.gzip ? '.gz' : ''}`);
+      writeFileSync(input, mutation.bytes);
       const started = Date.now();
       const report = await convertCapture(input, { outDir: join(work, 'out'), durable: false });
       slowest = Math.max(slowest, Date.now() - started);
@@ -29,10 +29,11 @@ describe('converter fuzz: mutated captures', () => {
       if (report.ok) outcomes.ok++;
       else {
         outcomes.failed++;
-        expect(report.error).toBeTruthy();
+        expect(report.error, `seed ${seed}: ${mutation.steps.join('; ')}`).toBeTruthy();
       }
+      rmSync(input);
     }
     expect(readdirSync(join(work, 'out')).filter((f) => f.endsWith('.partial'))).toEqual([]);
-    console.log(`converter fuzz: 160 mutated captures, ${outcomes.ok} converted, ${outcomes.failed} reported as failed, 0 exceptions; slowest ${slowest} ms`);
+    console.log(`converter fuzz: ${cases} mutated captures, ${outcomes.ok} converted, ${outcomes.failed} reported as failed, 0 exceptions; slowest ${slowest} ms`);
   });
 });
