@@ -1,16 +1,10 @@
 // SIP over TCP (RFC 3261 §18.3): a byte stream per connection, messages framed by their Content-Length.
 // Segments are taken in sequence order as a capture shows them: retransmitted bytes are dropped, a gap
 // (a segment the capture missed) starts the connection's stream afresh at the next message.
+import type { TcpSegment } from '../pcap/index.js';
 
-/** One TCP segment as the capture reader hands it over. */
-export interface SipTcpSegment {
-  readonly src: string;
-  readonly srcPort: number;
-  readonly dst: string;
-  readonly dstPort: number;
-  readonly sequence: number;
-  readonly payload: Uint8Array;
-}
+/** What the framer needs of a TCP segment as the capture reader hands it over. */
+export type SipTcpSegment = Pick<TcpSegment, 'src' | 'srcPort' | 'dst' | 'dstPort' | 'sequence' | 'payload'>;
 
 interface Connection {
   next: number;

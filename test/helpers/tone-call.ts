@@ -67,29 +67,12 @@ export function writeToneCall(path: string, options: ToneCallOptions): number {
   };
   try {
     put(encodePcapHeader(pcap));
-    const packets = Math.round(options.seconds * 50);
-    const start = options.start ?? 1_700_000_000;
-    const a = options.a ?? '10.0.0.1';
-    const b = options.b ?? '10.0.0.2';
-    const portA = options.portA ?? 40000;
-    const portB = options.portB ?? 50000;
-    const tone = (hz: number, n: number): Uint8Array => {
-      const samples = new Int16Array(160);
-      for (let i = 0; i < 160; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * (n * 160 + i)) / 8000));
-      return encodeG711('alaw', samples);
-    };
     let batch: Uint8Array[] = [];
     let batchBytes = 0;
-    for (let n = 0; n < packets; n++) {
-      for (const [src, dst, srcPort, dstPort, ssrc, hz] of [
-        [a, b, portA, portB, 0x1111, options.hzA ?? 440],
-        [b, a, portB, portA, 0x2222, options.hzB ?? 700],
-      ] as const) {
-        const rtp = encodeRtpPacket({ payloadType: 8, sequence: n & 0xffff, timestamp: (n * 160) >>> 0, ssrc, payload: tone(hz, n) });
-        const record = encodePcapRecord({ time: start + n * 0.02 + (ssrc === 0x2222 ? 0.001 : 0), data: buildUdpFrame({ linkType: LinkType.ETHERNET, src, dst, srcPort, dstPort, payload: rtp }) }, pcap);
-        batch.push(record);
-        batchBytes += record.length;
-      }
+    for (const packet of tonePackets(options, 0x1110)) {
+      const record = encodePcapRecord(packet, pcap);
+      batch.push(record);
+      batchBytes += record.length;
       if (batchBytes > 1 << 20) {
         put(Buffer.concat(batch));
         batch = [];
