@@ -42,8 +42,13 @@ export interface RtpStreamStats {
   undecodable: number;
   /** SSRCs in order of appearance. */
   ssrcs: number[];
-  /** Times the timeline was re-anchored because the RTP timestamp jumped against capture time. */
+  /** Times the timeline was re-anchored because the RTP timestamp jumped against capture time (confirmed by the packet after). */
   timestampJumps: number;
+  /**
+   * Packets whose capture time or RTP timestamp disagreed with the packets on both sides of them (a corrupt
+   * record, one bad clock reading): placed between their neighbours instead of opening a gap on their word alone.
+   */
+  timeOutliers: number;
   payloadTypes: number[];
   firstTime: number;
   lastTime: number;
@@ -60,6 +65,17 @@ export interface RtpStreamOptions {
   /** Resolves a payload type to what it carries (SDP first, then RFC 3551 static types). */
   readonly payloadKind: (payloadType: number, payloadLength: number) => PayloadKind;
   readonly track?: SampleTrackOptions;
+}
+
+/** An audio packet that disagreed with the stream's anchor, held until the next one says whether the stream jumped or it lied. */
+interface SuspectPacket {
+  readonly entry: PendingPacket;
+  readonly decoder: StreamDecoder;
+  readonly ratio: number;
+  readonly arrival: number;
+  /** Its delay against the anchor it disagreed with. */
+  readonly delay: number;
+  readonly lostPackets: number;
 }
 
 interface PendingPacket {
@@ -139,6 +155,7 @@ export class RtpStream {
     undecodable: 0,
     ssrcs: [],
     timestampJumps: 0,
+    timeOutliers: 0,
     payloadTypes: [],
     firstTime: Number.POSITIVE_INFINITY,
     lastTime: Number.NEGATIVE_INFINITY,
@@ -176,6 +193,8 @@ export class RtpStream {
   private lastPayloadType = -1;
   /** Output samples of the last decoded packet: the assumed length of a lost one. */
   private lastPacketSamples = 0;
+  /** The audio packet waiting for its successor to confirm or refute a jump. */
+  private suspect: SuspectPacket | undefined;
 
   constructor(
     readonly from: Endpoint,
@@ -294,6 +313,12 @@ export class RtpStream {
   /** Release everything still held (end of capture, or before switching SSRC). */
   flush(): void {
     while (this.pending.length > 0) this.release(this.pending.shift()!);
+    // Nothing came after the suspect to confirm its jump: one packet's word is not enough to open a gap.
+    const suspect = this.suspect;
+    if (suspect !== undefined) {
+      this.suspect = undefined;
+      this.placeOutlier(suspect, undefined);
+    }
   }
 
   dispose(): void {
@@ -386,20 +411,44 @@ export class RtpStream {
 
     if (segment.offset === undefined) this.anchor(segment, entry, ratio, arrival);
     let position = segment.offset! + Math.round((entry.extTs - segment.baseTs) * ratio);
-    const delay = arrival - position;
-    if (delay < segment.minDelay - FORWARD_JUMP_S * rate || delay > segment.minDelay + BACKWARD_JUMP_S * rate) {
-      // The timestamp jumped against capture time: start again from this packet.
-      this.stats.timestampJumps++;
-      this.anchor(segment, entry, ratio, arrival);
-      position = segment.offset!;
-    } else if (delay < segment.minDelay) segment.minDelay = delay;
+    let delay = arrival - position;
+    const suspect = this.suspect;
+    if (suspect !== undefined) {
+      this.suspect = undefined;
+      if (this.agrees(segment, delay)) {
+        // This packet agrees with the anchor the suspect broke: the suspect alone was wrong.
+        this.placeOutlier(suspect, position);
+      } else {
+        // Two packets in a row off the old anchor: the stream really jumped (a sender restart, a clock step).
+        this.stats.timestampJumps++;
+        this.anchor(segment, suspect.entry, suspect.ratio, suspect.arrival);
+        this.place(suspect.decoder, segment.offset!, suspect.entry, suspect.lostPackets);
+        position = segment.offset! + Math.round((entry.extTs - segment.baseTs) * ratio);
+        delay = arrival - position;
+      }
+    }
+    if (!this.agrees(segment, delay)) {
+      this.suspect = { entry, decoder, ratio, arrival, delay, lostPackets };
+      return;
+    }
+    if (delay < segment.minDelay) segment.minDelay = delay;
+    this.place(decoder, position, entry, lostPackets);
+  }
 
+  /** Whether a packet's delay (arrival − placed position) fits the anchor: within the jump thresholds of the path delay. */
+  private agrees(segment: Segment, delay: number): boolean {
+    const rate = this.sampleRate;
+    return delay >= segment.minDelay - FORWARD_JUMP_S * rate && delay <= segment.minDelay + BACKWARD_JUMP_S * rate;
+  }
+
+  /** Decode one packet into the track at `position`, filling what lies between it and the audio before it. */
+  private place(decoder: StreamDecoder, position: number, entry: PendingPacket, lostPackets: number): void {
     if (decoder !== this.lastDecoder) {
       this.lastDecoder?.reset();
       this.lastDecoder = decoder;
     }
     const gap = this.endPosition === Number.NEGATIVE_INFINITY ? 0 : position - this.endPosition;
-    if (gap > 0 && gap <= MAX_CONCEAL_S * rate) {
+    if (gap > 0 && gap <= MAX_CONCEAL_S * this.sampleRate) {
       // Lost packets are taken to have been as long as the last one received; the rest of the gap the sender did not send (DTX).
       const lost = Math.min(gap, lostPackets * this.lastPacketSamples);
       this.fill(decoder, this.endPosition, lost, 'lost');
@@ -414,18 +463,50 @@ export class RtpStream {
   }
 
   /**
+   * A packet whose time disagreed with the packets on both sides of it. Where its RTP timestamp puts it between
+   * them, its capture time was wrong and the timestamp places it; otherwise its timestamp was wrong too and it
+   * follows the audio before it. `next` is the position of the packet after it (undefined at the end of a run).
+   */
+  private placeOutlier(suspect: SuspectPacket, next: number | undefined): void {
+    this.stats.timeOutliers++;
+    const segment = this.current!;
+    const byTimestamp = segment.offset! + Math.round((suspect.entry.extTs - segment.baseTs) * suspect.ratio);
+    const room = (suspect.lostPackets + 1) * Math.max(this.lastPacketSamples, 1) + Math.max(0.1 * this.sampleRate, 3 * 160);
+    const after = this.endPosition;
+    let position: number;
+    if (after === Number.NEGATIVE_INFINITY) {
+      // Nothing written yet: it leads the run, just before the packet after it.
+      const latest = next ?? byTimestamp;
+      const length = Math.round((suspect.entry.packet.payload.length / BYTES_PER_RTP_TICK[this.codec!]) * suspect.ratio);
+      position = byTimestamp <= latest - length && byTimestamp >= latest - room ? byTimestamp : latest - length;
+    } else {
+      const latest = next ?? after + room;
+      position = byTimestamp >= after - room && byTimestamp <= latest ? byTimestamp : after;
+    }
+    this.place(suspect.decoder, position, suspect.entry, suspect.lostPackets);
+  }
+
+  /**
    * Fix where extended timestamp `entry.extTs` sits on the global timeline.
    * From capture time, using the earliest-arriving of the packets at hand (least
    * delayed); continuous with what this stream already wrote when it is close
    * (an SSRC change or re-anchor must not leave a click-sized gap or overlap).
    */
   private anchor(segment: Segment, entry: PendingPacket, ratio: number, arrival: number): void {
-    let best = arrival;
-    // Packets beyond a timestamp jump would pull the anchor far off: only those that agree with this one within the jump threshold count.
+    // Where the packets at hand put this one: its own arrival and what each waiting packet implies from its arrival and
+    // timestamp. The median of the first few is the reference, so that one corrupt capture time (this packet's or
+    // another's) cannot place the run; beyond a real jump the waiting packets disagree and are left out.
+    const implied = (other: PendingPacket): number => (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
+    const nearest = [arrival];
+    for (let i = 0; i < this.pending.length && nearest.length < 5; i++) nearest.push(implied(this.pending[i]!));
+    nearest.sort((a, b) => a - b);
+    const reference = nearest[(nearest.length - 1) >> 1]!;
+    // The earliest-arriving of those that agree with the reference is the least delayed.
     const limit = FORWARD_JUMP_S * this.sampleRate;
+    let best = Math.abs(arrival - reference) < limit ? Math.min(arrival, reference) : reference;
     for (const other of this.pending) {
-      const candidate = (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
-      if (candidate < best && arrival - candidate < limit) best = candidate;
+      const candidate = implied(other);
+      if (candidate < best && reference - candidate < limit) best = candidate;
     }
     let position = Math.round(best);
     if (this.endPosition !== Number.NEGATIVE_INFINITY) {
@@ -436,7 +517,7 @@ export class RtpStream {
     }
     segment.offset = position;
     segment.baseTs = entry.extTs;
-    segment.minDelay = arrival - position;
+    segment.minDelay = best - position;
   }
 
   private fill(decoder: StreamDecoder, position: number, samples: number, reason: 'lost' | 'dtx'): void {

@@ -8,6 +8,7 @@ import type { WavEncoding } from '../audio/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
+import { plural } from '../util/index.js';
 
 interface ConvertFlags {
   output?: string;
@@ -35,10 +36,6 @@ function collectKey(value: string, previous: string[] | undefined): string[] {
 
 function minutes(seconds: number): string {
   return (seconds / 60).toFixed(1);
-}
-
-function plural(n: number, one: string, many = `${one}s`): string {
-  return `${n} ${n === 1 ? one : many}`;
 }
 
 /** "3,480× realtime", or "—" when the run was too short (or held too little audio) to say. */

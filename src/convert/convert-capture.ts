@@ -15,7 +15,7 @@ import type { Id3Tags } from '../audio/index.js';
 import type { WavEncoding } from '../audio/index.js';
 import { createSipDirectory } from './sip-directory.js';
 import { captureStem } from './inputs.js';
-import { OutputExistsError } from '../util/index.js';
+import { OutputExistsError, plural } from '../util/index.js';
 import type { LandingOptions } from '../util/index.js';
 
 export interface ConvertOptions {
@@ -79,6 +79,8 @@ export interface StreamReport {
   readonly reordered: number;
   readonly comfortNoise: number;
   readonly timestampJumps: number;
+  /** Packets whose capture time or RTP timestamp disagreed with both neighbours: placed between them. */
+  readonly timeOutliers: number;
   readonly dtmf: string;
   /** Packets, lost and duplicates of each SSRC (an SSRC change makes a stream carry several). */
   readonly bySsrc: Array<{ ssrc: string; packets: number; lost: number; duplicates: number }>;
@@ -123,6 +125,29 @@ function hex(ssrc: number): string {
   return `0x${ssrc.toString(16).toUpperCase().padStart(8, '0')}`;
 }
 
+/** What the reader skipped or repaired, for the report's warnings. */
+function describeDamage(stats: CaptureStats): string[] {
+  const notes: string[] = [];
+  if (stats.damagedRegions > 0) {
+    const regions = stats.damagedRegions === 1 ? 'one damaged region' : `${stats.damagedRegions} damaged regions`;
+    notes.push(`${regions} of ${plural(stats.damagedBytes, 'byte')} skipped (the first at byte ${stats.firstDamage ?? 0}); reading went on at the next sound record`);
+  }
+  if (stats.repairedTimestamps > 0) {
+    notes.push(`${plural(stats.repairedTimestamps, 'record')} with an impossible timestamp took the time of the record before`);
+  }
+  return notes;
+}
+
+/** Jumps and outliers of the call's timeline: a recording's length must be explainable from its report. */
+function describeTiming(streams: readonly RtpStream[]): string {
+  const outliers = streams.reduce((n, s) => n + s.stats.timeOutliers, 0);
+  const jumps = streams.reduce((n, s) => n + s.stats.timestampJumps, 0);
+  const notes: string[] = [];
+  if (outliers > 0) notes.push(`${plural(outliers, 'packet')} whose capture time or RTP timestamp disagreed with both neighbours placed between them`);
+  if (jumps > 0) notes.push(`timeline re-anchored ${jumps === 1 ? 'once' : `${jumps} times`} where RTP timestamps jumped against capture time`);
+  return notes.join('; ');
+}
+
 function describeParty(party: { number?: string; name?: string } | undefined): string | undefined {
   if (!party) return undefined;
   if (party.name && party.number) return `${party.name} <${party.number}>`;
@@ -147,6 +172,7 @@ function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: 
     reordered: s.reordered,
     comfortNoise: s.comfortNoise,
     timestampJumps: s.timestampJumps,
+    timeOutliers: s.timeOutliers,
     dtmf: stream.dtmf.map((d) => d.digit).join(''),
     bySsrc: stream.ssrcCounts().map((c) => ({ ssrc: hex(c.ssrc), packets: c.packets, lost: c.lost, duplicates: c.duplicates })),
   };
@@ -318,13 +344,14 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
   try {
     const onDatagram = (datagram: UdpDatagram): void => demux.push(datagram);
     // SIP over TCP is read too, for the parties and payload types it names.
-    const tcp = signalling?.offerTcp ? { onTcpSegment: (segment: TcpSegment) => signalling.offerTcp!(segment) } : {};
+    // Damaged records are skipped (and reported) rather than ending the read: one bad length word must not cost the call.
+    const readOptions = { recover: true, ...(signalling?.offerTcp ? { onTcpSegment: (segment: TcpSegment) => signalling.offerTcp!(segment) } : {}) };
     if (inputKeyId !== undefined && keyring) {
-      capture = await readCaptureStream(maybeGunzip(countBytes(decryptedPieces(input, keyring), onBytesRead), gzip), input, onDatagram, tcp);
+      capture = await readCaptureStream(maybeGunzip(countBytes(decryptedPieces(input, keyring), onBytesRead), gzip), input, onDatagram, readOptions);
     } else if (await isGzipFile(input)) {
-      capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram, tcp);
+      capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram, readOptions);
     } else {
-      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead, ...tcp });
+      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead, ...readOptions });
     }
   } catch (error) {
     if (error instanceof CaptureError) readError = error;
@@ -336,6 +363,8 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     }
   }
   const streams = demux.finish();
+  const damage = capture ?? readError?.stats;
+  if (damage !== undefined) warnings.push(...describeDamage(damage));
   try {
     if (readError && readError.code !== 'TRUNCATED') {
       return { input, ok: false, error: readError.reason, warnings, calls: 0, streams: 0, outputs: [] };
@@ -383,6 +412,8 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
         continue;
       }
       if (encrypted.length > 0) warnings.push(`call ${call.index}: ${encryptedNote}; left out of the recording`);
+      const timing = describeTiming(callStreams);
+      if (timing !== '') warnings.push(`call ${call.index}: ${timing}`);
       if (undecodable !== '') warnings.push(`call ${call.index}: packets of ${undecodable} skipped (codec not supported)`);
       const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension, options.outputStem);
       const path = sealing ? `${plainPath}.enc` : plainPath;

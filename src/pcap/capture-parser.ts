@@ -30,6 +30,25 @@ interface PcapngInterface {
 
 type State = 'start' | 'pcap' | 'pcapng';
 
+export interface CaptureParserOptions {
+  readonly limits?: ReassemblyLimits;
+  /** Called for each TCP segment's payload (signalling over TCP); without it TCP is skipped unread. */
+  readonly onTcpSegment?: (segment: TcpSegment) => void;
+  /**
+   * Skip damaged records instead of failing: look for the next place where two sound records follow each other
+   * (plausible lengths and times; pcapng's repeated block length), go on from there and count what was skipped.
+   * One bad length word then costs a packet or two, not the rest of the call.
+   */
+  readonly recover?: boolean;
+}
+
+/** Block types a resynchronising reader accepts as the next sound block (pcapng spec: SHB, IDB, OPB, SPB, NRB, ISB, EPB, DSB). */
+const KNOWN_PCAPNG_BLOCKS = new Set([0x0a0d0d0a, 1, 2, 3, 4, 5, 6, 0x0a]);
+/** While resynchronising, a candidate record may claim at most this many bytes when the file gives no snap length. */
+const RESYNC_MAX_RECORD = 262144;
+/** …and its time may differ from the last sound record's by at most this much (s). */
+const RESYNC_MAX_TIME_STEP = 86400;
+
 const TWO_POW_32 = 4294967296;
 /** Below this many units per second the 16-bit long division below stays within exact double arithmetic. */
 const FAST_DIVISION_LIMIT = 2 ** 36;
@@ -49,6 +68,9 @@ export class CaptureParser {
     incompleteFragments: 0,
     snapTruncatedDatagrams: 0,
     reassembledDatagrams: 0,
+    damagedRegions: 0,
+    damagedBytes: 0,
+    repairedTimestamps: 0,
   };
   /** Total bytes the record at the unconsumed position needs (header size while its length is still unknown). */
   needed = 4;
@@ -68,21 +90,31 @@ export class CaptureParser {
   private lastSeconds = 0;
   private lastNanoseconds = 0;
   private lastTime = 0;
+  private pcapSnapLength = 0;
+  private readonly recover: boolean;
+  /** File offset where the damaged run being skipped began, or -1 when reading normally. */
+  private damageStart = -1;
+  /** Whether a sound record has been read (its time bounds the candidates of a resync). */
+  private seenRecord = false;
+  /** The buffer being parsed ends the file. */
+  private final = false;
 
   constructor(
     private readonly file: string,
     onDatagram: (datagram: UdpDatagram) => void,
-    limits?: ReassemblyLimits,
-    onTcpSegment?: (segment: TcpSegment) => void,
+    options: CaptureParserOptions = {},
   ) {
-    this.decoder = new FrameDecoder(this.stats, onDatagram, limits, onTcpSegment);
+    this.decoder = new FrameDecoder(this.stats, onDatagram, options.limits, options.onTcpSegment);
+    this.recover = options.recover ?? false;
   }
 
   /**
    * Parse complete records in buf[start, end); `position` is the file offset of buf[start].
-   * Returns the index in `buf` of the first byte not consumed.
+   * Returns the index in `buf` of the first byte not consumed. `final`: no byte follows `end` (the file ends there),
+   * which lets recovery tell a damaged length from a cut file.
    */
-  parse(buf: Uint8Array, start: number, end: number, position: number): number {
+  parse(buf: Uint8Array, start: number, end: number, position: number, final = false): number {
+    this.final = final;
     try {
       let offset = start;
       if (this.state === 'start') {
@@ -115,6 +147,11 @@ export class CaptureParser {
       }
       throw new CaptureError('NOT_A_CAPTURE', this.file, `not a pcap or pcapng file (only ${remaining} bytes)`);
     }
+    if (this.damageStart >= 0) {
+      // The damage ran to the end of the file: no sound record after it.
+      this.endDamage(position + remaining);
+      return this.stats;
+    }
     if (remaining > 0) {
       const what = this.stats.frames === 0 ? 'header' : 'record';
       throw new CaptureError(
@@ -126,6 +163,13 @@ export class CaptureParser {
       );
     }
     return this.stats;
+  }
+
+  private endDamage(soundAt: number): void {
+    this.stats.damagedRegions++;
+    this.stats.damagedBytes += soundAt - this.damageStart;
+    this.stats.firstDamage ??= this.damageStart;
+    this.damageStart = -1;
   }
 
   private fail(code: 'BAD_BLOCK' | 'UNSUPPORTED', reason: string, position: number): never {
@@ -172,6 +216,7 @@ export class CaptureParser {
     this.pcapNanosPerFraction = magic === PCAP_MAGIC_NANO ? 1 : 1000;
     // The low 16 bits are the link type; the high bits may carry FCS information (pcap spec, LinkType field).
     this.pcapLinkType = view.getUint32(start + 20, littleEndian) & 0xffff;
+    this.pcapSnapLength = view.getUint32(start + 16, littleEndian);
     this.noteLinkType(this.pcapLinkType);
     this.state = 'pcap';
     this.stats.format = 'pcap';
@@ -186,23 +231,50 @@ export class CaptureParser {
     const nanosPerFraction = this.pcapNanosPerFraction;
     const linkType = this.pcapLinkType;
     const decoder = this.decoder;
+    const recover = this.recover;
     let offset = start;
     for (;;) {
+      if (this.damageStart >= 0) {
+        const found = this.resyncPcap(view, offset, end);
+        if (found < 0) return -found - 1;
+        this.endDamage(base + found);
+        offset = found;
+      }
       if (end - offset < headerLength) {
         this.needed = headerLength;
         return offset;
       }
       const capturedLength = view.getUint32(offset + 8, le);
-      if (capturedLength > MAX_RECORD_BYTES) {
+      if (capturedLength > MAX_RECORD_BYTES && !recover) {
         this.fail('BAD_BLOCK', `record claims ${capturedLength} captured bytes (more than 256 MiB): not a valid record`, base + offset);
+      }
+      if (recover && !this.soundPcapLength(view, offset)) {
+        this.damageStart = base + offset;
+        offset++;
+        continue;
       }
       const total = headerLength + capturedLength;
       if (end - offset < total) {
+        // At the end of the file a record running past it is a cut, unless sound records follow inside its claimed length.
+        if (recover && this.final && this.resyncPcap(view, offset + 1, end) >= 0) {
+          this.damageStart = base + offset;
+          offset++;
+          continue;
+        }
         this.needed = total;
         return offset;
       }
-      const seconds = view.getUint32(offset, le);
-      const fraction = view.getUint32(offset + 4, le);
+      let seconds = view.getUint32(offset, le);
+      let fraction = view.getUint32(offset + 4, le);
+      if (fraction >= perSecond && recover && this.seenRecord) {
+        // An impossible fraction of a second: the record is sound but its clock reading is not.
+        this.stats.repairedTimestamps++;
+        seconds = this.lastSeconds;
+        fraction = this.lastNanoseconds / nanosPerFraction;
+      }
+      this.seenRecord = true;
+      this.lastSeconds = seconds;
+      this.lastNanoseconds = fraction * nanosPerFraction;
       const originalLength = view.getUint32(offset + 12, le);
       const frame = ++this.stats.frames;
       decoder.decode(
@@ -220,9 +292,76 @@ export class CaptureParser {
     }
   }
 
+  /** The most a record of this file can hold: its snap length (at least 64 KiB), or 256 KiB without one. */
+  private pcapRecordLimit(): number {
+    const snap = this.pcapSnapLength;
+    return snap > 0 && snap <= MAX_RECORD_BYTES ? Math.max(snap, 65535) : RESYNC_MAX_RECORD;
+  }
+
+  /** A record header's lengths are possible: within the record limit and no more than the original length. */
+  private soundPcapLength(view: DataView, offset: number): boolean {
+    const captured = view.getUint32(offset + 8, this.littleEndian);
+    const original = view.getUint32(offset + 12, this.littleEndian);
+    return captured <= this.pcapRecordLimit() && captured <= original && original <= MAX_RECORD_BYTES;
+  }
+
+  /**
+   * A candidate record header at `offset`: sound lengths, something captured, a possible fraction and a time near
+   * `reference` (the last sound record's, or the candidate before it in a chain).
+   */
+  private plausiblePcapRecord(view: DataView, offset: number, reference: number | undefined): boolean {
+    if (!this.soundPcapLength(view, offset) || view.getUint32(offset + 8, this.littleEndian) === 0) return false;
+    if (view.getUint32(offset + 4, this.littleEndian) >= this.pcapFractionPerSecond) return false;
+    return reference === undefined || Math.abs(view.getUint32(offset, this.littleEndian) - reference) <= RESYNC_MAX_TIME_STEP;
+  }
+
+  /**
+   * Look from `offset` for a plausible record followed by more plausible records with times near its own (one more
+   * after a sound record was read, whose time also bounds the candidate; two more before any), or by the end of
+   * the data, which only the end of the file can confirm. Returns its index, or -(index + 1) of where to go on
+   * when more bytes are needed (with `needed` set).
+   */
+  private resyncPcap(view: DataView, offset: number, end: number): number {
+    const headerLength = this.pcapRecordHeader;
+    const le = this.littleEndian;
+    const followers = this.seenRecord ? 1 : 2;
+    for (let candidate = offset; ; candidate++) {
+      if (end - candidate < headerLength) {
+        this.needed = headerLength;
+        return -(candidate + 1);
+      }
+      if (!this.plausiblePcapRecord(view, candidate, this.seenRecord ? this.lastSeconds : undefined)) continue;
+      let at = candidate;
+      let verdict: 'sound' | 'unsound' | 'more' = 'sound';
+      for (let n = 0; n < followers; n++) {
+        const next = at + headerLength + view.getUint32(at + 8, le);
+        if (this.final && next === end) break;
+        if (end - next < headerLength) {
+          verdict = this.final ? 'unsound' : 'more';
+          if (verdict === 'more') this.needed = next + headerLength - candidate;
+          break;
+        }
+        if (!this.plausiblePcapRecord(view, next, view.getUint32(at, le))) {
+          verdict = 'unsound';
+          break;
+        }
+        at = next;
+      }
+      if (verdict === 'sound') return candidate;
+      if (verdict === 'more') return -(candidate + 1);
+    }
+  }
+
   private parsePcapngBlocks(buf: Uint8Array, view: DataView, start: number, end: number, base: number): number {
     let offset = start;
+    const recover = this.recover;
     for (;;) {
+      if (this.damageStart >= 0) {
+        const found = this.resyncPcapng(view, offset, end);
+        if (found < 0) return -found - 1;
+        this.endDamage(base + found);
+        offset = found;
+      }
       const available = end - offset;
       if (available < 8) {
         this.needed = 12;
@@ -245,17 +384,33 @@ export class CaptureParser {
       const le = this.littleEndian;
       const type = rawType === PCAPNG_SHB_TYPE ? rawType : view.getUint32(offset, le);
       const length = view.getUint32(offset + 4, le);
-      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD_BYTES) {
+      if (length < 12 || length % 4 !== 0 || length > MAX_RECORD_BYTES || (recover && length > RESYNC_MAX_RECORD + 64 && this.seenRecord)) {
+        if (recover && this.sectionSeen) {
+          this.damageStart = base + offset;
+          offset++;
+          continue;
+        }
         this.fail('BAD_BLOCK', `block of type 0x${type.toString(16)} has an invalid length ${length}`, base + offset);
       }
       if (available < length) {
+        if (recover && this.final && this.sectionSeen && this.resyncPcapng(view, offset + 1, end) >= 0) {
+          this.damageStart = base + offset;
+          offset++;
+          continue;
+        }
         this.needed = length;
         return offset;
       }
       const trailer = view.getUint32(offset + length - 4, le);
-      if (trailer !== length) {
+      if (trailer !== length || (recover && !this.soundPacketBlock(view, offset, type, length))) {
+        if (recover && this.sectionSeen) {
+          this.damageStart = base + offset;
+          offset++;
+          continue;
+        }
         this.fail('BAD_BLOCK', `block of type 0x${type.toString(16)} has length ${length} but trailing length ${trailer}`, base + offset);
       }
+      if (type === PcapngBlockType.ENHANCED_PACKET || type === PcapngBlockType.SIMPLE_PACKET || type === PcapngBlockType.OBSOLETE_PACKET) this.seenRecord = true;
       switch (type) {
         case PcapngBlockType.SECTION_HEADER:
           this.sectionHeader(view, offset, length, base);
@@ -277,6 +432,38 @@ export class CaptureParser {
           break;
       }
       offset += length;
+    }
+  }
+
+  /** What packetBlock and simplePacketBlock would refuse, checked first so that recovery can skip the block instead. */
+  private soundPacketBlock(view: DataView, offset: number, type: number, length: number): boolean {
+    if (type === PcapngBlockType.SIMPLE_PACKET) return length >= 16 && this.interfaces.length > 0;
+    if (type !== PcapngBlockType.ENHANCED_PACKET && type !== PcapngBlockType.OBSOLETE_PACKET) return true;
+    if (length < 32) return false;
+    const le = this.littleEndian;
+    const interfaceId = type === PcapngBlockType.OBSOLETE_PACKET ? view.getUint16(offset + 8, le) : view.getUint32(offset + 8, le);
+    return interfaceId < this.interfaces.length && view.getUint32(offset + 20, le) <= length - 32;
+  }
+
+  /** Look from `offset` for a block of a known type whose lengths agree (pcapng repeats the length at the block's end). */
+  private resyncPcapng(view: DataView, offset: number, end: number): number {
+    const le = this.littleEndian;
+    for (let candidate = offset; ; candidate++) {
+      if (end - candidate < 12) {
+        this.needed = 12;
+        return -(candidate + 1);
+      }
+      const type = view.getUint32(candidate, le);
+      if (!KNOWN_PCAPNG_BLOCKS.has(type)) continue;
+      const length = view.getUint32(candidate + 4, le);
+      if (length < 12 || length % 4 !== 0 || length > RESYNC_MAX_RECORD + 64) continue;
+      if (end - candidate < length) {
+        if (this.final) continue;
+        this.needed = length;
+        return -(candidate + 1);
+      }
+      if (view.getUint32(candidate + length - 4, le) !== length) continue;
+      if (type === PcapngBlockType.SECTION_HEADER || this.soundPacketBlock(view, candidate, type, length)) return candidate;
     }
   }
 

@@ -12,6 +12,8 @@ export interface ReadCaptureOptions {
   readonly onProgress?: (bytesRead: number) => void;
   /** Called for each TCP segment's payload (signalling over TCP); without it TCP is skipped unread. */
   readonly onTcpSegment?: (segment: TcpSegment) => void;
+  /** Skip damaged records and go on at the next sound one, counting what was skipped (see CaptureParserOptions). */
+  readonly recover?: boolean;
 }
 
 export const DEFAULT_CHUNK_SIZE = 1 << 20;
@@ -32,9 +34,14 @@ export function detectCaptureFormat(head: Uint8Array): 'pcap' | 'pcapng' | null 
  * Parse a whole capture held in memory, calling `onDatagram` synchronously for each UDP datagram
  * (payloads are views into `data`). Throws CaptureError; on TRUNCATED every complete datagram has been delivered.
  */
-export function parseCapture(data: Uint8Array, file: string, onDatagram: (datagram: UdpDatagram) => void): CaptureStats {
-  const parser = new CaptureParser(file, onDatagram);
-  const consumed = parser.parse(data, 0, data.length, 0);
+export function parseCapture(
+  data: Uint8Array,
+  file: string,
+  onDatagram: (datagram: UdpDatagram) => void,
+  options: Pick<ReadCaptureOptions, 'onTcpSegment' | 'recover'> = {},
+): CaptureStats {
+  const parser = new CaptureParser(file, onDatagram, options);
+  const consumed = parser.parse(data, 0, data.length, 0, true);
   return parser.finish(data.length - consumed, consumed);
 }
 
@@ -58,7 +65,7 @@ export async function readCapture(
     throw new CaptureError('IO', path, `cannot open: ${describe(error)}`);
   }
   try {
-    const parser = new CaptureParser(path, onDatagram, undefined, options.onTcpSegment);
+    const parser = new CaptureParser(path, onDatagram, options);
     let carry = new Uint8Array(0);
     let position = 0;
     for (;;) {
@@ -80,6 +87,11 @@ export async function readCapture(
       carry = buffer.subarray(consumed, end);
       options.onProgress?.(position + carry.length);
     }
+    if (carry.length > 0) {
+      const consumed = parser.parse(carry, 0, carry.length, position, true);
+      position += consumed;
+      carry = carry.subarray(consumed);
+    }
     return parser.finish(carry.length, position);
   } finally {
     await handle.close();
@@ -98,9 +110,9 @@ export async function readCaptureStream(
   source: AsyncIterable<Uint8Array>,
   name: string,
   onDatagram: (datagram: UdpDatagram) => void,
-  options: Pick<ReadCaptureOptions, 'onTcpSegment'> = {},
+  options: Pick<ReadCaptureOptions, 'onTcpSegment' | 'recover'> = {},
 ): Promise<CaptureStats> {
-  const parser = new CaptureParser(name, onDatagram, undefined, options.onTcpSegment);
+  const parser = new CaptureParser(name, onDatagram, options);
   let carry = new Uint8Array(0);
   let position = 0;
   try {
@@ -117,6 +129,11 @@ export async function readCaptureStream(
       position += consumed;
       // Copy the unconsumed tail: the source may reuse its buffers.
       carry = buffer.slice(consumed);
+    }
+    if (carry.length > 0) {
+      const consumed = parser.parse(carry, 0, carry.length, position, true);
+      position += consumed;
+      carry = carry.subarray(consumed);
     }
   } catch (error) {
     if (error instanceof CaptureError) throw error;

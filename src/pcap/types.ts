@@ -51,6 +51,15 @@ export interface CaptureStats {
   snapTruncatedDatagrams: number;
   /** Datagrams delivered after reassembling IPv4 or IPv6 fragments (also counted in udpDatagrams). */
   reassembledDatagrams: number;
+  /**
+   * Runs of damaged records skipped to reach the next sound one, and their bytes (only when reading with
+   * `recover`; otherwise damage is a BAD_BLOCK error). `firstDamage` is the file offset of the first.
+   */
+  damagedRegions: number;
+  damagedBytes: number;
+  firstDamage?: number;
+  /** Records whose timestamp was impossible (a fraction of a second ≥ 1 s): given the time of the record before. */
+  repairedTimestamps: number;
 }
 
 export type CaptureErrorCode =

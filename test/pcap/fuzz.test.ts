@@ -172,3 +172,91 @@ describe('fuzz: every input ends in success or a CaptureError', () => {
     }
   });
 });
+
+/** Outcome of a recovering read: it never fails for damage, only for what is not a capture at all or a cut file. */
+function recovered(data: Uint8Array): Outcome & { damagedRegions: number; damagedBytes: number } {
+  let datagrams = 0;
+  try {
+    const stats = parseCapture(data, 'fuzz', () => datagrams++, { recover: true });
+    return { code: 'OK', datagrams, frames: stats.frames, damagedRegions: stats.damagedRegions, damagedBytes: stats.damagedBytes };
+  } catch (error) {
+    if (!(error instanceof CaptureError)) throw error;
+    expect(error.reason).not.toMatch(/^internal error/);
+    return { code: error.code, datagrams, frames: error.stats?.frames ?? 0, damagedRegions: error.stats?.damagedRegions ?? 0, damagedBytes: error.stats?.damagedBytes ?? 0 };
+  }
+}
+
+describe('recovering reads (the converter): damaged records are skipped, not the rest of the file', () => {
+  /** Byte offsets of the records of a classic little-endian pcap. */
+  function recordOffsets(data: Uint8Array, header = 16): number[] {
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const offsets: number[] = [];
+    for (let at = 24; at + header <= data.length; at += header + view.getUint32(at + 8, true)) offsets.push(at);
+    return offsets;
+  }
+
+  it('one bad record length costs at most that record and the one after it, wherever it is', () => {
+    const seed = SEEDS[0]!;
+    const offsets = recordOffsets(seed);
+    let cases = 0;
+    for (const [index, at] of offsets.entries()) {
+      for (const bad of [0xffffffff, 0x10000000, 0x00ffffff, 65000, 4000, 0]) {
+        const copy = seed.slice();
+        new DataView(copy.buffer).setUint32(at + 8, bad, true);
+        const strict = outcome(copy);
+        const result = recovered(copy);
+        expect({ index, bad, code: result.code }).toEqual({ index, bad, code: 'OK' });
+        expect({ index, bad, enough: result.frames >= offsets.length - 2 }).toEqual({ index, bad, enough: true });
+        expect(result.frames).toBeGreaterThanOrEqual(strict.frames);
+        cases++;
+      }
+    }
+    expect(cases).toBe(offsets.length * 6);
+  });
+
+  it('a cut file is still a cut (TRUNCATED), not damage', () => {
+    const seed = SEEDS[0]!;
+    const cut = seed.subarray(0, seed.length - 7);
+    expect(recovered(cut)).toMatchObject({ code: 'TRUNCATED', frames: recordOffsets(seed).length - 1, damagedRegions: 0 });
+  });
+
+  it('an impossible fraction of a second takes the time of the record before', () => {
+    const seed = SEEDS[0]!;
+    const at = recordOffsets(seed)[5]!;
+    const copy = seed.slice();
+    new DataView(copy.buffer).setUint32(at + 4, 0xfffffff0, true);
+    const times: number[] = [];
+    const stats = parseCapture(copy, 'x', (d) => times.push(d.time), { recover: true });
+    expect(stats.repairedTimestamps).toBe(1);
+    for (let i = 1; i < times.length; i++) expect(times[i]!).toBeGreaterThanOrEqual(times[i - 1]! - 1);
+  });
+
+  it('mutated captures: never an exception, never worse than the strict read, and streaming in small chunks gives the same', async () => {
+    const rng = mulberry32(0xbadc0de);
+    const path = join(dir, 'recover.bin');
+    const counts = { damaged: 0, better: 0 };
+    for (let i = 0; i < 600; i++) {
+      const data = mutate(rng, SEEDS[i % SEEDS.length]!);
+      const strict = outcome(data);
+      const whole = recovered(data);
+      expect(whole.frames).toBeGreaterThanOrEqual(strict.code === 'OK' ? strict.frames - 2 : 0);
+      if (whole.damagedRegions > 0) counts.damaged++;
+      if (whole.datagrams > strict.datagrams) counts.better++;
+      if (i % 4 !== 0) continue;
+      writeFileSync(path, data);
+      let datagrams = 0;
+      let streamed: typeof whole;
+      try {
+        const stats = await readCapture(path, () => datagrams++, { chunkSize: 1 + randomInt(rng, 100), recover: true });
+        streamed = { code: 'OK', datagrams, frames: stats.frames, damagedRegions: stats.damagedRegions, damagedBytes: stats.damagedBytes };
+      } catch (error) {
+        if (!(error instanceof CaptureError)) throw error;
+        streamed = { code: error.code, datagrams, frames: error.stats?.frames ?? 0, damagedRegions: error.stats?.damagedRegions ?? 0, damagedBytes: error.stats?.damagedBytes ?? 0 };
+      }
+      expect(streamed).toEqual(whole);
+    }
+    console.log('recovering reads over 600 mutated captures:', counts);
+    expect(counts.damaged).toBeGreaterThan(50);
+    expect(counts.better).toBeGreaterThan(50);
+  });
+});
