@@ -12,8 +12,10 @@ import {
   readKeyring,
   sealSidecar,
   sidecarPathFor,
+  recordingNameOf,
   signRecording,
   signatureToXml,
+  unsignedSidecarDigest,
   verifyFile,
 } from '../crypto/index.js';
 import type { FileVerification, Keyring } from '../crypto/index.js';
@@ -233,9 +235,12 @@ export function registerCryptoCommands(program: Command): void {
           continue;
         }
         try {
-          const signature = await signRecording(input, keyring);
           const name = basename(input).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
-          const xml = `<?xml version="1.0" encoding="UTF-8"?>\n<recording file="${name}">\n  ${signatureToXml(signature)}\n</recording>\n`;
+          const head = `<?xml version="1.0" encoding="UTF-8"?>\n<recording file="${name}">\n`;
+          const tail = '</recording>\n';
+          // Bound to the file's name and this sidecar: renaming the pair, or swapping in another recording's file, is detected.
+          const signature = await signRecording(input, keyring, { name: recordingNameOf(input), sidecarDigest: unsignedSidecarDigest(head + tail) });
+          const xml = `${head}  ${signatureToXml(signature)}\n${tail}`;
           await writeFile(`${output}.partial`, sealSidecar(xml, keyring), { mode: 0o600 });
           await rename(`${output}.partial`, output);
           outcomes.push({ input, ok: true, output, keyId: signature.keyId });

@@ -44,7 +44,10 @@ export { openEncryptedFile } from './random-access.js';
 export type { EncryptedFile } from './random-access.js';
 export {
   SIGNATURE_ALGORITHM,
+  checkSignature,
   digestFile,
+  recordingNameOf,
+  unsignedSidecarDigest,
   openSidecar,
   sealSidecar,
   signDigest,
@@ -54,7 +57,7 @@ export {
   verifyDigest,
   verifyRecording,
 } from './signature.js';
-export type { RecordingSignature, RecordingVerdict } from './signature.js';
+export type { RecordingSignature, RecordingVerdict, SignatureBinding, SignatureCheck } from './signature.js';
 export {
   createDecryptStream,
   createEncryptStream,

@@ -5,8 +5,8 @@ import { basename, dirname, extname, join } from 'node:path';
 import { ContainerOpener, hasContainerMagic } from './container.js';
 import { CryptoError } from './errors.js';
 import type { Keyring } from './keys.js';
-import { openSidecar, signatureFromXml, verifyDigest, verifyRecording } from './signature.js';
-import type { RecordingSignature } from './signature.js';
+import { checkSignature, digestFile, openSidecar, recordingNameOf, signatureFromXml, unsignedSidecarDigest } from './signature.js';
+import type { RecordingSignature, SignatureBinding } from './signature.js';
 
 /** Verdict on one file: `unsigned` = neither encrypted nor signed, so nothing can vouch for it. */
 export type FileVerdict = 'intact' | 'tampered' | 'unknown-key' | 'truncated' | 'unsigned' | 'unreadable';
@@ -19,6 +19,8 @@ export interface FileVerification {
   readonly keyId?: string;
   /** The sidecar consulted, and whether it was itself encrypted (authenticated as a whole). */
   readonly sidecar?: { readonly path: string; readonly encrypted: boolean };
+  /** A signature in the sidecar was checked and matched: the name and the sidecar are vouched for too (v2), not only the audio. */
+  readonly signed?: boolean;
   readonly reason?: string;
 }
 
@@ -50,7 +52,10 @@ export async function isEncryptedFile(path: string): Promise<boolean> {
   }
 }
 
-type SidecarLookup = { found: false } | { found: true; path: string; encrypted: boolean; signature: RecordingSignature | undefined } | { found: true; path: string; error: unknown };
+type SidecarLookup =
+  | { found: false }
+  | { found: true; path: string; encrypted: boolean; signature: RecordingSignature | undefined; binding: SignatureBinding }
+  | { found: true; path: string; error: unknown };
 
 async function readSignatureSidecar(file: string, keyring: Keyring): Promise<SidecarLookup> {
   const path = sidecarPathFor(file);
@@ -61,9 +66,11 @@ async function readSignatureSidecar(file: string, keyring: Keyring): Promise<Sid
   } catch {
     return { found: false };
   }
+  if (bytes.length === 0) return { found: true, path, error: new Error('is empty') };
   try {
     const { xml, encrypted } = openSidecar(bytes, keyring);
-    return { found: true, path, encrypted, signature: signatureFromXml(xml) };
+    // What a v2 signature must match: the name the recording is found under and its sidecar as it is now.
+    return { found: true, path, encrypted, signature: signatureFromXml(xml), binding: { name: recordingNameOf(file), sidecarDigest: unsignedSidecarDigest(xml) } };
   } catch (error) {
     return { found: true, path, error };
   }
@@ -87,6 +94,7 @@ export async function verifyFile(file: string, keyring: Keyring): Promise<FileVe
     return { file, status, kind: encrypted ? 'encrypted' : 'signed', reason: `sidecar ${reason}` };
   }
   const signature = sidecar.found && !('error' in sidecar) ? sidecar.signature : undefined;
+  const binding = sidecar.found && !('error' in sidecar) ? sidecar.binding : undefined;
 
   if (encrypted) {
     const opener = new ContainerOpener(keyring);
@@ -102,16 +110,24 @@ export async function verifyFile(file: string, keyring: Keyring): Promise<FileVe
     }
     const keyId = opener.header!.keyId;
     if (signature) {
-      const verdict = verifyDigest(hash.digest('hex'), signature, keyring);
-      if (verdict !== 'intact') return { file, status: verdict, kind: 'encrypted', keyId, ...sidecarInfo, reason: `the sidecar signature (key ${signature.keyId}) does not match the decrypted audio` };
+      const check = checkSignature(hash.digest('hex'), signature, keyring, binding);
+      if (check.verdict !== 'intact') return { file, status: check.verdict, kind: 'encrypted', keyId, ...sidecarInfo, reason: `sidecar signature (key ${signature.keyId}): ${check.reason ?? check.verdict}` };
     }
-    return { file, status: 'intact', kind: 'encrypted', keyId, ...sidecarInfo };
+    return { file, status: 'intact', kind: 'encrypted', keyId, ...sidecarInfo, ...(signature ? { signed: true } : {}) };
   }
 
   if (!signature) return { file, status: 'unsigned', kind: 'plain', reason: sidecar.found ? 'the sidecar holds no signature' : 'not encrypted and no signed sidecar', ...sidecarInfo };
   try {
-    const status = await verifyRecording(file, signature, keyring);
-    return { file, status, kind: 'signed', keyId: signature.keyId, ...sidecarInfo, ...(status === 'unknown-key' ? { reason: `unknown key ${signature.keyId}: not in the keyring` } : {}) };
+    const check = keyring.has(signature.keyId) ? checkSignature(await digestFile(file), signature, keyring, binding) : checkSignature('', signature, keyring);
+    return {
+      file,
+      status: check.verdict,
+      kind: 'signed',
+      keyId: signature.keyId,
+      ...sidecarInfo,
+      ...(check.verdict === 'intact' ? { signed: true } : {}),
+      ...(check.reason !== undefined ? { reason: check.reason } : {}),
+    };
   } catch (error) {
     return { file, ...verdictOf(error), kind: 'signed', keyId: signature.keyId, ...sidecarInfo };
   }

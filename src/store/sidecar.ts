@@ -1,7 +1,7 @@
 // The XML sidecar beside each recording (same base name, .xml): the call data, the raw CDR fragments from the
 // reporting kept verbatim, and the audio's integrity signature. Encrypted in the container when a key is set.
 import { readFile } from 'node:fs/promises';
-import { Keyring, SIGNATURE_ALGORITHM, openSidecar, sealSidecar, signatureToXml } from '../crypto/index.js';
+import { Keyring, SIGNATURE_ALGORITHM, openSidecar, sealSidecar, signDigest, signatureToXml, unsignedSidecarDigest } from '../crypto/index.js';
 import type { RecordingSignature } from '../crypto/index.js';
 import { SidecarError, StoreError } from './errors.js';
 import { RECORDING_FORMATS, isValidTan, wellFormed } from './naming.js';
@@ -124,6 +124,16 @@ export function sidecarToXml(sidecar: RecordingSidecar): string {
   return xml;
 }
 
+/**
+ * The sidecar with a signature that binds it, the audio (`audioDigest`, SHA-256 of the plain audio) and the
+ * recording's name together: swapping either file for another recording's, or renaming the pair, is detected.
+ */
+export function signSidecar(sidecar: RecordingSidecar, name: string, audioDigest: string, keyring: Keyring): RecordingSidecar {
+  const { signature: _old, ...unsigned } = sidecar;
+  const signature = signDigest(audioDigest, keyring, { name, sidecarDigest: unsignedSidecarDigest(sidecarToXml(unsigned)) });
+  return { ...unsigned, signature };
+}
+
 /** The bytes to store: sealed in the container when a keyring is given, plain UTF-8 otherwise. */
 export function encodeSidecar(sidecar: RecordingSidecar, keyring?: Keyring): Buffer {
   const xml = sidecarToXml(sidecar);
@@ -213,7 +223,7 @@ function readParty(reader: Reader, element: XmlElement, path: string): { number:
 }
 
 function readSignature(reader: Reader, element: XmlElement, path: string): RecordingSignature {
-  reader.attributes(element, path, ['algorithm', 'keyId', 'digest', 'value']);
+  reader.attributes(element, path, ['algorithm', 'keyId', 'digest', 'name', 'value']);
   if (element.children.length > 0 || element.text.trim() !== '') reader.fail(path, 'expected an empty element');
   const algorithm = element.attributes.get('algorithm');
   const keyId = element.attributes.get('keyId') ?? '';
@@ -223,7 +233,8 @@ function readSignature(reader: Reader, element: XmlElement, path: string): Recor
   if (!/^[0-9a-f]{16}$/.test(keyId)) reader.fail(path, 'keyId must be 16 lower-case hex digits');
   if (!/^[0-9a-f]{64}$/.test(digest)) reader.fail(path, 'digest must be 64 lower-case hex digits');
   if (!/^[0-9a-f]{64}$/.test(signature)) reader.fail(path, 'value must be 64 lower-case hex digits');
-  return { algorithm: SIGNATURE_ALGORITHM, keyId, digest, signature };
+  const name = element.attributes.get('name');
+  return { algorithm: SIGNATURE_ALGORITHM, keyId, digest, signature, ...(name !== undefined ? { name } : {}) };
 }
 
 /** Parse a sidecar document; `file` names it in errors (SidecarError: file, element, reason). */

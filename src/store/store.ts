@@ -7,7 +7,7 @@
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Keyring, digestFile, encryptFile, isEncryptedFile, signDigest, verifyFile } from '../crypto/index.js';
+import { Keyring, digestFile, encryptFile, isEncryptedFile, verifyFile } from '../crypto/index.js';
 import { StoreError } from './errors.js';
 import {
   copyFileDurable,
@@ -35,7 +35,7 @@ import {
   withTan,
 } from './naming.js';
 import type { LocalDateTime, ParsedRecordingName, RecordingFormat, TimeZoneSetting } from './naming.js';
-import { AUDIO_MIXES, encodeSidecar, readSidecarFile } from './sidecar.js';
+import { AUDIO_MIXES, encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
 import type { AudioMix, RecordingMeta, RecordingSidecar } from './sidecar.js';
 
 export const QUARANTINE_DIR = '_quarantine';
@@ -302,11 +302,11 @@ export class RecordingStore {
     const tempXml = tempPathIn(dir, '.xml');
     try {
       const keyring = this.keyring;
-      const signature = keyring ? signDigest(await digestFile(input.audioPath), keyring) : undefined;
+      const audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
       if (keyring && this.encryptAudio) await encryptFile(input.audioPath, tempAudio, keyring);
       else await linkOrCopy(input.audioPath, tempAudio);
 
-      const sidecar: RecordingSidecar = {
+      const unsigned: RecordingSidecar = {
         meta: input.meta,
         audio: {
           format: input.format,
@@ -317,8 +317,8 @@ export class RecordingStore {
           encrypted: this.encryptAudio,
         },
         cdr: input.cdrXml ?? [],
-        ...(signature ? { signature } : {}),
       };
+      const sidecar = keyring && audioDigest !== undefined ? signSidecar(unsigned, baseName, audioDigest, keyring) : unsigned;
       await writeNewFile(tempXml, encodeSidecar(sidecar, this.encryptSidecar ? keyring : undefined));
 
       // Stray sidecars or notes of this call (an interrupted earlier attempt) would shadow the new ones.
@@ -391,6 +391,8 @@ export class RecordingStore {
   async verify(recording: string | StoredRecording): Promise<IntegrityState> {
     const entry = typeof recording === 'string' ? await this.get(recording) : recording;
     const result = await verifyFile(entry.audioPath, this.keyring ?? new Keyring([]));
+    // The store signs whatever it encrypts: an encrypted recording whose signed sidecar is gone cannot show it is this call.
+    if (result.status === 'intact' && result.kind === 'encrypted' && result.signed !== true) return 'tampered';
     switch (result.status) {
       case 'intact':
       case 'tampered':
@@ -441,7 +443,13 @@ export class RecordingStore {
       const newBase = withTan(entry.name, tan);
       if (entry.xmlPath) {
         const { sidecar, encrypted } = (await this.readSidecar(entry))!;
-        const updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
+        let updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
+        if (sidecar.signature && this.keyring) {
+          // The signature binds the name, which the TAN is part of: sign again, but never over a recording that no longer verifies.
+          const check = await verifyFile(entry.audioPath, this.keyring);
+          if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
+          updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
+        }
         await writeFileDurable(join(dir, `${newBase}.xml`), encodeSidecar(updated, encrypted ? this.keyring : undefined));
       }
       if (entry.notesPath) await renameNoReplace(entry.notesPath, join(dir, `${newBase}.txt`));

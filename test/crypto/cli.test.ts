@@ -1,6 +1,6 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { readKeyFile, parseHeader, Keyring, decryptBytes } from '../../src/crypto/index.js';
@@ -143,7 +143,15 @@ describe('recorder key / encrypt / decrypt / sign / verify', () => {
     const noKeys = await recorder(['verify', join(at('enc'), 'call.wav.enc')]);
     expect(noKeys.code).toBe(1);
     expect(noKeys.stdout).toMatch(/unknown key/);
-    leaks.push(sign.stdout, good.stdout, mixed.stdout, human.stdout, noKeys.stdout);
+    // The signature binds the name: the signed pair moved under another name no longer verifies.
+    writeFileSync(at('signed.wav'), audio);
+    expect((await recorder(['verify', at('signed.wav'), '--key', at('system.key')])).code).toBe(0);
+    renameSync(at('signed.wav'), at('renamed.wav'));
+    renameSync(at('signed.xml'), at('renamed.xml'));
+    const renamed = await recorder(['verify', at('renamed.wav'), '--key', at('system.key')]);
+    expect(renamed.code).toBe(1);
+    expect(renamed.stdout).toMatch(/renamed\.wav: tampered.*signed as signed but found as renamed/);
+    leaks.push(sign.stdout, good.stdout, mixed.stdout, human.stdout, noKeys.stdout, renamed.stdout);
   });
 
   it('usage errors exit 2', async () => {
