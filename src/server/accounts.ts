@@ -8,8 +8,9 @@ import { hashPassword, verifyPassword } from './passwords.js';
 
 export type Role = 'agent' | 'supervisor';
 export const ROLES: readonly Role[] = ['agent', 'supervisor'];
-export type Permission = 'tan' | 'notes' | 'export' | 'delete';
-export const PERMISSIONS: readonly Permission[] = ['tan', 'notes', 'export', 'delete'];
+/** `investigate`: may play and export a recording that failed verification, explicitly and logged (for investigators). */
+export type Permission = 'tan' | 'notes' | 'export' | 'delete' | 'investigate';
+export const PERMISSIONS: readonly Permission[] = ['tan', 'notes', 'export', 'delete', 'investigate'];
 
 /** Most entries in "last played" (the reference's limit). */
 export const LAST_PLAYED_LIMIT = 99;

@@ -1,7 +1,7 @@
 // The player server: the HTTP API over the recording index and store, the web player's files, and server-sent
 // events (new recordings, remote control). node:http (or node:https with a certificate) only.
 import { timingSafeEqual } from 'node:crypto';
-import { appendFile } from 'node:fs/promises';
+import { appendFile, stat } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -13,7 +13,7 @@ import { CryptoError } from '../crypto/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { parseCdrXml, cdrSummary } from '../pbx/index.js';
 import { NO_TAN, StoreError, instantOf, parseRecordingName, sidecarToXml } from '../store/index.js';
-import type { IndexedRecording, RecordingFilter, RecordingIndex, RecordingStore, SearchResult, StoredRecording } from '../store/index.js';
+import type { IndexedRecording, IntegrityState, RecordingFilter, RecordingIndex, RecordingStore, SearchResult, StoredRecording } from '../store/index.js';
 import { AccountStore } from './accounts.js';
 import type { Account, Permission, Session, SessionLimits } from './accounts.js';
 import { openByteSource, playable } from './audio-source.js';
@@ -132,6 +132,9 @@ function sameBytes(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** Verdicts remembered (oldest forgotten first): a verification costs one read of the audio. */
+const MAX_VERIFIED_CACHE = 10_000;
+
 interface Request {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
@@ -151,6 +154,8 @@ export class PlayerServer {
   readonly #waveforms: WaveformCache;
   readonly #files: Map<string, StaticFile>;
   readonly #auditPath: string | undefined;
+  /** Last verification verdict per recording, with the size and time of its files then. */
+  readonly #verified = new Map<string, { stamp: string; integrity: IntegrityState }>();
   #server: Server | undefined;
 
   constructor(options: PlayerServerOptions) {
@@ -385,13 +390,16 @@ export class PlayerServer {
         return method === 'DELETE' ? this.#delete(request, account, row) : this.#details(request, account, row);
       case 'audio':
         allow('GET', 'HEAD');
+        await this.#servable(request, account, row, 'play');
         return this.#audio(request, account, row, false);
       case 'export':
         allow('GET');
         if (!may(account, 'export')) throw new HttpError(403, 'this account may not export');
+        await this.#servable(request, account, row, 'export');
         return this.#audio(request, account, row, true);
       case 'waveform':
         allow('GET');
+        await this.#servable(request, account, row, 'waveform');
         return this.#waveform(request, row);
       case 'notes':
         allow('GET', 'PUT');
@@ -435,6 +443,40 @@ export class PlayerServer {
 
   async #stored(row: IndexedRecording): Promise<StoredRecording> {
     return this.store.get(row.name);
+  }
+
+  /**
+   * The recording's integrity as its files are now: verified again whenever the audio or sidecar changed since the
+   * last check (size or modification time), so a file swapped after filing is caught at the next play.
+   */
+  async #currentIntegrity(stored: StoredRecording): Promise<IntegrityState> {
+    const stamp = (await Promise.all([stored.audioPath, stored.xmlPath].map(async (path) => (path ? await stat(path).then((s) => `${s.size}:${s.mtimeMs}`, () => '-') : '-')))).join('|');
+    const cached = this.#verified.get(stored.name);
+    if (cached?.stamp === stamp) return cached.integrity;
+    const integrity = await this.store.verify(stored);
+    if (this.#verified.size >= MAX_VERIFIED_CACHE) this.#verified.delete(this.#verified.keys().next().value!);
+    this.#verified.set(stored.name, { stamp, integrity });
+    return integrity;
+  }
+
+  /**
+   * Refuse the audio of a recording that failed verification: it is not evidence of the call it claims to be. An
+   * account with the `investigate` permission may still ask for it with `?investigate=1`; that is written to the audit log.
+   */
+  async #servable(request: Request, account: Account, row: IndexedRecording, use: 'play' | 'export' | 'waveform'): Promise<void> {
+    const integrity = await this.#currentIntegrity(await this.#stored(row));
+    if (integrity !== row.integrity && (integrity === 'tampered' || row.integrity === 'tampered')) {
+      this.index.setIntegrity(row.name, integrity);
+      this.#changed(row.name);
+    }
+    if (integrity !== 'tampered') return;
+    const investigator = may(account, 'investigate');
+    if (investigator && request.url.searchParams.get('investigate') === '1') {
+      if (request.req.method !== 'HEAD') this.#audit(account.name, 'investigate', { recording: row.name, use, integrity });
+      return;
+    }
+    this.#audit(account.name, 'refused-tampered', { recording: row.name, use });
+    throw new HttpError(409, `${row.name} failed verification (tampered): not served${investigator ? '; add investigate=1 to inspect it anyway (logged)' : ''}`);
   }
 
   // --------------------------------------------------------------------------------------------- session
@@ -735,13 +777,15 @@ export class PlayerServer {
 
   // --------------------------------------------------------------------------------------------- export
 
-  async #exportZip({ res, url }: Request, account: Account): Promise<void> {
+  async #exportZip(request: Request, account: Account): Promise<void> {
+    const { res, url } = request;
     if (!may(account, 'export')) throw new HttpError(403, 'this account may not export');
-    for (const key of url.searchParams.keys()) if (key !== 'name') throw new HttpError(400, `unknown export parameter ${JSON.stringify(key.slice(0, 40))}`);
+    for (const key of url.searchParams.keys()) if (key !== 'name' && key !== 'investigate') throw new HttpError(400, `unknown export parameter ${JSON.stringify(key.slice(0, 40))}`);
     const names = [...new Set(url.searchParams.getAll('name'))];
     if (names.length === 0) throw new HttpError(400, 'name: give at least one recording');
     if (names.length > MAX_EXPORT) throw new HttpError(400, `name: at most ${MAX_EXPORT} recordings per export`);
     const rows = names.map((name) => this.#visibleRecording(encodeURIComponent(name), account));
+    for (const row of rows) await this.#servable(request, account, row, 'export');
     const stored = await Promise.all(rows.map((row) => this.#stored(row)));
     const entries: ZipEntry[] = [];
     for (const entry of stored) {

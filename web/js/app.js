@@ -78,6 +78,7 @@ async function enter(session) {
   if (!player) {
     player = new Player({
       onLoad: (row) => loadDetails(row),
+      mayInvestigate: () => state.session.permissions.includes('investigate'),
       onEject: () => renderTable(),
       neighbour: (row, step) => {
         const rows = visibleRows();
@@ -398,10 +399,13 @@ function renderNowPlaying(row, details) {
   $('np-badges').replaceChildren(...badges);
   $('a-fav-global').setAttribute('aria-pressed', String(Boolean(row.favouriteGlobal)));
   $('a-fav-mine').setAttribute('aria-pressed', String(Boolean(row.favouriteMine)));
-  const mayExport = state.session.permissions.includes('export');
-  $('a-export').href = mayExport ? recordingPath(row.name, 'export') : '#';
+  // A recording that failed verification is served only to investigators, who ask for it explicitly (logged).
+  const tampered = row.integrity === 'tampered';
+  const investigator = state.session.permissions.includes('investigate');
+  const mayExport = state.session.permissions.includes('export') && (!tampered || investigator);
+  $('a-export').href = mayExport ? `${recordingPath(row.name, 'export')}${tampered ? '?investigate=1' : ''}` : '#';
   $('a-export').setAttribute('aria-disabled', String(!mayExport));
-  $('a-export').title = mayExport ? 'Download the decrypted audio' : 'This account may not export';
+  $('a-export').title = mayExport ? (tampered ? 'Download for investigation: the audio failed verification (logged)' : 'Download the decrypted audio') : tampered ? 'The audio failed verification: not exported' : 'This account may not export';
   $('a-delete').hidden = !(details?.may?.delete ?? state.session.permissions.includes('delete'));
 }
 

@@ -184,7 +184,17 @@ export class Player {
     this.details = null;
     $('rc-badge').hidden = !remote;
     this.#ensureGraph();
-    this.audio.src = recordingPath(row.name, 'audio');
+    // The server refuses the audio of a recording that failed verification; investigators ask for it explicitly.
+    const tampered = row.integrity === 'tampered';
+    const investigate = tampered && Boolean(this.hooks.mayInvestigate?.());
+    this.query = investigate ? '?investigate=1' : '';
+    if (tampered && !investigate) {
+      toast('Not played', 'This recording failed verification: its audio is not the original call.', 'error');
+      this.audio.removeAttribute('src');
+    } else {
+      if (investigate) toast('Failed verification', 'Playing for investigation; this is written to the audit log.', 'error');
+      this.audio.src = recordingPath(row.name, 'audio') + this.query;
+    }
     this.audio.load();
     this.waveform.set(null);
     this.#loadMemories();
@@ -193,7 +203,7 @@ export class Player {
     $('deck-loaded').hidden = false;
     $('player').classList.remove('is-empty');
     $('tabs').hidden = false;
-    api(recordingPath(row.name, 'waveform'))
+    api(recordingPath(row.name, 'waveform') + this.query)
       .then((data) => this.row === row && this.waveform.set(data))
       .catch(() => this.row === row && this.waveform.set({ buckets: 0 }));
     this.hooks.onLoad(row);
@@ -207,7 +217,7 @@ export class Player {
     const time = this.audio.currentTime;
     const playing = !this.audio.paused;
     this.row = row;
-    this.audio.src = recordingPath(row.name, 'audio');
+    this.audio.src = recordingPath(row.name, 'audio') + (this.query ?? '');
     this.audio.currentTime = time;
     if (playing) this.play();
     this.#renderPlaylist();
