@@ -1,9 +1,28 @@
+import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
+import { CommandExit, EXIT_USAGE } from './index.js';
 import { loadCommandConfig, openStoreAndIndex } from './command-config.js';
 import { AccountStore, PlayerServer, defaultAccountsPath } from '../server/index.js';
 
 /** How often `recorder serve` looks for recordings filed by a `recorder run` in another process. */
 const NEW_RECORDING_POLL_MS = 2000;
+
+/** A PEM file the configuration names, read whole; a missing or non-PEM file is a usage error naming the setting. */
+async function readPem(path: string, setting: string, configFile: string): Promise<Buffer> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    return refuse(`${configFile}: ${setting}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!bytes.includes('-----BEGIN ')) return refuse(`${configFile}: ${setting}: ${path} is not a PEM file (no -----BEGIN line)`);
+  return bytes;
+}
+
+function refuse(message: string): never {
+  process.stderr.write(`recorder serve: ${message}\n`);
+  throw new CommandExit(EXIT_USAGE);
+}
 
 export function registerServeCommand(program: Command): void {
   program
@@ -15,8 +34,28 @@ export function registerServeCommand(program: Command): void {
       const { store, index } = await openStoreAndIndex(config, keyring);
       if (index.needsReindex) await index.reindex(store);
       const accountsPath = defaultAccountsPath(config.storage.indexPath);
-      const server = new PlayerServer({ store, index, accountsPath, host: config.server.host, port: config.server.port, ...(keyring ? { keyring } : {}) });
-      const { url } = await server.listen();
+      const { tlsCert, tlsKey, secureCookies, trustProxy } = config.server;
+      const tls = tlsCert !== undefined && tlsKey !== undefined ? { cert: await readPem(tlsCert, 'server.tlsCert', flags.config), key: await readPem(tlsKey, 'server.tlsKey', flags.config) } : undefined;
+      const server = new PlayerServer({
+        store,
+        index,
+        accountsPath,
+        host: config.server.host,
+        port: config.server.port,
+        trustProxy,
+        ...(tls ? { tls } : {}),
+        ...(secureCookies !== undefined ? { secureCookies } : {}),
+        ...(keyring ? { keyring } : {}),
+      });
+      let url: string;
+      try {
+        ({ url } = await server.listen());
+      } catch (error) {
+        // A key that does not match its certificate, or a port in use: say which setting, not a stack trace.
+        const reason = error instanceof Error ? error.message : String(error);
+        index.close();
+        return refuse(`${flags.config}: ${tls ? 'server.tlsCert/server.tlsKey or ' : ''}server.host/server.port: cannot listen: ${reason}`);
+      }
       const accounts = new AccountStore(accountsPath);
       const count = accounts.list().length;
       accounts.close();

@@ -246,6 +246,11 @@ export function validateConfig(value: unknown, file: string, baseDir = '.'): Rec
     },
     encryption: { ...config.encryption, keyFiles: config.encryption.keyFiles.map((path) => resolvePath(baseDir, path)) },
     log: { ...config.log, ...(config.log.dir !== undefined ? { dir: resolvePath(baseDir, config.log.dir) } : {}) },
+    server: {
+      ...config.server,
+      ...(config.server.tlsCert !== undefined ? { tlsCert: resolvePath(baseDir, config.server.tlsCert) } : {}),
+      ...(config.server.tlsKey !== undefined ? { tlsKey: resolvePath(baseDir, config.server.tlsKey) } : {}),
+    },
   };
 }
 

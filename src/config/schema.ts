@@ -1,5 +1,6 @@
 // The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
 // never passes silently. All numbers are whole numbers.
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { checkTimeZone } from '../store/index.js';
 
@@ -139,10 +140,34 @@ const log = z.strictObject({
   dir: text.optional(),
 });
 
-const server = z.strictObject({
-  host: text.default('127.0.0.1'),
-  port: int(0, 65535).default(8080),
-});
+/** An IPv4/IPv6 address or a CIDR block (10.0.0.0/8, fd00::/8). */
+const addressOrBlock = z.string().refine(
+  (value) => {
+    const [address, bits, extra] = value.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  { error: 'expected an IP address or a CIDR block such as 10.0.0.0/8' },
+);
+
+const server = z
+  .strictObject({
+    host: text.default('127.0.0.1'),
+    port: int(0, 65535).default(8080),
+    /** PEM certificate (chain) and private key files: the player serves HTTPS (and HSTS) with them. */
+    tlsCert: text.optional(),
+    tlsKey: text.optional(),
+    /** Mark session cookies Secure even without TLS here (default: with TLS or behind a trusted HTTPS proxy). */
+    secureCookies: z.boolean().optional(),
+    /**
+     * Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks). Others'
+     * headers are ignored: a client cannot pick the address the login limit counts.
+     */
+    trustProxy: z.array(addressOrBlock).default([]),
+  })
+  .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 
 const player = z.strictObject({
   /** Application server the player link connects to, host:port. */

@@ -5,6 +5,7 @@ import { appendFile, stat } from 'node:fs/promises';
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { BlockList, isIP } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -71,8 +72,12 @@ export interface PlayerServerOptions {
   readonly port?: number;
   /** Serve HTTPS with this certificate. */
   readonly tls?: { readonly key: string | Buffer; readonly cert: string | Buffer };
-  /** Behind a TLS-terminating reverse proxy: X-Forwarded-Proto: https marks cookies Secure. */
-  readonly trustProxy?: boolean;
+  /**
+   * Reverse proxies (addresses or CIDR blocks) whose X-Forwarded-Proto and X-Forwarded-For are believed: behind a
+   * TLS-terminating proxy, `https` marks cookies Secure, and the client's own address is what the login limit and
+   * the audit log see. Headers from any other peer are ignored.
+   */
+  readonly trustProxy?: readonly string[];
   /** Always mark cookies Secure. */
   readonly secureCookies?: boolean;
   /** Folder of the web player's files (default: web/ of this package). */
@@ -132,6 +137,21 @@ function sameBytes(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The allow-list of reverse proxies as a BlockList (addresses and CIDR blocks, IPv4 and IPv6); undefined when empty. */
+function trustedProxies(entries: readonly string[]): BlockList | undefined {
+  if (entries.length === 0) return undefined;
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address = '', bits] = entry.split('/');
+    const family = isIP(address);
+    if (family === 0) throw new TypeError(`trustProxy: ${JSON.stringify(entry)} is not an IP address or CIDR block`);
+    const type = family === 6 ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(address, type);
+    else list.addSubnet(address, Number(bits), type);
+  }
+  return list;
+}
+
 /** Verdicts remembered (oldest forgotten first): a verification costs one read of the audio. */
 const MAX_VERIFIED_CACHE = 10_000;
 
@@ -156,6 +176,7 @@ export class PlayerServer {
   readonly #auditPath: string | undefined;
   /** Last verification verdict per recording, with the size and time of its files then. */
   readonly #verified = new Map<string, { stamp: string; integrity: IntegrityState }>();
+  readonly #proxies: BlockList | undefined;
   #server: Server | undefined;
 
   constructor(options: PlayerServerOptions) {
@@ -168,6 +189,7 @@ export class PlayerServer {
     this.#waveforms = new WaveformCache(options.waveformDir ?? join(dirname(options.index.path), 'waveforms'), options.ffmpegPath);
     this.#files = loadStaticFiles(options.webRoot ?? defaultWebRoot());
     this.#auditPath = options.auditLogPath === false ? undefined : (options.auditLogPath ?? join(dirname(options.accountsPath), 'player-audit.log'));
+    this.#proxies = trustedProxies(options.trustProxy ?? []);
   }
 
   /** Start listening; resolves with the player's URL. */
@@ -261,14 +283,39 @@ export class PlayerServer {
 
   // ---------------------------------------------------------------------------------------------------------------
 
-  #secure(req: IncomingMessage): boolean {
+  #secure(req: IncomingMessage, viaProxy: boolean): boolean {
     if (this.#options.tls || this.#options.secureCookies) return true;
     if ((req.socket as { encrypted?: boolean }).encrypted) return true;
-    return this.#options.trustProxy === true && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() === 'https';
+    return viaProxy && String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]!.trim() === 'https';
+  }
+
+  /** Whether an address is one of the trusted proxies. */
+  #trusted(address: string): boolean {
+    const proxies = this.#proxies;
+    if (!proxies || address === '') return false;
+    const plain = address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address;
+    return proxies.check(plain, isIP(plain) === 6 ? 'ipv6' : 'ipv4');
+  }
+
+  /**
+   * The client's address: the peer's, or, when the peer is a trusted proxy, the nearest X-Forwarded-For entry
+   * that is not itself a trusted proxy (entries further left are the client's own claims and worth nothing).
+   */
+  #clientAddress(req: IncomingMessage): { address: string; viaProxy: boolean } {
+    const peer = req.socket.remoteAddress ?? '';
+    if (!this.#trusted(peer)) return { address: peer, viaProxy: false };
+    const forwarded = String(req.headers['x-forwarded-for'] ?? '').split(',').map((part) => part.trim()).filter((part) => part !== '');
+    let address = peer;
+    for (let i = forwarded.length - 1; i >= 0; i--) {
+      address = forwarded[i]!;
+      if (isIP(address) === 0 || !this.#trusted(address)) break;
+    }
+    return { address: isIP(address) === 0 ? peer : address, viaProxy: true };
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const secure = this.#secure(req);
+    const client = this.#clientAddress(req);
+    const secure = this.#secure(req, client.viaProxy);
     applySecurityHeaders(res, secure);
     try {
       let url: URL;
@@ -277,7 +324,7 @@ export class PlayerServer {
       } catch {
         throw new HttpError(400, 'malformed request target');
       }
-      const request: Request = { req, res, url, secure, address: req.socket.remoteAddress ?? '' };
+      const request: Request = { req, res, url, secure, address: client.address };
       if (url.pathname === '/api' || url.pathname.startsWith('/api/')) await this.#api(request);
       else this.#static(request);
     } catch (error) {

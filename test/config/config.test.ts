@@ -80,7 +80,7 @@ describe('loadConfig', () => {
     expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 64, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
     expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE' });
     expect(config.log.level).toBe('info');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080 });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
     expect(config.tcr.markWithinMinutes).toBe(5);
   });
 
