@@ -1,3 +1,4 @@
+import { AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, readTextWithin } from './answer-limit.js';
 import type { Cdr } from './cdr.js';
 import { CdrParseError, parseCdrXml } from './cdr.js';
 
@@ -10,16 +11,29 @@ export interface ReportingClientOptions {
   readonly password?: string;
   /** Per-request time limit (ms, default 10000). */
   readonly timeoutMs?: number;
+  /** Largest answer read (bytes, default 8 MiB); a larger one is refused as ReportingAnswerTooLargeError. */
+  readonly maxAnswerBytes?: number;
 }
 
 /** The reporting could not be asked (down, refused, 5xx, bad credentials, junk answer): try again later; the REP lamp goes red. */
 export class ReportingUnavailableError extends Error {
-  override readonly name = 'ReportingUnavailableError';
+  override readonly name: string = 'ReportingUnavailableError';
   constructor(
     readonly url: string,
     readonly reason: string,
   ) {
     super(`reporting ${url}: ${reason}`);
+  }
+}
+
+/** The reporting answered more than the limit: cut off unread; the REP lamp goes red as for any unusable answer. */
+export class ReportingAnswerTooLargeError extends ReportingUnavailableError {
+  override readonly name = 'ReportingAnswerTooLargeError';
+  constructor(
+    url: string,
+    readonly limit: number,
+  ) {
+    super(url, `answer larger than ${limit / (1024 * 1024)} MiB: refused unread (the CDRs of one call are a few KB)`);
   }
 }
 
@@ -85,7 +99,14 @@ export class ReportingClient {
       const cause = (error as { cause?: { code?: string } }).cause?.code;
       throw new ReportingUnavailableError(base, `not reachable (${cause ?? (error instanceof Error ? error.message : String(error))})`);
     }
-    const body = await response.text().catch(() => '');
+    const limit = this.options.maxAnswerBytes ?? MAX_REPORTING_ANSWER_BYTES;
+    let body: string;
+    try {
+      body = await readTextWithin(response, limit, base, 'report.php');
+    } catch (error) {
+      if (error instanceof AnswerTooLargeError) throw new ReportingAnswerTooLargeError(base, limit);
+      body = '';
+    }
     if (response.status === 401 || response.status === 403) throw new ReportingUnavailableError(base, `access refused (${response.status}): check the reporting user and password`);
     if (!response.ok) throw new ReportingUnavailableError(base, `answered ${response.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
     try {

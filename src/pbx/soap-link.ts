@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { BasicAuthSecurity, createClientAsync } from 'soap';
 import type { Client } from 'soap';
+import { AnswerTooLargeError, MAX_SOAP_ANSWER_BYTES } from './answer-limit.js';
 
 export interface PbxLinkOptions {
   /** The active PBX's SOAP endpoint, e.g. http://pbx/PBX0/user.soap (the WSDL is at `?wsdl`). */
@@ -19,6 +20,8 @@ export interface PbxLinkOptions {
   readonly endGraceMs?: number;
   /** Back-off between reconnection rounds (ms): doubles from the first up to the last value. */
   readonly backoffMs?: readonly [number, number];
+  /** Largest SOAP answer (and WSDL) read, bytes (default 8 MiB); a larger one breaks the link with AnswerTooLargeError. */
+  readonly maxAnswerBytes?: number;
 }
 
 /** A leg's news as the PBX's CallInfo carries it, reduced to what the recorder uses. */
@@ -170,10 +173,19 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     if (cached) return cached;
     const { username, password } = this.options;
     const authorization = username !== undefined ? `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` : undefined;
-    const client = await createClientAsync(`${url}?wsdl`, {
-      ...(authorization ? { wsdl_headers: { Authorization: authorization } } : {}),
-      endpoint: url,
-    });
+    const limit = this.options.maxAnswerBytes ?? MAX_SOAP_ANSWER_BYTES;
+    let client: Client;
+    try {
+      client = await createClientAsync(`${url}?wsdl`, {
+        ...(authorization ? { wsdl_headers: { Authorization: authorization } } : {}),
+        // axios (under node-soap) stops reading past the limit instead of buffering whatever the server sends.
+        wsdl_options: { maxContentLength: limit },
+        endpoint: url,
+      });
+    } catch (error) {
+      if (isOversize(error)) throw new AnswerTooLargeError(`${url}?wsdl`, 'WSDL', limit);
+      throw error;
+    }
     if (username !== undefined) client.setSecurity(new BasicAuthSecurity(username, password ?? ''));
     this.clients.set(url, client);
     return client;
@@ -182,13 +194,15 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
   private async session(url: string, connected: () => void): Promise<void> {
     const client = await this.client(url);
     const timeout = this.options.pollTimeoutMs ?? 65_000;
+    const limit = this.options.maxAnswerBytes ?? MAX_SOAP_ANSWER_BYTES;
     const call = async (operation: string, args: unknown): Promise<Record<string, unknown>> => {
       const method = client[`${operation}Async`] as ((args: unknown, options: unknown) => Promise<[Record<string, unknown>]>) | undefined;
       if (!method) throw new Error(`${url}: the WSDL has no ${operation} operation`);
       try {
-        const [result] = await method.call(client, args, { timeout, signal: this.controller.signal });
+        const [result] = await method.call(client, args, { timeout, signal: this.controller.signal, maxContentLength: limit });
         return result ?? {};
       } catch (error) {
+        if (isOversize(error)) throw new AnswerTooLargeError(url, operation, limit);
         throw new Error(`${operation}: ${describeSoapError(error)}`);
       }
     };
@@ -266,6 +280,11 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     this.statusValue = status;
     if (changed) this.emit('status', status);
   }
+}
+
+/** axios's refusal of an answer past maxContentLength (it stops reading there). */
+function isOversize(error: unknown): boolean {
+  return error instanceof Error && /maxContentLength size of \d+ exceeded/.test(error.message);
 }
 
 function describeSoapError(error: unknown): string {
