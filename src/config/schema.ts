@@ -42,6 +42,12 @@ const pbx = z.strictObject({
   soapUser: text.default('SOAP'),
   /** Group of the agents (and the SOAP user) to record. */
   group: text.default('Recording'),
+  /**
+   * Hardware ids of the gateways that record with v11 names (`<confId>-<id>-<n>.pcap`), besides the PBX's own (its
+   * serial number, learnt over SOAP). A v11 capture whose id is neither one of these nor named by a CDR is a phone's
+   * whose user has no reporting licence.
+   */
+  gatewayIds: z.array(z.string().regex(/^[0-9A-Za-z]{1,32}$/, { error: 'expected a device id: 1..32 letters or digits' })).default([]),
 });
 
 const reporting = z.strictObject({

@@ -174,9 +174,22 @@ export class Ingestor {
     for (const name of this.taken) if (!listed.has(name)) this.taken.delete(name);
   }
 
-  private async take(entry: DriveEntry): Promise<void> {
+  /**
+   * A capture taken before its call was over (it paused longer than the settle time, e.g. during a transfer, and
+   * the PBX link could not tell) has grown on the drive since: copy it again over the working copy, verified as
+   * before, and return the new copy; undefined when the drive's file is still the size that was copied. The
+   * service asks once the call's CDR exists, i.e. once the call is over. Deleting the grown file would lose the
+   * end of the call.
+   */
+  async recopyIfGrown(name: string, copiedBytes: number): Promise<IngestedCapture | undefined> {
+    const entry = (await this.options.drive.list(this.controller.signal)).find((candidate) => candidate.name === name);
+    if (!entry || entry.size === copiedBytes) return undefined;
+    return this.copy(entry);
+  }
+
+  /** Download a drive file into the working folder, verified (byte count as listed, SHA-256 read back after fsync). */
+  private async copy(entry: DriveEntry): Promise<IngestedCapture> {
     const { drive, workDir } = this.options;
-    this.inFlight.add(entry.name);
     const finalPath = join(workDir, entry.name);
     const partialPath = `${finalPath}.partial`;
     try {
@@ -192,13 +205,22 @@ export class Ingestor {
       }
       await rename(partialPath, finalPath);
       await fsyncFile(workDir);
-      await this.options.onCapture({ name: entry.name, path: finalPath, bytes: result.bytes, sha256: result.sha256 });
+      return { name: entry.name, path: finalPath, bytes: result.bytes, sha256: result.sha256 };
+    } catch (error) {
+      await rm(partialPath, { force: true });
+      throw error;
+    }
+  }
+
+  private async take(entry: DriveEntry): Promise<void> {
+    this.inFlight.add(entry.name);
+    try {
+      await this.options.onCapture(await this.copy(entry));
       this.taken.add(entry.name);
       this.sightings.delete(entry.name);
     } catch (error) {
-      await rm(partialPath, { force: true });
       if (this.closed) return;
-      const driveError = error instanceof DriveError ? error : new DriveError('io', drive.describe(), entry.name, error instanceof Error ? error.message : String(error));
+      const driveError = error instanceof DriveError ? error : new DriveError('io', this.options.drive.describe(), entry.name, error instanceof Error ? error.message : String(error));
       // A file that grew while copying starts settling again.
       this.sightings.delete(entry.name);
       this.options.onFileError?.(entry.name, driveError);

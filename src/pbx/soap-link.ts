@@ -50,6 +50,8 @@ export interface PbxLinkStatus {
   readonly pbx: 'active' | 'standby';
   readonly url: string;
   readonly error?: string;
+  /** The PBX device's serial number from Version (the hardware id its own gateway puts in v11 capture names). */
+  readonly serial?: string;
 }
 
 export interface PbxLinkEvents {
@@ -213,8 +215,12 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     if (Number(handle.return) === 0) throw new Error(`UserInitialize: the PBX has no object "${this.options.monitorUser ?? 'SOAP'}" to monitor`);
     // A new session starts from the PBX's present: legs remembered from the old one would never end.
     this.openLegs.clear();
+    // The PBX's serial number: its own gateway's captures carry it; a device that is neither it nor in a CDR is a phone.
+    // node-soap sends an rpc message without parts only for null arguments.
+    const version = await call('Version', null).catch(() => undefined);
+    const serial = typeof version?.SerialNumber === 'string' && /^[0-9A-Za-z]{1,32}$/.test(version.SerialNumber) ? version.SerialNumber.toLowerCase() : undefined;
     connected();
-    this.setStatus({ up: true, pbx: this.current, url });
+    this.setStatus({ up: true, pbx: this.current, url, ...(serial !== undefined ? { serial } : {}) });
     // Calls already going when the session starts (a restart or reconnect mid-call) get no new records until they
     // change: ask for them, so their legs count as open and a call on hold is not taken as over. A PBX that does
     // not answer this leaves those calls to the captures' own settling.

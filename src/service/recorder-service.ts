@@ -6,7 +6,7 @@ import type { RecorderConfig } from '../config/index.js';
 import { ConversionPool, convertCapture } from '../convert/index.js';
 import type { ConvertOptions, FileReport } from '../convert/index.js';
 import type { Keyring } from '../crypto/index.js';
-import { Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
+import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
@@ -101,6 +101,8 @@ export class RecorderService {
   private readonly running = new Map<string, Promise<void>>();
   private readonly trials = new Map<string, number>();
   private readonly lamps: { -readonly [K in keyof ServiceLamps]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', DISK: 'green', SOFTWARE: 'green' };
+  /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
+  private pbxSerial: string | undefined;
   private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0 };
   private readonly errors: string[] = [];
   private stopped = false;
@@ -239,6 +241,7 @@ export class RecorderService {
 
   private onLinkStatus(status: PbxLinkStatus): void {
     this.lamps.PBX = status.up ? 'green' : 'red';
+    if (status.serial !== undefined) this.pbxSerial = status.serial;
     // Without the link (and in its next session) these calls' ends would never be seen: their captures settle by time.
     this.ongoingCalls.clear();
     if (status.up) {
@@ -373,7 +376,8 @@ export class RecorderService {
     }
     let decision: RecordingDecision;
     try {
-      decision = decideRecording({ captureName: name, cdrs, recordingGroup: this.config.pbx.group });
+      const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
+      decision = decideRecording({ captureName: name, cdrs, recordingGroup: this.config.pbx.group, ...(gatewayIds.length > 0 ? { gatewayIds } : {}) });
     } catch (error) {
       if (error instanceof NoCdrError) return this.noCdrYet(item);
       if (error instanceof CdrConfMismatchError) {
@@ -382,8 +386,27 @@ export class RecorderService {
       }
       throw error;
     }
+    // The CDR exists, so the call is over: a capture copied while it still ran (no call end seen, a pause in its
+    // media longer than the settle time) has grown on the drive since. Take the whole file, not the early copy.
+    let data = item.data;
+    const copiedBytes = typeof data.bytes === 'number' ? data.bytes : undefined;
+    if (copiedBytes !== undefined) {
+      let grown;
+      try {
+        grown = await this.ingestor!.recopyIfGrown(name, copiedBytes);
+      } catch (error) {
+        if (!(error instanceof DriveError)) throw error;
+        this.log.warn({ capture: name, code: error.code }, `${error.message}; tried again later`);
+        this.schedule(name, this.options.reportingRetryMs ?? 5000);
+        return false;
+      }
+      if (grown) {
+        this.log.warn({ capture: name, copiedBytes, bytes: grown.bytes }, 'capture grew after it was copied (its call was still running): copied again');
+        data = { ...data, path: grown.path, bytes: grown.bytes, sha256: grown.sha256 };
+      }
+    }
     await this.journal!.record(name, 'correlated', {
-      ...item.data,
+      ...data,
       decision: decision as unknown as JournalValue,
       cdrXml: cdrs.map((cdr) => cdrToXml(cdr)),
     });
