@@ -71,6 +71,8 @@ export class Ingestor {
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private again = false;
+  /** While set, files are watched and removals go on, but nothing new is copied (the working folder's disk is full). */
+  private copyingPaused = false;
   private stopped = true;
   private closed = false;
   private lastReachable: boolean | undefined;
@@ -168,10 +170,17 @@ export class Ingestor {
       const settle = this.options.callEnded?.(entry.name) ? (this.options.endedSettleMs ?? 250) : (this.options.settleMs ?? 2000);
       if (now - seen.since < settle || entry.size === 0) continue;
       if (this.options.callOngoing?.(entry.name)) continue;
+      if (this.copyingPaused) continue;
       await this.take(entry);
     }
     for (const name of this.sightings.keys()) if (!listed.has(name)) this.sightings.delete(name);
     for (const name of this.taken) if (!listed.has(name)) this.taken.delete(name);
+  }
+
+  /** Stop or resume copying new captures (the drive's files stay where they are meanwhile). */
+  pauseCopying(paused: boolean): void {
+    this.copyingPaused = paused;
+    if (!paused) this.nudge();
   }
 
   /**

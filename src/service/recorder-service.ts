@@ -63,6 +63,8 @@ export interface RecorderServiceOptions {
   readonly endedSettleMs?: number;
   /** Settle time without a call end (ms, default 2000: the reference's wait). */
   readonly settleMs?: number;
+  /** Longest pause between attempts while the storage disk is full (ms, default 60000). */
+  readonly diskRetryMaxMs?: number;
   /** How long after a call end its capture may take to appear before the call is listed as without capture (ms, default 120000). */
   readonly captureWaitMs?: number;
   /** Interval of the long CDR retries in ms, overriding the config's minutes (tests). */
@@ -103,6 +105,10 @@ export class RecorderService {
   private readonly lamps: { -readonly [K in keyof ServiceLamps]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', DISK: 'green', SOFTWARE: 'green' };
   /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
   private pbxSerial: string | undefined;
+  /** Captures whose next step waits for room on the storage disk, the retry timer and its current pause. */
+  private readonly diskWaiting = new Set<string>();
+  private diskRetry: NodeJS.Timeout | undefined;
+  private diskBackoffMs = 0;
   private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0 };
   private readonly errors: string[] = [];
   private stopped = false;
@@ -190,7 +196,11 @@ export class RecorderService {
       alreadyTaken: (name) => this.journal?.get(name) !== undefined,
       onCapture: (capture) => this.onCapture(capture),
       onStatus: (status) => this.onDriveStatus(status),
-      onFileError: (name, error) => this.log.warn({ capture: name, code: error.code }, error.message),
+      onFileError: (name, error) => {
+        // A full working disk is one condition, raised once, not a warning per file per poll.
+        if (isDiskFull(error)) this.diskFull(undefined, `copying ${name} from the drive`, error.message);
+        else this.log.warn({ capture: name, code: error.code }, error.message);
+      },
     });
     if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
 
@@ -207,6 +217,7 @@ export class RecorderService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    if (this.diskRetry) clearTimeout(this.diskRetry);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.ingestor?.stop();
@@ -320,6 +331,8 @@ export class RecorderService {
   }
 
   private softwareError(name: string, error: unknown): void {
+    // The journal or the index could not be written for want of space: the disk-full condition, not a software fault.
+    if (isDiskFull(error)) return this.diskFull(name, 'writing the journal or the index', error instanceof Error ? error.message : String(error));
     const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
     this.lamps.SOFTWARE = 'red';
     this.errors.push(message);
@@ -459,10 +472,16 @@ export class RecorderService {
     };
     const report: FileReport = this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
     const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
+    if (!output && isDiskFull(report.error)) {
+      // No room to write the recording: the capture is fine and waits (on the drive too) until there is.
+      this.diskFull(name, 'converting', report.error ?? 'ENOSPC');
+      return;
+    }
     if (!output) {
       await this.quarantine(item, `conversion failed: ${report.error ?? 'no recording produced'}`);
       return;
     }
+    this.diskHasRoom();
     if (report.outputs.length > 1) this.log.warn({ capture: name, calls: report.outputs.length }, 'capture holds several calls; the longest is filed');
     await this.journal!.record(name, 'converted', {
       ...item.data,
@@ -501,10 +520,14 @@ export class RecorderService {
         ...(typeof item.data.durationMs === 'number' && item.data.durationMs > 0 ? { durationMs: item.data.durationMs } : {}),
         cdrXml: (item.data.cdrXml as string[] | undefined) ?? [],
       });
-      this.lamps.DISK = 'green';
+      this.diskHasRoom();
     } catch (error) {
       const code = (error as { code?: string }).code;
-      if (code === 'ENOSPC' || code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
+      if (isDiskFull(error)) {
+        this.diskFull(name, 'filing', error instanceof Error ? error.message : String(code));
+        return;
+      }
+      if (code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
         this.lamps.DISK = 'red';
         this.log.error({ capture: name, code }, 'storage not writable; filing waits');
         this.schedule(name, 30_000);
@@ -542,7 +565,16 @@ export class RecorderService {
   private async quarantine(item: JournalItem, reason: string): Promise<void> {
     const path = item.data.path as string | undefined;
     let kept: string | undefined;
-    if (path && (await exists(path))) kept = (await this.store!.quarantine(path, reason)).name;
+    if (path && (await exists(path))) {
+      try {
+        kept = (await this.store!.quarantine(path, reason)).name;
+      } catch (error) {
+        if (!isDiskFull(error)) throw error;
+        // Not even room to keep it aside: it stays where it is (drive and working copy) until there is.
+        this.diskFull(item.key, 'quarantining', error instanceof Error ? error.message : String(error));
+        return;
+      }
+    }
     // The drive's file goes only once its copy is kept; without a working copy the original stays for an operator.
     if (kept) await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
     else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
@@ -552,12 +584,75 @@ export class RecorderService {
     await this.cleanWork(item);
   }
 
+  /**
+   * The storage (or working) disk is full. ENOSPC is transient: the capture stays on the drive and in the journal
+   * where it was, the DISK lamp goes red (logged once, as an alarm), copying of new captures pauses, and the
+   * waiting work is tried again with a growing pause (1 s doubling to 1 min) until a write succeeds.
+   */
+  private diskFull(name: string | undefined, during: string, reason: string): void {
+    if (name !== undefined) this.diskWaiting.add(name);
+    if (this.lamps.DISK !== 'red' || this.diskBackoffMs === 0) {
+      this.lamps.DISK = 'red';
+      this.log.error({ during, reason, waiting: this.diskWaiting.size }, 'storage full: work waits until there is room again (alarm)');
+      this.diskBackoffMs = DISK_RETRY_FIRST_MS;
+    } else {
+      this.log.debug({ during, reason, waiting: this.diskWaiting.size }, 'storage still full');
+      this.diskBackoffMs = Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2);
+    }
+    this.ingestor?.pauseCopying(true);
+    if (this.diskRetry) clearTimeout(this.diskRetry);
+    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.diskBackoffMs);
+    this.diskRetry.unref();
+  }
+
+  /** Try the waiting work again: one item first (a probe); the others follow once it got through. */
+  private retryAfterDiskFull(): void {
+    this.diskRetry = undefined;
+    if (this.stopped) return;
+    const [first] = this.diskWaiting;
+    if (first !== undefined) {
+      this.diskWaiting.delete(first);
+      this.schedule(first, 0);
+    } else {
+      // Only copying was blocked: let the ingestor try; a failure raises the condition again.
+      this.ingestor?.pauseCopying(false);
+    }
+    // Without news either way, look again after the next pause.
+    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2));
+    this.diskRetry.unref();
+  }
+
+  /** A write to the store succeeded: the disk has room again. */
+  private diskHasRoom(): void {
+    if (this.lamps.DISK === 'green' && this.diskWaiting.size === 0) return;
+    if (this.lamps.DISK === 'red') this.log.info({ waiting: this.diskWaiting.size }, 'storage has room again; waiting work resumes');
+    this.lamps.DISK = 'green';
+    this.diskBackoffMs = 0;
+    if (this.diskRetry) clearTimeout(this.diskRetry);
+    this.diskRetry = undefined;
+    for (const name of this.diskWaiting) this.schedule(name, 0);
+    this.diskWaiting.clear();
+    this.ingestor?.pauseCopying(false);
+  }
+
   private async cleanWork(item: JournalItem): Promise<void> {
     const path = item.data.path as string | undefined;
     if (path) await rm(path, { force: true });
     await rm(join(this.config.storage.workDir, 'out', item.key), { recursive: true, force: true });
     this.trials.delete(item.key);
   }
+}
+
+const DISK_RETRY_FIRST_MS = 1000;
+const DISK_RETRY_MAX_MS = 60_000;
+
+/** ENOSPC / EDQUOT, as an error with a code, a DriveError wrapping one, or a conversion report's message. */
+function isDiskFull(error: unknown): boolean {
+  if (error === undefined || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+  const text = typeof error === 'string' ? error : error instanceof Error ? error.message : '';
+  return /\b(ENOSPC|EDQUOT|SQLITE_FULL)\b|no space left on device|disk quota exceeded|database or disk is full/i.test(text);
 }
 
 async function exists(path: string): Promise<boolean> {

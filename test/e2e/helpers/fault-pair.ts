@@ -54,6 +54,8 @@ export interface FaultPairOptions {
   readonly standby?: boolean;
   readonly config?: ServiceConfigOptions;
   readonly service?: Partial<Omit<RecorderServiceOptions, 'config' | 'logger' | 'onFiled'>>;
+  /** Runs before the recorder starts, with the folder its store will be in (e.g. to mount a small file system there). */
+  readonly beforeStart?: (storeRoot: string) => Promise<void> | void;
 }
 
 export async function startFaultPair(options: FaultPairOptions): Promise<FaultPair> {
@@ -62,6 +64,7 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
   const pbx = new EmbeddedPbx({ scenario: options.scenario, directory, driveRoot: join(base, 'drive'), speed: options.speed ?? 20, captureFlushMs: 50, ...(options.standby ? { standby: true } : {}) });
   const endpoints = await pbx.start();
   const config = serviceConfig(base, endpoints, { ...(options.standby ? { standby: true } : {}), ...options.config });
+  await options.beforeStart?.(config.storage.root);
   const { logger, records } = capturingLogger('info');
   const filed: FiledEvent[] = [];
   const service = new RecorderService({ config, logger, pollMs: 200, longRetryMs: 500, reportingRetryMs: 300, endedSettleMs: 150, settleMs: 600, ...options.service, onFiled: (event) => filed.push(event) });
