@@ -37,9 +37,16 @@ interface Outcome {
   readonly exception?: string;
   readonly ms: number;
   readonly steps: string[];
+  /** Longest recording the case gave, and that its unmutated source gives (s). */
+  readonly longest?: number;
+  readonly sourceSeconds?: number;
 }
 
-const counts = { converted: 0, reported: 0, exceptions: 0, hangs: 0 };
+/** A recording this much longer than its source's is a blow-up (damaged records opening a gap of silence). */
+const SLACK_SECONDS = 60;
+
+const counts = { converted: 0, reported: 0, exceptions: 0, hangs: 0, blownUp: 0 };
+let longest = { seconds: 0, seed: 0 };
 const problems: Outcome[] = [];
 let slowest = { ms: 0, seed: 0 };
 const last = firstSeed + cases;
@@ -58,6 +65,11 @@ for (let seed = firstSeed; seed < last; seed++) {
       } else if (outcome.ok) counts.converted++;
       else counts.reported++;
       if (outcome.ms > slowest.ms) slowest = { ms: outcome.ms, seed: outcome.seed };
+      if ((outcome.longest ?? 0) > longest.seconds) longest = { seconds: outcome.longest!, seed: outcome.seed };
+      if ((outcome.longest ?? 0) > (outcome.sourceSeconds ?? 0) + SLACK_SECONDS) {
+        counts.blownUp++;
+        problems.push({ ...outcome, exception: `recording of ${outcome.longest!.toFixed(1)} s from a source of ${(outcome.sourceSeconds ?? 0).toFixed(1)} s` });
+      }
     },
     (error: unknown) => {
       const hang = error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
@@ -79,7 +91,8 @@ await pool.destroy();
 const total = counts.converted + counts.reported + counts.exceptions + counts.hangs;
 process.stdout.write(
   `fuzz: ${total} mutated captures in ${Math.round((Date.now() - started) / 1000)} s — ${counts.converted} converted, ${counts.reported} reported as failed, ` +
-    `${counts.exceptions} uncaught exceptions, ${counts.hangs} hangs; slowest ${slowest.ms} ms (seed ${slowest.seed})\n`,
+    `${counts.exceptions} uncaught exceptions, ${counts.hangs} hangs, ${counts.blownUp} recordings over ${SLACK_SECONDS} s longer than their source's; ` +
+    `slowest ${slowest.ms} ms (seed ${slowest.seed}), longest recording ${longest.seconds.toFixed(1)} s (seed ${longest.seed})\n`,
 );
 for (const problem of problems.slice(0, 20)) process.stdout.write(`  seed ${problem.seed}: ${problem.exception ?? 'hang'} [${problem.steps.join('; ')}]\n`);
-process.exitCode = counts.exceptions + counts.hangs > 0 ? 1 : 0;
+process.exitCode = counts.exceptions + counts.hangs + counts.blownUp > 0 ? 1 : 0;

@@ -415,11 +415,15 @@ export class RtpStream {
     const suspect = this.suspect;
     if (suspect !== undefined) {
       this.suspect = undefined;
-      if (this.agrees(segment, delay)) {
-        // This packet agrees with the anchor the suspect broke: the suspect alone was wrong.
+      const rate = this.sampleRate;
+      const agreesWithSuspect = delay - suspect.delay >= -FORWARD_JUMP_S * rate && delay - suspect.delay <= BACKWARD_JUMP_S * rate;
+      if (this.agrees(segment, delay) || !agreesWithSuspect) {
+        // This packet agrees with the anchor the suspect broke (the suspect alone was wrong), or with neither (the
+        // capture's clock is not to be believed here, e.g. a damaged timestamp resolution): no gap on its word.
         this.placeOutlier(suspect, position);
       } else {
-        // Two packets in a row off the old anchor: the stream really jumped (a sender restart, a clock step).
+        // Two packets in a row off the old anchor and at one with each other: the stream really jumped (a sender
+        // restart, a clock step).
         this.stats.timestampJumps++;
         this.anchor(segment, suspect.entry, suspect.ratio, suspect.arrival);
         this.place(suspect.decoder, segment.offset!, suspect.entry, suspect.lostPackets);

@@ -10,6 +10,8 @@ export interface Mutation {
   readonly steps: string[];
   /** The mutated capture is gzip-compressed (name it .pcap.gz). */
   readonly gzip: boolean;
+  /** Index of the source it was made from. */
+  readonly source: number;
 }
 
 interface PcapRecord {
@@ -46,7 +48,8 @@ function concat(parts: Uint8Array[]): Uint8Array {
 export function mutateCapture(sources: readonly Uint8Array[], seed: number): Mutation {
   const random = mulberry32(seed);
   const pick = (n: number): number => Math.floor(random() * n);
-  const source = sources[pick(sources.length)]!;
+  const sourceIndex = pick(sources.length);
+  const source = sources[sourceIndex]!;
   let bytes: Uint8Array = Uint8Array.from(source);
   const steps: string[] = [];
   const rounds = 1 + pick(3);
@@ -133,5 +136,5 @@ export function mutateCapture(sources: readonly Uint8Array[], seed: number): Mut
       steps.push(`gzip, cut at ${cut}`);
     } else steps.push('gzip');
   }
-  return { bytes, steps, gzip };
+  return { bytes, steps, gzip, source: sourceIndex };
 }
