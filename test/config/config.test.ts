@@ -66,7 +66,7 @@ function issuesOf(value: unknown): string[] {
 describe('loadConfig', () => {
   it('loads TOML with defaults filled in and paths resolved against the file', async () => {
     const config = await loadConfig(write('recorder.toml', TOML));
-    expect(config.pbx).toEqual({ url: 'http://127.0.0.1:8080', username: 'admin', password: 'pbx-secret-1', followStandby: false, soapUser: 'SOAP', group: 'Recording' });
+    expect(config.pbx).toEqual({ url: 'http://127.0.0.1:8080', username: 'admin', password: 'pbx-secret-1', followStandby: false, soapUser: 'SOAP', group: 'Recording', gatewayIds: [] });
     expect(config.reporting).toMatchObject({ trials: 20, firstRetrySeconds: [5, 5], longRetryMinutes: 120, alarmIfNoCdr: true });
     expect(config.drive).toEqual({ kind: 'webdav', url: 'http://127.0.0.1:8081/DRIVE/CF0/REC', username: '', password: 'dav-secret-3', pollSeconds: 5, graceSeconds: 2 });
     expect(config.storage).toEqual({
