@@ -19,6 +19,8 @@ export function registerRunCommand(program: Command): void {
     .option('--workers <n>', 'conversion worker threads (default: convert in the service thread)', positiveInteger)
     .option('--check', 'validate the configuration and the keys, print it (secrets redacted) and exit')
     .action(async (flags: RunFlags) => {
+      // Recordings, captures, journal, index and logs are personal data: everything this process creates is owner-only (0600/0700).
+      process.umask(0o077);
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder run');
       if (flags.check) {
         process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n${flags.config}: valid\n`);

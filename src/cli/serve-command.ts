@@ -30,6 +30,8 @@ export function registerServeCommand(program: Command): void {
     .description('the player: HTTP server and web player over the recordings of a store (accounts: recorder user add)')
     .option('-c, --config <file>', 'configuration file (JSON or TOML) — the same as recorder run', 'recorder.toml')
     .action(async (flags: { config: string }) => {
+      // Recordings, captures, journal, index and logs are personal data: everything this process creates is owner-only (0600/0700).
+      process.umask(0o077);
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder serve');
       const { store, index } = await openStoreAndIndex(config, keyring);
       if (index.needsReindex) await index.reindex(store);

@@ -94,6 +94,8 @@ const storage = z.strictObject({
   workDir: text.optional(),
   /** Delete recordings older than this many months (absent: keep them). */
   retentionMonths: int(1, 1200).optional(),
+  /** Delete quarantined captures (and their reasons) this many days after they were set aside. */
+  quarantineDays: int(1, 36500).default(90),
   timezone: timeZone.default('local'),
   /** The service journal and the search index; default WORKDIR/journal.jsonl and ROOT/TMP/index.sqlite. */
   journalPath: text.optional(),

@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -109,6 +109,7 @@ export class RecorderService {
   private readonly diskWaiting = new Set<string>();
   private diskRetry: NodeJS.Timeout | undefined;
   private diskBackoffMs = 0;
+  private housekeepingTimer: NodeJS.Timeout | undefined;
   private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0 };
   private readonly errors: string[] = [];
   private stopped = false;
@@ -153,6 +154,7 @@ export class RecorderService {
       this.log.info({ indexed: result.indexed }, 'index rebuilt from the recordings');
     }
     this.journal = await Journal.open(storage.journalPath);
+    await this.removeOrphans();
     if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
     this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
 
@@ -208,16 +210,58 @@ export class RecorderService {
     for (const item of this.journal.pending()) this.schedule(item.key, 0);
     this.link.start();
     this.ingestor.start();
+    await this.housekeeping();
+    // A service runs for years: retention applies every day, not only at start-up.
+    this.housekeepingTimer = setInterval(() => void this.housekeeping().catch((error: unknown) => this.log.warn({ err: error }, 'housekeeping failed')), HOUSEKEEPING_MS);
+    this.housekeepingTimer.unref();
+  }
+
+  /** Retention of recordings and of the quarantine. */
+  private async housekeeping(): Promise<void> {
+    const store = this.store!;
     if (this.config.storage.retentionMonths !== undefined) {
-      const result = await this.store.applyRetention(this.config.storage.retentionMonths);
-      for (const name of result.removed) this.index.remove(name);
+      const result = await store.applyRetention(this.config.storage.retentionMonths);
+      for (const name of result.removed) this.index!.remove(name);
       if (result.removed.length > 0) this.log.info({ removed: result.removed.length }, 'retention: old recordings removed');
     }
+    const expired = await store.expireQuarantine(this.config.storage.quarantineDays);
+    if (expired.length > 0) this.log.info({ removed: expired.length, days: this.config.storage.quarantineDays }, 'retention: old quarantined captures removed');
+  }
+
+  /**
+   * Working files no journal item refers to any more: a kill between the journal's last step and the clean-up
+   * leaves them (a plaintext capture, a decoded recording). They would stay forever; nothing needs them.
+   */
+  private async removeOrphans(): Promise<void> {
+    const workDir = this.config.storage.workDir;
+    const referenced = new Set<string>();
+    for (const item of this.journal!.pending()) {
+      for (const key of ['path', 'output'] as const) if (typeof item.data[key] === 'string') referenced.add(item.data[key] as string);
+      referenced.add(join(workDir, 'out', item.key));
+    }
+    let removed = 0;
+    for (const folder of [join(workDir, 'captures'), join(workDir, 'out')]) {
+      let names: string[];
+      try {
+        names = await readdir(folder);
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const path = join(folder, name);
+        // Kept while a pending item names it (a capture's working copy, its output folder); a .partial is a dead copy.
+        if (referenced.has(path)) continue;
+        await rm(path, { recursive: true, force: true });
+        removed++;
+      }
+    }
+    if (removed > 0) this.log.info({ removed }, 'start-up: working files no pending capture refers to were removed');
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.diskRetry) clearTimeout(this.diskRetry);
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.ingestor?.stop();
@@ -644,6 +688,8 @@ export class RecorderService {
 }
 
 const DISK_RETRY_FIRST_MS = 1000;
+/** How often retention (recordings, quarantine) runs while the service is up. */
+const HOUSEKEEPING_MS = 24 * 3600 * 1000;
 const DISK_RETRY_MAX_MS = 60_000;
 
 /** ENOSPC / EDQUOT, as an error with a code, a DriveError wrapping one, or a conversion report's message. */

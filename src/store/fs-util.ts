@@ -54,8 +54,8 @@ export async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-/** Write a new file (it must not exist), fsynced. */
-export async function writeNewFile(path: string, data: Uint8Array | string, mode = 0o644): Promise<void> {
+/** Write a new file (it must not exist), fsynced; readable by the owner only (call data and audio are personal). */
+export async function writeNewFile(path: string, data: Uint8Array | string, mode = 0o600): Promise<void> {
   const handle = await open(path, 'wx', mode);
   try {
     await handle.writeFile(data);

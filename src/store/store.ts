@@ -14,6 +14,7 @@ import {
   errnoOf,
   exists,
   fsyncDir,
+  fsyncFile,
   linkOrCopy,
   moveFile,
   renameNoReplace,
@@ -164,7 +165,7 @@ export class RecordingStore {
   /** Create the root (and backup root) and clean up after a crash. */
   static async open(options: RecordingStoreOptions): Promise<RecordingStore> {
     const store = new RecordingStore(options);
-    await mkdir(store.root, { recursive: true });
+    await mkdir(store.root, { recursive: true, mode: 0o700 });
     if (store.backupRoot) await mkdir(store.backupRoot, { recursive: true }).catch(() => undefined); // backup may be offline
     await store.recover();
     return store;
@@ -295,7 +296,7 @@ export class RecordingStore {
       if (isNotFound(error)) throw new StoreError('input-missing', `${input.audioPath}: the audio to file does not exist (convert again)`);
       throw error;
     }
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await fsyncDir(this.root);
 
     const tempAudio = tempPathIn(dir, `.${input.format}`);
@@ -355,7 +356,7 @@ export class RecordingStore {
     } catch (error) {
       if (!isNotFound(error)) throw error;
     }
-    await mkdir(dir, { recursive: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
     await copyFileDurable(source, target);
   }
 
@@ -546,7 +547,7 @@ export class RecordingStore {
   quarantine(file: string, reason: string): Promise<QuarantineEntry> {
     return this.#locked(async () => {
       const dir = this.quarantineDir;
-      await mkdir(dir, { recursive: true });
+      await mkdir(dir, { recursive: true, mode: 0o700 });
       const original = basename(file);
       if (original.length === 0 || original.startsWith(TEMP_PREFIX) || original.endsWith(REASON_SUFFIX)) {
         throw new StoreError('bad-input', `${file}: cannot be quarantined under this name`);
@@ -557,13 +558,53 @@ export class RecordingStore {
         const dot = original.lastIndexOf('.');
         name = dot > 0 ? `${original.slice(0, dot)}-${n}${original.slice(dot)}` : `${original}-${n}`;
       }
+      // With a keyring the quarantined file is kept encrypted (NAME.enc): captures are call audio too.
+      if (this.keyring && !(await isEncryptedFile(file))) {
+        name = `${name}.enc`;
+        for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) name = `${original}-${n}.enc`;
+      }
       const quarantinedAt = new Date();
       // The reason first: a crash before the move leaves a reason without a file, which listQuarantine skips.
       await writeFileDurable(join(dir, `${name}${REASON_SUFFIX}`), `${JSON.stringify({ originalPath: file, reason, quarantinedAt: quarantinedAt.toISOString() }, null, 2)}\n`);
-      await moveFile(file, join(dir, name));
+      if (name.endsWith('.enc') && this.keyring && !(await isEncryptedFile(file))) {
+        const temp = tempPathIn(dir, '.enc');
+        try {
+          await encryptFile(file, temp, this.keyring);
+          await fsyncFile(temp);
+          await renameNoReplace(temp, join(dir, name));
+        } catch (error) {
+          await rm(temp, { force: true });
+          await rm(join(dir, `${name}${REASON_SUFFIX}`), { force: true });
+          throw error;
+        }
+        await rm(file, { force: true });
+      } else {
+        await moveFile(file, join(dir, name));
+      }
       await fsyncDir(dir);
       const bytes = (await stat(join(dir, name))).size;
       return { name, path: join(dir, name), reason, originalPath: file, quarantinedAt, bytes };
+    });
+  }
+
+  /**
+   * Remove quarantined files (and their reasons) older than `days`: quarantine is for an operator to look at,
+   * not a second archive of call audio kept forever.
+   */
+  expireQuarantine(days: number, now: Date = new Date()): Promise<string[]> {
+    return this.#locked(async () => {
+      if (!Number.isSafeInteger(days) || days < 1) throw new StoreError('bad-input', `quarantine retention: days must be a whole number ≥ 1, got ${String(days)}`);
+      const horizon = now.getTime() - days * 24 * 3600 * 1000;
+      const removed: string[] = [];
+      for (const entry of await this.listQuarantine()) {
+        const at = entry.quarantinedAt?.getTime() ?? (await stat(entry.path)).mtimeMs;
+        if (at >= horizon) continue;
+        await rm(entry.path, { force: true });
+        await rm(`${entry.path}${REASON_SUFFIX}`, { force: true });
+        removed.push(entry.name);
+      }
+      if (removed.length > 0) await fsyncDir(this.quarantineDir);
+      return removed;
     });
   }
 

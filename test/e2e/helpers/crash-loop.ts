@@ -3,7 +3,7 @@
 // the run is done. Then the store, the index, the journal and the drive are audited.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -53,6 +53,8 @@ export interface CrashLoopReport extends StoreAudit {
   readonly indexed: number;
   /** Captures whose journal item did not end as expected (filed → source-deleted, else discarded). */
   readonly journalMismatches: string[];
+  /** Files or folders the recorder created that others than its user may read (it runs with umask 077). */
+  readonly looseModes: string[];
   readonly seconds: number;
 }
 
@@ -68,6 +70,17 @@ export function crashScenario(calls: number, seed: number, meanGapSeconds: numbe
   if (kept.length < calls) throw new Error(`crashScenario: only ${kept.length} of ${calls} calls have CDRs`);
   const first = kept[0]!.at - 1;
   return { seed, calls: kept.map((call) => ({ ...call, at: call.at - first })) };
+}
+
+function looseModes(root: string): string[] {
+  const loose: string[] = [];
+  const walk = (path: string): void => {
+    const info = statSync(path);
+    if ((info.mode & 0o077) !== 0) loose.push(`${path} ${(info.mode & 0o777).toString(8)}`);
+    if (info.isDirectory()) for (const name of readdirSync(path)) walk(join(path, name));
+  };
+  walk(root);
+  return loose;
 }
 
 export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoopReport> {
@@ -190,6 +203,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
       quarantined,
       indexed,
       journalMismatches,
+      looseModes: looseModes(config.storage.root),
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {
