@@ -7,6 +7,7 @@ import { convertCapture } from './convert-capture.js';
 import type { ConvertOptions, FileReport } from './convert-capture.js';
 import { ConversionPool } from './pool.js';
 import type { PoolOptions } from './pool.js';
+import { namesIn } from '../util/index.js';
 
 export interface BatchProgress {
   readonly filesDone: number;
@@ -88,13 +89,7 @@ async function removeLeftovers(folders: Iterable<string>, tag?: string): Promise
   let removed = 0;
   const mine = (pid: string, name: string): boolean => (tag !== undefined ? name.includes(`.${tag}.`) || name.startsWith(`recorder-seal-${tag}-`) : !processAlive(Number(pid)));
   for (const folder of folders) {
-    let names: string[];
-    try {
-      names = await readdir(folder);
-    } catch {
-      continue;
-    }
-    for (const name of names) {
+    for (const name of await namesIn(folder)) {
       const match = TAGGED_PARTIAL.exec(name);
       if (match && mine(match[1]!, name)) {
         await rm(join(folder, name), { force: true });

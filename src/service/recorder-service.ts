@@ -1,4 +1,4 @@
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -14,6 +14,7 @@ import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, pa
 import type { RecordingDecision } from '../rules/index.js';
 import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
 import type { JournalItem, JournalValue, StoredRecording } from '../store/index.js';
+import { namesIn } from '../util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
 export interface ServiceLamps {
@@ -241,13 +242,7 @@ export class RecorderService {
     }
     let removed = 0;
     for (const folder of [join(workDir, 'captures'), join(workDir, 'out')]) {
-      let names: string[];
-      try {
-        names = await readdir(folder);
-      } catch {
-        continue;
-      }
-      for (const name of names) {
+      for (const name of await namesIn(folder)) {
         const path = join(folder, name);
         // Kept while a pending item names it (a capture's working copy, its output folder); a .partial is a dead copy.
         if (referenced.has(path)) continue;
