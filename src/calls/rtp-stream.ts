@@ -484,7 +484,9 @@ export class RtpStream {
       const length = Math.round((suspect.entry.packet.payload.length / BYTES_PER_RTP_TICK[this.codec!]) * suspect.ratio);
       position = byTimestamp <= latest - length && byTimestamp >= latest - room ? byTimestamp : latest - length;
     } else {
-      const latest = next ?? after + room;
+      // Only as far ahead as the packets lost before it explain: beyond that its timestamp is no evidence either
+      // (the packet after it may sit across a jump of the sender's clock).
+      const latest = Math.min(next ?? Number.POSITIVE_INFINITY, after + room);
       position = byTimestamp >= after - room && byTimestamp <= latest ? byTimestamp : after;
     }
     this.place(suspect.decoder, position, suspect.entry, suspect.lostPackets);
@@ -501,12 +503,14 @@ export class RtpStream {
     // timestamp. The median of the first few is the reference, so that one corrupt capture time (this packet's or
     // another's) cannot place the run; beyond a real jump the waiting packets disagree and are left out.
     const implied = (other: PendingPacket): number => (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
-    const nearest = [arrival];
-    for (let i = 0; i < this.pending.length && nearest.length < 5; i++) nearest.push(implied(this.pending[i]!));
-    nearest.sort((a, b) => a - b);
-    const reference = nearest[(nearest.length - 1) >> 1]!;
-    // The earliest-arriving of those that agree with the reference is the least delayed.
+    // One of the next few packets that agrees with this one vouches for its capture time (a jump after them must
+    // not move it); when none does, its time stands alone and the median of what they imply decides.
     const limit = FORWARD_JUMP_S * this.sampleRate;
+    const following = this.pending.slice(0, 4).map(implied);
+    const vouched = following.length === 0 || following.some((candidate) => Math.abs(candidate - arrival) < limit);
+    following.sort((a, b) => a - b);
+    const reference = vouched ? arrival : following[(following.length - 1) >> 1]!;
+    // The earliest-arriving of those that agree with the reference is the least delayed.
     let best = Math.abs(arrival - reference) < limit ? Math.min(arrival, reference) : reference;
     for (const other of this.pending) {
       const candidate = implied(other);
