@@ -75,6 +75,7 @@ describe('loadConfig', () => {
       journalPath: join(dir, 'rec', 'REC', 'journal.jsonl'),
       indexPath: join(dir, 'rec', 'TMP', 'index.sqlite'),
       retentionMonths: 24,
+      quarantineDays: 90,
       timezone: 'Europe/Berlin',
     });
     expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 64, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
