@@ -415,9 +415,7 @@ export class RtpStream {
     const suspect = this.suspect;
     if (suspect !== undefined) {
       this.suspect = undefined;
-      const rate = this.sampleRate;
-      const agreesWithSuspect = delay - suspect.delay >= -FORWARD_JUMP_S * rate && delay - suspect.delay <= BACKWARD_JUMP_S * rate;
-      if (this.agrees(segment, delay) || !agreesWithSuspect) {
+      if (this.withinJump(delay - segment.minDelay) || !this.withinJump(delay - suspect.delay)) {
         // This packet agrees with the anchor the suspect broke (the suspect alone was wrong), or with neither (the
         // capture's clock is not to be believed here, e.g. a damaged timestamp resolution): no gap on its word.
         this.placeOutlier(suspect, position);
@@ -431,7 +429,7 @@ export class RtpStream {
         delay = arrival - position;
       }
     }
-    if (!this.agrees(segment, delay)) {
+    if (!this.withinJump(delay - segment.minDelay)) {
       this.suspect = { entry, decoder, ratio, arrival, delay, lostPackets };
       return;
     }
@@ -439,10 +437,18 @@ export class RtpStream {
     this.place(decoder, position, entry, lostPackets);
   }
 
-  /** Whether a packet's delay (arrival − placed position) fits the anchor: within the jump thresholds of the path delay. */
-  private agrees(segment: Segment, delay: number): boolean {
+  /**
+   * Whether two packets agree on the timeline: the difference of their delays (arrival − placed position), or of a
+   * packet's delay and the anchor's path delay, stays within the jump thresholds.
+   */
+  private withinJump(delayDifference: number): boolean {
     const rate = this.sampleRate;
-    return delay >= segment.minDelay - FORWARD_JUMP_S * rate && delay <= segment.minDelay + BACKWARD_JUMP_S * rate;
+    return delayDifference >= -FORWARD_JUMP_S * rate && delayDifference <= BACKWARD_JUMP_S * rate;
+  }
+
+  /** Samples within which two pieces of one stream count as continuous (0.1 s, at least three 20 ms packets). */
+  private snapSamples(): number {
+    return Math.max(0.1 * this.sampleRate, 3 * 160);
   }
 
   /** Decode one packet into the track at `position`, filling what lies between it and the audio before it. */
@@ -475,7 +481,7 @@ export class RtpStream {
     this.stats.timeOutliers++;
     const segment = this.current!;
     const byTimestamp = segment.offset! + Math.round((suspect.entry.extTs - segment.baseTs) * suspect.ratio);
-    const room = (suspect.lostPackets + 1) * Math.max(this.lastPacketSamples, 1) + Math.max(0.1 * this.sampleRate, 3 * 160);
+    const room = (suspect.lostPackets + 1) * Math.max(this.lastPacketSamples, 1) + this.snapSamples();
     const after = this.endPosition;
     let position: number;
     if (after === Number.NEGATIVE_INFINITY) {
@@ -499,9 +505,8 @@ export class RtpStream {
    * (an SSRC change or re-anchor must not leave a click-sized gap or overlap).
    */
   private anchor(segment: Segment, entry: PendingPacket, ratio: number, arrival: number): void {
-    // Where the packets at hand put this one: its own arrival and what each waiting packet implies from its arrival and
-    // timestamp. The median of the first few is the reference, so that one corrupt capture time (this packet's or
-    // another's) cannot place the run; beyond a real jump the waiting packets disagree and are left out.
+    // Where the packets at hand put this one: its own arrival, and what each waiting packet implies from its arrival
+    // and timestamp.
     const implied = (other: PendingPacket): number => (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
     // One of the next few packets that agrees with this one vouches for its capture time (a jump after them must
     // not move it); when none does, its time stands alone and the median of what they imply decides.
@@ -518,7 +523,7 @@ export class RtpStream {
     }
     let position = Math.round(best);
     if (this.endPosition !== Number.NEGATIVE_INFINITY) {
-      const snap = Math.max(0.1 * this.sampleRate, 3 * 160);
+      const snap = this.snapSamples();
       const gap = position - this.endPosition;
       // Close by, behind what was written, or implausibly far ahead (a corrupt capture time): continue seamlessly instead.
       if (Math.abs(gap) <= snap || gap < 0 || gap > MAX_REANCHOR_GAP_S * this.sampleRate) position = this.endPosition;

@@ -140,6 +140,11 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     this.loop = undefined;
   }
 
+  /** Largest answer read from the PBX (the WSDL and every call). */
+  private get answerLimit(): number {
+    return this.options.maxAnswerBytes ?? MAX_SOAP_ANSWER_BYTES;
+  }
+
   private urlOf(which: 'active' | 'standby'): string {
     return which === 'standby' && this.options.standbyUrl ? this.options.standbyUrl : this.options.url;
   }
@@ -175,7 +180,7 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     if (cached) return cached;
     const { username, password } = this.options;
     const authorization = username !== undefined ? `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` : undefined;
-    const limit = this.options.maxAnswerBytes ?? MAX_SOAP_ANSWER_BYTES;
+    const limit = this.answerLimit;
     let client: Client;
     try {
       client = await createClientAsync(`${url}?wsdl`, {
@@ -196,7 +201,7 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
   private async session(url: string, connected: () => void): Promise<void> {
     const client = await this.client(url);
     const timeout = this.options.pollTimeoutMs ?? 65_000;
-    const limit = this.options.maxAnswerBytes ?? MAX_SOAP_ANSWER_BYTES;
+    const limit = this.answerLimit;
     const call = async (operation: string, args: unknown): Promise<Record<string, unknown>> => {
       const method = client[`${operation}Async`] as ((args: unknown, options: unknown) => Promise<[Record<string, unknown>]>) | undefined;
       if (!method) throw new Error(`${url}: the WSDL has no ${operation} operation`);

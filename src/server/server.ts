@@ -437,17 +437,14 @@ export class PlayerServer {
         return method === 'DELETE' ? this.#delete(request, account, row) : this.#details(request, account, row);
       case 'audio':
         allow('GET', 'HEAD');
-        await this.#servable(request, account, row, 'play');
-        return this.#audio(request, account, row, false);
+        return this.#audio(request, account, row, await this.#servable(request, account, row, 'play'), false);
       case 'export':
         allow('GET');
         if (!may(account, 'export')) throw new HttpError(403, 'this account may not export');
-        await this.#servable(request, account, row, 'export');
-        return this.#audio(request, account, row, true);
+        return this.#audio(request, account, row, await this.#servable(request, account, row, 'export'), true);
       case 'waveform':
         allow('GET');
-        await this.#servable(request, account, row, 'waveform');
-        return this.#waveform(request, row);
+        return this.#waveform(request, row, await this.#servable(request, account, row, 'waveform'));
       case 'notes':
         allow('GET', 'PUT');
         return method === 'PUT' ? this.#writeNotes(request, account, row) : sendJson(request.res, 200, { text: await this.store.readNotes(row.name) });
@@ -509,18 +506,20 @@ export class PlayerServer {
   /**
    * Refuse the audio of a recording that failed verification: it is not evidence of the call it claims to be. An
    * account with the `investigate` permission may still ask for it with `?investigate=1`; that is written to the audit log.
+   * Returns the stored recording, for the handler that serves it.
    */
-  async #servable(request: Request, account: Account, row: IndexedRecording, use: 'play' | 'export' | 'waveform'): Promise<void> {
-    const integrity = await this.#currentIntegrity(await this.#stored(row));
+  async #servable(request: Request, account: Account, row: IndexedRecording, use: 'play' | 'export' | 'waveform'): Promise<StoredRecording> {
+    const stored = await this.#stored(row);
+    const integrity = await this.#currentIntegrity(stored);
     if (integrity !== row.integrity && (integrity === 'tampered' || row.integrity === 'tampered')) {
       this.index.setIntegrity(row.name, integrity);
       this.#changed(row.name);
     }
-    if (integrity !== 'tampered') return;
+    if (integrity !== 'tampered') return stored;
     const investigator = may(account, 'investigate');
     if (investigator && request.url.searchParams.get('investigate') === '1') {
       if (request.req.method !== 'HEAD') this.#audit(account.name, 'investigate', { recording: row.name, use, integrity });
-      return;
+      return stored;
     }
     this.#audit(account.name, 'refused-tampered', { recording: row.name, use });
     throw new HttpError(409, `${row.name} failed verification (tampered): not served${investigator ? '; add investigate=1 to inspect it anyway (logged)' : ''}`);
@@ -701,8 +700,7 @@ export class PlayerServer {
     return this.#options.notesLockedByTan !== false && row.tan !== undefined && row.tan !== NO_TAN;
   }
 
-  async #audio({ req, res }: Request, account: Account, row: IndexedRecording, download: boolean): Promise<void> {
-    const stored = await this.#stored(row);
+  async #audio({ req, res }: Request, account: Account, row: IndexedRecording, stored: StoredRecording, download: boolean): Promise<void> {
     const source = await openByteSource(stored.audioPath, stored.encrypted, this.#keyring);
     const audio = download
       ? { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: stored.format === 'mp3' ? 'audio/mpeg' : stored.format === 'wav' ? 'audio/wav' : 'application/vnd.tcpdump.pcap' }
@@ -744,8 +742,7 @@ export class PlayerServer {
     }
   }
 
-  async #waveform({ res }: Request, row: IndexedRecording): Promise<void> {
-    const stored = await this.#stored(row);
+  async #waveform({ res }: Request, row: IndexedRecording, stored: StoredRecording): Promise<void> {
     const waveform = await this.#waveforms.get(row.name, stored.bytes, stored.format, async () => {
       const source = await openByteSource(stored.audioPath, stored.encrypted, this.#keyring);
       return playable(source, stored.format).catch(async (error: unknown) => {
@@ -832,8 +829,8 @@ export class PlayerServer {
     if (names.length === 0) throw new HttpError(400, 'name: give at least one recording');
     if (names.length > MAX_EXPORT) throw new HttpError(400, `name: at most ${MAX_EXPORT} recordings per export`);
     const rows = names.map((name) => this.#visibleRecording(encodeURIComponent(name), account));
-    for (const row of rows) await this.#servable(request, account, row, 'export');
-    const stored = await Promise.all(rows.map((row) => this.#stored(row)));
+    const stored: StoredRecording[] = [];
+    for (const row of rows) stored.push(await this.#servable(request, account, row, 'export'));
     const entries: ZipEntry[] = [];
     for (const entry of stored) {
       const modified = entry.start;

@@ -201,7 +201,7 @@ export class RecorderService {
       onStatus: (status) => this.onDriveStatus(status),
       onFileError: (name, error) => {
         // A full working disk is one condition, raised once, not a warning per file per poll.
-        if (isDiskFull(error)) this.diskFull(undefined, `copying ${name} from the drive`, error.message);
+        if (isDiskFull(error)) this.diskFull(undefined, `copying ${name} from the drive`, error);
         else this.log.warn({ capture: name, code: error.code }, error.message);
       },
     });
@@ -371,7 +371,7 @@ export class RecorderService {
 
   private softwareError(name: string, error: unknown): void {
     // The journal or the index could not be written for want of space: the disk-full condition, not a software fault.
-    if (isDiskFull(error)) return this.diskFull(name, 'writing the journal or the index', error instanceof Error ? error.message : String(error));
+    if (isDiskFull(error)) return this.diskFull(name, 'writing the journal or the index', error);
     const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
     this.lamps.SOFTWARE = 'red';
     this.errors.push(message);
@@ -513,7 +513,7 @@ export class RecorderService {
     const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
     if (!output && isDiskFull(report.error)) {
       // No room to write the recording: the capture is fine and waits (on the drive too) until there is.
-      this.diskFull(name, 'converting', report.error ?? 'ENOSPC');
+      this.diskFull(name, 'converting', report.error);
       return;
     }
     if (!output) {
@@ -563,7 +563,7 @@ export class RecorderService {
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (isDiskFull(error)) {
-        this.diskFull(name, 'filing', error instanceof Error ? error.message : String(code));
+        this.diskFull(name, 'filing', error);
         return;
       }
       if (code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
@@ -610,7 +610,7 @@ export class RecorderService {
       } catch (error) {
         if (!isDiskFull(error)) throw error;
         // Not even room to keep it aside: it stays where it is (drive and working copy) until there is.
-        this.diskFull(item.key, 'quarantining', error instanceof Error ? error.message : String(error));
+        this.diskFull(item.key, 'quarantining', error);
         return;
       }
     }
@@ -628,15 +628,16 @@ export class RecorderService {
    * where it was, the DISK lamp goes red (logged once, as an alarm), copying of new captures pauses, and the
    * waiting work is tried again with a growing pause (1 s doubling to 1 min) until a write succeeds.
    */
-  private diskFull(name: string | undefined, during: string, reason: string): void {
+  private diskFull(name: string | undefined, during: string, cause: unknown): void {
     if (name !== undefined) this.diskWaiting.add(name);
+    const reason = cause instanceof Error ? cause.message : String(cause);
     if (this.lamps.DISK !== 'red' || this.diskBackoffMs === 0) {
       this.lamps.DISK = 'red';
       this.log.error({ during, reason, waiting: this.diskWaiting.size }, 'storage full: work waits until there is room again (alarm)');
       this.diskBackoffMs = DISK_RETRY_FIRST_MS;
     } else {
       this.log.debug({ during, reason, waiting: this.diskWaiting.size }, 'storage still full');
-      this.diskBackoffMs = Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2);
+      this.diskBackoffMs = this.nextDiskPause();
     }
     this.ingestor?.pauseCopying(true);
     if (this.diskRetry) clearTimeout(this.diskRetry);
@@ -657,8 +658,13 @@ export class RecorderService {
       this.ingestor?.pauseCopying(false);
     }
     // Without news either way, look again after the next pause.
-    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2));
+    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.nextDiskPause());
     this.diskRetry.unref();
+  }
+
+  /** The pause after the current one: twice as long, up to the longest. */
+  private nextDiskPause(): number {
+    return Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2);
   }
 
   /** A write to the store succeeded: the disk has room again. */
@@ -682,10 +688,11 @@ export class RecorderService {
   }
 }
 
+/** First and longest pause between attempts while the storage disk is full. */
 const DISK_RETRY_FIRST_MS = 1000;
+const DISK_RETRY_MAX_MS = 60_000;
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
-const DISK_RETRY_MAX_MS = 60_000;
 
 /** ENOSPC / EDQUOT, as an error with a code, a DriveError wrapping one, or a conversion report's message. */
 function isDiskFull(error: unknown): boolean {

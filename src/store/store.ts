@@ -14,7 +14,6 @@ import {
   errnoOf,
   exists,
   fsyncDir,
-  fsyncFile,
   linkOrCopy,
   moveFile,
   renameNoReplace,
@@ -553,27 +552,21 @@ export class RecordingStore {
         throw new StoreError('bad-input', `${file}: cannot be quarantined under this name`);
       }
       if (!(await exists(file))) throw new StoreError('input-missing', `${file}: does not exist`);
-      let name = original;
-      for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) {
-        const dot = original.lastIndexOf('.');
-        name = dot > 0 ? `${original.slice(0, dot)}-${n}${original.slice(dot)}` : `${original}-${n}`;
-      }
       // With a keyring the quarantined file is kept encrypted (NAME.enc): captures are call audio too.
-      if (this.keyring && !(await isEncryptedFile(file))) {
-        name = `${name}.enc`;
-        for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) name = `${original}-${n}.enc`;
+      const seal = this.keyring !== undefined && !(await isEncryptedFile(file));
+      const wanted = seal ? `${original}.enc` : original;
+      let name = wanted;
+      for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) {
+        const dot = wanted.lastIndexOf('.');
+        name = dot > 0 ? `${wanted.slice(0, dot)}-${n}${wanted.slice(dot)}` : `${wanted}-${n}`;
       }
       const quarantinedAt = new Date();
       // The reason first: a crash before the move leaves a reason without a file, which listQuarantine skips.
       await writeFileDurable(join(dir, `${name}${REASON_SUFFIX}`), `${JSON.stringify({ originalPath: file, reason, quarantinedAt: quarantinedAt.toISOString() }, null, 2)}\n`);
-      if (name.endsWith('.enc') && this.keyring && !(await isEncryptedFile(file))) {
-        const temp = tempPathIn(dir, '.enc');
+      if (seal) {
         try {
-          await encryptFile(file, temp, this.keyring);
-          await fsyncFile(temp);
-          await renameNoReplace(temp, join(dir, name));
+          await encryptFile(file, join(dir, name), this.keyring!, { landing: { mode: 'exclusive' } });
         } catch (error) {
-          await rm(temp, { force: true });
           await rm(join(dir, `${name}${REASON_SUFFIX}`), { force: true });
           throw error;
         }
