@@ -1,4 +1,4 @@
-export { SampleTrack, TrackMemory, TRACK_BLOCK_SAMPLES } from './sample-track.js';
+export { SampleTrack, TrackMemory, TRACK_BLOCK_SAMPLES, readStereoFrames } from './sample-track.js';
 export type { SampleTrackOptions, TrackMemoryOptions } from './sample-track.js';
 export { WavFileWriter, buildWavHeader, wavHeaderLength } from './wav.js';
 export type { WavEncoding, WavFormat } from './wav.js';

@@ -2,6 +2,8 @@ import { openMp3Encoder } from './lame.js';
 import type { Mp3EncoderStream } from './lame.js';
 import { PartialFile } from '../util/index.js';
 import type { LandingOptions } from '../util/index.js';
+import { SealedPartialFile } from '../crypto/index.js';
+import type { Key } from '../crypto/index.js';
 
 /** ID3v2.4 text fields written at the start of an MP3 recording. */
 export interface Id3Tags {
@@ -135,7 +137,7 @@ function buildInfoFrame(firstHeader: Uint8Array, geometry: { frameBytes: number;
  * on finish (after fsync unless `durable: false`).
  */
 export class Mp3FileWriter {
-  private readonly file: PartialFile;
+  private readonly file: PartialFile | SealedPartialFile;
   private readonly encoder: Mp3EncoderStream;
   private readonly left = new Int16Array(ENCODE_FRAMES);
   private readonly right = new Int16Array(ENCODE_FRAMES);
@@ -149,10 +151,11 @@ export class Mp3FileWriter {
     readonly path: string,
     readonly format: Mp3Format,
     tags: Id3Tags = {},
-    options: { durable?: boolean; landing?: LandingOptions } = {},
+    options: { durable?: boolean; landing?: LandingOptions; seal?: Key } = {},
   ) {
     this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps);
-    this.file = new PartialFile(path, options.durable !== false, options.landing);
+    // Sealed: encrypted as it is written, nothing readable reaches the disk.
+    this.file = options.seal ? new SealedPartialFile(path, options.seal, options.durable !== false, options.landing) : new PartialFile(path, options.durable !== false, options.landing);
     this.append(buildId3Tag(tags));
   }
 
@@ -187,7 +190,7 @@ export class Mp3FileWriter {
       this.file.writeAt(buildInfoFrame(this.firstHeader, this.geometry, frames, total, ENCODER_DELAY, padding, this.format.kbps), this.infoOffset);
     }
     this.file.commit();
-    return { bytes: this.file.position, frames: this.frames };
+    return { bytes: this.file.storedBytes, frames: this.frames };
   }
 
   abort(): void {
@@ -205,7 +208,7 @@ export class Mp3FileWriter {
       this.geometry = frameGeometry(this.firstHeader);
       if (this.geometry) {
         this.infoOffset = this.file.position;
-        this.file.position += this.geometry.frameBytes;
+        this.file.skip(this.geometry.frameBytes);
       }
     }
     this.file.append(bytes);

@@ -1,6 +1,8 @@
 import { encodeG711 } from '../codecs/index.js';
 import { PartialFile } from '../util/index.js';
 import type { LandingOptions } from '../util/index.js';
+import { SealedPartialFile } from '../crypto/index.js';
+import type { Key } from '../crypto/index.js';
 
 /** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
 export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
@@ -61,15 +63,16 @@ export function buildWavHeader(format: WavFormat, frames: number): Uint8Array {
  * crash leaves no partial file under the final name.
  */
 export class WavFileWriter {
-  private readonly file: PartialFile;
+  private readonly file: PartialFile | SealedPartialFile;
   private frames = 0;
 
   constructor(
     readonly path: string,
     readonly format: WavFormat,
-    options: { durable?: boolean; landing?: LandingOptions } = {},
+    options: { durable?: boolean; landing?: LandingOptions; seal?: Key } = {},
   ) {
-    this.file = new PartialFile(path, options.durable !== false, options.landing);
+    // Sealed: encrypted as it is written, nothing readable reaches the disk.
+    this.file = options.seal ? new SealedPartialFile(path, options.seal, options.durable !== false, options.landing) : new PartialFile(path, options.durable !== false, options.landing);
     this.file.append(buildWavHeader(format, 0));
   }
 
@@ -90,7 +93,7 @@ export class WavFileWriter {
   finish(): { bytes: number; frames: number } {
     this.file.writeAt(buildWavHeader(this.format, this.frames), 0);
     this.file.commit();
-    return { bytes: this.file.position, frames: this.frames };
+    return { bytes: this.file.storedBytes, frames: this.frames };
   }
 
   /** Abandon the file (on error): the partial file is removed, nothing appears under the final name. */

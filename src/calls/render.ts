@@ -1,6 +1,7 @@
-import { DEFAULT_MP3_KBPS, Mp3FileWriter, WavFileWriter, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
+import { DEFAULT_MP3_KBPS, Mp3FileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
 import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
 import type { LandingOptions } from '../util/index.js';
+import type { Key } from '../crypto/index.js';
 import type { Call } from './calls.js';
 import type { RtpStream } from './rtp-stream.js';
 
@@ -28,6 +29,8 @@ export interface RenderOptions {
   readonly durable?: boolean;
   /** How the finished file lands under its name (default: replace). */
   readonly landing?: LandingOptions;
+  /** Encrypt the file under this key as it is written (nothing readable reaches the disk). */
+  readonly seal?: Key;
   /** Told after each block written: frames written and the call's total (for progress bars). */
   readonly onProgress?: (framesDone: number, framesTotal: number) => void;
 }
@@ -76,6 +79,17 @@ function readStream(stream: RtpStream, factor: number, position: number, out: In
   upsample2x(context, upsampled);
   const skip = position - 2 * inputStart;
   return upsampled.subarray(skip, skip + out.length);
+}
+
+/** The one stream of a channel when it is read straight into place (one audible stream at the call's rate), else undefined. */
+function soleStream(streams: RtpStream[], rate: number): RtpStream | undefined {
+  let sole: RtpStream | undefined;
+  for (const stream of streams) {
+    if (stream.codec === undefined) continue;
+    if (sole !== undefined) return undefined;
+    sole = stream;
+  }
+  return sole !== undefined && sole.sampleRate === rate ? sole : undefined;
 }
 
 /** Sum the tracks of one channel into `out` (saturating): several streams of one party follow each other in time. */
@@ -139,7 +153,7 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
     throw new RenderError(`call ${call.index} would last ${Math.round((span.end - span.start) / span.sampleRate / 3600)} hours: its capture times are implausible`);
   }
   const channels = options.mix === 'stereo' ? 2 : 1;
-  const durable = { durable: options.durable !== false, ...(options.landing ? { landing: options.landing } : {}) };
+  const durable = { durable: options.durable !== false, ...(options.landing ? { landing: options.landing } : {}), ...(options.seal ? { seal: options.seal } : {}) };
   const writer: RecordingWriter =
     options.format === 'mp3'
       ? new Mp3FileWriter(options.path, { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS }, options.tags ?? {}, durable)
@@ -150,8 +164,18 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
     const scratch = makeScratch(CHUNK_FRAMES);
     const rate = span.sampleRate;
     const interleaved = new Int16Array(CHUNK_FRAMES * channels);
+    // The common call: one stream a side at the call's rate, stereo. Its frames come straight from the two tracks.
+    const soleLeft = options.mix === 'stereo' ? soleStream(call.external, rate) : undefined;
+    const soleRight = soleLeft !== undefined ? soleStream(call.internal, rate) : undefined;
+    const frames32 = new Uint32Array(interleaved.buffer, interleaved.byteOffset, (CHUNK_FRAMES * channels) >> 1);
     for (let position = span.start; position < span.end; position += CHUNK_FRAMES) {
       const frames = Math.min(CHUNK_FRAMES, span.end - position);
+      if (soleLeft !== undefined && soleRight !== undefined) {
+        readStereoFrames(soleLeft.track, soleRight.track, position, frames32.subarray(0, frames), left, right);
+        writer.write(interleaved.subarray(0, frames * 2));
+        options.onProgress?.(position + frames - span.start, span.end - span.start);
+        continue;
+      }
       const l = left.subarray(0, frames);
       const r = right.subarray(0, frames);
       readChannel(call.internal, rate, position, r, scratch);

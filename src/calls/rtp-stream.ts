@@ -254,6 +254,7 @@ export class RtpStream {
         this.flush();
         segment.nextSeq = undefined;
         this.insertPending({ extSeq, extTs, time, packet });
+        this.ownPending();
       } else stats.late++;
       return;
     }
@@ -267,8 +268,11 @@ export class RtpStream {
     while (this.pending.length > 0 && segment.nextSeq !== undefined && this.pending[0]!.extSeq === segment.nextSeq) {
       this.release(this.pending.shift()!);
     }
-    // A packet that waits keeps its own copy of the payload: a view would keep the reader's whole 1 MiB chunk alive
-    // (a thousand calls ending at different times pinned a thousand chunks).
+    this.ownPending();
+  }
+
+  /** A packet that waits keeps its own copy of the payload: the reader's buffer is read into again after push(). */
+  private ownPending(): void {
     for (const waiting of this.pending) {
       if (!waiting.owned) {
         waiting.packet = { ...waiting.packet, payload: waiting.packet.payload.slice() };
@@ -430,6 +434,11 @@ export class RtpStream {
       }
     }
     if (!this.withinJump(delay - segment.minDelay)) {
+      // It waits for the next packet: a copy of its payload (the reader's buffer is reused).
+      if (!entry.owned) {
+        entry.packet = { ...entry.packet, payload: entry.packet.payload.slice() };
+        entry.owned = true;
+      }
       this.suspect = { entry, decoder, ratio, arrival, delay, lostPackets };
       return;
     }
@@ -464,11 +473,20 @@ export class RtpStream {
       this.fill(decoder, this.endPosition, lost, 'lost');
       this.fill(decoder, this.endPosition + lost, gap - lost, 'dtx');
     }
-    const samples = decoder.decode(entry.packet.payload);
-    this.lastPacketSamples = samples.length;
-    this.track.write(position, samples);
+    const payload = entry.packet.payload;
+    let length: number;
+    if (decoder.g711Law !== undefined) {
+      // G.711 stays coded in the track (half the memory) and is decoded while the recording is written.
+      this.track.writeG711(position, payload, decoder.g711Law);
+      length = payload.length;
+    } else {
+      const samples = decoder.decode(payload);
+      this.track.write(position, samples);
+      length = samples.length;
+    }
+    this.lastPacketSamples = length;
     if (position < this.startPosition) this.startPosition = position;
-    const end = position + samples.length;
+    const end = position + length;
     if (end > this.endPosition) this.endPosition = end;
   }
 

@@ -1,4 +1,5 @@
 import { decodeG711 } from './g711/index.js';
+import type { G711Law } from './g711/index.js';
 
 /** Audio codecs the recorder decodes. */
 export type CodecName = 'pcma' | 'pcmu' | 'g722' | 'g729';
@@ -14,6 +15,8 @@ export interface StreamDecoder {
   readonly sampleRate: number;
   /** RTP timestamp units per second (RFC 3551: G.722 is clocked at 8000 although it carries 16 kHz audio). */
   readonly rtpClockRate: number;
+  /** Set when each payload byte is one G.711 sample of this law: a track can keep the bytes and decode them later. */
+  readonly g711Law?: G711Law;
   /** Decode one payload. The returned view is valid until the next call. */
   decode(payload: Uint8Array): Int16Array;
   /**
@@ -34,14 +37,17 @@ export type StreamDecoderFactory = () => StreamDecoder;
 class G711StreamDecoder implements StreamDecoder {
   readonly sampleRate = 8000;
   readonly rtpClockRate = 8000;
+  readonly g711Law: G711Law;
   private buffer = new Int16Array(480);
 
-  constructor(readonly codec: 'pcma' | 'pcmu') {}
+  constructor(readonly codec: 'pcma' | 'pcmu') {
+    this.g711Law = codec === 'pcma' ? 'alaw' : 'ulaw';
+  }
 
   decode(payload: Uint8Array): Int16Array {
     if (this.buffer.length < payload.length) this.buffer = new Int16Array(payload.length);
     const out = this.buffer.subarray(0, payload.length);
-    decodeG711(this.codec === 'pcma' ? 'alaw' : 'ulaw', payload, out);
+    decodeG711(this.g711Law, payload, out);
     return out;
   }
 

@@ -5,7 +5,7 @@ import { createGunzip } from 'node:zlib';
 import { basename, dirname, join } from 'node:path';
 import { CaptureError, readCapture, readCaptureStream } from '../pcap/index.js';
 import type { Keyring } from '../crypto/index.js';
-import { decryptedPieces, encryptedKeyId, keyringFor, sealFile, sealingKeyring, withScratchDirectory } from './encryption.js';
+import { decryptedPieces, encryptedKeyId, keyringFor, sealingKeyring } from './encryption.js';
 import type { ConvertEncryption } from './encryption.js';
 import type { CaptureStats, TcpSegment, UdpDatagram } from '../pcap/index.js';
 import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
@@ -309,13 +309,6 @@ export function outputPathFor(input: string, index: number, count: number, outDi
 export async function convertCapture(input: string, options: ConvertOptions = {}, hooks: ConvertHooks = {}): Promise<FileReport> {
   const warnings: string[] = [];
   const signalling: SignallingDirectory | undefined = options.useSignalling === false ? undefined : createSipDirectory();
-  // One memory budget for every stream of the capture: a capture of a thousand calls stays as small as one of one.
-  const memory = new TrackMemory();
-  const demux = new RtpDemuxer({
-    track: { memory },
-    ...(signalling ? { signalling } : {}),
-    ...(options.reorderWindow !== undefined ? { reorderWindow: options.reorderWindow } : {}),
-  });
   let capture: CaptureStats | undefined;
   let readError: CaptureError | undefined;
   let inputKeyId: string | undefined;
@@ -335,6 +328,14 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     const reason = error instanceof Error ? error.message : String(error);
     return { input, ok: false, error: reason.startsWith(input) ? reason.slice(input.length + 2) : `cannot read: ${reason}`, warnings, calls: 0, streams: 0, outputs: [] };
   }
+  // One memory budget for every stream of the capture: a capture of a thousand calls stays as small as one of one.
+  // While encryption is on (an encrypted capture, or encrypted recordings), what spills to disk is encrypted too.
+  const memory = new TrackMemory({ encryptSpill: inputKeyId !== undefined || sealing !== undefined });
+  const demux = new RtpDemuxer({
+    track: { memory },
+    ...(signalling ? { signalling } : {}),
+    ...(options.reorderWindow !== undefined ? { reorderWindow: options.reorderWindow } : {}),
+  });
   const gzip = { compressed: false, truncated: false };
   let bytesRead = 0;
   const onBytesRead = (bytes: number): void => {
@@ -351,7 +352,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     } else if (await isGzipFile(input)) {
       capture = await readCaptureStream(maybeGunzip(countBytes(createReadStream(input, { highWaterMark: 1 << 20 }), onBytesRead), gzip), input, onDatagram, readOptions);
     } else {
-      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead, ...readOptions });
+      capture = await readCapture(input, onDatagram, { onProgress: onBytesRead, reuseBuffers: true, ...readOptions });
     }
   } catch (error) {
     if (error instanceof CaptureError) readError = error;
@@ -424,26 +425,19 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       }
       try {
         mkdirSync(dirname(path), { recursive: true });
-        const render = (target: string): ReturnType<typeof renderCall> =>
-          renderCall(call, {
-            path: target,
-            format: extension,
-            encoding: options.encoding ?? 'pcm16',
-            mix: options.mix ?? 'stereo',
-            ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
-            tags: tagsFor(call, input),
-            durable: options.durable !== false && !sealing,
-            ...(options.landing ? { landing: options.landing } : {}),
-            ...(hooks.onWritten ? { onProgress: (done: number, total: number) => hooks.onWritten!((callsBefore + done / Math.max(1, total)) / calls.length) } : {}),
-          });
-        const sealWith = sealing;
-        const rendered = sealWith
-          ? await withScratchDirectory(async (scratch) => {
-              const plain = render(join(scratch, basename(plainPath)));
-              const bytes = await sealFile(join(scratch, basename(plainPath)), path, sealWith, options.durable !== false, options.landing);
-              return { ...plain, bytes };
-            }, options.landing?.tag)
-          : render(path);
+        // An encrypted recording is sealed as it is written: no plaintext copy ever lands on disk.
+        const rendered = renderCall(call, {
+          path,
+          format: extension,
+          encoding: options.encoding ?? 'pcm16',
+          mix: options.mix ?? 'stereo',
+          ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
+          tags: tagsFor(call, input),
+          durable: options.durable !== false,
+          ...(options.landing ? { landing: options.landing } : {}),
+          ...(sealing ? { seal: sealing.current } : {}),
+          ...(hooks.onWritten ? { onProgress: (done: number, total: number) => hooks.onWritten!((callsBefore + done / Math.max(1, total)) / calls.length) } : {}),
+        });
         const reports = [
           ...call.external.map((stream) => streamReport(stream, 'external', mix)),
           ...call.internal.map((stream) => streamReport(stream, 'internal', mix)),

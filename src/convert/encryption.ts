@@ -1,10 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { mkdtemp, open, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { decryptIterable, encryptFile, hasContainerMagic, parseHeader, readKeyring, UnknownKeyError } from '../crypto/index.js';
+import { open } from 'node:fs/promises';
+import { decryptIterable, hasContainerMagic, parseHeader, readKeyring, UnknownKeyError } from '../crypto/index.js';
 import type { Keyring } from '../crypto/index.js';
-import type { LandingOptions } from '../util/index.js';
 
 /** Keys for the converter. Plain strings (not a Keyring) so the options cross into worker threads. */
 export interface ConvertEncryption {
@@ -53,25 +50,4 @@ export function decryptedPieces(path: string, keyring: Keyring): AsyncIterable<U
 export function sealingKeyring(keyring: Keyring, keyId: string, file: string): Keyring {
   if (!keyring.has(keyId)) throw new UnknownKeyError(`${file}: encrypted under key ${keyId}, which is not in the keyring`);
   return keyring.withCurrent(keyId);
-}
-
-/**
- * A private scratch directory for a plaintext recording that is about to be
- * encrypted (WAV headers are patched after the audio, so the plaintext needs
- * a seekable file); removed whatever happens.
- */
-export async function withScratchDirectory<T>(work: (directory: string) => Promise<T>, tag?: string): Promise<T> {
-  // The run's tag in the name lets the run remove it if a worker is stopped mid-job.
-  const directory = await mkdtemp(join(tmpdir(), tag !== undefined ? `recorder-seal-${tag}-` : 'recorder-seal-'));
-  try {
-    return await work(directory);
-  } finally {
-    await rm(directory, { recursive: true, force: true });
-  }
-}
-
-/** Encrypt `plainPath` to `output` (atomic, fsynced when durable) under the keyring's current key. */
-export async function sealFile(plainPath: string, output: string, keyring: Keyring, durable: boolean, landing?: LandingOptions): Promise<number> {
-  const result = await encryptFile(plainPath, output, keyring, { durable, ...(landing ? { landing } : {}) });
-  return result.encryptedBytes;
 }

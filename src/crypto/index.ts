@@ -14,6 +14,7 @@ export {
   parseHeader,
 } from './container.js';
 export type { ContainerHeader, SealOptions } from './container.js';
+export { SealedPartialFile } from './sealed-file.js';
 export {
   BadKeyError,
   CryptoError,
@@ -66,8 +67,9 @@ export {
   decryptIterable,
   encryptBytes,
   encryptFile,
+  resealFile,
   encryptIterable,
 } from './stream.js';
-export type { FileCryptoResult, FileOptions } from './stream.js';
+export type { FileCryptoResult, FileOptions, ResealResult } from './stream.js';
 export { isEncryptedFile, sidecarPathFor, verifyFile } from './verify.js';
 export type { FileVerdict, FileVerification } from './verify.js';

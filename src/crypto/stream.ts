@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { Transform } from 'node:stream';
 import type { TransformCallback } from 'node:stream';
@@ -166,4 +167,38 @@ export async function decryptFile(input: string, output: string, keyring: Keyrin
   const opener = new ContainerOpener(keyring);
   const plaintextBytes = await transformFile(input, output, opener, options.durable ?? true);
   return { input, output, keyId: opener.header?.keyId ?? '', plaintextBytes, encryptedBytes: opener.containerBytes };
+}
+
+export interface ResealResult {
+  readonly plaintextBytes: number;
+  /** SHA-256 (hex) of the plaintext. */
+  readonly sha256: string;
+}
+
+/**
+ * Open an encrypted file and write its plaintext again: sealed under the keyring's current key (`encrypt`), or
+ * plain. One pass, constant memory, with the plaintext's size and SHA-256 on the way (what a signature needs):
+ * a recording encrypted since it was first written is filed without a readable copy ever touching the disk.
+ */
+export async function resealFile(input: string, output: string, keyring: Keyring, options: FileOptions & { encrypt: boolean }): Promise<ResealResult> {
+  const opener = new ContainerOpener(keyring);
+  const sealer = options.encrypt ? new ContainerSealer(keyring.current) : undefined;
+  const hash = createHash('sha256');
+  let plaintextBytes = 0;
+  const pass = (pieces: Buffer[]): Buffer[] => {
+    const out: Buffer[] = [];
+    for (const piece of pieces) {
+      hash.update(piece);
+      plaintextBytes += piece.length;
+      if (sealer) out.push(...sealer.update(piece));
+      else out.push(piece);
+    }
+    return out;
+  };
+  const transform: PieceTransform = {
+    update: (data) => pass(opener.update(data)),
+    final: () => [...pass(opener.final()), ...(sealer ? sealer.final() : [])],
+  };
+  await transformFile(input, output, transform, options.durable ?? true, options.landing);
+  return { plaintextBytes, sha256: hash.digest('hex') };
 }

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
+import { createEncryptStream } from '../crypto/index.js';
+import type { Keyring } from '../crypto/index.js';
 
 /** A capture file as a drive lists it. */
 export interface DriveEntry {
@@ -23,8 +26,11 @@ export interface DownloadResult {
 export interface CaptureDrive {
   /** The capture files now in the directory (no sub-directories). */
   list(signal?: AbortSignal): Promise<DriveEntry[]>;
-  /** Copy one file to `destination` (which the caller owns). */
-  download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult>;
+  /**
+   * Copy one file to `destination` (which the caller owns), created 0600. With `seal`, what is written is the
+   * file encrypted under the keyring's current key (the result still counts and hashes the plaintext).
+   */
+  download(name: string, destination: string, signal?: AbortSignal, seal?: Keyring): Promise<DownloadResult>;
   remove(name: string, signal?: AbortSignal): Promise<void>;
   /** Where it is, for logs (never with credentials). */
   describe(): string;
@@ -48,6 +54,12 @@ export class DriveError extends Error {
 /** Capture files the gateway and phones write: pcap, and pcapng from newer firmware or other tools. */
 export function isCaptureName(name: string): boolean {
   return /\.(pcap|pcapng)$/i.test(name) && !name.startsWith('.') && !/[\\/]/.test(name);
+}
+
+/** Where a download writes: the file (0600), encrypted on the way when `seal` is given. */
+export function downloadSink(destination: string, seal?: Keyring): NodeJS.WritableStream[] {
+  const file = createWriteStream(destination, { mode: 0o600 });
+  return seal ? [createEncryptStream(seal), file] : [file];
 }
 
 /** A pass-through stream that counts and hashes what flows through it (a download's verification). */

@@ -4,6 +4,8 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CaptureDrive, DriveEntry } from './drive.js';
 import { DriveError } from './drive.js';
+import { decryptIterable } from '../crypto/index.js';
+import type { Keyring } from '../crypto/index.js';
 
 /** A capture copied from the drive into the working directory, durable and verified. */
 export interface IngestedCapture {
@@ -47,6 +49,11 @@ export interface IngestorOptions {
   readonly onFileError?: (name: string, error: DriveError) => void;
   /** Milliseconds clock (default performance-based wall time). */
   readonly now?: () => number;
+  /**
+   * Encrypt working copies under this keyring's current key as they are written (encryption on): the capture
+   * never lands on the recorder's disk readable. The converter opens it with the same keyring.
+   */
+  readonly seal?: Keyring;
 }
 
 interface Sighting {
@@ -203,12 +210,13 @@ export class Ingestor {
     const partialPath = `${finalPath}.partial`;
     try {
       await mkdir(workDir, { recursive: true });
-      const result = await drive.download(entry.name, partialPath, this.controller.signal);
+      const seal = this.options.seal;
+      const result = await drive.download(entry.name, partialPath, this.controller.signal, seal);
       if (result.bytes !== entry.size) {
         throw new DriveError('changed-during-copy', drive.describe(), entry.name, `listed ${entry.size} bytes, copied ${result.bytes}: still being written`);
       }
       await fsyncFile(partialPath);
-      const readBack = await sha256Of(partialPath);
+      const readBack = await sha256Of(partialPath, seal);
       if (readBack !== result.sha256) {
         throw new DriveError('verify-failed', drive.describe(), entry.name, 'the working copy reads back different from what was received');
       }
@@ -284,8 +292,10 @@ async function fsyncFile(path: string): Promise<void> {
   }
 }
 
-async function sha256Of(path: string): Promise<string> {
+/** SHA-256 of a file's content: of its plaintext when it is sealed (decrypted and authenticated as it is read). */
+async function sha256Of(path: string, sealed?: Keyring): Promise<string> {
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  for await (const chunk of sealed ? decryptIterable(stream, sealed) : stream) hash.update(chunk as Buffer);
   return hash.digest('hex');
 }

@@ -1,11 +1,12 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { watch } from 'chokidar';
 import type { FSWatcher } from 'chokidar';
 import type { CaptureDrive, DownloadResult, DriveEntry } from './drive.js';
-import { DriveError, countingHash, isCaptureName } from './drive.js';
+import { DriveError, countingHash, downloadSink, isCaptureName } from './drive.js';
+import type { Keyring } from '../crypto/index.js';
 
 /** A capture directory on a local disk or a mounted CF card / network share. */
 export class LocalDrive implements CaptureDrive {
@@ -37,10 +38,10 @@ export class LocalDrive implements CaptureDrive {
     return entries;
   }
 
-  async download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult> {
+  async download(name: string, destination: string, signal?: AbortSignal, seal?: Keyring): Promise<DownloadResult> {
     const counter = countingHash();
     try {
-      await pipeline(createReadStream(this.pathOf(name)), counter.stream, createWriteStream(destination), signal ? { signal } : {});
+      await pipeline([createReadStream(this.pathOf(name)), counter.stream, ...downloadSink(destination, seal)], signal ? { signal } : {});
     } catch (error) {
       throw this.translate(error, name);
     }

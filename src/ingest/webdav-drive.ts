@@ -1,9 +1,9 @@
-import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { createClient } from 'webdav';
 import type { FileStat, WebDAVClient } from 'webdav';
 import type { CaptureDrive, DownloadResult, DriveEntry } from './drive.js';
-import { DriveError, countingHash, isCaptureName } from './drive.js';
+import { DriveError, countingHash, downloadSink, isCaptureName } from './drive.js';
+import type { Keyring } from '../crypto/index.js';
 
 export interface WebDavDriveOptions {
   /** URL of the capture directory, e.g. http://127.0.0.1:8080/DRIVE/CF0/REC */
@@ -46,13 +46,13 @@ export class WebDavDrive implements CaptureDrive {
     }
   }
 
-  async download(name: string, destination: string, signal?: AbortSignal): Promise<DownloadResult> {
+  async download(name: string, destination: string, signal?: AbortSignal, seal?: Keyring): Promise<DownloadResult> {
     const counter = countingHash();
     try {
       // Status errors (404 for a file that vanished) only surface on the stream, so stat first for a clear error.
       await this.client.stat(this.pathOf(name), { signal: this.limit(signal) });
       const source = this.client.createReadStream(this.pathOf(name)) as unknown as NodeJS.ReadableStream;
-      await pipeline(source, counter.stream, createWriteStream(destination), { signal: this.limit(signal) });
+      await pipeline([source, counter.stream, ...downloadSink(destination, seal)], { signal: this.limit(signal) });
       return counter.result();
     } catch (error) {
       throw this.translate(error, name);

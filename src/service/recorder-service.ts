@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { RecorderConfig } from '../config/index.js';
 import { ConversionPool, convertCapture } from '../convert/index.js';
-import type { ConvertOptions, FileReport } from '../convert/index.js';
+import type { ConvertEncryption, ConvertOptions, FileReport } from '../convert/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
@@ -197,6 +197,8 @@ export class RecorderService {
         return false;
       },
       alreadyTaken: (name) => this.journal?.get(name) !== undefined,
+      // Encryption on: working copies are sealed as they are copied (the converter opens them with the keys).
+      ...(encryption.enabled && this.store.keyring ? { seal: this.store.keyring } : {}),
       onCapture: (capture) => this.onCapture(capture),
       onStatus: (status) => this.onDriveStatus(status),
       onFileError: (name, error) => {
@@ -508,6 +510,8 @@ export class RecorderService {
       kbps: recording.mp3Bitrate,
       // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
       channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },
+      // A sealed working copy is opened with the configured keys, and its recording is sealed as it is written.
+      ...(this.config.encryption.enabled && this.config.encryption.keyFiles.length > 0 ? { encryption: this.convertKeys() } : {}),
     };
     const report: FileReport = this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
     const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
@@ -528,6 +532,14 @@ export class RecorderService {
       codec: output.codec,
       durationMs: Math.round(output.durationSeconds * 1000),
     });
+  }
+
+  /** The configured keys as the converter takes them (paths and passphrase: they cross into worker threads). */
+  private convertKeys(): ConvertEncryption {
+    const { keyFiles, passphraseEnv } = this.config.encryption;
+    const passphrase = process.env[passphraseEnv];
+    // encryptOutputs: a working copy left plain (copied before encryption was switched on) still gives a sealed recording.
+    return { keyFiles, encryptOutputs: true, ...(passphrase !== undefined ? { passphrase } : {}) };
   }
 
   private async file(item: JournalItem): Promise<void> {

@@ -6,6 +6,7 @@ export type StoreErrorCode =
   | 'bad-input'
   | 'bad-timezone'
   | 'input-missing'
+  | 'input-sealed'
   | 'not-found'
   | 'conflict'
   | 'bad-journal'

@@ -7,7 +7,7 @@
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
 import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Keyring, digestFile, encryptFile, isEncryptedFile, verifyFile } from '../crypto/index.js';
+import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../crypto/index.js';
 import { StoreError } from './errors.js';
 import {
   copyFileDurable,
@@ -295,6 +295,9 @@ export class RecordingStore {
       if (isNotFound(error)) throw new StoreError('input-missing', `${input.audioPath}: the audio to file does not exist (convert again)`);
       throw error;
     }
+    // Audio encrypted since it was first written (encryption on: the converter seals as it writes).
+    const sealedInput = await isEncryptedFile(input.audioPath);
+    if (sealedInput && !this.keyring) throw new StoreError('input-sealed', `${input.audioPath}: the audio to file is encrypted and this store has no keys`);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await fsyncDir(this.root);
 
@@ -302,9 +305,17 @@ export class RecordingStore {
     const tempXml = tempPathIn(dir, '.xml');
     try {
       const keyring = this.keyring;
-      const audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
-      if (keyring && this.encryptAudio) await encryptFile(input.audioPath, tempAudio, keyring);
-      else await linkOrCopy(input.audioPath, tempAudio);
+      let audioDigest: string | undefined;
+      if (keyring && sealedInput) {
+        // Opened and sealed again in one pass (or written plain where the store keeps audio plain), never via a plain copy.
+        const resealed = await resealFile(input.audioPath, tempAudio, keyring, { encrypt: this.encryptAudio });
+        audioDigest = resealed.sha256;
+        plainBytes = resealed.plaintextBytes;
+      } else {
+        audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
+        if (keyring && this.encryptAudio) await encryptFile(input.audioPath, tempAudio, keyring);
+        else await linkOrCopy(input.audioPath, tempAudio);
+      }
 
       const unsigned: RecordingSidecar = {
         meta: input.meta,
@@ -553,8 +564,10 @@ export class RecordingStore {
       }
       if (!(await exists(file))) throw new StoreError('input-missing', `${file}: does not exist`);
       // With a keyring the quarantined file is kept encrypted (NAME.enc): captures are call audio too.
-      const seal = this.keyring !== undefined && !(await isEncryptedFile(file));
-      const wanted = seal ? `${original}.enc` : original;
+      const alreadySealed = await isEncryptedFile(file);
+      const seal = this.keyring !== undefined && !alreadySealed;
+      // Encrypted either way (sealed here, or a working copy sealed since it was copied): the name says so.
+      const wanted = (seal || alreadySealed) && !original.endsWith('.enc') ? `${original}.enc` : original;
       let name = wanted;
       for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) {
         const dot = wanted.lastIndexOf('.');

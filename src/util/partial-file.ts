@@ -57,10 +57,20 @@ export class PartialFile {
     this.fd = openSync(this.partialPath, landing.tag === undefined ? 'w' : 'wx', landing.permissions ?? 0o644);
   }
 
+  /** Bytes the finished file takes on disk. */
+  get storedBytes(): number {
+    return this.position;
+  }
+
   /** Append at the current position. */
   append(bytes: Uint8Array): void {
     this.writeAt(bytes, this.position);
     this.position += bytes.length;
+  }
+
+  /** Leave `bytes` bytes for a later writeAt (a header known only at the end). */
+  skip(bytes: number): void {
+    this.position += bytes;
   }
 
   /** Write at a given offset (headers patched at the end). */

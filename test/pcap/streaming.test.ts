@@ -109,6 +109,29 @@ describe('readCapture streaming', () => {
         expect(streamed.stats).toEqual(whole.stats);
       }
     });
+
+    it(`${name}: with reused buffers, what each callback sees is exact, and views kept past it are overwritten (so consumers must copy)`, async () => {
+      const path = join(dir, `reuse-${name.slice(0, 6)}`);
+      writeFileSync(path, data);
+      const expected = parseAll(data, path).datagrams.map(plain);
+      for (const chunkSize of [1, 7, 64, 1000, 4096, 65536, undefined]) {
+        const seen: ReturnType<typeof plain>[] = [];
+        const kept: UdpDatagram[] = [];
+        const stats = await readCapture(
+          path,
+          (d) => {
+            seen.push(plain(d));
+            kept.push(d);
+          },
+          { reuseBuffers: true, ...(chunkSize === undefined ? {} : { chunkSize }) },
+        );
+        expect(seen).toEqual(expected);
+        expect(stats).toEqual(parseAll(data, path).stats);
+        // The buffers took turns: with chunks that hold whole records but not the file, payloads kept as views
+        // changed under them. (Records longer than a chunk are joined in buffers of their own.)
+        if (chunkSize === 1000 || chunkSize === 4096) expect(kept.map(plain)).not.toEqual(expected);
+      }
+    });
   }
 
   it('a truncated capture delivers every datagram before the cut, then TRUNCATED with the frames read', async () => {
