@@ -1,4 +1,5 @@
 // Child process of the pipeline bench: converts one capture and reports time and peak memory as JSON.
+import { peakRssKb } from './peak-rss.js';
 import { convertCapture } from '../src/convert/index.js';
 
 const [capture, outDir, mode] = process.argv.slice(2);
@@ -11,4 +12,4 @@ const started = process.hrtime.bigint();
 const report = await convertCapture(capture, { outDir, durable: mode !== 'no-fsync' });
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 const audioSeconds = report.outputs.reduce((n, o) => n + o.durationSeconds, 0);
-process.stdout.write(`${JSON.stringify({ ok: report.ok, error: report.error, seconds, audioSeconds, packets: report.outputs.reduce((n, o) => n + o.packets, 0), maxRssKb: process.resourceUsage().maxRSS })}\n`);
+process.stdout.write(`${JSON.stringify({ ok: report.ok, error: report.error, seconds, audioSeconds, packets: report.outputs.reduce((n, o) => n + o.packets, 0), maxRssKb: peakRssKb() })}\n`);

@@ -2,6 +2,7 @@
 //   convert-tree TREE OUTDIR WORKERS [wav|mp3] [warm]
 // "warm": convert the tree once untimed, then time a second pass with the same threads (a long-running
 // service or a big tree, where start-up and JIT warm-up are paid once); otherwise one cold pass, like the CLI.
+import { peakRssKb } from './peak-rss.js';
 import { convertAll, ConversionPool } from '../src/convert/index.js';
 import type { BatchOptions } from '../src/convert/index.js';
 
@@ -22,7 +23,7 @@ try {
   const summary = await convertAll([tree], batch);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   process.stdout.write(
-    `${JSON.stringify({ files: summary.files, failed: summary.failed, seconds, audioSeconds: summary.audioSeconds, maxInFlight: summary.maxInFlight, maxRssKb: process.resourceUsage().maxRSS })}\n`,
+    `${JSON.stringify({ files: summary.files, failed: summary.failed, seconds, audioSeconds: summary.audioSeconds, maxInFlight: summary.maxInFlight, maxRssKb: peakRssKb() })}\n`,
   );
 } finally {
   await pool?.destroy();
