@@ -56,12 +56,17 @@ const started = Date.now();
 // which ends its thread (piscina starts another).
 const pool = new Piscina({ filename: new URL('./fuzz-worker.ts', import.meta.url).href, execArgv: ['--import', 'tsx'], workerData: { sourcePaths }, minThreads: 2, maxThreads: 2 });
 const inFlight = new Set<Promise<void>>();
+/** Each problem is printed when it happens: a long run stopped early still names its seeds. */
+function report(problem: Outcome): void {
+  process.stdout.write(`  problem: seed ${problem.seed}: ${problem.exception ?? 'hang'} [${problem.steps.join('; ')}]\n`);
+}
 for (let seed = firstSeed; seed < last; seed++) {
   const job = (pool.run(seed, { signal: AbortSignal.timeout(limitMs) }) as Promise<Outcome>).then(
     (outcome) => {
       if (outcome.exception !== undefined) {
         counts.exceptions++;
         problems.push(outcome);
+        report(outcome);
       } else if (outcome.ok) counts.converted++;
       else counts.reported++;
       if (outcome.ms > slowest.ms) slowest = { ms: outcome.ms, seed: outcome.seed };
@@ -69,6 +74,7 @@ for (let seed = firstSeed; seed < last; seed++) {
       if ((outcome.longest ?? 0) > (outcome.sourceSeconds ?? 0) + SLACK_SECONDS) {
         counts.blownUp++;
         problems.push({ ...outcome, exception: `recording of ${outcome.longest!.toFixed(1)} s from a source of ${(outcome.sourceSeconds ?? 0).toFixed(1)} s` });
+        report(problems.at(-1)!);
       }
     },
     (error: unknown) => {
@@ -76,12 +82,15 @@ for (let seed = firstSeed; seed < last; seed++) {
       if (hang) counts.hangs++;
       else counts.exceptions++;
       problems.push({ seed, ms: hang ? limitMs : 0, ...(hang ? {} : { exception: `worker failed: ${error instanceof Error ? error.message : String(error)}` }), steps: [hang ? '(hang: no answer within the limit)' : ''] });
+      report(problems.at(-1)!);
     },
   );
   const tracked: Promise<void> = job.finally(() => {
     inFlight.delete(tracked);
     const done = counts.converted + counts.reported + counts.exceptions + counts.hangs;
-    if (done % 5000 === 0) process.stdout.write(`  ${done} cases, ${counts.exceptions} exceptions, ${counts.hangs} hangs, ${Math.round((Date.now() - started) / 1000)} s\n`);
+    if (done % 5000 === 0) {
+      process.stdout.write(`  ${done} cases (seeds from ${firstSeed}), ${counts.exceptions} exceptions, ${counts.hangs} hangs, ${counts.blownUp} blow-ups, ${Math.round((Date.now() - started) / 1000)} s\n`);
+    }
   });
   inFlight.add(tracked);
   if (inFlight.size >= 8) await Promise.race(inFlight);

@@ -422,7 +422,9 @@ export class RtpStream {
       if (this.withinJump(delay - segment.minDelay) || !this.withinJump(delay - suspect.delay)) {
         // This packet agrees with the anchor the suspect broke (the suspect alone was wrong), or with neither (the
         // capture's clock is not to be believed here, e.g. a damaged timestamp resolution): no gap on its word.
-        this.placeOutlier(suspect, position);
+        // Only a packet that agrees with the anchor bounds where the suspect goes: one that agrees with nothing may
+        // carry a damaged timestamp itself (a first packet put before such a one opened a 16-hour recording).
+        this.placeOutlier(suspect, this.withinJump(delay - segment.minDelay) ? position : undefined);
       } else {
         // Two packets in a row off the old anchor and at one with each other: the stream really jumped (a sender
         // restart, a clock step).
@@ -502,9 +504,12 @@ export class RtpStream {
     const room = (suspect.lostPackets + 1) * Math.max(this.lastPacketSamples, 1) + this.snapSamples();
     const after = this.endPosition;
     let position: number;
-    if (after === Number.NEGATIVE_INFINITY) {
+    if (after === Number.NEGATIVE_INFINITY && next === undefined) {
+      // Nothing written yet and nothing after it to go by: where its timestamp puts it on the anchor.
+      position = byTimestamp;
+    } else if (after === Number.NEGATIVE_INFINITY) {
       // Nothing written yet: it leads the run, just before the packet after it.
-      const latest = next ?? byTimestamp;
+      const latest = next!;
       const length = Math.round((suspect.entry.packet.payload.length / BYTES_PER_RTP_TICK[this.codec!]) * suspect.ratio);
       position = byTimestamp <= latest - length && byTimestamp >= latest - room ? byTimestamp : latest - length;
     } else {

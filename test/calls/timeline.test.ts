@@ -172,4 +172,33 @@ describe('call timeline', () => {
     // The gateway is common to every stream, so it is taken for the recording device: its streams are external.
     for (const call of calls) expect(call.external[0]!.from.address).toBe('10.0.0.1');
   });
+
+  it('a first packet with a late capture time followed by one with a damaged timestamp opens no gap (fuzz seed 6155: 58,720 s from 0.2 s)', () => {
+    // Five A-law packets of one stream as the damaged capture held them: the first arrived "2.8 s late", the
+    // second's timestamp is 58,720 s ahead, the fourth arrived "4.8 s late". Before, the first was put just
+    // before the second, and everything after followed it there.
+    const demux = new RtpDemuxer();
+    const packets = [
+      { time: 906.513, seq: 25924, ts: 4090459982 },
+      { time: 903.69, seq: 25927, ts: 265255214 },
+      { time: 903.73, seq: 25929, ts: 4090460782 },
+      { time: 908.554, seq: 25931, ts: 4090461102 },
+      { time: 903.79, seq: 25932, ts: 4090461262 },
+    ];
+    for (const p of packets) {
+      const rtp = new Uint8Array(172);
+      const view = new DataView(rtp.buffer);
+      rtp[0] = 0x80;
+      rtp[1] = 8;
+      view.setUint16(2, p.seq);
+      view.setUint32(4, p.ts);
+      view.setUint32(8, 0x6a518186);
+      rtp.fill(0xd5, 12);
+      demux.push({ frame: 1, time: 1_677_837_000 + p.time, seconds: 0, nanoseconds: 0, src: '10.58.232.40', srcPort: 5502, dst: '10.8.7.22', dstPort: 43520, payload: rtp });
+    }
+    const [stream] = demux.finish();
+    expect(stream!.stats.packets).toBe(5);
+    expect(stream!.endPosition - stream!.startPosition).toBeLessThan(8000);
+    stream!.dispose();
+  });
 });
