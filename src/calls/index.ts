@@ -2,7 +2,7 @@ export { RtpStream } from './rtp-stream.js';
 export type { DtmfEvent, Endpoint, PayloadKind, RtpStreamOptions, RtpStreamStats, SsrcCounts } from './rtp-stream.js';
 export { RtpDemuxer } from './demux.js';
 export type { DemuxOptions } from './demux.js';
-export { groupCalls, streamsOf } from './calls.js';
+export { groupCalls, streamsOf, strayStreams } from './calls.js';
 export type { Call, ChannelPolicy, ChannelRule, RecordingDevice } from './calls.js';
 export { renderCall, callSpan, RenderError } from './render.js';
 export type { ChannelMix, RecordingFormat, RenderOptions, RenderedRecording } from './render.js';

@@ -4,6 +4,7 @@ import type { LandingOptions } from '../util/index.js';
 import type { Key } from '../crypto/index.js';
 import type { Call } from './calls.js';
 import type { RtpStream } from './rtp-stream.js';
+import { ISLAND_GAP_S } from './rtp-stream.js';
 
 /**
  * Channel layouts of a recording (the reference's options): stereo with the
@@ -112,8 +113,17 @@ function readChannel(streams: RtpStream[], rate: number, position: number, out: 
   }
 }
 
-/** The audible span and rate of a call, from the streams that carried audio. An 8 kHz party in a 16 kHz call is upsampled. */
-export function callSpan(call: Call): { start: number; end: number; sampleRate: number } | undefined {
+/** A cluster of audio under this many seconds, a minute or more from the rest of its call, is not recorded. */
+const STRAY_AUDIO_S = 1;
+
+/**
+ * The span and rate of a call's recording, from the streams that carried audio. An 8 kHz party in a 16 kHz call
+ * is upsampled. The span covers the call's audio islands (RtpStream.islands, merged across its streams) except
+ * those with under a second of audio lying a minute or more from the rest: one packet placed hours away by a
+ * damaged capture time would otherwise stretch the recording by hours of silence. `leftOutSeconds` says how
+ * much audio that left out.
+ */
+export function callSpan(call: Call): { start: number; end: number; sampleRate: number; leftOutSeconds: number } | undefined {
   const audible = [...call.external, ...call.internal].filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
   if (audible.length === 0) return undefined;
   const sampleRate = Math.max(...audible.map((s) => s.sampleRate));
@@ -122,10 +132,31 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
       throw new RenderError(`call ${call.index} mixes sample rates ${s.sampleRate} and ${sampleRate} Hz, which this build cannot combine`);
     }
   }
+  // Islands of every stream at the call's rate, merged where they come within the island gap of each other.
+  const islands: Array<{ start: number; end: number; samples: number }> = [];
+  for (const s of audible) {
+    const factor = sampleRate / s.sampleRate;
+    for (let i = 0; i < s.islands.length; i += 3) islands.push({ start: s.islands[i]! * factor, end: s.islands[i + 1]! * factor, samples: s.islands[i + 2]! * factor });
+  }
+  islands.sort((a, b) => a.start - b.start);
+  const gap = ISLAND_GAP_S * sampleRate;
+  const clusters: Array<{ start: number; end: number; samples: number }> = [];
+  for (const island of islands) {
+    const last = clusters.at(-1);
+    if (last && island.start <= last.end + gap) {
+      last.end = Math.max(last.end, island.end);
+      last.samples += island.samples;
+    } else clusters.push({ ...island });
+  }
+  const real = clusters.filter((c) => c.samples >= STRAY_AUDIO_S * sampleRate);
+  // With no cluster of a second there is no body of the call to tell strays from: all of it is recorded.
+  const kept = real.length > 0 ? real : clusters;
+  const leftOut = clusters.filter((c) => !kept.includes(c)).reduce((n, c) => n + c.samples, 0);
   return {
-    start: Math.min(...audible.map((s) => s.startPosition * (sampleRate / s.sampleRate))),
-    end: Math.max(...audible.map((s) => s.endPosition * (sampleRate / s.sampleRate))),
+    start: Math.min(...kept.map((c) => c.start)),
+    end: Math.max(...kept.map((c) => c.end)),
     sampleRate,
+    leftOutSeconds: leftOut / sampleRate,
   };
 }
 

@@ -122,6 +122,8 @@ const FORWARD_JUMP_S = 0.2;
 const BACKWARD_JUMP_S = 1.0;
 /** A re-anchor may open a silent gap up to this long (s); a capture time further ahead is not believed. */
 const MAX_REANCHOR_GAP_S = 600;
+/** Audio runs further apart than this (s) are separate islands (see RtpStream.islands). */
+export const ISLAND_GAP_S = 60;
 /** Lost or untransmitted audio longer than this is rendered as plain silence, not concealment or comfort noise (s). */
 const MAX_CONCEAL_S = 60;
 
@@ -168,6 +170,12 @@ export class RtpStream {
   /** Global positions of the first and one-past-last written sample. */
   startPosition = Number.POSITIVE_INFINITY;
   endPosition = Number.NEGATIVE_INFINITY;
+  /**
+   * Where the audio lies: runs of placed packets with no gap over ISLAND_GAP_S inside, as flat [start, end,
+   * samples] triples (positions; samples = audio placed in the run). A call's recording spans the runs that
+   * hold real audio: a packet or two placed far away by a damaged capture does not stretch it.
+   */
+  readonly islands: number[] = [];
   /** Payload types seen that no decoder here handles. */
   readonly undecodableTypes = new Set<number>();
   /** What signalling (or RFC 3551) names those payload types, where it does: `iLBC/8000`, `GSM/8000`… */
@@ -487,9 +495,25 @@ export class RtpStream {
       length = samples.length;
     }
     this.lastPacketSamples = length;
+    this.addIsland(position, position + length);
     if (position < this.startPosition) this.startPosition = position;
     const end = position + length;
     if (end > this.endPosition) this.endPosition = end;
+  }
+
+  private addIsland(start: number, end: number): void {
+    const islands = this.islands;
+    const gap = ISLAND_GAP_S * this.sampleRate;
+    // Nearly always the last run goes on; a run to merge with is looked for among the (few) others.
+    for (let i = islands.length - 3; i >= 0; i -= 3) {
+      if (start <= islands[i + 1]! + gap && end >= islands[i]! - gap) {
+        if (start < islands[i]!) islands[i] = start;
+        if (end > islands[i + 1]!) islands[i + 1] = end;
+        islands[i + 2] = islands[i + 2]! + (end - start);
+        return;
+      }
+    }
+    islands.push(start, end, end - start);
   }
 
   /**

@@ -8,7 +8,7 @@ import type { Keyring } from '../crypto/index.js';
 import { decryptedPieces, encryptedKeyId, keyringFor, sealingKeyring } from './encryption.js';
 import type { ConvertEncryption } from './encryption.js';
 import type { CaptureStats, TcpSegment, UdpDatagram } from '../pcap/index.js';
-import { RtpDemuxer, groupCalls, renderCall, streamsOf, RenderError } from '../calls/index.js';
+import { RtpDemuxer, callSpan, groupCalls, renderCall, streamsOf, strayStreams, RenderError } from '../calls/index.js';
 import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
 import { TrackMemory } from '../audio/index.js';
 import type { Id3Tags } from '../audio/index.js';
@@ -302,6 +302,15 @@ export function outputPathFor(input: string, index: number, count: number, outDi
   return count > 1 ? `${base}_${index}.${extension}` : `${base}.${extension}`;
 }
 
+/** Audio the recording leaves out as strays (see callSpan); 0 when the call cannot be rendered at all (render says why). */
+function strayAudioSeconds(call: Call): number {
+  try {
+    return callSpan(call)?.leftOutSeconds ?? 0;
+  } catch {
+    return 0;
+  }
+}
+
 /**
  * Convert one capture: every call in it becomes one recording. Never throws
  * for bad input: the report says what failed and why.
@@ -396,7 +405,16 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       hooks.onWritten?.(callsBefore / calls.length);
       // Encrypted (SRTP) streams are left out of the recording: decoded, they would be full-scale noise.
       const encrypted = streamsOf(original).filter((s) => s.codec !== undefined && s.encryption() !== undefined);
-      const call: Call = encrypted.length === 0 ? original : { ...original, external: original.external.filter((s) => !encrypted.includes(s)), internal: original.internal.filter((s) => !encrypted.includes(s)) };
+      const decodable: Call = encrypted.length === 0 ? original : { ...original, external: original.external.filter((s) => !encrypted.includes(s)), internal: original.internal.filter((s) => !encrypted.includes(s)) };
+      // A few packets far from the rest of the call (a garbled capture time) would stretch the recording by hours of silence.
+      const strays = strayStreams(decodable);
+      const call: Call = strays.length === 0 ? decodable : { ...decodable, external: decodable.external.filter((s) => !strays.includes(s)), internal: decodable.internal.filter((s) => !strays.includes(s)) };
+      if (strays.length > 0) {
+        warnings.push(
+          `call ${call.index}: ${strays.map((s) => `${s.stats.packets} packet${s.stats.packets === 1 ? '' : 's'} of ${s.from.address}:${s.from.port} → ${s.to.address}:${s.to.port}`).join(', ')} lying over a minute from the rest of the call: left out of the recording (a damaged capture time?)`,
+        );
+        unrecordedStreams.push(...strays.map((stream) => streamReport(stream)));
+      }
       const callStreams = streamsOf(call);
       const undecodable = describeUndecodable(callStreams);
       const encryptedNote = encrypted.length > 0 ? `encrypted media (SRTP: ${encrypted.map((s) => `${s.from.address}:${s.from.port} → ${s.to.address}:${s.to.port}`).join(', ')}): not decodable without its keys` : '';
@@ -415,6 +433,8 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
       if (encrypted.length > 0) warnings.push(`call ${call.index}: ${encryptedNote}; left out of the recording`);
       const timing = describeTiming(callStreams);
       if (timing !== '') warnings.push(`call ${call.index}: ${timing}`);
+      const leftOut = strayAudioSeconds(call);
+      if (leftOut > 0) warnings.push(`call ${call.index}: ${leftOut.toFixed(2)} s of audio lying over a minute from the rest of the call left out of the recording (a damaged capture time?)`);
       if (undecodable !== '') warnings.push(`call ${call.index}: packets of ${undecodable} skipped (codec not supported)`);
       const plainPath = outputPathFor(input, call.index, calls.length, options.outDir, extension, options.outputStem);
       const path = sealing ? `${plainPath}.enc` : plainPath;
