@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { EmbeddedPbx, cdrsFor, defaultDirectory, planCalls, randomScenario } from '../../../src/embedded/index.js';
 import type { Scenario } from '../../../src/embedded/index.js';
 import { validateConfig } from '../../../src/config/index.js';
+import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/crypto/index.js';
 import { RecordingIndex, readJournal } from '../../../src/store/index.js';
 import { mulberry32 } from '../../../src/util/index.js';
 import { auditStore, expectedCaptures, serviceConfigInput, until } from './service-harness.js';
@@ -35,6 +36,8 @@ export interface CrashLoopOptions {
   readonly drainTimeoutMs?: number;
   /** Keep the temporary directory (for a look at the logs). */
   readonly keep?: boolean;
+  /** Encryption on (a generated key file): recordings are audited as what they decrypt to, and at every kill the working folders are looked at for anything readable. */
+  readonly encrypted?: boolean;
   readonly log?: (line: string) => void;
 }
 
@@ -55,6 +58,8 @@ export interface CrashLoopReport extends StoreAudit {
   readonly journalMismatches: string[];
   /** Files or folders the recorder created that others than its user may read (it runs with umask 077). */
   readonly looseModes: string[];
+  /** With encryption on: working files found readable (not an encrypted container) right after a kill. */
+  readonly plaintextAtKill: string[];
   readonly seconds: number;
 }
 
@@ -83,6 +88,35 @@ function looseModes(root: string): string[] {
   return loose;
 }
 
+/**
+ * Working files (capture copies, recordings waiting to be filed) that are not encrypted containers. A sealed file
+ * cut by a kill before its first write, or a recording whose header is written last, starts with zeros: not readable.
+ */
+function readableWorkFiles(workDir: string): string[] {
+  const found: string[] = [];
+  const walk = (dir: string): void => {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      return;
+    }
+    for (const name of names) {
+      const path = join(dir, name);
+      if (statSync(path).isDirectory()) {
+        walk(path);
+        continue;
+      }
+      const head = readFileSync(path).subarray(0, 8);
+      if (head.length === 0 || hasContainerMagic(head) || head.every((b) => b === 0)) continue;
+      found.push(`${path}: starts ${head.toString('hex')}`);
+    }
+  };
+  walk(join(workDir, 'captures'));
+  walk(join(workDir, 'out'));
+  return found;
+}
+
 export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoopReport> {
   const started = Date.now();
   const log = options.log ?? (() => undefined);
@@ -93,7 +127,9 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
   const scenario = crashScenario(options.calls, options.seed, options.meanGapSeconds ?? 3);
   const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'drive'), speed: options.speed ?? 10, captureFlushMs: 50 });
   const endpoints = await pbx.start();
-  const configInput = serviceConfigInput(base, endpoints, { logLevel: 'info' });
+  const keyFile = join(base, 'system.key');
+  const keyring = options.encrypted ? new Keyring([await generateKeyFile(keyFile)]) : undefined;
+  const configInput = { ...serviceConfigInput(base, endpoints, { logLevel: 'info' }), ...(keyring ? { encryption: { enabled: true, keyFiles: [keyFile] } } : {}) };
   const configPath = join(base, 'recorder.json');
   writeFileSync(configPath, JSON.stringify(configInput, null, 2));
   const config = validateConfig(configInput, configPath, base);
@@ -121,6 +157,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
   });
   let kills = 0;
   let killsDuringWork = 0;
+  const plaintextAtKill: string[] = [];
   try {
     for (let k = 0; k < options.kills; k++) {
       child = spawnRecorder();
@@ -140,6 +177,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
       child.kill('SIGKILL');
       await exited(child);
       kills++;
+      if (keyring) plaintextAtKill.push(...readableWorkFiles(config.storage.workDir));
       log(`kill ${kills}/${options.kills} ${duringStartup ? 'while starting, ' : ''}after ${Math.round(delay)} ms; drive ${readdirSync(endpoints.recDir).length} captures; PBX ${pbxDone ? 'done' : 'running'}`);
     }
     // The last recorder runs until everything is done, then stops as told.
@@ -162,7 +200,8 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
     await exited(child);
     child = undefined;
 
-    const audit = auditStore(config.storage.root, expected);
+    const audit = auditStore(config.storage.root, expected, keyring);
+    if (keyring) plaintextAtKill.push(...readableWorkFiles(config.storage.workDir));
     const journal = (await readJournal(config.storage.journalPath)).items;
     const journalMismatches: string[] = [];
     for (const e of expected) {
@@ -204,6 +243,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
       indexed,
       journalMismatches,
       looseModes: looseModes(config.storage.root),
+      plaintextAtKill,
       seconds: Math.round((Date.now() - started) / 100) / 10,
     };
   } finally {

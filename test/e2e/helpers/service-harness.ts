@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { decryptBytes } from '../../../src/crypto/index.js';
+import type { Keyring } from '../../../src/crypto/index.js';
 import { validateConfig } from '../../../src/config/index.js';
 import type { RecorderConfig, RecorderConfigInput } from '../../../src/config/index.js';
 import { cdrsFor } from '../../../src/embedded/index.js';
@@ -210,7 +212,8 @@ export interface StoreAudit {
   readonly strays: string[];
 }
 
-export function auditStore(root: string, expected: readonly ExpectedCapture[]): StoreAudit {
+/** Audit a store; with `keyring`, audio files are encrypted containers and are checked as what they decrypt to. */
+export function auditStore(root: string, expected: readonly ExpectedCapture[], keyring?: Keyring): StoreAudit {
   const scan = scanStore(root);
   const wanted = new Map(expected.filter((e) => e.agent !== null).map((e) => [callIdField(e.callId), e]));
   const lost: string[] = [];
@@ -224,11 +227,19 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[]): 
     if (!wanted.has(field)) unexpected.push(field);
     if (paths.length > 1) duplicated.push(field);
     for (const path of paths) {
-      const problem = wavProblem(path);
+      let bytes: Buffer;
+      let problem: string | undefined;
+      try {
+        bytes = keyring ? decryptBytes(readFileSync(path), keyring) : readFileSync(path);
+        problem = wavBytesProblem(bytes);
+      } catch (error) {
+        bytes = Buffer.alloc(0);
+        problem = `does not decrypt: ${error instanceof Error ? error.message : String(error)}`;
+      }
       if (problem) corrupt.push(`${path}: ${problem}`);
       const capture = wanted.get(field)?.capture;
       if (!problem && capture) {
-        const seconds = wavSeconds(path);
+        const seconds = wavBytesSeconds(bytes);
         const span = (capture.end - capture.start) / 1000;
         if (seconds < span - Math.max(1.5, span * 0.05)) truncated.push(`${field}: ${seconds.toFixed(1)} s of a ${span.toFixed(1)} s capture`);
       }
@@ -241,7 +252,10 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[]): 
 
 /** Why a WAV file is not whole (RIFF size, chunk sizes against the file size, a PCM format), or undefined when it is. */
 export function wavProblem(path: string): string | undefined {
-  const bytes = readFileSync(path);
+  return wavBytesProblem(readFileSync(path));
+}
+
+function wavBytesProblem(bytes: Buffer): string | undefined {
   if (bytes.length < 44) return `only ${bytes.length} bytes`;
   if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 12) !== 'WAVE') return 'no RIFF/WAVE header';
   if (bytes.readUInt32LE(4) !== bytes.length - 8) return `RIFF size ${bytes.readUInt32LE(4)} but the file has ${bytes.length - 8} bytes after it`;
@@ -266,7 +280,10 @@ export function wavProblem(path: string): string | undefined {
 
 /** Seconds of audio in a whole WAV file (data bytes over the byte rate). */
 export function wavSeconds(path: string): number {
-  const bytes = readFileSync(path);
+  return wavBytesSeconds(readFileSync(path));
+}
+
+function wavBytesSeconds(bytes: Buffer): number {
   let offset = 12;
   let byteRate = 0;
   while (offset + 8 <= bytes.length) {
