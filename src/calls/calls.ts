@@ -129,13 +129,14 @@ export function strayStreams(call: Call): RtpStream[] {
   const audible = streamsOf(call).filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
   const seconds = (s: RtpStream): [number, number] => [s.startPosition / s.sampleRate, s.endPosition / s.sampleRate];
   const small = (s: RtpStream): boolean => (s.endPosition - s.startPosition) / s.sampleRate < STRAY_MAX_SECONDS;
-  const body = audible.filter((s) => !small(s));
-  // With no stream of a second or more there is no body of the call to be far from.
+  // The body: every stream of a second or more, or else the one with the most audio.
+  const long = audible.filter((s) => !small(s));
+  const body = long.length > 0 ? long : audible.length > 0 ? [audible.reduce((a, b) => (b.endPosition - b.startPosition) / b.sampleRate > (a.endPosition - a.startPosition) / a.sampleRate ? b : a)] : [];
   if (body.length === 0) return [];
   const bodyStart = Math.min(...body.map((s) => seconds(s)[0]));
   const bodyEnd = Math.max(...body.map((s) => seconds(s)[1]));
   return audible.filter((s) => {
-    if (!small(s)) return false;
+    if (!small(s) || body.includes(s)) return false;
     const [start, end] = seconds(s);
     return start - bodyEnd > STRAY_DISTANCE_SECONDS || bodyStart - end > STRAY_DISTANCE_SECONDS;
   });

@@ -148,9 +148,10 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
       last.samples += island.samples;
     } else clusters.push({ ...island });
   }
-  const real = clusters.filter((c) => c.samples >= STRAY_AUDIO_S * sampleRate);
-  // With no cluster of a second there is no body of the call to tell strays from: all of it is recorded.
-  const kept = real.length > 0 ? real : clusters;
+  // The body of the call: every cluster of a second or more, and at least the one with the most audio (a call cut
+  // short by a damaged capture may hold less than a second in all).
+  const largest = clusters.reduce((a, b) => (b.samples > a.samples ? b : a));
+  const kept = clusters.filter((c) => c === largest || c.samples >= STRAY_AUDIO_S * sampleRate);
   const leftOut = clusters.filter((c) => !kept.includes(c)).reduce((n, c) => n + c.samples, 0);
   return {
     start: Math.min(...kept.map((c) => c.start)),

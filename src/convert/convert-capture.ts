@@ -221,13 +221,15 @@ function encodingProblem(call: Call, options: ConvertOptions): string | undefine
 function tagsFor(call: Call, input: string): Id3Tags {
   const external = describeParty(call.externalParty);
   const internal = describeParty(call.internalParty);
-  const when = new Date(call.startTime * 1000).toISOString().slice(0, 19);
+  // A damaged capture can carry a time no calendar holds (fuzz seed 128454): the tags then go without it.
+  const start = new Date(call.startTime * 1000);
+  const when = Number.isFinite(start.getTime()) ? start.toISOString().slice(0, 19) : undefined;
   const arrow = call.direction === 'i' ? '←' : call.direction === 'o' ? '→' : '↔';
   return {
-    title: `${when.replace('T', ' ').slice(0, 16)} ${internal ?? 'internal'} ${arrow} ${external ?? 'external'}`,
+    title: `${when !== undefined ? when.replace('T', ' ').slice(0, 16) : 'unknown time'} ${internal ?? 'internal'} ${arrow} ${external ?? 'external'}`,
     artist: [internal, external].filter(Boolean).join(' / ') || basename(input),
     album: 'Recorder',
-    recordedAt: when,
+    ...(when !== undefined ? { recordedAt: when } : {}),
     custom: {
       ...(call.callId ? { 'call id': call.callId } : {}),
       ...(call.direction ? { direction: call.direction === 'i' ? 'incoming' : 'outgoing' } : {}),

@@ -75,4 +75,34 @@ describe('stray packets far from their call', () => {
     expect(report.outputs[0]!.durationSeconds).toBeLessThan(2);
     expect(report.warnings.join('\n')).toMatch(/0\.02 s of audio lying over a minute from the rest of the call left out/);
   });
+
+  it('a call cut to a third of a second with one packet 3 hours away: the larger part is the call (fuzz seed 174545: 31,457 s)', async () => {
+    const source = join(dirname(SIP_CALL), 'alaw-20ms.pcap');
+    const datagrams: UdpDatagram[] = [];
+    parseCapture(new Uint8Array(readFileSync(source)), source, (d) => datagrams.push({ ...d, payload: Uint8Array.from(d.payload) }));
+    const cut = datagrams.slice(0, 16);
+    cut[15] = { ...cut[15]!, time: cut[15]!.time + 3 * 3600 };
+    const path = join(work, 'cut.pcap');
+    const writer = await PcapFileWriter.create(path, { format: 'pcap', linkType: LinkType.ETHERNET });
+    for (const d of cut) writer.append({ time: d.time, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) });
+    await writer.close();
+    const report = await convertCapture(path, { outDir: join(work, 'out-cut'), durable: false });
+    expect(report.ok).toBe(true);
+    expect(report.outputs[0]!.durationSeconds).toBeLessThan(1);
+  });
+
+  it('a capture time no calendar holds (pcapng, year 287,000) converts, with the MP3 tags saying "unknown time" (fuzz seed 128454 threw)', async () => {
+    const source = join(dirname(SIP_CALL), 'alaw-20ms.pcap');
+    const datagrams: UdpDatagram[] = [];
+    parseCapture(new Uint8Array(readFileSync(source)), source, (d) => datagrams.push({ ...d, payload: Uint8Array.from(d.payload) }));
+    const path = join(work, 'far-future.pcapng');
+    const writer = await PcapFileWriter.create(path, { format: 'pcapng', interfaces: [{ linkType: LinkType.ETHERNET }] });
+    const shift = 9e12 - datagrams[0]!.time;
+    for (const d of datagrams) writer.append({ time: d.time + shift, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) });
+    await writer.close();
+    const report = await convertCapture(path, { outDir: join(work, 'out-far'), durable: false, format: 'mp3' });
+    expect(report.error).toBeUndefined();
+    expect(report.outputs).toHaveLength(1);
+    expect(readFileSync(report.outputs[0]!.path).includes(Buffer.from('unknown time'))).toBe(true);
+  });
 });
