@@ -203,6 +203,11 @@ export class Ingestor {
     return this.copy(entry);
   }
 
+  /** The size of a capture on the drive now (undefined when it is not there): whether it grew since it was copied. */
+  async sizeOnDrive(name: string): Promise<number | undefined> {
+    return (await this.options.drive.list(this.controller.signal)).find((candidate) => candidate.name === name)?.size;
+  }
+
   /** Download a drive file into the working folder, verified (byte count as listed, SHA-256 read back after fsync). */
   private async copy(entry: DriveEntry): Promise<IngestedCapture> {
     const { drive, workDir } = this.options;

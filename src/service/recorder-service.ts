@@ -471,6 +471,24 @@ export class RecorderService {
   /** No CDR: ask again on the reference's schedule; after the last trial the capture goes to quarantine with an alarm. */
   private async noCdrYet(item: JournalItem): Promise<boolean> {
     const name = item.key;
+    // A capture taken while its call still ran (the link did not know the call, e.g. just after a restart) has
+    // no CDR because the call is not over: its file is still growing on the drive. That is not a failed trial (the
+    // last ones are hours apart): ask again soon; once the CDR is there the whole file is copied again.
+    const copiedBytes = typeof item.data.bytes === 'number' ? item.data.bytes : undefined;
+    if (copiedBytes !== undefined && (this.trials.get(name) ?? 0) + 1 >= this.config.reporting.firstRetrySeconds.length) {
+      let onDrive: number | undefined;
+      try {
+        onDrive = await this.ingestor!.sizeOnDrive(name);
+      } catch (error) {
+        if (!(error instanceof DriveError)) throw error;
+        onDrive = undefined;
+      }
+      if (onDrive !== undefined && onDrive > copiedBytes) {
+        this.log.info({ capture: name, copiedBytes, onDrive }, 'no CDR yet and the capture is still growing: its call goes on; asking again soon');
+        this.schedule(name, Math.max(5, this.config.reporting.firstRetrySeconds[0] ?? 5) * 1000);
+        return false;
+      }
+    }
     const trial = (this.trials.get(name) ?? 0) + 1;
     this.trials.set(name, trial);
     const { trials, firstRetrySeconds, longRetryMinutes } = this.config.reporting;
