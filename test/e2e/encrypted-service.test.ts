@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import { generateKeyFile, hasContainerMagic, verifyFile } from '../../src/crypto
 import { EmbeddedPbx, defaultDirectory, randomScenario } from '../../src/embedded/index.js';
 import { RecorderService } from '../../src/service/index.js';
 import type { FiledEvent } from '../../src/service/index.js';
+import { filesUnder } from './helpers/service-harness.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -30,23 +31,6 @@ function head(path: string, bytes: number): Buffer | undefined {
   } catch {
     return undefined;
   }
-}
-
-function filesUnder(dir: string): string[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch {
-    return [];
-  }
-  return names.flatMap((name) => {
-    const path = join(dir, name);
-    try {
-      return statSync(path).isDirectory() ? filesUnder(path) : [path];
-    } catch {
-      return [];
-    }
-  });
 }
 
 /**

@@ -14,7 +14,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/crypto/index.js';
 import { RecordingIndex, readJournal } from '../../../src/store/index.js';
 import { mulberry32 } from '../../../src/util/index.js';
-import { auditStore, expectedCaptures, serviceConfigInput, until } from './service-harness.js';
+import { auditStore, expectedCaptures, filesUnder, serviceConfigInput, until } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -94,26 +94,11 @@ function looseModes(root: string): string[] {
  */
 function readableWorkFiles(workDir: string): string[] {
   const found: string[] = [];
-  const walk = (dir: string): void => {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      return;
-    }
-    for (const name of names) {
-      const path = join(dir, name);
-      if (statSync(path).isDirectory()) {
-        walk(path);
-        continue;
-      }
-      const head = readFileSync(path).subarray(0, 8);
-      if (head.length === 0 || hasContainerMagic(head) || head.every((b) => b === 0)) continue;
-      found.push(`${path}: starts ${head.toString('hex')}`);
-    }
-  };
-  walk(join(workDir, 'captures'));
-  walk(join(workDir, 'out'));
+  for (const path of [...filesUnder(join(workDir, 'captures')), ...filesUnder(join(workDir, 'out'))]) {
+    const head = readFileSync(path).subarray(0, 8);
+    if (head.length === 0 || hasContainerMagic(head) || head.every((b) => b === 0)) continue;
+    found.push(`${path}: starts ${head.toString('hex')}`);
+  }
   return found;
 }
 

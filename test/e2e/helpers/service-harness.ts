@@ -199,6 +199,24 @@ export function scanStore(root: string): StoreScan {
   return { audio, sidecars, strays, quarantined };
 }
 
+/** Every file under `dir`, recursively; a missing folder, or a file that vanishes meanwhile, is skipped (the service is running). */
+export function filesUnder(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return [];
+  }
+  return names.flatMap((name) => {
+    const path = join(dir, name);
+    try {
+      return statSync(path).isDirectory() ? filesUnder(path) : [path];
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Compare a store with the expected recordings: lost, duplicated, unexpected and corrupt files. */
 export interface StoreAudit {
   readonly filed: number;
