@@ -1,9 +1,7 @@
 import { openMp3Encoder } from './lame.js';
 import type { Mp3EncoderStream } from './lame.js';
-import { PartialFile } from '../util/index.js';
-import type { LandingOptions } from '../util/index.js';
-import { SealedPartialFile } from '../crypto/index.js';
-import type { Key } from '../crypto/index.js';
+import { openRecordingFile } from './recording-file.js';
+import type { RecordingFile, RecordingFileOptions } from './recording-file.js';
 
 /** ID3v2.4 text fields written at the start of an MP3 recording. */
 export interface Id3Tags {
@@ -137,7 +135,7 @@ function buildInfoFrame(firstHeader: Uint8Array, geometry: { frameBytes: number;
  * on finish (after fsync unless `durable: false`).
  */
 export class Mp3FileWriter {
-  private readonly file: PartialFile | SealedPartialFile;
+  private readonly file: RecordingFile;
   private readonly encoder: Mp3EncoderStream;
   private readonly left = new Int16Array(ENCODE_FRAMES);
   private readonly right = new Int16Array(ENCODE_FRAMES);
@@ -151,11 +149,10 @@ export class Mp3FileWriter {
     readonly path: string,
     readonly format: Mp3Format,
     tags: Id3Tags = {},
-    options: { durable?: boolean; landing?: LandingOptions; seal?: Key } = {},
+    options: RecordingFileOptions = {},
   ) {
     this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps);
-    // Sealed: encrypted as it is written, nothing readable reaches the disk.
-    this.file = options.seal ? new SealedPartialFile(path, options.seal, options.durable !== false, options.landing) : new PartialFile(path, options.durable !== false, options.landing);
+    this.file = openRecordingFile(path, options);
     this.append(buildId3Tag(tags));
   }
 

@@ -1,8 +1,6 @@
 import { encodeG711 } from '../codecs/index.js';
-import { PartialFile } from '../util/index.js';
-import type { LandingOptions } from '../util/index.js';
-import { SealedPartialFile } from '../crypto/index.js';
-import type { Key } from '../crypto/index.js';
+import { openRecordingFile } from './recording-file.js';
+import type { RecordingFile, RecordingFileOptions } from './recording-file.js';
 
 /** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
 export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
@@ -63,16 +61,15 @@ export function buildWavHeader(format: WavFormat, frames: number): Uint8Array {
  * crash leaves no partial file under the final name.
  */
 export class WavFileWriter {
-  private readonly file: PartialFile | SealedPartialFile;
+  private readonly file: RecordingFile;
   private frames = 0;
 
   constructor(
     readonly path: string,
     readonly format: WavFormat,
-    options: { durable?: boolean; landing?: LandingOptions; seal?: Key } = {},
+    options: RecordingFileOptions = {},
   ) {
-    // Sealed: encrypted as it is written, nothing readable reaches the disk.
-    this.file = options.seal ? new SealedPartialFile(path, options.seal, options.durable !== false, options.landing) : new PartialFile(path, options.durable !== false, options.landing);
+    this.file = openRecordingFile(path, options);
     this.file.append(buildWavHeader(format, 0));
   }
 

@@ -115,33 +115,6 @@ function digits(party: PartyInfo | undefined): number {
  * Group a capture's RTP streams into calls and decide, for each, which stream
  * is the external party (left) and which the internal one (right).
  */
-/** A stream with less audio than this (s)… */
-const STRAY_MAX_SECONDS = 1;
-/** …lying further than this (s) from all the rest of its call's audio is a stray, not part of the call. */
-const STRAY_DISTANCE_SECONDS = 60;
-
-/**
- * Streams of a call with under a second of audio that lie over a minute away from all of the call's other audio:
- * a datagram whose capture time (and address) a damaged capture garbled, not speech. Rendered, one such packet
- * three hours after a 1.5 s call made a three-hour recording of silence. Undefined-codec streams do not count.
- */
-export function strayStreams(call: Call): RtpStream[] {
-  const audible = streamsOf(call).filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
-  const seconds = (s: RtpStream): [number, number] => [s.startPosition / s.sampleRate, s.endPosition / s.sampleRate];
-  const small = (s: RtpStream): boolean => (s.endPosition - s.startPosition) / s.sampleRate < STRAY_MAX_SECONDS;
-  // The body: every stream of a second or more, or else the one with the most audio.
-  const long = audible.filter((s) => !small(s));
-  const body = long.length > 0 ? long : audible.length > 0 ? [audible.reduce((a, b) => (b.endPosition - b.startPosition) / b.sampleRate > (a.endPosition - a.startPosition) / a.sampleRate ? b : a)] : [];
-  if (body.length === 0) return [];
-  const bodyStart = Math.min(...body.map((s) => seconds(s)[0]));
-  const bodyEnd = Math.max(...body.map((s) => seconds(s)[1]));
-  return audible.filter((s) => {
-    if (!small(s) || body.includes(s)) return false;
-    const [start, end] = seconds(s);
-    return start - bodyEnd > STRAY_DISTANCE_SECONDS || bodyStart - end > STRAY_DISTANCE_SECONDS;
-  });
-}
-
 export function groupCalls(streams: RtpStream[], signalling: SignallingDirectory | undefined, policy: ChannelPolicy = {}): Call[] {
   const media = streams.filter((s) => s.stats.packets > 0).sort((a, b) => a.stats.firstTime - b.stats.firstTime);
   const useSignalling = policy.useSignalling !== false && signalling !== undefined;

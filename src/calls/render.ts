@@ -95,12 +95,13 @@ function soleStream(streams: RtpStream[], rate: number): RtpStream | undefined {
 
 /** Sum the tracks of one channel into `out` (saturating): several streams of one party follow each other in time. */
 function readChannel(streams: RtpStream[], rate: number, position: number, out: Int16Array, scratch: ChannelScratch): void {
-  const audible = streams.filter((s) => s.codec !== undefined);
-  if (audible.length === 1 && audible[0]!.sampleRate === rate) {
+  const sole = soleStream(streams, rate);
+  if (sole !== undefined) {
     // The common case: one stream at the call's rate is read straight into place.
-    audible[0]!.track.read(position, out);
+    sole.track.read(position, out);
     return;
   }
+  const audible = streams.filter((s) => s.codec !== undefined);
   out.fill(0);
   for (const stream of audible) {
     const factor = rate / stream.sampleRate;
@@ -116,15 +117,56 @@ function readChannel(streams: RtpStream[], rate: number, position: number, out: 
 /** A cluster of audio under this many seconds, a minute or more from the rest of its call, is not recorded. */
 const STRAY_AUDIO_S = 1;
 
+/** Audio of a call within the island gap of itself: where it lies (call positions), how much, and whose. */
+interface AudioCluster {
+  start: number;
+  end: number;
+  samples: number;
+  readonly streams: Set<RtpStream>;
+}
+
+/**
+ * The audio islands (RtpStream.islands) of a call's streams at `sampleRate`, merged where they come within the
+ * island gap of each other; `kept` are those that make the recording: every cluster of a second or more, and at
+ * least the one with the most audio (a call cut short by a damaged capture may hold less than a second in all).
+ * The others lie a minute or more from the rest with under a second of audio: packets a damaged capture time put
+ * there, which would stretch the recording by hours of silence.
+ */
+function audioClusters(audible: readonly RtpStream[], sampleRate: number): { clusters: AudioCluster[]; kept: AudioCluster[] } {
+  const islands: Array<{ start: number; end: number; samples: number; stream: RtpStream }> = [];
+  for (const stream of audible) {
+    const factor = sampleRate / stream.sampleRate;
+    for (let i = 0; i < stream.islands.length; i += 3) {
+      islands.push({ start: stream.islands[i]! * factor, end: stream.islands[i + 1]! * factor, samples: stream.islands[i + 2]! * factor, stream });
+    }
+  }
+  islands.sort((a, b) => a.start - b.start);
+  const gap = ISLAND_GAP_S * sampleRate;
+  const clusters: AudioCluster[] = [];
+  for (const island of islands) {
+    const last = clusters.at(-1);
+    if (last && island.start <= last.end + gap) {
+      last.end = Math.max(last.end, island.end);
+      last.samples += island.samples;
+      last.streams.add(island.stream);
+    } else clusters.push({ start: island.start, end: island.end, samples: island.samples, streams: new Set([island.stream]) });
+  }
+  if (clusters.length === 0) return { clusters, kept: [] };
+  const largest = clusters.reduce((a, b) => (b.samples > a.samples ? b : a));
+  return { clusters, kept: clusters.filter((c) => c === largest || c.samples >= STRAY_AUDIO_S * sampleRate) };
+}
+
+function audibleStreams(call: Call): RtpStream[] {
+  return [...call.external, ...call.internal].filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
+}
+
 /**
  * The span and rate of a call's recording, from the streams that carried audio. An 8 kHz party in a 16 kHz call
- * is upsampled. The span covers the call's audio islands (RtpStream.islands, merged across its streams) except
- * those with under a second of audio lying a minute or more from the rest: one packet placed hours away by a
- * damaged capture time would otherwise stretch the recording by hours of silence. `leftOutSeconds` says how
- * much audio that left out.
+ * is upsampled. The span covers the kept audio clusters (see audioClusters); `leftOutSeconds` says how much
+ * audio lay outside them.
  */
 export function callSpan(call: Call): { start: number; end: number; sampleRate: number; leftOutSeconds: number } | undefined {
-  const audible = [...call.external, ...call.internal].filter((s) => s.codec !== undefined && s.endPosition > s.startPosition);
+  const audible = audibleStreams(call);
   if (audible.length === 0) return undefined;
   const sampleRate = Math.max(...audible.map((s) => s.sampleRate));
   for (const s of audible) {
@@ -132,26 +174,7 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
       throw new RenderError(`call ${call.index} mixes sample rates ${s.sampleRate} and ${sampleRate} Hz, which this build cannot combine`);
     }
   }
-  // Islands of every stream at the call's rate, merged where they come within the island gap of each other.
-  const islands: Array<{ start: number; end: number; samples: number }> = [];
-  for (const s of audible) {
-    const factor = sampleRate / s.sampleRate;
-    for (let i = 0; i < s.islands.length; i += 3) islands.push({ start: s.islands[i]! * factor, end: s.islands[i + 1]! * factor, samples: s.islands[i + 2]! * factor });
-  }
-  islands.sort((a, b) => a.start - b.start);
-  const gap = ISLAND_GAP_S * sampleRate;
-  const clusters: Array<{ start: number; end: number; samples: number }> = [];
-  for (const island of islands) {
-    const last = clusters.at(-1);
-    if (last && island.start <= last.end + gap) {
-      last.end = Math.max(last.end, island.end);
-      last.samples += island.samples;
-    } else clusters.push({ ...island });
-  }
-  // The body of the call: every cluster of a second or more, and at least the one with the most audio (a call cut
-  // short by a damaged capture may hold less than a second in all).
-  const largest = clusters.reduce((a, b) => (b.samples > a.samples ? b : a));
-  const kept = clusters.filter((c) => c === largest || c.samples >= STRAY_AUDIO_S * sampleRate);
+  const { clusters, kept } = audioClusters(audible, sampleRate);
   const leftOut = clusters.filter((c) => !kept.includes(c)).reduce((n, c) => n + c.samples, 0);
   return {
     start: Math.min(...kept.map((c) => c.start)),
@@ -159,6 +182,18 @@ export function callSpan(call: Call): { start: number; end: number; sampleRate: 
     sampleRate,
     leftOutSeconds: leftOut / sampleRate,
   };
+}
+
+/**
+ * Streams of a call whose audio lies wholly outside the clusters the recording keeps (see audioClusters): a
+ * datagram whose capture time and address a damaged capture garbled, not a party. Rendered, one such packet three
+ * hours after a 1.5 s call made a three-hour recording of silence.
+ */
+export function strayStreams(call: Call): RtpStream[] {
+  const audible = audibleStreams(call);
+  if (audible.length === 0) return [];
+  const { kept } = audioClusters(audible, Math.max(...audible.map((s) => s.sampleRate)));
+  return audible.filter((stream) => !kept.some((cluster) => cluster.streams.has(stream)));
 }
 
 // The per-sample loops live in their own small functions rather than in renderCall: a loop

@@ -341,7 +341,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
   }
   // One memory budget for every stream of the capture: a capture of a thousand calls stays as small as one of one.
   // While encryption is on (an encrypted capture, or encrypted recordings), what spills to disk is encrypted too.
-  const memory = new TrackMemory({ encryptSpill: inputKeyId !== undefined || sealing !== undefined });
+  const memory = new TrackMemory({ encryptSpill: sealing !== undefined });
   const demux = new RtpDemuxer({
     track: { memory },
     ...(signalling ? { signalling } : {}),

@@ -198,14 +198,19 @@ export class Ingestor {
    * end of the call.
    */
   async recopyIfGrown(name: string, copiedBytes: number): Promise<IngestedCapture | undefined> {
-    const entry = (await this.options.drive.list(this.controller.signal)).find((candidate) => candidate.name === name);
+    const entry = await this.onDrive(name);
     if (!entry || entry.size === copiedBytes) return undefined;
     return this.copy(entry);
   }
 
   /** The size of a capture on the drive now (undefined when it is not there): whether it grew since it was copied. */
   async sizeOnDrive(name: string): Promise<number | undefined> {
-    return (await this.options.drive.list(this.controller.signal)).find((candidate) => candidate.name === name)?.size;
+    return (await this.onDrive(name))?.size;
+  }
+
+  /** A capture as the drive lists it now (one listing). */
+  private async onDrive(name: string): Promise<DriveEntry | undefined> {
+    return (await this.options.drive.list(this.controller.signal)).find((candidate) => candidate.name === name);
   }
 
   /** Download a drive file into the working folder, verified (byte count as listed, SHA-256 read back after fsync). */

@@ -474,8 +474,10 @@ export class RecorderService {
     // A capture taken while its call still ran (the link did not know the call, e.g. just after a restart) has
     // no CDR because the call is not over: its file is still growing on the drive. That is not a failed trial (the
     // last ones are hours apart): ask again soon; once the CDR is there the whole file is copied again.
+    const trial = (this.trials.get(name) ?? 0) + 1;
+    const { trials, firstRetrySeconds, longRetryMinutes } = this.config.reporting;
     const copiedBytes = typeof item.data.bytes === 'number' ? item.data.bytes : undefined;
-    if (copiedBytes !== undefined && (this.trials.get(name) ?? 0) + 1 >= this.config.reporting.firstRetrySeconds.length) {
+    if (copiedBytes !== undefined && trial >= firstRetrySeconds.length) {
       let onDrive: number | undefined;
       try {
         onDrive = await this.ingestor!.sizeOnDrive(name);
@@ -485,13 +487,11 @@ export class RecorderService {
       }
       if (onDrive !== undefined && onDrive > copiedBytes) {
         this.log.info({ capture: name, copiedBytes, onDrive }, 'no CDR yet and the capture is still growing: its call goes on; asking again soon');
-        this.schedule(name, Math.max(5, this.config.reporting.firstRetrySeconds[0] ?? 5) * 1000);
+        this.schedule(name, Math.max(5, firstRetrySeconds[0] ?? 5) * 1000);
         return false;
       }
     }
-    const trial = (this.trials.get(name) ?? 0) + 1;
     this.trials.set(name, trial);
-    const { trials, firstRetrySeconds, longRetryMinutes } = this.config.reporting;
     if (trial >= trials) {
       this.trials.delete(name);
       if (this.config.reporting.alarmIfNoCdr) this.log.error({ capture: name, trials }, 'no CDR for this capture after every trial (alarm)');
