@@ -49,6 +49,12 @@ export interface RtpStreamStats {
    * record, one bad clock reading): placed between their neighbours instead of opening a gap on their word alone.
    */
   timeOutliers: number;
+  /**
+   * Re-anchors where the capture clock was overruled by the sender's timestamps: it had run ahead of audio sent
+   * without a break faster than any real clock drifts (a damaged timestamp resolution stretches every arrival), so
+   * that run and the pauses after it were measured by the sender's clock instead of opening gaps on the capture's.
+   */
+  clockRunaways: number;
   payloadTypes: number[];
   firstTime: number;
   lastTime: number;
@@ -122,6 +128,12 @@ const FORWARD_JUMP_S = 0.2;
 const BACKWARD_JUMP_S = 1.0;
 /** A re-anchor may open a silent gap up to this long (s); a capture time further ahead is not believed. */
 const MAX_REANCHOR_GAP_S = 600;
+/**
+ * Largest drift between a sender's clock and the capture clock, as a share of the audio between them, that a
+ * re-anchor corrects by opening a gap in a continuous stream. Real oscillators stay within ±100 ppm; a delay
+ * spike after a minute of audio is a few per cent at most, and either way the stream stays aligned.
+ */
+const MAX_CLOCK_DRIFT = 0.01;
 /** Audio runs further apart than this (s) are separate islands (see RtpStream.islands). */
 export const ISLAND_GAP_S = 60;
 /** Lost or untransmitted audio longer than this is rendered as plain silence, not concealment or comfort noise (s). */
@@ -158,6 +170,7 @@ export class RtpStream {
     ssrcs: [],
     timestampJumps: 0,
     timeOutliers: 0,
+    clockRunaways: 0,
     payloadTypes: [],
     firstTime: Number.POSITIVE_INFINITY,
     lastTime: Number.NEGATIVE_INFINITY,
@@ -201,6 +214,13 @@ export class RtpStream {
   private lastPayloadType = -1;
   /** Output samples of the last decoded packet: the assumed length of a lost one. */
   private lastPacketSamples = 0;
+  /** Sequence number, end timestamp and end position of the last packet placed, and its run: tells what follows it. */
+  private readonly lastPlaced = { segment: undefined as Segment | undefined, extSeq: 0, endTs: 0, endPosition: 0 };
+  /**
+   * Samples by which the capture clock has run ahead of this stream's audio since it was last believed: while it
+   * has, pauses are measured by the sender's timestamps (see anchor).
+   */
+  private clockAhead = 0;
   /** The audio packet waiting for its successor to confirm or refute a jump. */
   private suspect: SuspectPacket | undefined;
 
@@ -436,8 +456,10 @@ export class RtpStream {
       } else {
         // Two packets in a row off the old anchor and at one with each other: the stream really jumped (a sender
         // restart, a clock step).
-        this.stats.timestampJumps++;
-        this.anchor(segment, suspect.entry, suspect.ratio, suspect.arrival);
+        // (Before any audio is placed, a re-anchor only corrects the first guess: no jump in the recording.)
+        const placedBefore = this.endPosition !== Number.NEGATIVE_INFINITY;
+        if (this.anchor(segment, suspect.entry, suspect.ratio, suspect.arrival)) this.stats.clockRunaways++;
+        else if (placedBefore) this.stats.timestampJumps++;
         this.place(suspect.decoder, segment.offset!, suspect.entry, suspect.lostPackets);
         position = segment.offset! + Math.round((entry.extTs - segment.baseTs) * ratio);
         delay = arrival - position;
@@ -495,6 +517,11 @@ export class RtpStream {
       length = samples.length;
     }
     this.lastPacketSamples = length;
+    const last = this.lastPlaced;
+    last.segment = this.current;
+    last.extSeq = entry.extSeq;
+    last.endTs = entry.extTs + (length * decoder.rtpClockRate) / this.sampleRate;
+    last.endPosition = position + length;
     this.addIsland(position, position + length);
     if (position < this.startPosition) this.startPosition = position;
     const end = position + length;
@@ -543,15 +570,18 @@ export class RtpStream {
       position = byTimestamp >= after - room && byTimestamp <= latest ? byTimestamp : after;
     }
     this.place(suspect.decoder, position, suspect.entry, suspect.lostPackets);
+    // Its timestamp was not believed: what follows it is measured from where it was put, not from its timestamp.
+    if (position !== byTimestamp) this.lastPlaced.endTs = segment.baseTs + (this.lastPlaced.endPosition - segment.offset!) / suspect.ratio;
   }
 
   /**
    * Fix where extended timestamp `entry.extTs` sits on the global timeline.
    * From capture time, using the earliest-arriving of the packets at hand (least
    * delayed); continuous with what this stream already wrote when it is close
-   * (an SSRC change or re-anchor must not leave a click-sized gap or overlap).
+   * (an SSRC change or re-anchor must not leave a click-sized gap or overlap). Returns true where the capture
+   * clock was overruled by the sender's own timing (see `clockAhead`).
    */
-  private anchor(segment: Segment, entry: PendingPacket, ratio: number, arrival: number): void {
+  private anchor(segment: Segment, entry: PendingPacket, ratio: number, arrival: number): boolean {
     // Where the packets at hand put this one: its own arrival, and what each waiting packet implies from its arrival
     // and timestamp.
     const implied = (other: PendingPacket): number => (other.time - this.options.origin) * this.sampleRate - (other.extTs - entry.extTs) * ratio;
@@ -569,15 +599,42 @@ export class RtpStream {
       if (candidate < best && reference - candidate < limit) best = candidate;
     }
     let position = Math.round(best);
+    let overruled = false;
     if (this.endPosition !== Number.NEGATIVE_INFINITY) {
       const snap = this.snapSamples();
       const gap = position - this.endPosition;
-      // Close by, behind what was written, or implausibly far ahead (a corrupt capture time): continue seamlessly instead.
-      if (Math.abs(gap) <= snap || gap < 0 || gap > MAX_REANCHOR_GAP_S * this.sampleRate) position = this.endPosition;
+      const last = this.lastPlaced.segment === segment ? this.lastPlaced : undefined;
+      // The gap the sender's own timestamps give after the last packet placed of this run (pure loss or DTX).
+      const senderGap = last !== undefined && entry.extSeq > last.extSeq && entry.extSeq - last.extSeq <= MAX_SEQUENCE_GAP ? (entry.extTs - last.endTs) * ratio : Number.NaN;
+      if (Math.abs(gap) <= snap || gap < 0 || gap > MAX_REANCHOR_GAP_S * this.sampleRate) {
+        // Close by, behind what was written, or implausibly far ahead (a corrupt capture time): continue seamlessly.
+        position = this.endPosition;
+        if (gap <= snap) this.clockAhead = 0;
+      } else if (senderGap === 0 && entry.extSeq === last!.extSeq + 1 && gap > MAX_CLOCK_DRIFT * (this.endPosition - segment.offset!)) {
+        // The sender went on without a break and the capture clock ran further ahead of its audio than clocks
+        // drift: the capture clock is what is wrong (a gap on its word stretched 16 s of audio to 446 s).
+        position = this.endPosition;
+        this.clockAhead = gap;
+        overruled = true;
+      } else if (this.clockAhead > snap && senderGap >= 0 && senderGap <= MAX_CONCEAL_S * this.sampleRate) {
+        // A pause (DTMF, DTX, loss) while the capture clock is known to run ahead of this stream: the sender's
+        // timestamps measure it, not the clock that ran away.
+        position = last!.endPosition + Math.round(senderGap);
+        this.clockAhead = gap - (position - this.endPosition);
+        overruled = true;
+      } else if (this.clockAhead > snap) {
+        // Neither clock is to be believed (the timestamp jumped too): no gap on either's word.
+        position = this.endPosition;
+        this.clockAhead = gap;
+        overruled = true;
+      } else {
+        this.clockAhead = 0;
+      }
     }
     segment.offset = position;
     segment.baseTs = entry.extTs;
     segment.minDelay = best - position;
+    return overruled;
   }
 
   private fill(decoder: StreamDecoder, position: number, samples: number, reason: 'lost' | 'dtx'): void {

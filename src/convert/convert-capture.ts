@@ -81,6 +81,8 @@ export interface StreamReport {
   readonly timestampJumps: number;
   /** Packets whose capture time or RTP timestamp disagreed with both neighbours: placed between them. */
   readonly timeOutliers: number;
+  /** Re-anchors where the capture clock ran away from continuous audio and the RTP timestamps placed the audio. */
+  readonly clockRunaways: number;
   readonly dtmf: string;
   /** Packets, lost and duplicates of each SSRC (an SSRC change makes a stream carry several). */
   readonly bySsrc: Array<{ ssrc: string; packets: number; lost: number; duplicates: number }>;
@@ -142,9 +144,11 @@ function describeDamage(stats: CaptureStats): string[] {
 function describeTiming(streams: readonly RtpStream[]): string {
   const outliers = streams.reduce((n, s) => n + s.stats.timeOutliers, 0);
   const jumps = streams.reduce((n, s) => n + s.stats.timestampJumps, 0);
+  const runaways = streams.reduce((n, s) => n + s.stats.clockRunaways, 0);
   const notes: string[] = [];
   if (outliers > 0) notes.push(`${plural(outliers, 'packet')} whose capture time or RTP timestamp disagreed with both neighbours placed between them`);
   if (jumps > 0) notes.push(`timeline re-anchored ${jumps === 1 ? 'once' : `${jumps} times`} where RTP timestamps jumped against capture time`);
+  if (runaways > 0) notes.push(`capture clock overruled by the RTP timestamps ${runaways === 1 ? 'once' : `${runaways} times`} (it ran ahead of audio sent without a break faster than clocks drift)`);
   return notes.join('; ');
 }
 
@@ -173,6 +177,7 @@ function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: 
     comfortNoise: s.comfortNoise,
     timestampJumps: s.timestampJumps,
     timeOutliers: s.timeOutliers,
+    clockRunaways: s.clockRunaways,
     dtmf: stream.dtmf.map((d) => d.digit).join(''),
     bySsrc: stream.ssrcCounts().map((c) => ({ ssrc: hex(c.ssrc), packets: c.packets, lost: c.lost, duplicates: c.duplicates })),
   };

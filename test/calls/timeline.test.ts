@@ -22,6 +22,8 @@ interface Scenario {
   internal?: Partial<LegSpec> & { impairments?: LegImpairments };
   /** Internal leg starts this much later (s). */
   internalDelay?: number;
+  /** The capture clock runs this many times too fast (a damaged timestamp resolution). */
+  captureClockScale?: number;
 }
 
 /** Build a two-party call, run it through demux → calls → WAV, return channels and expectations. */
@@ -54,7 +56,8 @@ function runCall(scenario: Scenario) {
     ...scenario.internal,
   });
   const demux = new RtpDemuxer();
-  for (const datagram of mergeLegs(external, internal)) demux.push(datagram);
+  const scale = scenario.captureClockScale ?? 1;
+  for (const datagram of mergeLegs(external, internal)) demux.push(scale === 1 ? datagram : { ...datagram, time: T0 + (datagram.time - T0) * scale });
   const streams = demux.finish();
   const calls = groupCalls(streams, undefined, { recordedBy: 'gateway', deviceAddress: GATEWAY.address });
   const path = join(work, `call-${Math.random().toString(36).slice(2)}.wav`);
@@ -130,6 +133,28 @@ describe('call timeline', () => {
     expectChannel(r.right, r.internal.expected);
     expect(stat(r.call, 'external').timestampJumps).toBe(1);
     expect(stat(r.call, 'internal').timestampJumps).toBe(1);
+  });
+
+  it('a capture clock running 30 times too fast stretches nothing: DTMF, loss and pauses are measured by the RTP timestamps (fuzz seed 471508: 446 s from 16.4 s)', () => {
+    const r = runCall({
+      seconds: 6,
+      captureClockScale: 30,
+      external: { dtmf: [{ event: 5, fromPacket: 60, packets: 15 }], impairments: { lose: [120, 121, 200] } },
+      internal: { comfortNoise: [30, 31, 32, 33], impairments: { lose: [250] } },
+    });
+    expectChannel(r.left, r.external.expected);
+    expectChannel(r.right, r.internal.expected);
+    expect(r.left.length).toBe(6 * 8000);
+    expect(stat(r.call, 'external').clockRunaways).toBeGreaterThan(0);
+    expect(stat(r.call, 'external').timestampJumps).toBe(0);
+  });
+
+  it('a delay spike of 1.5 s and the burst after it leave the audio where the RTP timestamps put it', () => {
+    // Packets 200…274 held up in the network and delivered together with 275.
+    const spike = Array.from({ length: 75 }, (_, i) => [200 + i, 75 - i] as const);
+    const r = runCall({ seconds: 8, external: { impairments: { delay: spike } } });
+    expectChannel(r.left, r.external.expected);
+    expectChannel(r.right, r.internal.expected);
   });
 
   it('a leg that starts later sits at its capture time; channels stay aligned under jitter', () => {
