@@ -8,6 +8,7 @@ import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerReindexCommand } from './reindex-command.js';
+import { registerRulesCommand } from './rules-command.js';
 import { registerUserCommands } from '../server/index.js';
 
 /** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerServeCommand(program);
   registerReindexCommand(program);
+  registerRulesCommand(program);
   registerUserCommands(program);
   for (const command of program.commands) command.exitOverride();
   return program;

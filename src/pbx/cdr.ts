@@ -1,49 +1,47 @@
 /**
- * innovaphone PBX call detail records (CDRs) as the reporting server returns
- * them: types, serialiser, strict parser and summary. The embedded PBX's
- * reporting writes them (src/embedded/reporting) and the recorder reads them.
+ * innovaphone PBX call detail records (CDR-XML), as a PBX sends them to its
+ * CDR interfaces at the end of each call: the recorder's model of one call
+ * leg, the documented XML form, a strict reader and a summary.
  *
- * innovaphone PBX call detail records (CDRs): the types, the XML form and a
- * strict parser. This file depends only on ./xml.js so the recorder's
- * reporting client can use it as is (it may later move to src/pbx).
- *
- * The XML follows the innovaphone "Call Detail Record CDR PBX" reference
- * (V10/V11): one `<cdr>` per call and PBX object, seen from the PBX, with
- * an `<event>` per state change. Attested there and used as documented:
+ * CDR-XML after innovaphone's "Concept Call Detail Record CDR PBX"
+ * (Reference10/11): one `<cdr>` per call and PBX object, with an `<event>`
+ * per state change and a `<group>` per group membership:
  *   <cdr id guid sys pbx node device cn e164 h323 dir="from|to|cf|ct" utc local>
  *     <user/>
  *     <event msg="setup-from|setup-to|alert-from|alert-to|conn-from|conn-to|
- *                 transfer-from|transfer-to|rel-from|rel-to"
- *            time="seconds from the call's start" type="ext" e164 h323 dn
- *            conf="conference id (first event)" cause="Q.931 cause (release)">
+ *                 transfer-from|transfer-to|info-from|rel-from|rel-to|…"
+ *            time="the PBX's uptime, seconds" type="ext" e164 h323 dn
+ *            conf="conference id (first event)" cause="Q.931 cause">
  *       <to e164 h323 dn type/>          (transfer: the party the call goes to)
  *     </event>
+ *     <group name active type/>
  *   </cdr>
- * The `-from`/`-to` suffix is the message's direction seen from the object:
- * `setup-from` = the object placed the call, `setup-to` = the PBX offered it
- * to the object; `conn-to` = the far end answered the object's call, etc.
+ * `-from` = the message came from the object (it placed the call, answered,
+ * transferred, hung up); `-to` = it went to the object.
  *
- * Designed here (the reference names the facts but not their XML):
- *  - `<event msg="cf-from" cf="cfu|cfb|cfnr"><to .../></event>`: this object
- *    diverted the call (its CDR has dir="cf"); `cf-to`: the call reached this
- *    object through someone's diversion.
- *  - `<event msg="pickup-from">`: this object picked the call up;
- *    `pickup-to` (with `<to>` = the picker): the call was picked away from it.
- *  - `<event msg="dtmf-from" digits="..."/>`: digits the object keyed during
- *    the call (TAN entry, IVR input).
- *  - `consult="true"` on a transfer event: transfer after consultation.
- *  - `tan="123456"` on `<cdr>`: the TAN the object entered for this call.
- *  - `<group name active="true"/>`: the object's group memberships (the
- *    reporting database stores name/active/type per CDR).
- * Hold and retrieve are not CDR events (as on the real PBX).
- * Times are whole seconds, as in the real format: `utc`/`local` are Unix
- * seconds of the leg's setup, `time` is seconds since `utc`.
+ * The reference leaves some cases without an example; this module reads them
+ * from documented elements only (and the embedded PBX writes them so):
+ *  - a call forward: the forwarding object's CDR has dir="cf" and a
+ *    `transfer-from` (with `<to>` = the forward target) before any connect;
+ *    it rang first (an alert event before it) for CFNR, was busy (release
+ *    cause 17) for CFB, neither for CFU;
+ *  - a pickup: the PBX redirects the ringing call, so a `transfer-to` before
+ *    any connect: `<to>` = another object (the call was picked away from
+ *    this one) or this object itself (it picked the call up);
+ *  - digits keyed during the call (TAN, TCR mark): `info-from` naming the
+ *    number dialled so far (the VM object's number and the digits).
+ * The model names these facts with its own event kinds (`cf-from`,
+ * `pickup-to`, `pickup-from`, `dtmf-from`), which the rules read; they are
+ * never written as such.
+ * Times in the model are whole seconds since the CDR's `utc`; the XML's event
+ * times are read relative to the first event (V10 PBXs write their uptime
+ * there, older ones seconds since the call's start: both read the same).
  */
-import { XmlSyntaxError, parseXml, xmlAttributes } from '../xml/index.js';
+import { XmlSyntaxError, elementToXml, parseXml, xmlAttributes } from '../xml/index.js';
 import type { XmlElement } from '../xml/index.js';
 
 
-/** Event messages this simulator writes; parsed CDRs may carry others (`info-from`, `connected`, …). */
+/** The event kinds of the model: the documented messages and the facts read from them (see above); parsed CDRs may carry others (`connected`, `lookup`, …). */
 export const CDR_EVENT_MSGS = [
   'setup-from',
   'setup-to',
@@ -87,11 +85,11 @@ export interface CdrEvent {
   readonly cause?: number;
   /** Transfer / forward / pickup target. */
   readonly to?: CdrParty;
-  /** dtmf-from: the digits keyed. */
+  /** dtmf-from: the number dialled during the call (the VM object's number and the keyed digits). */
   readonly digits?: string;
-  /** cf-from / cf-to: which forwarding applied. */
+  /** cf-from: which forwarding applied (read from the alert and the release cause). */
   readonly cf?: 'cfu' | 'cfb' | 'cfnr';
-  /** transfer: after a consultation call. */
+  /** transfer: after a consultation call (known to the embedded PBX; CDR-XML does not say). */
   readonly consult?: boolean;
 }
 
@@ -122,9 +120,10 @@ export interface Cdr {
   readonly local: number;
   /** Conference id: the `conf` of the first event carrying one. */
   readonly conf: string;
-  readonly tan?: string;
   readonly groups: readonly CdrGroup[];
   readonly events: readonly CdrEvent[];
+  /** The document this leg was read from, verbatim (a `<cdr>` or a Report XML `<record>`): kept with the recording. */
+  readonly source?: string;
 }
 
 export class CdrParseError extends Error {
@@ -135,13 +134,19 @@ export class CdrParseError extends Error {
     /** The element at fault, e.g. `cdr[2]/event[3]`, or `(document)`. */
     readonly element: string,
     readonly reason: string,
+    /** The conference id of the CDR at fault, when it could be read. */
+    readonly conf?: string,
   ) {
-    super(`${source}: ${element}: ${reason}`);
+    super(`${source}: ${element}${conf ? ` (conference ${conf})` : ''}: ${reason}`);
   }
 }
 
-/** Serialise one CDR as the PBX does (no XML declaration; `indent` prefixes every line). */
-export function cdrToXml(cdr: Cdr, indent = ''): string {
+/**
+ * Serialise one leg as the PBX sends it (no XML declaration; `indent`
+ * prefixes every line). `uptime`: the PBX's uptime at the leg's `utc`, the
+ * base of the event times.
+ */
+export function cdrToXml(cdr: Cdr, indent = '', uptime = 0): string {
   const lines: string[] = [];
   lines.push(
     `${indent}<cdr${xmlAttributes([
@@ -157,24 +162,36 @@ export function cdrToXml(cdr: Cdr, indent = ''): string {
       ['dir', cdr.dir],
       ['utc', cdr.utc],
       ['local', cdr.local],
-      ['tan', cdr.tan],
     ])}>`,
   );
   lines.push(`${indent}  <user/>`);
+  const self: CdrParty = { e164: cdr.e164, h323: cdr.h323, dn: cdr.cn, external: false };
+  const forward = cdr.events.find((e) => e.msg === 'cf-from');
   for (const event of cdr.events) {
+    let msg: string = event.msg;
+    let party = event.party;
+    let to = event.to;
+    let cause = event.cause;
+    if (event.msg === 'cf-from') msg = 'transfer-from';
+    else if (event.msg === 'pickup-to') msg = 'transfer-to';
+    else if (event.msg === 'pickup-from') {
+      msg = 'transfer-to';
+      to = self;
+    } else if (event.msg === 'dtmf-from') {
+      msg = 'info-from';
+      party = { ...(event.party?.h323 !== undefined ? { h323: event.party.h323 } : {}), e164: event.digits ?? '', external: false };
+    } else if (event.msg === 'cf-to') continue; // the forward target's leg is an ordinary incoming call
+    if ((event.msg === 'rel-from' || event.msg === 'rel-to') && forward?.cf === 'cfb') cause = 17;
     const attrs = xmlAttributes([
-      ['msg', event.msg],
-      ['time', event.time],
-      ...partyAttributes(event.party),
+      ['msg', msg],
+      ['time', uptime + event.time],
+      ...partyAttributes(party),
       ['conf', event.conf],
-      ['cause', event.cause],
-      ['cf', event.cf],
-      ['digits', event.digits],
-      ['consult', event.consult ? 'true' : undefined],
+      ['cause', cause],
     ]);
-    if (event.to) {
+    if (to) {
       lines.push(`${indent}  <event${attrs}>`);
-      lines.push(`${indent}    <to${xmlAttributes(partyAttributes(event.to))}/>`);
+      lines.push(`${indent}    <to${xmlAttributes(partyAttributes(to))}/>`);
       lines.push(`${indent}  </event>`);
     } else {
       lines.push(`${indent}  <event${attrs}/>`);
@@ -186,26 +203,27 @@ export function cdrToXml(cdr: Cdr, indent = ''): string {
 }
 
 /**
- * Read every CDR in `xml`: a single `<cdr>`, a `<cdrs>` list, or a report
- * document (`<report><record>…<cdr>`). Throws CdrParseError naming `source`
- * and the element at fault.
+ * Read every CDR in `xml`: one `<cdr>` as a PBX posts it, or a file holding
+ * several under one root element (e.g. `<cdrs>`). Throws CdrParseError
+ * naming `source`, the element at fault and, when readable, the conference.
  */
 export function parseCdrXml(xml: string, source: string): Cdr[] {
   const root = parseDocument(xml, source);
   if (root.name === 'cdr') return [readCdr(root, source, 'cdr')];
-  if (root.name !== 'cdrs' && root.name !== 'report') {
-    throw new CdrParseError(source, `<${root.name}>`, 'unexpected root element; expected <cdr>, <cdrs> or <report>');
-  }
   const cdrs: Cdr[] = [];
-  root.children.forEach((child, index) => {
-    if (child.name === 'cdr') cdrs.push(readCdr(child, source, `${root.name}/cdr[${index + 1}]`));
-    else if (child.name === 'record') {
-      child.children.forEach((inner, innerIndex) => {
-        if (inner.name === 'cdr') cdrs.push(readCdr(inner, source, `${root.name}/record[${index + 1}]/cdr[${innerIndex + 1}]`));
-      });
-    }
-  });
+  let index = 0;
+  for (const child of root.children) {
+    if (child.name !== 'cdr') continue;
+    index++;
+    cdrs.push(readCdr(child, source, `${root.name}/cdr[${index}]`));
+  }
+  if (index === 0 && root.children.length > 0) throw new CdrParseError(source, `<${root.name}>`, 'holds no <cdr> element');
   return cdrs;
+}
+
+/** The CDRs of a parsed `<cdr>` element (for documents that mix formats). */
+export function readCdrElement(element: XmlElement, source: string, path = 'cdr'): Cdr {
+  return readCdr(element, source, path);
 }
 
 /** Parse with XML syntax errors turned into CdrParseError. */
@@ -308,8 +326,9 @@ function attributesOf(element: XmlElement): Readonly<Record<string, string>> {
 }
 
 function readCdr(element: XmlElement, source: string, path: string): Cdr {
+  const firstConf = element.children.find((c) => c.name === 'event' && c.attributes.get('conf'))?.attributes.get('conf');
   const fail = (where: string, reason: string): never => {
-    throw new CdrParseError(source, where, reason);
+    throw new CdrParseError(source, where, reason, firstConf && /^[0-9a-fA-F]{1,64}$/.test(firstConf) ? firstConf.toLowerCase() : undefined);
   };
   const a = attributesOf(element);
   const dir = a.dir;
@@ -320,15 +339,14 @@ function readCdr(element: XmlElement, source: string, path: string): Cdr {
   const e164 = a.e164 ?? '';
   const h323 = a.h323 ?? '';
   if (!cn && !e164 && !h323) fail(path, 'none of cn, e164, h323 names the object');
-  if (a.tan !== undefined && !/^\d{1,32}$/.test(a.tan)) fail(path, `attribute tan must be digits, got ${JSON.stringify(a.tan)}`);
-  const events: CdrEvent[] = [];
+  const raw: CdrEvent[] = [];
   const groups: CdrGroup[] = [];
   let eventIndex = 0;
   let groupIndex = 0;
   for (const child of element.children) {
     if (child.name === 'event') {
       eventIndex++;
-      events.push(readEvent(child, `${path}/event[${eventIndex}]`, fail));
+      raw.push(readEvent(child, `${path}/event[${eventIndex}]`, fail));
     } else if (child.name === 'group') {
       groupIndex++;
       const name = child.attributes.get('name');
@@ -336,9 +354,15 @@ function readCdr(element: XmlElement, source: string, path: string): Cdr {
       groups.push({ name: name as string, active: child.attributes.get('active') !== 'false' });
     }
   }
-  if (events.length === 0) fail(path, 'no <event> elements');
-  const conf = events.find((e) => e.conf)?.conf;
+  if (raw.length === 0) fail(path, 'no <event> elements');
+  const conf = raw.find((e) => e.conf)?.conf;
   if (!conf) fail(path, 'no event carries a conf (conference id) attribute');
+  if (!/^[0-9a-fA-F]{1,64}$/.test(conf!)) fail(path, `conference id must be hex digits, got ${JSON.stringify(conf)}`);
+  const base = raw[0]!.time;
+  const events = readFacts(
+    raw.map((e) => ({ ...e, time: Math.max(0, e.time - base) })),
+    { e164, h323, dir: dir as CdrDir },
+  );
   return {
     ...(a.id ? { id: a.id } : {}),
     guid: a.guid ?? '',
@@ -352,11 +376,39 @@ function readCdr(element: XmlElement, source: string, path: string): Cdr {
     dir: dir as CdrDir,
     utc,
     local,
-    conf: conf as string,
-    ...(a.tan !== undefined ? { tan: a.tan } : {}),
+    conf: (conf as string).toLowerCase(),
     groups,
     events,
+    source: elementToXml(element),
   };
+}
+
+/** Read the facts the reference shows without a message of their own: forwards, pickups, keyed digits (see the top). */
+function readFacts(events: readonly CdrEvent[], self: { e164: string; h323: string; dir: CdrDir }): CdrEvent[] {
+  const connectedAt = events.findIndex((e) => e.msg === 'conn-from' || e.msg === 'conn-to');
+  const beforeConnect = (index: number): boolean => connectedAt === -1 || index < connectedAt;
+  const isSelf = (party: CdrParty | undefined): boolean => !!party && ((!!party.e164 && party.e164 === self.e164) || (!party.e164 && !!party.h323 && party.h323 === self.h323));
+  let forwarded = false;
+  return events.map((event, index) => {
+    if (self.dir === 'cf' && !forwarded && event.msg === 'transfer-from' && beforeConnect(index)) {
+      forwarded = true;
+      const rang = events.slice(0, index).some((e) => e.msg === 'alert-from' || e.msg === 'alert-to');
+      const busy = events.some((e) => (e.msg === 'rel-from' || e.msg === 'rel-to') && e.cause === 17);
+      return { ...event, msg: 'cf-from', cf: rang ? 'cfnr' : busy ? 'cfb' : 'cfu' };
+    }
+    if (event.msg === 'transfer-to' && event.to && beforeConnect(index)) {
+      if (isSelf(event.to)) {
+        const { to: _picker, ...rest } = event;
+        return { ...rest, msg: 'pickup-from' };
+      }
+      return { ...event, msg: 'pickup-to' };
+    }
+    if (event.msg === 'info-from') {
+      const { party, ...rest } = event;
+      return { ...rest, msg: 'dtmf-from', digits: party?.e164 ?? '', ...(party?.h323 !== undefined ? { party: { h323: party.h323, external: false } } : {}) };
+    }
+    return event;
+  });
 }
 
 function readEvent(element: XmlElement, path: string, fail: (where: string, reason: string) => never): CdrEvent {
@@ -364,8 +416,6 @@ function readEvent(element: XmlElement, path: string, fail: (where: string, reas
   if (!a.msg) fail(path, 'attribute msg is missing');
   const time = readInteger(a.time, () => fail(path, `attribute time must be an integer, got ${JSON.stringify(a.time ?? null)}`));
   const cause = a.cause === undefined || a.cause === '' ? undefined : readInteger(a.cause, () => fail(path, `attribute cause must be an integer, got ${JSON.stringify(a.cause)}`));
-  const cf = a.cf;
-  if (cf !== undefined && cf !== 'cfu' && cf !== 'cfb' && cf !== 'cfnr') fail(path, `attribute cf must be cfu, cfb or cfnr, got ${JSON.stringify(cf)}`);
   const toElement = element.children.find((child) => child.name === 'to');
   const party = readParty(a);
   const to = toElement ? readParty(attributesOf(toElement)) : undefined;
@@ -376,9 +426,6 @@ function readEvent(element: XmlElement, path: string, fail: (where: string, reas
     ...(a.conf ? { conf: a.conf } : {}),
     ...(cause !== undefined ? { cause } : {}),
     ...(to ? { to } : {}),
-    ...(a.digits !== undefined ? { digits: a.digits } : {}),
-    ...(cf ? { cf: cf as 'cfu' | 'cfb' | 'cfnr' } : {}),
-    ...(a.consult === 'true' ? { consult: true } : {}),
   };
 }
 

@@ -1,6 +1,8 @@
 import { AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, readTextWithin } from './answer-limit.js';
 import type { Cdr } from './cdr.js';
-import { CdrParseError, parseCdrXml } from './cdr.js';
+import { CdrParseError } from './cdr.js';
+import { ReportParseError, parseReportXml } from './report-xml.js';
+import { legFromReportRecord } from './report-legs.js';
 
 export interface ReportingClientOptions {
   /** report.php of the active reporting, e.g. http://host/apps/innovaphone-reporting/report.php */
@@ -110,9 +112,14 @@ export class ReportingClient {
     if (response.status === 401 || response.status === 403) throw new ReportingUnavailableError(base, `access refused (${response.status}): check the reporting user and password`);
     if (!response.ok) throw new ReportingUnavailableError(base, `answered ${response.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
     try {
-      return parseCdrXml(body, base).filter((cdr) => cdr.conf.toLowerCase() === confId.toLowerCase());
+      // report.php answers Report XML: one record per PBX object of the call, read as a call leg each.
+      return parseReportXml(body, base)
+        .filter((record) => record.conf === confId.toLowerCase())
+        .map(legFromReportRecord);
     } catch (error) {
-      if (error instanceof CdrParseError) throw new ReportingUnavailableError(base, `unreadable answer: ${error.reason} (${error.element})`);
+      if (error instanceof ReportParseError || error instanceof CdrParseError) {
+        throw new ReportingUnavailableError(base, `unreadable answer for conference ${confId.toLowerCase()}: ${error.reason} (${error.element})`);
+      }
       throw error;
     }
   }

@@ -31,3 +31,14 @@ export function parseCaptureName(captureName: string): CaptureName | undefined {
 export function confIdOfCapture(captureName: string): string | undefined {
   return parseCaptureName(captureName)?.confId;
 }
+
+/**
+ * The call id a capture's recording is named with: the conference id, and
+ * for a phone's capture (one per call leg, each its own recording) its
+ * device and counter too.
+ */
+export function recordingCallIdOf(captureName: string): string {
+  const parsed = parseCaptureName(captureName);
+  if (!parsed) return captureName;
+  return parsed.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : parsed.confId;
+}

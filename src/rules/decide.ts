@@ -21,7 +21,7 @@ import {
 } from './call-facts.js';
 import type { Claim } from './call-facts.js';
 import { parseCaptureName } from './capture-name.js';
-import { CaptureNameError, CdrConfMismatchError, NoCdrError } from './errors.js';
+import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError } from './errors.js';
 import { gatewayRuleName } from './rule-name.js';
 
 export interface RecordingDecision {
@@ -62,6 +62,23 @@ export interface RecordingInput {
    * (the gateway rules apply).
    */
   readonly gatewayIds?: readonly string[];
+  /**
+   * Number of the TAN object (TAN.xml) the agent dials before the 6-digit
+   * TAN during the call (config `tan.prefix`): a number dialled during the
+   * call that is this prefix and six digits gives the recording its TAN.
+   */
+  readonly tanPrefix?: string;
+}
+
+/** The TAN a leg's dialled digits carry: the prefix and exactly six digits. */
+export function tanIn(cdr: Cdr, prefix: string | undefined): string | undefined {
+  if (!prefix) return undefined;
+  for (const event of cdr.events) {
+    if (event.msg !== 'dtmf-from' || !event.digits?.startsWith(prefix)) continue;
+    const rest = event.digits.slice(prefix.length);
+    if (/^[0-9]{6}$/.test(rest)) return rest;
+  }
+  return undefined;
 }
 
 /**
@@ -82,12 +99,27 @@ export function decideRecording(input: RecordingInput): RecordingDecision {
   const start = Math.min(...cdrs.map((cdr) => cdr.utc)) * 1000;
   const agentCdr = (number: string | null | undefined): Cdr | undefined =>
     number ? cdrs.find((cdr) => cdr.e164 === number && isAgentCdr(cdr, group)) : undefined;
-  const tanOf = (agent: string | null): string | undefined => (agent !== null ? cdrs.find((c) => c.e164 === agent && c.tan)?.tan : undefined) ?? cdrs.find((c) => c.tan)?.tan;
+  const tanOf = (agent: string | null): string | undefined => {
+    const own = agent !== null ? cdrs.filter((c) => c.e164 === agent) : [];
+    for (const cdr of [...own, ...cdrs]) {
+      const tan = tanIn(cdr, input.tanPrefix);
+      if (tan !== undefined) return tan;
+    }
+    return undefined;
+  };
 
   const device = name.device;
   const isGatewayName = device === undefined || (input.gatewayIds ?? []).some((id) => id.toLowerCase() === device);
   if (!isGatewayName) {
     const phoneCdr = cdrs.find((cdr) => cdr.device?.toLowerCase() === device);
+    // Report XML names no device: a phone capture is then its call's one Agent leg, if there is exactly one;
+    // with several, which phone wrote it is unknown, and the capture waits for records that name the device.
+    if (!phoneCdr && cdrs.every((cdr) => cdr.device === undefined) && (input.gatewayIds ?? []).length > 0) {
+      const agents = [...new Set(cdrs.filter((cdr) => isAgentCdr(cdr, group)).map((cdr) => cdr.e164))];
+      if (agents.length > 1) throw new DeviceUnknownError(captureName, name.confId, device, agents);
+      const only = agents.length === 1 ? cdrs.find((cdr) => cdr.e164 === agents[0] && isAgentCdr(cdr, group)) : undefined;
+      return decidePhone(device, only, cdrs, group, start, tanOf);
+    }
     if (phoneCdr || input.gatewayIds !== undefined) return decidePhone(device, phoneCdr, cdrs, group, start, tanOf);
   }
 

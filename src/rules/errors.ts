@@ -19,12 +19,31 @@ export class CaptureNameError extends Error {
  * a licensed user has no Agent, so the reference would delete it anyway).
  */
 export class NoCdrError extends Error {
-  override readonly name = 'NoCdrError';
+  override readonly name: string = 'NoCdrError';
   constructor(
     readonly captureName: string,
     readonly confId: string,
+    message = `${captureName}: no CDR for conference ${confId} (not reported yet, or no user of the call has a reporting licence)`,
   ) {
-    super(`${captureName}: no CDR for conference ${confId} (not reported yet, or no user of the call has a reporting licence)`);
+    super(message);
+  }
+}
+
+/**
+ * A phone's capture of a call with several Agents, and records that name no
+ * device (Report XML): which Agent's phone wrote it is unknown. Handled as a
+ * missing record: asked again (a CDR naming the device may still arrive
+ * through the CDR interface), then quarantined, never filed under a guess.
+ */
+export class DeviceUnknownError extends NoCdrError {
+  override readonly name = 'DeviceUnknownError';
+  constructor(
+    captureName: string,
+    confId: string,
+    readonly device: string,
+    readonly agents: readonly string[],
+  ) {
+    super(captureName, confId, `${captureName}: phone capture of device ${device}, and the records of conference ${confId} name no device: which of the Agents ${agents.join(', ')} it belongs to is unknown`);
   }
 }
 

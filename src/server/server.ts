@@ -12,7 +12,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { CryptoError } from '../crypto/index.js';
 import type { Keyring } from '../crypto/index.js';
-import { parseCdrXml, cdrSummary } from '../pbx/index.js';
+import { cdrSummary, parseStoredRecord } from '../pbx/index.js';
 import { NO_TAN, StoreError, instantOf, parseRecordingName, sidecarToXml } from '../store/index.js';
 import type { IndexedRecording, IntegrityState, RecordingFilter, RecordingIndex, RecordingStore, SearchResult, StoredRecording } from '../store/index.js';
 import { AccountStore } from './accounts.js';
@@ -670,7 +670,7 @@ export class PlayerServer {
         sidecar = { call: meta, audio, signed: signature !== undefined, encrypted: read.encrypted };
         cdr.forEach((fragment, i) => {
           try {
-            for (const record of parseCdrXml(fragment, `cdr ${i + 1}`)) cdrs.push({ ...record, summary: cdrSummary(record) });
+            for (const { source: _xml, ...record } of parseStoredRecord(fragment, `cdr ${i + 1}`)) cdrs.push({ ...record, summary: cdrSummary(record) });
           } catch (error) {
             cdrs.push({ error: error instanceof Error ? error.message : String(error), xml: fragment });
           }

@@ -10,7 +10,7 @@ import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.j
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
-import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, parseCaptureName } from '../rules/index.js';
+import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { RecordingDecision } from '../rules/index.js';
 import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
 import type { JournalItem, JournalValue, StoredRecording } from '../store/index.js';
@@ -431,7 +431,13 @@ export class RecorderService {
     let decision: RecordingDecision;
     try {
       const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
-      decision = decideRecording({ captureName: name, cdrs, recordingGroup: this.config.pbx.group, ...(gatewayIds.length > 0 ? { gatewayIds } : {}) });
+      decision = decideRecording({
+        captureName: name,
+        cdrs,
+        recordingGroup: this.config.pbx.group,
+        ...(gatewayIds.length > 0 ? { gatewayIds } : {}),
+        ...(this.config.tan.prefix !== undefined ? { tanPrefix: this.config.tan.prefix } : {}),
+      });
     } catch (error) {
       if (error instanceof NoCdrError) return this.noCdrYet(item);
       if (error instanceof CdrConfMismatchError) {
@@ -462,7 +468,8 @@ export class RecorderService {
     await this.journal!.record(name, 'correlated', {
       ...data,
       decision: decision as unknown as JournalValue,
-      cdrXml: cdrs.map((cdr) => cdrToXml(cdr)),
+      // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
+      cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
     });
     this.log.info({ capture: name, action: decision.action, agent: decision.agent, rule: decision.rule }, decision.reason);
     return true;
@@ -563,9 +570,8 @@ export class RecorderService {
   private async file(item: JournalItem): Promise<void> {
     const name = item.key;
     const decision = item.data.decision as unknown as RecordingDecision;
-    const parsed = parseCaptureName(name);
     // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
-    const callId = parsed?.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : (parsed?.confId ?? name);
+    const callId = recordingCallIdOf(name);
     const output = item.data.output as string;
     let filed;
     try {
@@ -607,7 +613,8 @@ export class RecorderService {
     this.index!.upsertRecording(filed, filed.sidecar, this.store!.keyring ? 'intact' : 'unchecked');
     await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
     this.counters.filed++;
-    const endSeen = parsed ? this.callEnds.get(parsed.confId) : undefined;
+    const confId = parseCaptureName(name)?.confId;
+    const endSeen = confId ? this.callEnds.get(confId) : undefined;
     const latencyMs = Date.now() - (endSeen ?? (item.data.copiedAt as number));
     this.log.info({ capture: name, recording: filed.name, latencyMs, alreadyFiled: filed.alreadyFiled }, 'recording filed');
     try {

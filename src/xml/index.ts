@@ -1,2 +1,2 @@
-export { MAX_XML_DEPTH, XmlSyntaxError, cdata, escapeAttribute, escapeText, escapeXml, isXmlSafe, parseXml, xmlAttributes } from './xml.js';
+export { MAX_XML_DEPTH, XmlSyntaxError, cdata, elementToXml, escapeAttribute, escapeText, escapeXml, isXmlSafe, parseXml, xmlAttributes } from './xml.js';
 export type { XmlElement } from './xml.js';

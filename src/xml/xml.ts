@@ -243,3 +243,16 @@ export function xmlAttributes(pairs: readonly (readonly [string, string | number
   }
   return out;
 }
+
+/**
+ * An element written back as XML: attributes in their order, its text, then
+ * its children, indented by two spaces a level. Mixed content loses the
+ * interleaving of text and children (documents here have none that matters).
+ */
+export function elementToXml(element: XmlElement, indent = ''): string {
+  const open = `${indent}<${element.name}${xmlAttributes([...element.attributes])}`;
+  const text = element.text.trim() === '' ? '' : escapeText(element.text);
+  if (element.children.length === 0) return text === '' ? `${open}/>` : `${open}>${text}</${element.name}>`;
+  const inner = element.children.map((child) => elementToXml(child, `${indent}  `)).join('\n');
+  return `${open}>${text}\n${inner}\n${indent}</${element.name}>`;
+}

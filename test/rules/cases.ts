@@ -4,9 +4,9 @@
  * its CDRs as they arrive over HTTP (serialised and parsed back).
  */
 import type { PbxDirectory, PlannedCall, ScenarioCall } from '../../src/embedded/model.js';
-import { defaultDirectory } from '../../src/embedded/plan/index.js';
-import { cdrXmlFor } from '../../src/embedded/reporting/index.js';
-import { parseCdrXml } from '../../src/pbx/index.js';
+import { defaultDirectory, planCalls } from '../../src/embedded/plan/index.js';
+import { cdrXmlFor, cdrsFor, reportXml } from '../../src/embedded/reporting/index.js';
+import { parseCallRecords, parseCdrXml } from '../../src/pbx/index.js';
 import type { Cdr } from '../../src/pbx/index.js';
 
 // Default directory: Agents 20..27 (27 records on its phone), executive Agent 28,
@@ -144,6 +144,16 @@ export const derivedCases: readonly RuleCase[] = [
 ];
 
 /** The CDRs the recorder gets for `call`: cdrsFor's output through the XML and the parser, as over HTTP. */
+/** One planned call of `call` (seed fixed: the same call on every run). */
+export function planOne(call: Omit<ScenarioCall, 'at'>, seed = 1): PlannedCall {
+  return planCalls(directory, { seed, calls: [{ at: 0, ...call }] }, START)[0]!;
+}
+
+/** The call as Reporting's remote interface shows it (Report XML records), read back as legs. */
+export function reportedLegs(call: PlannedCall, dir: PbxDirectory = directory): Cdr[] {
+  return parseCallRecords(reportXml(cdrsFor(call, dir)), `report of call ${call.index}`).legs;
+}
+
 export function recorderCdrs(call: PlannedCall, dir: PbxDirectory = directory, recordingGroupName?: string): Cdr[] {
   return cdrXmlFor(call, dir, recordingGroupName !== undefined ? { recordingGroupName } : {}).flatMap((xml, i) => parseCdrXml(xml, `call${call.index}#${i}`));
 }

@@ -13,14 +13,12 @@ import {
   isAgentCdr,
   parseCaptureName,
 } from '../../src/rules/index.js';
-import { E, START, directory, recorderCdrs } from './cases.js';
+import { E, START, directory, planOne as planOneCall, recorderCdrs } from './cases.js';
 
 const ID = '9ce01d5b1ee56701e054009033300cdb';
 const userNamed = (number: string) => directory.users.find((u) => u.number === number)!;
 
-function planOne(call: Omit<ScenarioCall, 'at'>): PlannedCall {
-  return planCalls(directory, { seed: 3, calls: [{ at: 0, ...call }] }, START)[0]!;
-}
+const planOne = (call: Omit<ScenarioCall, 'at'>): PlannedCall => planOneCall(call, 3);
 
 function thrown(fn: () => unknown): unknown {
   try {
@@ -111,13 +109,15 @@ describe('Agents and the recording group', () => {
 describe('name data', () => {
   it('carries the TAN of the CDRs', () => {
     const call = planOne({ kind: 'outbound', from: '22', to: E, talkSeconds: 30, tan: '123456' });
-    const decision = decideRecording({ captureName: `${call.confId}.pcap`, cdrs: recorderCdrs(call) });
+    const decision = decideRecording({ captureName: `${call.confId}.pcap`, cdrs: recorderCdrs(call), tanPrefix: '50' });
     expect(decision).toMatchObject({ action: 'file', agent: '22', external: E, direction: 'o', tan: '123456', rule: 'agent-to-external' });
   });
 
   it('TAN and TCR keying do not change the external party (the longest number) nor the agent', () => {
     const call = planOne({ kind: 'inbound', from: E, to: '30', talkSeconds: 30, tan: '654321', tcr: 'after' });
-    expect(decideRecording({ captureName: `${call.confId}.pcap`, cdrs: recorderCdrs(call) })).toMatchObject({ action: 'delete', external: E, tan: '654321' });
+    expect(decideRecording({ captureName: `${call.confId}.pcap`, cdrs: recorderCdrs(call), tanPrefix: '50' })).toMatchObject({ action: 'delete', external: E, tan: '654321' });
+    // Without the TAN prefix configured, digits dialled during the call are no TAN.
+    expect(decideRecording({ captureName: `${call.confId}.pcap`, cdrs: recorderCdrs(call) }).tan).toBeUndefined();
   });
 
   it('the PBX clock skew moves the start, not the decision', () => {

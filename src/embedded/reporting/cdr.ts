@@ -34,7 +34,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
     if (list) list.push(event);
     else legs.set(key, [event]);
   }
-  const drafts: { user: PbxUser; leg: number; cdr: Omit<Cdr, 'tan'>; keyed: string }[] = [];
+  const cdrs: Cdr[] = [];
   for (const events of legs.values()) {
     const first = events[0]!;
     const user = directory.users.find((candidate) => candidate.name === first.user);
@@ -43,12 +43,10 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
     const utc = Math.floor(startMs / 1000);
     const timeOf = (at: number): number => Math.max(0, Math.floor((call.setupTime + at + skew) / 1000) - utc);
     const cdrEvents: CdrEvent[] = [];
-    let keyed = '';
     const transferrer = transferringNumber(call);
     for (const event of events) {
       const mapped = mapEvent(event, user, call, directory, transferrer);
       if (!mapped) continue;
-      if (event.type === 'dtmf') keyed += event.detail ?? '';
       cdrEvents.push({ ...mapped, time: timeOf(event.at), ...(cdrEvents.length === 0 ? { conf: call.confId } : {}) });
     }
     if (cdrEvents.length === 0) continue;
@@ -65,11 +63,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
           : 'to';
     const groups: CdrGroup[] = directory.groups.filter((group) => group.members.includes(user.name)).map((group) => ({ name: group.name, active: true }));
     if (user.recordingGroup) groups.push({ name: options.recordingGroupName ?? 'Recording', active: true });
-    drafts.push({
-      user,
-      leg: first.leg,
-      keyed,
-      cdr: {
+    cdrs.push({
         id: md5Hex(`cdr:${directory.pbxName}:${call.confId}:${user.name}:${first.leg}`),
         guid: md5Hex(`object:${directory.pbxName}:${user.name}`),
         sys: directory.pbxName,
@@ -85,20 +79,19 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
         conf: call.confId,
         groups,
         events: cdrEvents,
-      },
     });
   }
-  // The TAN belongs to the leg that keyed it; failing that, to the agent's legs; failing that, to every CDR of the call.
-  const tan = call.tan;
-  let tanLegs = tan ? drafts.filter((d) => d.keyed.includes(tan)) : [];
-  if (tan && tanLegs.length === 0) tanLegs = drafts.filter((d) => d.user.number === call.expected.agent);
-  if (tan && tanLegs.length === 0) tanLegs = drafts;
-  return drafts.map((d) => (tan && tanLegs.includes(d) ? { ...d.cdr, tan } : d.cdr));
+  return cdrs;
 }
 
 /** The CDR XML documents the PBX sends for `call` (one `<cdr>` each). */
 export function cdrXmlFor(call: PlannedCall, directory: PbxDirectory, options: CdrOptions = {}): string[] {
-  return cdrsFor(call, directory, options).map((cdr) => cdrToXml(cdr));
+  return cdrsFor(call, directory, options).map((cdr) => cdrToXml(cdr, '', pbxUptime(cdr.utc)));
+}
+
+/** The simulated PBX has been up since 2020-01-01 UTC: its event times are uptime seconds, as a V10 PBX writes them. */
+export function pbxUptime(utc: number): number {
+  return Math.max(0, utc - Date.UTC(2020, 0, 1) / 1000);
 }
 
 // ---------------------------------------------------------------- generation
@@ -139,8 +132,14 @@ function mapEvent(event: CallEvent, user: PbxUser, call: PlannedCall, directory:
       if (user.number === picker) return { msg: 'pickup-from', party };
       return { msg: 'pickup-to', party, ...(picker ? { to: partyOf(lookupParty(picker, directory)) } : {}) };
     }
-    case 'dtmf':
-      return { msg: 'dtmf-from', party, digits: event.detail ?? '' };
+    case 'dtmf': {
+      // What the phone dialled: the VM object's number, then the keyed digits (a TCR mark is the number alone).
+      // CDR-XML names the dialled number and the object it reached (info-from), nothing else of the party.
+      const detail = event.detail ?? '';
+      const vm = event.peer.external ? '' : (event.peer.number ?? '');
+      const digits = detail.startsWith(vm) ? detail : `${vm}${detail}`;
+      return { msg: 'dtmf-from', ...(!event.peer.external && event.peer.object ? { party: { h323: event.peer.object, external: false } } : {}), digits };
+    }
     case 'release': {
       const leftByUser = out || user.number === transferrer;
       return { msg: leftByUser ? 'rel-from' : 'rel-to', party, cause: releaseCause(event.detail) };

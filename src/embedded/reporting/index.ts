@@ -1,6 +1,6 @@
 // The embedded reporting server: CDRs for planned calls and the report.php remote interface.
 // The CDR format and its parser live in src/pbx (the recorder reads what this writes).
-export { cdrXmlFor, cdrsFor } from './cdr.js';
+export { cdrXmlFor, cdrsFor, pbxUptime } from './cdr.js';
 export type { CdrOptions } from './cdr.js';
 export {
   REPORT_CSV_COLUMNS,
@@ -10,6 +10,7 @@ export {
   parseReportQuery,
   renderReport,
   reportCsv,
+  reportRecordOf,
   reportXml,
   selectCdrs,
 } from './report.js';

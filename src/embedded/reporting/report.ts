@@ -1,33 +1,13 @@
 /**
  * The remote interface of innovaphone Reporting (report.php): its query
- * parameters and the XML / CSV report it answers with.
- *
- * Report XML (after the "Report XML and CSV" appendix of the Reporting
- * reference; `<tan>` and the embedded `<cdr>` are additions of this
- * simulator so a client gets the full call detail in one request):
- *   <?xml version="1.0" encoding="utf-8"?>
- *   <report>
- *     <record>
- *       <time time="LOCAL_UNIX" utc="UTC_UNIX">YYYY-MM-DD HH:MM:SS (local)</time>
- *       <obj>cn</obj> <id>conference id</id> <call>int|ext</call>
- *       <alert-duration seconds="N">m:ss</alert-duration>
- *       <flow><ev caller="ep1" ep1_number ep1_name ep1_dn ep2_number ep2_name ep2_dn status entry="true" type/>…</flow>
- *       <call-duration seconds="N">m:ss</call-duration>
- *       <billing-duration seconds="N">m:ss</billing-duration>
- *       <conn-duration seconds="N">m:ss</conn-duration>
- *       <groups><group>name</group>…</groups>
- *       <node>root</node> <pbx>pbx name</pbx> <cause>16</cause>
- *       <dir>i|o</dir> <status>co|al|bu|er</status> <type>|ct|cct|cf|pu</type>
- *       <remote number name dn/>
- *       <tan>123456</tan>                 (only when a TAN was entered)
- *       <cdr …>…</cdr>                     (the CDR the record is made of)
- *     </record>
- *   </report>
- * One record per CDR, i.e. per PBX object and call leg.
+ * parameters and the XML / CSV report it answers with. The XML is the
+ * documented Report XML (src/pbx/report-xml.ts), one record per CDR (per PBX
+ * object and call leg); how a leg's transfers, forwards, pickups and dialled
+ * digits show in the record's flow is described in src/pbx/report-legs.ts,
+ * which reads them back.
  */
-import type { Cdr, CdrParty } from '../../pbx/index.js';
-import { cdrSummary, cdrToXml } from '../../pbx/index.js';
-import { escapeXml, xmlAttributes } from '../../pbx/index.js';
+import type { Cdr, CdrEvent, CdrParty, ReportFlowEvent, ReportParty, ReportRecord, ReportStatus } from '../../pbx/index.js';
+import { cdrSummary, formatReportDuration, formatReportTime, reportXml as writeReportXml } from '../../pbx/index.js';
 
 export type ReportFormat = 'xml' | 'csv';
 export type ReportSortBy = 'time' | 'obj' | 'call-duration' | 'alert-duration' | 'dir';
@@ -194,49 +174,87 @@ export function renderReport(cdrs: readonly Cdr[], format: ReportFormat): { cont
 }
 
 export function reportXml(cdrs: readonly Cdr[]): string {
-  const out: string[] = ['<?xml version="1.0" encoding="utf-8"?>', '<report>'];
-  for (const cdr of cdrs) {
-    const s = cdrSummary(cdr);
-    const self: CdrParty = { e164: cdr.e164, h323: cdr.h323, dn: cdr.cn, external: false };
-    out.push('  <record>');
-    out.push(`    <time${xmlAttributes([['time', cdr.local], ['utc', cdr.utc]])}>${formatLocal(cdr.local)}</time>`);
-    out.push(`    <obj>${escapeXml(cdr.cn)}</obj>`);
-    out.push(`    <id>${escapeXml(cdr.conf)}</id>`);
-    out.push(`    <call>${s.call}</call>`);
-    out.push(`    <alert-duration seconds="${s.alertSeconds}">${formatDuration(s.alertSeconds)}</alert-duration>`);
-    out.push('    <flow>');
-    const setupParty = cdr.events.find((e) => e.msg === 'setup-from' || e.msg === 'setup-to')?.party;
-    const [ep1, ep2] = s.direction === 'o' ? [self, setupParty] : [setupParty, self];
-    out.push(`      <ev${xmlAttributes([['caller', 'ep1'], ...endpoint('ep1', ep1), ...endpoint('ep2', ep2), ['status', s.status], ['entry', 'true']])}/>`);
-    for (const event of cdr.events) {
-      const kind = /^(transfer|cf|pickup)-/.exec(event.msg)?.[1];
-      if (!kind) continue;
-      const type = kind === 'transfer' ? (event.consult ? 'cct' : 'ct') : kind === 'cf' ? 'cf' : 'pu';
-      out.push(`      <ev${xmlAttributes([['caller', ''], ...endpoint('ep1', event.party), ...endpoint('ep2', event.to ?? self), ['status', s.status === 'co' ? 'co' : 'al'], ['type', type]])}/>`);
+  return writeReportXml(cdrs.map(reportRecordOf));
+}
+
+/** The record Reporting shows for one leg. */
+export function reportRecordOf(cdr: Cdr): ReportRecord {
+  const s = cdrSummary(cdr);
+  const self: ReportParty = { number: cdr.e164, name: cdr.h323, dn: cdr.cn };
+  const ep = (party: CdrParty | undefined): ReportParty => ({ number: party?.e164 ?? '', name: party?.h323 ?? '', dn: party?.dn ?? '' });
+  const find = (msg: string): CdrEvent | undefined => cdr.events.find((e) => e.msg === msg);
+  const setup = cdr.events.find((e) => e.msg === 'setup-from' || e.msg === 'setup-to');
+  const outgoing = s.direction === 'o';
+  const forward = find('cf-from');
+  const pickedAway = find('pickup-to');
+  const pickedUp = find('pickup-from');
+  const alert = cdr.events.find((e) => e.msg === 'alert-from' || e.msg === 'alert-to');
+  const connect = cdr.events.find((e) => e.msg === 'conn-from' || e.msg === 'conn-to');
+  const entryStatus: ReportStatus = forward?.cf === 'cfb' ? 'bu' : connect ? 'co' : alert || forward || pickedAway ? 'al' : s.cause === 17 ? 'bu' : 'er';
+  const flow: ReportFlowEvent[] = [];
+  const far = ep(setup?.party);
+  flow.push({ caller: 'ep1', ep1: outgoing ? self : far, ep2: outgoing ? far : self, status: entryStatus, entry: true, type: pickedUp ? 'pu' : '' });
+  for (const event of cdr.events) {
+    switch (event.msg) {
+      case 'cf-from':
+        flow.push({ caller: 'ep1', ep1: far, ep2: ep(event.to), status: 'co', entry: false, type: 'cf' });
+        break;
+      case 'pickup-to':
+        flow.push({ caller: 'ep1', ep1: far, ep2: ep(event.to), status: 'co', entry: false, type: 'pu' });
+        break;
+      case 'transfer-from':
+        flow.push({ caller: '', ep1: ep(event.party), ep2: ep(event.to), status: 'co', entry: false, type: event.consult ? 'cct' : 'ct' });
+        break;
+      case 'transfer-to': {
+        const toSelf = event.to?.e164 === cdr.e164;
+        flow.push({ caller: '', ep1: toSelf ? ep(event.party) : self, ep2: toSelf ? self : ep(event.to), status: 'co', entry: false, type: event.consult ? 'cct' : 'ct' });
+        break;
+      }
+      case 'dtmf-from':
+        flow.push({ caller: 'ep1', ep1: self, ep2: { number: event.digits ?? '', name: event.party?.h323 ?? '', dn: event.party?.dn ?? '' }, status: 'co', entry: false, type: '' });
+        break;
     }
-    out.push('    </flow>');
-    out.push(`    <call-duration seconds="${s.callSeconds}">${formatDuration(s.callSeconds)}</call-duration>`);
-    out.push(`    <billing-duration seconds="${s.billingSeconds}">${formatDuration(s.billingSeconds)}</billing-duration>`);
-    out.push(`    <conn-duration seconds="${s.connSeconds}">${formatDuration(s.connSeconds)}</conn-duration>`);
-    if (cdr.groups.length === 0) out.push('    <groups/>');
-    else {
-      out.push('    <groups>');
-      for (const group of cdr.groups) out.push(`      <group>${escapeXml(group.name)}</group>`);
-      out.push('    </groups>');
-    }
-    out.push(`    <node>${escapeXml(cdr.node ?? '')}</node>`);
-    out.push(`    <pbx>${escapeXml(cdr.pbx)}</pbx>`);
-    out.push(`    <cause>${s.cause ?? ''}</cause>`);
-    out.push(`    <dir>${s.direction}</dir>`);
-    out.push(`    <status>${s.status}</status>`);
-    out.push(s.type ? `    <type>${s.type}</type>` : '    <type/>');
-    out.push(`    <remote${xmlAttributes([['number', s.remote?.e164 ?? ''], ['name', s.remote?.h323 ?? ''], ['dn', s.remote?.dn ?? '']])}/>`);
-    if (cdr.tan !== undefined) out.push(`    <tan>${escapeXml(cdr.tan)}</tan>`);
-    out.push(cdrToXml(cdr, '    '));
-    out.push('  </record>');
   }
-  out.push('</report>');
-  return `${out.join('\n')}\n`;
+  // Ringing ends at the answer, or when the call left the object unanswered (forward, pickup, release).
+  const ringEnd = connect?.time ?? forward?.time ?? pickedAway?.time ?? s.endTime;
+  const alertSeconds = alert ? Math.max(0, ringEnd - alert.time) : 0;
+  const handover = flow.find((ev) => !ev.entry && ev.type !== '');
+  return {
+    localTime: cdr.local,
+    utc: cdr.utc,
+    obj: cdr.cn,
+    conf: cdr.conf,
+    call: s.call,
+    alertSeconds,
+    callSeconds: s.callSeconds,
+    billingSeconds: s.billingSeconds,
+    connSeconds: s.connSeconds,
+    flow,
+    groups: cdr.groups.filter((g) => g.active).map((g) => g.name),
+    node: cdr.node ?? '',
+    pbx: cdr.pbx,
+    ...(s.cause !== undefined ? { cause: s.cause } : {}),
+    dir: s.direction,
+    status: outgoing ? bestStatus(flow) : entryStatus,
+    type: flow[0]!.type || handover?.type || '',
+    remote: outgoing ? far : remoteOf(flow),
+  };
+}
+
+/** Outgoing calls: the best status found in the flow (co before al before bu before er). */
+function bestStatus(flow: readonly ReportFlowEvent[]): ReportStatus {
+  for (const status of ['co', 'al', 'bu', 'er'] as const) if (flow.some((ev) => ev.status === status)) return status;
+  return 'er';
+}
+
+/** Incoming calls: the first ep2 above the entry event, or the entry event's; a transfer to the object after it: its target. */
+function remoteOf(flow: readonly ReportFlowEvent[]): ReportParty {
+  const entryIndex = flow.findIndex((ev) => ev.entry);
+  const entry = flow[entryIndex]!;
+  const before = flow.slice(0, entryIndex).find((ev) => ev.ep2.number !== '');
+  const transferIn = flow.slice(entryIndex + 1).find((ev) => (ev.type === 'ct' || ev.type === 'cct') && ev.ep2.number === entry.ep2.number);
+  if (transferIn) return transferIn.ep1;
+  return before?.ep2 ?? entry.ep1;
 }
 
 export const REPORT_CSV_COLUMNS = [
@@ -255,7 +273,6 @@ export const REPORT_CSV_COLUMNS = [
   'Call Duration (User)',
   'Billing Duration',
   'Cause',
-  'TAN',
   'Node',
   'PBX',
 ] as const;
@@ -266,7 +283,7 @@ export function reportCsv(cdrs: readonly Cdr[]): string {
   for (const cdr of cdrs) {
     const s = cdrSummary(cdr);
     rows.push([
-      formatLocal(cdr.local),
+      formatReportTime(cdr.local),
       String(cdr.utc),
       cdr.cn,
       cdr.conf,
@@ -276,12 +293,11 @@ export function reportCsv(cdrs: readonly Cdr[]): string {
       s.type,
       s.remote?.e164 ?? '',
       s.remote?.dn ?? s.remote?.h323 ?? '',
-      formatDuration(s.alertSeconds),
-      formatDuration(s.callSeconds),
-      formatDuration(s.connSeconds),
-      formatDuration(s.billingSeconds),
+      formatReportDuration(s.alertSeconds),
+      formatReportDuration(s.callSeconds),
+      formatReportDuration(s.connSeconds),
+      formatReportDuration(s.billingSeconds),
       s.cause !== undefined ? String(s.cause) : '',
-      cdr.tan ?? '',
       cdr.node ?? '',
       cdr.pbx,
     ]);
@@ -289,20 +305,5 @@ export function reportCsv(cdrs: readonly Cdr[]): string {
   return rows.map((row) => row.map((cell) => `"${cell.replace(/"/g, '""')}"`).join(',')).join('\r\n') + '\r\n';
 }
 
-function endpoint(prefix: 'ep1' | 'ep2', party: CdrParty | undefined): [string, string][] {
-  return [
-    [`${prefix}_number`, party?.e164 ?? ''],
-    [`${prefix}_name`, party?.h323 ?? ''],
-    [`${prefix}_dn`, party?.dn ?? ''],
-  ];
-}
-
-/** `YYYY-MM-DD HH:MM:SS` of Unix-style local seconds. */
-function formatLocal(localSeconds: number): string {
-  return new Date(localSeconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
-}
-
 /** `m:ss` as the report shows durations (minutes unbounded). */
-export function formatDuration(seconds: number): string {
-  return `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
-}
+export const formatDuration = formatReportDuration;

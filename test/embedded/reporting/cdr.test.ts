@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { phoneId } from '../../../src/embedded/plan/index.js';
-import { cdrXmlFor, cdrsFor, reportXml } from '../../../src/embedded/reporting/index.js';
-import { CdrParseError, cdrSummary, parseCdrXml } from '../../../src/pbx/index.js';
+import { cdrXmlFor, cdrsFor, pbxUptime, reportXml } from '../../../src/embedded/reporting/index.js';
+import { CdrParseError, cdrSummary, parseCallRecords, parseCdrXml } from '../../../src/pbx/index.js';
+import { tanIn } from '../../../src/rules/index.js';
 import type { Cdr } from '../../../src/pbx/index.js';
 import { EXTERNAL, allCalls, blindTransfer, directory, inboundAnswered, noLicence, outboundWithTan, unanswered } from './fixtures.js';
 
@@ -46,7 +47,10 @@ describe('cdrsFor / cdrXmlFor', () => {
 
   it('TAN entered during an outgoing call is on the agent CDR, with the keyed digits as an event', () => {
     const [cdr] = cdrsFor(outboundWithTan, directory);
-    expect(cdr).toMatchObject({ dir: 'from', tan: '123456' });
+    expect(cdr).toMatchObject({ dir: 'from' });
+    // The TAN is no attribute of its own: the agent dialled the TAN object (77) and the digits during the call.
+    expect(tanIn(cdr!, '77')).toBe('123456');
+    expect(cdrXmlFor(outboundWithTan, directory)[0]).toMatch(/<event msg="info-from" time="\d+" e164="77123456" h323="[^"]*"/);
     expect(msgs(cdr!)).toEqual(['setup-from', 'alert-to', 'conn-to', 'dtmf-from', 'rel-from']);
     expect(cdr!.events[3]).toMatchObject({ time: 9, digits: '77123456' });
     expect(cdrSummary(cdr!)).toMatchObject({ direction: 'o', remote: { e164: '00891234', external: true }, connectTime: 4, endTime: 25 });
@@ -75,32 +79,42 @@ describe('cdrsFor / cdrXmlFor', () => {
     const [xml] = cdrXmlFor(blindTransfer, directory);
     const device = phoneId(directory.users.find((u) => u.name === 'u24')!);
     expect(xml).toMatch(new RegExp(`^<cdr id="[0-9a-f]{32}" guid="[0-9a-f]{32}" sys="master" pbx="master" node="root" device="${device}" cn="Agent Smith" e164="24" h323="u24" dir="ct" utc="\\d+" local="\\d+">`));
-    expect(xml).toContain(`<event msg="setup-to" time="0" type="ext" e164="${EXTERNAL}" conf="${blindTransfer.confId}"/>`);
-    expect(xml).toContain('<event msg="transfer-from" time="10" type="ext" e164="0301234567">\n    <to e164="25" h323="u25" dn="Agent Jones"/>\n  </event>');
-    expect(xml).toContain('<event msg="rel-from" time="10" type="ext" e164="0301234567" cause="16"/>');
+    // Event times are the PBX's uptime in seconds, as a V10 PBX writes them.
+    const up = pbxUptime(cdrsFor(blindTransfer, directory)[0]!.utc);
+    expect(xml).toContain(`<event msg="setup-to" time="${up}" type="ext" e164="${EXTERNAL}" conf="${blindTransfer.confId}"/>`);
+    expect(xml).toContain(`<event msg="transfer-from" time="${up + 10}" type="ext" e164="0301234567">\n    <to e164="25" h323="u25" dn="Agent Jones"/>\n  </event>`);
+    expect(xml).toContain(`<event msg="rel-from" time="${up + 10}" type="ext" e164="0301234567" cause="16"/>`);
+    expect(xml).not.toMatch(/\btan=|\bcf=|\bdigits=|\bconsult=/);
   });
 });
+
+const withoutSource = ({ source: _source, ...cdr }: Cdr): Cdr => cdr;
 
 describe('parseCdrXml', () => {
   it('round-trips cdrXmlFor for every call', () => {
     for (const call of allCalls) {
       const expected = cdrsFor(call, directory);
       const parsed = cdrXmlFor(call, directory).flatMap((xml, i) => parseCdrXml(xml, `call${call.index}#${i}`));
-      expect(parsed).toEqual(expected);
+      expect(parsed.map(withoutSource)).toEqual(expected);
     }
   });
 
-  it('reads the CDRs out of a report document', () => {
+  it('reads the legs out of a Report XML document, and no <cdr> is in it', () => {
     const cdrs = allCalls.flatMap((call) => cdrsFor(call, directory));
-    expect(parseCdrXml(reportXml(cdrs), 'report')).toEqual(cdrs);
-    expect(parseCdrXml('<?xml version="1.0"?><report/>', 'empty')).toEqual([]);
+    const xml = reportXml(cdrs);
+    expect(xml).not.toContain('<cdr');
+    const { format, legs } = parseCallRecords(xml, 'report');
+    expect(format).toBe('report-xml');
+    const key = (c: Cdr): unknown[] => [c.conf, c.cn, c.e164, c.h323, c.utc, c.local, c.groups];
+    expect(legs.map(key)).toEqual(cdrs.map(key));
+    expect(parseCallRecords('<?xml version="1.0"?><report/>', 'empty').legs).toEqual([]);
   });
 
   it('decodes entities and keeps odd characters in names', () => {
     const [cdr] = cdrsFor(inboundAnswered, { ...directory, users: directory.users.map((u) => (u.name === 'u24' ? { ...u, displayName: 'Smith & <Sons> "Ltd"' } : u)) });
     const [parsed] = parseCdrXml(cdrXmlFor(inboundAnswered, { ...directory, users: directory.users.map((u) => (u.name === 'u24' ? { ...u, displayName: 'Smith & <Sons> "Ltd"' } : u)) })[0]!, 'x');
     expect(parsed!.cn).toBe('Smith & <Sons> "Ltd"');
-    expect(parsed).toEqual(cdr);
+    expect(withoutSource(parsed!)).toEqual(cdr);
   });
 
   const bad = (xml: string): CdrParseError => {

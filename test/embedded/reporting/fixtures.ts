@@ -107,7 +107,7 @@ export const outboundWithTan = plannedCall({
     [0, 'setup', 'u24', 31, ext('00891234'), true],
     [500, 'alert', 'u24', 31, ext('00891234'), true],
     [4000, 'connect', 'u24', 31, ext('00891234'), true],
-    [9000, 'dtmf', 'u24', 31, ext('00891234'), true, '77123456'],
+    [9000, 'dtmf', 'u24', 31, { number: '77', name: 'TAN', object: 'tan', external: false }, true, '123456'],
     [25_000, 'release', 'u24', 31, ext('00891234'), true],
   ],
 });
