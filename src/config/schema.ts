@@ -177,6 +177,28 @@ const server = z
   })
   .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 
+/**
+ * The recorder as one of the PBX's CDR interfaces (beyond the reference): the PBX posts each call's CDR-XML
+ * here at the call's end, so the rules decide without waiting for the reporting. The reporting query stays the
+ * fallback (a CDR lost, a start-up backlog).
+ */
+const cdrInterface = z.strictObject({
+  host: text.default('127.0.0.1'),
+  port: int(0, 65535),
+  /** The path the PBX posts to (its CDR interface's Path). */
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]{0,200}$/, { error: 'expected an absolute URL path' })
+    .default('/cdr'),
+  /** The PBX authenticates with these (HTTP Basic): the interface refuses anonymous posts. */
+  username: text,
+  password: z.string().min(8, { error: 'at least 8 characters' }),
+  /** After a conference's last CDR arrived, wait this long for the CDRs of its other objects before deciding. */
+  settleSeconds: int(0, 60).default(1),
+  /** CDRs no capture asked for (calls not recorded) are dropped after this long. */
+  keepHours: int(1, 24 * 90).default(48),
+});
+
 const player = z.strictObject({
   /** Application server the player link connects to, host:port. */
   appServer: z
@@ -190,6 +212,7 @@ export const recorderConfigSchema = z
   .strictObject({
     pbx,
     reporting,
+    cdrInterface: cdrInterface.optional(),
     drive,
     storage,
     recording: recording.prefault({}),

@@ -38,6 +38,10 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
+/** The credentials the demo's PBX posts CDRs with (loopback only). */
+const DEMO_CDR_USER = 'pbx-cdr';
+const DEMO_CDR_PASSWORD = 'demo-cdr-password';
+
 export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo> {
   const base = resolve(options.directory ?? 'out/demo');
   await mkdir(base, { recursive: true });
@@ -54,6 +58,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       storage: { root: storeRoot },
       recording: { format: 'wav', encoding: 'pcm16' },
       log: { level: 'warn' },
+      ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
+      // The PBX posts each call's CDRs to the recorder at the call's end; the reporting stays the fallback.
+      cdrInterface: { port: 0, username: DEMO_CDR_USER, password: DEMO_CDR_PASSWORD },
     },
     'demo',
     base,
@@ -69,6 +76,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     },
   });
   await service.start();
+  pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: DEMO_CDR_USER, password: DEMO_CDR_PASSWORD });
   const accountsPath = defaultAccountsPath(config.storage.indexPath);
   const accounts = await demoAccounts(accountsPath);
   const serverOptions = { store: service.recordingStore!, index: service.recordingIndex!, accountsPath };

@@ -112,13 +112,10 @@ export function decideRecording(input: RecordingInput): RecordingDecision {
   const isGatewayName = device === undefined || (input.gatewayIds ?? []).some((id) => id.toLowerCase() === device);
   if (!isGatewayName) {
     const phoneCdr = cdrs.find((cdr) => cdr.device?.toLowerCase() === device);
-    // Report XML names no device: a phone capture is then its call's one Agent leg, if there is exactly one;
-    // with several, which phone wrote it is unknown, and the capture waits for records that name the device.
+    // Report XML names no device, so whose phone wrote the capture is unknown: the user of any leg, or a user
+    // without reporting licence who has no record at all. It waits for CDR-XML (the CDR interface), never a guess.
     if (!phoneCdr && cdrs.every((cdr) => cdr.device === undefined) && (input.gatewayIds ?? []).length > 0) {
-      const agents = [...new Set(cdrs.filter((cdr) => isAgentCdr(cdr, group)).map((cdr) => cdr.e164))];
-      if (agents.length > 1) throw new DeviceUnknownError(captureName, name.confId, device, agents);
-      const only = agents.length === 1 ? cdrs.find((cdr) => cdr.e164 === agents[0] && isAgentCdr(cdr, group)) : undefined;
-      return decidePhone(device, only, cdrs, group, start, tanOf);
+      throw new DeviceUnknownError(captureName, name.confId, device, [...new Set(cdrs.filter((cdr) => isAgentCdr(cdr, group)).map((cdr) => cdr.e164))]);
     }
     if (phoneCdr || input.gatewayIds !== undefined) return decidePhone(device, phoneCdr, cdrs, group, start, tanOf);
   }

@@ -30,10 +30,10 @@ export class NoCdrError extends Error {
 }
 
 /**
- * A phone's capture of a call with several Agents, and records that name no
- * device (Report XML): which Agent's phone wrote it is unknown. Handled as a
- * missing record: asked again (a CDR naming the device may still arrive
- * through the CDR interface), then quarantined, never filed under a guess.
+ * A phone's capture, and records that name no device (Report XML): whose
+ * phone wrote it is unknown. Handled as a missing record: asked again (the
+ * CDR-XML naming the device may still arrive through the CDR interface),
+ * then quarantined, never filed under a guess.
  */
 export class DeviceUnknownError extends NoCdrError {
   override readonly name = 'DeviceUnknownError';
@@ -43,7 +43,11 @@ export class DeviceUnknownError extends NoCdrError {
     readonly device: string,
     readonly agents: readonly string[],
   ) {
-    super(captureName, confId, `${captureName}: phone capture of device ${device}, and the records of conference ${confId} name no device: which of the Agents ${agents.join(', ')} it belongs to is unknown`);
+    super(
+      captureName,
+      confId,
+      `${captureName}: phone capture of device ${device}, and the records of conference ${confId} (Report XML) name no device: which of the Agents ${agents.length > 0 ? agents.join(', ') : '(none)'} or other users it belongs to is unknown; phone recording needs the recorder as a CDR interface of the PBX`,
+    );
   }
 }
 

@@ -9,8 +9,9 @@ import type { Keyring } from '../crypto/index.js';
 import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
+import { CdrInterface } from './cdr-interface.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
-import { CaptureNameError, CdrConfMismatchError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
+import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { RecordingDecision } from '../rules/index.js';
 import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
 import type { JournalItem, JournalValue, StoredRecording } from '../store/index.js';
@@ -32,6 +33,9 @@ export interface ServiceCounters {
   quarantined: number;
   /** SOAP call ends whose capture never came (agents' calls only). */
   callEndsWithoutCapture: number;
+  /** Captures decided from CDRs the PBX posted to the CDR interface, and from the reporting query. */
+  decidedFromCdrInterface: number;
+  decidedFromReporting: number;
 }
 
 export interface ServiceStatus {
@@ -40,6 +44,8 @@ export interface ServiceStatus {
   /** Items in the journal that are not finished. */
   readonly pending: number;
   readonly lastErrors: readonly string[];
+  /** Where the PBX posts CDRs, and how many came (when the CDR interface is configured). */
+  readonly cdrInterface?: { readonly url: string; readonly received: number; readonly refused: number };
 }
 
 export interface FiledEvent {
@@ -96,6 +102,9 @@ export class RecorderService {
   private ingestor: Ingestor | undefined;
   private link: PbxLink | undefined;
   private reporting: ReportingClient | undefined;
+  private cdrInterface: CdrInterface | undefined;
+  /** The URL the PBX's CDR interface posts to, once listening. */
+  cdrInterfaceUrl: string | undefined;
   private pool: ConversionPool | undefined;
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
@@ -111,7 +120,7 @@ export class RecorderService {
   private diskRetry: NodeJS.Timeout | undefined;
   private diskBackoffMs = 0;
   private housekeepingTimer: NodeJS.Timeout | undefined;
-  private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0 };
+  private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0, decidedFromCdrInterface: 0, decidedFromReporting: 0 };
   private readonly errors: string[] = [];
   private stopped = false;
   private readonly idleWaiters: Array<() => void> = [];
@@ -131,7 +140,14 @@ export class RecorderService {
 
   status(): ServiceStatus {
     const pending = this.journal?.pending().length ?? 0;
-    return { lamps: { ...this.lamps }, counters: { ...this.counters }, pending, lastErrors: [...this.errors] };
+    const cdr = this.cdrInterface;
+    return {
+      lamps: { ...this.lamps },
+      counters: { ...this.counters },
+      pending,
+      lastErrors: [...this.errors],
+      ...(cdr && this.cdrInterfaceUrl ? { cdrInterface: { url: this.cdrInterfaceUrl, received: cdr.received, refused: cdr.refused } } : {}),
+    };
   }
 
   async start(): Promise<void> {
@@ -165,6 +181,22 @@ export class RecorderService {
       username: this.config.reporting.username,
       password: this.config.reporting.password,
     });
+    const cdrSettings = this.config.cdrInterface;
+    if (cdrSettings) {
+      const cdrInterface = new CdrInterface({
+        host: cdrSettings.host,
+        port: cdrSettings.port,
+        path: cdrSettings.path,
+        username: cdrSettings.username,
+        password: cdrSettings.password,
+        inboxDir: join(storage.workDir, 'cdr-inbox'),
+        onRefused: (reason, remote) => this.log.warn({ remote, reason }, 'CDR interface: a post was refused'),
+      });
+      cdrInterface.on('cdr', (conf) => this.onCdrPosted(conf));
+      this.cdrInterfaceUrl = await cdrInterface.listen();
+      this.cdrInterface = cdrInterface;
+      this.log.info({ url: this.cdrInterfaceUrl }, 'CDR interface listening: configure it as a CDR interface of the PBX');
+    }
     this.link = new PbxLink({
       url: this.config.pbx.url,
       ...(this.config.pbx.standbyUrl ? { standbyUrl: this.config.pbx.standbyUrl } : {}),
@@ -227,6 +259,10 @@ export class RecorderService {
       for (const name of result.removed) this.index!.remove(name);
       if (result.removed.length > 0) this.log.info({ removed: result.removed.length }, 'retention: old recordings removed');
     }
+    if (this.cdrInterface && this.config.cdrInterface) {
+      const dropped = await this.cdrInterface.sweep(this.config.cdrInterface.keepHours * 3600 * 1000);
+      if (dropped > 0) this.log.info({ conferences: dropped }, 'CDR interface: CDRs no capture asked for were dropped');
+    }
     const expired = await store.expireQuarantine(this.config.storage.quarantineDays);
     if (expired.length > 0) this.log.info({ removed: expired.length, days: this.config.storage.quarantineDays }, 'retention: old quarantined captures removed');
   }
@@ -263,6 +299,7 @@ export class RecorderService {
     this.timers.clear();
     await this.ingestor?.stop();
     await this.link?.stop();
+    await this.cdrInterface?.close();
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
     await this.journal?.close();
@@ -311,6 +348,14 @@ export class RecorderService {
   /** A leg opened or changed: its call goes on, so its capture may pause (hold) without being complete. */
   private onCallEvent(event: CallLegInfo): void {
     if (event.active && event.msg !== 'del') this.ongoingCalls.set(event.confId, Date.now());
+  }
+
+  /** CDRs of `conf` were posted: captures waiting for them are decided once the conference's CDRs have settled. */
+  private onCdrPosted(conf: string): void {
+    const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
+    for (const item of this.journal?.pending() ?? []) {
+      if (item.state === 'copied' && parseCaptureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
+    }
   }
 
   private onCallEnd(end: CallEndInfo): void {
@@ -417,16 +462,31 @@ export class RecorderService {
       return false;
     }
     let cdrs: Cdr[];
-    try {
-      cdrs = await this.reporting!.cdrsForConference(confId);
-      if (this.lamps.REP === 'red') this.log.info('reporting answers again');
-      this.lamps.REP = 'green';
-    } catch (error) {
-      if (!(error instanceof ReportingUnavailableError)) throw error;
-      if (this.lamps.REP === 'green') this.log.warn({ reason: error.message }, 'reporting not available; captures wait');
-      this.lamps.REP = 'red';
-      this.schedule(name, this.options.reportingRetryMs ?? 5000);
-      return false;
+    let from: 'cdr-interface' | 'reporting';
+    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came.
+    const posted = await this.cdrInterface?.cdrsFor(confId);
+    if (posted) {
+      const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
+      const quietFor = Date.now() - posted.lastArrival;
+      if (quietFor < settleMs) {
+        this.schedule(name, settleMs - quietFor);
+        return false;
+      }
+      cdrs = posted.legs;
+      from = 'cdr-interface';
+    } else {
+      try {
+        cdrs = await this.reporting!.cdrsForConference(confId);
+        if (this.lamps.REP === 'red') this.log.info('reporting answers again');
+        this.lamps.REP = 'green';
+      } catch (error) {
+        if (!(error instanceof ReportingUnavailableError)) throw error;
+        if (this.lamps.REP === 'green') this.log.warn({ reason: error.message }, 'reporting not available; captures wait');
+        this.lamps.REP = 'red';
+        this.schedule(name, this.options.reportingRetryMs ?? 5000);
+        return false;
+      }
+      from = 'reporting';
     }
     let decision: RecordingDecision;
     try {
@@ -439,7 +499,7 @@ export class RecorderService {
         ...(this.config.tan.prefix !== undefined ? { tanPrefix: this.config.tan.prefix } : {}),
       });
     } catch (error) {
-      if (error instanceof NoCdrError) return this.noCdrYet(item);
+      if (error instanceof NoCdrError) return this.noCdrYet(item, error instanceof DeviceUnknownError ? error.message : undefined);
       if (error instanceof CdrConfMismatchError) {
         await this.quarantine(item, error.message);
         return false;
@@ -465,8 +525,11 @@ export class RecorderService {
         data = { ...data, path: grown.path, bytes: grown.bytes, sha256: grown.sha256 };
       }
     }
+    if (from === 'cdr-interface') this.counters.decidedFromCdrInterface++;
+    else this.counters.decidedFromReporting++;
     await this.journal!.record(name, 'correlated', {
       ...data,
+      cdrSource: from,
       decision: decision as unknown as JournalValue,
       // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
       cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
@@ -476,7 +539,7 @@ export class RecorderService {
   }
 
   /** No CDR: ask again on the reference's schedule; after the last trial the capture goes to quarantine with an alarm. */
-  private async noCdrYet(item: JournalItem): Promise<boolean> {
+  private async noCdrYet(item: JournalItem, why?: string): Promise<boolean> {
     const name = item.key;
     // A capture taken while its call still ran (the link did not know the call, e.g. just after a restart) has
     // no CDR because the call is not over: its file is still growing on the drive. That is not a failed trial (the
@@ -502,7 +565,7 @@ export class RecorderService {
     if (trial >= trials) {
       this.trials.delete(name);
       if (this.config.reporting.alarmIfNoCdr) this.log.error({ capture: name, trials }, 'no CDR for this capture after every trial (alarm)');
-      await this.quarantine(item, `no call record (CDR) in the reporting after ${trials} trials: no licensed user, or the CDR was lost`);
+      await this.quarantine(item, why ?? `no call record (CDR) in the reporting after ${trials} trials: no licensed user, or the CDR was lost`);
       return false;
     }
     const delay = trial <= firstRetrySeconds.length ? firstRetrySeconds[trial - 1]! * 1000 : (this.options.longRetryMs ?? longRetryMinutes * 60_000);

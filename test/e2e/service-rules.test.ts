@@ -14,7 +14,7 @@ import type { FiledEvent } from '../../src/service/index.js';
 import { parseRecordingName, readJournal } from '../../src/store/index.js';
 import { E, derivedCases, referenceCases } from '../rules/cases.js';
 import type { RuleCase } from '../rules/cases.js';
-import { auditStore, expectedCaptures, serviceConfig, until } from './helpers/service-harness.js';
+import { auditStore, connectCdrInterface, expectedCaptures, serviceConfig, until } from './helpers/service-harness.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -29,7 +29,17 @@ function ruleSeenInCdrs(rule: string): string {
 }
 
 describe('agent rules end to end', () => {
-  it('files each rule scenario’s captures under the expected agent (or discards them) through recorder run', async () => {
+  it('files each rule scenario’s captures under the expected agent (or discards them) through recorder run, from the CDRs the PBX posts to its CDR interface', async () => {
+    await runRuleCases('cdr-interface');
+  });
+
+  it('does so from the Report XML of the reporting alone (no CDR interface): phone captures wait (records name no device), never filed under a guess', async () => {
+    await runRuleCases('reporting');
+  });
+});
+
+async function runRuleCases(via: 'cdr-interface' | 'reporting'): Promise<void> {
+  {
     const base = await mkdtemp(join(tmpdir(), 'service-rules-'));
     dirs.push(base);
     const directory = defaultDirectory();
@@ -40,10 +50,11 @@ describe('agent rules end to end', () => {
     const scenario: Scenario = { seed: 11, calls: cases.map((c, i) => ({ ...c.call, at: 1 + i * 9 })) };
     const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'drive'), speed: 30, captureFlushMs: 50 });
     const endpoints = await pbx.start();
-    const config = serviceConfig(base, endpoints);
+    const config = serviceConfig(base, endpoints, { cdrInterface: via === 'cdr-interface', trials: 5, firstRetrySeconds: [1, 1] });
     const filed: FiledEvent[] = [];
     const service = new RecorderService({ config, logger: pino({ level: 'silent' }), pollMs: 200, longRetryMs: 300, endedSettleMs: 150, settleMs: 600, onFiled: (event) => filed.push(event) });
     await service.start();
+    if (via === 'cdr-interface') connectCdrInterface(pbx, service);
     let stopped = false;
     try {
       // The planner must have made each case the rule it stands for.
@@ -57,16 +68,31 @@ describe('agent rules end to end', () => {
       await until(() => readdirSync(endpoints.recDir).length === 0 && service.status().pending === 0, 45_000, 'every capture processed');
 
       const status = service.status();
-      const toFile = expected.filter((e) => e.agent !== null);
-      const noCdr = expected.filter((e) => e.noCdr);
+      const quarantined = await service.recordingStore!.listQuarantine();
+      // Report XML names no device: a phone's capture of a call with several Agents cannot be told apart and waits
+      // (then quarantined). Through the CDR interface the device is known and none waits.
+      const waited = new Set(quarantined.filter((entry) => /which of the Agents/.test(entry.reason)).map((entry) => entry.name.replace(/^.*?([0-9a-f]{32}(?:-[0-9a-z]+-\d+)?\.pcap)$/, '$1')));
+      if (via === 'cdr-interface') expect([...waited]).toEqual([]);
+      const considered = expected.filter((e) => !waited.has(e.capture.fileName));
+      for (const name of waited) expect(expected.find((e) => e.capture.fileName === name)?.capture.side, name).toBe('phone');
+      const toFile = considered.filter((e) => e.agent !== null);
+      const noCdr = considered.filter((e) => e.noCdr);
       expect(noCdr.map((e) => e.call.scenario.to)).toEqual(['34']);
       expect(status.counters.captured).toBe(expected.length);
       expect(status.counters.filed).toBe(toFile.length);
-      expect(status.counters.quarantined).toBe(noCdr.length);
-      const quarantined = await service.recordingStore!.listQuarantine();
-      expect(quarantined.map((entry) => entry.reason)).toEqual(noCdr.map(() => expect.stringMatching(/no call record/)));
-      expect(status.counters.discarded).toBe(expected.length - toFile.length - noCdr.length);
+      expect(status.counters.quarantined).toBe(noCdr.length + waited.size);
+      expect(quarantined.filter((entry) => !/which of the Agents/.test(entry.reason)).map((entry) => entry.reason)).toEqual(noCdr.map(() => expect.stringMatching(/no call record/)));
+      expect(status.counters.discarded).toBe(considered.length - toFile.length - noCdr.length);
       expect(status.lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
+      if (via === 'cdr-interface') {
+        // Every capture with a CDR was decided from the posted CDRs; only the unlicensed user's call asked the reporting.
+        expect(status.counters.decidedFromCdrInterface).toBe(considered.length - noCdr.length);
+        expect(status.cdrInterface).toMatchObject({ refused: 0 });
+        expect(status.cdrInterface!.received).toBeGreaterThan(0);
+      } else {
+        expect(status.counters.decidedFromCdrInterface).toBe(0);
+      }
+      console.log(`rules end to end via ${via}: ${expected.length} captures, ${toFile.length} filed, ${status.counters.discarded} discarded, ${noCdr.length} without CDR, ${waited.size} phone captures waited for a device`);
 
       // Every capture's end state and decision, from the service's journal.
       await service.stop();
@@ -74,7 +100,7 @@ describe('agent rules end to end', () => {
       const journal = (await readJournal(config.storage.journalPath)).items;
       const byCapture = new Map(filed.map((event) => [event.capture, event]));
       const caseOf = new Map(pbx.calls.map((call, i) => [call.confId, cases[i]!]));
-      for (const e of expected) {
+      for (const e of considered) {
         const where = `${caseOf.get(e.call.confId)!.title} — ${e.capture.fileName} (${e.capture.side})`;
         const item = journal.get(e.capture.fileName);
         expect(item?.state, where).toBe(e.noCdr ? 'quarantined' : e.agent !== null ? 'source-deleted' : 'discarded');
@@ -96,12 +122,12 @@ describe('agent rules end to end', () => {
         if (e.capture.side === 'gateway') expect(name.external, where).toBe(e.call.expected.external);
       }
       // The store holds each recording once, whole (not cut short), with its sidecar, and nothing temporary.
-      expect(auditStore(config.storage.root, expected)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
+      expect(auditStore(config.storage.root, considered)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
       expect(filed.length).toBe(toFile.length);
       expect(new Set(filed.map((event) => event.recording.name)).size).toBe(toFile.length);
     } finally {
       if (!stopped) await service.stop();
       await pbx.stop();
     }
-  });
-});
+  }
+}

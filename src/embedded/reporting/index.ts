@@ -2,6 +2,8 @@
 // The CDR format and its parser live in src/pbx (the recorder reads what this writes).
 export { cdrXmlFor, cdrsFor, pbxUptime } from './cdr.js';
 export type { CdrOptions } from './cdr.js';
+export { CdrPoster } from './cdr-poster.js';
+export type { CdrInterfaceTarget, CdrPosterOptions } from './cdr-poster.js';
 export {
   REPORT_CSV_COLUMNS,
   ReportQueryError,

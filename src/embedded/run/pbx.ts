@@ -5,7 +5,8 @@ import { startDrive } from '../drive/index.js';
 import type { CallObserver, FaultState, PbxDirectory, PlannedCall, Scenario, SimClock } from '../model.js';
 import { DRIVE_REC_PATH, defaultFaults } from '../model.js';
 import { defaultDirectory, planCalls } from '../plan/index.js';
-import { ReportingService } from '../reporting/index.js';
+import { CdrPoster, ReportingService } from '../reporting/index.js';
+import type { CdrInterfaceTarget } from '../reporting/index.js';
 import { PbxSoapService } from '../soap/index.js';
 import { AdminServer } from './admin.js';
 import { AcceleratedClock } from './clock.js';
@@ -42,6 +43,8 @@ export interface EmbeddedPbxOptions {
   readonly clock?: SimClock;
   /** Real ms between a capture writer's flushes (default 100). */
   readonly captureFlushMs?: number;
+  /** CDR interfaces the PBX posts each call's CDR-XML to (besides its reporting); more with addCdrInterface. */
+  readonly cdrInterfaces?: readonly CdrInterfaceTarget[];
 }
 
 export interface EmbeddedPbxEndpoints {
@@ -55,6 +58,8 @@ export interface EmbeddedPbxEndpoints {
   readonly adminUrl: string;
   readonly username: string;
   readonly password: string;
+  /** Number of the TAN object agents dial before the TAN (the recorder's tan.prefix), when the directory has one. */
+  readonly tanPrefix?: string;
 }
 
 export const DEFAULT_PBX_USERNAME = 'recorder';
@@ -69,6 +74,7 @@ export class EmbeddedPbx {
   private readonly soap: PbxSoapService;
   private readonly standbySoap: PbxSoapService | undefined;
   private readonly reporting: ReportingService;
+  private readonly cdrPoster: CdrPoster;
   private readonly admin: AdminServer;
   private drive: { close(): Promise<void> } | undefined;
   private endpointsValue: EmbeddedPbxEndpoints | undefined;
@@ -90,6 +96,8 @@ export class EmbeddedPbx {
     this.soap = new PbxSoapService({ ...common, role: 'primary' });
     this.standbySoap = options.standby ? new PbxSoapService({ ...common, role: 'standby' }) : undefined;
     this.reporting = new ReportingService(common);
+    this.cdrPoster = new CdrPoster({ directory: this.directory, cdrOptions: () => ({ clockSkewMs: this.faults.clockSkewMs }) });
+    for (const target of options.cdrInterfaces ?? []) this.cdrPoster.add(target);
     this.admin = new AdminServer({
       faults: this.faults,
       username: this.username,
@@ -131,14 +139,24 @@ export class EmbeddedPbx {
       adminUrl: admin.url,
       username: this.username,
       password: this.password,
+      ...(this.tanObjectNumber() !== undefined ? { tanPrefix: this.tanObjectNumber()! } : {}),
     };
     return this.endpointsValue;
+  }
+
+  private tanObjectNumber(): string | undefined {
+    return this.directory.vmObjects.find((vm) => vm.role === 'tan')?.number;
+  }
+
+  /** Post the CDRs of the calls from now on to this CDR interface too (e.g. the recorder's, once it listens). */
+  addCdrInterface(target: CdrInterfaceTarget): void {
+    this.cdrPoster.add(target);
   }
 
   /** Play every planned call; resolves when the last call has ended and its captures are complete. */
   async run(options: { signal?: AbortSignal; onCallDone?: (call: PlannedCall, done: number) => void } = {}): Promise<PlayResult> {
     const recDir = this.endpoints.recDir;
-    const observers: CallObserver[] = [this.soap, this.reporting];
+    const observers: CallObserver[] = [this.soap, this.reporting, this.cdrPoster];
     if (this.standbySoap) observers.push(this.standbySoap);
     return playCalls(this.calls, {
       clock: this.clock,
@@ -161,6 +179,7 @@ export class EmbeddedPbx {
   }
 
   async stop(): Promise<void> {
+    this.cdrPoster.close();
     await Promise.allSettled([
       this.soap.close(),
       this.standbySoap?.close(),
@@ -178,6 +197,7 @@ export class EmbeddedPbx {
       speed: this.clock.speed,
       calls: { planned: this.calls.length, done: this.callsDone },
       cdrs: this.reporting.cdrCount(),
+      cdrInterfaces: this.cdrPoster.stats(),
       faults: this.faults,
     };
   }

@@ -31,6 +31,18 @@ export interface ServiceConfigOptions {
   readonly trials?: number;
   readonly firstRetrySeconds?: readonly number[];
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
+  /** Run the recorder's CDR interface (on a free loopback port); connect the PBX to it with connectCdrInterface. */
+  readonly cdrInterface?: boolean;
+}
+
+/** Credentials the embedded PBX posts CDRs with in the tests. */
+export const CDR_INTERFACE_USER = 'pbx-cdr';
+export const CDR_INTERFACE_PASSWORD = 'cdr-secret-for-tests';
+
+/** Make the embedded PBX post its CDRs to the started service's CDR interface. */
+export function connectCdrInterface(pbx: { addCdrInterface(target: { url: string; username?: string; password?: string }): void }, service: { cdrInterfaceUrl: string | undefined }): void {
+  if (!service.cdrInterfaceUrl) throw new Error('the service runs no CDR interface (serviceConfig cdrInterface: true, then start it)');
+  pbx.addCdrInterface({ url: service.cdrInterfaceUrl, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD });
 }
 
 /** The configuration (as written in a file) of a recorder for the embedded PBX at `endpoints`, storing under `base`. */
@@ -43,6 +55,8 @@ export function serviceConfigInput(base: string, endpoints: EmbeddedPbxEndpoints
     storage: { root: join(base, 'store'), timezone: 'utc' },
     recording: { format: 'wav', encoding: 'pcm16' },
     log: { level: options.logLevel ?? 'warn' },
+    ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
+    ...(options.cdrInterface ? { cdrInterface: { port: 0, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD } } : {}),
   };
 }
 
