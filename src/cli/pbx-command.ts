@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { EmbeddedPbx, defaultDirectory, parseDirectory, parseScenario, randomScenario, summariseCall } from '../embedded/index.js';
+import { EmbeddedPbx, defaultDirectory, isLoopback, parseDirectory, parseScenario, randomScenario, summariseCall } from '../embedded/index.js';
 import type { PbxDirectory, Scenario } from '../embedded/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
 
@@ -23,6 +23,24 @@ interface PbxFlags {
   linger: number;
   start?: string;
   json?: boolean;
+  cdrInterface?: string[];
+}
+
+/** `http://user:password@host:port/path` → the CDR interface the PBX posts to, credentials apart (loopback only). */
+function cdrInterfaceTarget(value: string): { url: string; username?: string; password?: string } {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new InvalidArgumentError('expected a URL such as http://user:password@127.0.0.1:8089/cdr');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError('expected an http or https URL');
+  if (!isLoopback(url.hostname)) throw new InvalidArgumentError(`${url.hostname} is not a loopback address; the embedded PBX talks to loopback only`);
+  const username = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  url.username = '';
+  url.password = '';
+  return { url: url.toString(), ...(username ? { username, password } : {}) };
 }
 
 function nonNegativeInteger(value: string): number {
@@ -57,6 +75,7 @@ export function registerPbxCommand(program: Command): void {
     .option('--exit', 'exit when all calls are done (default: keep serving until interrupted)')
     .option('--linger <seconds>', 'with --exit: keep serving this many seconds after the last call', nonNegativeInteger, 0)
     .option('--json', 'print the endpoints and the calls as JSON')
+    .option('--cdr-interface <url...>', "post each call's CDR-XML to this CDR interface at the call's end, e.g. the recorder's: http://user:password@127.0.0.1:8089/cdr")
     .action(async (flags: PbxFlags) => {
       const say = (text: string): void => {
         if (!flags.json) process.stdout.write(`${text}\n`);
@@ -77,8 +96,16 @@ export function registerPbxCommand(program: Command): void {
         process.stderr.write(`recorder pbx: ${error instanceof Error ? error.message : String(error)}\n`);
         throw new CommandExit(EXIT_USAGE);
       }
+      let cdrInterfaces: ReturnType<typeof cdrInterfaceTarget>[];
+      try {
+        cdrInterfaces = (flags.cdrInterface ?? []).map(cdrInterfaceTarget);
+      } catch (error) {
+        process.stderr.write(`recorder pbx: --cdr-interface: ${error instanceof Error ? error.message : String(error)}\n`);
+        throw new CommandExit(EXIT_USAGE);
+      }
       const base = flags.portBase;
       const pbx = new EmbeddedPbx({
+        cdrInterfaces,
         scenario,
         directory,
         driveRoot: resolve(flags.drive),
@@ -98,6 +125,7 @@ export function registerPbxCommand(program: Command): void {
       say(`Embedded PBX "${directory.pbxName}" — ${pbx.calls.length} calls at ${flags.speed}x`);
       say(`  SOAP       ${endpoints.soapUrl}  (WSDL ${endpoints.wsdlUrl})`);
       if (endpoints.standbySoapUrl) say(`  standby    ${endpoints.standbySoapUrl}`);
+      for (const target of cdrInterfaces) say(`  CDRs to    ${target.url}`);
       say(`  reporting  ${endpoints.reportingUrl}`);
       say(`  drive      ${endpoints.recUrl}  (files in ${endpoints.recDir})`);
       say(`  admin      ${endpoints.adminUrl}/faults`);

@@ -3,7 +3,7 @@ import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/index.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { convertCapture } from '../../src/convert/index.js';
 import { generateKeyFile, hasContainerMagic, readKeyring, sidecarPathFor } from '../../src/crypto/index.js';
 import { RecordingStore } from '../../src/store/index.js';
@@ -14,20 +14,7 @@ let key: string;
 let plainWav: Buffer;
 let stored: StoredRecording;
 
-async function recorder(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const recorder = runInProcess;
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'export-'));

@@ -15,7 +15,8 @@ afterEach(async () => {
 
 describe('recorder run through faults of recorder pbx', () => {
   it('reporting down: captures wait (never taken for "no CDR"), REP red; all filed once it answers, REP green', async () => {
-    pair = await startFaultPair({ scenario: { seed: 21, calls: plainCalls(6) } });
+    // Polling only: these captures wait for the reporting (with the CDR interface they would not need it).
+    pair = await startFaultPair({ scenario: { seed: 21, calls: plainCalls(6) }, config: { cdrInterface: false } });
     const p = pair;
     expect(await setFaults(p.endpoints, { reportingDown: true })).toMatchObject({ reportingDown: true });
     const result = await p.pbx.run();
@@ -35,9 +36,22 @@ describe('recorder run through faults of recorder pbx', () => {
     expectAllRecorded(p);
   });
 
+  it('reporting down, the recorder a CDR interface of the PBX: every capture is filed from the CDRs posted at the call end, no reporting needed', async () => {
+    pair = await startFaultPair({ scenario: { seed: 24, calls: plainCalls(6) } });
+    const p = pair;
+    await setFaults(p.endpoints, { reportingDown: true });
+    const result = await p.pbx.run();
+    expect(result.failures).toEqual([]);
+    await p.drained(20_000);
+    const expected = p.expected();
+    expect(p.service.status().counters).toMatchObject({ decidedFromCdrInterface: expected.length, decidedFromReporting: 0, quarantined: 0 });
+    expect(p.service.status().lamps.REP).toBe('green');
+    expectAllRecorded(p);
+  });
+
   it('reporting late: CDRs that appear seconds after the call end are found by the retries; no quarantine, REP stays green', async () => {
     // A 2 s (real) delay: after the first asks, well before the fifth and last trial.
-    pair = await startFaultPair({ scenario: { seed: 22, calls: plainCalls(6) }, speed: 20, service: { longRetryMs: 1000 } });
+    pair = await startFaultPair({ scenario: { seed: 22, calls: plainCalls(6) }, speed: 20, service: { longRetryMs: 1000 }, config: { cdrInterface: false } });
     const p = pair;
     p.pbx.faults.reportingDelayMs = 40_000; // simulated ms: 2 s at speed 20
     const result = await p.pbx.run();

@@ -39,6 +39,8 @@ describe('recorder run against recorder pbx', () => {
         drive: { kind: 'webdav', url: endpoints.recUrl, username: endpoints.username, password: endpoints.password, pollSeconds: 1, graceSeconds: 0 },
         storage: { root: join(base, 'store'), timezone: 'utc' },
         recording: { format: 'wav', encoding: 'pcm16' },
+        // Phones record too: their captures are decided from the CDR-XML the PBX posts (it names the device).
+        cdrInterface: { port: 0, username: 'pbx-cdr', password: 'cdr-password-e2e' },
       },
       'test-config',
       base,
@@ -46,6 +48,7 @@ describe('recorder run against recorder pbx', () => {
     const filed: FiledEvent[] = [];
     const service = new RecorderService({ config, logger: pino({ level: process.env.SERVICE_LOG ? 'debug' : 'silent' }, process.env.SERVICE_LOG ? pino.destination({ dest: process.env.SERVICE_LOG, sync: true }) : undefined), pollMs: 200, longRetryMs: 500, onFiled: (event) => filed.push(event) });
     await service.start();
+    pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: 'pbx-cdr', password: 'cdr-password-e2e' });
     try {
       const result = await pbx.run();
       expect(result.failures).toEqual([]);

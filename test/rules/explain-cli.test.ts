@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/index.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { cdrXmlFor, cdrsFor, reportXml } from '../../src/embedded/reporting/index.js';
 import type { RuleExplanation } from '../../src/cli/rules-command.js';
 import { E, directory, planOne } from './cases.js';
@@ -16,20 +16,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = process.stdout.write.bind(process.stdout);
-  const err = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => ((stdout += String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => ((stderr += String(chunk)), true)) as typeof process.stderr.write;
-  try {
-    return { code: await main(args), stdout, stderr };
-  } finally {
-    process.stdout.write = out;
-    process.stderr.write = err;
-  }
-}
+const run = runInProcess;
 
 describe('recorder rules explain', () => {
   it('explains a Report XML answer and a CDR-XML file alike: agent, direction, numbers, TAN, file name and the deciding rule', async () => {

@@ -4,7 +4,7 @@ export { playCalls } from './runner.js';
 export type { CaptureTask, PlayFailure, PlayOptions, PlayResult } from './runner.js';
 export { AdminServer } from './admin.js';
 export type { AdminServerOptions, AdminStatusSource } from './admin.js';
-export { DEFAULT_PBX_PASSWORD, DEFAULT_PBX_USERNAME, EmbeddedPbx, summariseCall } from './pbx.js';
+export { DEFAULT_PBX_PASSWORD, DEFAULT_PBX_USERNAME, EmbeddedPbx, isLoopback, summariseCall } from './pbx.js';
 export type { EmbeddedPbxEndpoints, EmbeddedPbxOptions, EmbeddedPbxPorts } from './pbx.js';
 export { watchRun } from './verify.js';
 export type { RunAgreement } from './verify.js';

@@ -97,7 +97,7 @@ export class EmbeddedPbx {
     this.standbySoap = options.standby ? new PbxSoapService({ ...common, role: 'standby' }) : undefined;
     this.reporting = new ReportingService(common);
     this.cdrPoster = new CdrPoster({ directory: this.directory, cdrOptions: () => ({ clockSkewMs: this.faults.clockSkewMs }) });
-    for (const target of options.cdrInterfaces ?? []) this.cdrPoster.add(target);
+    for (const target of options.cdrInterfaces ?? []) this.addCdrInterface(target);
     this.admin = new AdminServer({
       faults: this.faults,
       username: this.username,
@@ -150,6 +150,8 @@ export class EmbeddedPbx {
 
   /** Post the CDRs of the calls from now on to this CDR interface too (e.g. the recorder's, once it listens). */
   addCdrInterface(target: CdrInterfaceTarget): void {
+    const host = new URL(target.url).hostname;
+    if (!isLoopback(host)) throw new Error(`CDR interface ${target.url}: ${host} is not a loopback address; the embedded PBX talks to loopback only`);
     this.cdrPoster.add(target);
   }
 
@@ -223,6 +225,7 @@ export function summariseCall(call: PlannedCall): Record<string, unknown> {
   };
 }
 
-function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+/** Whether a host name or address (URL form `[::1]` too) is this machine's loopback. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }

@@ -14,7 +14,7 @@ import { validateConfig } from '../../../src/config/index.js';
 import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/crypto/index.js';
 import { RecordingIndex, readJournal } from '../../../src/store/index.js';
 import { mulberry32 } from '../../../src/util/index.js';
-import { auditStore, expectedCaptures, filesUnder, serviceConfigInput, until } from './service-harness.js';
+import { auditStore, cdrInterfaceOnPort, expectedCaptures, filesUnder, freePort, serviceConfigInput, until } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -114,7 +114,11 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
   const endpoints = await pbx.start();
   const keyFile = join(base, 'system.key');
   const keyring = options.encrypted ? new Keyring([await generateKeyFile(keyFile)]) : undefined;
-  const configInput = { ...serviceConfigInput(base, endpoints, { logLevel: 'info' }), ...(keyring ? { encryption: { enabled: true, keyFiles: [keyFile] } } : {}) };
+  // The PBX posts CDRs to the recorder's CDR interface, on one port across every kill and restart (as a PBX's
+  // configured interface is); what it could not deliver while the recorder was dead it sends again.
+  const cdrPort = await freePort();
+  pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
+  const configInput = { ...serviceConfigInput(base, endpoints, { logLevel: 'info', cdrInterface: cdrPort }), ...(keyring ? { encryption: { enabled: true, keyFiles: [keyFile] } } : {}) };
   const configPath = join(base, 'recorder.json');
   writeFileSync(configPath, JSON.stringify(configInput, null, 2));
   const config = validateConfig(configInput, configPath, base);

@@ -10,7 +10,7 @@ import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario, ScenarioCall } from 
 import type { RecorderConfig } from '../../../src/config/index.js';
 import { RecorderService } from '../../../src/service/index.js';
 import type { FiledEvent, RecorderServiceOptions } from '../../../src/service/index.js';
-import { LampWatch, auditStore, capturingLogger, expectedCaptures, serviceConfig, until } from './service-harness.js';
+import { LampWatch, auditStore, capturingLogger, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfig, until } from './service-harness.js';
 import type { ExpectedCapture, ServiceConfigOptions } from './service-harness.js';
 
 const E = '0070317300912';
@@ -63,7 +63,11 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
   const directory = defaultDirectory();
   const pbx = new EmbeddedPbx({ scenario: options.scenario, directory, driveRoot: join(base, 'drive'), speed: options.speed ?? 20, captureFlushMs: 50, ...(options.standby ? { standby: true } : {}) });
   const endpoints = await pbx.start();
-  const config = serviceConfig(base, endpoints, { ...(options.standby ? { standby: true } : {}), ...options.config });
+  // The recorder is a CDR interface of the PBX (phone captures need the device the CDRs name), on one port for
+  // the pair's life, so a restarted recorder gets what the PBX kept while it was down.
+  const cdrPort = await freePort();
+  const config = serviceConfig(base, endpoints, { ...(options.standby ? { standby: true } : {}), cdrInterface: cdrPort, ...options.config });
+  if (config.cdrInterface) pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
   await options.beforeStart?.(config.storage.root);
   const { logger, records } = capturingLogger('info');
   const filed: FiledEvent[] = [];

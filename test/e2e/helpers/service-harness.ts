@@ -1,3 +1,5 @@
+import { createServer as createNetServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 // Shared pieces of the end-to-end tests (and scripts/benches) that run `recorder run` against `recorder pbx` on
 // loopback: configuration, waiting for conditions, the truth a planned call implies, store and WAV checks.
 import { readFileSync, readdirSync, statSync } from 'node:fs';
@@ -31,13 +33,34 @@ export interface ServiceConfigOptions {
   readonly trials?: number;
   readonly firstRetrySeconds?: readonly number[];
   readonly logLevel?: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'silent';
-  /** Run the recorder's CDR interface (on a free loopback port); connect the PBX to it with connectCdrInterface. */
-  readonly cdrInterface?: boolean;
+  /**
+   * Run the recorder's CDR interface: `true` on a free loopback port (connect the PBX with connectCdrInterface
+   * once the service listens), a number on that port (e.g. from freePort, the same across restarts, as a PBX's
+   * configured interface is).
+   */
+  readonly cdrInterface?: boolean | number;
 }
 
 /** Credentials the embedded PBX posts CDRs with in the tests. */
 export const CDR_INTERFACE_USER = 'pbx-cdr';
 export const CDR_INTERFACE_PASSWORD = 'cdr-secret-for-tests';
+
+/** A loopback port free right now (for a CDR interface that must keep its port across restarts). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** The CDR interface a recorder configured with `cdrInterface: port` listens as (default path). */
+export function cdrInterfaceOnPort(port: number): { url: string; username: string; password: string } {
+  return { url: `http://127.0.0.1:${port}/cdr`, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD };
+}
 
 /** Make the embedded PBX post its CDRs to the started service's CDR interface. */
 export function connectCdrInterface(pbx: { addCdrInterface(target: { url: string; username?: string; password?: string }): void }, service: { cdrInterfaceUrl: string | undefined }): void {
@@ -56,7 +79,9 @@ export function serviceConfigInput(base: string, endpoints: EmbeddedPbxEndpoints
     recording: { format: 'wav', encoding: 'pcm16' },
     log: { level: options.logLevel ?? 'warn' },
     ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
-    ...(options.cdrInterface ? { cdrInterface: { port: 0, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD } } : {}),
+    ...(options.cdrInterface !== undefined && options.cdrInterface !== false
+      ? { cdrInterface: { port: options.cdrInterface === true ? 0 : options.cdrInterface, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD } }
+      : {}),
   };
 }
 
