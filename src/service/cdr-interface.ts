@@ -18,6 +18,8 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CryptoError, decryptBytes, encryptBytes, hasContainerMagic } from '../crypto/index.js';
+import type { Keyring } from '../crypto/index.js';
 import { CdrParseError, parseCdrXml } from '../pbx/index.js';
 import type { Cdr } from '../pbx/index.js';
 
@@ -33,6 +35,8 @@ export interface CdrInterfaceOptions {
   readonly maxBodyBytes?: number;
   /** Told about refused requests (bad credentials, unreadable CDRs), with the reason. */
   readonly onRefused?: (reason: string, remote: string | undefined) => void;
+  /** Keep the CDRs sealed with these keys (encryption on: the numbers of every call are personal data). */
+  readonly seal?: Keyring;
 }
 
 export interface CdrInterfaceEvents {
@@ -109,12 +113,14 @@ export class CdrInterface extends EventEmitter<CdrInterfaceEvents> {
     for (const name of names) {
       const path = join(folder, name);
       try {
-        const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
+        const [bytes, info] = await Promise.all([readFile(path), stat(path)]);
         lastArrival = Math.max(lastArrival, info.mtimeMs);
-        legs.push(...parseCdrXml(text, path).filter((cdr) => cdr.conf === id));
+        const plain = hasContainerMagic(bytes) && this.options.seal ? decryptBytes(bytes, this.options.seal) : bytes;
+        legs.push(...parseCdrXml(plain.toString('utf8'), path).filter((cdr) => cdr.conf === id));
       } catch (error) {
-        // Checked before it was stored; a file that no longer reads is left out, not allowed to stop the call.
-        if (!(error instanceof CdrParseError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+        // Checked before it was stored; a file that no longer reads (or under a key no longer held) is left out,
+        // not allowed to stop the call: the reporting is asked instead.
+        if (!(error instanceof CdrParseError) && !(error instanceof CryptoError) && (error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
       }
     }
     return legs.length > 0 ? { legs, lastArrival } : undefined;
@@ -205,7 +211,7 @@ export class CdrInterface extends EventEmitter<CdrInterfaceEvents> {
     const temp = join(this.options.inboxDir, `.tmp-${randomBytes(8).toString('hex')}`);
     const handle = await open(temp, 'w', 0o600);
     try {
-      await handle.writeFile(xml);
+      await handle.writeFile(this.options.seal ? encryptBytes(Buffer.from(xml, 'utf8'), this.options.seal) : xml);
       await handle.sync();
     } finally {
       await handle.close();

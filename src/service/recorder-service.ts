@@ -191,6 +191,7 @@ export class RecorderService {
         password: cdrSettings.password,
         inboxDir: join(storage.workDir, 'cdr-inbox'),
         onRefused: (reason, remote) => this.log.warn({ remote, reason }, 'CDR interface: a post was refused'),
+        ...(encryption.enabled && this.store.keyring ? { seal: this.store.keyring } : {}),
       });
       cdrInterface.on('cdr', (conf) => this.onCdrPosted(conf));
       this.cdrInterfaceUrl = await cdrInterface.listen();

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { Keyring, generateKeyFile } from '../../src/crypto/index.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -80,6 +81,21 @@ describe('the recorder as a CDR interface', () => {
     expect(readdirSync(join(dir, 'inbox'))).toEqual([]);
     expect(iface.refused).toBe(7);
     expect(refusals).toHaveLength(7);
+  });
+
+  it('with encryption on, keeps the CDRs sealed: no number of the call readable in its inbox', async () => {
+    await iface.close();
+    const keyring = new Keyring([await generateKeyFile(join(dir, 'system.key'))]);
+    iface = new CdrInterface({ host: '127.0.0.1', port: 0, path: '/cdr', username: USER, password: PASSWORD, inboxDir: join(dir, 'sealed'), seal: keyring });
+    url = await iface.listen();
+    for (const xml of documents) expect((await post(xml)).status).toBe(200);
+    const folder = join(dir, 'sealed', call.confId);
+    for (const name of readdirSync(folder)) {
+      const bytes = readFileSync(join(folder, name));
+      expect(bytes.includes(Buffer.from(E)), name).toBe(false);
+      expect(bytes.includes(Buffer.from('<cdr')), name).toBe(false);
+    }
+    expect((await iface.cdrsFor(call.confId))!.legs.map((leg) => leg.e164).sort()).toEqual(['21', '30']);
   });
 
   it('accepts the CDR as a form field too, and drops conferences nobody asked for after the keep time', async () => {
