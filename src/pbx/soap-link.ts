@@ -1,10 +1,10 @@
 import { EventEmitter } from 'node:events';
-import { BasicAuthSecurity, createClientAsync } from 'soap';
-import type { Client } from 'soap';
+import { BasicAuthSecurity, Client, WSDL } from 'soap';
+import { pbx10Wsdl } from './pbx10-wsdl.js';
 import { AnswerTooLargeError, MAX_SOAP_ANSWER_BYTES } from './answer-limit.js';
 
 export interface PbxLinkOptions {
-  /** The active PBX's SOAP endpoint, e.g. http://pbx/PBX0/user.soap (the WSDL is at `?wsdl`). */
+  /** The active PBX's SOAP endpoint, e.g. http://pbx/PBX0/user.soap or a dynamic PBX's http://host/PBX-<id>/user.soap (the WSDL is the shipped pbx10_00 copy). */
   readonly url: string;
   /** The standby PBX's endpoint. */
   readonly standbyUrl?: string;
@@ -179,20 +179,11 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     const cached = this.clients.get(url);
     if (cached) return cached;
     const { username, password } = this.options;
-    const authorization = username !== undefined ? `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}` : undefined;
-    const limit = this.answerLimit;
-    let client: Client;
-    try {
-      client = await createClientAsync(`${url}?wsdl`, {
-        ...(authorization ? { wsdl_headers: { Authorization: authorization } } : {}),
-        // axios (under node-soap) stops reading past the limit instead of buffering whatever the server sends.
-        wsdl_options: { maxContentLength: limit },
-        endpoint: url,
-      });
-    } catch (error) {
-      if (isOversize(error)) throw new AnswerTooLargeError(`${url}?wsdl`, 'WSDL', limit);
-      throw error;
-    }
+    // The WSDL is the copy shipped with the recorder, never fetched from the PBX: a PBX (or a proxy before it)
+    // cannot hand the link a different contract, and a dynamic PBX at /PBX-<id>/ needs no WSDL of its own.
+    const wsdl = new WSDL(pbx10Wsdl(url.replace(/\/user\.soap$/, ''), { forClient: true }), 'pbx10_00.wsdl', {});
+    await new Promise<void>((resolve, reject) => wsdl.onReady((error) => (error ? reject(error) : resolve())));
+    const client = new Client(wsdl, url, {});
     if (username !== undefined) client.setSecurity(new BasicAuthSecurity(username, password ?? ''));
     this.clients.set(url, client);
     return client;

@@ -64,10 +64,12 @@ import type { AddressInfo } from 'node:net';
 import { createServerless } from 'soap';
 import type { IServices, Server as SoapServer } from 'soap';
 import type { CallEvent, CallObserver, FaultState, PbxDirectory, PbxUser, PlannedCall, SimClock } from '../model.js';
-import { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_XSD, WSDL_VERSION } from './pbx10-wsdl.js';
+import { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_XSD, WSDL_VERSION } from '../../pbx/index.js';
 
 export const SOAP_PATH = '/PBX0/user.soap';
 const XSD_PATH = '/PBX0/soap-encoding.xsd';
+/** Where the WSDL is published, as a real PBX publishes pbx10_00.wsdl. */
+export const WSDL_PATH = '/pbx10_00.wsdl';
 const MAX_BODY_BYTES = 1024 * 1024;
 /** How often hanging polls look at the fault switches (real ms). */
 const FAULT_WATCH_MS = 100;
@@ -85,6 +87,8 @@ export interface PbxSoapServiceOptions {
   readonly sessionTtlMs?: number;
   /** Name of the recorder's monitor object, in the recording group though not in the directory (default "SOAP"). */
   readonly monitorObject?: string;
+  /** Dynamic PBX ids also answered at `/PBX-<id>/user.soap` (hosting: one platform, many PBXs). */
+  readonly dynamicPbxIds?: readonly string[];
 }
 
 /** One `Info` item (type, integer and string value). */
@@ -205,6 +209,7 @@ export class PbxSoapService implements CallObserver {
   private readonly pollTimeoutMs: number;
   private readonly sessionTtlMs: number;
   private readonly monitorObject: string;
+  private readonly dynamicPbxIds: ReadonlySet<string>;
   private readonly sessions = new Map<number, Session>();
   private readonly legs = new Map<number, LegState>();
   private readonly usersByName: Map<string, PbxUser>;
@@ -229,6 +234,7 @@ export class PbxSoapService implements CallObserver {
     this.pollTimeoutMs = positive('pollTimeoutMs', options.pollTimeoutMs ?? 30_000);
     this.sessionTtlMs = positive('sessionTtlMs', options.sessionTtlMs ?? 60_000);
     this.monitorObject = options.monitorObject ?? 'SOAP';
+    this.dynamicPbxIds = new Set(options.dynamicPbxIds ?? []);
     this.usersByName = new Map(options.directory.users.map((user) => [user.name, user]));
     // Session ids of the two instances differ, so a client that mixes them up gets "unknown session".
     this.nextSessionId = options.role === 'primary' ? 0x1000 : 0x8000;
@@ -263,7 +269,7 @@ export class PbxSoapService implements CallObserver {
     this.baseUrl = `http://${hostPart}:${address.port}/PBX0`;
     this.sweep = setInterval(() => this.expireSessions(), Math.max(1000, this.sessionTtlMs / 4)).unref();
     const url = `${this.baseUrl}/user.soap`;
-    return { url, wsdlUrl: `${url}?wsdl` };
+    return { url, wsdlUrl: `http://${hostPart}:${address.port}${WSDL_PATH}` };
   }
 
   async close(): Promise<void> {
@@ -324,7 +330,9 @@ export class PbxSoapService implements CallObserver {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
-    if (path !== SOAP_PATH && path !== XSD_PATH) {
+    const dynamic = /^\/PBX-([A-Za-z0-9_.-]{1,64})\/user\.soap$/.exec(path)?.[1];
+    const soapPath = path === SOAP_PATH || (dynamic !== undefined && this.dynamicPbxIds.has(dynamic));
+    if (!soapPath && path !== XSD_PATH && path !== WSDL_PATH) {
       sendText(res, 404, `not found: ${path}`);
       return;
     }
@@ -340,6 +348,8 @@ export class PbxSoapService implements CallObserver {
     if (req.method === 'GET') {
       if (path === XSD_PATH) {
         sendXml(res, 200, SOAP_ENCODING_XSD);
+      } else if (path === WSDL_PATH) {
+        sendXml(res, 200, PBX_WSDL.replaceAll(SOAP_BASE_PLACEHOLDER, this.baseUrl));
       } else if (new URL(req.url ?? '/', 'http://localhost').search.toLowerCase().startsWith('?wsdl')) {
         sendXml(res, 200, PBX_WSDL.replaceAll(SOAP_BASE_PLACEHOLDER, this.baseUrl));
       } else {
@@ -347,7 +357,7 @@ export class PbxSoapService implements CallObserver {
       }
       return;
     }
-    if (req.method !== 'POST' || path !== SOAP_PATH) {
+    if (req.method !== 'POST' || !soapPath) {
       res.setHeader('Allow', 'GET, POST');
       sendText(res, 405, `method ${req.method ?? ''} not allowed`);
       return;

@@ -2,7 +2,12 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PbxSoapService } from '../../../src/embedded/soap/index.js';
+import { pbx10Wsdl } from '../../../src/pbx/index.js';
 import { directory, faults, fixedClock, inboundCall, internalCall, play, T0 } from './fixtures.js';
 
 const script = fileURLToPath(new URL('./zeep_client.py', import.meta.url));
@@ -75,5 +80,27 @@ describe('SOAP service with zeep (python3-zeep) as the client', () => {
     const carol = result.calls.filter((call) => call.call === 602);
     expect(carol.map((call) => call.msg)).toEqual(['x-setup', 'r-alert', 'r-conn', 'x-rel', 'del']);
     expect(carol.at(-1)!.info.find((item) => item.type === 'conf')?.vals).toBe(internal.confId);
+  });
+
+  it('loads the WSDL the recorder ships (a local file) and talks to /PBX0/user.soap and to a dynamic PBX /PBX-<id>/user.soap', async () => {
+    service = new PbxSoapService({ directory, faults: faults(), clock: fixedClock, role: 'primary', username: 'rec', password: 's3cret', pollTimeoutMs: 300, dynamicPbxIds: ['7'] });
+    const { url } = await service.listen();
+    const dir = await mkdtemp(join(tmpdir(), 'zeep-wsdl-'));
+    try {
+      const file = join(dir, 'pbx10_00.wsdl');
+      writeFileSync(file, pbx10Wsdl(url.replace(/\/user\.soap$/, '')));
+      // The PBX publishes the same WSDL at /pbx10_00.wsdl.
+      const published = await fetch(new URL('/pbx10_00.wsdl', url), { headers: { authorization: `Basic ${Buffer.from('rec:s3cret').toString('base64')}` } });
+      expect(await published.text()).toBe(readFileSync(file, 'utf8'));
+      for (const endpoint of [url, url.replace('/PBX0/', '/PBX-7/')]) {
+        const inbound = inboundCall();
+        const result = await runZeep(['--wsdl', file, '--endpoint', endpoint, '--user', 'SOAP', '--login', 'rec', '--password', 's3cret', '--ends', '1'], () => play(service!, inbound));
+        expect(result.calls.find((call) => call.msg === 'del')?.info.find((item) => item.type === 'conf')?.vals, endpoint).toBe(inbound.confId);
+      }
+      // A PBX id that is not configured is not served.
+      expect((await fetch(url.replace('/PBX0/', '/PBX-8/'), { method: 'POST', headers: { authorization: `Basic ${Buffer.from('rec:s3cret').toString('base64')}` }, body: '<x/>' })).status).toBe(404);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -36,6 +36,7 @@ def main():
     parser.add_argument("--password")
     parser.add_argument("--ends", type=int, default=1, help="stop after this many call ends")
     parser.add_argument("--max-polls", type=int, default=50)
+    parser.add_argument("--endpoint", help="SOAP address to use instead of the WSDL's (a dynamic PBX's /PBX-<id>/user.soap)")
     args = parser.parse_args()
 
     session = requests.Session()
@@ -43,7 +44,7 @@ def main():
     if args.login is not None:
         session.auth = requests.auth.HTTPBasicAuth(args.login, args.password or "")
     client = zeep.Client(args.wsdl, transport=Transport(session=session, timeout=10, operation_timeout=60))
-    service = client.service
+    service = client.create_service("{http://innovaphone.com/pbx}pbxBinding", args.endpoint) if args.endpoint else client.service
 
     init = service.Initialize(args.user, "zeep test client", True, True, True, True, True)
     pbx_session = init["return"]

@@ -1,5 +1,11 @@
 /**
- * The embedded PBX's WSDL, in the shape of innovaphone's pbx10_00.wsdl:
+ * The PBX's WSDL as the recorder ships it, in the shape of innovaphone's
+ * pbx10_00.wsdl (the vendor advises applications to carry a local copy rather
+ * than fetch it from the PBX): the recorder's SOAP link builds its client from
+ * this text and only sets the endpoint, so one WSDL serves `/PBX0/user.soap`
+ * and dynamic PBXs `/PBX-<id>/user.soap` alike; the embedded PBX serves the
+ * same text at `/pbx10_00.wsdl`.
+ *
  * namespace http://innovaphone.com/pbx, binding style rpc with SOAP-encoded
  * bodies (as the real PBX), arrays as SOAP-ENC:Array restrictions with
  * `item` elements, the same type, message, part and operation names. Only
@@ -255,3 +261,9 @@ export const PBX_WSDL = `<?xml version="1.0" encoding="UTF-8"?>
   </service>
 </definitions>
 `;
+
+/** The WSDL with its service address set to `endpoint`; `forClient`: without the SOAP-ENC schema import (nothing fetched). */
+export function pbx10Wsdl(endpointBase: string, options: { forClient?: boolean } = {}): string {
+  const text = PBX_WSDL.replaceAll(SOAP_BASE_PLACEHOLDER, endpointBase);
+  return options.forClient ? text.replace(/<xsd:import [^>]*\/>/, '') : text;
+}
