@@ -8,7 +8,7 @@ export type { CallRecordsFormat } from './call-records.js';
 export type { Cdr, CdrDir, CdrEvent, CdrEventMsg, CdrGroup, CdrParty, CdrSummary, KnownCdrEventMsg } from './cdr.js';
 export { XmlSyntaxError, elementToXml, escapeXml, parseXml, xmlAttributes } from '../xml/index.js';
 export type { XmlElement } from '../xml/index.js';
-export { AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, MAX_SOAP_ANSWER_BYTES } from './answer-limit.js';
+export { AnswerEncodingError, AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, MAX_SOAP_ANSWER_BYTES, decodeXmlBytes } from './answer-limit.js';
 export { ReportingAnswerTooLargeError, ReportingClient, ReportingUnavailableError, cdrRetrySchedule } from './reporting-client.js';
 export type { ReportingClientOptions } from './reporting-client.js';
 export { PbxLink } from './soap-link.js';

@@ -1,4 +1,4 @@
-import { AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, readTextWithin } from './answer-limit.js';
+import { AnswerEncodingError, AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, decodeXmlBytes, readBytesWithin } from './answer-limit.js';
 import type { Cdr } from './cdr.js';
 import { CdrParseError } from './cdr.js';
 import { ReportParseError, parseReportXml } from './report-xml.js';
@@ -102,12 +102,20 @@ export class ReportingClient {
       throw new ReportingUnavailableError(base, `not reachable (${cause ?? (error instanceof Error ? error.message : String(error))})`);
     }
     const limit = this.options.maxAnswerBytes ?? MAX_REPORTING_ANSWER_BYTES;
-    let body: string;
+    let bytes: Buffer;
     try {
-      body = await readTextWithin(response, limit, base, 'report.php');
+      bytes = await readBytesWithin(response, limit, base, 'report.php');
     } catch (error) {
       if (error instanceof AnswerTooLargeError) throw new ReportingAnswerTooLargeError(base, limit);
-      body = '';
+      bytes = Buffer.alloc(0);
+    }
+    let body: string;
+    try {
+      body = decodeXmlBytes(bytes, base, 'report.php');
+    } catch (error) {
+      if (!(error instanceof AnswerEncodingError)) throw error;
+      if (!response.ok) body = '';
+      else throw new ReportingUnavailableError(base, `unreadable answer for conference ${confId.toLowerCase()}: ${error.reason}`);
     }
     if (response.status === 401 || response.status === 403) throw new ReportingUnavailableError(base, `access refused (${response.status}): check the reporting user and password`);
     if (!response.ok) throw new ReportingUnavailableError(base, `answered ${response.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
