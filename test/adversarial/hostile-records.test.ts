@@ -1,38 +1,16 @@
 // Hostile call records: Report XML and CDR-XML that are truncated, mangled, mis-encoded, entity bombs or huge.
 // Every one gives a typed error naming the document, the element, the conference when readable and the reason —
 // never another exception, never "no record" for a broken document — and memory stays bounded.
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cdrXmlFor, cdrsFor, reportXml } from '../../src/embedded/reporting/index.js';
 import { CdrParseError, ReportParseError, ReportingClient, ReportingUnavailableError, parseCallRecords, parseCdrXml, parseReportXml } from '../../src/pbx/index.js';
+import { mulberry32 } from '../../src/util/index.js';
+import { closeLoopbackServers, loopbackServer } from '../helpers/loopback-server.js';
 import { E, directory, planOne } from '../rules/cases.js';
 
-const servers: Server[] = [];
-afterAll(async () => {
-  for (const server of servers) server.closeAllConnections();
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/apps/innovaphone-reporting/report.php`;
-}
-
-/** Deterministic PRNG for the mutations. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> => `${await loopbackServer(handler)}/apps/innovaphone-reporting/report.php`;
+afterAll(closeLoopbackServers);
 
 const calls = [
   planOne({ kind: 'attended-transfer', from: E, to: '20', via: '21', talkSeconds: 20, tan: '123456' }),

@@ -1,27 +1,16 @@
 // Hostile PBX and reporting servers: answers of a gigabyte (streamed, or announced by Content-Length) are cut
 // off after the limit, refused with a typed error, and cost the recorder a few megabytes, not the gigabyte.
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PbxSoapService } from '../../src/embedded/soap/index.js';
 import { MAX_REPORTING_ANSWER_BYTES, PbxLink, ReportingAnswerTooLargeError, ReportingClient } from '../../src/pbx/index.js';
 import type { PbxLinkStatus } from '../../src/pbx/index.js';
 import { directory, faults, fixedClock } from '../embedded/soap/fixtures.js';
+import { closeLoopbackServers, loopbackServer } from '../helpers/loopback-server.js';
 
 const GIB = 1024 * 1024 * 1024;
-const servers: Server[] = [];
-afterAll(async () => {
-  for (const server of servers) server.closeAllConnections();
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-});
-
-async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
-  const server = createServer(handler);
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-}
+const listen = loopbackServer;
+afterAll(closeLoopbackServers);
 
 /** Stream `head`, then `item` repeated up to `total` bytes, as fast as the client reads; returns bytes sent so far. */
 function flood(res: ServerResponse, head: string, item: string, total: number, sent: { bytes: number }): void {
