@@ -26,7 +26,7 @@ import { EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, PlannedCall, Scenario, ScenarioCall } from '../src/embedded/index.js';
 import { RecorderService } from '../src/service/index.js';
 import type { FiledEvent } from '../src/service/index.js';
-import type { FiledRecording } from '../src/store/index.js';
+import type { FiledRecording } from '../src/recordings/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadCommandConfig, openStoreAndIndex } from './command-config.js';
+import { openRecordings } from '../recordings/index.js';
+import { loadCommandConfig } from './command-config.js';
 
 export function registerReindexCommand(program: Command): void {
   program
@@ -10,15 +11,15 @@ export function registerReindexCommand(program: Command): void {
     .option('--json', 'print the result as JSON')
     .action(async (flags: { config: string; verify?: boolean; json?: boolean }) => {
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder reindex');
-      const { store, index } = await openStoreAndIndex(config, keyring);
+      const recordings = await openRecordings(config, keyring, { follow: false });
       try {
         const started = performance.now();
-        const result = await index.reindex(store, { verify: flags.verify === true });
+        const result = await recordings.reindex({ verify: flags.verify === true });
         const seconds = (performance.now() - started) / 1000;
         if (flags.json) process.stdout.write(`${JSON.stringify({ ...result, seconds }, null, 2)}\n`);
         else process.stdout.write(`${result.indexed} recordings indexed, ${result.removed} stale rows removed, ${result.unreadableSidecars} unreadable sidecars, in ${seconds.toFixed(1)} s (${config.storage.indexPath})\n`);
       } finally {
-        index.close();
+        await recordings.close();
       }
     });
 }

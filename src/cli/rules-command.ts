@@ -6,7 +6,7 @@ import { CdrParseError, ReportParseError, parseCallRecords } from '../pbx/index.
 import type { CallRecordsFormat, Cdr } from '../pbx/index.js';
 import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, recordingCallIdOf } from '../rules/index.js';
 import type { RecordingDecision } from '../rules/index.js';
-import { recordingFileName } from '../store/index.js';
+import { recordingFileName } from '../recordings/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './index.js';
 
 /** What `rules explain` says about one capture of one conference. */

@@ -1,11 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { CommandExit, EXIT_USAGE } from './index.js';
-import { loadCommandConfig, openStoreAndIndex } from './command-config.js';
+import { loadCommandConfig } from './command-config.js';
+import { openRecordings } from '../recordings/index.js';
 import { AccountStore, PlayerServer, defaultAccountsPath } from '../server/index.js';
-
-/** How often `recorder serve` looks for recordings filed by a `recorder run` in another process. */
-const NEW_RECORDING_POLL_MS = 2000;
 
 /** A PEM file the configuration names, read whole; a missing or non-PEM file is a usage error naming the setting. */
 async function readPem(path: string, setting: string, configFile: string): Promise<Buffer> {
@@ -33,14 +31,13 @@ export function registerServeCommand(program: Command): void {
       // Recordings, captures, journal, index and logs are personal data: everything this process creates is owner-only (0600/0700).
       process.umask(0o077);
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder serve');
-      const { store, index } = await openStoreAndIndex(config, keyring);
-      if (index.needsReindex) await index.reindex(store);
+      // The same recordings as `recorder run` opens (backup tree, keys and encryption included), following its changes.
+      const recordings = await openRecordings(config, keyring);
       const accountsPath = defaultAccountsPath(config.storage.indexPath);
       const { tlsCert, tlsKey, secureCookies, trustProxy } = config.server;
       const tls = tlsCert !== undefined && tlsKey !== undefined ? { cert: await readPem(tlsCert, 'server.tlsCert', flags.config), key: await readPem(tlsKey, 'server.tlsKey', flags.config) } : undefined;
       const server = new PlayerServer({
-        store,
-        index,
+        recordings,
         accountsPath,
         host: config.server.host,
         port: config.server.port,
@@ -55,28 +52,18 @@ export function registerServeCommand(program: Command): void {
       } catch (error) {
         // A key that does not match its certificate, or a port in use: say which setting, not a stack trace.
         const reason = error instanceof Error ? error.message : String(error);
-        index.close();
+        await recordings.close();
         return refuse(`${flags.config}: ${tls ? 'server.tlsCert/server.tlsKey or ' : ''}server.host/server.port: cannot listen: ${reason}`);
       }
       const accounts = new AccountStore(accountsPath);
       const count = accounts.list().length;
       accounts.close();
       process.stdout.write(`Player at ${url}${count === 0 ? `\nNo accounts yet: recorder user add NAME --role supervisor --config ${flags.config}` : ''}\n`);
-      // Recordings filed by the service in another process appear live too.
-      const seen = new Set(index.search({ limit: 50, order: 'newest' }).rows.map((row) => row.name));
-      const timer = setInterval(() => {
-        for (const row of index.search({ limit: 50, order: 'newest' }).rows) {
-          if (seen.has(row.name)) continue;
-          seen.add(row.name);
-          void server.announce(row.name).catch(() => undefined);
-        }
-      }, NEW_RECORDING_POLL_MS);
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      clearInterval(timer);
       await server.close();
-      index.close();
+      await recordings.close();
     });
 }

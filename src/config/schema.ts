@@ -2,7 +2,7 @@
 // never passes silently. All numbers are whole numbers.
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { checkTimeZone } from '../store/index.js';
+import { checkTimeZone } from '../recordings/index.js';
 
 const int = (min: number, max: number) => z.int().min(min).max(max);
 const text = z.string().min(1);

@@ -83,6 +83,8 @@ export interface FileCryptoResult {
   readonly keyId: string;
   readonly plaintextBytes: number;
   readonly encryptedBytes: number;
+  /** SHA-256 (hex) of the plaintext, computed on the way (encryptFile only): a signature needs no second read. */
+  readonly plaintextSha256?: string;
 }
 
 export interface FileOptions {
@@ -158,8 +160,16 @@ export async function encryptFile(input: string, output: string, keyring: Keyrin
     throw named(error, input);
   }
   const sealer = new ContainerSealer(keyring.current, { plaintextSize, ...options });
-  const encryptedBytes = await transformFile(input, output, sealer, options.durable ?? true, options.landing);
-  return { input, output, keyId: sealer.keyId, plaintextBytes: sealer.plaintextBytes, encryptedBytes };
+  const hash = createHash('sha256');
+  const hashing: PieceTransform = {
+    update: (data) => {
+      hash.update(data);
+      return sealer.update(data);
+    },
+    final: () => sealer.final(),
+  };
+  const encryptedBytes = await transformFile(input, output, hashing, options.durable ?? true, options.landing);
+  return { input, output, keyId: sealer.keyId, plaintextBytes: sealer.plaintextBytes, encryptedBytes, plaintextSha256: hash.digest('hex') };
 }
 
 /** Decrypt a file of any size with constant memory; the output appears only when every chunk authenticated. */

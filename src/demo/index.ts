@@ -66,20 +66,13 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     base,
   );
   let server: PlayerServer | undefined;
-  const service = new RecorderService({
-    config,
-    logger: options.logger ?? pino({ level: 'warn' }),
-    pollMs: 500,
-    onFiled: (event) => {
-      void server?.announce(event.recording.name).catch(() => undefined);
-      options.onFiled?.(event);
-    },
-  });
+  // The player hears of each filed recording through the recordings' change feed.
+  const service = new RecorderService({ config, logger: options.logger ?? pino({ level: 'warn' }), pollMs: 500, ...(options.onFiled ? { onFiled: options.onFiled } : {}) });
   await service.start();
   pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: DEMO_CDR_USER, password: DEMO_CDR_PASSWORD });
   const accountsPath = defaultAccountsPath(config.storage.indexPath);
   const accounts = await demoAccounts(accountsPath);
-  const serverOptions = { store: service.recordingStore!, index: service.recordingIndex!, accountsPath };
+  const serverOptions = { recordings: service.recordings!, accountsPath };
   let playerUrl: string;
   try {
     server = new PlayerServer({ ...serverOptions, port: options.port ?? 8080 });

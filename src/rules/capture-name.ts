@@ -37,8 +37,7 @@ export function confIdOfCapture(captureName: string): string | undefined {
  * for a phone's capture (one per call leg, each its own recording) its
  * device and counter too.
  */
-export function recordingCallIdOf(captureName: string): string {
-  const parsed = parseCaptureName(captureName);
+export function recordingCallIdOf(captureName: string, parsed: CaptureName | undefined = parseCaptureName(captureName)): string {
   if (!parsed) return captureName;
   return parsed.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : parsed.confId;
 }

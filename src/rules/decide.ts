@@ -21,6 +21,7 @@ import {
 } from './call-facts.js';
 import type { Claim } from './call-facts.js';
 import { parseCaptureName } from './capture-name.js';
+import type { CaptureName } from './capture-name.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError } from './errors.js';
 import { gatewayRuleName } from './rule-name.js';
 
@@ -50,6 +51,8 @@ export interface RecordingDecision {
 export interface RecordingInput {
   /** The capture's file name on the drive (no directory part). */
   readonly captureName: string;
+  /** The capture name already parsed (the service parses each name once). */
+  readonly parsedName?: CaptureName;
   /** The CDRs the reporting returned for the capture's conference id. */
   readonly cdrs: readonly Cdr[];
   /** The recording group's name (default "Recording"). */
@@ -89,7 +92,7 @@ export function tanIn(cdr: Cdr, prefix: string | undefined): string | undefined 
  */
 export function decideRecording(input: RecordingInput): RecordingDecision {
   const { captureName, cdrs } = input;
-  const name = parseCaptureName(captureName);
+  const name = input.parsedName ?? parseCaptureName(captureName);
   if (!name) throw new CaptureNameError(captureName);
   const foreign = [...new Set(cdrs.map((cdr) => cdr.conf.toLowerCase()).filter((conf) => conf !== name.confId))];
   if (foreign.length > 0) throw new CdrConfMismatchError(captureName, name.confId, foreign);

@@ -13,8 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { CryptoError } from '../crypto/index.js';
 import type { Keyring } from '../crypto/index.js';
 import { cdrSummary, parseStoredRecord } from '../pbx/index.js';
-import { NO_TAN, StoreError, instantOf, parseRecordingName, sidecarToXml } from '../store/index.js';
-import type { IndexedRecording, IntegrityState, RecordingFilter, RecordingIndex, RecordingStore, SearchResult, StoredRecording } from '../store/index.js';
+import { NO_TAN, StoreError, instantOf, parseRecordingName, sidecarToXml } from '../recordings/index.js';
+import type { IndexedRecording, IntegrityState, RecordingChange, RecordingFilter, Recordings, SearchResult, StoredRecording } from '../recordings/index.js';
 import { AccountStore } from './accounts.js';
 import type { Account, Permission, Session, SessionLimits } from './accounts.js';
 import { openByteSource, playable } from './audio-source.js';
@@ -60,11 +60,11 @@ export class RemoteCommandError extends Error {
 }
 
 export interface PlayerServerOptions {
-  readonly store: RecordingStore;
-  readonly index: RecordingIndex;
+  /** The store's recordings; the server follows their change feed (this process's changes and other processes'). */
+  readonly recordings: Recordings;
   /** SQLite file of accounts, sessions and "last played" (created when missing). */
   readonly accountsPath: string;
-  /** Keys to decrypt recordings (default: the store's keyring). */
+  /** Keys to decrypt recordings (default: the recordings' keyring). */
   readonly keyring?: Keyring;
   /** Default 127.0.0.1. */
   readonly host?: string;
@@ -154,6 +154,8 @@ function trustedProxies(entries: readonly string[]): BlockList | undefined {
 
 /** Verdicts remembered (oldest forgotten first): a verification costs one read of the audio. */
 const MAX_VERIFIED_CACHE = 10_000;
+/** Recordings whose parsed call records are kept for the details view. */
+const MAX_PARSED_RECORDS = 1000;
 
 interface Request {
   readonly req: IncomingMessage;
@@ -164,8 +166,7 @@ interface Request {
 }
 
 export class PlayerServer {
-  readonly store: RecordingStore;
-  readonly index: RecordingIndex;
+  readonly recordings: Recordings;
   readonly accounts: AccountStore;
   readonly #options: PlayerServerOptions;
   readonly #keyring: Keyring | undefined;
@@ -176,20 +177,23 @@ export class PlayerServer {
   readonly #auditPath: string | undefined;
   /** Last verification verdict per recording, with the size and time of its files then. */
   readonly #verified = new Map<string, { stamp: string; integrity: IntegrityState }>();
+  /** Call records of recently viewed recordings, parsed, with the size and time of the sidecar they came from. */
+  readonly #parsedRecords = new Map<string, { stamp: string; records: unknown[] }>();
   readonly #proxies: BlockList | undefined;
   #server: Server | undefined;
+  readonly #onChange = (change: RecordingChange): void => this.#tell(change);
 
   constructor(options: PlayerServerOptions) {
     this.#options = options;
-    this.store = options.store;
-    this.index = options.index;
-    this.#keyring = options.keyring ?? options.store.keyring;
+    this.recordings = options.recordings;
+    this.#keyring = options.keyring ?? options.recordings.keyring;
     this.accounts = new AccountStore(options.accountsPath, options.sessionLimits);
     this.#limiter = new LoginLimiter(options.loginLimit);
-    this.#waveforms = new WaveformCache(options.waveformDir ?? join(dirname(options.index.path), 'waveforms'), options.ffmpegPath);
+    this.#waveforms = new WaveformCache(options.waveformDir ?? join(dirname(options.recordings.indexPath), 'waveforms'), options.ffmpegPath);
     this.#files = loadStaticFiles(options.webRoot ?? defaultWebRoot());
     this.#auditPath = options.auditLogPath === false ? undefined : (options.auditLogPath ?? join(dirname(options.accountsPath), 'player-audit.log'));
     this.#proxies = trustedProxies(options.trustProxy ?? []);
+    this.recordings.on('change', this.#onChange);
   }
 
   /** Start listening; resolves with the player's URL. */
@@ -214,6 +218,7 @@ export class PlayerServer {
   }
 
   async close(): Promise<void> {
+    this.recordings.off('change', this.#onChange);
     this.#hub.stop();
     const server = this.#server;
     this.#server = undefined;
@@ -236,25 +241,29 @@ export class PlayerServer {
    */
   async announce(recordingName: string): Promise<number> {
     const name = parseRecordingName(recordingName).baseName;
-    if (!this.index.get(name)) {
-      try {
-        const stored = await this.store.get(name);
-        let sidecar;
-        try {
-          sidecar = (await this.store.readSidecar(stored))?.sidecar;
-        } catch {
-          sidecar = undefined; // indexed from its name
-        }
-        this.index.upsertRecording(stored, sidecar);
-      } catch (error) {
-        if (error instanceof StoreError && error.code === 'not-found') return 0;
-        throw error;
-      }
-    }
+    if (!(await this.recordings.ensureIndexed(name))) return 0;
     return this.#hub.broadcast('recording', (client) => {
-      const row = this.index.get(name, client.account.name);
+      const row = this.recordings.row(name, client.account.name);
       return row && canSee(client.account, row) ? recordingJson(row) : undefined;
     });
+  }
+
+  /** A change from the recordings' feed, told to the live clients allowed to see the recording. */
+  #tell(change: RecordingChange): void {
+    switch (change.kind) {
+      case 'filed':
+        void this.announce(change.name).catch((error: unknown) => this.#options.onError?.(error));
+        return;
+      case 'edited':
+        this.#changed(change.name, change.previousName);
+        return;
+      case 'removed': {
+        // The row is gone: who may see it follows from its name (the internal number is part of it).
+        const internal = parseRecordingName(change.name).internal;
+        this.#hub.broadcast('removed', (client) => (canSee(client.account, { internal }) ? { name: change.name } : undefined));
+        return;
+      }
+    }
   }
 
   /**
@@ -276,7 +285,7 @@ export class PlayerServer {
     return this.#hub.broadcast('remote', (client) => {
       if (client.account.player !== command.player) return undefined;
       if (track === undefined) return { verb: command.verb };
-      const row = this.index.get(track, client.account.name);
+      const row = this.recordings.row(track, client.account.name);
       return row && canSee(client.account, row) ? { verb: command.verb, track, recording: recordingJson(row) } : undefined;
     });
   }
@@ -447,7 +456,7 @@ export class PlayerServer {
         return this.#waveform(request, row, await this.#servable(request, account, row, 'waveform'));
       case 'notes':
         allow('GET', 'PUT');
-        return method === 'PUT' ? this.#writeNotes(request, account, row) : sendJson(request.res, 200, { text: await this.store.readNotes(row.name) });
+        return method === 'PUT' ? this.#writeNotes(request, account, row) : sendJson(request.res, 200, { text: await this.recordings.readNotes(row.name) });
       case 'tan':
         allow('PUT');
         return this.#updateTan(request, account, row);
@@ -479,14 +488,14 @@ export class PlayerServer {
       valid = false;
     }
     if (!valid) throw new HttpError(400, 'not a recording name');
-    const row = this.index.get(name, account.name);
+    const row = this.recordings.row(name, account.name);
     // Another agent's call is as absent as a call that does not exist.
     if (!row || !canSee(account, row)) throw new HttpError(404, 'no such recording');
     return row;
   }
 
   async #stored(row: IndexedRecording): Promise<StoredRecording> {
-    return this.store.get(row.name);
+    return this.recordings.files(row.name);
   }
 
   /**
@@ -497,7 +506,7 @@ export class PlayerServer {
     const stamp = (await Promise.all([stored.audioPath, stored.xmlPath].map(async (path) => (path ? await stat(path).then((s) => `${s.size}:${s.mtimeMs}`, () => '-') : '-')))).join('|');
     const cached = this.#verified.get(stored.name);
     if (cached?.stamp === stamp) return cached.integrity;
-    const integrity = await this.store.verify(stored);
+    const integrity = await this.recordings.verify(stored);
     if (this.#verified.size >= MAX_VERIFIED_CACHE) this.#verified.delete(this.#verified.keys().next().value!);
     this.#verified.set(stored.name, { stamp, integrity });
     return integrity;
@@ -511,10 +520,8 @@ export class PlayerServer {
   async #servable(request: Request, account: Account, row: IndexedRecording, use: 'play' | 'export' | 'waveform'): Promise<StoredRecording> {
     const stored = await this.#stored(row);
     const integrity = await this.#currentIntegrity(stored);
-    if (integrity !== row.integrity && (integrity === 'tampered' || row.integrity === 'tampered')) {
-      this.index.setIntegrity(row.name, integrity);
-      this.#changed(row.name);
-    }
+    // A verdict that newly says (or no longer says) tampered is kept and announced; the others are cached here only.
+    if (integrity !== row.integrity && (integrity === 'tampered' || row.integrity === 'tampered')) await this.recordings.setIntegrity(row.name, integrity);
     if (integrity !== 'tampered') return stored;
     const investigator = may(account, 'investigate');
     if (investigator && request.url.searchParams.get('investigate') === '1') {
@@ -559,10 +566,10 @@ export class PlayerServer {
   // --------------------------------------------------------------------------------------------- search
 
   #months({ res }: Request, account: Account): void {
-    const months = this.index.months().map(({ month, count }) => ({
+    const months = this.recordings.months().map(({ month, count }) => ({
       month,
       ...(account.role === 'supervisor' ? { count } : {}),
-      formats: this.index.formats(month),
+      formats: this.recordings.formats(month),
     }));
     sendJson(res, 200, { months });
   }
@@ -610,7 +617,7 @@ export class PlayerServer {
     const year = Number(month.slice(0, 4));
     const m = Number(month.slice(5));
     if (day < 1 || day > new Date(Date.UTC(year, m, 0)).getUTCDate()) return; // the index reports the bad day
-    const zone = this.store.timeZone;
+    const zone = this.recordings.timeZone;
     const from = instantOf({ year, month: m, day, hour: 0, minute: 0 }, zone);
     const next = new Date(Date.UTC(year, m - 1, day + 1));
     const to = instantOf({ year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate(), hour: 0, minute: 0 }, zone);
@@ -620,18 +627,18 @@ export class PlayerServer {
 
   /** The index's search, limited to the account's own numbers for an agent. */
   scopedSearch(account: Account, filter: RecordingFilter): SearchResult {
-    if (account.role === 'supervisor') return this.index.search(filter);
+    if (account.role === 'supervisor') return this.recordings.search(filter);
     const numbers = account.numbers.filter((n) => filter.internal === undefined || filter.internal === '' || matchesWildcard(filter.internal, n));
     if (numbers.length === 0) {
-      this.index.search({ ...filter, limit: 1 }); // still validates the other filters: a bad value is a 400 for agents too
+      this.recordings.search({ ...filter, limit: 1 }); // still validates the other filters: a bad value is a 400 for agents too
       return { total: 0, totalCapped: false, rows: [] };
     }
-    if (numbers.length === 1) return this.index.search({ ...filter, internal: numbers[0]! });
+    if (numbers.length === 1) return this.recordings.search({ ...filter, internal: numbers[0]! });
     // Several numbers: one indexed search each, merged in the requested order.
     const limit = filter.limit ?? 100;
     const offset = filter.offset ?? 0;
     if (offset + limit > 10_000) throw new HttpError(400, 'offset: too deep for an account with several numbers (narrow the search)');
-    const results = numbers.map((n) => this.index.search({ ...filter, internal: n, offset: 0, limit: offset + limit }));
+    const results = numbers.map((n) => this.recordings.search({ ...filter, internal: n, offset: 0, limit: offset + limit }));
     const newest = (filter.order ?? 'newest') === 'newest';
     const rows = results
       .flatMap((r) => r.rows)
@@ -651,7 +658,7 @@ export class PlayerServer {
   #lastPlayed({ res }: Request, account: Account): void {
     const rows: Array<RecordingJson & { playedAt: string }> = [];
     for (const { callId, playedAt } of this.accounts.lastPlayed(account.name)) {
-      for (const row of this.index.getByCallId(callId, account.name)) if (canSee(account, row)) rows.push({ ...recordingJson(row), playedAt: playedAt.toISOString() });
+      for (const row of this.recordings.rowsOfCall(callId, account.name)) if (canSee(account, row)) rows.push({ ...recordingJson(row), playedAt: playedAt.toISOString() });
     }
     sendJson(res, 200, { total: rows.length, rows });
   }
@@ -664,17 +671,11 @@ export class PlayerServer {
     let sidecarError: string | undefined;
     const cdrs: unknown[] = [];
     try {
-      const read = await this.store.readSidecar(stored);
+      const read = await this.recordings.readSidecar(stored);
       if (read) {
         const { meta, audio, signature, cdr } = read.sidecar;
         sidecar = { call: meta, audio, signed: signature !== undefined, encrypted: read.encrypted };
-        cdr.forEach((fragment, i) => {
-          try {
-            for (const { source: _xml, ...record } of parseStoredRecord(fragment, `cdr ${i + 1}`)) cdrs.push({ ...record, summary: cdrSummary(record) });
-          } catch (error) {
-            cdrs.push({ error: error instanceof Error ? error.message : String(error), xml: fragment });
-          }
-        });
+        cdrs.push(...(await this.#callRecords(stored, cdr)));
       }
     } catch (error) {
       sidecarError = error instanceof CryptoError ? `the call data cannot be read: ${error.code}` : 'the call data cannot be read';
@@ -685,7 +686,7 @@ export class PlayerServer {
       ...(sidecar ? { sidecar } : {}),
       ...(sidecarError ? { sidecarError } : {}),
       cdr: cdrs,
-      notes: row.hasNotes ? await this.store.readNotes(row.name) : '',
+      notes: row.hasNotes ? await this.recordings.readNotes(row.name) : '',
       notesLocked,
       may: {
         tan: may(account, 'tan'),
@@ -694,6 +695,27 @@ export class PlayerServer {
         delete: may(account, 'delete'),
       },
     });
+  }
+
+  /**
+   * A recording's call records as the details view shows them, parsed once per version of its sidecar (they
+   * never change after filing; a supervisor paging through calls opens the same ones again and again).
+   */
+  async #callRecords(stored: StoredRecording, fragments: readonly string[]): Promise<unknown[]> {
+    const stamp = stored.xmlPath ? await stat(stored.xmlPath).then((s) => `${s.size}:${s.mtimeMs}`, () => '-') : '-';
+    const cached = this.#parsedRecords.get(stored.name);
+    if (cached?.stamp === stamp) return cached.records;
+    const records: unknown[] = [];
+    fragments.forEach((fragment, i) => {
+      try {
+        for (const { source: _xml, ...record } of parseStoredRecord(fragment, `cdr ${i + 1}`)) records.push({ ...record, summary: cdrSummary(record) });
+      } catch (error) {
+        records.push({ error: error instanceof Error ? error.message : String(error), xml: fragment });
+      }
+    });
+    if (this.#parsedRecords.size >= MAX_PARSED_RECORDS) this.#parsedRecords.delete(this.#parsedRecords.keys().next().value!);
+    this.#parsedRecords.set(stored.name, { stamp, records });
+    return records;
   }
 
   #notesLocked(row: IndexedRecording): boolean {
@@ -757,10 +779,8 @@ export class PlayerServer {
     if (!may(account, 'notes')) throw new HttpError(403, 'this account may not write notes');
     if (this.#notesLocked(row)) throw new HttpError(409, 'no notes possible: the recording has a TAN');
     const text = stringField(await readJsonBody(req), 'text', MAX_NOTES_CHARS);
-    const stored = await this.store.writeNotes(row.name, text);
-    this.index.setHasNotes(row.name, stored.notesPath !== undefined);
+    const stored = await this.recordings.writeNotes(row.name, text);
     this.#audit(account.name, 'notes', { recording: row.name, chars: text.length });
-    this.#changed(row.name);
     sendJson(res, 200, { text, hasNotes: stored.notesPath !== undefined });
   }
 
@@ -769,20 +789,9 @@ export class PlayerServer {
     const tan = stringField(await readJsonBody(req), 'tan', 16);
     // A TAN can be changed, never removed: "000000" is how a recording is marked as having none.
     if (!/^[0-9]{6}$/.test(tan)) throw new HttpError(400, `tan: exactly 6 digits (${NO_TAN} = no TAN); a TAN cannot be removed`);
-    const renamed = await this.store.updateTan(row.name, tan);
-    if (renamed.name !== row.name) {
-      let sidecar;
-      try {
-        sidecar = (await this.store.readSidecar(renamed))?.sidecar;
-      } catch {
-        sidecar = undefined;
-      }
-      this.index.upsertRecording(renamed, sidecar, row.integrity);
-      this.index.remove(row.name);
-      this.#audit(account.name, 'tan', { recording: row.name, renamed: renamed.name, tan });
-      this.#changed(renamed.name, row.name);
-    }
-    sendJson(res, 200, { name: renamed.name, recording: recordingJson(this.index.get(renamed.name, account.name)!) });
+    const renamed = await this.recordings.updateTan(row.name, tan);
+    if (renamed.name !== row.name) this.#audit(account.name, 'tan', { recording: row.name, renamed: renamed.name, tan });
+    sendJson(res, 200, { name: renamed.name, recording: recordingJson(this.recordings.row(renamed.name, account.name)!) });
   }
 
   async #favourite({ req, res }: Request, account: Account, row: IndexedRecording): Promise<void> {
@@ -790,23 +799,21 @@ export class PlayerServer {
     const scope = body.scope;
     if (scope !== 'global' && scope !== 'mine') throw new HttpError(400, 'scope: expected global or mine');
     if (typeof body.on !== 'boolean') throw new HttpError(400, 'on: expected true or false');
-    this.index.setFavourite(row.callId, body.on, scope === 'global' ? '' : account.name);
-    sendJson(res, 200, { recording: recordingJson(this.index.get(row.name, account.name)!) });
+    await this.recordings.setFavourite(row.name, body.on, scope === 'global' ? '' : account.name);
+    sendJson(res, 200, { recording: recordingJson(this.recordings.row(row.name, account.name)!) });
   }
 
   async #verify({ res }: Request, account: Account, row: IndexedRecording): Promise<void> {
-    const integrity = await this.store.verify(await this.#stored(row));
-    this.index.setIntegrity(row.name, integrity);
+    const integrity = await this.recordings.verify(await this.#stored(row));
+    await this.recordings.setIntegrity(row.name, integrity);
     this.#audit(account.name, 'verify', { recording: row.name, integrity });
-    sendJson(res, 200, { integrity, recording: recordingJson(this.index.get(row.name, account.name)!) });
+    sendJson(res, 200, { integrity, recording: recordingJson(this.recordings.row(row.name, account.name)!) });
   }
 
   async #delete({ res }: Request, account: Account, row: IndexedRecording): Promise<void> {
     if (!may(account, 'delete')) throw new HttpError(403, 'this account may not delete recordings');
-    await this.store.remove(row.name);
-    this.index.remove(row.name);
+    await this.recordings.remove(row.name);
     this.#audit(account.name, 'delete', { recording: row.name });
-    this.#hub.broadcast('removed', (client) => (canSee(client.account, row) ? { name: row.name } : undefined));
     res.writeHead(204, { 'Cache-Control': 'no-store' });
     res.end();
   }
@@ -814,7 +821,7 @@ export class PlayerServer {
   /** Tell the clients that see a recording that it changed (notes, TAN → new name). */
   #changed(name: string, previous?: string): void {
     this.#hub.broadcast('changed', (client) => {
-      const row = this.index.get(name, client.account.name);
+      const row = this.recordings.row(name, client.account.name);
       return row && canSee(client.account, row) ? { name, ...(previous ? { previous } : {}), recording: recordingJson(row) } : undefined;
     });
   }
@@ -849,20 +856,20 @@ export class PlayerServer {
         },
       });
       if (entry.xmlPath) {
-        const store = this.store;
+        const recordings = this.recordings;
         entries.push({
           name: `${entry.name}.xml`,
           method: 'deflate',
           modified,
           data: async function* () {
-            const read = await store.readSidecar(entry).catch(() => undefined);
+            const read = await recordings.readSidecar(entry).catch(() => undefined);
             if (read) yield Buffer.from(sidecarToXml(read.sidecar), 'utf8');
           },
         });
       }
       if (entry.notesPath) {
-        const store = this.store;
-        entries.push({ name: `${entry.name}.txt`, method: 'deflate', modified, data: async function* () { yield Buffer.from(await store.readNotes(entry.name), 'utf8'); } });
+        const recordings = this.recordings;
+        entries.push({ name: `${entry.name}.txt`, method: 'deflate', modified, data: async function* () { yield Buffer.from(await recordings.readNotes(entry.name), 'utf8'); } });
       }
     }
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');

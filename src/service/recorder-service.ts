@@ -12,9 +12,9 @@ import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '.
 import { CdrInterface } from './cdr-interface.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
-import type { RecordingDecision } from '../rules/index.js';
-import { Journal, RecordingIndex, RecordingStore } from '../store/index.js';
-import type { JournalItem, JournalValue, StoredRecording } from '../store/index.js';
+import type { CaptureName, RecordingDecision } from '../rules/index.js';
+import { Journal, openRecordings } from '../recordings/index.js';
+import type { JournalItem, JournalValue, Recordings, StoredRecording } from '../recordings/index.js';
 import { namesIn } from '../util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
@@ -81,6 +81,8 @@ export interface RecorderServiceOptions {
 }
 
 const MAX_ERRORS = 20;
+/** Capture names kept parsed (names on the drive and in the journal; far more than a drive holds at once). */
+const MAX_PARSED_NAMES = 10_000;
 /** A call with no leg news for this long is no longer taken as going on (a lost release must not hold its capture forever). */
 const MAX_SILENT_CALL_MS = 6 * 3600 * 1000;
 
@@ -97,8 +99,7 @@ export class RecorderService {
   private readonly config: RecorderConfig;
   private readonly log: Logger;
   private journal: Journal | undefined;
-  private store: RecordingStore | undefined;
-  private index: RecordingIndex | undefined;
+  private store: Recordings | undefined;
   private ingestor: Ingestor | undefined;
   private link: PbxLink | undefined;
   private reporting: ReportingClient | undefined;
@@ -124,17 +125,24 @@ export class RecorderService {
   private readonly errors: string[] = [];
   private stopped = false;
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly parsedNames = new Map<string, CaptureName | undefined>();
 
   constructor(private readonly options: RecorderServiceOptions) {
     this.config = options.config;
     this.log = options.logger ?? pino({ level: options.config.log.level, base: { service: 'recorder' } });
   }
 
-  get recordingIndex(): RecordingIndex | undefined {
-    return this.index;
+  /** A capture's name parsed once (the ingestor asks about it on every poll, each step needs its conference). */
+  private captureName(name: string): CaptureName | undefined {
+    if (this.parsedNames.has(name)) return this.parsedNames.get(name);
+    if (this.parsedNames.size >= MAX_PARSED_NAMES) this.parsedNames.clear();
+    const parsed = parseCaptureName(name);
+    this.parsedNames.set(name, parsed);
+    return parsed;
   }
 
-  get recordingStore(): RecordingStore | undefined {
+  /** The store's recordings, once started (the player in the same process shares them). */
+  get recordings(): Recordings | undefined {
     return this.store;
   }
 
@@ -153,23 +161,8 @@ export class RecorderService {
   async start(): Promise<void> {
     const { storage, recording, encryption } = this.config;
     await mkdir(storage.workDir, { recursive: true });
-    this.store = await RecordingStore.open({
-      root: storage.root,
-      ...(storage.backup ? { backupRoot: storage.backup } : {}),
-      timeZone: storage.timezone,
-      ...(encryption.enabled && this.options.keyring
-        ? { keyring: this.options.keyring, ...(encryption.currentKeyId ? { keyId: encryption.currentKeyId } : {}), encryptAudio: encryption.encryptAudio, encryptSidecar: encryption.encryptSidecar }
-        : this.options.keyring
-          ? { keyring: this.options.keyring, encryptAudio: false, encryptSidecar: false }
-          : {}),
-    });
-    await mkdir(dirname(storage.indexPath), { recursive: true });
+    this.store = await openRecordings(this.config, this.options.keyring);
     await mkdir(dirname(storage.journalPath), { recursive: true });
-    this.index = new RecordingIndex(storage.indexPath);
-    if (this.index.needsReindex) {
-      const result = await this.index.reindex(this.store);
-      this.log.info({ indexed: result.indexed }, 'index rebuilt from the recordings');
-    }
     this.journal = await Journal.open(storage.journalPath);
     await this.removeOrphans();
     if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
@@ -218,11 +211,11 @@ export class RecorderService {
       settleMs: this.options.settleMs ?? 2000,
       endedSettleMs: this.options.endedSettleMs ?? 250,
       callEnded: (name) => {
-        const confId = parseCaptureName(name)?.confId;
+        const confId = this.captureName(name)?.confId;
         return confId !== undefined && this.callEnds.has(confId);
       },
       callOngoing: (name) => {
-        const confId = parseCaptureName(name)?.confId;
+        const confId = this.captureName(name)?.confId;
         const lastNews = confId !== undefined ? this.ongoingCalls.get(confId) : undefined;
         if (lastNews === undefined) return false;
         if (Date.now() - lastNews < MAX_SILENT_CALL_MS) return true;
@@ -254,18 +247,14 @@ export class RecorderService {
 
   /** Retention of recordings and of the quarantine. */
   private async housekeeping(): Promise<void> {
-    const store = this.store!;
-    if (this.config.storage.retentionMonths !== undefined) {
-      const result = await store.applyRetention(this.config.storage.retentionMonths);
-      for (const name of result.removed) this.index!.remove(name);
-      if (result.removed.length > 0) this.log.info({ removed: result.removed.length }, 'retention: old recordings removed');
-    }
+    const { retentionMonths, quarantineDays } = this.config.storage;
+    const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), quarantineDays });
+    if (swept.removed.length > 0) this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
+    if (swept.expiredQuarantine.length > 0) this.log.info({ removed: swept.expiredQuarantine.length, days: quarantineDays }, 'retention: old quarantined captures removed');
     if (this.cdrInterface && this.config.cdrInterface) {
       const dropped = await this.cdrInterface.sweep(this.config.cdrInterface.keepHours * 3600 * 1000);
       if (dropped > 0) this.log.info({ conferences: dropped }, 'CDR interface: CDRs no capture asked for were dropped');
     }
-    const expired = await store.expireQuarantine(this.config.storage.quarantineDays);
-    if (expired.length > 0) this.log.info({ removed: expired.length, days: this.config.storage.quarantineDays }, 'retention: old quarantined captures removed');
   }
 
   /**
@@ -304,7 +293,7 @@ export class RecorderService {
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
     await this.journal?.close();
-    this.index?.close();
+    await this.store?.close();
     this.log.info('recorder stopped');
   }
 
@@ -355,7 +344,7 @@ export class RecorderService {
   private onCdrPosted(conf: string): void {
     const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
     for (const item of this.journal?.pending() ?? []) {
-      if (item.state === 'copied' && parseCaptureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
+      if (item.state === 'copied' && this.captureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
     }
   }
 
@@ -379,7 +368,7 @@ export class RecorderService {
     check.unref();
     // Items waiting for their CDR are asked again now.
     for (const item of this.journal?.pending() ?? []) {
-      if (item.state === 'copied' && parseCaptureName(item.key)?.confId === end.confId) this.schedule(item.key, 0);
+      if (item.state === 'copied' && this.captureName(item.key)?.confId === end.confId) this.schedule(item.key, 0);
     }
   }
 
@@ -457,7 +446,7 @@ export class RecorderService {
   /** Ask the reporting for the call's CDRs and decide; false when the item waits (for a CDR or the reporting). */
   private async correlate(item: JournalItem): Promise<boolean> {
     const name = item.key;
-    const confId = parseCaptureName(name)?.confId;
+    const confId = this.captureName(name)?.confId;
     if (!confId) {
       await this.quarantine(item, `not a capture name the recorder can correlate: ${new CaptureNameError(name).message}`);
       return false;
@@ -492,8 +481,10 @@ export class RecorderService {
     let decision: RecordingDecision;
     try {
       const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
+      const parsedName = this.captureName(name);
       decision = decideRecording({
         captureName: name,
+        ...(parsedName ? { parsedName } : {}),
         cdrs,
         recordingGroup: this.config.pbx.group,
         ...(gatewayIds.length > 0 ? { gatewayIds } : {}),
@@ -590,7 +581,7 @@ export class RecorderService {
     }
     const outDir = join(this.config.storage.workDir, 'out', name);
     await rm(outDir, { recursive: true, force: true });
-    const parsed = parseCaptureName(name);
+    const parsed = this.captureName(name);
     const options: ConvertOptions = {
       outDir,
       format: recording.format,
@@ -635,7 +626,7 @@ export class RecorderService {
     const name = item.key;
     const decision = item.data.decision as unknown as RecordingDecision;
     // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
-    const callId = recordingCallIdOf(name);
+    const callId = recordingCallIdOf(name, this.captureName(name));
     const output = item.data.output as string;
     let filed;
     try {
@@ -674,10 +665,9 @@ export class RecorderService {
       }
       throw error;
     }
-    this.index!.upsertRecording(filed, filed.sidecar, this.store!.keyring ? 'intact' : 'unchecked');
     await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
     this.counters.filed++;
-    const confId = parseCaptureName(name)?.confId;
+    const confId = this.captureName(name)?.confId;
     const endSeen = confId ? this.callEnds.get(confId) : undefined;
     const latencyMs = Date.now() - (endSeen ?? (item.data.copiedAt as number));
     this.log.info({ capture: name, recording: filed.name, latencyMs, alreadyFiled: filed.alreadyFiled }, 'recording filed');
@@ -786,6 +776,7 @@ export class RecorderService {
     if (path) await rm(path, { force: true });
     await rm(join(this.config.storage.workDir, 'out', item.key), { recursive: true, force: true });
     this.trials.delete(item.key);
+    this.parsedNames.delete(item.key);
   }
 }
 

@@ -8,8 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { Key, Keyring, decryptFile, hasContainerMagic } from '../../src/crypto/index.js';
 import { RecorderService } from '../../src/service/index.js';
-import { Journal, RecordingStore } from '../../src/store/index.js';
-import { tempDir } from '../store/helpers.js';
+import { Journal, RecordingStore } from '../../src/recordings/index.js';
+import { tempDir } from '../recordings/helpers.js';
 
 const dir = tempDir('at-rest');
 afterAll(() => dir.remove());
@@ -77,7 +77,7 @@ describe('adversarial: what lies on disk', () => {
     const store = await RecordingStore.open({ root: join(dir.path, 'modes'), timeZone: 'utc', keyring: new Keyring([Key.generate()]) });
     const audio = join(dir.path, 'a.wav');
     writeFileSync(audio, Buffer.alloc(4000, 1));
-    const { meta } = await import('../store/helpers.js');
+    const { meta } = await import('../recordings/helpers.js');
     const filed = await store.file({ meta: meta(), audioPath: audio, format: 'wav' });
     const loose: string[] = [];
     const walk = (path: string): void => {

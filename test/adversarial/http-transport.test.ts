@@ -109,7 +109,7 @@ describe('adversarial: transport and proxies', () => {
     afterAll(async () => {
       await trusting?.server.close();
       await untrusting?.server.close();
-      fixture?.cleanup();
+      await fixture?.cleanup();
     });
 
     it('a trusted proxy saying https marks the cookie Secure; an untrusted peer saying so does not', async () => {

@@ -4,7 +4,7 @@
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { FiledRecording } from '../../src/store/index.js';
+import type { FiledRecording } from '../../src/recordings/index.js';
 import type { PlayerServer } from '../../src/server/index.js';
 import { Client, type Fixture, PASSWORD, makeFixture, recPath, startServer } from '../server/helpers.js';
 
@@ -26,7 +26,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  fixture?.cleanup();
+  await fixture?.cleanup();
 });
 
 async function statuses(client: Client, name: string, query = ''): Promise<number[]> {

@@ -3,7 +3,7 @@
 // known (its serial number, learnt over SOAP), so an unknown device is a phone, and this one's user is no Agent.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RecordingDecision } from '../../src/rules/index.js';
-import { readJournal } from '../../src/store/index.js';
+import { readJournal } from '../../src/recordings/index.js';
 import { startFaultPair } from '../e2e/helpers/fault-pair.js';
 import type { FaultPair } from '../e2e/helpers/fault-pair.js';
 

@@ -4,9 +4,9 @@ import { copyFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFile
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Key, Keyring, verifyFile } from '../../src/crypto/index.js';
-import { RecordingStore } from '../../src/store/index.js';
-import type { StoredRecording } from '../../src/store/index.js';
-import { meta, tempDir, writeAudio } from '../store/helpers.js';
+import { RecordingStore } from '../../src/recordings/index.js';
+import type { StoredRecording } from '../../src/recordings/index.js';
+import { meta, tempDir, writeAudio } from '../recordings/helpers.js';
 
 const dir = tempDir('tamper-matrix');
 afterAll(() => dir.remove());

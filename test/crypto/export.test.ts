@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { convertCapture } from '../../src/convert/index.js';
 import { generateKeyFile, hasContainerMagic, readKeyring, sidecarPathFor } from '../../src/crypto/index.js';
-import { RecordingStore } from '../../src/store/index.js';
-import type { StoredRecording } from '../../src/store/index.js';
+import { RecordingStore } from '../../src/recordings/index.js';
+import type { StoredRecording } from '../../src/recordings/index.js';
 
 let dir: string;
 let key: string;

@@ -107,7 +107,7 @@ describe('recorder run with encryption on', () => {
         expect(hasContainerMagic(readFileSync(event.recording.xmlPath!).subarray(0, 8))).toBe(true);
         const verdict = await verifyFile(audio, keyring!);
         expect(verdict.status, verdict.reason).toBe('intact');
-        expect(service.recordingIndex!.get(event.recording.name)?.integrity).toBe('intact');
+        expect(service.recordings!.row(event.recording.name)?.integrity).toBe('intact');
       }
     } finally {
       watch.stop();

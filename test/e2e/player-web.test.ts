@@ -38,7 +38,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  fixture?.cleanup();
+  await fixture?.cleanup();
 });
 
 async function login(page: Page, user: string): Promise<void> {
@@ -81,7 +81,7 @@ describe('web player', () => {
     await expect.poll(() => rows(page).count()).toBe(12);
 
     // A recording filed while the page is open appears at the top, live.
-    const live = await fixture.file({ callId: 'live-201', start: utc(8, 15, 30), internal: '201', internalName: 'Anna Meyer', external: '0301777888', externalName: 'New caller', seconds: 10 });
+    const live = await fixture.file({ callId: 'live-201', start: utc(8, 15, 30), internal: '201', internalName: 'Anna Meyer', external: '0301777888', externalName: 'New caller', seconds: 10 }, { quietly: true });
     expect(await server.announce(live.name)).toBe(1);
     await rowFor(page, 'live-201').waitFor();
     expect(await rows(page).first().getAttribute('data-name')).toBe(live.name);
@@ -120,14 +120,14 @@ describe('web player', () => {
     await page.locator('#notes').fill('Caller wants a quote by Friday.');
     await page.locator('#notes-save').click();
     await expect.poll(() => page.locator('#notes-status').textContent()).toBe('Saved');
-    expect(readFileSync(join(fixture.store.root, '2024_05', `${live.name}.txt`), 'utf8')).toBe('Caller wants a quote by Friday.');
+    expect(readFileSync(join(fixture.recordings.root, '2024_05', `${live.name}.txt`), 'utf8')).toBe('Caller wants a quote by Friday.');
     await page.screenshot({ path: join(ARTIFACTS, '04-notes-tan.png') });
 
     // A TAN: the files are renamed, the list and the player follow.
     await page.locator('#tan-input').fill('135790');
     await page.locator('#tan-save').click();
     await rowFor(page, 'live-201_T135790').waitFor();
-    expect(readdirSync(join(fixture.store.root, '2024_05')).filter((f) => f.includes('live-201')).sort()).toEqual([`${live.name}_T135790.txt`, `${live.name}_T135790.wav`, `${live.name}_T135790.xml`]);
+    expect(readdirSync(join(fixture.recordings.root, '2024_05')).filter((f) => f.includes('live-201')).sort()).toEqual([`${live.name}_T135790.txt`, `${live.name}_T135790.wav`, `${live.name}_T135790.xml`]);
     await expect.poll(() => page.locator('#notes').isEditable()).toBe(false); // a TAN locks the notes, as in the reference
     await page.locator('#f-tan').fill('135790');
     await expect.poll(() => rows(page).count()).toBe(1);
@@ -136,7 +136,7 @@ describe('web player', () => {
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#a-export').click()]);
     const saved = join(fixture.dir, 'exported.wav');
     await download.saveAs(saved);
-    const stored = await fixture.store.get(`${live.name}_T135790`);
+    const stored = await fixture.recordings.files(`${live.name}_T135790`);
     expect(readFileSync(saved).equals(Buffer.from(decryptBytes(readFileSync(stored.audioPath), fixture.keyring!)))).toBe(true);
     expect(download.suggestedFilename()).toBe(`${live.name}_T135790.wav`);
 
@@ -149,7 +149,7 @@ describe('web player', () => {
     await page.screenshot({ path: join(ARTIFACTS, '05-details-favourite.png') });
 
     // Remote control: TRAC loads and plays another track, marked RC; EJEC unloads.
-    const target = (await fixture.store.get((await fixture.index.search({ callId: 'b-202-1' })).rows[0]!.name)).name;
+    const target = (await fixture.recordings.files((await fixture.recordings.search({ callId: 'b-202-1' })).rows[0]!.name)).name;
     expect(server.remoteControl({ verb: 'TRAC', player: 'sue', track: `${target}.wav` })).toBe(1);
     await expect.poll(() => page.locator('#np-int').textContent()).toBe('202');
     await page.locator('#rc-badge').waitFor({ state: 'visible' });
@@ -181,7 +181,7 @@ describe('web player', () => {
     await page.locator('#f-internal').fill('202');
     await expect.poll(() => rows(page).count()).toBe(0);
     await expect.poll(() => page.locator('#results-empty').isVisible()).toBe(true);
-    const other = (await fixture.index.search({ callId: 'b-202-1' })).rows[0]!.name;
+    const other = (await fixture.recordings.search({ callId: 'b-202-1' })).rows[0]!.name;
     const status = await page.evaluate(async (name) => (await fetch(`/api/recordings/${encodeURIComponent(name)}/audio`)).status, other);
     expect(status).toBe(404);
     await page.locator('#f-internal').fill('');

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import { RecorderService } from '../../src/service/index.js';
 import type { FiledEvent } from '../../src/service/index.js';
-import type { FiledRecording } from '../../src/store/index.js';
+import type { FiledRecording } from '../../src/recordings/index.js';
 import { serviceConfig, until } from './helpers/service-harness.js';
 
 const dirs: string[] = [];

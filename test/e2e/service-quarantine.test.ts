@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/config/index.js';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import { RecorderService } from '../../src/service/index.js';
-import { Journal } from '../../src/store/index.js';
+import { Journal } from '../../src/recordings/index.js';
 import { until } from './helpers/service-harness.js';
 
 const dirs: string[] = [];

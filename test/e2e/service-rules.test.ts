@@ -11,7 +11,7 @@ import type { Scenario } from '../../src/embedded/index.js';
 import type { RecordingDecision } from '../../src/rules/index.js';
 import { RecorderService } from '../../src/service/index.js';
 import type { FiledEvent } from '../../src/service/index.js';
-import { parseRecordingName, readJournal } from '../../src/store/index.js';
+import { parseRecordingName, readJournal } from '../../src/recordings/index.js';
 import { E, derivedCases, referenceCases } from '../rules/cases.js';
 import type { RuleCase } from '../rules/cases.js';
 import { auditStore, connectCdrInterface, expectedCaptures, serviceConfig, until } from './helpers/service-harness.js';
@@ -68,7 +68,7 @@ async function runRuleCases(via: 'cdr-interface' | 'reporting'): Promise<void> {
       await until(() => readdirSync(endpoints.recDir).length === 0 && service.status().pending === 0, 45_000, 'every capture processed');
 
       const status = service.status();
-      const quarantined = await service.recordingStore!.listQuarantine();
+      const quarantined = await service.recordings!.listQuarantine();
       // Report XML names no device: a phone's capture of a call with several Agents cannot be told apart and waits
       // (then quarantined). Through the CDR interface the device is known and none waits.
       const waited = new Set(quarantined.filter((entry) => /which of the Agents/.test(entry.reason)).map((entry) => entry.name.replace(/^.*?([0-9a-f]{32}(?:-[0-9a-z]+-\d+)?\.pcap)$/, '$1')));

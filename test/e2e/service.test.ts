@@ -9,7 +9,7 @@ import { EmbeddedPbx, cdrsFor, defaultDirectory, partyToneHz, randomScenario, to
 import type { PlannedCall } from '../../src/embedded/index.js';
 import { RecorderService } from '../../src/service/index.js';
 import type { FiledEvent } from '../../src/service/index.js';
-import { parseRecordingName } from '../../src/store/index.js';
+import { parseRecordingName } from '../../src/recordings/index.js';
 import { readWav } from '../embedded/captures/fixtures.js';
 
 const dirs: string[] = [];
@@ -72,7 +72,7 @@ describe('recorder run against recorder pbx', () => {
       }
       expect(status.counters.filed).toBe(expectedFiled.length);
       expect(status.counters.discarded).toBe(captures.length - expectedFiled.length - withoutCdr.length);
-      const quarantined = await service.recordingStore!.listQuarantine();
+      const quarantined = await service.recordings!.listQuarantine();
       expect(quarantined.map((entry) => entry.reason)).toEqual(withoutCdr.map(() => expect.stringMatching(/no call record/)));
       expect(status.lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
 
@@ -86,7 +86,7 @@ describe('recorder run against recorder pbx', () => {
         if (call.direction !== 'internal') expect(name.direction, `${call.scenario.kind} ${capture.fileName}`).toBe(call.direction === 'outbound' ? 'out' : 'in');
         if ((call.scenario.kind === 'inbound' || call.scenario.kind === 'outbound') && capture.side === 'gateway') checkChannels(call, event!.recording.audioPath, capture.segments[0]!);
       }
-      const rows = service.recordingIndex!.search({ limit: 1000 });
+      const rows = service.recordings!.search({ limit: 1000 });
       expect(rows.total).toBe(expectedFiled.length);
     } finally {
       await service.stop();

@@ -9,19 +9,22 @@ import { cdrToXml } from '../../src/pbx/index.js';
 import type { Cdr } from '../../src/pbx/index.js';
 import { PlayerServer } from '../../src/server/index.js';
 import type { PlayerServerOptions } from '../../src/server/index.js';
-import { RecordingIndex, RecordingStore } from '../../src/store/index.js';
-import type { FiledRecording, RecordingMeta } from '../../src/store/index.js';
+import { RecordingStore, Recordings } from '../../src/recordings/index.js';
+import type { FiledRecording, RecordingMeta } from '../../src/recordings/index.js';
 
 export const PASSWORD = 'correct horse battery';
 
 export interface Fixture {
   readonly dir: string;
-  readonly store: RecordingStore;
-  readonly index: RecordingIndex;
+  readonly recordings: Recordings;
   readonly accountsPath: string;
   readonly keyring?: Keyring;
-  file(call: CallSpec): Promise<FiledRecording>;
-  cleanup(): void;
+  /**
+   * File a call through the recordings (indexed and announced on their change feed); `quietly`: write its files
+   * only, as an older build or a copy by hand would, unindexed and unannounced.
+   */
+  file(call: CallSpec, options?: { quietly?: boolean }): Promise<FiledRecording>;
+  cleanup(): Promise<void>;
 }
 
 export interface CallSpec {
@@ -78,16 +81,15 @@ function cdrFor(call: CallSpec): string {
 export async function makeFixture(options: { encrypted?: boolean } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'recorder-player-'));
   const keyring = options.encrypted ? new Keyring([Key.generate()]) : undefined;
-  const store = await RecordingStore.open({ root: join(dir, 'rec'), timeZone: 'utc', ...(keyring ? { keyring } : {}) });
-  const index = new RecordingIndex(join(dir, 'index.sqlite'));
+  const recordings = await Recordings.open({ root: join(dir, 'rec'), indexPath: join(dir, 'index.sqlite'), timeZone: 'utc', ...(keyring ? { keyring } : {}) });
+  const bareFiles = new RecordingStore({ root: join(dir, 'rec'), timeZone: 'utc', ...(keyring ? { keyring } : {}) });
   let n = 0;
   return {
     dir,
-    store,
-    index,
+    recordings,
     accountsPath: join(dir, 'accounts.sqlite'),
     ...(keyring ? { keyring } : {}),
-    async file(call: CallSpec): Promise<FiledRecording> {
+    async file(call: CallSpec, options: { quietly?: boolean } = {}): Promise<FiledRecording> {
       const format = call.format ?? 'wav';
       const seconds = call.seconds ?? 4;
       const audioPath = join(dir, `work-${n++}.${format}`);
@@ -116,16 +118,11 @@ export async function makeFixture(options: { encrypted?: boolean } = {}): Promis
         agentRule: 'agents',
         ...(call.tan ? { tan: call.tan } : {}),
       };
-      const filed = await store.file({ meta, audioPath, format, mix: 'stereo', codec: 'pcma', durationMs: seconds * 1000, cdrXml: [cdrFor(call)] });
-      index.upsertRecording(filed, filed.sidecar, keyring ? await store.verify(filed) : 'unchecked');
-      return filed;
+      const input = { meta, audioPath, format, mix: 'stereo', codec: 'pcma', durationMs: seconds * 1000, cdrXml: [cdrFor(call)] } as const;
+      return options.quietly ? bareFiles.file(input) : recordings.file(input);
     },
-    cleanup(): void {
-      try {
-        index.close();
-      } catch {
-        // closed already
-      }
+    async cleanup(): Promise<void> {
+      await recordings.close().catch(() => undefined); // closed already
       rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -133,7 +130,7 @@ export async function makeFixture(options: { encrypted?: boolean } = {}): Promis
 
 /** A started server with a supervisor (all permissions), two agents and a read-only supervisor. */
 export async function startServer(fixture: Fixture, extra: Partial<PlayerServerOptions> = {}): Promise<{ server: PlayerServer; url: string }> {
-  const server = new PlayerServer({ store: fixture.store, index: fixture.index, accountsPath: fixture.accountsPath, host: '127.0.0.1', port: 0, waveformDir: join(fixture.dir, 'waveforms'), ...extra });
+  const server = new PlayerServer({ recordings: fixture.recordings, accountsPath: fixture.accountsPath, host: '127.0.0.1', port: 0, waveformDir: join(fixture.dir, 'waveforms'), ...extra });
   await server.accounts.add({ name: 'sue', password: PASSWORD, role: 'supervisor', permissions: ['tan', 'notes', 'export', 'delete'] });
   await server.accounts.add({ name: 'ann', password: PASSWORD, role: 'agent', numbers: ['201'], permissions: ['notes'] });
   await server.accounts.add({ name: 'bob', password: PASSWORD, role: 'agent', numbers: ['202', '212'], permissions: ['tan', 'export'] });
@@ -180,4 +177,38 @@ export class Client {
 
 export function recPath(name: string, action = ''): string {
   return `/api/recordings/${encodeURIComponent(name)}${action ? `/${action}` : ''}`;
+}
+
+/** The live event stream of a logged-in client: `next(event)` waits for the next event of that name. */
+export async function openEvents(client: Client): Promise<{ next: (event: string) => Promise<Record<string, unknown>>; close: () => void }> {
+  const controller = new AbortController();
+  const res = await client.fetch('/api/events', { signal: controller.signal });
+  if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) throw new Error(`/api/events: ${res.status} ${res.headers.get('content-type')}`);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  const queue: Array<{ event: string; data: Record<string, unknown> }> = [];
+  const pump = async (): Promise<void> => {
+    const { value, done } = await reader.read();
+    if (done) throw new Error('stream ended');
+    buffer += decoder.decode(value, { stream: true });
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) queue.push({ event, data: JSON.parse(data) as Record<string, unknown> });
+    }
+  };
+  return {
+    async next(event: string) {
+      for (;;) {
+        const i = queue.findIndex((q) => q.event === event);
+        if (i >= 0) return queue.splice(i, 1)[0]!.data;
+        await pump();
+      }
+    },
+    close: () => controller.abort(),
+  };
 }

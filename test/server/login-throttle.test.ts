@@ -14,7 +14,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  fixture?.cleanup();
+  await fixture?.cleanup();
 });
 
 describe('parallel brute force', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AccountStore, crc32, decideRange, matchesWildcard, registerUserCommands, verifyPassword } from '../../src/server/index.js';
-import { tempDir } from '../store/helpers.js';
+import { tempDir } from '../recordings/helpers.js';
 
 describe('crc32', () => {
   it('matches the standard check value and continues across pieces', () => {

@@ -12,7 +12,7 @@ import { EmbeddedPbx, cdrsFor, defaultDirectory, planCalls, randomScenario } fro
 import type { Scenario } from '../../../src/embedded/index.js';
 import { validateConfig } from '../../../src/config/index.js';
 import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/crypto/index.js';
-import { RecordingIndex, readJournal } from '../../../src/store/index.js';
+import { RecordingIndex, readJournal } from '../../../src/recordings/index.js';
 import { mulberry32 } from '../../../src/util/index.js';
 import { auditStore, cdrInterfaceOnPort, expectedCaptures, filesUnder, freePort, serviceConfigInput, until } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';

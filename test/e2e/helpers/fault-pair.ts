@@ -119,5 +119,5 @@ export function expectAllRecorded(p: FaultPair): void {
   const status = p.service.status();
   expect(status.counters).toMatchObject({ filed: toFile.length, quarantined: 0, discarded: expected.length - toFile.length });
   expect(status.lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
-  expect(p.service.recordingIndex!.search({ limit: 1000 }).total).toBe(toFile.length);
+  expect(p.service.recordings!.search({ limit: 1000 }).total).toBe(toFile.length);
 }

@@ -15,7 +15,7 @@ import { cdrsFor } from '../../../src/embedded/index.js';
 import type { CaptureSpec, EmbeddedPbxEndpoints, FaultState, PbxDirectory, PlannedCall } from '../../../src/embedded/index.js';
 import { parseCaptureName } from '../../../src/rules/index.js';
 import type { RecorderService, ServiceLamps } from '../../../src/service/index.js';
-import { QUARANTINE_DIR, callIdField, parseRecordingName } from '../../../src/store/index.js';
+import { QUARANTINE_DIR, callIdField, parseRecordingName } from '../../../src/recordings/index.js';
 
 /** Wait until `condition` holds, checking every `everyMs`; rejects naming `what` after `timeoutMs`. */
 export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {

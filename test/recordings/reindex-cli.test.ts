@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
-import { RecordingIndex, RecordingStore } from '../../src/store/index.js';
+import { RecordingIndex, RecordingStore } from '../../src/recordings/index.js';
 import { meta, writeAudio } from './helpers.js';
 
 const dirs: string[] = [];

@@ -3,8 +3,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Key, Keyring, hasContainerMagic, signDigest, signatureFromXml } from '../../src/crypto/index.js';
-import { SidecarError, decodeSidecar, encodeSidecar, sidecarFromXml, sidecarToXml } from '../../src/store/index.js';
-import type { RecordingSidecar } from '../../src/store/index.js';
+import { SidecarError, decodeSidecar, encodeSidecar, sidecarFromXml, sidecarToXml } from '../../src/recordings/index.js';
+import type { RecordingSidecar } from '../../src/recordings/index.js';
 import { mulberry32 } from '../../src/util/index.js';
 import { meta, randomString, tempDir, utf8 } from './helpers.js';
 

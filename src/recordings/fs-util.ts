@@ -1,15 +1,43 @@
 // Durable file-system steps: write + fsync, rename without replacing, fsync of directories.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { copyFile, link, lstat, open, rename, rm, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { StoreError } from './errors.js';
 
 /** Prefix of every temporary file the store writes: never a recording name, removed on recovery. */
 export const TEMP_PREFIX = '.tmp-';
 
+/** This machine in temporary names: a store on a shared drive may be written by processes of several hosts. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
+
+/** A temporary name that says who writes it: `.tmp-<host>-<pid>-<random><suffix>`. */
 export function tempPathIn(dir: string, suffix: string): string {
-  return join(dir, `${TEMP_PREFIX}${randomBytes(6).toString('hex')}${suffix}`);
+  return join(dir, `${TEMP_PREFIX}${HOST_TAG}-${process.pid}-${randomBytes(6).toString('hex')}${suffix}`);
+}
+
+/** A temporary file of another host is left alone for this long (its writer cannot be asked whether it lives). */
+const FOREIGN_TEMP_MS = 24 * 3600 * 1000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) === 'EPERM'; // alive, another user's
+  }
+}
+
+/**
+ * Whether a temporary file was left by a writer that is gone (kill -9, power cut), so that recovery may remove
+ * it. A file a live process of this host is writing is never taken from under it, whatever opens the store.
+ */
+export function isAbandonedTemp(name: string, modifiedMs: number, now = Date.now()): boolean {
+  const owner = /^\.tmp-([0-9a-f]{8})-(\d+)-/.exec(name);
+  if (!owner) return true; // not a name this version writes: an old run's
+  if (owner[1] !== HOST_TAG) return now - modifiedMs > FOREIGN_TEMP_MS;
+  return !processAlive(Number(owner[2]));
 }
 
 export function errnoOf(error: unknown): string | undefined {

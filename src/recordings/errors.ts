@@ -11,7 +11,8 @@ export type StoreErrorCode =
   | 'conflict'
   | 'bad-journal'
   | 'bad-index'
-  | 'bad-filter';
+  | 'bad-filter'
+  | 'feed';
 
 export class StoreError extends Error {
   constructor(

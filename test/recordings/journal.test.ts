@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Journal, JournalError, canTransition, readJournal } from '../../src/store/index.js';
+import { Journal, JournalError, canTransition, readJournal } from '../../src/recordings/index.js';
 import { tempDir } from './helpers.js';
 
 let dir: { path: string; remove: () => void };

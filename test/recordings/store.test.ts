@@ -2,8 +2,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Key, Keyring, decryptFile, hasContainerMagic, verifyFile } from '../../src/crypto/index.js';
-import { RecordingStore, StoreError, parseRecordingName } from '../../src/store/index.js';
-import type { StoredRecording } from '../../src/store/index.js';
+import { RecordingStore, StoreError, parseRecordingName } from '../../src/recordings/index.js';
+import type { StoredRecording } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';
 
 let dir: { path: string; remove: () => void };

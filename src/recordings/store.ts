@@ -5,7 +5,7 @@
 // is renamed first and the audio last, so "the audio file exists" is the commit point of a filing: a recording
 // is filed exactly when an audio file with its call id is in its month folder. Filing the same call again finds
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
-import { mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../crypto/index.js';
 import { StoreError } from './errors.js';
@@ -14,6 +14,7 @@ import {
   errnoOf,
   exists,
   fsyncDir,
+  isAbandonedTemp,
   linkOrCopy,
   moveFile,
   renameNoReplace,
@@ -241,10 +242,17 @@ export class RecordingStore {
   /** The recording with this name (base name or any of its file names); StoreError 'not-found' when absent. */
   async get(name: string): Promise<StoredRecording> {
     const parsed = parseRecordingName(name);
-    const group = (await this.#groups(parsed.month)).get(parsed.callIdField);
-    const audioFile = group && [...group.audio.keys()].find((file) => parseRecordingName(file).baseName === parsed.baseName);
-    if (!audioFile) throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${this.#monthDir(parsed.month)}`);
-    return this.#entry(parsed.month, audioFile, group);
+    const dir = this.#monthDir(parsed.month);
+    // The name says where its files are: a few stats, not a listing of a month folder of thousands.
+    for (const format of RECORDING_FORMATS) {
+      const audioFile = `${parsed.baseName}.${format}`;
+      try {
+        return await this.#entry(parsed.month, audioFile, undefined);
+      } catch (error) {
+        if (!isNotFound(error)) throw error;
+      }
+    }
+    throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${dir}`);
   }
 
   /** The recording of a call (searched in the month of `start`), or undefined. */
@@ -312,9 +320,12 @@ export class RecordingStore {
         audioDigest = resealed.sha256;
         plainBytes = resealed.plaintextBytes;
       } else {
-        audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
-        if (keyring && this.encryptAudio) await encryptFile(input.audioPath, tempAudio, keyring);
-        else await linkOrCopy(input.audioPath, tempAudio);
+        // Encrypting reads the audio once and hashes it on the way; only a plain copy needs a read of its own.
+        if (keyring && this.encryptAudio) audioDigest = (await encryptFile(input.audioPath, tempAudio, keyring)).plaintextSha256;
+        else {
+          audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
+          await linkOrCopy(input.audioPath, tempAudio);
+        }
       }
 
       const unsigned: RecordingSidecar = {
@@ -684,6 +695,9 @@ export class RecordingStore {
       for (const dir of dirs) {
         for (const file of await this.#listDir(dir)) {
           if (!file.startsWith(TEMP_PREFIX)) continue;
+          // Another process on this store (a `run` beside a `serve`, a second converter) may be writing it now.
+          const modified = (await lstat(join(dir, file)).catch(() => undefined))?.mtimeMs;
+          if (modified === undefined || !isAbandonedTemp(file, modified)) continue;
           await rm(join(dir, file), { force: true, recursive: true });
           removedTemp.push(join(dir, file));
         }

@@ -1,4 +1,4 @@
-// Recording storage: names, XML sidecars, the monthly file tree, the service journal and the search index.
+// Stored recordings: `Recordings` owns them (files, index, backup, change feed); names, sidecars and the parts it is made of.
 export { JournalError, RecordingNameError, SidecarError, StoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export {
@@ -38,3 +38,8 @@ export { FINISHED_STATES, JOURNAL_STATES, Journal, canTransition, isFinished, re
 export type { CompactOptions, JournalData, JournalItem, JournalOptions, JournalReplay, JournalState, JournalValue } from './journal.js';
 export { INDEX_SCHEMA_VERSION, RecordingIndex, TOTAL_COUNT_CAP, recordingRow, wildcardToLike } from './index-db.js';
 export type { IndexedRecording, RecordingFilter, RecordingRow, ReindexResult, SearchResult } from './index-db.js';
+export { Recordings } from './recordings.js';
+export type { RecordingsOptions, SweepOptions, SweepResult } from './recordings.js';
+export { openRecordings, recordingsOptions } from './from-config.js';
+export { ChangeFeed } from './change-feed.js';
+export type { ChangeFeedOptions, RecordingChange, RecordingChangeInput } from './change-feed.js';

@@ -12,7 +12,7 @@ import {
   parseRecordingName,
   recordingBaseName,
   withTan,
-} from '../../src/store/index.js';
+} from '../../src/recordings/index.js';
 import { mulberry32 } from '../../src/util/index.js';
 import { randomString, utf8 } from './helpers.js';
 

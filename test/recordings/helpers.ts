@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RecordingMeta } from '../../src/store/index.js';
+import type { RecordingMeta } from '../../src/recordings/index.js';
 import { mulberry32 } from '../../src/util/index.js';
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {

@@ -1,0 +1,28 @@
+// The recordings of a configuration, opened the same way by every command: root, backup tree, zone, keys and the
+// encryption settings all come from the one configuration, so `serve` and `reindex` file and edit exactly as `run`.
+import type { RecorderConfig } from '../config/index.js';
+import type { Keyring } from '../crypto/index.js';
+import { Recordings } from './recordings.js';
+import type { RecordingsOptions } from './recordings.js';
+
+/** The options `Recordings.open` takes for this configuration and these keys. */
+export function recordingsOptions(config: RecorderConfig, keyring: Keyring | undefined): RecordingsOptions {
+  const { storage, encryption } = config;
+  return {
+    root: storage.root,
+    indexPath: storage.indexPath,
+    ...(storage.backup ? { backupRoot: storage.backup } : {}),
+    timeZone: storage.timezone,
+    // Keys without encryption switched on still open and verify what was sealed before; new files stay plain.
+    ...(keyring && encryption.enabled
+      ? { keyring, ...(encryption.currentKeyId ? { keyId: encryption.currentKeyId } : {}), encryptAudio: encryption.encryptAudio, encryptSidecar: encryption.encryptSidecar }
+      : keyring
+        ? { keyring, encryptAudio: false, encryptSidecar: false }
+        : {}),
+  };
+}
+
+/** Open the configured recordings; `follow: false` for a command that does not wait for other processes' changes. */
+export function openRecordings(config: RecorderConfig, keyring: Keyring | undefined, options: { follow?: boolean; feedPollMs?: number } = {}): Promise<Recordings> {
+  return Recordings.open({ ...recordingsOptions(config, keyring), ...options });
+}

@@ -1,0 +1,296 @@
+// Recordings: the one owner of stored recordings. The files (month folders, sidecars, notes, backup tree,
+// signatures), the search index and the change feed are kept in step here; `run`, `serve`, `reindex` and the
+// demo open it once from the configuration and never touch the index or the folders themselves.
+import { EventEmitter } from 'node:events';
+import { mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { ChangeFeed } from './change-feed.js';
+import type { RecordingChange, RecordingChangeInput } from './change-feed.js';
+import { StoreError } from './errors.js';
+import { RecordingIndex } from './index-db.js';
+import type { IndexedRecording, RecordingFilter, ReindexResult, SearchResult } from './index-db.js';
+import { parseRecordingName } from './naming.js';
+import type { RecordingFormat } from './naming.js';
+import type { RecordingSidecar } from './sidecar.js';
+import { RecordingStore } from './store.js';
+import type {
+  BackupOutcome,
+  FileInput,
+  FiledRecording,
+  IntegrityState,
+  QuarantineEntry,
+  RecordingStoreOptions,
+  RecoveryReport,
+  StoredRecording,
+} from './store.js';
+
+export interface RecordingsOptions extends RecordingStoreOptions {
+  /** The SQLite search index (its folder is made when missing). */
+  readonly indexPath: string;
+  /** The change feed file (default: recordings.changes beside the index). */
+  readonly feedPath?: string;
+  /** Deliver other processes' changes (default true; one-shot commands say false). */
+  readonly follow?: boolean;
+  /** Fallback look at the feed where the file system sends no change notices (ms, default 100). */
+  readonly feedPollMs?: number;
+}
+
+export interface SweepOptions {
+  /** Delete recordings older than this many calendar months. */
+  readonly retentionMonths?: number;
+  /** Delete quarantined files older than this many days. */
+  readonly quarantineDays?: number;
+  readonly now?: Date;
+}
+
+export interface SweepResult {
+  readonly removed: readonly string[];
+  readonly removedFolders: readonly string[];
+  readonly expiredQuarantine: readonly string[];
+}
+
+export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
+  readonly #store: RecordingStore;
+  readonly #index: RecordingIndex;
+  readonly #feed: ChangeFeed;
+  /** What open() found and cleaned up after a crash. */
+  readonly recovery: RecoveryReport;
+
+  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed, recovery: RecoveryReport) {
+    super();
+    this.#store = store;
+    this.#index = index;
+    this.#feed = feed;
+    this.recovery = recovery;
+    // Listeners hear every change once, this process's and the others' alike.
+    feed.on('change', (change) => this.emit('change', change));
+  }
+
+  /**
+   * Open the store (its folders made, a crash's leftovers cleaned — never another live process's temporary
+   * files), the index (rebuilt from the files when its schema changed) and the change feed.
+   */
+  static async open(options: RecordingsOptions): Promise<Recordings> {
+    const store = new RecordingStore(options);
+    await mkdir(store.root, { recursive: true, mode: 0o700 });
+    if (store.backupRoot) await mkdir(store.backupRoot, { recursive: true }).catch(() => undefined); // the backup may be offline
+    const recovery = await store.recover();
+    await mkdir(dirname(options.indexPath), { recursive: true });
+    const index = new RecordingIndex(options.indexPath);
+    let feed: ChangeFeed;
+    try {
+      if (index.needsReindex) await index.reindex(store);
+      feed = await ChangeFeed.open({
+        path: options.feedPath ?? join(dirname(options.indexPath), 'recordings.changes'),
+        ...(options.follow !== undefined ? { follow: options.follow } : {}),
+        ...(options.feedPollMs !== undefined ? { pollMs: options.feedPollMs } : {}),
+      });
+    } catch (error) {
+      index.close();
+      throw error;
+    }
+    return new Recordings(store, index, feed, recovery);
+  }
+
+  get root(): string {
+    return this.#store.root;
+  }
+
+  get backupRoot(): string | undefined {
+    return this.#store.backupRoot;
+  }
+
+  get timeZone(): string {
+    return this.#store.timeZone;
+  }
+
+  /** The keys recordings are sealed and signed with (undefined: plain, unsigned). */
+  get keyring(): RecordingStoreOptions['keyring'] {
+    return this.#store.keyring;
+  }
+
+  get indexPath(): string {
+    return this.#index.path;
+  }
+
+  async close(): Promise<void> {
+    await this.#feed.close();
+    this.#index.close();
+  }
+
+  #publish(change: RecordingChangeInput): Promise<RecordingChange> {
+    // The feed is a notice: a change is made and indexed before it is told, and a failed notice undoes nothing.
+    return this.#feed.publish(change).catch((error: unknown) => {
+      throw new StoreError('feed', `${this.#feed.path}: the change of ${change.name} could not be announced: ${error instanceof Error ? error.message : String(error)}`);
+    });
+  }
+
+  // ----------------------------------------------------------------------------------------------- reading
+
+  search(filter: RecordingFilter = {}): SearchResult {
+    return this.#index.search(filter);
+  }
+
+  /** The indexed recording with this base name (favourites as `owner` sees them), or undefined. */
+  row(name: string, owner = ''): IndexedRecording | undefined {
+    return this.#index.get(name, owner);
+  }
+
+  rowsOfCall(callId: string, owner = ''): IndexedRecording[] {
+    return this.#index.getByCallId(callId, owner);
+  }
+
+  months(): Array<{ month: string; count: number }> {
+    return this.#index.months();
+  }
+
+  formats(month: string): RecordingFormat[] {
+    return this.#index.formats(month);
+  }
+
+  count(): number {
+    return this.#index.count();
+  }
+
+  /** A recording's files (StoreError 'not-found' when gone). */
+  files(name: string): Promise<StoredRecording> {
+    return this.#store.get(name);
+  }
+
+  readSidecar(recording: string | StoredRecording): Promise<{ sidecar: RecordingSidecar; encrypted: boolean } | undefined> {
+    return this.#store.readSidecar(recording);
+  }
+
+  readNotes(name: string): Promise<string> {
+    return this.#store.readNotes(name);
+  }
+
+  /** Check a recording's audio against its encryption and signature (the index is not changed). */
+  verify(recording: string | StoredRecording): Promise<IntegrityState> {
+    return this.#store.verify(recording);
+  }
+
+  listQuarantine(): Promise<QuarantineEntry[]> {
+    return this.#store.listQuarantine();
+  }
+
+  // ----------------------------------------------------------------------------------------------- writing
+
+  /**
+   * File a recording: files written and committed, indexed (intact when signed), copied to the backup tree,
+   * then announced as 'filed'. Filing a call already filed changes no file.
+   */
+  async file(input: FileInput): Promise<FiledRecording> {
+    const filed = await this.#store.file(input);
+    this.#index.upsertRecording(filed, filed.sidecar, this.#store.keyring ? 'intact' : 'unchecked');
+    // Announced again when it was already filed: a crash between filing and announcing must not leave it untold.
+    await this.#publish({ kind: 'filed', name: filed.name, callId: filed.parsed.callId });
+    return filed;
+  }
+
+  /** Index a recording the index does not know yet (filed by an older build, copied in by hand); false when it does not exist. */
+  async ensureIndexed(name: string): Promise<boolean> {
+    const base = parseRecordingName(name).baseName;
+    if (this.#index.get(base)) return true;
+    let stored: StoredRecording;
+    try {
+      stored = await this.#store.get(base);
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'not-found') return false;
+      throw error;
+    }
+    let sidecar: RecordingSidecar | undefined;
+    try {
+      sidecar = (await this.#store.readSidecar(stored))?.sidecar;
+    } catch {
+      sidecar = undefined; // indexed from its name
+    }
+    this.#index.upsertRecording(stored, sidecar);
+    return true;
+  }
+
+  /** Replace the notes (empty text removes them); the backup copy follows. */
+  async writeNotes(name: string, text: string): Promise<StoredRecording> {
+    const stored = await this.#store.writeNotes(name, text);
+    this.#index.setHasNotes(stored.name, stored.notesPath !== undefined);
+    await this.#publish({ kind: 'edited', name: stored.name, what: 'notes' });
+    return stored;
+  }
+
+  /** Set or change the TAN: every file renamed (and the backup copy), the index row follows the new name. */
+  async updateTan(name: string, tan: string): Promise<StoredRecording> {
+    const before = this.#index.get(name);
+    const renamed = await this.#store.updateTan(name, tan);
+    if (renamed.name === name) return renamed;
+    let sidecar: RecordingSidecar | undefined;
+    try {
+      sidecar = (await this.#store.readSidecar(renamed))?.sidecar;
+    } catch {
+      sidecar = undefined;
+    }
+    this.#index.upsertRecording(renamed, sidecar, before?.integrity ?? 'unchecked');
+    this.#index.remove(name);
+    await this.#publish({ kind: 'edited', name: renamed.name, previousName: name, what: 'tan' });
+    return renamed;
+  }
+
+  /** Mark or unmark a call as favourite: globally (owner '') or for one player. */
+  async setFavourite(name: string, favourite: boolean, owner = ''): Promise<void> {
+    const row = this.#index.get(name);
+    if (!row) throw new StoreError('not-found', `${name}: no such recording`);
+    this.#index.setFavourite(row.callId, favourite, owner);
+    await this.#publish({ kind: 'edited', name, what: 'favourite' });
+  }
+
+  /** Record an integrity verdict; announced when it changed. */
+  async setIntegrity(name: string, integrity: IntegrityState): Promise<void> {
+    const before = this.#index.get(name)?.integrity;
+    this.#index.setIntegrity(name, integrity);
+    if (before !== undefined && before !== integrity) await this.#publish({ kind: 'edited', name, what: 'integrity' });
+  }
+
+  /** Verify a recording and keep the verdict in the index. */
+  async checkIntegrity(name: string): Promise<IntegrityState> {
+    const integrity = await this.#store.verify(name);
+    await this.setIntegrity(name, integrity);
+    return integrity;
+  }
+
+  /** Delete a recording whole (the backup tree is an archive and keeps its copy). */
+  async remove(name: string): Promise<void> {
+    await this.#store.remove(name);
+    this.#index.remove(name);
+    await this.#publish({ kind: 'removed', name, reason: 'deleted' });
+  }
+
+  /** Copy a recording to the backup tree again (e.g. after the backup drive was offline). */
+  backupRecording(name: string): Promise<BackupOutcome> {
+    return this.#store.backupRecording(name);
+  }
+
+  /** Keep a file that cannot be processed in the quarantine, with its reason. */
+  quarantine(file: string, reason: string): Promise<QuarantineEntry> {
+    return this.#store.quarantine(file, reason);
+  }
+
+  /** Retention: recordings older than the configured months and quarantined files older than the configured days. */
+  async sweep(options: SweepOptions): Promise<SweepResult> {
+    const now = options.now ?? new Date();
+    let removed: readonly string[] = [];
+    let removedFolders: readonly string[] = [];
+    if (options.retentionMonths !== undefined) {
+      ({ removed, removedFolders } = await this.#store.applyRetention(options.retentionMonths, now));
+      for (const name of removed) {
+        this.#index.remove(name);
+        await this.#publish({ kind: 'removed', name, reason: 'retention' });
+      }
+    }
+    const expiredQuarantine = options.quarantineDays !== undefined ? await this.#store.expireQuarantine(options.quarantineDays, now) : [];
+    return { removed, removedFolders, expiredQuarantine };
+  }
+
+  /** Rebuild the index from the files (the files are the truth); `verify` checks every recording's integrity. */
+  reindex(options: { verify?: boolean } = {}): Promise<ReindexResult> {
+    return this.#index.reindex(this.#store, options);
+  }
+}
