@@ -3,7 +3,7 @@ export type { SampleTrackOptions, TrackMemoryOptions } from './sample-track.js';
 export { WavFileWriter, buildWavHeader, wavHeaderLength } from './wav.js';
 export type { WavEncoding, WavFormat } from './wav.js';
 export { upsample2x, UPSAMPLE_HALF_TAPS } from './resample.js';
-export { Mp3FileWriter, buildId3Tag, DEFAULT_MP3_KBPS } from './mp3.js';
+export { Mp3FileWriter, buildId3Tag } from './mp3.js';
 export { openMp3Encoder, mp3EncoderKind, mp3EncoderAdaptations } from './lame.js';
 export type { Mp3EncoderAdaptations } from './lame.js';
 export type { Mp3EncoderStream } from './lame.js';

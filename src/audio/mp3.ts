@@ -25,7 +25,6 @@ export interface Mp3Format {
 }
 
 /** Default bit rate: 32 kbit/s stereo ≈ 240 kB per minute (the reference's ~250 kB/min for MP3). */
-export const DEFAULT_MP3_KBPS = 32;
 
 const utf8 = new TextEncoder();
 

@@ -3,7 +3,9 @@ import { openRecordingFile } from './recording-file.js';
 import type { RecordingFile, RecordingFileOptions } from './recording-file.js';
 
 /** Sample encodings a WAV file can carry here: 16-bit PCM (format tag 1), A-law (6), µ-law (7). */
-export type WavEncoding = 'pcm16' | 'alaw' | 'ulaw';
+import type { WavEncoding } from '../domain/index.js';
+
+export type { WavEncoding };
 
 export interface WavFormat {
   readonly sampleRate: number;

@@ -1,7 +1,7 @@
 import type { UdpDatagram } from '../pcap/index.js';
 import { RtpFlowDetector, parseRtp, isRtcp } from '../rtp/index.js';
 import type { RtpPacket } from '../rtp/index.js';
-import { STATIC_PAYLOAD_CODECS, codecFromEncodingName } from '../codecs/index.js';
+import { codecFromEncodingName, codecOfPayloadType } from '../codecs/index.js';
 import type { SampleTrackOptions } from '../audio/index.js';
 import { RtpStream } from './rtp-stream.js';
 import type { PayloadKind } from './rtp-stream.js';
@@ -173,7 +173,7 @@ export class RtpDemuxer {
       return codec ? { kind: 'audio', codec } : { kind: 'unknown', encoding: `${mapped.encoding}/${mapped.clockRate}` };
     }
     if (payloadType === 13) return { kind: 'comfort-noise' };
-    const codec = STATIC_PAYLOAD_CODECS.get(payloadType);
+    const codec = codecOfPayloadType(payloadType);
     if (codec) return { kind: 'audio', codec };
     // Without SDP, a common event type carrying whole 4-octet RFC 4733 events is taken for DTMF.
     if (DEFAULT_EVENT_TYPES.has(payloadType) && payloadLength > 0 && payloadLength % 4 === 0 && payloadLength <= 16) return { kind: 'telephone-event' };

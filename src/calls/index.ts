@@ -5,5 +5,5 @@ export type { DemuxOptions } from './demux.js';
 export { groupCalls, streamsOf } from './calls.js';
 export type { Call, ChannelPolicy, ChannelRule, RecordingDevice } from './calls.js';
 export { renderCall, callSpan, strayStreams, RenderError } from './render.js';
-export type { ChannelMix, RecordingFormat, RenderOptions, RenderedRecording } from './render.js';
+export type { RenderOptions, RenderedRecording } from './render.js';
 export type { MediaOwner, PartyInfo, PayloadMapping, SignallingDirectory } from './signalling.js';

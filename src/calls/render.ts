@@ -1,4 +1,6 @@
-import { DEFAULT_MP3_KBPS, Mp3FileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
+import { DEFAULT_MP3_KBPS } from '../domain/index.js';
+import type { AudioFormat, AudioMix } from '../domain/index.js';
+import { Mp3FileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
 import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
 import type { LandingOptions } from '../util/index.js';
 import type { Key } from '../crypto/index.js';
@@ -6,22 +8,12 @@ import type { Call } from './calls.js';
 import type { RtpStream } from './rtp-stream.js';
 import { ISLAND_GAP_S } from './rtp-stream.js';
 
-/**
- * Channel layouts of a recording (the reference's options): stereo with the
- * external party left and the internal party right; a mono mix of both; or
- * the internal party alone.
- */
-export type ChannelMix = 'stereo' | 'mono' | 'internal';
-
-/** Container of a recording: WAV (16-bit PCM or G.711) or MP3. */
-export type RecordingFormat = 'wav' | 'mp3';
-
 export interface RenderOptions {
   readonly path: string;
-  readonly format?: RecordingFormat;
+  readonly format?: AudioFormat;
   /** WAV only. */
   readonly encoding: WavEncoding;
-  readonly mix: ChannelMix;
+  readonly mix: AudioMix;
   /** MP3 only: constant bit rate (default 32 kbit/s). */
   readonly kbps?: number;
   /** MP3 only: ID3 tags. */

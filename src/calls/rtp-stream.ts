@@ -2,7 +2,7 @@ import { SampleTrack } from '../audio/index.js';
 import type { SampleTrackOptions } from '../audio/index.js';
 import { createStreamDecoder } from '../codecs/index.js';
 import type { CodecName, StreamDecoder } from '../codecs/index.js';
-import { parseTelephoneEvent } from '../rtp/index.js';
+import { DtmfCollector } from '../rtp/index.js';
 import type { RtpPacket } from '../rtp/index.js';
 
 /** One end of a UDP flow. */
@@ -11,16 +11,16 @@ export interface Endpoint {
   readonly port: number;
 }
 
-/** A key press carried as an RFC 4733 telephone event, once per press. */
+/** A key press carried as RFC 4733 telephone events, once per press (the rtp folder's DtmfCollector tells presses apart). */
 export interface DtmfEvent {
-  /** '0'-'9', '*', '#', 'A'-'D', or `event<N>` for other RFC 4733 events. */
+  /** '0'-'9', '*', '#', 'A'-'D'. */
   readonly digit: string;
-  /** Capture time of the first packet of the event (s since epoch). */
+  /** Capture time of the first packet of the press (s since epoch). */
   readonly time: number;
-  /** Position of the event in the stream's output samples (global timeline). */
+  /** Position of the press in the stream's output samples (global timeline). */
   readonly position: number;
-  /** Duration in milliseconds (largest duration field seen). */
-  durationMs: number;
+  /** Duration in milliseconds (longest reported, long presses' segments summed). */
+  readonly durationMs: number;
 }
 
 export interface RtpStreamStats {
@@ -139,7 +139,6 @@ export const ISLAND_GAP_S = 60;
 /** Lost or untransmitted audio longer than this is rendered as plain silence, not concealment or comfort noise (s). */
 const MAX_CONCEAL_S = 60;
 
-const DTMF_NAMES = '0123456789*#ABCD';
 /** How many released sequence numbers are remembered to tell a duplicate from a late packet (power of two). */
 const RELEASED_RING = 4096;
 
@@ -175,7 +174,6 @@ export class RtpStream {
     firstTime: Number.POSITIVE_INFINITY,
     lastTime: Number.NEGATIVE_INFINITY,
   };
-  readonly dtmf: DtmfEvent[] = [];
   readonly track: SampleTrack;
   /** First codec decoded on this stream; its rate is the stream's rate. */
   codec: CodecName | undefined;
@@ -209,7 +207,9 @@ export class RtpStream {
   private readonly released = new Float64Array(RELEASED_RING).fill(Number.NaN);
   /** Payload kinds resolved per payload type (audio only: the DTMF guess depends on the payload). */
   private readonly audioKinds = new Map<number, PayloadKind>();
-  private readonly dtmfByTimestamp = new Map<number, DtmfEvent>();
+  private readonly dtmfPresses = new DtmfCollector();
+  /** Output position of each press, in the collector's order. */
+  private readonly dtmfPositions: number[] = [];
   private lastDecoder: StreamDecoder | undefined;
   private lastPayloadType = -1;
   /** Output samples of the last decoded packet: the assumed length of a lost one. */
@@ -650,19 +650,20 @@ export class RtpStream {
   }
 
   private recordTelephoneEvent(entry: PendingPacket, segment: Segment): void {
-    const event = parseTelephoneEvent(entry.packet.payload);
-    if (!event) return;
-    const existing = this.dtmfByTimestamp.get(entry.extTs);
-    const durationMs = (event.duration / 8000) * 1000;
-    if (existing) {
-      if (durationMs > existing.durationMs) existing.durationMs = durationMs;
-      return;
+    const known = this.dtmfPresses.size;
+    this.dtmfPresses.push(entry.packet.payload, entry.packet.timestamp, entry.time);
+    for (let i = known; i < this.dtmfPresses.size; i++) {
+      // The press's own start (packed events start after the ones before them), on this segment's unwrapped clock.
+      const startTs = entry.extTs + ((this.dtmfPresses.startOf(i) - entry.packet.timestamp) | 0);
+      this.dtmfPositions.push(
+        segment.offset !== undefined ? segment.offset + Math.round((startTs - segment.baseTs) * (this.sampleRate / 8000)) : Math.round((entry.time - this.options.origin) * this.sampleRate),
+      );
     }
-    const digit = event.event < DTMF_NAMES.length ? DTMF_NAMES[event.event]! : `event${event.event}`;
-    const position =
-      segment.offset !== undefined ? segment.offset + Math.round((entry.extTs - segment.baseTs) * (this.sampleRate / 8000)) : Math.round((entry.time - this.options.origin) * this.sampleRate);
-    const dtmf: DtmfEvent = { digit, time: entry.time, position, durationMs };
-    this.dtmfByTimestamp.set(entry.extTs, dtmf);
-    this.dtmf.push(dtmf);
   }
+
+  /** The key presses of this stream, in the order they began. */
+  get dtmf(): DtmfEvent[] {
+    return this.dtmfPresses.presses.map((press, i) => ({ digit: press.digit, time: press.time, position: this.dtmfPositions[i]!, durationMs: (press.durationSamples / 8000) * 1000 }));
+  }
+
 }

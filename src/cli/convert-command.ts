@@ -3,8 +3,8 @@ import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { convertAll } from '../convert/index.js';
 import type { BatchSummary } from '../convert/index.js';
-import type { ChannelMix } from '../calls/index.js';
-import type { WavEncoding } from '../audio/index.js';
+import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, WAV_ENCODINGS } from '../domain/index.js';
+import type { AudioFormat, AudioMix, WavEncoding } from '../domain/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
@@ -12,9 +12,9 @@ import { plural } from '../util/index.js';
 
 interface ConvertFlags {
   output?: string;
-  format: 'wav' | 'mp3';
+  format: AudioFormat;
   bitrate: string;
-  mix: ChannelMix;
+  mix: AudioMix;
   encoding: WavEncoding;
   recordedBy: 'gateway' | 'phone';
   device?: string;
@@ -102,10 +102,10 @@ export function registerConvertCommand(program: Command): void {
     .description('convert PCAP/pcapng captures (files or directory trees) into recordings, one per call')
     .argument('<paths...>', 'capture files (.pcap, .pcapng, .cap; also .gz, .enc) or directories to walk')
     .option('-o, --output <dir>', 'write recordings here, keeping the tree below each named folder (default: beside each capture)')
-    .addOption(new Option('--format <format>', 'recording format').choices(['wav', 'mp3']).default('wav'))
-    .addOption(new Option('--bitrate <kbps>', 'MP3 constant bit rate in kbit/s (32 ≈ 240 kB per minute of stereo call)').choices(['16', '24', '32', '40', '48', '56', '64', '80', '96', '112', '128', '160']).default('32'))
-    .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices(['stereo', 'mono', 'internal']).default('stereo'))
-    .addOption(new Option('--encoding <encoding>', 'WAV sample encoding: 16-bit PCM, or G.711 in WAV (~1 MB/min)').choices(['pcm16', 'alaw', 'ulaw']).default('pcm16'))
+    .addOption(new Option('--format <format>', 'recording format').choices([...AUDIO_FORMATS]).default('wav'))
+    .addOption(new Option('--bitrate <kbps>', `MP3 constant bit rate in kbit/s (${DEFAULT_MP3_KBPS} ≈ 240 kB per minute of stereo call)`).choices(MP3_BITRATES.map(String)).default(String(DEFAULT_MP3_KBPS)))
+    .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices([...AUDIO_MIXES]).default('stereo'))
+    .addOption(new Option('--encoding <encoding>', 'WAV sample encoding: 16-bit PCM, or G.711 in WAV (~1 MB/min)').choices([...WAV_ENCODINGS]).default('pcm16'))
     .addOption(new Option('--recorded-by <device>', 'who wrote the captures: decides which stream is the external party when no SIP says so').choices(['gateway', 'phone']).default('gateway'))
     .option('--device <address>', 'IP address of the recording device (default: the endpoint common to the streams)')
     .option('--swap-channels', 'swap left and right (captures known to be mirrored)')

@@ -1,8 +1,9 @@
 import { decodeG711 } from './g711/index.js';
 import type { G711Law } from './g711/index.js';
 
-/** Audio codecs the recorder decodes. */
-export type CodecName = 'pcma' | 'pcmu' | 'g722' | 'g729';
+import type { CodecName } from '../domain/index.js';
+
+export type { CodecName };
 
 /**
  * Decodes one RTP stream's payloads in sequence order. Stateful codecs keep
@@ -61,48 +62,7 @@ class G711StreamDecoder implements StreamDecoder {
   }
 }
 
-const factories = new Map<CodecName, StreamDecoderFactory>([
-  ['pcma', () => new G711StreamDecoder('pcma')],
-  ['pcmu', () => new G711StreamDecoder('pcmu')],
-]);
-
-/** Register a decoder for a codec (each codec module registers itself from codecs/index.ts). */
-export function registerStreamDecoder(codec: CodecName, factory: StreamDecoderFactory): void {
-  factories.set(codec, factory);
-}
-
-/** A new decoder for `codec`, or undefined when this build cannot decode it. */
-export function createStreamDecoder(codec: CodecName): StreamDecoder | undefined {
-  return factories.get(codec)?.();
-}
-
-export function supportedCodecs(): CodecName[] {
-  return [...factories.keys()];
-}
-
-/** Static RTP payload types (RFC 3551) of the codecs we decode. */
-export const STATIC_PAYLOAD_CODECS: ReadonlyMap<number, CodecName> = new Map<number, CodecName>([
-  [0, 'pcmu'],
-  [8, 'pcma'],
-  [9, 'g722'],
-  [18, 'g729'],
-]);
-
-/** Map an SDP rtpmap encoding name (case-insensitive) to a codec we know. */
-export function codecFromEncodingName(name: string): CodecName | undefined {
-  switch (name.toUpperCase()) {
-    case 'PCMA':
-      return 'pcma';
-    case 'PCMU':
-      return 'pcmu';
-    case 'G722':
-      return 'g722';
-    case 'G729':
-    case 'G729A':
-    case 'G729B':
-    case 'G729AB':
-      return 'g729';
-    default:
-      return undefined;
-  }
+/** A G.711 stream decoder (A-law or µ-law). */
+export function createG711StreamDecoder(codec: 'pcma' | 'pcmu'): StreamDecoder {
+  return new G711StreamDecoder(codec);
 }

@@ -1,6 +1,7 @@
 // The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
 // never passes silently. All numbers are whole numbers.
 import { isIP } from 'node:net';
+import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, RECORDING_FORMATS, WAV_ENCODINGS } from '../domain/index.js';
 import { z } from 'zod';
 import { checkTimeZone } from '../recordings/index.js';
 
@@ -29,7 +30,6 @@ export const RECORDING_MODES = ['std', 'tcr', 'random', 'tan'] as const;
 /** Modes this build implements; the others are reserved names. */
 export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export const MP3_BITRATES = [32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] as const;
 
 const pbx = z.strictObject({
   url: httpUrl,
@@ -103,10 +103,11 @@ const storage = z.strictObject({
 });
 
 const recording = z.strictObject({
-  format: z.enum(['wav', 'mp3', 'pcap']).default('wav'),
-  mix: z.enum(['stereo', 'mono', 'internal']).default('stereo'),
-  encoding: z.enum(['pcm16', 'alaw', 'ulaw']).default('alaw'),
-  mp3Bitrate: z.literal([...MP3_BITRATES]).default(64),
+  format: z.enum(RECORDING_FORMATS).default('wav'),
+  mix: z.enum(AUDIO_MIXES).default('stereo'),
+  /** G.711 in the WAV as the reference's recorder stores it (~1 MB per minute); the converter's own default is pcm16. */
+  encoding: z.enum(WAV_ENCODINGS).default('alaw'),
+  mp3Bitrate: z.literal([...MP3_BITRATES]).default(DEFAULT_MP3_KBPS),
   recordedBy: z.enum(['gateway', 'phone']).default('gateway'),
   swapChannels: z.boolean().default(false),
   mode: z.enum(RECORDING_MODES).default('std'),

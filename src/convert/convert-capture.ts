@@ -9,10 +9,10 @@ import { decryptedPieces, encryptedKeyId, keyringFor, sealingKeyring } from './e
 import type { ConvertEncryption } from './encryption.js';
 import type { CaptureStats, TcpSegment, UdpDatagram } from '../pcap/index.js';
 import { RtpDemuxer, callSpan, groupCalls, renderCall, streamsOf, strayStreams, RenderError } from '../calls/index.js';
-import type { Call, ChannelMix, ChannelPolicy, RecordingFormat, RtpStream, SignallingDirectory } from '../calls/index.js';
+import type { Call, ChannelPolicy, RtpStream, SignallingDirectory } from '../calls/index.js';
+import type { AudioFormat, AudioMix, WavEncoding } from '../domain/index.js';
 import { TrackMemory } from '../audio/index.js';
 import type { Id3Tags } from '../audio/index.js';
-import type { WavEncoding } from '../audio/index.js';
 import { createSipDirectory } from './sip-directory.js';
 import { captureStem } from './inputs.js';
 import { OutputExistsError, plural } from '../util/index.js';
@@ -21,11 +21,11 @@ import type { LandingOptions } from '../util/index.js';
 export interface ConvertOptions {
   /** Output directory; by default each recording is written beside its capture. */
   readonly outDir?: string;
-  readonly format?: RecordingFormat;
+  readonly format?: AudioFormat;
   readonly encoding?: WavEncoding;
   /** MP3 bit rate in kbit/s. */
   readonly kbps?: number;
-  readonly mix?: ChannelMix;
+  readonly mix?: AudioMix;
   readonly channels?: ChannelPolicy;
   /** Read SIP/SDP in the capture for payload types and party names (default true). */
   readonly useSignalling?: boolean;
@@ -158,7 +158,7 @@ function describeParty(party: { number?: string; name?: string } | undefined): s
   return party.number ?? party.name;
 }
 
-function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: ChannelMix): StreamReport {
+function streamReport(stream: RtpStream, party?: 'external' | 'internal', mix?: AudioMix): StreamReport {
   const s = stream.stats;
   return {
     ...(party !== undefined ? { channel: channelOf(party, mix ?? 'stereo'), party } : {}),
@@ -193,7 +193,7 @@ function describeUndecodable(streams: readonly RtpStream[]): string {
 }
 
 /** The recording channel a party's streams went to under a mix. */
-function channelOf(party: 'external' | 'internal', mix: ChannelMix): NonNullable<StreamReport['channel']> {
+function channelOf(party: 'external' | 'internal', mix: AudioMix): NonNullable<StreamReport['channel']> {
   if (mix === 'stereo') return party === 'external' ? 'left' : 'right';
   if (mix === 'mono') return 'mono';
   return party === 'internal' ? 'mono' : 'none';

@@ -1,8 +1,9 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
+import { CAPTURE_EXTENSIONS as CAPTURE_FILE_ENDINGS } from '../domain/index.js';
 
 /** File name endings taken for captures when walking a directory (also gzip-compressed and encrypted: NAME.pcap.gz, NAME.pcap.enc). */
-export const CAPTURE_EXTENSIONS: ReadonlySet<string> = new Set(['.pcap', '.pcapng', '.cap']);
+export const CAPTURE_EXTENSIONS: ReadonlySet<string> = new Set(CAPTURE_FILE_ENDINGS);
 
 /** One capture to convert. */
 export interface CaptureInput {

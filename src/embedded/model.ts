@@ -8,9 +8,11 @@
  * Times inside a call are milliseconds from the call's setup; absolute times
  * are milliseconds since the Unix epoch on the simulated clock.
  */
+import type { CodecName } from '../domain/index.js';
 
 /** Codecs a simulated leg can carry. */
-export type SimCodec = 'pcma' | 'pcmu' | 'g722' | 'g729';
+/** The codecs the simulated gateway speaks: all the recorder decodes. */
+export type SimCodec = CodecName;
 
 /** A user object of the PBX (an extension with a phone). */
 export interface PbxUser {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { hasCaptureExtension } from '../domain/index.js';
 import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { createEncryptStream } from '../crypto/index.js';
@@ -51,9 +52,9 @@ export class DriveError extends Error {
   }
 }
 
-/** Capture files the gateway and phones write: pcap, and pcapng from newer firmware or other tools. */
+/** Capture files the gateway and phones write (the endings every part takes: domain CAPTURE_EXTENSIONS); no hidden or partial files. */
 export function isCaptureName(name: string): boolean {
-  return /\.(pcap|pcapng)$/i.test(name) && !name.startsWith('.') && !/[\\/]/.test(name);
+  return hasCaptureExtension(name) && !name.startsWith('.') && !/[\\/]/.test(name);
 }
 
 /** Where a download writes: the file (0600), encrypted on the way when `seal` is given. */

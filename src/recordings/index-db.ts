@@ -3,8 +3,9 @@
 // the favourite marks (kept per call id, so they survive TAN renames and reindexing).
 import Database from 'better-sqlite3';
 import { StoreError } from './errors.js';
-import { RECORDING_FORMATS, isValidTan } from './naming.js';
-import type { CallDirection, RecordingFormat } from './naming.js';
+import { RECORDING_FORMATS } from '../domain/index.js';
+import type { CallDirection, RecordingFormat } from '../domain/index.js';
+import { isValidTan } from './naming.js';
 import type { RecordingSidecar } from './sidecar.js';
 import type { IntegrityState, RecordingStore, StoredRecording } from './store.js';
 

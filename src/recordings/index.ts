@@ -4,7 +4,6 @@ export type { StoreErrorCode } from './errors.js';
 export {
   NO_TAN,
   RECORDING_EXTENSIONS,
-  RECORDING_FORMATS,
   callIdField,
   checkTimeZone,
   decodeNameField,
@@ -19,9 +18,9 @@ export {
   recordingFileName,
   withTan,
 } from './naming.js';
-export type { CallDirection, LocalDateTime, ParsedRecordingName, RecordingFormat, RecordingNameFields, TimeZoneSetting } from './naming.js';
-export { AUDIO_MIXES, SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
-export type { AudioMix, RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
+export type { LocalDateTime, ParsedRecordingName, RecordingNameFields, TimeZoneSetting } from './naming.js';
+export { SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
+export type { RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
 export { QUARANTINE_DIR, RecordingStore } from './store.js';
 export type {
   BackupOutcome,

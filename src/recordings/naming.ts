@@ -4,11 +4,10 @@
 import { createHash } from 'node:crypto';
 import { RecordingNameError, StoreError } from './errors.js';
 
-export type CallDirection = 'in' | 'out';
-export type RecordingFormat = 'wav' | 'mp3' | 'pcap';
-export const RECORDING_FORMATS: readonly RecordingFormat[] = ['wav', 'mp3', 'pcap'];
+import { RECORDING_FORMATS } from '../domain/index.js';
+import type { CallDirection, RecordingFormat } from '../domain/index.js';
 /** Extensions of the files that make up one recording: the audio, its sidecar and its notes. */
-export const RECORDING_EXTENSIONS: readonly string[] = ['wav', 'mp3', 'pcap', 'xml', 'txt'];
+export const RECORDING_EXTENSIONS: readonly string[] = [...RECORDING_FORMATS, 'xml', 'txt'];
 
 /** The reference's "no TAN" marker: a TAN, once given, can be changed (e.g. to this) but never removed. */
 export const NO_TAN = '000000';

@@ -10,7 +10,7 @@ import { StoreError } from './errors.js';
 import { RecordingIndex } from './index-db.js';
 import type { IndexedRecording, RecordingFilter, ReindexResult, SearchResult } from './index-db.js';
 import { parseRecordingName } from './naming.js';
-import type { RecordingFormat } from './naming.js';
+import type { RecordingFormat } from '../domain/index.js';
 import type { RecordingSidecar } from './sidecar.js';
 import { RecordingStore } from './store.js';
 import type {

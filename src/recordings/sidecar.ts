@@ -4,15 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { Keyring, SIGNATURE_ALGORITHM, openSidecar, sealSidecar, signDigest, signatureToXml, unsignedSidecarDigest } from '../crypto/index.js';
 import type { RecordingSignature } from '../crypto/index.js';
 import { SidecarError, StoreError } from './errors.js';
-import { RECORDING_FORMATS, isValidTan, wellFormed } from './naming.js';
-import type { CallDirection, RecordingFormat } from './naming.js';
+import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
+import type { AudioMix, CallDirection, RecordingFormat } from '../domain/index.js';
+import { isValidTan, wellFormed } from './naming.js';
 import { XmlSyntaxError, cdata, escapeText, isXmlSafe, parseXml } from '../xml/index.js';
 import type { XmlElement } from '../xml/index.js';
 
 export const SIDECAR_VERSION = 1;
 
-export type AudioMix = 'stereo' | 'mono' | 'internal';
-export const AUDIO_MIXES: readonly AudioMix[] = ['stereo', 'mono', 'internal'];
 
 /** What is known about a recorded call (from SOAP, the CDR and the agent rules). */
 export interface RecordingMeta {

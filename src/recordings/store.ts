@@ -24,7 +24,6 @@ import {
   TEMP_PREFIX,
 } from './fs-util.js';
 import {
-  RECORDING_FORMATS,
   callIdField,
   checkTimeZone,
   instantOf,
@@ -35,9 +34,11 @@ import {
   recordingBaseName,
   withTan,
 } from './naming.js';
-import type { LocalDateTime, ParsedRecordingName, RecordingFormat, TimeZoneSetting } from './naming.js';
-import { AUDIO_MIXES, encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
-import type { AudioMix, RecordingMeta, RecordingSidecar } from './sidecar.js';
+import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
+import type { AudioMix, RecordingFormat } from '../domain/index.js';
+import type { LocalDateTime, ParsedRecordingName, TimeZoneSetting } from './naming.js';
+import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
+import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 
 export const QUARANTINE_DIR = '_quarantine';
 const MONTH_DIR = /^\d{4}_\d{2}$/;

@@ -113,6 +113,16 @@ export class DtmfCollector {
     }));
   }
 
+  /** How many presses began so far (a press found by a later packet is appended at this index). */
+  get size(): number {
+    return this.list.length;
+  }
+
+  /** RTP timestamp at which press `index` began. */
+  startOf(index: number): number {
+    return this.list[index]!.rtpTimestamp;
+  }
+
   /** The keys pressed, e.g. "12#". */
   get digits(): string {
     return this.list.map((p) => p.digit).join('');

@@ -7,6 +7,7 @@
  * confId is the PBX's conference id, 32 hex digits; it correlates the file
  * with the call's CDRs.
  */
+import { CAPTURE_EXTENSIONS } from '../domain/index.js';
 
 export interface CaptureName {
   /** The conference id, lower case. */
@@ -16,7 +17,8 @@ export interface CaptureName {
   readonly counter?: number;
 }
 
-const CAPTURE_NAME = /^([0-9a-f]{32})(?:-([0-9a-z]{1,32})-(\d{1,9}))?\.pcap$/i;
+/** The conference id, the v11 device and counter, and any capture ending the drive takes (pcapng too). */
+const CAPTURE_NAME = new RegExp(`^([0-9a-f]{32})(?:-([0-9a-z]{1,32})-(\\d{1,9}))?(?:${CAPTURE_EXTENSIONS.map((ending) => ending.replace('.', '\\.')).join('|')})$`, 'i');
 
 /** Parse a capture file name (no directory part); undefined when it is none. */
 export function parseCaptureName(captureName: string): CaptureName | undefined {

@@ -1,6 +1,7 @@
 // A recording's audio as plaintext bytes at any position: plain files read directly, encrypted containers
 // decrypted chunk by chunk (only the chunks a range touches). G.711 WAVs are offered to browsers as 16-bit PCM
 // (a virtual file: a PCM header, then every G.711 byte as two bytes), because not every browser plays A-/µ-law.
+import type { RecordingFormat } from '../domain/index.js';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../codecs/index.js';
@@ -102,7 +103,7 @@ export interface PlayableAudio extends ByteSource {
 
 const HEAD_BYTES = 4096;
 
-export async function playable(source: ByteSource, format: 'wav' | 'mp3' | 'pcap'): Promise<PlayableAudio> {
+export async function playable(source: ByteSource, format: RecordingFormat): Promise<PlayableAudio> {
   if (format === 'mp3') return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: 'audio/mpeg' };
   if (format === 'pcap') return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: 'application/vnd.tcpdump.pcap' };
   const layout = parseWavLayout(await readRange(source, 0, Math.min(source.size, HEAD_BYTES)), source.size);

@@ -78,7 +78,7 @@ describe('loadConfig', () => {
       quarantineDays: 90,
       timezone: 'Europe/Berlin',
     });
-    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 64, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
+    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
     expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE' });
     expect(config.log.level).toBe('info');
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
@@ -108,7 +108,7 @@ describe('loadConfig', () => {
     expect(bad((c) => delete c.storage)).toEqual(['recorder.json: storage: required']);
     expect(bad((c) => (c.pbx.url = 'ftp://pbx'))).toEqual(['recorder.json: pbx.url: expected an http:// or https:// URL, got "ftp://pbx"']);
     expect(bad((c) => (c.recording = { format: 'ogg' }))).toEqual(["recorder.json: recording.format: expected 'wav', 'mp3' or 'pcap', got \"ogg\""]);
-    expect(bad((c) => (c.recording = { mp3Bitrate: 100 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.mp3Bitrate: expected 32, 40, .* or 320, got 100$/)]);
+    expect(bad((c) => (c.recording = { mp3Bitrate: 100 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.mp3Bitrate: expected 16, 24, .* or 64, got 100$/)]);
     expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(["recorder.json: recording.mode: only 'std' is supported in this version"]);
     expect(bad((c) => (c.recording = { mode: 'sometimes' }))).toEqual(["recorder.json: recording.mode: expected 'std', 'tcr', 'random' or 'tan', got \"sometimes\""]);
     expect(bad((c) => (c.recording = { format: 'pcap', mix: 'mono' }))).toEqual(["recorder.json: recording.mix: a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'"]);

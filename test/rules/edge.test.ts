@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CAPTURE_EXTENSIONS } from '../../src/domain/index.js';
+import { isCaptureName } from '../../src/ingest/index.js';
 import type { PlannedCall, ScenarioCall } from '../../src/embedded/model.js';
 import { phoneId, planCalls } from '../../src/embedded/plan/index.js';
 import { cdrsFor } from '../../src/embedded/reporting/index.js';
@@ -36,6 +38,17 @@ describe('capture names', () => {
     expect(confIdOfCapture(`${ID.toUpperCase()}.PCAP`)).toBe(ID);
     expect(parseCaptureName(`${ID}-0090331E7B35-3.pcap`)).toEqual({ confId: ID, device: '0090331e7b35', counter: 3 });
     expect(parseCaptureName(`${ID}.pcap`)).toEqual({ confId: ID });
+  });
+
+  it('takes every ending the drive takes: a pcapng the drive copies is correlated, not quarantined for its name', () => {
+    for (const ending of CAPTURE_EXTENSIONS) {
+      for (const name of [`${ID}${ending}`, `${ID}-0090331e7b35-3${ending.toUpperCase()}`]) {
+        expect(isCaptureName(name), name).toBe(true);
+        expect(confIdOfCapture(name), name).toBe(ID);
+      }
+    }
+    expect(isCaptureName(`${ID}.pcap.part`)).toBe(false);
+    expect(confIdOfCapture(`${ID}.pcap.part`)).toBeUndefined();
   });
 
   it('anything else is no capture name', () => {

@@ -1,0 +1,50 @@
+// The recorder's words, declared once: every layer (configuration, CLI, converter, storage, player, simulator)
+// imports them from here, so a format, a mix or a bit rate cannot mean one thing in one place and another in the
+// next. Nothing here imports anything.
+
+/** What a stored recording's audio file is: converted audio, or the native capture kept as it came. */
+export const RECORDING_FORMATS = ['wav', 'mp3', 'pcap'] as const;
+export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
+
+/** The formats the converter writes (a kept capture is not converted). */
+export const AUDIO_FORMATS = ['wav', 'mp3'] as const satisfies readonly RecordingFormat[];
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+
+/** Channels of a recording: external party left and internal right, both parties mixed, or the internal party only. */
+export const AUDIO_MIXES = ['stereo', 'mono', 'internal'] as const;
+export type AudioMix = (typeof AUDIO_MIXES)[number];
+
+/** Sample encodings of a WAV recording: 16-bit PCM, or G.711 kept as it came (format tags 6 and 7). */
+export const WAV_ENCODINGS = ['pcm16', 'alaw', 'ulaw'] as const;
+export type WavEncoding = (typeof WAV_ENCODINGS)[number];
+
+/**
+ * Constant MP3 bit rates in kbit/s. An 8 kHz call is coded as MPEG-2.5 Layer III, whose rates end at 64 kbit/s
+ * (LAME quietly lowers anything higher: 144 gave 64, measured); the same rates serve 16 kHz (G.722) calls. 8
+ * kbit/s is too little for a stereo call.
+ */
+export const MP3_BITRATES = [16, 24, 32, 40, 48, 56, 64] as const;
+export type Mp3Bitrate = (typeof MP3_BITRATES)[number];
+/** 32 kbit/s: about 240 kB per minute of stereo call, the reference's ~250 kB. */
+export const DEFAULT_MP3_KBPS: Mp3Bitrate = 32;
+
+/** Seen from the recorded (internal) party. */
+export const CALL_DIRECTIONS = ['in', 'out'] as const;
+export type CallDirection = (typeof CALL_DIRECTIONS)[number];
+
+/** The codecs the recorder decodes (their descriptions: media/codecs). */
+export const CODEC_NAMES = ['pcmu', 'pcma', 'g722', 'g729'] as const;
+export type CodecName = (typeof CODEC_NAMES)[number];
+
+/**
+ * Capture file endings: classic pcap, pcapng (newer firmware, other capture tools) and `.cap`. The drive, the
+ * agent rules and the converter all take the same ones; the converter also reads them gzip-compressed (`.gz`)
+ * and encrypted (`.enc`).
+ */
+export const CAPTURE_EXTENSIONS = ['.pcap', '.pcapng', '.cap'] as const;
+
+/** Whether a file name (no folder part, no `.gz`/`.enc` wrapper) ends like a capture. */
+export function hasCaptureExtension(name: string): boolean {
+  const lower = name.toLowerCase();
+  return CAPTURE_EXTENSIONS.some((extension) => lower.endsWith(extension) && lower.length > extension.length);
+}
