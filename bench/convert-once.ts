@@ -1,6 +1,6 @@
 // Child process of the pipeline bench: converts one capture and reports time and peak memory as JSON.
 import { peakRssKb } from './peak-rss.js';
-import { convertCapture } from '../src/convert/index.js';
+import { convertCapture } from '../src/recorder/convert/index.js';
 
 const [capture, outDir, mode] = process.argv.slice(2);
 if (!capture || !outDir) {

@@ -3,8 +3,8 @@
 // "warm": convert the tree once untimed, then time a second pass with the same threads (a long-running
 // service or a big tree, where start-up and JIT warm-up are paid once); otherwise one cold pass, like the CLI.
 import { peakRssKb } from './peak-rss.js';
-import { convertAll, ConversionPool } from '../src/convert/index.js';
-import type { BatchOptions } from '../src/convert/index.js';
+import { convertAll, ConversionPool } from '../src/recorder/convert/index.js';
+import type { BatchOptions } from '../src/recorder/convert/index.js';
 
 const [tree, outDir, workersArg, format, mode] = process.argv.slice(2);
 if (!tree || !outDir || !workersArg) {

@@ -3,7 +3,7 @@ import { randomFillSync } from 'node:crypto';
 import { closeSync, copyFileSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ContainerOpener, ContainerSealer, DEFAULT_CHUNK_SIZE, Key, Keyring, decryptFile, encryptFile, openEncryptedFile } from '../src/crypto/index.js';
+import { ContainerOpener, ContainerSealer, DEFAULT_CHUNK_SIZE, Key, Keyring, decryptFile, encryptFile, openEncryptedFile } from '../src/platform/crypto/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 
 const FILE_MB = 256;

@@ -4,9 +4,9 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Mp3FileWriter } from '../src/audio/index.js';
+import { Mp3FileWriter } from '../src/media/audio/index.js';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
-import { LinkType, buildUdpFrame, writePcap } from '../src/pcap/index.js';
+import { LinkType, buildUdpFrame, writePcap } from '../src/media/pcap/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 import { have } from './tools.js';
 

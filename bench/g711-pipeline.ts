@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
-import { LinkType, PcapFileWriter, buildUdpFrame } from '../src/pcap/index.js';
+import { LinkType, PcapFileWriter, buildUdpFrame } from '../src/media/pcap/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 import { have } from './tools.js';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { G722Decoder, G722Encoder, encodeG722 } from '../src/codecs/g722/index.js';
+import { G722Decoder, G722Encoder, encodeG722 } from '../src/media/codecs/g722/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 
 const AUDIO_SECONDS = 600;

@@ -11,8 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { G729Decoder, parseItuSerial } from '../src/codecs/g729/index.js';
-import type { G729Variant } from '../src/codecs/g729/index.js';
+import { G729Decoder, parseItuSerial } from '../src/media/codecs/g729/index.js';
+import type { G729Variant } from '../src/media/codecs/g729/index.js';
 import { findRoot } from './tools.js';
 
 

@@ -8,8 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { G729Decoder, parseItuSerial } from '../src/codecs/g729/index.js';
-import type { G729Variant } from '../src/codecs/g729/index.js';
+import { G729Decoder, parseItuSerial } from '../src/media/codecs/g729/index.js';
+import type { G729Variant } from '../src/media/codecs/g729/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 import { findRoot, have } from './tools.js';
 

@@ -5,8 +5,8 @@ import { closeSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { encodeG711 } from '../src/codecs/index.js';
-import { LinkType, buildUdpFrame, encodePcapHeader, encodePcapRecord } from '../src/pcap/index.js';
+import { encodeG711 } from '../src/media/codecs/index.js';
+import { LinkType, buildUdpFrame, encodePcapHeader, encodePcapRecord } from '../src/media/pcap/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 
 /** Bytes of one 20 ms G.711 packet in the capture: 14 Ethernet + 20 IPv4 + 8 UDP + 12 RTP + 160 payload + 16 record header. */

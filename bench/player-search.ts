@@ -5,12 +5,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { WavFileWriter } from '../src/audio/index.js';
-import { Key, Keyring } from '../src/crypto/index.js';
-import { PlayerServer } from '../src/server/index.js';
+import { WavFileWriter } from '../src/media/audio/index.js';
+import { Key, Keyring } from '../src/platform/crypto/index.js';
+import { PlayerServer } from '../src/player/index.js';
 import { RecordingIndex, Recordings } from '../src/recordings/index.js';
 import type { RecordingRow } from '../src/recordings/index.js';
-import { mulberry32 } from '../src/util/index.js';
+import { mulberry32 } from '../src/platform/util/index.js';
 import type { BenchRow } from './types.js';
 
 const ROWS = 1_000_000;

@@ -20,12 +20,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { validateConfig } from '../src/config/index.js';
-import type { RecorderConfig } from '../src/config/index.js';
+import { validateConfig } from '../src/platform/config/index.js';
+import type { RecorderConfig } from '../src/platform/config/index.js';
 import { EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, PlannedCall, Scenario, ScenarioCall } from '../src/embedded/index.js';
-import { RecorderService } from '../src/service/index.js';
-import type { FiledEvent } from '../src/service/index.js';
+import { RecorderService } from '../src/recorder/service/index.js';
+import type { FiledEvent } from '../src/recorder/service/index.js';
 import type { FiledRecording } from '../src/recordings/index.js';
 
 const { values } = parseArgs({

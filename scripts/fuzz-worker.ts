@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
-import { convertCapture } from '../src/convert/index.js';
+import { convertCapture } from '../src/recorder/convert/index.js';
 import { mutateCapture } from '../test/helpers/capture-mutations.js';
 
 const sources = (workerData as { sourcePaths: string[] }).sourcePaths.map((path) => new Uint8Array(readFileSync(path)));

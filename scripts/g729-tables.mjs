@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Generates src/codecs/g729/tables.ts from the ITU-T G.729 numeric tables kept as JSON
+// Generates src/media/codecs/g729/tables.ts from the ITU-T G.729 numeric tables kept as JSON
 // in ../shared/codecs/g729/tables/ (ITU-T G.729 Software Package Release 2, Nov 2006).
 // Usage: node scripts/g729-tables.mjs [tablesDir]
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -63,5 +63,5 @@ for (const [src, name] of picks) {
   out += emit(name, t.type, t.dims, t.values) + '\n';
 }
 for (const [name, values] of Object.entries(mathTables)) out += emit(name, 'Word16', [String(values.length)], values) + '\n';
-writeFileSync(join(repo, 'src', 'codecs', 'g729', 'tables.ts'), out);
-console.log('wrote src/codecs/g729/tables.ts');
+writeFileSync(join(repo, 'src', 'media', 'codecs', 'g729', 'tables.ts'), out);
+console.log('wrote src/media/codecs/g729/tables.ts');

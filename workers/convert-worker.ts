@@ -1,7 +1,7 @@
 // Piscina worker: converts one capture. Runs the same code as the single-threaded converter, so results are identical.
-import { convertCapture } from '../src/convert/convert-capture.js';
-import type { ConvertOptions, FileReport } from '../src/convert/convert-capture.js';
-import type { ByteProgressSlot } from '../src/convert/pool.js';
+import { convertCapture } from '../src/recorder/convert/convert-capture.js';
+import type { ConvertOptions, FileReport } from '../src/recorder/convert/convert-capture.js';
+import type { ByteProgressSlot } from '../src/recorder/convert/pool.js';
 
 export interface ConvertJob {
   readonly input: string;

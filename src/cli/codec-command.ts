@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { Option } from 'commander';
 import type { Command } from 'commander';
-import { decodeRawStream, encodeRawStream, RAW_DECODE_CODECS, RAW_ENCODE_CODECS } from '../codecs/index.js';
-import type { RawCodecName } from '../codecs/index.js';
-import { writeFileAtomic } from '../util/index.js';
-import { CommandExit, EXIT_FAILED } from './index.js';
+import { decodeRawStream, encodeRawStream, RAW_DECODE_CODECS, RAW_ENCODE_CODECS } from '../media/codecs/index.js';
+import type { RawCodecName } from '../media/codecs/index.js';
+import { writeFileAtomic } from '../platform/util/index.js';
+import { CommandExit, EXIT_FAILED } from './exit-codes.js';
 
 interface CodecFlags {
   codec: RawCodecName;

@@ -1,7 +1,7 @@
-import { ConfigError, configKeyring, loadConfig } from '../config/index.js';
-import type { RecorderConfig } from '../config/index.js';
-import type { Keyring } from '../crypto/index.js';
-import { CommandExit, EXIT_USAGE } from './index.js';
+import { ConfigError, configKeyring, loadConfig } from '../platform/config/index.js';
+import type { RecorderConfig } from '../platform/config/index.js';
+import type { Keyring } from '../platform/crypto/index.js';
+import { CommandExit, EXIT_USAGE } from './exit-codes.js';
 
 /**
  * The configuration and keys a command runs with. A bad file or key ends the command with its

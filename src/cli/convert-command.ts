@@ -1,14 +1,14 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { convertAll } from '../convert/index.js';
-import type { BatchSummary } from '../convert/index.js';
+import { convertAll } from '../recorder/convert/index.js';
+import type { BatchSummary } from '../recorder/convert/index.js';
 import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, WAV_ENCODINGS } from '../domain/index.js';
 import type { AudioFormat, AudioMix, WavEncoding } from '../domain/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
-import { plural } from '../util/index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
+import { plural } from '../platform/util/index.js';
 
 interface ConvertFlags {
   output?: string;

@@ -17,9 +17,9 @@ import {
   signatureToXml,
   unsignedSidecarDigest,
   verifyFile,
-} from '../crypto/index.js';
-import type { FileVerification, Keyring } from '../crypto/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
+} from '../platform/crypto/index.js';
+import type { FileVerification, Keyring } from '../platform/crypto/index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
 
 const DEFAULT_PASSPHRASE_ENV = 'RECORDER_PASSPHRASE';
 

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { startDemo } from '../demo/index.js';
-import { positiveInteger } from './index.js';
+import { positiveInteger } from './exit-codes.js';
 
 interface DemoFlags {
   dir: string;

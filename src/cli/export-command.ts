@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../crypto/index.js';
-import type { Keyring } from '../crypto/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './index.js';
+import { decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../platform/crypto/index.js';
+import type { Keyring } from '../platform/crypto/index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 interface ExportFlags {
   output: string;

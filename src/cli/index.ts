@@ -1,4 +1,5 @@
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { registerConvertCommand } from './convert-command.js';
 import { registerCodecCommand } from './codec-command.js';
 import { registerDemoCommand } from './demo-command.js';
@@ -9,25 +10,9 @@ import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
-import { registerUserCommands } from '../server/index.js';
+import { registerUserCommands } from '../player/index.js';
 
-/** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-/** Signals a command's own failure with its exit code (after the command has printed why). */
-export class CommandExit extends Error {
-  constructor(readonly exitCode: number) {
-    super(`exit ${exitCode}`);
-  }
-}
-
-export function positiveInteger(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
-  return n;
-}
+export { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiveInteger } from './exit-codes.js';
 
 export function buildProgram(): Command {
   const program = new Command('recorder')

@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { EmbeddedPbx, defaultDirectory, isLoopback, parseDirectory, parseScenario, randomScenario, summariseCall } from '../embedded/index.js';
 import type { PbxDirectory, Scenario } from '../embedded/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
 
 interface PbxFlags {
   config?: string;

@@ -1,13 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { ConfigError, loadConfig } from '../config/index.js';
-import type { RecorderConfig } from '../config/index.js';
-import { CdrParseError, ReportParseError, parseCallRecords } from '../pbx/index.js';
-import type { CallRecordsFormat, Cdr } from '../pbx/index.js';
-import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, recordingCallIdOf } from '../rules/index.js';
-import type { RecordingDecision } from '../rules/index.js';
+import { ConfigError, loadConfig } from '../platform/config/index.js';
+import type { RecorderConfig } from '../platform/config/index.js';
+import { CdrParseError, ReportParseError, parseCallRecords } from '../recorder/pbx/index.js';
+import type { CallRecordsFormat, Cdr } from '../recorder/pbx/index.js';
+import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, recordingCallIdOf } from '../recorder/rules/index.js';
+import type { RecordingDecision } from '../recorder/rules/index.js';
 import { recordingFileName } from '../recordings/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './index.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 /** What `rules explain` says about one capture of one conference. */
 export interface RuleExplanation {

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { describeConfig } from '../config/index.js';
-import { RecorderService } from '../service/index.js';
-import { CommandExit, EXIT_FAILED, positiveInteger } from './index.js';
+import { describeConfig } from '../platform/config/index.js';
+import { RecorderService } from '../recorder/service/index.js';
+import { CommandExit, EXIT_FAILED, positiveInteger } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 
 interface RunFlags {

@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CommandExit, EXIT_USAGE } from './index.js';
+import { CommandExit, EXIT_USAGE } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
-import { AccountStore, PlayerServer, defaultAccountsPath } from '../server/index.js';
+import { AccountStore, PlayerServer, defaultAccountsPath } from '../player/index.js';
 
 /** A PEM file the configuration names, read whole; a missing or non-PEM file is a usage error naming the setting. */
 async function readPem(path: string, setting: string, configFile: string): Promise<Buffer> {

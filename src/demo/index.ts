@@ -3,12 +3,12 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { validateConfig } from '../config/index.js';
+import { validateConfig } from '../platform/config/index.js';
 import { EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
 import type { EmbeddedPbxEndpoints } from '../embedded/index.js';
-import { AccountStore, PlayerServer, defaultAccountsPath } from '../server/index.js';
-import { RecorderService } from '../service/index.js';
-import type { FiledEvent } from '../service/index.js';
+import { AccountStore, PlayerServer, defaultAccountsPath } from '../player/index.js';
+import { RecorderService } from '../recorder/service/index.js';
+import type { FiledEvent } from '../recorder/service/index.js';
 
 export interface DemoOptions {
   /** Where the demo keeps its drive, recordings and index (default out/demo). */

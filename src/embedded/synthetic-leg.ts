@@ -1,6 +1,6 @@
-import { createStreamDecoder, encodeG711, encodeG722 } from '../codecs/index.js';
-import type { UdpDatagram } from '../pcap/index.js';
-import { mulberry32 } from '../util/index.js';
+import { createStreamDecoder, encodeG711, encodeG722 } from '../media/codecs/index.js';
+import type { UdpDatagram } from '../media/pcap/index.js';
+import { mulberry32 } from '../platform/util/index.js';
 import { encodeRtpPacket, encodeTelephoneEvent } from './rtp-packet.js';
 
 export interface LegEndpoint {

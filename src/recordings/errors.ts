@@ -9,7 +9,6 @@ export type StoreErrorCode =
   | 'input-sealed'
   | 'not-found'
   | 'conflict'
-  | 'bad-journal'
   | 'bad-index'
   | 'bad-filter'
   | 'feed';
@@ -47,10 +46,3 @@ export class SidecarError extends StoreError {
   }
 }
 
-/** A journal line or transition that cannot be accepted. */
-export class JournalError extends StoreError {
-  constructor(message: string) {
-    super('bad-journal', message);
-    this.name = 'JournalError';
-  }
-}

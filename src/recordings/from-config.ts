@@ -1,7 +1,7 @@
 // The recordings of a configuration, opened the same way by every command: root, backup tree, zone, keys and the
 // encryption settings all come from the one configuration, so `serve` and `reindex` file and edit exactly as `run`.
-import type { RecorderConfig } from '../config/index.js';
-import type { Keyring } from '../crypto/index.js';
+import type { RecorderConfig } from '../platform/config/index.js';
+import type { Keyring } from '../platform/crypto/index.js';
 import { Recordings } from './recordings.js';
 import type { RecordingsOptions } from './recordings.js';
 

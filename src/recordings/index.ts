@@ -1,24 +1,21 @@
 // Stored recordings: `Recordings` owns them (files, index, backup, change feed); names, sidecars and the parts it is made of.
-export { JournalError, RecordingNameError, SidecarError, StoreError } from './errors.js';
+export { RecordingNameError, SidecarError, StoreError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export {
   NO_TAN,
   RECORDING_EXTENSIONS,
   callIdField,
-  checkTimeZone,
   decodeNameField,
   encodeNameField,
-  instantOf,
   isRecordingName,
   isValidTan,
-  localDateTime,
   monthFolderOf,
   parseRecordingName,
   recordingBaseName,
   recordingFileName,
   withTan,
 } from './naming.js';
-export type { LocalDateTime, ParsedRecordingName, RecordingNameFields, TimeZoneSetting } from './naming.js';
+export type { ParsedRecordingName, RecordingNameFields } from './naming.js';
 export { SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
 export type { RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
 export { QUARANTINE_DIR, RecordingStore } from './store.js';
@@ -33,8 +30,6 @@ export type {
   RetentionResult,
   StoredRecording,
 } from './store.js';
-export { FINISHED_STATES, JOURNAL_STATES, Journal, canTransition, isFinished, readJournal, replayJournalText } from './journal.js';
-export type { CompactOptions, JournalData, JournalItem, JournalOptions, JournalReplay, JournalState, JournalValue } from './journal.js';
 export { INDEX_SCHEMA_VERSION, RecordingIndex, TOTAL_COUNT_CAP, recordingRow, wildcardToLike } from './index-db.js';
 export type { IndexedRecording, RecordingFilter, RecordingRow, ReindexResult, SearchResult } from './index-db.js';
 export { Recordings } from './recordings.js';

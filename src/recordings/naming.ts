@@ -1,6 +1,8 @@
 // Recording file names (as in the reference):
 //   YYYY_MM_DD_HHMM_<internal>_<i|o>_<external>_<secondsToAnswer>_<callId>[_T<tan>].<wav|mp3|pcap|xml|txt>
 // in month folders YYYY_MM, the time taken in a configurable zone.
+import { localDateTime } from '../platform/util/index.js';
+import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
 import { createHash } from 'node:crypto';
 import { RecordingNameError, StoreError } from './errors.js';
 
@@ -12,8 +14,6 @@ export const RECORDING_EXTENSIONS: readonly string[] = [...RECORDING_FORMATS, 'x
 /** The reference's "no TAN" marker: a TAN, once given, can be changed (e.g. to this) but never removed. */
 export const NO_TAN = '000000';
 
-/** 'local' (the process's zone), 'utc', or an IANA zone name such as 'Europe/Berlin'. */
-export type TimeZoneSetting = string;
 
 /** What a recording's name is made of. */
 export interface RecordingNameFields {
@@ -27,14 +27,6 @@ export interface RecordingNameFields {
   readonly tan?: string;
 }
 
-/** Wall-clock fields in some zone (month 1…12). */
-export interface LocalDateTime {
-  readonly year: number;
-  readonly month: number;
-  readonly day: number;
-  readonly hour: number;
-  readonly minute: number;
-}
 
 export interface ParsedRecordingName {
   /** The name without extension. */
@@ -114,75 +106,6 @@ export function callIdField(callId: string): string {
   if (encoded.length <= MAX_CALL_ID_FIELD) return encoded;
   const hash = createHash('sha256').update(callId, 'utf8').digest('hex').slice(0, 16);
   return `${cutField(encoded, MAX_CALL_ID_FIELD - 17)}-${hash}`;
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Time zones
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Validate a zone setting; returns it normalised ('local', 'utc' or the IANA name). */
-export function checkTimeZone(zone: TimeZoneSetting): string {
-  const lower = zone.toLowerCase();
-  if (lower === 'local' || lower === 'utc') return lower;
-  try {
-    zoneFormatter(zone);
-  } catch {
-    throw new StoreError('bad-timezone', `unknown time zone ${JSON.stringify(zone)}: expected 'local', 'utc' or an IANA zone name such as 'Europe/Berlin'`);
-  }
-  return zone;
-}
-
-function zoneFormatter(zone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(zone);
-  if (!formatter) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(zone, formatter);
-  }
-  return formatter;
-}
-
-function zoneFields(instant: Date, zone: string): LocalDateTime & { second: number } {
-  const parts: Record<string, number> = {};
-  for (const part of zoneFormatter(zone).formatToParts(instant)) {
-    if (part.type !== 'literal') parts[part.type] = Number(part.value);
-  }
-  return { year: parts.year!, month: parts.month!, day: parts.day!, hour: parts.hour! % 24, minute: parts.minute!, second: parts.second! };
-}
-
-/** Wall-clock fields of an instant in a zone. */
-export function localDateTime(instant: Date, zone: TimeZoneSetting = 'local'): LocalDateTime {
-  if (Number.isNaN(instant.getTime())) throw new StoreError('bad-input', 'invalid date');
-  const z = checkTimeZone(zone);
-  if (z === 'local') return { year: instant.getFullYear(), month: instant.getMonth() + 1, day: instant.getDate(), hour: instant.getHours(), minute: instant.getMinutes() };
-  if (z === 'utc') return { year: instant.getUTCFullYear(), month: instant.getUTCMonth() + 1, day: instant.getUTCDate(), hour: instant.getUTCHours(), minute: instant.getUTCMinutes() };
-  const { year, month, day, hour, minute } = zoneFields(instant, z);
-  return { year, month, day, hour, minute };
-}
-
-/** The instant a wall-clock time in a zone stands for (in a DST gap or overlap: one of the candidates, consistently). */
-export function instantOf(local: LocalDateTime, zone: TimeZoneSetting = 'local'): Date {
-  const z = checkTimeZone(zone);
-  if (z === 'local') return new Date(local.year, local.month - 1, local.day, local.hour, local.minute);
-  const asUtc = Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute);
-  if (z === 'utc') return new Date(asUtc);
-  // The zone's offset at a guess, then at the corrected guess (one more step settles DST changes).
-  const offsetAt = (t: number): number => {
-    const f = zoneFields(new Date(t), z);
-    return Date.UTC(f.year, f.month - 1, f.day, f.hour, f.minute, f.second) - Math.floor(t / 1000) * 1000;
-  };
-  let t = asUtc - offsetAt(asUtc);
-  t = asUtc - offsetAt(t);
-  return new Date(t);
 }
 
 const two = (n: number): string => String(n).padStart(2, '0');

@@ -1,14 +1,14 @@
 // The XML sidecar beside each recording (same base name, .xml): the call data, the raw CDR fragments from the
 // reporting kept verbatim, and the audio's integrity signature. Encrypted in the container when a key is set.
 import { readFile } from 'node:fs/promises';
-import { Keyring, SIGNATURE_ALGORITHM, openSidecar, sealSidecar, signDigest, signatureToXml, unsignedSidecarDigest } from '../crypto/index.js';
-import type { RecordingSignature } from '../crypto/index.js';
+import { Keyring, SIGNATURE_ALGORITHM, openSidecar, sealSidecar, signDigest, signatureToXml, unsignedSidecarDigest } from '../platform/crypto/index.js';
+import type { RecordingSignature } from '../platform/crypto/index.js';
 import { SidecarError, StoreError } from './errors.js';
 import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
 import type { AudioMix, CallDirection, RecordingFormat } from '../domain/index.js';
 import { isValidTan, wellFormed } from './naming.js';
-import { XmlSyntaxError, cdata, escapeText, isXmlSafe, parseXml } from '../xml/index.js';
-import type { XmlElement } from '../xml/index.js';
+import { XmlSyntaxError, cdata, escapeText, isXmlSafe, parseXml } from '../platform/xml/index.js';
+import type { XmlElement } from '../platform/xml/index.js';
 
 export const SIDECAR_VERSION = 1;
 

@@ -7,7 +7,7 @@
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
 import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../crypto/index.js';
+import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../platform/crypto/index.js';
 import { StoreError } from './errors.js';
 import {
   copyFileDurable,
@@ -17,18 +17,15 @@ import {
   isAbandonedTemp,
   linkOrCopy,
   moveFile,
-  renameNoReplace,
   tempPathIn,
   writeFileDurable,
   writeNewFile,
   TEMP_PREFIX,
-} from './fs-util.js';
+} from '../platform/util/index.js';
+import { renameNoReplace } from './fs-util.js';
 import {
   callIdField,
-  checkTimeZone,
-  instantOf,
   isValidTan,
-  localDateTime,
   monthFolderOf,
   parseRecordingName,
   recordingBaseName,
@@ -36,7 +33,9 @@ import {
 } from './naming.js';
 import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
 import type { AudioMix, RecordingFormat } from '../domain/index.js';
-import type { LocalDateTime, ParsedRecordingName, TimeZoneSetting } from './naming.js';
+import type { ParsedRecordingName } from './naming.js';
+import { checkTimeZone, instantOf, localDateTime } from '../platform/util/index.js';
+import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
 import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
 import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 

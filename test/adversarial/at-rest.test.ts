@@ -5,10 +5,11 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/index.js';
-import { Key, Keyring, decryptFile, hasContainerMagic } from '../../src/crypto/index.js';
-import { RecorderService } from '../../src/service/index.js';
-import { Journal, RecordingStore } from '../../src/recordings/index.js';
+import { validateConfig } from '../../src/platform/config/index.js';
+import { Key, Keyring, decryptFile, hasContainerMagic } from '../../src/platform/crypto/index.js';
+import { RecorderService } from '../../src/recorder/service/index.js';
+import { RecordingStore } from '../../src/recordings/index.js';
+import { Journal } from '../../src/recorder/service/index.js';
 import { tempDir } from '../recordings/helpers.js';
 
 const dir = tempDir('at-rest');

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertCapture } from '../../src/convert/index.js';
+import { convertCapture } from '../../src/recorder/convert/index.js';
 import { writeToneCall } from '../helpers/tone-call.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recorder-capture-damage-'));

@@ -4,10 +4,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cdrXmlFor, cdrsFor, reportXml } from '../../src/embedded/reporting/index.js';
-import { CdrParseError, ReportParseError, ReportingClient, ReportingUnavailableError, parseCallRecords, parseCdrXml, parseReportXml } from '../../src/pbx/index.js';
-import { mulberry32 } from '../../src/util/index.js';
+import { CdrParseError, ReportParseError, ReportingClient, ReportingUnavailableError, parseCallRecords, parseCdrXml, parseReportXml } from '../../src/recorder/pbx/index.js';
+import { mulberry32 } from '../../src/platform/util/index.js';
 import { closeLoopbackServers, loopbackServer } from '../helpers/loopback-server.js';
-import { E, directory, planOne } from '../rules/cases.js';
+import { E, directory, planOne } from '../recorder/rules/cases.js';
 
 const listen = async (handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> => `${await loopbackServer(handler)}/apps/innovaphone-reporting/report.php`;
 afterAll(closeLoopbackServers);

@@ -3,8 +3,8 @@
 import type { ServerResponse } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PbxSoapService } from '../../src/embedded/soap/index.js';
-import { MAX_REPORTING_ANSWER_BYTES, PbxLink, ReportingAnswerTooLargeError, ReportingClient } from '../../src/pbx/index.js';
-import type { PbxLinkStatus } from '../../src/pbx/index.js';
+import { MAX_REPORTING_ANSWER_BYTES, PbxLink, ReportingAnswerTooLargeError, ReportingClient } from '../../src/recorder/pbx/index.js';
+import type { PbxLinkStatus } from '../../src/recorder/pbx/index.js';
 import { directory, faults, fixedClock } from '../embedded/soap/fixtures.js';
 import { closeLoopbackServers, loopbackServer } from '../helpers/loopback-server.js';
 

@@ -6,8 +6,8 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PlayerServer } from '../../src/server/index.js';
-import { type Fixture, PASSWORD, makeFixture, startServer } from '../server/helpers.js';
+import type { PlayerServer } from '../../src/player/index.js';
+import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
 import { requireTool } from '../helpers/tools.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recorder-http-transport-'));

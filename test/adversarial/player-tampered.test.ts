@@ -5,8 +5,8 @@ import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FiledRecording } from '../../src/recordings/index.js';
-import type { PlayerServer } from '../../src/server/index.js';
-import { Client, type Fixture, PASSWORD, makeFixture, recPath, startServer } from '../server/helpers.js';
+import type { PlayerServer } from '../../src/player/index.js';
+import { Client, type Fixture, PASSWORD, makeFixture, recPath, startServer } from '../player/helpers.js';
 
 let fixture: Fixture;
 let server: PlayerServer;

@@ -2,8 +2,8 @@
 // from an Agent: the adversarial run saw it filed under the Agent as a "gateway capture". The PBX's own gateway is
 // known (its serial number, learnt over SOAP), so an unknown device is a phone, and this one's user is no Agent.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { RecordingDecision } from '../../src/rules/index.js';
-import { readJournal } from '../../src/recordings/index.js';
+import type { RecordingDecision } from '../../src/recorder/rules/index.js';
+import { readJournal } from '../../src/recorder/service/index.js';
 import { startFaultPair } from '../e2e/helpers/fault-pair.js';
 import type { FaultPair } from '../e2e/helpers/fault-pair.js';
 

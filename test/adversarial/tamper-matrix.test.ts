@@ -3,7 +3,7 @@
 import { copyFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Key, Keyring, verifyFile } from '../../src/crypto/index.js';
+import { Key, Keyring, verifyFile } from '../../src/platform/crypto/index.js';
 import { RecordingStore } from '../../src/recordings/index.js';
 import type { StoredRecording } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from '../recordings/helpers.js';

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { configKeyring, validateConfig } from '../../src/config/index.js';
-import { generateKeyFile, hasContainerMagic, verifyFile } from '../../src/crypto/index.js';
+import { configKeyring, validateConfig } from '../../src/platform/config/index.js';
+import { generateKeyFile, hasContainerMagic, verifyFile } from '../../src/platform/crypto/index.js';
 import { EmbeddedPbx, defaultDirectory, randomScenario } from '../../src/embedded/index.js';
-import { RecorderService } from '../../src/service/index.js';
-import type { FiledEvent } from '../../src/service/index.js';
+import { RecorderService } from '../../src/recorder/service/index.js';
+import type { FiledEvent } from '../../src/recorder/service/index.js';
 import { filesUnder } from './helpers/service-harness.js';
 
 const dirs: string[] = [];

@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decryptBytes } from '../../src/crypto/index.js';
-import type { PlayerServer } from '../../src/server/index.js';
-import { type Fixture, PASSWORD, makeFixture, startServer } from '../server/helpers.js';
+import { decryptBytes } from '../../src/platform/crypto/index.js';
+import type { PlayerServer } from '../../src/player/index.js';
+import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'player');

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
-import { RecorderService } from '../../src/service/index.js';
-import type { FiledEvent } from '../../src/service/index.js';
+import { RecorderService } from '../../src/recorder/service/index.js';
+import type { FiledEvent } from '../../src/recorder/service/index.js';
 import type { FiledRecording } from '../../src/recordings/index.js';
 import { serviceConfig, until } from './helpers/service-harness.js';
 

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/index.js';
+import { validateConfig } from '../../src/platform/config/index.js';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
-import { RecorderService } from '../../src/service/index.js';
-import { Journal } from '../../src/recordings/index.js';
+import { RecorderService } from '../../src/recorder/service/index.js';
+import { Journal } from '../../src/recorder/service/index.js';
 import { until } from './helpers/service-harness.js';
 
 const dirs: string[] = [];

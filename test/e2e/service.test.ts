@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/index.js';
+import { validateConfig } from '../../src/platform/config/index.js';
 import { EmbeddedPbx, cdrsFor, defaultDirectory, partyToneHz, randomScenario, toneLevel } from '../../src/embedded/index.js';
 import type { PlannedCall } from '../../src/embedded/index.js';
-import { RecorderService } from '../../src/service/index.js';
-import type { FiledEvent } from '../../src/service/index.js';
+import { RecorderService } from '../../src/recorder/service/index.js';
+import type { FiledEvent } from '../../src/recorder/service/index.js';
 import { parseRecordingName } from '../../src/recordings/index.js';
 import { readWav } from '../embedded/captures/fixtures.js';
 

@@ -2,7 +2,7 @@
 // layout (record lengths, timestamps, RTP header fields, records duplicated, dropped or reordered). Each case is
 // a pure function of its seed, so a crash found in a long run is reproduced from the seed alone.
 import { gzipSync } from 'node:zlib';
-import { mulberry32 } from '../../src/util/index.js';
+import { mulberry32 } from '../../src/platform/util/index.js';
 
 export interface Mutation {
   readonly bytes: Uint8Array;

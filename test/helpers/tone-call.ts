@@ -1,9 +1,9 @@
 // Writes a synthetic two-party G.711 A-law call (a tone per party, 20 ms packets) as a pcap file, for tests
 // that need a capture of a chosen length without a fixture.
 import { closeSync, openSync, writeFileSync, writeSync } from 'node:fs';
-import { LinkType, buildUdpFrame, encodePcapHeader, encodePcapRecord } from '../../src/pcap/index.js';
+import { LinkType, buildUdpFrame, encodePcapHeader, encodePcapRecord } from '../../src/media/pcap/index.js';
 import { encodeRtpPacket } from '../../src/embedded/index.js';
-import { encodeG711 } from '../../src/codecs/index.js';
+import { encodeG711 } from '../../src/media/codecs/index.js';
 
 export interface ToneCallOptions {
   readonly seconds: number;

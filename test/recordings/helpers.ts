@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RecordingMeta } from '../../src/recordings/index.js';
-import { mulberry32 } from '../../src/util/index.js';
+import { mulberry32 } from '../../src/platform/util/index.js';
 
 export function tempDir(prefix: string): { path: string; remove: () => void } {
   const path = mkdtempSync(join(tmpdir(), `recorder-${prefix}-`));

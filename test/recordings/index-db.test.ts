@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Key, Keyring } from '../../src/crypto/index.js';
+import { Key, Keyring } from '../../src/platform/crypto/index.js';
 import { INDEX_SCHEMA_VERSION, RecordingIndex, RecordingStore, StoreError, TOTAL_COUNT_CAP, wildcardToLike } from '../../src/recordings/index.js';
 import type { IndexedRecording, RecordingFilter, RecordingMeta } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';

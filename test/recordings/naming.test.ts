@@ -5,15 +5,13 @@ import {
   StoreError,
   decodeNameField,
   encodeNameField,
-  instantOf,
   isRecordingName,
-  localDateTime,
   monthFolderOf,
   parseRecordingName,
   recordingBaseName,
   withTan,
 } from '../../src/recordings/index.js';
-import { mulberry32 } from '../../src/util/index.js';
+import { instantOf, localDateTime, mulberry32 } from '../../src/platform/util/index.js';
 import { randomString, utf8 } from './helpers.js';
 
 const start = new Date(Date.UTC(2013, 5, 24, 14, 38, 40));

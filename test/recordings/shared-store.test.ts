@@ -7,14 +7,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WavFileWriter } from '../../src/audio/index.js';
-import { loadConfig } from '../../src/config/index.js';
-import type { RecorderConfig } from '../../src/config/index.js';
+import { WavFileWriter } from '../../src/media/audio/index.js';
+import { loadConfig } from '../../src/platform/config/index.js';
+import type { RecorderConfig } from '../../src/platform/config/index.js';
 import { openRecordings } from '../../src/recordings/index.js';
 import type { RecordingChange, Recordings } from '../../src/recordings/index.js';
-import { tempPathIn } from '../../src/recordings/fs-util.js';
-import { AccountStore, defaultAccountsPath } from '../../src/server/index.js';
-import { Client, PASSWORD, openEvents, recPath, stereoTones } from '../server/helpers.js';
+import { tempPathIn } from '../../src/platform/util/index.js';
+import { AccountStore, defaultAccountsPath } from '../../src/player/index.js';
+import { Client, PASSWORD, openEvents, recPath, stereoTones } from '../player/helpers.js';
 
 const CLI = join(import.meta.dirname, '../helpers/run-cli.ts');
 /** What the issue asks: a change made in one process is seen in the other within this time. */

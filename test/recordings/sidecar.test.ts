@@ -2,10 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Key, Keyring, hasContainerMagic, signDigest, signatureFromXml } from '../../src/crypto/index.js';
+import { Key, Keyring, hasContainerMagic, signDigest, signatureFromXml } from '../../src/platform/crypto/index.js';
 import { SidecarError, decodeSidecar, encodeSidecar, sidecarFromXml, sidecarToXml } from '../../src/recordings/index.js';
 import type { RecordingSidecar } from '../../src/recordings/index.js';
-import { mulberry32 } from '../../src/util/index.js';
+import { mulberry32 } from '../../src/platform/util/index.js';
 import { meta, randomString, tempDir, utf8 } from './helpers.js';
 
 const keyring = new Keyring([Key.generate()]);
@@ -42,7 +42,7 @@ describe('XML sidecar', () => {
     expect(sidecarFromXml(sidecarToXml(minimal))).toEqual(minimal);
   });
 
-  it('keeps the signature readable by src/crypto, ahead of any CDR text', () => {
+  it('keeps the signature readable by src/platform/crypto, ahead of any CDR text', () => {
     const value = sample({ cdr: [`<signature algorithm="HMAC-SHA256" keyId="${'0'.repeat(16)}" digest="${'1'.repeat(64)}" value="${'2'.repeat(64)}"/>`] });
     expect(signatureFromXml(sidecarToXml(value))).toEqual(value.signature);
   });

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Key, Keyring, decryptFile, hasContainerMagic, verifyFile } from '../../src/crypto/index.js';
+import { Key, Keyring, decryptFile, hasContainerMagic, verifyFile } from '../../src/platform/crypto/index.js';
 import { RecordingStore, StoreError, parseRecordingName } from '../../src/recordings/index.js';
 import type { StoredRecording } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';

@@ -8,11 +8,11 @@ import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { LinkType, concatBytes, encodePcapHeader, encodePcapRecord } from '../../pcap/index.js';
-import type { PcapOptions } from '../../pcap/index.js';
+import { LinkType, concatBytes, encodePcapHeader, encodePcapRecord } from '../../media/pcap/index.js';
+import type { PcapOptions } from '../../media/pcap/index.js';
 import type { CaptureSpec, PlannedCall, SimClock } from '../model.js';
-import { captureFrames, planCapture } from './render.js';
-import type { CapturePacket, CaptureRenderOptions, CaptureRenderStats } from './render.js';
+import { captureFrames, planCapture } from './capture-packets.js';
+import type { CapturePacket, CaptureRenderOptions, CaptureRenderStats } from './capture-packets.js';
 
 /** The capture file could not be created or written. */
 export class CaptureWriteError extends Error {

@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../util/index.js';
+import { mulberry32 } from '../../platform/util/index.js';
 import type {
   CallEvent,
   CallKind,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { mulberry32 } from '../../util/index.js';
+import { mulberry32 } from '../../platform/util/index.js';
 import type { CallKind, PbxDirectory, PbxTrunk, PbxUser, Scenario, ScenarioCall, SimCodec } from '../model.js';
 import { PbxInputError, zodIssues } from './directory.js';
 import { checkScenarioCalls, isAgent } from './planner.js';

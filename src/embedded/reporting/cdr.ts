@@ -1,6 +1,6 @@
 /**
  * The CDRs the embedded PBX writes for a planned call (format and parser:
- * src/pbx/cdr.ts).
+ * src/recorder/pbx/cdr.ts).
  *
  * `device` is the registered device the user's leg ran on, as on the real
  * PBX: here the user's phone id (`phoneId(user)`, the id a recording phone
@@ -9,9 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { CallEvent, PartyRef, PbxDirectory, PbxUser, PlannedCall } from '../model.js';
-import { cdrToXml } from '../../pbx/index.js';
+import { cdrToXml } from '../../recorder/pbx/index.js';
 import { phoneId } from '../plan/index.js';
-import type { Cdr, CdrDir, CdrEvent, CdrGroup, CdrParty } from '../../pbx/index.js';
+import type { Cdr, CdrDir, CdrEvent, CdrGroup, CdrParty } from '../../recorder/pbx/index.js';
 
 export interface CdrOptions {
   /** Added to every reported time (the PBX clock's error), ms. */

@@ -1,5 +1,5 @@
 // The embedded reporting server: CDRs for planned calls and the report.php remote interface.
-// The CDR format and its parser live in src/pbx (the recorder reads what this writes).
+// The CDR format and its parser live in src/recorder/pbx (the recorder reads what this writes).
 export { cdrXmlFor, cdrsFor, pbxUptime } from './cdr.js';
 export type { CdrOptions } from './cdr.js';
 export { CdrPoster } from './cdr-poster.js';

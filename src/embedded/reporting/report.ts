@@ -1,13 +1,13 @@
 /**
  * The remote interface of innovaphone Reporting (report.php): its query
  * parameters and the XML / CSV report it answers with. The XML is the
- * documented Report XML (src/pbx/report-xml.ts), one record per CDR (per PBX
+ * documented Report XML (src/recorder/pbx/report-xml.ts), one record per CDR (per PBX
  * object and call leg); how a leg's transfers, forwards, pickups and dialled
- * digits show in the record's flow is described in src/pbx/report-legs.ts,
+ * digits show in the record's flow is described in src/recorder/pbx/report-legs.ts,
  * which reads them back.
  */
-import type { Cdr, CdrEvent, CdrParty, ReportFlowEvent, ReportParty, ReportRecord, ReportStatus } from '../../pbx/index.js';
-import { cdrSummary, formatReportDuration, formatReportTime, reportXml as writeReportXml } from '../../pbx/index.js';
+import type { Cdr, CdrEvent, CdrParty, ReportFlowEvent, ReportParty, ReportRecord, ReportStatus } from '../../recorder/pbx/index.js';
+import { cdrSummary, formatReportDuration, formatReportTime, reportXml as writeReportXml } from '../../recorder/pbx/index.js';
 
 export type ReportFormat = 'xml' | 'csv';
 export type ReportSortBy = 'time' | 'obj' | 'call-duration' | 'alert-duration' | 'dir';

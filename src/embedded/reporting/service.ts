@@ -8,7 +8,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import type { CallObserver, FaultState, PbxDirectory, PlannedCall, SimClock } from '../model.js';
-import type { Cdr } from '../../pbx/index.js';
+import type { Cdr } from '../../recorder/pbx/index.js';
 import { cdrsFor } from './cdr.js';
 import { ReportQueryError, parseReportQuery, renderReport, selectCdrs } from './report.js';
 

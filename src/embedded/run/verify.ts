@@ -1,8 +1,8 @@
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PbxLink, ReportingClient } from '../../pbx/index.js';
-import type { PbxLinkStatus } from '../../pbx/index.js';
-import { readCapture } from '../../pcap/index.js';
+import { PbxLink, ReportingClient } from '../../recorder/pbx/index.js';
+import type { PbxLinkStatus } from '../../recorder/pbx/index.js';
+import { readCapture } from '../../media/pcap/index.js';
 import { cdrsFor } from '../reporting/index.js';
 import type { EmbeddedPbx } from './pbx.js';
 

@@ -64,7 +64,7 @@ import type { AddressInfo } from 'node:net';
 import { createServerless } from 'soap';
 import type { IServices, Server as SoapServer } from 'soap';
 import type { CallEvent, CallObserver, FaultState, PbxDirectory, PbxUser, PlannedCall, SimClock } from '../model.js';
-import { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_XSD, WSDL_VERSION } from '../../pbx/index.js';
+import { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_XSD, WSDL_VERSION } from '../../recorder/pbx/index.js';
 
 export const SOAP_PATH = '/PBX0/user.soap';
 const XSD_PATH = '/PBX0/soap-encoding.xsd';

@@ -10,10 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedPbx, cdrsFor, defaultDirectory, planCalls, randomScenario } from '../../../src/embedded/index.js';
 import type { Scenario } from '../../../src/embedded/index.js';
-import { validateConfig } from '../../../src/config/index.js';
-import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/crypto/index.js';
-import { RecordingIndex, readJournal } from '../../../src/recordings/index.js';
-import { mulberry32 } from '../../../src/util/index.js';
+import { validateConfig } from '../../../src/platform/config/index.js';
+import { Keyring, generateKeyFile, hasContainerMagic } from '../../../src/platform/crypto/index.js';
+import { RecordingIndex } from '../../../src/recordings/index.js';
+import { readJournal } from '../../../src/recorder/service/index.js';
+import { mulberry32 } from '../../../src/platform/util/index.js';
 import { auditStore, cdrInterfaceOnPort, expectedCaptures, filesUnder, freePort, serviceConfigInput, until } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
 

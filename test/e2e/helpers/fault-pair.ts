@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario, ScenarioCall } from '../../../src/embedded/index.js';
-import type { RecorderConfig } from '../../../src/config/index.js';
-import { RecorderService } from '../../../src/service/index.js';
-import type { FiledEvent, RecorderServiceOptions } from '../../../src/service/index.js';
+import type { RecorderConfig } from '../../../src/platform/config/index.js';
+import { RecorderService } from '../../../src/recorder/service/index.js';
+import type { FiledEvent, RecorderServiceOptions } from '../../../src/recorder/service/index.js';
 import { LampWatch, auditStore, capturingLogger, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfig, until } from './service-harness.js';
 import type { ExpectedCapture, ServiceConfigOptions } from './service-harness.js';
 

@@ -7,14 +7,14 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { decryptBytes } from '../../../src/crypto/index.js';
-import type { Keyring } from '../../../src/crypto/index.js';
-import { validateConfig } from '../../../src/config/index.js';
-import type { RecorderConfig, RecorderConfigInput } from '../../../src/config/index.js';
+import { decryptBytes } from '../../../src/platform/crypto/index.js';
+import type { Keyring } from '../../../src/platform/crypto/index.js';
+import { validateConfig } from '../../../src/platform/config/index.js';
+import type { RecorderConfig, RecorderConfigInput } from '../../../src/platform/config/index.js';
 import { cdrsFor } from '../../../src/embedded/index.js';
 import type { CaptureSpec, EmbeddedPbxEndpoints, FaultState, PbxDirectory, PlannedCall } from '../../../src/embedded/index.js';
-import { parseCaptureName } from '../../../src/rules/index.js';
-import type { RecorderService, ServiceLamps } from '../../../src/service/index.js';
+import { parseCaptureName } from '../../../src/recorder/rules/index.js';
+import type { RecorderService, ServiceLamps } from '../../../src/recorder/service/index.js';
 import { QUARANTINE_DIR, callIdField, parseRecordingName } from '../../../src/recordings/index.js';
 
 /** Wait until `condition` holds, checking every `everyMs`; rejects naming `what` after `timeoutMs`. */

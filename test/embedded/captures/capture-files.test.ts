@@ -10,14 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { convertCapture } from '../../../src/convert/index.js';
+import { convertCapture } from '../../../src/recorder/convert/index.js';
 import { CaptureWriteError, captureFrames, planCapture, recordCapture, rmsLevel, toneLevel } from '../../../src/embedded/captures/index.js';
 import type { CapturePlan } from '../../../src/embedded/captures/index.js';
 import type { CaptureSpec, PlannedCall, SimCodec } from '../../../src/embedded/model.js';
-import { readCapture } from '../../../src/pcap/index.js';
+import { readCapture } from '../../../src/media/pcap/index.js';
 import { tsharkRtpStreams } from '../../helpers/tshark.js';
 import { ANNA, CALLER, SETUP_TIME, captureSpec, plannedCall, readWav } from './fixtures.js';
-import { FastClock, ManualClock } from './sim-clock.js';
+import { AcceleratedClock } from '../../../src/embedded/run/index.js';
+import { ManualClock } from './sim-clock.js';
 
 const work = mkdtempSync(join(tmpdir(), 'recorder-embedded-captures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -236,7 +237,7 @@ describe('capture files of the embedded gateway', () => {
     const call = plannedCall([spec]);
     const recDir = freshDir();
     const path = join(recDir, spec.fileName);
-    const clock = new FastClock(5, SETUP_TIME); // 8 s of call in 1.6 s
+    const clock = new AcceleratedClock({ speed: 5, start: SETUP_TIME }); // 8 s of call in 1.6 s
     let finished = false;
     const done = recordCapture({ call, spec, recDir, clock }).finally(() => {
       finished = true;

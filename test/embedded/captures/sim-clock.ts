@@ -1,7 +1,8 @@
 /**
- * Test-local simulated clocks (the real one lives in src/embedded/clock.ts).
- * ManualClock: time moves only when the test says so, so what has been written
- * by a given simulated moment is exact. FastClock: real time times `speed`.
+ * A clock for exact-size checks of growing captures: advanceTo() moves the time and wakes every sleeper due by
+ * then at once, synchronously, so the test decides exactly what has been written by a given moment. The embedded
+ * PBX's own ManualClock (src/embedded/run) wakes sleepers one by one in time order and lets each run before the
+ * next, as the runner needs; accelerated real time is its AcceleratedClock.
  */
 import type { SimClock } from '../../../src/embedded/model.js';
 
@@ -48,35 +49,5 @@ export class ManualClock implements SimClock {
     const due = this.waiters.filter((w) => w.time <= this.time);
     this.waiters = this.waiters.filter((w) => w.time > this.time);
     for (const w of due) w.resolve();
-  }
-}
-
-export class FastClock implements SimClock {
-  private readonly realStart = performance.now();
-
-  constructor(
-    readonly speed: number,
-    private readonly epoch: number,
-  ) {}
-
-  now(): number {
-    return this.epoch + (performance.now() - this.realStart) * this.speed;
-  }
-
-  sleepUntil(time: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.reject(aborted(signal));
-    const wait = (time - this.now()) / this.speed;
-    if (wait <= 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(aborted(signal!));
-      };
-      const timer = setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, Math.ceil(wait));
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { G729Decoder, decodeG729Payload } from '../../../src/codecs/index.js';
+import { G729Decoder, decodeG729Payload } from '../../../src/media/codecs/index.js';
 import {
   EXTERNAL_TONES_HZ,
   G729_TONES_HZ,

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ScenarioCall } from '../../../src/embedded/model.js';
 import { AGENT_RULES, DERIVED_RULES, planCalls, ruleFor } from '../../../src/embedded/plan/index.js';
 // The rule scenarios are shared with the recorder's rules engine tests.
-import { E, derivedCases, directory, referenceCases } from '../../rules/cases.js';
-import type { RuleCase } from '../../rules/cases.js';
+import { E, derivedCases, directory, referenceCases } from '../../recorder/rules/cases.js';
+import type { RuleCase } from '../../recorder/rules/cases.js';
 
 
 function check(c: RuleCase): void {

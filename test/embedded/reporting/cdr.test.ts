@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { phoneId } from '../../../src/embedded/plan/index.js';
 import { cdrXmlFor, cdrsFor, pbxUptime, reportXml } from '../../../src/embedded/reporting/index.js';
-import { CdrParseError, cdrSummary, parseCallRecords, parseCdrXml } from '../../../src/pbx/index.js';
-import { tanIn } from '../../../src/rules/index.js';
-import type { Cdr } from '../../../src/pbx/index.js';
+import { CdrParseError, cdrSummary, parseCallRecords, parseCdrXml } from '../../../src/recorder/pbx/index.js';
+import { tanIn } from '../../../src/recorder/rules/index.js';
+import type { Cdr } from '../../../src/recorder/pbx/index.js';
 import { EXTERNAL, allCalls, blindTransfer, directory, inboundAnswered, noLicence, outboundWithTan, unanswered } from './fixtures.js';
 
 const msgs = (cdr: Cdr): string[] => cdr.events.map((e) => e.msg);

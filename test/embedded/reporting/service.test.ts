@@ -3,9 +3,9 @@ import { defaultFaults } from '../../../src/embedded/model.js';
 import type { FaultState } from '../../../src/embedded/model.js';
 import { ManualClock } from '../../../src/embedded/run/clock.js';
 import { ReportingService, cdrsFor } from '../../../src/embedded/reporting/index.js';
-import { parseCallRecords } from '../../../src/pbx/index.js';
-import type { Cdr } from '../../../src/pbx/index.js';
-import { tanIn } from '../../../src/rules/index.js';
+import { parseCallRecords } from '../../../src/recorder/pbx/index.js';
+import type { Cdr } from '../../../src/recorder/pbx/index.js';
+import { tanIn } from '../../../src/recorder/rules/index.js';
 import { EXTERNAL, T0, allCalls, blindTransfer, directory, inboundAnswered, noLicence, outboundWithTan, unanswered } from './fixtures.js';
 
 const AUTH = `Basic ${Buffer.from('recorder:secret').toString('base64')}`;

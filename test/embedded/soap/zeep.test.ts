@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PbxSoapService } from '../../../src/embedded/soap/index.js';
-import { pbx10Wsdl } from '../../../src/pbx/index.js';
+import { pbx10Wsdl } from '../../../src/recorder/pbx/index.js';
 import { directory, faults, fixedClock, inboundCall, internalCall, play, T0 } from './fixtures.js';
 
 const script = fileURLToPath(new URL('./zeep_client.py', import.meta.url));

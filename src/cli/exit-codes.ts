@@ -1,0 +1,20 @@
+// What every command exits with, and the option parsers the commands share.
+import { InvalidArgumentError } from 'commander';
+
+/** Exit codes of every command: 0 done, 1 some work failed (each failure named), 2 usage error. */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_USAGE = 2;
+
+/** Signals a command's own failure with its exit code (after the command has printed why). */
+export class CommandExit extends Error {
+  constructor(readonly exitCode: number) {
+    super(`exit ${exitCode}`);
+  }
+}
+
+export function positiveInteger(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');
+  return n;
+}

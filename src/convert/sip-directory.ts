@@ -1,7 +1,0 @@
-import type { SignallingDirectory } from '../calls/index.js';
-import { SipDialogTracker } from '../sip/index.js';
-
-/** The signalling directory of one capture: SIP dialogs with their parties and SDP media endpoints. */
-export function createSipDirectory(): SignallingDirectory {
-  return new SipDialogTracker();
-}

@@ -1,0 +1,226 @@
+// The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
+// never passes silently. All numbers are whole numbers.
+import { isIP } from 'node:net';
+import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, RECORDING_FORMATS, WAV_ENCODINGS } from '../../domain/index.js';
+import { z } from 'zod';
+import { checkTimeZone } from '../util/index.js';
+
+const int = (min: number, max: number) => z.int().min(min).max(max);
+const text = z.string().min(1);
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' });
+const timeZone = z
+  .string()
+  .min(1)
+  .refine(
+    (zone) => {
+      try {
+        checkTimeZone(zone);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: "expected 'local', 'utc' or an IANA time zone name such as 'Europe/Berlin'" },
+  );
+
+/** A password or other secret: plain, or "enc:…" made by encryptSecret with the recorder's keyring. */
+const secret = z.string();
+
+export const RECORDING_MODES = ['std', 'tcr', 'random', 'tan'] as const;
+/** Modes this build implements; the others are reserved names. */
+export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std'];
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+const pbx = z.strictObject({
+  url: httpUrl,
+  standbyUrl: httpUrl.optional(),
+  username: text,
+  password: secret,
+  /** Name of the SOAP user object in the PBX. */
+  soapUser: text.default('SOAP'),
+  /** Group of the agents (and the SOAP user) to record. */
+  group: text.default('Recording'),
+  /**
+   * Hardware ids of the gateways that record with v11 names (`<confId>-<id>-<n>.pcap`), besides the PBX's own (its
+   * serial number, learnt over SOAP). A v11 capture whose id is neither one of these nor named by a CDR is a phone's
+   * whose user has no reporting licence.
+   */
+  gatewayIds: z.array(z.string().regex(/^[0-9A-Za-z]{1,32}$/, { error: 'expected a device id: 1..32 letters or digits' })).default([]),
+});
+
+const reporting = z.strictObject({
+  url: httpUrl,
+  standbyUrl: httpUrl.optional(),
+  username: text,
+  password: secret,
+  /** How often a call without CDR is asked for before it is given up (the reference: 5…9999). */
+  trials: int(5, 9999).default(5),
+  /** Delays of the first retries after a call end without CDR. */
+  firstRetrySeconds: z.array(int(1, 3600)).max(10).default([5, 5]),
+  /** Then ask again at this interval. */
+  longRetryMinutes: int(1, 24 * 60).default(120),
+  /** Raise an alarm when a call has no CDR ticket. */
+  alarmIfNoCdr: z.boolean().default(true),
+});
+
+const driveCommon = {
+  /** Wait after a capture is complete before touching it (the reference waits 2 s). */
+  graceSeconds: int(0, 600).default(2),
+  pollSeconds: int(1, 3600).default(5),
+};
+
+const drive = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('webdav'),
+    url: httpUrl,
+    username: z.string().default(''),
+    password: secret.default(''),
+    ...driveCommon,
+  }),
+  z.strictObject({
+    kind: z.literal('local'),
+    path: text,
+    ...driveCommon,
+  }),
+]);
+
+const storage = z.strictObject({
+  root: text,
+  backup: text.optional(),
+  /** Working copies and conversion output; default ROOT/REC as in the reference. */
+  workDir: text.optional(),
+  /** Delete recordings older than this many months (absent: keep them). */
+  retentionMonths: int(1, 1200).optional(),
+  /** Delete quarantined captures (and their reasons) this many days after they were set aside. */
+  quarantineDays: int(1, 36500).default(90),
+  timezone: timeZone.default('local'),
+  /** The service journal and the search index; default WORKDIR/journal.jsonl and ROOT/TMP/index.sqlite. */
+  journalPath: text.optional(),
+  indexPath: text.optional(),
+});
+
+const recording = z.strictObject({
+  format: z.enum(RECORDING_FORMATS).default('wav'),
+  mix: z.enum(AUDIO_MIXES).default('stereo'),
+  /** G.711 in the WAV as the reference's recorder stores it (~1 MB per minute); the converter's own default is pcm16. */
+  encoding: z.enum(WAV_ENCODINGS).default('alaw'),
+  mp3Bitrate: z.literal([...MP3_BITRATES]).default(DEFAULT_MP3_KBPS),
+  recordedBy: z.enum(['gateway', 'phone']).default('gateway'),
+  swapChannels: z.boolean().default(false),
+  mode: z.enum(RECORDING_MODES).default('std'),
+});
+
+const encryption = z.strictObject({
+  enabled: z.boolean().default(false),
+  /** Key files (raw keys or passphrase key definitions); the first is current unless currentKeyId says otherwise. */
+  keyFiles: z.array(text).default([]),
+  currentKeyId: z
+    .string()
+    .regex(/^[0-9a-f]{16}$/, { error: 'expected a key id of 16 lower-case hex digits' })
+    .optional(),
+  encryptAudio: z.boolean().default(true),
+  encryptSidecar: z.boolean().default(true),
+  /** Environment variable holding the passphrase of passphrase-defined keys. */
+  passphraseEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected an environment variable name' })
+    .default('RECORDER_PASSPHRASE'),
+});
+
+const dialString = z.string().regex(/^[0-9*#]{1,16}$/, { error: 'expected 1…16 of 0-9 * #' });
+
+const tan = z.strictObject({
+  /** Number of the PBX object (TAN.xml) the agent dials before the 6-digit TAN. */
+  prefix: dialString.optional(),
+});
+
+const log = z.strictObject({
+  level: z.enum(LOG_LEVELS).default('info'),
+});
+
+/** An IPv4/IPv6 address or a CIDR block (10.0.0.0/8, fd00::/8). */
+const addressOrBlock = z.string().refine(
+  (value) => {
+    const [address, bits, extra] = value.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    return /^[0-9]{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  { error: 'expected an IP address or a CIDR block such as 10.0.0.0/8' },
+);
+
+const server = z
+  .strictObject({
+    host: text.default('127.0.0.1'),
+    port: int(0, 65535).default(8080),
+    /** PEM certificate (chain) and private key files: the player serves HTTPS (and HSTS) with them. */
+    tlsCert: text.optional(),
+    tlsKey: text.optional(),
+    /** Mark session cookies Secure even without TLS here (default: with TLS or behind a trusted HTTPS proxy). */
+    secureCookies: z.boolean().optional(),
+    /**
+     * Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (addresses or CIDR blocks). Others'
+     * headers are ignored: a client cannot pick the address the login limit counts.
+     */
+    trustProxy: z.array(addressOrBlock).default([]),
+  })
+  .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
+
+/**
+ * The recorder as one of the PBX's CDR interfaces (beyond the reference): the PBX posts each call's CDR-XML
+ * here at the call's end, so the rules decide without waiting for the reporting. The reporting query stays the
+ * fallback (a CDR lost, a start-up backlog).
+ */
+const cdrInterface = z.strictObject({
+  host: text.default('127.0.0.1'),
+  port: int(0, 65535),
+  /** The path the PBX posts to (its CDR interface's Path). */
+  path: z
+    .string()
+    .regex(/^\/[A-Za-z0-9._~\/-]{0,200}$/, { error: 'expected an absolute URL path' })
+    .default('/cdr'),
+  /** The PBX authenticates with these (HTTP Basic): the interface refuses anonymous posts. */
+  username: text,
+  password: z.string().min(8, { error: 'at least 8 characters' }),
+  /** After a conference's last CDR arrived, wait this long for the CDRs of its other objects before deciding. */
+  settleSeconds: int(0, 60).default(1),
+  /** CDRs no capture asked for (calls not recorded) are dropped after this long. */
+  keepHours: int(1, 24 * 90).default(48),
+});
+
+/**
+ * Keys of features this build does not have yet (thread-call recording, licences, log files, the player link,
+ * the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
+ * would let an administrator believe it does.
+ */
+export const recorderConfigSchema = z
+  .strictObject({
+    pbx,
+    reporting,
+    cdrInterface: cdrInterface.optional(),
+    drive,
+    storage,
+    recording: recording.prefault({}),
+    encryption: encryption.prefault({}),
+    tan: tan.prefault({}),
+    log: log.prefault({}),
+    server: server.prefault({}),
+  })
+  .superRefine((config, context) => {
+    if (!SUPPORTED_RECORDING_MODES.includes(config.recording.mode)) {
+      context.addIssue({ code: 'custom', path: ['recording', 'mode'], input: config.recording.mode, message: `only ${SUPPORTED_RECORDING_MODES.map((m) => `'${m}'`).join(', ')} is supported in this version` });
+    }
+    if (config.recording.format === 'pcap' && config.recording.mix !== 'stereo') {
+      context.addIssue({ code: 'custom', path: ['recording', 'mix'], input: config.recording.mix, message: "a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'" });
+    }
+    if (config.encryption.enabled && config.encryption.keyFiles.length === 0) {
+      context.addIssue({ code: 'custom', path: ['encryption', 'keyFiles'], message: 'encryption is enabled: give at least one key file' });
+    }
+  });
+
+export type RecorderConfigInput = z.input<typeof recorderConfigSchema>;
+/** The configuration after validation, defaults filled in and paths resolved. */
+export type RecorderConfig = z.output<typeof recorderConfigSchema> & {
+  readonly storage: { readonly workDir: string; readonly journalPath: string; readonly indexPath: string };
+};

@@ -1,0 +1,807 @@
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import type { RecorderConfig } from '../../platform/config/index.js';
+import { ConversionPool, convertCapture } from '../convert/index.js';
+import type { ConvertEncryption, ConvertOptions, FileReport } from '../convert/index.js';
+import type { Keyring } from '../../platform/crypto/index.js';
+import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
+import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
+import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
+import { CdrInterface } from './cdr-interface.js';
+import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
+import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
+import type { CaptureName, RecordingDecision } from '../rules/index.js';
+import { openRecordings } from '../../recordings/index.js';
+import { Journal } from './journal.js';
+import type { Recordings, StoredRecording } from '../../recordings/index.js';
+import type { JournalItem, JournalValue } from './journal.js';
+import { namesIn } from '../../platform/util/index.js';
+
+/** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
+export interface ServiceLamps {
+  readonly PBX: 'green' | 'red';
+  readonly REP: 'green' | 'red';
+  readonly PCAP: 'green' | 'red';
+  readonly DISK: 'green' | 'red';
+  readonly SOFTWARE: 'green' | 'red';
+}
+
+export interface ServiceCounters {
+  captured: number;
+  filed: number;
+  discarded: number;
+  quarantined: number;
+  /** SOAP call ends whose capture never came (agents' calls only). */
+  callEndsWithoutCapture: number;
+  /** Captures decided from CDRs the PBX posted to the CDR interface, and from the reporting query. */
+  decidedFromCdrInterface: number;
+  decidedFromReporting: number;
+}
+
+export interface ServiceStatus {
+  readonly lamps: ServiceLamps;
+  readonly counters: Readonly<ServiceCounters>;
+  /** Items in the journal that are not finished. */
+  readonly pending: number;
+  readonly lastErrors: readonly string[];
+  /** Where the PBX posts CDRs, and how many came (when the CDR interface is configured). */
+  readonly cdrInterface?: { readonly url: string; readonly received: number; readonly refused: number };
+}
+
+export interface FiledEvent {
+  readonly capture: string;
+  readonly recording: StoredRecording;
+  readonly decision: RecordingDecision;
+  /** ms from the SOAP call end (or the copy, when no call end was seen) to the recording being filed. */
+  readonly latencyMs: number;
+}
+
+export interface RecorderServiceOptions {
+  readonly config: RecorderConfig;
+  readonly logger?: Logger;
+  readonly keyring?: Keyring;
+  /** Conversion worker threads (default: one in-process conversion at a time, no pool). */
+  readonly workers?: number;
+  /** Called after each recording is filed and indexed (the player's live view, the TCP link). */
+  readonly onFiled?: (event: FiledEvent) => void;
+  /** Drive poll interval override in ms (the config gives seconds). */
+  readonly pollMs?: number;
+  /** Settle time of a capture whose call end was seen (ms, default 250). */
+  readonly endedSettleMs?: number;
+  /** Settle time without a call end (ms, default 2000: the reference's wait). */
+  readonly settleMs?: number;
+  /** Longest pause between attempts while the storage disk is full (ms, default 60000). */
+  readonly diskRetryMaxMs?: number;
+  /** How long after a call end its capture may take to appear before the call is listed as without capture (ms, default 120000). */
+  readonly captureWaitMs?: number;
+  /** Interval of the long CDR retries in ms, overriding the config's minutes (tests). */
+  readonly longRetryMs?: number;
+  /** Wait before an unanswered reporting is asked again (ms, default 5000). */
+  readonly reportingRetryMs?: number;
+}
+
+const MAX_ERRORS = 20;
+/** Capture names kept parsed (names on the drive and in the journal; far more than a drive holds at once). */
+const MAX_PARSED_NAMES = 10_000;
+/** A call with no leg news for this long is no longer taken as going on (a lost release must not hold its capture forever). */
+const MAX_SILENT_CALL_MS = 6 * 3600 * 1000;
+
+/**
+ * `recorder run`: records every call of the PBX, unattended. Captures come
+ * off the drive (copied and verified), are correlated with the call's CDRs
+ * (asked for at the SOAP call end, retried on the reference's schedule),
+ * decided by the agent rules, converted, filed (atomically, optionally
+ * encrypted) and indexed; only then is the capture deleted from the drive.
+ * Every step is journaled first, so a crash anywhere resumes the step and
+ * never loses or doubles a call.
+ */
+export class RecorderService {
+  private readonly config: RecorderConfig;
+  private readonly log: Logger;
+  private journal: Journal | undefined;
+  private store: Recordings | undefined;
+  private ingestor: Ingestor | undefined;
+  private link: PbxLink | undefined;
+  private reporting: ReportingClient | undefined;
+  private cdrInterface: CdrInterface | undefined;
+  /** The URL the PBX's CDR interface posts to, once listening. */
+  cdrInterfaceUrl: string | undefined;
+  private pool: ConversionPool | undefined;
+  private readonly callEnds = new Map<string, number>();
+  /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
+  private readonly ongoingCalls = new Map<string, number>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Map<string, Promise<void>>();
+  private readonly trials = new Map<string, number>();
+  private readonly lamps: { -readonly [K in keyof ServiceLamps]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', DISK: 'green', SOFTWARE: 'green' };
+  /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
+  private pbxSerial: string | undefined;
+  /** Captures whose next step waits for room on the storage disk, the retry timer and its current pause. */
+  private readonly diskWaiting = new Set<string>();
+  private diskRetry: NodeJS.Timeout | undefined;
+  private diskBackoffMs = 0;
+  private housekeepingTimer: NodeJS.Timeout | undefined;
+  private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0, decidedFromCdrInterface: 0, decidedFromReporting: 0 };
+  private readonly errors: string[] = [];
+  private stopped = false;
+  private readonly idleWaiters: Array<() => void> = [];
+  private readonly parsedNames = new Map<string, CaptureName | undefined>();
+
+  constructor(private readonly options: RecorderServiceOptions) {
+    this.config = options.config;
+    this.log = options.logger ?? pino({ level: options.config.log.level, base: { service: 'recorder' } });
+  }
+
+  /** A capture's name parsed once (the ingestor asks about it on every poll, each step needs its conference). */
+  private captureName(name: string): CaptureName | undefined {
+    if (this.parsedNames.has(name)) return this.parsedNames.get(name);
+    if (this.parsedNames.size >= MAX_PARSED_NAMES) this.parsedNames.clear();
+    const parsed = parseCaptureName(name);
+    this.parsedNames.set(name, parsed);
+    return parsed;
+  }
+
+  /** The store's recordings, once started (the player in the same process shares them). */
+  get recordings(): Recordings | undefined {
+    return this.store;
+  }
+
+  status(): ServiceStatus {
+    const pending = this.journal?.pending().length ?? 0;
+    const cdr = this.cdrInterface;
+    return {
+      lamps: { ...this.lamps },
+      counters: { ...this.counters },
+      pending,
+      lastErrors: [...this.errors],
+      ...(cdr && this.cdrInterfaceUrl ? { cdrInterface: { url: this.cdrInterfaceUrl, received: cdr.received, refused: cdr.refused } } : {}),
+    };
+  }
+
+  async start(): Promise<void> {
+    const { storage, recording, encryption } = this.config;
+    await mkdir(storage.workDir, { recursive: true });
+    this.store = await openRecordings(this.config, this.options.keyring);
+    await mkdir(dirname(storage.journalPath), { recursive: true });
+    this.journal = await Journal.open(storage.journalPath);
+    await this.removeOrphans();
+    if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
+    this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
+
+    this.reporting = new ReportingClient({
+      url: this.config.reporting.url,
+      ...(this.config.reporting.standbyUrl ? { standbyUrl: this.config.reporting.standbyUrl } : {}),
+      username: this.config.reporting.username,
+      password: this.config.reporting.password,
+    });
+    const cdrSettings = this.config.cdrInterface;
+    if (cdrSettings) {
+      const cdrInterface = new CdrInterface({
+        host: cdrSettings.host,
+        port: cdrSettings.port,
+        path: cdrSettings.path,
+        username: cdrSettings.username,
+        password: cdrSettings.password,
+        inboxDir: join(storage.workDir, 'cdr-inbox'),
+        onRefused: (reason, remote) => this.log.warn({ remote, reason }, 'CDR interface: a post was refused'),
+        ...(encryption.enabled && this.store.keyring ? { seal: this.store.keyring } : {}),
+      });
+      cdrInterface.on('cdr', (conf) => this.onCdrPosted(conf));
+      this.cdrInterfaceUrl = await cdrInterface.listen();
+      this.cdrInterface = cdrInterface;
+      this.log.info({ url: this.cdrInterfaceUrl }, 'CDR interface listening: configure it as a CDR interface of the PBX');
+    }
+    this.link = new PbxLink({
+      url: this.config.pbx.url,
+      ...(this.config.pbx.standbyUrl ? { standbyUrl: this.config.pbx.standbyUrl } : {}),
+      username: this.config.pbx.username,
+      password: this.config.pbx.password,
+      monitorUser: this.config.pbx.soapUser,
+      application: 'recorder',
+    });
+    this.link.on('status', (status) => this.onLinkStatus(status));
+    this.link.on('call-end', (end) => this.onCallEnd(end));
+    this.link.on('call-event', (event) => this.onCallEvent(event));
+
+    const drive = this.makeDrive();
+    this.ingestor = new Ingestor({
+      drive,
+      workDir: join(storage.workDir, 'captures'),
+      pollMs: this.options.pollMs ?? this.config.drive.pollSeconds * 1000,
+      settleMs: this.options.settleMs ?? 2000,
+      endedSettleMs: this.options.endedSettleMs ?? 250,
+      callEnded: (name) => {
+        const confId = this.captureName(name)?.confId;
+        return confId !== undefined && this.callEnds.has(confId);
+      },
+      callOngoing: (name) => {
+        const confId = this.captureName(name)?.confId;
+        const lastNews = confId !== undefined ? this.ongoingCalls.get(confId) : undefined;
+        if (lastNews === undefined) return false;
+        if (Date.now() - lastNews < MAX_SILENT_CALL_MS) return true;
+        this.ongoingCalls.delete(confId!);
+        return false;
+      },
+      alreadyTaken: (name) => this.journal?.get(name) !== undefined,
+      // Encryption on: working copies are sealed as they are copied (the converter opens them with the keys).
+      ...(encryption.enabled && this.store.keyring ? { seal: this.store.keyring } : {}),
+      onCapture: (capture) => this.onCapture(capture),
+      onStatus: (status) => this.onDriveStatus(status),
+      onFileError: (name, error) => {
+        // A full working disk is one condition, raised once, not a warning per file per poll.
+        if (isDiskFull(error)) this.diskFull(undefined, `copying ${name} from the drive`, error);
+        else this.log.warn({ capture: name, code: error.code }, error.message);
+      },
+    });
+    if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
+
+    // Resume what the last run left unfinished, from its last durable step.
+    for (const item of this.journal.pending()) this.schedule(item.key, 0);
+    this.link.start();
+    this.ingestor.start();
+    await this.housekeeping();
+    // A service runs for years: retention applies every day, not only at start-up.
+    this.housekeepingTimer = setInterval(() => void this.housekeeping().catch((error: unknown) => this.log.warn({ err: error }, 'housekeeping failed')), HOUSEKEEPING_MS);
+    this.housekeepingTimer.unref();
+  }
+
+  /** Retention of recordings and of the quarantine. */
+  private async housekeeping(): Promise<void> {
+    const { retentionMonths, quarantineDays } = this.config.storage;
+    const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), quarantineDays });
+    if (swept.removed.length > 0) this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
+    if (swept.expiredQuarantine.length > 0) this.log.info({ removed: swept.expiredQuarantine.length, days: quarantineDays }, 'retention: old quarantined captures removed');
+    if (this.cdrInterface && this.config.cdrInterface) {
+      const dropped = await this.cdrInterface.sweep(this.config.cdrInterface.keepHours * 3600 * 1000);
+      if (dropped > 0) this.log.info({ conferences: dropped }, 'CDR interface: CDRs no capture asked for were dropped');
+    }
+  }
+
+  /**
+   * Working files no journal item refers to any more: a kill between the journal's last step and the clean-up
+   * leaves them (a plaintext capture, a decoded recording). They would stay forever; nothing needs them.
+   */
+  private async removeOrphans(): Promise<void> {
+    const workDir = this.config.storage.workDir;
+    const referenced = new Set<string>();
+    for (const item of this.journal!.pending()) {
+      for (const key of ['path', 'output'] as const) if (typeof item.data[key] === 'string') referenced.add(item.data[key] as string);
+      referenced.add(join(workDir, 'out', item.key));
+    }
+    let removed = 0;
+    for (const folder of [join(workDir, 'captures'), join(workDir, 'out')]) {
+      for (const name of await namesIn(folder)) {
+        const path = join(folder, name);
+        // Kept while a pending item names it (a capture's working copy, its output folder); a .partial is a dead copy.
+        if (referenced.has(path)) continue;
+        await rm(path, { recursive: true, force: true });
+        removed++;
+      }
+    }
+    if (removed > 0) this.log.info({ removed }, 'start-up: working files no pending capture refers to were removed');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.diskRetry) clearTimeout(this.diskRetry);
+    if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await this.ingestor?.stop();
+    await this.link?.stop();
+    await this.cdrInterface?.close();
+    await Promise.allSettled(this.running.values());
+    await this.pool?.destroy();
+    await this.journal?.close();
+    await this.store?.close();
+    this.log.info('recorder stopped');
+  }
+
+  /** Resolves when nothing is running or scheduled within `horizonMs` (tests and the foreground converter). */
+  async idle(): Promise<void> {
+    if (this.isIdle()) return;
+    await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private isIdle(): boolean {
+    return this.running.size === 0 && this.timers.size === 0;
+  }
+
+  private checkIdle(): void {
+    if (!this.isIdle()) return;
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private makeDrive(): CaptureDrive {
+    const drive = this.config.drive;
+    if (drive.kind === 'local') return new LocalDrive(drive.path);
+    return new WebDavDrive({ url: drive.url, username: drive.username, password: drive.password });
+  }
+
+  private onLinkStatus(status: PbxLinkStatus): void {
+    this.lamps.PBX = status.up ? 'green' : 'red';
+    if (status.serial !== undefined) this.pbxSerial = status.serial;
+    // Without the link (and in its next session) these calls' ends would never be seen: their captures settle by time.
+    this.ongoingCalls.clear();
+    if (status.up) {
+      this.log.info({ pbx: status.pbx, url: status.url }, 'PBX link up');
+      if (status.pbx === 'active') this.reporting?.preferActive();
+    } else this.log.warn({ pbx: status.pbx, url: status.url, reason: status.error }, 'PBX link down');
+  }
+
+  private onDriveStatus(status: DriveStatus): void {
+    this.lamps.PCAP = status.reachable ? 'green' : 'red';
+    if (status.reachable) this.log.info({ drive: status.drive }, 'capture drive reachable');
+    else this.log.warn({ drive: status.drive, reason: status.error }, 'capture drive not reachable');
+  }
+
+  /** A leg opened or changed: its call goes on, so its capture may pause (hold) without being complete. */
+  private onCallEvent(event: CallLegInfo): void {
+    if (event.active && event.msg !== 'del') this.ongoingCalls.set(event.confId, Date.now());
+  }
+
+  /** CDRs of `conf` were posted: captures waiting for them are decided once the conference's CDRs have settled. */
+  private onCdrPosted(conf: string): void {
+    const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
+    for (const item of this.journal?.pending() ?? []) {
+      if (item.state === 'copied' && this.captureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
+    }
+  }
+
+  private onCallEnd(end: CallEndInfo): void {
+    this.ongoingCalls.delete(end.confId);
+    this.callEnds.set(end.confId, end.seenAt);
+    // Forget old call ends (a day): they only shorten waits.
+    if (this.callEnds.size > 10_000) {
+      const horizon = Date.now() - 24 * 3600 * 1000;
+      for (const [conf, at] of this.callEnds) if (at < horizon) this.callEnds.delete(conf);
+    }
+    this.ingestor?.nudge();
+    // A call end whose capture never shows up is listed (not every call passes a recording gateway, so no alarm).
+    const check = setTimeout(() => {
+      const seen = [...(this.journal?.replay().keys() ?? [])].some((key) => key.startsWith(end.confId));
+      if (!seen && !this.stopped) {
+        this.counters.callEndsWithoutCapture++;
+        this.log.info({ confId: end.confId, users: end.users }, 'call ended without a capture on the drive');
+      }
+    }, this.options.captureWaitMs ?? 120_000);
+    check.unref();
+    // Items waiting for their CDR are asked again now.
+    for (const item of this.journal?.pending() ?? []) {
+      if (item.state === 'copied' && this.captureName(item.key)?.confId === end.confId) this.schedule(item.key, 0);
+    }
+  }
+
+  private async onCapture(capture: IngestedCapture): Promise<void> {
+    if (!this.journal) throw new Error('service not started');
+    await this.journal.record(capture.name, 'copied', { path: capture.path, sha256: capture.sha256, bytes: capture.bytes, copiedAt: Date.now() });
+    this.counters.captured++;
+    this.log.info({ capture: capture.name, bytes: capture.bytes }, 'capture copied');
+    this.schedule(capture.name, 0);
+  }
+
+  private schedule(name: string, delayMs: number): void {
+    if (this.stopped) return;
+    const existing = this.timers.get(name);
+    if (existing) clearTimeout(existing);
+    const timer = setTimeout(() => {
+      this.timers.delete(name);
+      this.run(name);
+    }, delayMs);
+    this.timers.set(name, timer);
+  }
+
+  /** One step pipeline per item at a time. */
+  private run(name: string): void {
+    if (this.running.has(name)) {
+      this.schedule(name, 50);
+      return;
+    }
+    const task = this.advance(name)
+      .catch((error: unknown) => this.softwareError(name, error))
+      .finally(() => {
+        this.running.delete(name);
+        this.checkIdle();
+      });
+    this.running.set(name, task);
+  }
+
+  private softwareError(name: string, error: unknown): void {
+    // The journal or the index could not be written for want of space: the disk-full condition, not a software fault.
+    if (isDiskFull(error)) return this.diskFull(name, 'writing the journal or the index', error);
+    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
+    this.lamps.SOFTWARE = 'red';
+    this.errors.push(message);
+    if (this.errors.length > MAX_ERRORS) this.errors.shift();
+    this.log.error({ capture: name, err: error }, 'unexpected error; the step is tried again later');
+    this.schedule(name, 30_000);
+  }
+
+  private async advance(name: string): Promise<void> {
+    const journal = this.journal!;
+    for (let guard = 0; guard < 8 && !this.stopped; guard++) {
+      const item = journal.get(name);
+      if (!item) return;
+      switch (item.state) {
+        case 'discovered':
+          return; // the ingestor copies it
+        case 'copied':
+          if (!(await this.correlate(item))) return;
+          break;
+        case 'correlated':
+          await this.convert(item);
+          break;
+        case 'converted':
+          await this.file(item);
+          break;
+        case 'filed':
+          await this.releaseSource(item);
+          break;
+        default:
+          return; // finished
+      }
+    }
+  }
+
+  /** Ask the reporting for the call's CDRs and decide; false when the item waits (for a CDR or the reporting). */
+  private async correlate(item: JournalItem): Promise<boolean> {
+    const name = item.key;
+    const confId = this.captureName(name)?.confId;
+    if (!confId) {
+      await this.quarantine(item, `not a capture name the recorder can correlate: ${new CaptureNameError(name).message}`);
+      return false;
+    }
+    let cdrs: Cdr[];
+    let from: 'cdr-interface' | 'reporting';
+    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came.
+    const posted = await this.cdrInterface?.cdrsFor(confId);
+    if (posted) {
+      const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
+      const quietFor = Date.now() - posted.lastArrival;
+      if (quietFor < settleMs) {
+        this.schedule(name, settleMs - quietFor);
+        return false;
+      }
+      cdrs = posted.legs;
+      from = 'cdr-interface';
+    } else {
+      try {
+        cdrs = await this.reporting!.cdrsForConference(confId);
+        if (this.lamps.REP === 'red') this.log.info('reporting answers again');
+        this.lamps.REP = 'green';
+      } catch (error) {
+        if (!(error instanceof ReportingUnavailableError)) throw error;
+        if (this.lamps.REP === 'green') this.log.warn({ reason: error.message }, 'reporting not available; captures wait');
+        this.lamps.REP = 'red';
+        this.schedule(name, this.options.reportingRetryMs ?? 5000);
+        return false;
+      }
+      from = 'reporting';
+    }
+    let decision: RecordingDecision;
+    try {
+      const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
+      const parsedName = this.captureName(name);
+      decision = decideRecording({
+        captureName: name,
+        ...(parsedName ? { parsedName } : {}),
+        cdrs,
+        recordingGroup: this.config.pbx.group,
+        ...(gatewayIds.length > 0 ? { gatewayIds } : {}),
+        ...(this.config.tan.prefix !== undefined ? { tanPrefix: this.config.tan.prefix } : {}),
+      });
+    } catch (error) {
+      if (error instanceof NoCdrError) return this.noCdrYet(item, error instanceof DeviceUnknownError ? error.message : undefined);
+      if (error instanceof CdrConfMismatchError) {
+        await this.quarantine(item, error.message);
+        return false;
+      }
+      throw error;
+    }
+    // The CDR exists, so the call is over: a capture copied while it still ran (no call end seen, a pause in its
+    // media longer than the settle time) has grown on the drive since. Take the whole file, not the early copy.
+    let data = item.data;
+    const copiedBytes = typeof data.bytes === 'number' ? data.bytes : undefined;
+    if (copiedBytes !== undefined) {
+      let grown;
+      try {
+        grown = await this.ingestor!.recopyIfGrown(name, copiedBytes);
+      } catch (error) {
+        if (!(error instanceof DriveError)) throw error;
+        this.log.warn({ capture: name, code: error.code }, `${error.message}; tried again later`);
+        this.schedule(name, this.options.reportingRetryMs ?? 5000);
+        return false;
+      }
+      if (grown) {
+        this.log.warn({ capture: name, copiedBytes, bytes: grown.bytes }, 'capture grew after it was copied (its call was still running): copied again');
+        data = { ...data, path: grown.path, bytes: grown.bytes, sha256: grown.sha256 };
+      }
+    }
+    if (from === 'cdr-interface') this.counters.decidedFromCdrInterface++;
+    else this.counters.decidedFromReporting++;
+    await this.journal!.record(name, 'correlated', {
+      ...data,
+      cdrSource: from,
+      decision: decision as unknown as JournalValue,
+      // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
+      cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
+    });
+    this.log.info({ capture: name, action: decision.action, agent: decision.agent, rule: decision.rule }, decision.reason);
+    return true;
+  }
+
+  /** No CDR: ask again on the reference's schedule; after the last trial the capture goes to quarantine with an alarm. */
+  private async noCdrYet(item: JournalItem, why?: string): Promise<boolean> {
+    const name = item.key;
+    // A capture taken while its call still ran (the link did not know the call, e.g. just after a restart) has
+    // no CDR because the call is not over: its file is still growing on the drive. That is not a failed trial (the
+    // last ones are hours apart): ask again soon; once the CDR is there the whole file is copied again.
+    const trial = (this.trials.get(name) ?? 0) + 1;
+    const { trials, firstRetrySeconds, longRetryMinutes } = this.config.reporting;
+    const copiedBytes = typeof item.data.bytes === 'number' ? item.data.bytes : undefined;
+    if (copiedBytes !== undefined && trial >= firstRetrySeconds.length) {
+      let onDrive: number | undefined;
+      try {
+        onDrive = await this.ingestor!.sizeOnDrive(name);
+      } catch (error) {
+        if (!(error instanceof DriveError)) throw error;
+        onDrive = undefined;
+      }
+      if (onDrive !== undefined && onDrive > copiedBytes) {
+        this.log.info({ capture: name, copiedBytes, onDrive }, 'no CDR yet and the capture is still growing: its call goes on; asking again soon');
+        this.schedule(name, Math.max(5, firstRetrySeconds[0] ?? 5) * 1000);
+        return false;
+      }
+    }
+    this.trials.set(name, trial);
+    if (trial >= trials) {
+      this.trials.delete(name);
+      if (this.config.reporting.alarmIfNoCdr) this.log.error({ capture: name, trials }, 'no CDR for this capture after every trial (alarm)');
+      await this.quarantine(item, why ?? `no call record (CDR) in the reporting after ${trials} trials: no licensed user, or the CDR was lost`);
+      return false;
+    }
+    const delay = trial <= firstRetrySeconds.length ? firstRetrySeconds[trial - 1]! * 1000 : (this.options.longRetryMs ?? longRetryMinutes * 60_000);
+    this.log.info({ capture: name, trial, nextInMs: delay }, 'no CDR yet; asking again later');
+    this.schedule(name, delay);
+    return false;
+  }
+
+  private async convert(item: JournalItem): Promise<void> {
+    const name = item.key;
+    const decision = item.data.decision as unknown as RecordingDecision;
+    const capturePath = item.data.path as string;
+    if (decision.action !== 'file') {
+      await this.discard(item, decision.reason);
+      return;
+    }
+    const { recording } = this.config;
+    if (recording.format === 'pcap') {
+      await this.journal!.record(name, 'converted', { ...item.data, output: capturePath, codec: '', durationMs: 0 });
+      return;
+    }
+    const outDir = join(this.config.storage.workDir, 'out', name);
+    await rm(outDir, { recursive: true, force: true });
+    const parsed = this.captureName(name);
+    const options: ConvertOptions = {
+      outDir,
+      format: recording.format,
+      mix: recording.mix,
+      encoding: recording.encoding,
+      kbps: recording.mp3Bitrate,
+      // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
+      channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },
+      // A sealed working copy is opened with the configured keys, and its recording is sealed as it is written.
+      ...(this.config.encryption.enabled && this.config.encryption.keyFiles.length > 0 ? { encryption: this.convertKeys() } : {}),
+    };
+    const report: FileReport = this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
+    const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
+    if (!output && isDiskFull(report.error)) {
+      // No room to write the recording: the capture is fine and waits (on the drive too) until there is.
+      this.diskFull(name, 'converting', report.error);
+      return;
+    }
+    if (!output) {
+      await this.quarantine(item, `conversion failed: ${report.error ?? 'no recording produced'}`);
+      return;
+    }
+    this.diskHasRoom();
+    if (report.outputs.length > 1) this.log.warn({ capture: name, calls: report.outputs.length }, 'capture holds several calls; the longest is filed');
+    await this.journal!.record(name, 'converted', {
+      ...item.data,
+      output: output.path,
+      codec: output.codec,
+      durationMs: Math.round(output.durationSeconds * 1000),
+    });
+  }
+
+  /** The configured keys as the converter takes them (paths and passphrase: they cross into worker threads). */
+  private convertKeys(): ConvertEncryption {
+    const { keyFiles, passphraseEnv } = this.config.encryption;
+    const passphrase = process.env[passphraseEnv];
+    // encryptOutputs: a working copy left plain (copied before encryption was switched on) still gives a sealed recording.
+    return { keyFiles, encryptOutputs: true, ...(passphrase !== undefined ? { passphrase } : {}) };
+  }
+
+  private async file(item: JournalItem): Promise<void> {
+    const name = item.key;
+    const decision = item.data.decision as unknown as RecordingDecision;
+    // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
+    const callId = recordingCallIdOf(name, this.captureName(name));
+    const output = item.data.output as string;
+    let filed;
+    try {
+      filed = await this.store!.file({
+        meta: {
+          callId,
+          start: new Date(decision.start),
+          secondsToAnswer: decision.secondsToAnswer,
+          direction: decision.direction === 'i' ? 'in' : 'out',
+          internal: decision.agent ?? '',
+          ...(decision.agentName ? { internalName: decision.agentName } : {}),
+          external: decision.external ?? '',
+          agentRule: decision.rule,
+          ...(decision.tan ? { tan: decision.tan } : {}),
+          ...(decision.executive ? { executive: true } : {}),
+        },
+        audioPath: output,
+        format: this.config.recording.format,
+        mix: this.config.recording.mix,
+        ...(typeof item.data.codec === 'string' && item.data.codec ? { codec: item.data.codec } : {}),
+        ...(typeof item.data.durationMs === 'number' && item.data.durationMs > 0 ? { durationMs: item.data.durationMs } : {}),
+        cdrXml: (item.data.cdrXml as string[] | undefined) ?? [],
+      });
+      this.diskHasRoom();
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      if (isDiskFull(error)) {
+        this.diskFull(name, 'filing', error);
+        return;
+      }
+      if (code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
+        this.lamps.DISK = 'red';
+        this.log.error({ capture: name, code }, 'storage not writable; filing waits');
+        this.schedule(name, 30_000);
+        return;
+      }
+      throw error;
+    }
+    await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
+    this.counters.filed++;
+    const confId = this.captureName(name)?.confId;
+    const endSeen = confId ? this.callEnds.get(confId) : undefined;
+    const latencyMs = Date.now() - (endSeen ?? (item.data.copiedAt as number));
+    this.log.info({ capture: name, recording: filed.name, latencyMs, alreadyFiled: filed.alreadyFiled }, 'recording filed');
+    try {
+      this.options.onFiled?.({ capture: name, recording: filed, decision, latencyMs });
+    } catch (error) {
+      this.log.warn({ err: error }, 'onFiled listener failed');
+    }
+  }
+
+  private async releaseSource(item: JournalItem): Promise<void> {
+    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    await this.journal!.record(item.key, 'source-deleted', item.data);
+    await this.cleanWork(item);
+  }
+
+  private async discard(item: JournalItem, reason: string): Promise<void> {
+    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    await this.journal!.record(item.key, 'discarded', { reason });
+    this.counters.discarded++;
+    await this.cleanWork(item);
+  }
+
+  /** Keep what cannot be filed, with the reason, in the store's quarantine; then take it off the drive. */
+  private async quarantine(item: JournalItem, reason: string): Promise<void> {
+    const path = item.data.path as string | undefined;
+    let kept: string | undefined;
+    if (path && (await exists(path))) {
+      try {
+        kept = (await this.store!.quarantine(path, reason)).name;
+      } catch (error) {
+        if (!isDiskFull(error)) throw error;
+        // Not even room to keep it aside: it stays where it is (drive and working copy) until there is.
+        this.diskFull(item.key, 'quarantining', error);
+        return;
+      }
+    }
+    // The drive's file goes only once its copy is kept; without a working copy the original stays for an operator.
+    if (kept) await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
+    await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : { leftOnDrive: true }) });
+    this.counters.quarantined++;
+    this.log.warn({ capture: item.key, kept, reason }, 'capture quarantined');
+    await this.cleanWork(item);
+  }
+
+  /**
+   * The storage (or working) disk is full. ENOSPC is transient: the capture stays on the drive and in the journal
+   * where it was, the DISK lamp goes red (logged once, as an alarm), copying of new captures pauses, and the
+   * waiting work is tried again with a growing pause (1 s doubling to 1 min) until a write succeeds.
+   */
+  private diskFull(name: string | undefined, during: string, cause: unknown): void {
+    if (name !== undefined) this.diskWaiting.add(name);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    if (this.lamps.DISK !== 'red' || this.diskBackoffMs === 0) {
+      this.lamps.DISK = 'red';
+      this.log.error({ during, reason, waiting: this.diskWaiting.size }, 'storage full: work waits until there is room again (alarm)');
+      this.diskBackoffMs = DISK_RETRY_FIRST_MS;
+    } else {
+      this.log.debug({ during, reason, waiting: this.diskWaiting.size }, 'storage still full');
+      this.diskBackoffMs = this.nextDiskPause();
+    }
+    this.ingestor?.pauseCopying(true);
+    if (this.diskRetry) clearTimeout(this.diskRetry);
+    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.diskBackoffMs);
+    this.diskRetry.unref();
+  }
+
+  /** Try the waiting work again: one item first (a probe); the others follow once it got through. */
+  private retryAfterDiskFull(): void {
+    this.diskRetry = undefined;
+    if (this.stopped) return;
+    const [first] = this.diskWaiting;
+    if (first !== undefined) {
+      this.diskWaiting.delete(first);
+      this.schedule(first, 0);
+    } else {
+      // Only copying was blocked: let the ingestor try; a failure raises the condition again.
+      this.ingestor?.pauseCopying(false);
+    }
+    // Without news either way, look again after the next pause.
+    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.nextDiskPause());
+    this.diskRetry.unref();
+  }
+
+  /** The pause after the current one: twice as long, up to the longest. */
+  private nextDiskPause(): number {
+    return Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2);
+  }
+
+  /** A write to the store succeeded: the disk has room again. */
+  private diskHasRoom(): void {
+    if (this.lamps.DISK === 'green' && this.diskWaiting.size === 0) return;
+    if (this.lamps.DISK === 'red') this.log.info({ waiting: this.diskWaiting.size }, 'storage has room again; waiting work resumes');
+    this.lamps.DISK = 'green';
+    this.diskBackoffMs = 0;
+    if (this.diskRetry) clearTimeout(this.diskRetry);
+    this.diskRetry = undefined;
+    for (const name of this.diskWaiting) this.schedule(name, 0);
+    this.diskWaiting.clear();
+    this.ingestor?.pauseCopying(false);
+  }
+
+  private async cleanWork(item: JournalItem): Promise<void> {
+    const path = item.data.path as string | undefined;
+    if (path) await rm(path, { force: true });
+    await rm(join(this.config.storage.workDir, 'out', item.key), { recursive: true, force: true });
+    this.trials.delete(item.key);
+    this.parsedNames.delete(item.key);
+  }
+}
+
+/** First and longest pause between attempts while the storage disk is full. */
+const DISK_RETRY_FIRST_MS = 1000;
+const DISK_RETRY_MAX_MS = 60_000;
+/** How often retention (recordings, quarantine) runs while the service is up. */
+const HOUSEKEEPING_MS = 24 * 3600 * 1000;
+
+/** ENOSPC / EDQUOT, as an error with a code, a DriveError wrapping one, or a conversion report's message. */
+function isDiskFull(error: unknown): boolean {
+  if (error === undefined || error === null) return false;
+  const code = (error as { code?: unknown }).code;
+  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
+  const text = typeof error === 'string' ? error : error instanceof Error ? error.message : '';
+  return /\b(ENOSPC|EDQUOT|SQLITE_FULL)\b|no space left on device|disk quota exceeded|database or disk is full/i.test(text);
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,97 @@
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runInProcess } from '../../helpers/in-process-cli.js';
+import { cdrXmlFor, cdrsFor, reportXml } from '../../../src/embedded/reporting/index.js';
+import type { RuleExplanation } from '../../../src/cli/rules-command.js';
+import { E, directory, planOne } from './cases.js';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'rules-explain-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const run = runInProcess;
+
+describe('recorder rules explain', () => {
+  it('explains a Report XML answer and a CDR-XML file alike: agent, direction, numbers, TAN, file name and the deciding rule', async () => {
+    const call = planOne({ kind: 'pickup', from: E, to: '20', via: '21', talkSeconds: 30, tan: '123456' });
+    const report = join(dir, 'report.xml');
+    writeFileSync(report, reportXml(cdrsFor(call, directory)));
+    const cdrFile = join(dir, 'cdrs.xml');
+    writeFileSync(cdrFile, `<cdrs>\n${cdrXmlFor(call, directory).join('\n')}\n</cdrs>\n`);
+    const config = join(dir, 'recorder.json');
+    const tanObject = directory.vmObjects.find((vm) => vm.role === 'tan')!.number;
+    writeFileSync(
+      config,
+      JSON.stringify({
+        pbx: { url: 'http://127.0.0.1:1/PBX0/user.soap', username: 'u', password: 'p' },
+        reporting: { url: 'http://127.0.0.1:1/report.php', username: 'u', password: 'p' },
+        drive: { kind: 'local', path: join(dir, 'drive') },
+        storage: { root: join(dir, 'store'), timezone: 'utc' },
+        tan: { prefix: tanObject },
+      }),
+    );
+    const { code, stdout, stderr } = await run(['rules', 'explain', report, cdrFile, '-c', config, '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const { decisions } = JSON.parse(stdout) as { decisions: RuleExplanation[] };
+    expect(decisions.map((d) => d.format)).toEqual(['report-xml', 'cdr-xml']);
+    for (const d of decisions) {
+      expect(d).toMatchObject({
+        conference: call.confId,
+        capture: `${call.confId}.pcap`,
+        outcome: 'filed',
+        agent: '20',
+        internal: '20',
+        external: E,
+        direction: 'i',
+        tan: '123456',
+        rule: 'pickup-agentB-of-agentA-call',
+      });
+      expect(d.fileName).toMatch(new RegExp(`^\\d{4}_\\d{2}_\\d{2}_\\d{4}_20_i_${E}_\\d+_${call.confId}_T123456\\.wav$`));
+    }
+    const text = await run(['rules', 'explain', report, '-c', config]);
+    expect(text.stdout).toContain(`conference ${call.confId} (${report}: Report XML, 2 records)`);
+    expect(text.stdout).toContain('  decision    filed under 20 (');
+    expect(text.stdout).toContain('  rule        pickup-agentB-of-agentA-call');
+  });
+
+  it('without a TAN prefix configured, digits dialled in the call are no TAN', async () => {
+    const call = planOne({ kind: 'outbound', from: '22', to: E, talkSeconds: 30, tan: '654321' });
+    const file = join(dir, 'tan.xml');
+    writeFileSync(file, reportXml(cdrsFor(call, directory)));
+    const { code, stdout } = await run(['rules', 'explain', file, '--json']);
+    expect(code).toBe(0);
+    const [decision] = (JSON.parse(stdout) as { decisions: RuleExplanation[] }).decisions;
+    expect(decision).toMatchObject({ outcome: 'filed', agent: '22', rule: 'agent-to-external' });
+    expect(decision!.tan).toBeUndefined();
+  });
+
+  it('a broken file is named with its reason and the command exits 1; the readable files are still explained', async () => {
+    const call = planOne({ kind: 'inbound', from: E, to: '30' });
+    const good = join(dir, 'good.xml');
+    writeFileSync(good, reportXml(cdrsFor(call, directory)));
+    const bad = join(dir, 'bad.xml');
+    writeFileSync(bad, '<report><record><obj>x</obj><dir>i</dir><time utc="1"/></record></report>');
+    const { code, stdout, stderr } = await run(['rules', 'explain', good, bad, join(dir, 'missing.xml')]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('  decision    discarded');
+    expect(stdout).toContain('  rule        external-to-user');
+    expect(stderr).toContain(`recorder rules explain: ${bad}: report/record[1]: no <id> (conference id)`);
+    expect(stderr).toContain(`recorder rules explain: ${join(dir, 'missing.xml')}: cannot read: ENOENT`);
+  });
+
+  it('a bad configuration is a usage error', async () => {
+    const file = join(dir, 'cfg.json');
+    writeFileSync(file, '{"pbx": 1}');
+    const { code, stderr } = await run(['rules', 'explain', join(dir, 'good.xml'), '-c', file]);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/pbx/);
+  });
+});
