@@ -18,7 +18,7 @@ import {
   unsignedSidecarDigest,
   verifyFile,
 } from '../platform/crypto/index.js';
-import type { FileVerification, Keyring } from '../platform/crypto/index.js';
+import type { FileCryptoResult, FileVerification, Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
 
 const DEFAULT_PASSPHRASE_ENV = 'RECORDER_PASSPHRASE';
@@ -128,6 +128,27 @@ function describeVerdict(v: FileVerification): string {
 }
 
 /** `recorder key generate`, `encrypt`, `decrypt`, `sign`, `verify`. */
+/** Run `transform` from each input to its output name (beside it or in -o), refusing to replace without --force. */
+async function eachFile(inputs: readonly string[], flags: OutputFlags, nameOf: (input: string) => string, transform: (input: string, output: string) => Promise<FileCryptoResult>): Promise<FileOutcome[]> {
+  prepareOutputDir(flags);
+  const outcomes: FileOutcome[] = [];
+  for (const input of inputs) {
+    const output = outputPath(input, flags, nameOf(input));
+    const refused = refusal(input, output, flags);
+    if (refused) {
+      outcomes.push({ input, ok: false, error: refused });
+      continue;
+    }
+    try {
+      const { plaintextSha256: _digest, ...result } = await transform(input, output);
+      outcomes.push({ ok: true, ...result });
+    } catch (error) {
+      outcomes.push(failure(input, error));
+    }
+  }
+  return outcomes;
+}
+
 export function registerCryptoCommands(program: Command): void {
   const key = program.command('key').description('manage encryption keys (the key bytes are never printed)');
   key
@@ -168,23 +189,8 @@ export function registerCryptoCommands(program: Command): void {
     .option('--json', 'print the results as JSON')
     .action(async (inputs: string[], flags: OutputFlags & { chunkSize?: number }) => {
       const keyring = await loadKeyring(flags, true);
-      prepareOutputDir(flags);
-      const outcomes: FileOutcome[] = [];
-      for (const input of inputs) {
-        const output = outputPath(input, flags, `${basename(input)}.enc`);
-        const refused = refusal(input, output, flags);
-        if (refused) {
-          outcomes.push({ input, ok: false, error: refused });
-          continue;
-        }
-        try {
-          const result = await encryptFile(input, output, keyring, flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize });
-          outcomes.push({ ok: true, ...result });
-        } catch (error) {
-          outcomes.push(failure(input, error));
-        }
-      }
-      report(outcomes, 'encrypted', flags.json);
+      const options = flags.chunkSize === undefined ? {} : { chunkSize: flags.chunkSize };
+      report(await eachFile(inputs, flags, (input) => `${basename(input)}.enc`, (input, output) => encryptFile(input, output, keyring, options)), 'encrypted', flags.json);
     });
 
   program
@@ -198,22 +204,7 @@ export function registerCryptoCommands(program: Command): void {
     .option('--json', 'print the results as JSON')
     .action(async (inputs: string[], flags: OutputFlags) => {
       const keyring = await loadKeyring(flags, true);
-      prepareOutputDir(flags);
-      const outcomes: FileOutcome[] = [];
-      for (const input of inputs) {
-        const output = outputPath(input, flags, decryptedName(input));
-        const refused = refusal(input, output, flags);
-        if (refused) {
-          outcomes.push({ input, ok: false, error: refused });
-          continue;
-        }
-        try {
-          outcomes.push({ ok: true, ...(await decryptFile(input, output, keyring)) });
-        } catch (error) {
-          outcomes.push(failure(input, error));
-        }
-      }
-      report(outcomes, 'decrypted', flags.json);
+      report(await eachFile(inputs, flags, decryptedName, (input, output) => decryptFile(input, output, keyring)), 'decrypted', flags.json);
     });
 
   program

@@ -16,6 +16,7 @@ import type { FSWatcher } from 'node:fs';
 import { appendFile, open, rename, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { Serial } from '../platform/util/index.js';
 
 /** What happened to a recording. */
 export type RecordingChange =
@@ -65,7 +66,7 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
   #reading: Promise<void> = Promise.resolve();
   #again = false;
   #closed = false;
-  #appendTail: Promise<void> = Promise.resolve();
+  readonly #appends = new Serial();
 
   private constructor(options: ChangeFeedOptions) {
     super();
@@ -85,9 +86,7 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
     this.emit('change', change);
     const line = `${JSON.stringify(change)}\n`;
     // Appends of one process go in order; a failed append (disk full) loses the notice, never the recording.
-    const append = this.#appendTail.then(() => this.#append(line));
-    this.#appendTail = append.catch(() => undefined);
-    await append;
+    await this.#appends.run(() => this.#append(line));
     return change;
   }
 
@@ -194,7 +193,7 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
     this.#watcher?.close();
     if (this.#timer) clearInterval(this.#timer);
     await this.#reading;
-    await this.#appendTail;
+    await this.#appends.drained();
     await this.#reader?.handle.close().catch(() => undefined);
     this.#reader = undefined;
   }

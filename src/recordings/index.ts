@@ -18,13 +18,14 @@ export {
 export type { ParsedRecordingName, RecordingNameFields } from './naming.js';
 export { SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
 export type { RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
-export { QUARANTINE_DIR, RecordingStore } from './store.js';
+export { RecordingStore } from './store.js';
+export { QUARANTINE_DIR, Quarantine } from './quarantine.js';
+export type { QuarantineEntry } from './quarantine.js';
 export type {
   BackupOutcome,
   FileInput,
   FiledRecording,
   IntegrityState,
-  QuarantineEntry,
   RecordingStoreOptions,
   RecoveryReport,
   RetentionResult,

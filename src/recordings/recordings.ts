@@ -12,17 +12,10 @@ import type { IndexedRecording, RecordingFilter, ReindexResult, SearchResult } f
 import { parseRecordingName } from './naming.js';
 import type { RecordingFormat } from '../domain/index.js';
 import type { RecordingSidecar } from './sidecar.js';
+import { Quarantine } from './quarantine.js';
+import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
-import type {
-  BackupOutcome,
-  FileInput,
-  FiledRecording,
-  IntegrityState,
-  QuarantineEntry,
-  RecordingStoreOptions,
-  RecoveryReport,
-  StoredRecording,
-} from './store.js';
+import type { BackupOutcome, FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, RecoveryReport, StoredRecording } from './store.js';
 
 export interface RecordingsOptions extends RecordingStoreOptions {
   /** The SQLite search index (its folder is made when missing). */
@@ -53,6 +46,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   readonly #store: RecordingStore;
   readonly #index: RecordingIndex;
   readonly #feed: ChangeFeed;
+  readonly #quarantine: Quarantine;
   /** What open() found and cleaned up after a crash. */
   readonly recovery: RecoveryReport;
 
@@ -61,6 +55,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     this.#store = store;
     this.#index = index;
     this.#feed = feed;
+    this.#quarantine = new Quarantine(store.root, store.keyring);
     this.recovery = recovery;
     // Listeners hear every change once, this process's and the others' alike.
     feed.on('change', (change) => this.emit('change', change));
@@ -171,7 +166,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   }
 
   listQuarantine(): Promise<QuarantineEntry[]> {
-    return this.#store.listQuarantine();
+    return this.#quarantine.list();
   }
 
   // ----------------------------------------------------------------------------------------------- writing
@@ -270,7 +265,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
 
   /** Keep a file that cannot be processed in the quarantine, with its reason. */
   quarantine(file: string, reason: string): Promise<QuarantineEntry> {
-    return this.#store.quarantine(file, reason);
+    return this.#quarantine.add(file, reason);
   }
 
   /** Retention: recordings older than the configured months and quarantined files older than the configured days. */
@@ -285,7 +280,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
         await this.#publish({ kind: 'removed', name, reason: 'retention' });
       }
     }
-    const expiredQuarantine = options.quarantineDays !== undefined ? await this.#store.expireQuarantine(options.quarantineDays, now) : [];
+    const expiredQuarantine = options.quarantineDays !== undefined ? await this.#quarantine.expire(options.quarantineDays, now) : [];
     return { removed, removedFolders, expiredQuarantine };
   }
 

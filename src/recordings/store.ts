@@ -1,5 +1,5 @@
 // The recording store: ROOT/YYYY_MM/<name>.<wav|mp3|pcap> + <name>.xml (+ <name>.txt notes), an optional backup
-// tree with the same layout, ROOT/_quarantine for files that could not be processed.
+// tree with the same layout. (ROOT/_quarantine, for files that could not be processed: quarantine.ts.)
 //
 // Crash safety: everything is written under a temporary name (TEMP_PREFIX), fsynced, then renamed. The sidecar
 // is renamed first and the audio last, so "the audio file exists" is the commit point of a filing: a recording
@@ -9,6 +9,7 @@ import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:f
 import { basename, join } from 'node:path';
 import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../platform/crypto/index.js';
 import { StoreError } from './errors.js';
+import { QUARANTINE_DIR } from './quarantine.js';
 import {
   copyFileDurable,
   errnoOf,
@@ -16,11 +17,11 @@ import {
   fsyncDir,
   isAbandonedTemp,
   linkOrCopy,
-  moveFile,
   tempPathIn,
   writeFileDurable,
   writeNewFile,
   TEMP_PREFIX,
+  Serial,
 } from '../platform/util/index.js';
 import { renameNoReplace } from './fs-util.js';
 import {
@@ -39,9 +40,7 @@ import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
 import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
 import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 
-export const QUARANTINE_DIR = '_quarantine';
 const MONTH_DIR = /^\d{4}_\d{2}$/;
-const REASON_SUFFIX = '.reason.json';
 const SMALL_FILE = 1024 * 1024;
 
 /** Integrity of a stored recording as last checked. */
@@ -102,16 +101,6 @@ export interface FileInput {
   readonly cdrXml?: readonly string[];
 }
 
-export interface QuarantineEntry {
-  /** File name inside ROOT/_quarantine. */
-  readonly name: string;
-  readonly path: string;
-  readonly reason: string;
-  readonly originalPath?: string;
-  readonly quarantinedAt?: Date;
-  readonly bytes: number;
-}
-
 export interface RetentionResult {
   /** Base names of the recordings deleted. */
   readonly removed: string[];
@@ -149,7 +138,8 @@ export class RecordingStore {
   readonly keyring: Keyring | undefined;
   readonly encryptAudio: boolean;
   readonly encryptSidecar: boolean;
-  #tail: Promise<void> = Promise.resolve();
+  /** Changes within this process one at a time (name checks and renames must not interleave). */
+  readonly #serial = new Serial();
 
   constructor(options: RecordingStoreOptions) {
     this.root = options.root;
@@ -171,15 +161,6 @@ export class RecordingStore {
     return store;
   }
 
-  /** Serialise mutations within this process (name checks and renames must not interleave). */
-  #locked<T>(run: () => Promise<T>): Promise<T> {
-    const result = this.#tail.then(run, run);
-    this.#tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
 
   #monthDir(month: string): string {
     return join(this.root, month);
@@ -271,7 +252,7 @@ export class RecordingStore {
    * set, then copied to the backup tree. Filing a call already filed returns the existing recording.
    */
   file(input: FileInput): Promise<FiledRecording> {
-    return this.#locked(() => this.#file(input));
+    return this.#serial.run(() => this.#file(input));
   }
 
   async #file(input: FileInput): Promise<FiledRecording> {
@@ -396,7 +377,7 @@ export class RecordingStore {
 
   /** Copy a recording to the backup tree again (e.g. after the backup drive was offline). */
   async backupRecording(name: string): Promise<BackupOutcome> {
-    return this.#locked(async () => this.#backup(await this.get(name)));
+    return this.#serial.run(async () => this.#backup(await this.get(name)));
   }
 
   // -------------------------------------------------------------------------------------------------------------
@@ -437,7 +418,7 @@ export class RecordingStore {
 
   /** Replace a recording's notes; empty text removes the notes file. */
   writeNotes(name: string, text: string): Promise<StoredRecording> {
-    return this.#locked(async () => {
+    return this.#serial.run(async () => {
       const entry = await this.get(name);
       const path = join(this.#monthDir(entry.month), `${entry.name}.txt`);
       if (text.length === 0) {
@@ -457,7 +438,7 @@ export class RecordingStore {
    * Renames audio, sidecar and notes and rewrites the TAN in the sidecar.
    */
   updateTan(name: string, tan: string): Promise<StoredRecording> {
-    return this.#locked(async () => {
+    return this.#serial.run(async () => {
       if (typeof tan !== 'string' || !isValidTan(tan)) throw new StoreError('bad-tan', `${name}: a TAN is exactly 6 digits, got ${JSON.stringify(tan)}`);
       const entry = await this.get(name);
       if (entry.parsed.tan === tan) return entry;
@@ -490,7 +471,7 @@ export class RecordingStore {
 
   /** Delete a whole recording (audio, sidecar, notes); the audio goes last so a crash leaves no half recording. */
   remove(name: string): Promise<void> {
-    return this.#locked(async () => {
+    return this.#serial.run(async () => {
       const entry = await this.get(name);
       await this.#removeEntry(entry);
       await fsyncDir(this.#monthDir(entry.month));
@@ -511,7 +492,7 @@ export class RecordingStore {
    * (audio, sidecar, notes), and month folders left empty. The backup tree is an archive and is not touched.
    */
   applyRetention(months: number, now: Date = new Date()): Promise<RetentionResult> {
-    return this.#locked(async () => {
+    return this.#serial.run(async () => {
       if (!Number.isSafeInteger(months) || months < 1) throw new StoreError('bad-input', `retention: months must be a whole number ≥ 1, got ${String(months)}`);
       const today = localDateTime(now, this.timeZone);
       const monthIndex = today.year * 12 + (today.month - 1) - months;
@@ -558,105 +539,6 @@ export class RecordingStore {
   }
 
   // -------------------------------------------------------------------------------------------------------------
-  // Quarantine
-
-  get quarantineDir(): string {
-    return join(this.root, QUARANTINE_DIR);
-  }
-
-  /** Move a file that cannot be processed into ROOT/_quarantine, with a reason file beside it. */
-  quarantine(file: string, reason: string): Promise<QuarantineEntry> {
-    return this.#locked(async () => {
-      const dir = this.quarantineDir;
-      await mkdir(dir, { recursive: true, mode: 0o700 });
-      const original = basename(file);
-      if (original.length === 0 || original.startsWith(TEMP_PREFIX) || original.endsWith(REASON_SUFFIX)) {
-        throw new StoreError('bad-input', `${file}: cannot be quarantined under this name`);
-      }
-      if (!(await exists(file))) throw new StoreError('input-missing', `${file}: does not exist`);
-      // With a keyring the quarantined file is kept encrypted (NAME.enc): captures are call audio too.
-      const alreadySealed = await isEncryptedFile(file);
-      const seal = this.keyring !== undefined && !alreadySealed;
-      // Encrypted either way (sealed here, or a working copy sealed since it was copied): the name says so.
-      const wanted = (seal || alreadySealed) && !original.endsWith('.enc') ? `${original}.enc` : original;
-      let name = wanted;
-      for (let n = 1; (await exists(join(dir, name))) || (await exists(join(dir, `${name}${REASON_SUFFIX}`))); n++) {
-        const dot = wanted.lastIndexOf('.');
-        name = dot > 0 ? `${wanted.slice(0, dot)}-${n}${wanted.slice(dot)}` : `${wanted}-${n}`;
-      }
-      const quarantinedAt = new Date();
-      // The reason first: a crash before the move leaves a reason without a file, which listQuarantine skips.
-      await writeFileDurable(join(dir, `${name}${REASON_SUFFIX}`), `${JSON.stringify({ originalPath: file, reason, quarantinedAt: quarantinedAt.toISOString() }, null, 2)}\n`);
-      if (seal) {
-        try {
-          await encryptFile(file, join(dir, name), this.keyring!, { landing: { mode: 'exclusive' } });
-        } catch (error) {
-          await rm(join(dir, `${name}${REASON_SUFFIX}`), { force: true });
-          throw error;
-        }
-        await rm(file, { force: true });
-      } else {
-        await moveFile(file, join(dir, name));
-      }
-      await fsyncDir(dir);
-      const bytes = (await stat(join(dir, name))).size;
-      return { name, path: join(dir, name), reason, originalPath: file, quarantinedAt, bytes };
-    });
-  }
-
-  /**
-   * Remove quarantined files (and their reasons) older than `days`: quarantine is for an operator to look at,
-   * not a second archive of call audio kept forever.
-   */
-  expireQuarantine(days: number, now: Date = new Date()): Promise<string[]> {
-    return this.#locked(async () => {
-      if (!Number.isSafeInteger(days) || days < 1) throw new StoreError('bad-input', `quarantine retention: days must be a whole number ≥ 1, got ${String(days)}`);
-      const horizon = now.getTime() - days * 24 * 3600 * 1000;
-      const removed: string[] = [];
-      for (const entry of await this.listQuarantine()) {
-        const at = entry.quarantinedAt?.getTime() ?? (await stat(entry.path)).mtimeMs;
-        if (at >= horizon) continue;
-        await rm(entry.path, { force: true });
-        await rm(`${entry.path}${REASON_SUFFIX}`, { force: true });
-        removed.push(entry.name);
-      }
-      if (removed.length > 0) await fsyncDir(this.quarantineDir);
-      return removed;
-    });
-  }
-
-  /** The files in quarantine with their reasons, oldest first. */
-  async listQuarantine(): Promise<QuarantineEntry[]> {
-    const dir = this.quarantineDir;
-    const entries: QuarantineEntry[] = [];
-    for (const name of await this.#listDir(dir)) {
-      if (name.startsWith(TEMP_PREFIX) || name.endsWith(REASON_SUFFIX)) continue;
-      const path = join(dir, name);
-      let bytes: number;
-      try {
-        const info = await stat(path);
-        if (!info.isFile()) continue;
-        bytes = info.size;
-      } catch {
-        continue;
-      }
-      let reason = 'unknown (no reason file)';
-      let originalPath: string | undefined;
-      let quarantinedAt: Date | undefined;
-      try {
-        const data = JSON.parse(await readFile(join(dir, `${name}${REASON_SUFFIX}`), 'utf8')) as Record<string, unknown>;
-        if (typeof data.reason === 'string') reason = data.reason;
-        if (typeof data.originalPath === 'string') originalPath = data.originalPath;
-        if (typeof data.quarantinedAt === 'string' && !Number.isNaN(Date.parse(data.quarantinedAt))) quarantinedAt = new Date(data.quarantinedAt);
-      } catch {
-        // keep the defaults: the file itself is what matters
-      }
-      entries.push({ name, path, reason, ...(originalPath !== undefined ? { originalPath } : {}), ...(quarantinedAt ? { quarantinedAt } : {}), bytes });
-    }
-    return entries.sort((a, b) => (a.quarantinedAt?.getTime() ?? 0) - (b.quarantinedAt?.getTime() ?? 0) || a.name.localeCompare(b.name));
-  }
-
-  // -------------------------------------------------------------------------------------------------------------
   // Scan and recovery
 
   /** Month folders present, oldest first. */
@@ -686,11 +568,11 @@ export class RecordingStore {
    * deleted), and put notes back beside their recording after an interrupted TAN change. Run at start.
    */
   recover(): Promise<RecoveryReport> {
-    return this.#locked(async () => {
+    return this.#serial.run(async () => {
       const removedTemp: string[] = [];
       const removedOrphans: string[] = [];
       const renamedNotes: string[] = [];
-      const dirs = [this.quarantineDir, ...(await this.months()).map((m) => this.#monthDir(m))];
+      const dirs = [join(this.root, QUARANTINE_DIR), ...(await this.months()).map((m) => this.#monthDir(m))];
       if (this.backupRoot) for (const m of (await this.#listDir(this.backupRoot)).filter((d) => MONTH_DIR.test(d))) dirs.push(join(this.backupRoot, m));
       for (const dir of dirs) {
         for (const file of await this.#listDir(dir)) {

@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { validateConfig } from '../../src/platform/config/index.js';
 import { Key, Keyring, decryptFile, hasContainerMagic } from '../../src/platform/crypto/index.js';
 import { RecorderService } from '../../src/recorder/service/index.js';
-import { RecordingStore } from '../../src/recordings/index.js';
+import { Quarantine, RecordingStore } from '../../src/recordings/index.js';
 import { Journal } from '../../src/recorder/service/index.js';
 import { tempDir } from '../recordings/helpers.js';
 
@@ -22,21 +22,21 @@ const CUT = 'aaaabbbbccccddddeeeeffff00001111.pcap';
 describe('adversarial: what lies on disk', () => {
   it('quarantine is encrypted under the store key, and expires after its days', async () => {
     const keyring = new Keyring([Key.generate()]);
-    const store = await RecordingStore.open({ root: join(dir.path, 'q-rec'), timeZone: 'utc', keyring });
+    const quarantine = new Quarantine(join(dir.path, 'q-rec'), keyring);
     const capture = join(dir.path, 'abc.pcap');
     const plain = Buffer.from('a capture with call audio in it '.repeat(100));
     writeFileSync(capture, plain);
-    const entry = await store.quarantine(capture, 'conversion failed: test');
+    const entry = await quarantine.add(capture, 'conversion failed: test');
     expect(entry.name).toBe('abc.pcap.enc');
     expect(existsSync(capture)).toBe(false);
     expect(hasContainerMagic(readFileSync(entry.path))).toBe(true);
     expect(readFileSync(entry.path).includes('call audio')).toBe(false);
     await decryptFile(entry.path, join(dir.path, 'back.pcap'), keyring);
     expect(readFileSync(join(dir.path, 'back.pcap'))).toEqual(plain);
-    expect((await store.listQuarantine()).map((e) => [e.name, e.reason])).toEqual([['abc.pcap.enc', 'conversion failed: test']]);
-    expect(await store.expireQuarantine(90)).toEqual([]);
-    expect(await store.expireQuarantine(90, new Date(Date.now() + 91 * 24 * 3600 * 1000))).toEqual(['abc.pcap.enc']);
-    expect(readdirSync(store.quarantineDir)).toEqual([]);
+    expect((await quarantine.list()).map((e) => [e.name, e.reason])).toEqual([['abc.pcap.enc', 'conversion failed: test']]);
+    expect(await quarantine.expire(90)).toEqual([]);
+    expect(await quarantine.expire(90, new Date(Date.now() + 91 * 24 * 3600 * 1000))).toEqual(['abc.pcap.enc']);
+    expect(readdirSync(quarantine.dir)).toEqual([]);
   });
 
   it('start-up removes working files no pending capture refers to, and keeps those that one does', async () => {

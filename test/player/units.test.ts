@@ -1,18 +1,10 @@
-// Small pieces of the player server: CRC-32, Range decisions, wildcard matching, the `recorder user` commands.
+// Small pieces of the player server: Range decisions, wildcard matching, the `recorder user` commands.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AccountStore, crc32, decideRange, matchesWildcard, registerUserCommands, verifyPassword } from '../../src/player/index.js';
+import { AccountStore, decideRange, matchesWildcard, registerUserCommands, verifyPassword } from '../../src/player/index.js';
 import { tempDir } from '../recordings/helpers.js';
-
-describe('crc32', () => {
-  it('matches the standard check value and continues across pieces', () => {
-    expect(crc32(Buffer.from('123456789'))).toBe(0xcbf43926);
-    expect(crc32(Buffer.from('6789'), crc32(Buffer.from('12345')))).toBe(0xcbf43926);
-    expect(crc32(Buffer.alloc(0))).toBe(0);
-  });
-});
 
 describe('decideRange', () => {
   it('single ranges, suffixes, open ends; 416 past the end; anything else is the whole body', () => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Key, Keyring, decryptFile, hasContainerMagic, verifyFile } from '../../src/platform/crypto/index.js';
-import { RecordingStore, StoreError, parseRecordingName } from '../../src/recordings/index.js';
+import { Quarantine, RecordingStore, StoreError, parseRecordingName } from '../../src/recordings/index.js';
 import type { StoredRecording } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';
 
@@ -199,20 +199,21 @@ describe('TAN, notes, retention, quarantine', () => {
 
   it('quarantines files with a reason and lists them', async () => {
     const store = await RecordingStore.open({ root, timeZone: 'utc' });
+    const quarantine = new Quarantine(root, undefined);
     const bad = writeAudio(work, 'call-17.pcap', 10);
-    const entry = await store.quarantine(bad, 'truncated PCAP: ends inside a packet header');
+    const entry = await quarantine.add(bad, 'truncated PCAP: ends inside a packet header');
     expect(existsSync(bad)).toBe(false);
     expect(entry.path).toBe(join(root, '_quarantine', 'call-17.pcap'));
-    const again = await store.quarantine(writeAudio(work, 'call-17.pcap', 11), 'second copy');
+    const again = await quarantine.add(writeAudio(work, 'call-17.pcap', 11), 'second copy');
     expect(again.name).toBe('call-17-1.pcap');
-    const list = await store.listQuarantine();
+    const list = await quarantine.list();
     expect(list.map((e) => [e.name, e.reason, e.bytes])).toEqual([
       ['call-17.pcap', 'truncated PCAP: ends inside a packet header', 10],
       ['call-17-1.pcap', 'second copy', 11],
     ]);
     expect(list[0]!.originalPath).toBe(bad);
     expect(await all(store)).toEqual([]); // quarantine is not a month folder
-    await expect(store.quarantine(join(work, 'nope.pcap'), 'x')).rejects.toMatchObject({ code: 'input-missing' });
+    await expect(quarantine.add(join(work, 'nope.pcap'), 'x')).rejects.toMatchObject({ code: 'input-missing' });
   });
 
   it('scans recordings in order with their parts', async () => {

@@ -21,3 +21,4 @@ export {
 } from './durable-fs.js';
 export { TimeZoneError, checkTimeZone, instantOf, localDateTime } from './time-zone.js';
 export type { LocalDateTime, TimeZoneSetting } from './time-zone.js';
+export { Serial } from './serial.js';

@@ -16,7 +16,8 @@ import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
-import type { JournalItem, JournalValue } from './journal.js';
+import type { JournalItem } from './journal.js';
+import { WorkItemError, decisionOf, toJournalValue, workOf } from './work-item.js';
 import { namesIn } from '../../platform/util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
@@ -267,7 +268,8 @@ export class RecorderService {
     const workDir = this.config.storage.workDir;
     const referenced = new Set<string>();
     for (const item of this.journal!.pending()) {
-      for (const key of ['path', 'output'] as const) if (typeof item.data[key] === 'string') referenced.add(item.data[key] as string);
+      const work = workOf(item);
+      for (const path of [work.path, work.output]) if (path !== undefined) referenced.add(path);
       referenced.add(join(workDir, 'out', item.key));
     }
     let removed = 0;
@@ -524,7 +526,7 @@ export class RecorderService {
     await this.journal!.record(name, 'correlated', {
       ...data,
       cdrSource: from,
-      decision: decision as unknown as JournalValue,
+      decision: toJournalValue(decision),
       // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
       cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
     });
@@ -570,8 +572,10 @@ export class RecorderService {
 
   private async convert(item: JournalItem): Promise<void> {
     const name = item.key;
-    const decision = item.data.decision as unknown as RecordingDecision;
-    const capturePath = item.data.path as string;
+    const work = workOf(item);
+    const decision = decisionOf(item);
+    const capturePath = work.path;
+    if (capturePath === undefined) throw new WorkItemError(name, 'no working copy recorded');
     if (decision.action !== 'file') {
       await this.discard(item, decision.reason);
       return;
@@ -626,10 +630,12 @@ export class RecorderService {
 
   private async file(item: JournalItem): Promise<void> {
     const name = item.key;
-    const decision = item.data.decision as unknown as RecordingDecision;
+    const work = workOf(item);
+    const decision = decisionOf(item);
     // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
     const callId = recordingCallIdOf(name, this.captureName(name));
-    const output = item.data.output as string;
+    const output = work.output;
+    if (output === undefined) throw new WorkItemError(name, 'no converted recording recorded');
     let filed;
     try {
       filed = await this.store!.file({
@@ -648,9 +654,9 @@ export class RecorderService {
         audioPath: output,
         format: this.config.recording.format,
         mix: this.config.recording.mix,
-        ...(typeof item.data.codec === 'string' && item.data.codec ? { codec: item.data.codec } : {}),
-        ...(typeof item.data.durationMs === 'number' && item.data.durationMs > 0 ? { durationMs: item.data.durationMs } : {}),
-        cdrXml: (item.data.cdrXml as string[] | undefined) ?? [],
+        ...(work.codec ? { codec: work.codec } : {}),
+        ...(work.durationMs !== undefined && work.durationMs > 0 ? { durationMs: work.durationMs } : {}),
+        cdrXml: work.cdrXml ?? [],
       });
       this.diskHasRoom();
     } catch (error) {
@@ -671,7 +677,7 @@ export class RecorderService {
     this.counters.filed++;
     const confId = this.captureName(name)?.confId;
     const endSeen = confId ? this.callEnds.get(confId) : undefined;
-    const latencyMs = Date.now() - (endSeen ?? (item.data.copiedAt as number));
+    const latencyMs = Date.now() - (endSeen ?? work.copiedAt ?? Date.now());
     this.log.info({ capture: name, recording: filed.name, latencyMs, alreadyFiled: filed.alreadyFiled }, 'recording filed');
     try {
       this.options.onFiled?.({ capture: name, recording: filed, decision, latencyMs });
@@ -695,7 +701,7 @@ export class RecorderService {
 
   /** Keep what cannot be filed, with the reason, in the store's quarantine; then take it off the drive. */
   private async quarantine(item: JournalItem, reason: string): Promise<void> {
-    const path = item.data.path as string | undefined;
+    const path = workOf(item).path;
     let kept: string | undefined;
     if (path && (await exists(path))) {
       try {
@@ -774,7 +780,7 @@ export class RecorderService {
   }
 
   private async cleanWork(item: JournalItem): Promise<void> {
-    const path = item.data.path as string | undefined;
+    const path = workOf(item).path;
     if (path) await rm(path, { force: true });
     await rm(join(this.config.storage.workDir, 'out', item.key), { recursive: true, force: true });
     this.trials.delete(item.key);
