@@ -2,9 +2,9 @@
 // decoders themselves per codec folder.
 export { decodeG711, encodeG711, ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from './g711/index.js';
 export type { G711Law } from './g711/index.js';
-export { CODECS, codecDescriptor, codecFromEncodingName, codecOfPayloadType, createStreamDecoder, supportedCodecs } from './registry.js';
+export { CODECS, codecDescriptor, codecFromEncodingName, codecOfPayloadType, createStreamDecoder } from './registry.js';
 export type { CodecDescriptor, RawDecodeOptions, RawDecodeResult } from './registry.js';
-export type { CodecName, GapReason, StreamDecoder, StreamDecoderFactory } from './stream-decoder.js';
+export type { CodecName, GapReason, StreamDecoder } from './stream-decoder.js';
 export { decodeRawStream, encodeRawStream, RAW_DECODE_CODECS, RAW_ENCODE_CODECS } from './raw-stream.js';
 export type { RawCodecName } from './raw-stream.js';
 export { G722Decoder, G722Encoder, decodeG722, encodeG722 } from './g722/index.js';

@@ -128,6 +128,3 @@ export function createStreamDecoder(codec: CodecName): StreamDecoder | undefined
   return BY_NAME.get(codec)?.createDecoder();
 }
 
-export function supportedCodecs(): CodecName[] {
-  return CODECS.map((codec) => codec.name);
-}

@@ -33,7 +33,6 @@ export interface StreamDecoder {
 
 export type GapReason = 'lost' | 'dtx';
 
-export type StreamDecoderFactory = () => StreamDecoder;
 
 class G711StreamDecoder implements StreamDecoder {
   readonly sampleRate = 8000;

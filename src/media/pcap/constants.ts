@@ -16,8 +16,6 @@ export const LinkType = {
   LINUX_SLL2: 276,
 } as const;
 
-export type LinkTypeNumber = (typeof LinkType)[keyof typeof LinkType];
-
 export const EtherType = {
   IPV4: 0x0800,
   ARP: 0x0806,

@@ -3,7 +3,6 @@ export type { CaptureErrorCode, CaptureStats, TcpSegment, UdpDatagram } from './
 export { detectCaptureFormat, parseCapture, readCapture, readCaptureStream, DEFAULT_CHUNK_SIZE } from './read.js';
 export type { ReadCaptureOptions } from './read.js';
 export { EtherType, LinkType, LoopbackFamily } from './constants.js';
-export type { LinkTypeNumber } from './constants.js';
 export { formatIpv4, formatIpv6, parseIpAddress, parseIpv4, parseIpv6 } from './address.js';
 export {
   buildIpv4Packet,

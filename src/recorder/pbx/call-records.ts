@@ -11,11 +11,6 @@ import { ReportParseError, readReportElement } from './report-xml.js';
 
 export type CallRecordsFormat = 'report-xml' | 'cdr-xml';
 
-/** Which documented form a document is in (by its root element). */
-export function callRecordsFormat(rootName: string): CallRecordsFormat {
-  return rootName === 'report' ? 'report-xml' : 'cdr-xml';
-}
-
 /**
  * The call legs in a Report XML or CDR-XML document. Throws
  * ReportParseError or CdrParseError (both name the source, the element, the

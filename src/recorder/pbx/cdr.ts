@@ -221,11 +221,6 @@ export function parseCdrXml(xml: string, source: string): Cdr[] {
   return cdrs;
 }
 
-/** The CDRs of a parsed `<cdr>` element (for documents that mix formats). */
-export function readCdrElement(element: XmlElement, source: string, path = 'cdr'): Cdr {
-  return readCdr(element, source, path);
-}
-
 /** Parse with XML syntax errors turned into CdrParseError. */
 export function parseDocument(xml: string, source: string): XmlElement {
   if (xml.trim() === '') throw new CdrParseError(source, '(document)', 'empty document');

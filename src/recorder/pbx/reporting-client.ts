@@ -133,20 +133,3 @@ export class ReportingClient {
   }
 }
 
-/**
- * When to ask the reporting for a call's CDRs, ms after the call ended: at
- * once (the CDR is usually there), 5 s and 10 s later as the reference
- * does, then every `longMs` (the reference's 2 hours) until `trials` asks
- * have been made (5..9999, default 5). An empty result after the last ask
- * means the capture has no call record and may be discarded.
- */
-export function cdrRetrySchedule(trials = 5, longMs = 2 * 3600 * 1000): number[] {
-  if (!Number.isInteger(trials) || trials < 1) throw new RangeError(`trials must be a whole number ≥ 1, got ${trials}`);
-  const delays: number[] = [];
-  for (let trial = 0; trial < trials; trial++) {
-    if (trial === 0) delays.push(0);
-    else if (trial <= 2) delays.push(delays[trial - 1]! + 5000);
-    else delays.push(delays[trial - 1]! + longMs);
-  }
-  return delays;
-}

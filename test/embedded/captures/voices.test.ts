@@ -9,10 +9,9 @@ import {
   partyG729ToneHz,
   partySignal,
   partyToneHz,
-  rmsLevel,
-  toneLevel,
 } from '../../../src/embedded/captures/index.js';
 import type { PartyRef } from '../../../src/embedded/model.js';
+import { rmsLevel, toneLevel } from '../../helpers/levels.js';
 
 const DTMF_HZ = [697, 770, 852, 941, 1209, 1336, 1477, 1633];
 const user = (number: string): PartyRef => ({ number, external: false });

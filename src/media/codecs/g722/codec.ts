@@ -15,7 +15,6 @@ import { LOWER_INVERSE_4, LOWER_INVERSE_5, LOWER_INVERSE_6 } from './tables.js';
  */
 export type G722Mode = 64 | 56 | 48;
 
-export const G722_MODES: readonly G722Mode[] = [64, 56, 48];
 
 /** Audio samples per second at the codec's input and output. */
 export const G722_SAMPLE_RATE = 16000;

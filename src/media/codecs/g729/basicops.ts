@@ -15,8 +15,6 @@
 
 import { tablog, tabpow, tabsqr } from './tables.js';
 
-export const MAX_16 = 32767;
-export const MIN_16 = -32768;
 export const MAX_32 = 2147483647;
 export const MIN_32 = -2147483648;
 
@@ -154,14 +152,6 @@ export function L_msu(acc: number, a: number, b: number): number {
   return L_sub(acc, L_mult(a, b));
 }
 
-export function L_negate(a: number): number {
-  return a === MIN_32 ? MAX_32 : -a;
-}
-
-export function L_abs(a: number): number {
-  return a === MIN_32 ? MAX_32 : a < 0 ? -a : a;
-}
-
 export function extract_h(L: number): number {
   return L >> 16;
 }
@@ -172,10 +162,6 @@ export function extract_l(L: number): number {
 
 export function L_deposit_h(a: number): number {
   return a * 65536;
-}
-
-export function L_deposit_l(a: number): number {
-  return a;
 }
 
 /** round(): add 0x8000 with saturation and take the high word. */
@@ -246,16 +232,6 @@ export function Mpy_32(hi1: number, lo1: number, hi2: number, lo2: number): numb
   let L = L_mult(hi1, hi2);
   L = L_mac(L, mult(hi1, lo2), 1);
   return L_mac(L, mult(lo1, hi2), 1);
-}
-
-/** High part of L_Extract. */
-export function extractHi(L: number): number {
-  return L >> 16;
-}
-
-/** Low part of L_Extract: (L >> 1) - hi * 2^15, in [0, 32767]. */
-export function extractLo(L: number): number {
-  return (L >> 1) - (L >> 16) * 32768;
 }
 
 /** L_Comp: hi << 16 + lo << 1. */

@@ -14,7 +14,6 @@ export const M = ORDER;
 export const MP1 = ORDER + 1;
 export const L_FRAME = 80;
 export const L_SUBFR = 40;
-export const PIT_MIN = 20;
 export const PIT_MAX = 143;
 export const L_INTERPOL = 11;
 
