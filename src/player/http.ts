@@ -31,23 +31,6 @@ export function sessionOf(request: FastifyRequest): Session {
   return request.session;
 }
 
-/** A JSON object body: 415 unless application/json, 400 when not an object (the framework answers 413 and bad JSON). */
-export function jsonBody(request: FastifyRequest): Record<string, unknown> {
-  const type = (request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/json') throw new HttpError(415, 'expected Content-Type: application/json');
-  const value = request.body;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new HttpError(400, 'body: expected a JSON object');
-  return value as Record<string, unknown>;
-}
-
-/** A string field of a JSON body, or a 400 naming it. */
-export function stringField(body: Record<string, unknown>, field: string, maxLength: number): string {
-  const value = body[field];
-  if (typeof value !== 'string') throw new HttpError(400, `${field}: expected a string`);
-  if (value.length > maxLength) throw new HttpError(400, `${field}: longer than ${maxLength} characters`);
-  return value;
-}
-
 /** Content-Disposition for a download; the name is ASCII-only already, the UTF-8 form is given too. */
 export function attachment(fileName: string): string {
   const ascii = fileName.replace(/[^\x20-\x7e]|["\\]/g, '_');
@@ -55,18 +38,36 @@ export function attachment(fileName: string): string {
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => unknown;
+type Method = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+/** A method's handler, alone or with the JSON schema of its request body. */
+type Endpoint = Handler | { readonly body: JsonSchema; readonly handler: Handler };
+export type JsonSchema = Readonly<Record<string, unknown>>;
 const EVERY_METHOD: HTTPMethods[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 
-/** One path with its methods; any other method is 405 with the Allow header (the framework alone would say 404). */
-export function resource(app: FastifyInstance, url: string, handlers: Partial<Record<'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE', Handler>>): void {
-  const allow = Object.keys(handlers).join(', ');
+/** A JSON object body with these string/boolean fields, all required; nothing else is kept. */
+export function objectBody(properties: Record<string, JsonSchema>): JsonSchema {
+  return { type: 'object', properties, required: Object.keys(properties), additionalProperties: false };
+}
+
+/**
+ * One path with its methods, each with the schema of its body and of the path's parameters (a recording name is
+ * 1–300 characters); any other method is 405 with the Allow header (the framework alone would say 404).
+ */
+export function resource(app: FastifyInstance, url: string, endpoints: Partial<Record<Method, Endpoint>>): void {
+  const methods = Object.keys(endpoints) as Method[];
+  const params = url.includes(':name') ? { type: 'object', properties: { name: { type: 'string', minLength: 1, maxLength: 300 } }, required: ['name'] } : undefined;
+  for (const method of methods) {
+    const endpoint = endpoints[method]!;
+    const handler = typeof endpoint === 'function' ? endpoint : endpoint.handler;
+    const body = typeof endpoint === 'function' ? undefined : endpoint.body;
+    app.route({ method, url, ...(params || body ? { schema: { ...(params ? { params } : {}), ...(body ? { body } : {}) } } : {}), handler });
+  }
+  const allow = methods.join(', ');
   app.route({
-    method: EVERY_METHOD,
+    method: EVERY_METHOD.filter((method) => !(methods as string[]).includes(method)),
     url,
-    handler: (request, reply) => {
-      const handler = handlers[request.method as keyof typeof handlers];
-      if (!handler) throw new HttpError(405, 'method not allowed', { Allow: allow });
-      return handler(request, reply);
+    handler: () => {
+      throw new HttpError(405, 'method not allowed', { Allow: allow });
     },
   });
 }

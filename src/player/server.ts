@@ -7,7 +7,7 @@ import { dirname, join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyStatic from '@fastify/static';
 import Fastify from 'fastify';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { CryptoError } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { StoreError, parseRecordingName } from '../recordings/index.js';
@@ -106,6 +106,27 @@ function sameBytes(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** A body or parameter the route's schema refuses, as "field: reason" like the handlers' own messages. */
+function describeSchemaError(error: FastifySchemaValidationError | undefined, dataVar: string): string {
+  if (!error) return `${dataVar}: not valid`;
+  const params = error.params as Record<string, unknown>;
+  const field = error.instancePath ? error.instancePath.slice(1).replace(/\//g, '.') : typeof params.missingProperty === 'string' ? params.missingProperty : dataVar;
+  switch (error.keyword) {
+    case 'type':
+      return `${field}: expected ${params.type === 'object' ? 'a JSON object' : params.type === 'boolean' ? 'true or false' : `a ${String(params.type)}`}`;
+    case 'maxLength':
+      return `${field}: longer than ${String(params.limit)} characters`;
+    case 'minLength':
+      return `${field}: empty`;
+    case 'required':
+      return `${field}: missing`;
+    case 'enum':
+      return `${field}: expected ${(params.allowedValues as unknown[]).join(' or ')}`;
+    default:
+      return `${field}: ${error.message ?? 'not valid'}`;
+  }
+}
+
 const isApi = (url: string): boolean => url === '/api' || url.startsWith('/api/') || url.startsWith('/api?');
 
 export class PlayerServer {
@@ -154,6 +175,9 @@ export class PlayerServer {
       forceCloseConnections: true,
       exposeHeadRoutes: false,
       return503OnClosing: true,
+      // A number is not a string and a string is not a number: bodies are taken as sent.
+      ajv: { customOptions: { coerceTypes: false, removeAdditional: true } },
+      schemaErrorFormatter: (errors, dataVar) => new Error(describeSchemaError(errors[0], dataVar)),
     });
     app.server.headersTimeout = 20_000;
     app.removeContentTypeParser('text/plain');
@@ -164,7 +188,8 @@ export class PlayerServer {
       for (const [name, value] of Object.entries(SECURITY_HEADERS)) reply.raw.setHeader(name, value);
       if (this.#ctx.secure(request)) reply.raw.setHeader('Strict-Transport-Security', 'max-age=31536000');
     });
-    app.addHook('preHandler', async (request) => {
+    // Before the body is validated: a stranger learns nothing about a body, only that they are not logged in.
+    app.addHook('preValidation', async (request) => {
       if (!isApi(request.url) || request.routeOptions.url === '/api/login') {
         if (request.routeOptions.url === '/api/login' && request.method === 'POST') this.#checkOrigin(request);
         return;

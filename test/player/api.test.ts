@@ -380,6 +380,19 @@ describe('hostile requests', () => {
     expect((await sue().fetch('/api/nothing-here')).status).toBe(404);
   });
 
+  it("bodies are checked against each route's schema, after the session: field-named reasons, strangers learn nothing", async () => {
+    const path = recPath(filed.e!.name, 'notes');
+    const stranger = await fetch(new URL(path, url), { method: 'PUT', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ text: 42 }) });
+    expect(stranger.status).toBe(401);
+    const typed = await sue().fetch(path, { method: 'PUT', json: { text: 42 } });
+    expect(((await typed.json()) as { error: string }).error).toBe('text: expected a string');
+    const missing = await sue().fetch(recPath(filed.e!.name, 'favourite'), { method: 'PUT', json: { scope: 'everyone', on: true } });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: string }).error).toBe('scope: expected global or mine');
+    const long = await sue().fetch(path, { method: 'PUT', json: { text: 'y'.repeat(32_001) } });
+    expect(((await long.json()) as { error: string }).error).toBe('text: longer than 32000 characters');
+  });
+
   it('security headers on every response', async () => {
     for (const path of ['/', '/api/recordings', '/api/session']) {
       const res = await fetch(new URL(path, url));

@@ -10,7 +10,7 @@ import type { Account } from '../accounts.js';
 import { may, recordingJson, visibleRecording } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { jsonBody, resource, sessionOf, stringField } from '../http.js';
+import { objectBody, resource, sessionOf } from '../http.js';
 
 export const MAX_NOTES_CHARS = 32_000;
 /** Recordings whose parsed call records are kept for the details view. */
@@ -84,39 +84,45 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
 
   resource(app, '/api/recordings/:name/notes', {
     GET: async (request) => ({ text: await recordings.readNotes(namedRecording(ctx, request).row.name) }),
-    PUT: async (request) => {
-      const { account, row } = namedRecording(ctx, request);
-      if (!may(account, 'notes')) throw new HttpError(403, 'this account may not write notes');
-      if (notesLocked(row)) throw new HttpError(409, 'no notes possible: the recording has a TAN');
-      const text = stringField(jsonBody(request), 'text', MAX_NOTES_CHARS);
-      const stored = await recordings.writeNotes(row.name, text);
-      ctx.audit.write(account.name, 'notes', { recording: row.name, chars: text.length });
-      return { text, hasNotes: stored.notesPath !== undefined };
+    PUT: {
+      body: objectBody({ text: { type: 'string', maxLength: MAX_NOTES_CHARS } }),
+      handler: async (request) => {
+        const { account, row } = namedRecording(ctx, request);
+        if (!may(account, 'notes')) throw new HttpError(403, 'this account may not write notes');
+        if (notesLocked(row)) throw new HttpError(409, 'no notes possible: the recording has a TAN');
+        const { text } = request.body as { text: string };
+        const stored = await recordings.writeNotes(row.name, text);
+        ctx.audit.write(account.name, 'notes', { recording: row.name, chars: text.length });
+        return { text, hasNotes: stored.notesPath !== undefined };
+      },
     },
   });
 
   resource(app, '/api/recordings/:name/tan', {
-    PUT: async (request) => {
-      const { account, row } = namedRecording(ctx, request);
-      if (!may(account, 'tan')) throw new HttpError(403, 'this account may not edit TANs');
-      const tan = stringField(jsonBody(request), 'tan', 16);
-      // A TAN can be changed, never removed: "000000" is how a recording is marked as having none.
-      if (!/^[0-9]{6}$/.test(tan)) throw new HttpError(400, `tan: exactly 6 digits (${NO_TAN} = no TAN); a TAN cannot be removed`);
-      const renamed = await recordings.updateTan(row.name, tan);
-      if (renamed.name !== row.name) ctx.audit.write(account.name, 'tan', { recording: row.name, renamed: renamed.name, tan });
-      return { name: renamed.name, recording: recordingJson(recordings.row(renamed.name, account.name)!) };
+    PUT: {
+      body: objectBody({ tan: { type: 'string', maxLength: 16 } }),
+      handler: async (request) => {
+        const { account, row } = namedRecording(ctx, request);
+        if (!may(account, 'tan')) throw new HttpError(403, 'this account may not edit TANs');
+        const { tan } = request.body as { tan: string };
+        // A TAN can be changed, never removed: "000000" is how a recording is marked as having none.
+        if (!/^[0-9]{6}$/.test(tan)) throw new HttpError(400, `tan: exactly 6 digits (${NO_TAN} = no TAN); a TAN cannot be removed`);
+        const renamed = await recordings.updateTan(row.name, tan);
+        if (renamed.name !== row.name) ctx.audit.write(account.name, 'tan', { recording: row.name, renamed: renamed.name, tan });
+        return { name: renamed.name, recording: recordingJson(recordings.row(renamed.name, account.name)!) };
+      },
     },
   });
 
   resource(app, '/api/recordings/:name/favourite', {
-    PUT: async (request) => {
-      const { account, row } = namedRecording(ctx, request);
-      const body = jsonBody(request);
-      const scope = body.scope;
-      if (scope !== 'global' && scope !== 'mine') throw new HttpError(400, 'scope: expected global or mine');
-      if (typeof body.on !== 'boolean') throw new HttpError(400, 'on: expected true or false');
-      await recordings.setFavourite(row.name, body.on, scope === 'global' ? '' : account.name);
-      return { recording: recordingJson(recordings.row(row.name, account.name)!) };
+    PUT: {
+      body: objectBody({ scope: { type: 'string', enum: ['global', 'mine'] }, on: { type: 'boolean' } }),
+      handler: async (request) => {
+        const { account, row } = namedRecording(ctx, request);
+        const { scope, on } = request.body as { scope: 'global' | 'mine'; on: boolean };
+        await recordings.setFavourite(row.name, on, scope === 'global' ? '' : account.name);
+        return { recording: recordingJson(recordings.row(row.name, account.name)!) };
+      },
     },
   });
 

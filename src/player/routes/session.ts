@@ -3,29 +3,30 @@ import type { FastifyInstance } from 'fastify';
 import { SESSION_COOKIE, sessionJson } from '../context.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { jsonBody, resource, sessionOf, stringField } from '../http.js';
+import { objectBody, resource, sessionOf } from '../http.js';
 
 export function sessionRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/login', {
-    POST: async (request, reply) => {
-      const body = jsonBody(request);
-      const user = stringField(body, 'user', 64);
-      const password = stringField(body, 'password', 1024);
-      const address = request.ip;
-      // Counted before the password is checked: parallel guesses cannot all pass the limit while the checks run.
-      const began = Date.now();
-      const wait = ctx.limiter.begin(address, user, began);
-      if (wait > 0) throw new HttpError(429, 'too many failed logins: try again later', { 'Retry-After': String(wait) });
-      const account = await ctx.accounts.authenticate(user, password);
-      if (!account) {
-        ctx.audit.write(user, 'login-failed', { address });
-        throw new HttpError(401, 'wrong user name or password');
-      }
-      ctx.limiter.succeed(user, address, began);
-      const { token, csrfToken } = ctx.accounts.createSession(account.name);
-      ctx.audit.write(account.name, 'login', { address });
-      reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: ctx.secure(request) });
-      return sessionJson({ account, csrfToken });
+    POST: {
+      body: objectBody({ user: { type: 'string', maxLength: 64 }, password: { type: 'string', maxLength: 1024 } }),
+      handler: async (request, reply) => {
+        const { user, password } = request.body as { user: string; password: string };
+        const address = request.ip;
+        // Counted before the password is checked: parallel guesses cannot all pass the limit while the checks run.
+        const began = Date.now();
+        const wait = ctx.limiter.begin(address, user, began);
+        if (wait > 0) throw new HttpError(429, 'too many failed logins: try again later', { 'Retry-After': String(wait) });
+        const account = await ctx.accounts.authenticate(user, password);
+        if (!account) {
+          ctx.audit.write(user, 'login-failed', { address });
+          throw new HttpError(401, 'wrong user name or password');
+        }
+        ctx.limiter.succeed(user, address, began);
+        const { token, csrfToken } = ctx.accounts.createSession(account.name);
+        ctx.audit.write(account.name, 'login', { address });
+        reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: ctx.secure(request) });
+        return sessionJson({ account, csrfToken });
+      },
     },
   });
   resource(app, '/api/session', { GET: async (request) => sessionJson(sessionOf(request)) });
