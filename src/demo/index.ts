@@ -78,6 +78,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     server = new PlayerServer({ ...serverOptions, port: options.port ?? 8080 });
     playerUrl = (await server.listen()).url;
   } catch (error) {
+    await server?.close(); // its accounts database is open
     if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.port !== undefined) throw error;
     server = new PlayerServer({ ...serverOptions, port: 0 });
     playerUrl = (await server.listen()).url;

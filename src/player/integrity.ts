@@ -12,6 +12,11 @@ const MAX_VERIFIED_CACHE = 10_000;
 
 export type AudioUse = 'play' | 'export' | 'waveform';
 
+/** A file's size and modification time ('-' when there is none): what changes when the file is replaced. */
+export async function fileStamp(path: string | undefined): Promise<string> {
+  return path ? stat(path).then((info) => `${info.size}:${info.mtimeMs}`, () => '-') : '-';
+}
+
 export class IntegrityGuard {
   readonly #verified = new Map<string, { stamp: string; integrity: IntegrityState }>();
 
@@ -22,7 +27,7 @@ export class IntegrityGuard {
 
   /** The recording's integrity as its files are now (verified again when audio or sidecar changed). */
   async current(stored: StoredRecording): Promise<IntegrityState> {
-    const stamp = (await Promise.all([stored.audioPath, stored.xmlPath].map(async (path) => (path ? await stat(path).then((s) => `${s.size}:${s.mtimeMs}`, () => '-') : '-')))).join('|');
+    const stamp = (await Promise.all([stored.audioPath, stored.xmlPath].map(fileStamp))).join('|');
     const cached = this.#verified.get(stored.name);
     if (cached?.stamp === stamp) return cached.integrity;
     const integrity = await this.recordings.verify(stored);

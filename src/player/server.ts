@@ -161,7 +161,6 @@ export class PlayerServer {
       secure: (request) => this.#options.tls !== undefined || this.#options.secureCookies === true || request.protocol === 'https',
     };
     this.#app = this.#build(options.webRoot ?? defaultWebRoot());
-    this.recordings.on('change', this.#onChange);
   }
 
   #build(webRoot: string): FastifyInstance {
@@ -190,11 +189,10 @@ export class PlayerServer {
     });
     // Before the body is validated: a stranger learns nothing about a body, only that they are not logged in.
     app.addHook('preValidation', async (request) => {
-      if (!isApi(request.url) || request.routeOptions.url === '/api/login') {
-        if (request.routeOptions.url === '/api/login' && request.method === 'POST') this.#checkOrigin(request);
-        return;
-      }
-      this.#authenticate(request);
+      if (!isApi(request.url)) return;
+      // The login is the one API route without a session; it must still come from our own pages.
+      if (request.routeOptions.url === '/api/login') this.#checkOrigin(request);
+      else this.#authenticate(request);
     });
     app.addHook('onSend', async (request, reply, payload) => {
       if (isApi(request.url) && !reply.hasHeader('cache-control')) reply.header('Cache-Control', 'no-store');
@@ -235,6 +233,8 @@ export class PlayerServer {
     this.#listening = true;
     const host = this.#options.host ?? '127.0.0.1';
     await this.#app.listen({ port: this.#options.port ?? 8080, host });
+    // Live clients exist only once it listens: from then on the recordings' changes are theirs.
+    this.recordings.on('change', this.#onChange);
     const { port } = this.#app.server.address() as AddressInfo;
     const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     return { url: `${this.#options.tls ? 'https' : 'http'}://${shownHost}:${port}/` };

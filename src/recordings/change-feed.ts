@@ -136,14 +136,13 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
     const reader = this.#reader;
     if (!reader) return;
     await this.#readFrom(reader);
-    // Rotated: the old file is read to its end above; go on with the new one from its start.
+    // Rotated: the old file is read to its end above; go on with the new one from its start. (A stat on every
+    // look; the file is opened only when it is another one.)
+    const current = await stat(this.path).catch(() => undefined);
+    if (!current || current.ino === reader.ino) return;
     const handle = await open(this.path, 'r').catch(() => undefined);
     if (!handle) return;
     const ino = (await handle.stat()).ino;
-    if (ino === reader.ino) {
-      await handle.close();
-      return;
-    }
     // Two rotations since the last look: the file between ours and the current one is the one set aside now.
     const aside = await open(`${this.path}${ROTATED_SUFFIX}`, 'r').catch(() => undefined);
     if (aside) {

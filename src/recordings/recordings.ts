@@ -15,7 +15,7 @@ import type { RecordingSidecar } from './sidecar.js';
 import { Quarantine } from './quarantine.js';
 import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
-import type { BackupOutcome, FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, RecoveryReport, StoredRecording } from './store.js';
+import type { FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, StoredRecording } from './store.js';
 
 export interface RecordingsOptions extends RecordingStoreOptions {
   /** The SQLite search index (its folder is made when missing). */
@@ -47,16 +47,13 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   readonly #index: RecordingIndex;
   readonly #feed: ChangeFeed;
   readonly #quarantine: Quarantine;
-  /** What open() found and cleaned up after a crash. */
-  readonly recovery: RecoveryReport;
 
-  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed, recovery: RecoveryReport) {
+  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed) {
     super();
     this.#store = store;
     this.#index = index;
     this.#feed = feed;
     this.#quarantine = new Quarantine(store.root, store.keyring);
-    this.recovery = recovery;
     // Listeners hear every change once, this process's and the others' alike.
     feed.on('change', (change) => this.emit('change', change));
   }
@@ -66,10 +63,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
    * files), the index (rebuilt from the files when its schema changed) and the change feed.
    */
   static async open(options: RecordingsOptions): Promise<Recordings> {
-    const store = new RecordingStore(options);
-    await mkdir(store.root, { recursive: true, mode: 0o700 });
-    if (store.backupRoot) await mkdir(store.backupRoot, { recursive: true }).catch(() => undefined); // the backup may be offline
-    const recovery = await store.recover();
+    const store = await RecordingStore.open(options);
     await mkdir(dirname(options.indexPath), { recursive: true });
     const index = new RecordingIndex(options.indexPath);
     let feed: ChangeFeed;
@@ -84,15 +78,11 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       index.close();
       throw error;
     }
-    return new Recordings(store, index, feed, recovery);
+    return new Recordings(store, index, feed);
   }
 
   get root(): string {
     return this.#store.root;
-  }
-
-  get backupRoot(): string | undefined {
-    return this.#store.backupRoot;
   }
 
   get timeZone(): string {
@@ -143,10 +133,6 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     return this.#index.formats(month);
   }
 
-  count(): number {
-    return this.#index.count();
-  }
-
   /** A recording's files (StoreError 'not-found' when gone). */
   files(name: string): Promise<StoredRecording> {
     return this.#store.get(name);
@@ -167,6 +153,15 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
 
   listQuarantine(): Promise<QuarantineEntry[]> {
     return this.#quarantine.list();
+  }
+
+  /** The sidecar when it can be read; otherwise the index takes the recording from its name. */
+  async #readableSidecar(stored: StoredRecording): Promise<RecordingSidecar | undefined> {
+    try {
+      return (await this.#store.readSidecar(stored))?.sidecar;
+    } catch {
+      return undefined;
+    }
   }
 
   // ----------------------------------------------------------------------------------------------- writing
@@ -194,13 +189,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       if (error instanceof StoreError && error.code === 'not-found') return false;
       throw error;
     }
-    let sidecar: RecordingSidecar | undefined;
-    try {
-      sidecar = (await this.#store.readSidecar(stored))?.sidecar;
-    } catch {
-      sidecar = undefined; // indexed from its name
-    }
-    this.#index.upsertRecording(stored, sidecar);
+    this.#index.upsertRecording(stored, await this.#readableSidecar(stored));
     return true;
   }
 
@@ -217,13 +206,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     const before = this.#index.get(name);
     const renamed = await this.#store.updateTan(name, tan);
     if (renamed.name === name) return renamed;
-    let sidecar: RecordingSidecar | undefined;
-    try {
-      sidecar = (await this.#store.readSidecar(renamed))?.sidecar;
-    } catch {
-      sidecar = undefined;
-    }
-    this.#index.upsertRecording(renamed, sidecar, before?.integrity ?? 'unchecked');
+    this.#index.upsertRecording(renamed, await this.#readableSidecar(renamed), before?.integrity ?? 'unchecked');
     this.#index.remove(name);
     await this.#publish({ kind: 'edited', name: renamed.name, previousName: name, what: 'tan' });
     return renamed;
@@ -256,11 +239,6 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     await this.#store.remove(name);
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'deleted' });
-  }
-
-  /** Copy a recording to the backup tree again (e.g. after the backup drive was offline). */
-  backupRecording(name: string): Promise<BackupOutcome> {
-    return this.#store.backupRecording(name);
   }
 
   /** Keep a file that cannot be processed in the quarantine, with its reason. */

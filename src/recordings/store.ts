@@ -161,7 +161,6 @@ export class RecordingStore {
     return store;
   }
 
-
   #monthDir(month: string): string {
     return join(this.root, month);
   }

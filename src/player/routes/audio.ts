@@ -9,6 +9,8 @@ import type { IndexedRecording, StoredRecording } from '../../recordings/index.j
 import type { Account } from '../accounts.js';
 import { may, visibleRecording } from '../access.js';
 import { openByteSource, playable } from '../audio-source.js';
+import type { PlayableAudio } from '../audio-source.js';
+import type { Keyring } from '../../platform/crypto/index.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { attachment, resource, sessionOf } from '../http.js';
@@ -20,6 +22,21 @@ import { namedRecording } from './recording.js';
 export const MAX_EXPORT = 99;
 
 const CONTENT_TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav', pcap: 'application/vnd.tcpdump.pcap' } as const;
+
+/** The audio as a browser plays it (G.711 WAV as PCM), decrypted as it is read. */
+async function openPlayable(stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
+  const source = await openByteSource(stored.audioPath, stored.encrypted, keyring);
+  return playable(source, stored.format).catch(async (error: unknown) => {
+    await source.close();
+    throw error;
+  });
+}
+
+/** The original file's bytes (decrypted), as a download. */
+async function openDownload(stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
+  const source = await openByteSource(stored.audioPath, stored.encrypted, keyring);
+  return { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: CONTENT_TYPES[stored.format] };
+}
 
 /** Send a stream on the raw response; a client that goes away (seeking closes the old request) is normal. */
 async function streamOut(ctx: PlayerContext, reply: FastifyReply, source: Readable): Promise<void> {
@@ -37,13 +54,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     const { account, row } = namedRecording(ctx, request);
     if (download && !may(account, 'export')) throw new HttpError(403, 'this account may not export');
     const stored = await servable(request, account, row, download ? 'export' : 'play');
-    const source = await openByteSource(stored.audioPath, stored.encrypted, ctx.keyring);
-    const body = download
-      ? { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: CONTENT_TYPES[stored.format] }
-      : await playable(source, stored.format).catch(async (error: unknown) => {
-          await source.close();
-          throw error;
-        });
+    const body = download ? await openDownload(stored, ctx.keyring) : await openPlayable(stored, ctx.keyring);
     try {
       const decision = decideRange(request.headers.range, body.size);
       const headers: Record<string, string | number> = { 'Content-Type': body.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
@@ -81,13 +92,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     GET: async (request, reply) => {
       const { account, row } = namedRecording(ctx, request);
       const stored = await servable(request, account, row, 'waveform');
-      const waveform = await ctx.waveforms.get(row.name, stored.bytes, stored.format, async () => {
-        const source = await openByteSource(stored.audioPath, stored.encrypted, ctx.keyring);
-        return playable(source, stored.format).catch(async (error: unknown) => {
-          await source.close();
-          throw error;
-        });
-      });
+      const waveform = await ctx.waveforms.get(row.name, stored.bytes, stored.format, () => openPlayable(stored, ctx.keyring));
       reply.header('Cache-Control', 'private, max-age=3600');
       return waveform;
     },

@@ -1,6 +1,5 @@
 // One recording: its details (call data, parsed call records, notes, what the user may change), deletion, notes,
 // TAN, favourites and a fresh integrity check.
-import { stat } from 'node:fs/promises';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CryptoError } from '../../platform/crypto/index.js';
 import { cdrSummary, parseStoredRecord } from '../../recorder/pbx/index.js';
@@ -11,6 +10,7 @@ import { may, recordingJson, visibleRecording } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { objectBody, resource, sessionOf } from '../http.js';
+import { fileStamp } from '../integrity.js';
 
 export const MAX_NOTES_CHARS = 32_000;
 /** Recordings whose parsed call records are kept for the details view. */
@@ -29,7 +29,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
   /** Call records of recently viewed recordings, parsed once per version of their sidecar (they never change after filing). */
   const parsedRecords = new Map<string, { stamp: string; records: unknown[] }>();
   const callRecords = async (stored: StoredRecording, fragments: readonly string[]): Promise<unknown[]> => {
-    const stamp = stored.xmlPath ? await stat(stored.xmlPath).then((s) => `${s.size}:${s.mtimeMs}`, () => '-') : '-';
+    const stamp = await fileStamp(stored.xmlPath);
     const cached = parsedRecords.get(stored.name);
     if (cached?.stamp === stamp) return cached.records;
     const records: unknown[] = [];

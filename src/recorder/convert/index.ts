@@ -2,7 +2,7 @@ export { convertCapture, outputPathFor } from './convert-capture.js';
 export { createSipDirectory } from './sip-directory.js';
 export type { ConvertHooks, ConvertOptions, FileReport, OutputReport, StreamReport } from './convert-capture.js';
 export type { ConvertEncryption } from './encryption.js';
-export { collectInputs, CAPTURE_EXTENSIONS, captureStem, isCaptureFileName, planOutputStems } from './inputs.js';
+export { collectInputs, captureStem, isCaptureFileName, planOutputStems } from './inputs.js';
 export type { CaptureInput, InputList } from './inputs.js';
 export { convertAll } from './batch.js';
 export type { BatchOptions, BatchProgress, BatchSummary } from './batch.js';

@@ -1,9 +1,6 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve, sep } from 'node:path';
-import { CAPTURE_EXTENSIONS as CAPTURE_FILE_ENDINGS } from '../../domain/index.js';
-
-/** File name endings taken for captures when walking a directory (also gzip-compressed and encrypted: NAME.pcap.gz, NAME.pcap.enc). */
-export const CAPTURE_EXTENSIONS: ReadonlySet<string> = new Set(CAPTURE_FILE_ENDINGS);
+import { hasCaptureExtension } from '../../domain/index.js';
 
 /** One capture to convert. */
 export interface CaptureInput {
@@ -107,7 +104,7 @@ function describeFsError(error: unknown): string {
 
 /** NAME.pcap / .pcapng / .cap, gzip-compressed (NAME.pcap.gz), encrypted (NAME.pcap.enc), or both. */
 export function isCaptureFileName(name: string): boolean {
-  return CAPTURE_EXTENSIONS.has(extname(wrapperless(name)).toLowerCase());
+  return hasCaptureExtension(wrapperless(name));
 }
 
 /** The name without the wrappers around the capture: `.enc` and `.gz`. */

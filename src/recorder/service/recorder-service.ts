@@ -17,7 +17,7 @@ import { openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
-import { WorkItemError, decisionOf, toJournalValue, workOf } from './work-item.js';
+import { required, toJournalValue, workOf } from './work-item.js';
 import { namesIn } from '../../platform/util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
@@ -573,9 +573,8 @@ export class RecorderService {
   private async convert(item: JournalItem): Promise<void> {
     const name = item.key;
     const work = workOf(item);
-    const decision = decisionOf(item);
-    const capturePath = work.path;
-    if (capturePath === undefined) throw new WorkItemError(name, 'no working copy recorded');
+    const decision = required(name, work, 'decision');
+    const capturePath = required(name, work, 'path');
     if (decision.action !== 'file') {
       await this.discard(item, decision.reason);
       return;
@@ -631,11 +630,10 @@ export class RecorderService {
   private async file(item: JournalItem): Promise<void> {
     const name = item.key;
     const work = workOf(item);
-    const decision = decisionOf(item);
+    const decision = required(name, work, 'decision');
     // A phone writes one capture per call leg: each is its own recording, so the id carries the device and counter.
     const callId = recordingCallIdOf(name, this.captureName(name));
-    const output = work.output;
-    if (output === undefined) throw new WorkItemError(name, 'no converted recording recorded');
+    const output = required(name, work, 'output');
     let filed;
     try {
       filed = await this.store!.file({

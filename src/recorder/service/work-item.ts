@@ -1,7 +1,6 @@
 // What the journal keeps about one capture, read back typed: the journal stores JSON, so each step's data is
 // checked as it is read (a line written by another version, or damaged, is a clear error, not a wrong cast).
 import { z } from 'zod';
-import type { RecordingDecision } from '../rules/index.js';
 import type { JournalItem, JournalValue } from './journal.js';
 
 const decisionSchema = z.object({
@@ -53,11 +52,11 @@ export function workOf(item: JournalItem): CaptureWork {
   return parsed.data;
 }
 
-/** The decision a correlated item carries (WorkItemError when it has none). */
-export function decisionOf(item: JournalItem): RecordingDecision {
-  const decision = workOf(item).decision;
-  if (!decision) throw new WorkItemError(item.key, 'no decision recorded');
-  return decision;
+/** A field a step needs from an earlier one (WorkItemError naming the item and the field when it is missing). */
+export function required<K extends keyof CaptureWork>(key: string, work: CaptureWork, field: K): NonNullable<CaptureWork[K]> {
+  const value = work[field];
+  if (value === undefined || value === null) throw new WorkItemError(key, `no ${field} recorded`);
+  return value;
 }
 
 /** Plain JSON for the journal: undefined fields left out, nothing that JSON cannot hold. */
