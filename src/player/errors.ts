@@ -1,3 +1,4 @@
+import { FieldError } from '../platform/util/index.js';
 /** An HTTP request refused: the status and a message safe to show to the client (never a path or a key). */
 export class HttpError extends Error {
   constructor(
@@ -11,12 +12,4 @@ export class HttpError extends Error {
 }
 
 /** Bad account data (CLI or API): names the field and the reason. */
-export class AccountError extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-    this.name = 'AccountError';
-  }
-}
+export class AccountError extends FieldError {}

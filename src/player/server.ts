@@ -10,6 +10,7 @@ import Fastify from 'fastify';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError } from 'fastify';
 import { CryptoError } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
+import { FieldError } from '../platform/util/index.js';
 import { StoreError, parseRecordingName } from '../recordings/index.js';
 import type { RecordingChange, Recordings } from '../recordings/index.js';
 import { AccountStore } from './accounts.js';
@@ -39,13 +40,9 @@ export interface RemoteCommand {
   readonly track?: string;
 }
 
-export class RemoteCommandError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`remote control: ${field}: ${reason}`);
-    this.name = 'RemoteCommandError';
+export class RemoteCommandError extends FieldError {
+  constructor(field: string, reason: string) {
+    super(field, reason, 'remote control');
   }
 }
 

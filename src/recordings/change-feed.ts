@@ -16,7 +16,7 @@ import type { FSWatcher } from 'node:fs';
 import { appendFile, open, rename, stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { Serial } from '../platform/util/index.js';
+import { Serial, jsonObjectOrUndefined } from '../platform/util/index.js';
 
 /** What happened to a recording. */
 export type RecordingChange =
@@ -83,7 +83,7 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
   /** Record a change and tell this process's listeners at once. */
   async publish(input: RecordingChangeInput): Promise<RecordingChange> {
     const change = { ...input, at: new Date().toISOString(), origin: this.origin } as RecordingChange;
-    this.emit('change', change);
+    this.emit('change', change as RecordingChange);
     const line = `${JSON.stringify(change)}\n`;
     // Appends of one process go in order; a failed append (disk full) loses the notice, never the recording.
     await this.#appends.run(() => this.#append(line));
@@ -176,15 +176,10 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
 
   #deliver(line: string): void {
     if (line.length === 0) return;
-    let change: RecordingChange;
-    try {
-      change = JSON.parse(line) as RecordingChange;
-    } catch {
-      return; // a torn or foreign line: skipped
-    }
-    if (typeof change !== 'object' || change === null || typeof change.name !== 'string' || change.origin === this.origin) return;
+    const change = jsonObjectOrUndefined(line) as Partial<RecordingChange> | undefined; // a torn or foreign line: skipped
+    if (change === undefined || typeof change.name !== 'string' || change.origin === this.origin) return;
     if (change.kind !== 'filed' && change.kind !== 'edited' && change.kind !== 'removed') return;
-    this.emit('change', change);
+    this.emit('change', change as RecordingChange);
   }
 
   async close(): Promise<void> {

@@ -21,20 +21,16 @@
 import { G722Encoder, encodeG711 } from '../../media/codecs/index.js';
 import { LinkType, buildUdpFrame } from '../../media/pcap/index.js';
 import type { CaptureFrame, FrameTime } from '../../media/pcap/index.js';
-import { mulberry32 } from '../../platform/util/index.js';
+import { FieldError, mulberry32 } from '../../platform/util/index.js';
 import type { CaptureSide, CaptureSpec, MediaImpairments, PartyRef, PlannedCall, SimCodec } from '../model.js';
 import { encodeRtpPacket } from '../rtp-packet.js';
 import { G729_FRAME_BYTES, partyG729Frames, partyG729ToneHz } from './g729-payloads.js';
 import { partySignal, partyToneHz } from './voices.js';
 
 /** The capture spec or call cannot be rendered; `field` names the offending field. */
-export class CaptureSpecError extends Error {
-  constructor(
-    readonly field: string,
-    reason: string,
-  ) {
-    super(`capture spec: ${field}: ${reason}`);
-    this.name = 'CaptureSpecError';
+export class CaptureSpecError extends FieldError {
+  constructor(field: string, reason: string) {
+    super(field, reason, 'capture spec');
   }
 }
 

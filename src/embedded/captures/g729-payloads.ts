@@ -4,8 +4,9 @@
  * (fixtures/g729-sim/make.sh): one syllable cycle of a tone per file, looped.
  * A party's G.729 voice is the fixture tone nearest its own tone.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findPackageFile } from '../../platform/util/index.js';
 import type { PartyRef } from '../model.js';
 import { SPEECH_CYCLE_MS, partyPhaseMs, partyToneHz } from './voices.js';
 
@@ -37,10 +38,9 @@ export function partyG729ToneHz(party: PartyRef): number {
   return nearestG729Tone(partyToneHz(party));
 }
 
-/** fixtures/g729-sim from this module, run from the sources (src/…) or compiled (dist/src/…). */
+/** fixtures/g729-sim of this package (its relative name when absent, so the read error names it). */
 function fixtureDirectory(): string {
-  const candidates = ['../../../fixtures/g729-sim/', '../../../../fixtures/g729-sim/'].map((relative) => fileURLToPath(new URL(relative, import.meta.url)));
-  return candidates.find((dir) => existsSync(dir)) ?? candidates[0]!;
+  return findPackageFile('fixtures/g729-sim') ?? 'fixtures/g729-sim';
 }
 
 const cache = new Map<number, Uint8Array>();
@@ -50,7 +50,7 @@ export function g729ToneFrames(hz: number): Uint8Array {
   const cached = cache.get(hz);
   if (cached) return cached;
   if (!G729_TONES_HZ.includes(hz)) throw new RangeError(`no G.729 fixture for ${hz} Hz (have ${G729_TONES_HZ.join(', ')})`);
-  const file = `${fixtureDirectory()}tone-${hz}.g729`;
+  const file = join(fixtureDirectory(), `tone-${hz}.g729`);
   let bytes: Uint8Array;
   try {
     bytes = new Uint8Array(readFileSync(file));

@@ -8,7 +8,7 @@ import { mkdir, stat } from 'node:fs/promises';
 import { close, createReadStream, open } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../../platform/util/index.js';
 import { join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import webdavServer from 'webdav-server';
@@ -132,16 +132,7 @@ export async function startDrive(options: DriveOptions): Promise<RunningDrive> {
     if (delay > 0) setTimeout(handle, delay);
     else handle();
   });
-  await new Promise<void>((resolveListen, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolveListen();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${hostPart}:${address.port}/`;
+  const url = `${await listenHttp(server, options.port ?? 0, host)}/`;
   let closed = false;
   return {
     url,
@@ -150,10 +141,7 @@ export async function startDrive(options: DriveOptions): Promise<RunningDrive> {
     close: async () => {
       if (closed) return;
       closed = true;
-      await new Promise<void>((resolveClose) => {
-        server.close(() => resolveClose());
-        server.closeAllConnections();
-      });
+      await closeHttp(server);
     },
   };
 }

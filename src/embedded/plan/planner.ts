@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../platform/util/index.js';
+import { FieldError, mulberry32 } from '../../platform/util/index.js';
 import type {
   CallEvent,
   CallKind,
@@ -16,6 +16,7 @@ import type {
   ScenarioCall,
   SimCodec,
 } from '../model.js';
+import agentRules from './agent-rules.json' with { type: 'json' };
 import { PbxInputError } from './directory.js';
 import type { InputIssue } from './directory.js';
 
@@ -29,85 +30,9 @@ export interface AgentRule {
   readonly text: string;
 }
 
-/**
- * The reference's recording rules ("Recording rules" chapter), one entry per
- * rule: which agent a gateway recording is filed under, or Deleted. "Agent"
- * is a user in the recording group with a reporting licence; "User" is any
- * other internal user. The rules hold for transfers with and without
- * announcement alike (blind-transfer and attended-transfer).
- */
-export const AGENT_RULES: readonly AgentRule[] = [
-  { name: 'external-to-agent', text: 'An outside caller reaches an Agent: filed under that Agent.' },
-  { name: 'external-to-user', text: 'An outside caller reaches a User: deleted.' },
-  { name: 'pickup-user-of-agent-call', text: "An outside call rings at an Agent and a User picks it up: filed under the Agent it rang at." },
-  { name: 'pickup-agent-of-user-call', text: 'An outside call rings at a User and an Agent picks it up: filed under the Agent who picked up.' },
-  { name: 'broadcast-agent-answers', text: 'An outside call to a broadcast group is answered by an Agent: filed under that Agent.' },
-  { name: 'broadcast-user-answers', text: 'An outside call to a broadcast group is answered by a User: deleted.' },
-  { name: 'external-to-user-transfer-to-agent', text: 'An outside caller reaches a User, who holds and transfers to an Agent: filed under that Agent.' },
-  { name: 'transfer-agentA-to-agentB', text: 'An outside caller reaches Agent A, who holds and transfers to Agent B: filed under Agent A.' },
-  { name: 'pickup-agentB-of-agentA-call', text: 'An outside call rings at Agent A and Agent B picks it up: filed under Agent A.' },
-  {
-    name: 'queue-ivr-agent-answers',
-    text: 'An outside call to a waiting queue goes to an XML script taking DTMF input, back to the queue, and an Agent answers: filed under that Agent; only the outside number counts, not the digits or numbers in between.',
-  },
-  { name: 'agent-to-external', text: 'An Agent calls outside: filed under the Agent.' },
-  { name: 'agent-to-external-transfer-to-user', text: 'An Agent calls outside, holds and transfers to a User: filed under the Agent.' },
-  { name: 'agent-to-user-transfer-to-external', text: 'An Agent calls a User, who holds and transfers the Agent to an outside number: deleted.' },
-  {
-    name: 'agent-to-external-consult-user',
-    text: 'An Agent calls outside, holds, talks to a User and goes back without transferring: filed under the Agent; only the outside conversation is in the recording.',
-  },
-  {
-    name: 'agentA-to-external-transfer-to-agentB',
-    text: 'An Agent calls outside, holds and transfers to another Agent: filed under the Agent who placed the call (Agent A to B gives A, Agent B to A gives B).',
-  },
-  { name: 'user-to-agent-transfer-to-external', text: 'A User calls an Agent, who holds and transfers the User to an outside number: filed under the Agent.' },
-  { name: 'user-to-external-transfer-to-agent', text: 'A User calls outside, holds and transfers to an Agent: filed under that Agent.' },
-  { name: 'user-to-external', text: 'A User calls outside: deleted.' },
-  { name: 'user-to-external-consult-agent', text: 'A User calls outside, holds, talks to an Agent and goes back without transferring: deleted.' },
-  {
-    name: 'user-to-agent-consult-external',
-    text: 'A User calls an Agent, who holds and talks to an outside number: filed under the Agent; only the outside conversation is in the recording.',
-  },
-  { name: 'cfu-agent-to-user', text: 'An outside call to an Agent who forwards all calls (CFU) to a User: deleted.' },
-  { name: 'cfb-agent-to-user', text: 'An outside call to a busy Agent who forwards on busy (CFB) to a User: deleted.' },
-  { name: 'cfnr-agent-to-user', text: 'An outside call to an Agent who forwards on no answer (CFNR) to a User, who answers after the timeout: filed under the Agent.' },
-  { name: 'cfu-agentA-to-agentB', text: 'An outside call to Agent A who forwards all calls (CFU) to Agent B: filed under Agent B.' },
-  { name: 'cfb-agentA-to-agentB', text: 'An outside call to a busy Agent A who forwards on busy (CFB) to Agent B: filed under Agent B.' },
-  { name: 'cfnr-agentA-to-agentB', text: 'An outside call to Agent A who forwards on no answer (CFNR) to Agent B, who answers after the timeout: filed under Agent A.' },
-];
-
-/**
- * Outcomes for combinations the reference does not list, worked out from the
- * listed rules by analogy; and the cases with nothing to file at all.
- */
-export const DERIVED_RULES: readonly AgentRule[] = [
-  { name: 'pickup-user-of-user-call', text: 'An outside call rings at a User and another User picks it up: deleted (no Agent involved).' },
-  { name: 'queue-ivr-user-answers', text: 'As queue-ivr-agent-answers, but a User answers: deleted.' },
-  { name: 'external-to-agent-transfer-to-user', text: 'An outside caller reaches an Agent, who transfers to a User: filed under the Agent (as agent-to-external-transfer-to-user).' },
-  { name: 'external-to-user-transfer-to-user', text: 'An outside caller reaches a User, who transfers to another User: deleted.' },
-  { name: 'user-to-external-transfer-to-user', text: 'A User calls outside and transfers to another User: deleted.' },
-  { name: 'transfer-to-external-by-agent', text: 'Two internal parties talk and the Agent among them transfers the other to an outside number: filed under the transferring Agent.' },
-  { name: 'transfer-to-external-by-user', text: 'Two internal parties talk and a User transfers the other to an outside number: deleted.' },
-  { name: 'agent-to-external-consult-agent', text: 'An Agent calls outside and consults another Agent: filed under the calling Agent.' },
-  { name: 'user-to-external-consult-user', text: 'A User calls outside and consults another User: deleted.' },
-  { name: 'external-to-agent-consult', text: 'An outside caller reaches an Agent, who consults someone and goes back: filed under the Agent.' },
-  { name: 'external-to-user-consult', text: 'An outside caller reaches a User, who consults someone and goes back: deleted.' },
-  { name: 'consult-external-by-agent', text: 'Two internal parties talk and the Agent among them holds and talks to an outside number: filed under that Agent.' },
-  { name: 'consult-external-by-user', text: 'Two internal parties talk and a User holds and talks to an outside number: deleted.' },
-  { name: 'cfu-user-to-agent', text: 'An outside call to a User who forwards all calls to an Agent: filed under the Agent (as cfu-agentA-to-agentB).' },
-  { name: 'cfu-user-to-user', text: 'An outside call to a User who forwards all calls to a User: deleted.' },
-  { name: 'cfb-user-to-agent', text: 'An outside call to a busy User who forwards on busy to an Agent: filed under the Agent.' },
-  { name: 'cfb-user-to-user', text: 'An outside call to a busy User who forwards on busy to a User: deleted.' },
-  { name: 'cfnr-user-to-agent', text: 'An outside call to a User who forwards on no answer to an Agent, who answers: filed under the Agent.' },
-  { name: 'cfnr-user-to-user', text: 'An outside call to a User who forwards on no answer to a User: deleted.' },
-  {
-    name: 'internal-call',
-    text: 'No outside party (only phones record it): filed under the called party if an Agent, else the calling one, else the third; deleted without an Agent.',
-  },
-  { name: 'unanswered', text: 'Nobody answers: nothing is recorded (recording starts at the answer).' },
-  { name: 'not-recorded', text: 'No capture is written (no recording user, a trunk without recording, or an internal call without phone recording): nothing to file.' },
-];
+/** The reference's recording rules, and those derived from them by analogy (agent-rules.json says which is which). */
+export const AGENT_RULES: readonly AgentRule[] = agentRules.reference;
+export const DERIVED_RULES: readonly AgentRule[] = agentRules.derived;
 
 /** Agent in the reference's sense: a member of the recording group with a reporting licence. */
 export function isAgent(user: PbxUser | undefined): boolean {
@@ -231,14 +156,7 @@ function lookupFor(directory: PbxDirectory): DirectoryLookup {
 // ---------------------------------------------------------------------------
 
 /** A problem with one field of one scenario call. */
-class CallProblem extends Error {
-  constructor(
-    readonly field: string,
-    readonly reason: string,
-  ) {
-    super(`${field}: ${reason}`);
-  }
-}
+class CallProblem extends FieldError {}
 
 interface ResolvedCall {
   readonly call: ScenarioCall;

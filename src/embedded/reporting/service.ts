@@ -5,7 +5,7 @@
  */
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../../platform/util/index.js';
 import { timingSafeEqual } from 'node:crypto';
 import type { CallObserver, FaultState, PbxDirectory, PlannedCall, SimClock } from '../model.js';
 import type { Cdr } from '../../recorder/pbx/index.js';
@@ -71,27 +71,15 @@ export class ReportingService implements CallObserver {
         else res.destroy();
       });
     });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const base = await listenHttp(server, port, host);
     this.server = server;
-    const address = server.address() as AddressInfo;
-    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return { url: `http://${hostPart}:${address.port}${REPORT_PATH}` };
+    return { url: `${base}${REPORT_PATH}` };
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    if (!server) return;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
+    if (server) await closeHttp(server);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

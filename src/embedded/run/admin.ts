@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../../platform/util/index.js';
 import { z } from 'zod';
 import type { FaultState } from '../model.js';
 
@@ -50,20 +50,14 @@ export class AdminServer {
       });
     });
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    const address = server.address() as AddressInfo;
-    return { url: `http://${host}:${address.port}/admin` };
+    return { url: `${await listenHttp(server, port, host)}/admin` };
   }
 
   async close(): Promise<void> {
     const server = this.server;
     if (!server) return;
     this.server = undefined;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

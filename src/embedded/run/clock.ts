@@ -67,6 +67,17 @@ export class ManualClock implements SimClock {
     this.current = Math.max(this.current, time);
   }
 
+  /**
+   * Move to `time` at once and wake every sleeper due by then together, synchronously: for checks of exactly
+   * what a writer has done by a moment (advanceTo lets each woken task run before the clock moves on).
+   */
+  jumpTo(time: number): void {
+    this.current = Math.max(this.current, time);
+    const due = this.waiters.filter((waiter) => waiter.time <= this.current);
+    for (const waiter of due) this.waiters.splice(this.waiters.indexOf(waiter), 1);
+    for (const waiter of due) waiter.resolve();
+  }
+
   advance(ms: number): Promise<void> {
     return this.advanceTo(this.current + ms);
   }

@@ -60,11 +60,11 @@
 import { randomInt } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../../platform/util/index.js';
 import { createServerless } from 'soap';
 import type { IServices, Server as SoapServer } from 'soap';
 import type { CallEvent, CallObserver, FaultState, PbxDirectory, PbxUser, PlannedCall, SimClock } from '../model.js';
-import { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_XSD, WSDL_VERSION } from '../../recorder/pbx/index.js';
+import { WSDL_VERSION, pbx10Wsdl, pbxWsdlTemplate, soapEncodingXsd, withoutSchemaImport } from '../../recorder/pbx/index.js';
 
 export const SOAP_PATH = '/PBX0/user.soap';
 const XSD_PATH = '/PBX0/soap-encoding.xsd';
@@ -247,7 +247,7 @@ export class PbxSoapService implements CallObserver {
       path: SOAP_PATH,
       services: this.services(),
       // The server side needs no SOAP-ENC schema; importing it would make node-soap fetch it.
-      xml: PBX_WSDL.replace(/<xsd:import [^>]*\/>/, ''),
+      xml: withoutSchemaImport(pbxWsdlTemplate()),
     });
     unqualifyRpcParts(this.soap);
     const http = createServer((req, res) => {
@@ -257,19 +257,11 @@ export class PbxSoapService implements CallObserver {
       });
     });
     this.http = http;
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(port, host, () => {
-        http.off('error', reject);
-        resolve();
-      });
-    });
-    const address = http.address() as AddressInfo;
-    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    this.baseUrl = `http://${hostPart}:${address.port}/PBX0`;
+    const origin = await listenHttp(http, port, host);
+    this.baseUrl = `${origin}/PBX0`;
     this.sweep = setInterval(() => this.expireSessions(), Math.max(1000, this.sessionTtlMs / 4)).unref();
     const url = `${this.baseUrl}/user.soap`;
-    return { url, wsdlUrl: `http://${hostPart}:${address.port}${WSDL_PATH}` };
+    return { url, wsdlUrl: `${origin}${WSDL_PATH}` };
   }
 
   async close(): Promise<void> {
@@ -281,11 +273,7 @@ export class PbxSoapService implements CallObserver {
     this.sessions.clear();
     const http = this.http;
     this.http = undefined;
-    if (!http) return;
-    await new Promise<void>((resolve) => {
-      http.close(() => resolve());
-      http.closeAllConnections();
-    });
+    if (http) await closeHttp(http);
   }
 
   onCallEvent(call: PlannedCall, event: CallEvent): void {
@@ -347,11 +335,11 @@ export class PbxSoapService implements CallObserver {
     }
     if (req.method === 'GET') {
       if (path === XSD_PATH) {
-        sendXml(res, 200, SOAP_ENCODING_XSD);
+        sendXml(res, 200, soapEncodingXsd());
       } else if (path === WSDL_PATH) {
-        sendXml(res, 200, PBX_WSDL.replaceAll(SOAP_BASE_PLACEHOLDER, this.baseUrl));
+        sendXml(res, 200, pbx10Wsdl(this.baseUrl));
       } else if (new URL(req.url ?? '/', 'http://localhost').search.toLowerCase().startsWith('?wsdl')) {
-        sendXml(res, 200, PBX_WSDL.replaceAll(SOAP_BASE_PLACEHOLDER, this.baseUrl));
+        sendXml(res, 200, pbx10Wsdl(this.baseUrl));
       } else {
         sendText(res, 405, 'POST a SOAP request, or GET ?wsdl');
       }

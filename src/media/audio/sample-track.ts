@@ -286,23 +286,11 @@ export class SampleTrack {
 
   /** Copy `samples` to positions [position, position + samples.length). Negative positions are clipped. */
   write(position: number, samples: Int16Array): void {
-    let src = 0;
-    let pos = position;
-    if (pos < 0) {
-      src = -pos;
-      pos = 0;
-    }
-    while (src < samples.length) {
-      const index = pos >>> BLOCK_SHIFT;
+    this.eachWriteSpan(position, samples.length, (index, offset, from, count) => {
       const block = this.residentBlock(index, true)!;
       if (block.samples === undefined) this.decodeBlock(index, block);
-      const offset = pos & BLOCK_MASK;
-      const count = Math.min(samples.length - src, TRACK_BLOCK_SAMPLES - offset);
-      block.samples!.set(count === samples.length ? samples : samples.subarray(src, src + count), offset);
-      src += count;
-      pos += count;
-    }
-    if (pos > this.length) this.length = pos;
+      block.samples!.set(count === samples.length ? samples : samples.subarray(from, from + count), offset);
+    });
   }
 
   /**
@@ -310,25 +298,30 @@ export class SampleTrack {
    * them coded where it can and reads them back decoded, the same samples `write` of their decoding would give.
    */
   writeG711(position: number, codes: Uint8Array, law: G711Law): void {
-    let src = 0;
-    let pos = position;
-    if (pos < 0) {
-      src = -pos;
-      pos = 0;
-    }
-    while (src < codes.length) {
-      const index = pos >>> BLOCK_SHIFT;
+    this.eachWriteSpan(position, codes.length, (index, offset, from, count) => {
       const block = this.residentBlock(index, law)!;
-      const offset = pos & BLOCK_MASK;
-      const count = Math.min(codes.length - src, TRACK_BLOCK_SAMPLES - offset);
       if (block.codes !== undefined && block.law === law) {
-        block.codes.set(count === codes.length ? codes : codes.subarray(src, src + count), offset);
+        block.codes.set(count === codes.length ? codes : codes.subarray(from, from + count), offset);
         if (addRange(block.ranges, offset, offset + count) > MAX_CODED_RANGES) this.decodeBlock(index, block);
       } else {
         if (block.samples === undefined) this.decodeBlock(index, block);
-        decodeG711(law, codes.subarray(src, src + count), block.samples!, offset);
+        decodeG711(law, codes.subarray(from, from + count), block.samples!, offset);
       }
-      src += count;
+    });
+  }
+
+  /**
+   * Splits the positions [position, position + length) at block boundaries, negative positions clipped, and calls
+   * `put` for each piece (`from`: where it starts in the caller's data); then the track is at least that long.
+   */
+  private eachWriteSpan(position: number, length: number, put: (index: number, offset: number, from: number, count: number) => void): void {
+    let from = position < 0 ? -position : 0;
+    let pos = position < 0 ? 0 : position;
+    while (from < length) {
+      const offset = pos & BLOCK_MASK;
+      const count = Math.min(length - from, TRACK_BLOCK_SAMPLES - offset);
+      put(pos >>> BLOCK_SHIFT, offset, from, count);
+      from += count;
       pos += count;
     }
     if (pos > this.length) this.length = pos;

@@ -50,33 +50,26 @@ export function decodeRawG729(variant: G729Variant): CodecDescriptor['decodeRaw'
   };
 }
 
+/** G.711 in either law: one byte a sample at 8 kHz (RFC 3551 §4.5.14). */
+function g711Codec(name: 'pcmu' | 'pcma', law: 'ulaw' | 'alaw', title: string, payloadType: number): CodecDescriptor {
+  return {
+    name,
+    title,
+    payloadType,
+    encodingNames: [name.toUpperCase()],
+    clockRate: 8000,
+    sampleRate: 8000,
+    frameBytes: 1,
+    frameSamples: 1,
+    createDecoder: () => createG711StreamDecoder(name),
+    decodeRaw: (bytes) => ({ samples: decodeG711(law, bytes), sampleRate: 8000 }),
+    encodeRaw: (pcm) => encodeG711(law, pcm),
+  };
+}
+
 export const CODECS: readonly CodecDescriptor[] = [
-  {
-    name: 'pcmu',
-    title: 'G.711 µ-law',
-    payloadType: 0,
-    encodingNames: ['PCMU'],
-    clockRate: 8000,
-    sampleRate: 8000,
-    frameBytes: 1,
-    frameSamples: 1,
-    createDecoder: () => createG711StreamDecoder('pcmu'),
-    decodeRaw: (bytes) => ({ samples: decodeG711('ulaw', bytes), sampleRate: 8000 }),
-    encodeRaw: (pcm) => encodeG711('ulaw', pcm),
-  },
-  {
-    name: 'pcma',
-    title: 'G.711 A-law',
-    payloadType: 8,
-    encodingNames: ['PCMA'],
-    clockRate: 8000,
-    sampleRate: 8000,
-    frameBytes: 1,
-    frameSamples: 1,
-    createDecoder: () => createG711StreamDecoder('pcma'),
-    decodeRaw: (bytes) => ({ samples: decodeG711('alaw', bytes), sampleRate: 8000 }),
-    encodeRaw: (pcm) => encodeG711('alaw', pcm),
-  },
+  g711Codec('pcmu', 'ulaw', 'G.711 µ-law', 0),
+  g711Codec('pcma', 'alaw', 'G.711 A-law', 8),
   {
     name: 'g722',
     title: 'G.722',

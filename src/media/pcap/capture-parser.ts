@@ -172,6 +172,12 @@ export class CaptureParser {
     this.damageStart = -1;
   }
 
+  /** A resync's answer: a sound offset ends the damaged region there; `-(offset + 1)` (wait for more bytes) is passed on. */
+  private resumeAt(found: number, base: number): number {
+    if (found >= 0) this.endDamage(base + found);
+    return found;
+  }
+
   private fail(code: 'BAD_BLOCK' | 'UNSUPPORTED', reason: string, position: number): never {
     throw new CaptureError(code, this.file, reason, position, this.stats);
   }
@@ -235,10 +241,8 @@ export class CaptureParser {
     let offset = start;
     for (;;) {
       if (this.damageStart >= 0) {
-        const found = this.resyncPcap(view, offset, end);
-        if (found < 0) return -found - 1;
-        this.endDamage(base + found);
-        offset = found;
+        offset = this.resumeAt(this.resyncPcap(view, offset, end), base);
+        if (offset < 0) return -offset - 1;
       }
       if (end - offset < headerLength) {
         this.needed = headerLength;
@@ -357,10 +361,8 @@ export class CaptureParser {
     const recover = this.recover;
     for (;;) {
       if (this.damageStart >= 0) {
-        const found = this.resyncPcapng(view, offset, end);
-        if (found < 0) return -found - 1;
-        this.endDamage(base + found);
-        offset = found;
+        offset = this.resumeAt(this.resyncPcapng(view, offset, end), base);
+        if (offset < 0) return -offset - 1;
       }
       const available = end - offset;
       if (available < 8) {
@@ -530,18 +532,13 @@ export class CaptureParser {
       this.fail('BAD_BLOCK', `packet names interface ${interfaceId} but the section declares ${this.interfaces.length}`, base + offset);
     }
     this.setTime(iface, high, low);
+    this.decodePcapngFrame(iface.linkType, buf, offset + 28, capturedLength, originalLength);
+  }
+
+  /** Passes one packet of a pcapng section on, stamped with the time its block set. */
+  private decodePcapngFrame(linkType: number, buf: Uint8Array, at: number, capturedLength: number, originalLength: number): void {
     const frame = ++this.stats.frames;
-    this.decoder.decode(
-      iface.linkType,
-      buf,
-      offset + 28,
-      capturedLength,
-      originalLength,
-      frame,
-      this.lastSeconds,
-      this.lastNanoseconds,
-      this.lastTime,
-    );
+    this.decoder.decode(linkType, buf, at, capturedLength, originalLength, frame, this.lastSeconds, this.lastNanoseconds, this.lastTime);
   }
 
   private simplePacketBlock(buf: Uint8Array, view: DataView, offset: number, length: number, base: number): void {
@@ -552,18 +549,7 @@ export class CaptureParser {
     // The captured length is not stored: it is the original length, limited by the block and the snap length.
     let capturedLength = Math.min(originalLength, length - 16);
     if (iface.snapLength > 0) capturedLength = Math.min(capturedLength, iface.snapLength);
-    const frame = ++this.stats.frames;
-    this.decoder.decode(
-      iface.linkType,
-      buf,
-      offset + 12,
-      capturedLength,
-      originalLength,
-      frame,
-      this.lastSeconds,
-      this.lastNanoseconds,
-      this.lastTime,
-    );
+    this.decodePcapngFrame(iface.linkType, buf, offset + 12, capturedLength, originalLength);
   }
 
   /** Split a 64-bit timestamp of `iface` units into whole seconds and the rest, exactly. */

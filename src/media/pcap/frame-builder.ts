@@ -193,24 +193,16 @@ export function buildUdpPacket(options: UdpPacketOptions): Uint8Array {
   const dst = parseIpAddress(options.dst);
   if (src.length !== dst.length) throw new Error(`addresses of different families: ${options.src} and ${options.dst}`);
   const segment = buildUdpSegment(src, dst, options.srcPort, options.dstPort, options.payload);
+  const addresses = { src: options.src, dst: options.dst };
   if (src.length === 4) {
-    return buildIpv4Packet({
-      src: options.src,
-      dst: options.dst,
-      protocol: IPPROTO_UDP,
-      payload: segment,
-      ...(options.ipId !== undefined ? { id: options.ipId } : {}),
-      ...(options.ttl !== undefined ? { ttl: options.ttl } : {}),
-    });
+    const ipv4Options = { ...(options.ipId !== undefined ? { id: options.ipId } : {}), ...(options.ttl !== undefined ? { ttl: options.ttl } : {}) };
+    return buildIpv4Packet({ ...addresses, protocol: IPPROTO_UDP, payload: segment, ...ipv4Options });
   }
-  return buildIpv6Packet({
-    src: options.src,
-    dst: options.dst,
-    nextHeader: IPPROTO_UDP,
-    payload: segment,
+  const ipv6Options = {
     ...(options.ttl !== undefined ? { hopLimit: options.ttl } : {}),
     ...(options.ipv6ExtensionHeaders ? { extensionHeaders: options.ipv6ExtensionHeaders } : {}),
-  });
+  };
+  return buildIpv6Packet({ ...addresses, nextHeader: IPPROTO_UDP, payload: segment, ...ipv6Options });
 }
 
 /** A complete link-layer frame carrying one UDP datagram. */

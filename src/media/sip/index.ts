@@ -8,16 +8,4 @@ export { canonicalAddress, isUnspecifiedAddress } from './address.js';
 export { SipDialogTracker } from './dialog-tracker.js';
 export { SipTcpFramer } from './tcp-framer.js';
 export type { SipTcpSegment } from './tcp-framer.js';
-export type {
-  CodecMapping,
-  MediaEndpoint,
-  MediaInfo,
-  SipCall,
-  SipCallState,
-  SipDatagramMeta,
-  SipDialogTrackerOptions,
-  SipEndpoint,
-  SipInfoDigit,
-  SipParty,
-  SipRole,
-} from './dialog-tracker.js';
+export type { CodecMapping, MediaEndpoint, MediaInfo, SipCall, SipCallState, SipDatagramMeta, SipDialogTrackerOptions, SipEndpoint, SipInfoDigit, SipParty, SipRole } from './dialog-tracker.js';

@@ -188,11 +188,53 @@ export interface SealOptions {
   readonly plaintextSize?: number;
 }
 
+/**
+ * Cuts a byte stream into chunks of one size, holding the last full chunk back until more bytes show that it is
+ * not the final one (the final chunk is sealed and opened differently). Whole chunks in the caller's buffer are
+ * passed on without a copy.
+ */
+class HeldBackChunks {
+  readonly #pending: Buffer;
+  #filled = 0;
+
+  constructor(readonly size: number) {
+    this.#pending = Buffer.alloc(size);
+  }
+
+  /** Passes each chunk of `data` (from `offset`) known not to be the final one to `each`. */
+  push(data: Uint8Array, offset: number, each: (chunk: Uint8Array) => void): void {
+    const size = this.size;
+    while (offset < data.length) {
+      if (this.#filled === size) {
+        each(this.#pending);
+        this.#filled = 0;
+      }
+      if (this.#filled === 0 && data.length - offset > size) {
+        each(data.subarray(offset, offset + size));
+        offset += size;
+        continue;
+      }
+      const take = Math.min(size - this.#filled, data.length - offset);
+      this.#pending.set(data.subarray(offset, offset + take), this.#filled);
+      this.#filled += take;
+      offset += take;
+    }
+  }
+
+  /** What is held back: the final chunk once the stream has ended. */
+  get held(): Buffer {
+    return this.#pending.subarray(0, this.#filled);
+  }
+
+  wipe(): void {
+    this.#pending.fill(0);
+  }
+}
+
 /** Incremental encryption with constant memory: feed plaintext pieces, collect the container's bytes. */
 export class ContainerSealer {
   readonly #cipher: ChunkCipher;
-  readonly #pending: Buffer;
-  #filled = 0;
+  readonly #chunks: HeldBackChunks;
   #index = 0;
   #headerSent = false;
   #finished = false;
@@ -204,7 +246,7 @@ export class ContainerSealer {
     const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
     this.#cipher = new ChunkCipher(encodeHeader(key.id, chunkSize, randomBytes(SALT_BYTES), options.plaintextSize), key);
     this.#declared = options.plaintextSize;
-    this.#pending = Buffer.alloc(chunkSize);
+    this.#chunks = new HeldBackChunks(chunkSize);
   }
 
   get keyId(): string {
@@ -226,29 +268,11 @@ export class ContainerSealer {
     if (this.#finished) throw new Error('sealer already finished');
     const out: Buffer[] = [];
     this.#start(out);
-    const size = this.#pending.length;
-    let offset = 0;
     this.plaintextBytes += data.length;
     if (this.#declared !== undefined && this.plaintextBytes > this.#declared) {
       throw new RangeError(`the plaintext grew past its declared ${this.#declared} bytes (input changed while being encrypted?)`);
     }
-    while (offset < data.length) {
-      // A full chunk is sealed only once more data shows it is not the final one.
-      if (this.#filled === size) {
-        this.#emitChunk(out, this.#pending);
-        this.#filled = 0;
-      }
-      if (this.#filled === 0 && data.length - offset > size) {
-        // Whole chunks straight from the caller's buffer, with at least one byte after them: no copy.
-        this.#emitChunk(out, data.subarray(offset, offset + size));
-        offset += size;
-        continue;
-      }
-      const take = Math.min(size - this.#filled, data.length - offset);
-      this.#pending.set(data.subarray(offset, offset + take), this.#filled);
-      this.#filled += take;
-      offset += take;
-    }
+    this.#chunks.push(data, 0, (chunk) => this.#emitChunk(out, chunk));
     return out;
   }
 
@@ -263,8 +287,8 @@ export class ContainerSealer {
     }
     const out: Buffer[] = [];
     this.#start(out);
-    for (const piece of this.#cipher.sealPieces(this.#index++, true, this.#pending.subarray(0, this.#filled))) this.#emit(out, piece);
-    this.#pending.fill(0);
+    for (const piece of this.#cipher.sealPieces(this.#index++, true, this.#chunks.held)) this.#emit(out, piece);
+    this.#chunks.wipe();
     this.#finished = true;
     return out;
   }
@@ -275,8 +299,7 @@ export class ContainerOpener {
   readonly #keyring: Keyring;
   #header: Buffer = Buffer.alloc(0);
   #cipher: ChunkCipher | undefined;
-  #pending: Buffer = Buffer.alloc(0);
-  #filled = 0;
+  #chunks = new HeldBackChunks(0);
   #index = 0;
   /** Container bytes the header's plaintext size implies, when it declares one. */
   #expectedBytes: number | undefined;
@@ -304,7 +327,7 @@ export class ContainerOpener {
         return out;
       }
       this.#cipher = cipherFor(parseHeader(this.#header), this.#keyring);
-      this.#pending = Buffer.alloc(this.#cipher.header.chunkSize + TAG_BYTES);
+      this.#chunks = new HeldBackChunks(this.#cipher.header.chunkSize + TAG_BYTES);
       const declared = this.#cipher.header.plaintextSize;
       if (declared !== undefined) this.#expectedBytes = containerSize(declared, this.#cipher.header.chunkSize);
     }
@@ -312,23 +335,7 @@ export class ContainerOpener {
       throw new TamperedError(`tampered: bytes after the end the header declares (${this.#expectedBytes} bytes)`);
     }
     const cipher = this.#cipher;
-    const size = this.#pending.length;
-    while (offset < data.length) {
-      if (this.#filled === size) {
-        out.push(this.#deliver(cipher.open(this.#index++, false, this.#pending)));
-        this.#filled = 0;
-      }
-      if (this.#filled === 0 && data.length - offset > size) {
-        // A whole sealed chunk in the caller's buffer, with more bytes after it: open it in place.
-        out.push(this.#deliver(cipher.open(this.#index++, false, data.subarray(offset, offset + size))));
-        offset += size;
-        continue;
-      }
-      const take = Math.min(size - this.#filled, data.length - offset);
-      this.#pending.set(data.subarray(offset, offset + take), this.#filled);
-      this.#filled += take;
-      offset += take;
-    }
+    this.#chunks.push(data, offset, (chunk) => out.push(this.#deliver(cipher.open(this.#index++, false, chunk))));
     return out;
   }
 
@@ -344,15 +351,16 @@ export class ContainerOpener {
     }
     if (this.#expectedBytes !== undefined && this.containerBytes < this.#expectedBytes) {
       // Short of the declared size: cut off, unless what ends the file is the real final chunk moved forward.
-      if (movedFinalChunk(this.#cipher, this.#index, this.#pending.subarray(0, this.#filled))) {
+      if (movedFinalChunk(this.#cipher, this.#index, this.#chunks.held)) {
         throw new TamperedError('tampered: chunks are missing before the final chunk');
       }
       // Every chunk before the cut has authenticated (and with it the header's size), unless the cut is in chunk 0.
       throw new TruncatedError(`truncated: ${this.containerBytes} of the ${this.#expectedBytes} bytes the header declares`);
     }
-    if (this.#filled < TAG_BYTES) {
-      throw new TruncatedError(this.#filled === 0 ? 'truncated: nothing after the header' : `truncated: chunk ${this.#index} is cut inside its tag`);
+    const held = this.#chunks.held;
+    if (held.length < TAG_BYTES) {
+      throw new TruncatedError(held.length === 0 ? 'truncated: nothing after the header' : `truncated: chunk ${this.#index} is cut inside its tag`);
     }
-    return [this.#deliver(this.#cipher.open(this.#index++, true, this.#pending.subarray(0, this.#filled)))];
+    return [this.#deliver(this.#cipher.open(this.#index++, true, held))];
   }
 }

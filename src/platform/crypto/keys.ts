@@ -2,6 +2,7 @@ import { createHash, randomBytes, scrypt as scryptCallback } from 'node:crypto';
 import type { ScryptOptions } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
+import { jsonObjectOrUndefined } from '../util/index.js';
 import { BadKeyError, WrongPassphraseError } from './errors.js';
 
 /** Bytes in every key: AES-256. */
@@ -185,14 +186,8 @@ export async function keyFromPassphrase(passphrase: string, definition: Passphra
 }
 
 function parseDefinition(text: string): PassphraseKeyDefinition | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || (value as { format?: unknown }).format !== DEFINITION_FORMAT) return undefined;
-  const d = value as Record<string, unknown>;
+  const d = jsonObjectOrUndefined(text);
+  if (d?.format !== DEFINITION_FORMAT) return undefined;
   const numbers = ['N', 'r', 'p'].every((k) => typeof d[k] === 'number');
   if (d.version !== 1 || d.kdf !== 'scrypt' || !numbers || typeof d.salt !== 'string' || typeof d.keyId !== 'string' || !/^[0-9a-f]{16}$/.test(d.keyId)) {
     throw new BadKeyError('key definition: expected version 1, kdf scrypt, numbers N r p, base64 salt and a 16-hex-digit keyId');

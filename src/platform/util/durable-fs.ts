@@ -148,28 +148,25 @@ export async function moveFile(from: string, to: string): Promise<void> {
   } catch (error) {
     if (errnoOf(error) !== 'EXDEV') throw error;
   }
+  await copyThenLand(from, to, renameNoReplace);
+  await unlink(from);
+}
+
+/** Copies `from` to a temporary name beside `to`, syncs it and lands it with `land`; removes it when that fails. */
+async function copyThenLand(from: string, to: string, land: (temp: string, to: string) => Promise<void>): Promise<void> {
   const temp = tempPathIn(dirname(to), '.partial');
   try {
     await copyFile(from, temp, constants.COPYFILE_EXCL);
     await fsyncFile(temp);
-    await renameNoReplace(temp, to);
+    await land(temp, to);
   } catch (error) {
     await rm(temp, { force: true });
     throw error;
   }
-  await unlink(from);
 }
 
 /** Copy to `to` atomically (temporary name, fsync, rename over). */
 export async function copyFileDurable(from: string, to: string): Promise<void> {
-  const temp = tempPathIn(dirname(to), '.partial');
-  try {
-    await copyFile(from, temp, constants.COPYFILE_EXCL);
-    await fsyncFile(temp);
-    await rename(temp, to);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await copyThenLand(from, to, rename);
   await fsyncDir(dirname(to));
 }

@@ -141,6 +141,9 @@ export class CdrParseError extends Error {
   }
 }
 
+/** The `<cdr>` element's attributes in the order the PBX writes them. */
+const CDR_ATTRIBUTE_ORDER = ['id', 'guid', 'sys', 'pbx', 'node', 'device', 'cn', 'e164', 'h323', 'dir', 'utc', 'local'] as const;
+
 /**
  * Serialise one leg as the PBX sends it (no XML declaration; `indent`
  * prefixes every line). `uptime`: the PBX's uptime at the leg's `utc`, the
@@ -149,20 +152,7 @@ export class CdrParseError extends Error {
 export function cdrToXml(cdr: Cdr, indent = '', uptime = 0): string {
   const lines: string[] = [];
   lines.push(
-    `${indent}<cdr${xmlAttributes([
-      ['id', cdr.id],
-      ['guid', cdr.guid],
-      ['sys', cdr.sys],
-      ['pbx', cdr.pbx],
-      ['node', cdr.node],
-      ['device', cdr.device],
-      ['cn', cdr.cn],
-      ['e164', cdr.e164],
-      ['h323', cdr.h323],
-      ['dir', cdr.dir],
-      ['utc', cdr.utc],
-      ['local', cdr.local],
-    ])}>`,
+    `${indent}<cdr${xmlAttributes(CDR_ATTRIBUTE_ORDER.map((name) => [name, cdr[name]]))}>`,
   );
   lines.push(`${indent}  <user/>`);
   const self: CdrParty = { e164: cdr.e164, h323: cdr.h323, dn: cdr.cn, external: false };

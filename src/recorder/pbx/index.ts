@@ -13,4 +13,4 @@ export { ReportingAnswerTooLargeError, ReportingClient, ReportingUnavailableErro
 export type { ReportingClientOptions } from './reporting-client.js';
 export { PbxLink } from './soap-link.js';
 export type { CallEndInfo, CallLegInfo, PbxLinkEvents, PbxLinkOptions, PbxLinkStatus } from './soap-link.js';
-export { PBX_WSDL, SOAP_BASE_PLACEHOLDER, SOAP_ENCODING_NAMESPACE, SOAP_ENCODING_XSD, SOAP_NAMESPACE, WSDL_VERSION, pbx10Wsdl } from './pbx10-wsdl.js';
+export { WSDL_VERSION, pbx10Wsdl, pbxWsdlTemplate, soapEncodingXsd, withoutSchemaImport } from './pbx10-wsdl.js';

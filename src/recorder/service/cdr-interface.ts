@@ -15,7 +15,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeHttp, listenHttp } from '../../platform/util/index.js';
 import { mkdir, open, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CryptoError, decryptBytes, encryptBytes, hasContainerMagic } from '../../platform/crypto/index.js';
@@ -77,24 +77,14 @@ export class CdrInterface extends EventEmitter<CdrInterfaceEvents> {
     server.requestTimeout = 30_000;
     server.headersTimeout = 10_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, this.options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-    return `http://${host}:${address.port}${this.options.path}`;
+    return `${await listenHttp(server, this.options.port, this.options.host)}${this.options.path}`;
   }
 
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await closeHttp(server);
   }
 
   /** The CDRs received for `conf` (lower-case hex), or undefined when none came. */

@@ -5,7 +5,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { fsyncDir, tempPathIn, writeNewFile } from '../../platform/util/index.js';
+import { fsyncDir, jsonObjectOrUndefined, tempPathIn, writeNewFile } from '../../platform/util/index.js';
 
 
 /** A journal line or transition that cannot be accepted. */
@@ -87,14 +87,8 @@ export function canTransition(from: JournalState | undefined, to: JournalState):
 }
 
 function parseLine(text: string): JournalLine | undefined {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const line = value as Record<string, unknown>;
+  const line = jsonObjectOrUndefined(text);
+  if (line === undefined) return undefined;
   if (typeof line.k !== 'string' || line.k.length === 0) return undefined;
   if (typeof line.s !== 'string' || !JOURNAL_STATES.includes(line.s as JournalState)) return undefined;
   if (typeof line.t !== 'string' || Number.isNaN(Date.parse(line.t))) return undefined;

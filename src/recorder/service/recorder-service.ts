@@ -1,4 +1,4 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -10,6 +10,7 @@ import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.j
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import { CdrInterface } from './cdr-interface.js';
+import { StorageRoom, isDiskFull } from './storage-room.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
@@ -18,7 +19,7 @@ import { Journal } from './journal.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
 import { required, toJournalValue, workOf } from './work-item.js';
-import { namesIn } from '../../platform/util/index.js';
+import { exists, namesIn } from '../../platform/util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
 export interface ServiceLamps {
@@ -116,13 +117,12 @@ export class RecorderService {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly trials = new Map<string, number>();
-  private readonly lamps: { -readonly [K in keyof ServiceLamps]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', DISK: 'green', SOFTWARE: 'green' };
+  /** The lamps but DISK (the storage room's). */
+  private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
   /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
   private pbxSerial: string | undefined;
-  /** Captures whose next step waits for room on the storage disk, the retry timer and its current pause. */
-  private readonly diskWaiting = new Set<string>();
-  private diskRetry: NodeJS.Timeout | undefined;
-  private diskBackoffMs = 0;
+  /** The storage disk's room: the DISK lamp and the work waiting for room. */
+  private readonly room: StorageRoom;
   private housekeepingTimer: NodeJS.Timeout | undefined;
   private readonly counters: ServiceCounters = { captured: 0, filed: 0, discarded: 0, quarantined: 0, callEndsWithoutCapture: 0, decidedFromCdrInterface: 0, decidedFromReporting: 0 };
   private readonly errors: string[] = [];
@@ -133,6 +133,12 @@ export class RecorderService {
   constructor(private readonly options: RecorderServiceOptions) {
     this.config = options.config;
     this.log = options.logger ?? pino({ level: options.config.log.level, base: { service: 'recorder' } });
+    this.room = new StorageRoom({
+      log: this.log,
+      ...(options.diskRetryMaxMs !== undefined ? { longestPauseMs: options.diskRetryMaxMs } : {}),
+      retry: (name) => this.schedule(name, 0),
+      pauseCopying: (paused) => this.ingestor?.pauseCopying(paused),
+    });
   }
 
   /** A capture's name parsed once (the ingestor asks about it on every poll, each step needs its conference). */
@@ -153,7 +159,7 @@ export class RecorderService {
     const pending = this.journal?.pending().length ?? 0;
     const cdr = this.cdrInterface;
     return {
-      lamps: { ...this.lamps },
+      lamps: { ...this.lamps, DISK: this.room.lamp },
       counters: { ...this.counters },
       pending,
       lastErrors: [...this.errors],
@@ -232,7 +238,7 @@ export class RecorderService {
       onStatus: (status) => this.onDriveStatus(status),
       onFileError: (name, error) => {
         // A full working disk is one condition, raised once, not a warning per file per poll.
-        if (isDiskFull(error)) this.diskFull(undefined, `copying ${name} from the drive`, error);
+        if (isDiskFull(error)) this.room.full(undefined, `copying ${name} from the drive`, error);
         else this.log.warn({ capture: name, code: error.code }, error.message);
       },
     });
@@ -287,7 +293,7 @@ export class RecorderService {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.diskRetry) clearTimeout(this.diskRetry);
+    this.room.stop();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
@@ -412,7 +418,7 @@ export class RecorderService {
 
   private softwareError(name: string, error: unknown): void {
     // The journal or the index could not be written for want of space: the disk-full condition, not a software fault.
-    if (isDiskFull(error)) return this.diskFull(name, 'writing the journal or the index', error);
+    if (isDiskFull(error)) return this.room.full(name, 'writing the journal or the index', error);
     const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
     this.lamps.SOFTWARE = 'red';
     this.errors.push(message);
@@ -602,14 +608,14 @@ export class RecorderService {
     const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
     if (!output && isDiskFull(report.error)) {
       // No room to write the recording: the capture is fine and waits (on the drive too) until there is.
-      this.diskFull(name, 'converting', report.error);
+      this.room.full(name, 'converting', report.error);
       return;
     }
     if (!output) {
       await this.quarantine(item, `conversion failed: ${report.error ?? 'no recording produced'}`);
       return;
     }
-    this.diskHasRoom();
+    this.room.hasRoom();
     if (report.outputs.length > 1) this.log.warn({ capture: name, calls: report.outputs.length }, 'capture holds several calls; the longest is filed');
     await this.journal!.record(name, 'converted', {
       ...item.data,
@@ -656,15 +662,15 @@ export class RecorderService {
         ...(work.durationMs !== undefined && work.durationMs > 0 ? { durationMs: work.durationMs } : {}),
         cdrXml: work.cdrXml ?? [],
       });
-      this.diskHasRoom();
+      this.room.hasRoom();
     } catch (error) {
       const code = (error as { code?: string }).code;
       if (isDiskFull(error)) {
-        this.diskFull(name, 'filing', error);
+        this.room.full(name, 'filing', error);
         return;
       }
       if (code === 'EACCES' || code === 'EROFS' || code === 'EIO') {
-        this.lamps.DISK = 'red';
+        this.room.notWritable();
         this.log.error({ capture: name, code }, 'storage not writable; filing waits');
         this.schedule(name, 30_000);
         return;
@@ -707,7 +713,7 @@ export class RecorderService {
       } catch (error) {
         if (!isDiskFull(error)) throw error;
         // Not even room to keep it aside: it stays where it is (drive and working copy) until there is.
-        this.diskFull(item.key, 'quarantining', error);
+        this.room.full(item.key, 'quarantining', error);
         return;
       }
     }
@@ -720,63 +726,6 @@ export class RecorderService {
     await this.cleanWork(item);
   }
 
-  /**
-   * The storage (or working) disk is full. ENOSPC is transient: the capture stays on the drive and in the journal
-   * where it was, the DISK lamp goes red (logged once, as an alarm), copying of new captures pauses, and the
-   * waiting work is tried again with a growing pause (1 s doubling to 1 min) until a write succeeds.
-   */
-  private diskFull(name: string | undefined, during: string, cause: unknown): void {
-    if (name !== undefined) this.diskWaiting.add(name);
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    if (this.lamps.DISK !== 'red' || this.diskBackoffMs === 0) {
-      this.lamps.DISK = 'red';
-      this.log.error({ during, reason, waiting: this.diskWaiting.size }, 'storage full: work waits until there is room again (alarm)');
-      this.diskBackoffMs = DISK_RETRY_FIRST_MS;
-    } else {
-      this.log.debug({ during, reason, waiting: this.diskWaiting.size }, 'storage still full');
-      this.diskBackoffMs = this.nextDiskPause();
-    }
-    this.ingestor?.pauseCopying(true);
-    if (this.diskRetry) clearTimeout(this.diskRetry);
-    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.diskBackoffMs);
-    this.diskRetry.unref();
-  }
-
-  /** Try the waiting work again: one item first (a probe); the others follow once it got through. */
-  private retryAfterDiskFull(): void {
-    this.diskRetry = undefined;
-    if (this.stopped) return;
-    const [first] = this.diskWaiting;
-    if (first !== undefined) {
-      this.diskWaiting.delete(first);
-      this.schedule(first, 0);
-    } else {
-      // Only copying was blocked: let the ingestor try; a failure raises the condition again.
-      this.ingestor?.pauseCopying(false);
-    }
-    // Without news either way, look again after the next pause.
-    this.diskRetry = setTimeout(() => this.retryAfterDiskFull(), this.nextDiskPause());
-    this.diskRetry.unref();
-  }
-
-  /** The pause after the current one: twice as long, up to the longest. */
-  private nextDiskPause(): number {
-    return Math.min(this.options.diskRetryMaxMs ?? DISK_RETRY_MAX_MS, this.diskBackoffMs * 2);
-  }
-
-  /** A write to the store succeeded: the disk has room again. */
-  private diskHasRoom(): void {
-    if (this.lamps.DISK === 'green' && this.diskWaiting.size === 0) return;
-    if (this.lamps.DISK === 'red') this.log.info({ waiting: this.diskWaiting.size }, 'storage has room again; waiting work resumes');
-    this.lamps.DISK = 'green';
-    this.diskBackoffMs = 0;
-    if (this.diskRetry) clearTimeout(this.diskRetry);
-    this.diskRetry = undefined;
-    for (const name of this.diskWaiting) this.schedule(name, 0);
-    this.diskWaiting.clear();
-    this.ingestor?.pauseCopying(false);
-  }
-
   private async cleanWork(item: JournalItem): Promise<void> {
     const path = workOf(item).path;
     if (path) await rm(path, { force: true });
@@ -786,26 +735,6 @@ export class RecorderService {
   }
 }
 
-/** First and longest pause between attempts while the storage disk is full. */
-const DISK_RETRY_FIRST_MS = 1000;
-const DISK_RETRY_MAX_MS = 60_000;
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
 
-/** ENOSPC / EDQUOT, as an error with a code, a DriveError wrapping one, or a conversion report's message. */
-function isDiskFull(error: unknown): boolean {
-  if (error === undefined || error === null) return false;
-  const code = (error as { code?: unknown }).code;
-  if (code === 'ENOSPC' || code === 'EDQUOT' || code === 'SQLITE_FULL') return true;
-  const text = typeof error === 'string' ? error : error instanceof Error ? error.message : '';
-  return /\b(ENOSPC|EDQUOT|SQLITE_FULL)\b|no space left on device|disk quota exceeded|database or disk is full/i.test(text);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

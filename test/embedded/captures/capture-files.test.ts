@@ -19,7 +19,7 @@ import { readCapture } from '../../../src/media/pcap/index.js';
 import { tsharkRtpStreams } from '../../helpers/tshark.js';
 import { ANNA, CALLER, SETUP_TIME, captureSpec, plannedCall, readWav } from './fixtures.js';
 import { AcceleratedClock } from '../../../src/embedded/run/index.js';
-import { ManualClock } from './sim-clock.js';
+import { ManualClock } from '../../../src/embedded/run/clock.js';
 
 const work = mkdtempSync(join(tmpdir(), 'recorder-embedded-captures-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -209,12 +209,12 @@ describe('capture files of the embedded gateway', () => {
       }
       throw new Error(`${path} never reached ${bytes} bytes (has ${existsSync(path) ? statSync(path).size : 'no file'})`);
     };
-    clock.advanceTo(SETUP_TIME + 999);
+    clock.jumpTo(SETUP_TIME + 999);
     await delay(50);
     expect(existsSync(path)).toBe(false);
     const sizes: number[] = [];
     for (const at of [1000, 2500, 4000]) {
-      clock.advanceTo(SETUP_TIME + at);
+      clock.jumpTo(SETUP_TIME + at);
       await waitForSize(sizeAt(at));
       await delay(20);
       sizes.push(statSync(path).size);
@@ -226,7 +226,7 @@ describe('capture files of the embedded gateway', () => {
     // A reader can take the growing file as it is.
     const partial = await readCapture(path, () => undefined);
     expect(partial.frames).toBeGreaterThan(0);
-    clock.advanceTo(SETUP_TIME + 7000);
+    clock.jumpTo(SETUP_TIME + 7000);
     const result = await done;
     expect(result.bytes).toBe(sizeAt(Number.POSITIVE_INFINITY));
     expect(statSync(path).size).toBe(result.bytes);

@@ -7,10 +7,9 @@
  * 16×16 product is below 2^31 in magnitude, so double arithmetic is exact; sums are
  * formed in double precision and then clamped, which is exactly saturation.
  *
- * The standard's global Overflow flag is kept: 32-bit operations set it on saturation,
- * and — as in the reference operators — a 16-bit saturating operation sets it on
- * saturation and clears it otherwise. The decoder reads it only around its synthesis
- * filter, where only 32-bit operations run.
+ * The standard's global Overflow flag is not kept here: the decoder reads it only around its
+ * synthesis filter, which keeps its own (dsp.ts SynthesisFilter), so these operators are pure
+ * functions with no state between calls.
  */
 
 import { tablog, tabpow, tabsqr } from './tables.js';
@@ -18,51 +17,24 @@ import { tablog, tabpow, tabsqr } from './tables.js';
 export const MAX_32 = 2147483647;
 export const MIN_32 = -2147483648;
 
-let overflowFlag = 0;
-
-/** Current state of the standard's Overflow flag (0 or 1). */
-export function getOverflow(): number {
-  return overflowFlag;
-}
-
-export function setOverflow(value: number): void {
-  overflowFlag = value;
-}
-
-/** Saturate a 32-bit value to 16 bits (the reference `sature`, which also clears Overflow). */
+/** Saturate a 32-bit value to 16 bits (the reference `sature`). */
 export function sature(x: number): number {
-  if (x > 32767) {
-    overflowFlag = 1;
-    return 32767;
-  }
-  if (x < -32768) {
-    overflowFlag = 1;
-    return -32768;
-  }
-  overflowFlag = 0;
-  return x;
+  return x > 32767 ? 32767 : x < -32768 ? -32768 : x;
 }
 
-/**
- * 16-bit saturating add / sub that leave the Overflow flag alone: for code after which only the
- * synthesis filter's overflow is read (and that flag is reset just before the filter).
- */
-export function addSat(a: number, b: number): number {
+/** Saturate to the 32-bit range (what every 32-bit operator does on overflow). */
+function sat32(x: number): number {
+  return x > MAX_32 ? MAX_32 : x < MIN_32 ? MIN_32 : x;
+}
+
+export function add(a: number, b: number): number {
   const s = a + b;
   return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
 }
 
-export function subSat(a: number, b: number): number {
+export function sub(a: number, b: number): number {
   const s = a - b;
   return s > 32767 ? 32767 : s < -32768 ? -32768 : s;
-}
-
-export function add(a: number, b: number): number {
-  return sature(a + b);
-}
-
-export function sub(a: number, b: number): number {
-  return sature(a - b);
 }
 
 export function abs_s(a: number): number {
@@ -77,11 +49,7 @@ export function shl(a: number, n: number): number {
   if (n < 0) return shr(a, -n);
   if (a === 0) return 0;
   const r = n > 15 ? Infinity * a : a * (1 << n);
-  if (r > 32767 || r < -32768) {
-    overflowFlag = 1;
-    return a > 0 ? 32767 : -32768;
-  }
-  return r;
+  return r > 32767 ? 32767 : r < -32768 ? -32768 : r;
 }
 
 export function shr(a: number, n: number): number {
@@ -101,7 +69,6 @@ export function shr_r(a: number, n: number): number {
 export function mult(a: number, b: number): number {
   const p = (a * b) >> 15;
   if (p > 32767) return sature(p);
-  overflowFlag = 0;
   return p;
 }
 
@@ -111,37 +78,15 @@ export function mult_r(a: number, b: number): number {
 
 export function L_mult(a: number, b: number): number {
   const p = a * b;
-  if (p === 0x40000000) {
-    overflowFlag = 1;
-    return MAX_32;
-  }
-  return p * 2;
+  return p === 0x40000000 ? MAX_32 : p * 2;
 }
 
 export function L_add(a: number, b: number): number {
-  const s = a + b;
-  if (s > MAX_32) {
-    overflowFlag = 1;
-    return MAX_32;
-  }
-  if (s < MIN_32) {
-    overflowFlag = 1;
-    return MIN_32;
-  }
-  return s;
+  return sat32(a + b);
 }
 
 export function L_sub(a: number, b: number): number {
-  const s = a - b;
-  if (s > MAX_32) {
-    overflowFlag = 1;
-    return MAX_32;
-  }
-  if (s < MIN_32) {
-    overflowFlag = 1;
-    return MIN_32;
-  }
-  return s;
+  return sat32(a - b);
 }
 
 export function L_mac(acc: number, a: number, b: number): number {
@@ -172,16 +117,7 @@ export function round(L: number): number {
 export function L_shl(L: number, n: number): number {
   if (n <= 0) return L_shr(L, -n);
   if (L === 0) return 0;
-  const r = n > 30 ? Infinity * L : L * (1 << n);
-  if (r > MAX_32) {
-    overflowFlag = 1;
-    return MAX_32;
-  }
-  if (r < MIN_32) {
-    overflowFlag = 1;
-    return MIN_32;
-  }
-  return r;
+  return sat32(n > 30 ? Infinity * L : L * (1 << n));
 }
 
 export function L_shr(L: number, n: number): number {
@@ -291,10 +227,7 @@ export function invSqrt(L: number): number {
   return L_shr(y, exp);
 }
 
-/**
- * L_mac without touching the Overflow flag — for loops whose flag state nobody reads
- * (everything except the decoder's synthesis filter). Same value as L_mac.
- */
+/** L_mac as one expression without nested calls, for the LSP loop. Same value as L_mac. */
 export function mac(acc: number, a: number, b: number): number {
   const q = Math.imul(a, b);
   const s = acc + (q === 0x40000000 ? 2147483647 : q * 2);

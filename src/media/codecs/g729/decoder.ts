@@ -5,10 +5,10 @@
  * Bit-exact with the ITU-T reference decoders: every operation is the Recommendation's
  * fixed-point operation, in its order.
  */
-import { L_shl, add, getOverflow, norm_l, round, setOverflow, shl, shr, sub } from './basicops.js';
+import { L_shl, add, norm_l, round, shl, shr, sub } from './basicops.js';
 import { SID_FRAME_BYTES, SPEECH_FRAME_BYTES, unpackSidFrame, unpackSpeechFrame } from './bitstream.js';
 import { CngState, INIT_SEED, decodeCng } from './cng.js';
-import { energy, interpolateLpc, predLt3, synFilt } from './dsp.js';
+import { energy, interpolateLpc, predLt3, SynthesisFilter } from './dsp.js';
 import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRandom, parityError } from './excitation.js';
 import { LspDecoderState, decodeLsp } from './lsp.js';
 import { G729APostFilter } from './postfilter-a.js';
@@ -83,6 +83,7 @@ export class G729Decoder {
   private excBase = 0;
   private readonly lspOld = new Int16Array(M);
   private readonly memSyn = new Int16Array(M);
+  private readonly synthesis = new SynthesisFilter();
   private sharp = SHARPMIN;
   private oldT0 = 60;
   private seedFer = 21845;
@@ -296,13 +297,11 @@ export class G729Decoder {
   /** Synthesis of subframe k; on overflow the whole excitation history is scaled down by 4 and the subframe redone. */
   private synthesize(k: number): void {
     const sf = k * L_SUBFR;
-    setOverflow(0);
     const x = this.excBase + EXC + sf;
-    synFilt(this.az, k * MP1, this.oldExc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, false);
-    if (getOverflow() !== 0) {
+    if (this.synthesis.run(this.az, k * MP1, this.oldExc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, false)) {
       const exc = this.oldExc;
       for (let i = this.excBase; i < this.excBase + EXC_WINDOW; i++) exc[i] = shr(exc[i]!, 2);
-      synFilt(this.az, k * MP1, exc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, true);
+      this.synthesis.run(this.az, k * MP1, exc, x, this.synthBuf, M + sf, L_SUBFR, this.memSyn, true);
     } else {
       const mem = this.memSyn;
       const y = this.synthBuf;

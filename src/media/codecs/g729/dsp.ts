@@ -5,7 +5,6 @@
  * history buffers without copies; the order of the fixed-point operations is the
  * Recommendation's, so results are bit-exact.
  */
-import { setOverflow } from './basicops.js';
 import { inter3l, slopeCos, table2 } from './tables.js';
 
 /** LP order, as a local binding for the code here (exported bindings are read through a cell). */
@@ -22,24 +21,6 @@ const MIN_32 = -2147483648;
 /** A |sample| bound under which the 20-tap interpolation sum (and its rounding) cannot saturate: 2 * 18000 * 59398 + 2^15 < 2^31. */
 const PRED_FAST_LIMIT = 18000;
 
-/** L_msu step of the synthesis filter; sets synOvf on saturation. */
-let synOvf = 0;
-
-function msuStep(s: number, a: number, y: number): number {
-  const p = Math.imul(a, y);
-  s -= p === 0x40000000 ? MAX_32 : p * 2;
-  if (p === 0x40000000) synOvf = 1;
-  if (s > MAX_32) {
-    synOvf = 1;
-    return MAX_32;
-  }
-  if (s < MIN_32) {
-    synOvf = 1;
-    return MIN_32;
-  }
-  return s;
-}
-
 /** Largest |x| with |a0 x| + absRest * maxY <= 2^30 - 1 (-1: none). */
 function fastInputLimit(absA0: number, absRest: number, maxY: number): number {
   const budget = 1073741823 - absRest * maxY;
@@ -47,272 +28,296 @@ function fastInputLimit(absA0: number, absRest: number, maxY: number): number {
   return absA0 === 0 ? 32768 : Math.floor(budget / absA0);
 }
 
-/** Output of an exact sum acc whose round(L_shl(2 acc, 3)) saturates (sets synOvf). */
-function synSat(acc: number): number {
-  synOvf = 1;
-  return acc < 0 ? -32768 : 32767;
-}
-
 /**
- * One output of the synthesis filter by the Recommendation's saturating L_mult / L_msu chain
- * (y1 = most recent output); sets synOvf on saturation.
+ * Synthesis filter 1/A(z) (Syn_filt) with the Recommendation's Overflow flag as its own state: `run` says whether
+ * any 32-bit operation of that call saturated (the decoder rescales its excitation then). Each user owns one, so
+ * no flag outlives a call or passes between decoders.
  */
-function synSlow(
-  a: Int16Array, aOff: number, xi: number,
-  y1: number, y2: number, y3: number, y4: number, y5: number,
-  y6: number, y7: number, y8: number, y9: number, y10: number,
-): number {
-  let s: number;
-  const p = Math.imul(xi, a[aOff]!);
-  if (p === 0x40000000) {
-    synOvf = 1;
-    s = MAX_32;
-  } else s = p * 2;
-  s = msuStep(s, a[aOff + 1]!, y1);
-  s = msuStep(s, a[aOff + 2]!, y2);
-  s = msuStep(s, a[aOff + 3]!, y3);
-  s = msuStep(s, a[aOff + 4]!, y4);
-  s = msuStep(s, a[aOff + 5]!, y5);
-  s = msuStep(s, a[aOff + 6]!, y6);
-  s = msuStep(s, a[aOff + 7]!, y7);
-  s = msuStep(s, a[aOff + 8]!, y8);
-  s = msuStep(s, a[aOff + 9]!, y9);
-  s = msuStep(s, a[aOff + 10]!, y10);
-  s *= 8;
-  if (s > MAX_32) {
-    s = MAX_32;
-    synOvf = 1;
-  } else if (s < MIN_32) {
-    s = MIN_32;
-    synOvf = 1;
-  }
-  s += 0x8000;
-  if (s > MAX_32) {
-    s = MAX_32;
-    synOvf = 1;
-  }
-  return s >> 16;
-}
+export class SynthesisFilter {
+  private overflow = false;
 
-/**
- * Synthesis filter 1/A(z) (Syn_filt). Raises the Overflow flag when any 32-bit operation
- * saturates — the decoder uses that to rescale its excitation. Input and output may alias
- * (same offset). The filter memory is kept in locals y1..y10; ten samples per pass, the
- * newest output replacing the oldest memory variable, so that no values move between
- * variables (after a pass the names are back in order: y1 = most recent output).
- */
-export function synFilt(
-  a: Int16Array, aOff: number,
-  x: Int16Array, xOff: number,
-  y: Int16Array, yOff: number,
-  lg: number, mem: Int16Array, update: boolean,
-): void {
-  const a0 = a[aOff]!;
-  const a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
-  const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
-  let y1 = mem[9]!, y2 = mem[8]!, y3 = mem[7]!, y4 = mem[6]!, y5 = mem[5]!;
-  let y6 = mem[4]!, y7 = mem[3]!, y8 = mem[2]!, y9 = mem[1]!, y10 = mem[0]!;
-  synOvf = 0;
-  // No partial sum of the L_mac/L_msu chain can leave the 32-bit range while
-  // 2 * (|a0 x[i]| + (|a1| + … + |a10|) * max|y|) <= 2^31 - 2, with max|y| over the memory and
-  // the outputs so far: then the plain int sum is exact and only the final shift and rounding
-  // can saturate (round(L_shl(2 acc, 3)) = (acc + 2^11) >> 12 unless 16 acc or its rounding
-  // leaves the 32-bit range). Samples that fail the bound take the operator-by-operator path.
-  // Each output is written before the next input is read (y may alias x).
-  const absRest = Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
-    + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
-  const absA0 = Math.abs(a0);
-  let i = 0;
-  let acc = 0;
-  if ((absA0 + absRest) * 32768 <= 1073741823) {
-    // The bound holds for any input and output (|x|, |y| <= 2^15): no per-sample check
-    // (the usual case for the postfilter's bandwidth-expanded filters).
-    for (; i + 10 <= lg; i += 10) {
-      acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
-      y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i] = y10;
-      acc = (Math.imul(x[xOff + i + 1]!, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
-      y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 1] = y9;
-      acc = (Math.imul(x[xOff + i + 2]!, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
-      y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 2] = y8;
-      acc = (Math.imul(x[xOff + i + 3]!, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
-      y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 3] = y7;
-      acc = (Math.imul(x[xOff + i + 4]!, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
-      y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 4] = y6;
-      acc = (Math.imul(x[xOff + i + 5]!, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
-      y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 5] = y5;
-      acc = (Math.imul(x[xOff + i + 6]!, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
-      y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 6] = y4;
-      acc = (Math.imul(x[xOff + i + 7]!, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
-      y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 7] = y3;
-      acc = (Math.imul(x[xOff + i + 8]!, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
-      y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 8] = y2;
-      acc = (Math.imul(x[xOff + i + 9]!, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
-      y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      y[yOff + i + 9] = y1;
+  /** L_msu step of the synthesis filter; raises overflow on saturation. */
+  private msuStep(s: number, a: number, y: number): number {
+    const p = Math.imul(a, y);
+    s -= p === 0x40000000 ? MAX_32 : p * 2;
+    if (p === 0x40000000) this.overflow = true;
+    if (s > MAX_32) {
+      this.overflow = true;
+      return MAX_32;
     }
-  } else {
-    // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
-    let maxY = Math.max(Math.abs(y1), Math.abs(y2), Math.abs(y3), Math.abs(y4), Math.abs(y5),
-      Math.abs(y6), Math.abs(y7), Math.abs(y8), Math.abs(y9), Math.abs(y10));
-    let xLimit = fastInputLimit(absA0, absRest, maxY);
-    let xi = 0;
-    for (; i + 10 <= lg; i += 10) {
-      xi = x[xOff + i]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
-        y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y10 = synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
-      y[yOff + i] = y10;
-      if (Math.abs(y10) > maxY) {
-        maxY = Math.abs(y10);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
+    if (s < MIN_32) {
+      this.overflow = true;
+      return MIN_32;
+    }
+    return s;
+  }
+
+  /** Output of an exact sum acc whose round(L_shl(2 acc, 3)) saturates (raises overflow). */
+  private synSat(acc: number): number {
+    this.overflow = true;
+    return acc < 0 ? -32768 : 32767;
+  }
+
+  /**
+   * One output of the synthesis filter by the Recommendation's saturating L_mult / L_msu chain
+   * (y1 = most recent output); raises overflow on saturation.
+   */
+  private synSlow(
+    a: Int16Array, aOff: number, xi: number,
+    y1: number, y2: number, y3: number, y4: number, y5: number,
+    y6: number, y7: number, y8: number, y9: number, y10: number,
+  ): number {
+    let s: number;
+    const p = Math.imul(xi, a[aOff]!);
+    if (p === 0x40000000) {
+      this.overflow = true;
+      s = MAX_32;
+    } else s = p * 2;
+    s = this.msuStep(s, a[aOff + 1]!, y1);
+    s = this.msuStep(s, a[aOff + 2]!, y2);
+    s = this.msuStep(s, a[aOff + 3]!, y3);
+    s = this.msuStep(s, a[aOff + 4]!, y4);
+    s = this.msuStep(s, a[aOff + 5]!, y5);
+    s = this.msuStep(s, a[aOff + 6]!, y6);
+    s = this.msuStep(s, a[aOff + 7]!, y7);
+    s = this.msuStep(s, a[aOff + 8]!, y8);
+    s = this.msuStep(s, a[aOff + 9]!, y9);
+    s = this.msuStep(s, a[aOff + 10]!, y10);
+    s *= 8;
+    if (s > MAX_32) {
+      s = MAX_32;
+      this.overflow = true;
+    } else if (s < MIN_32) {
+      s = MIN_32;
+      this.overflow = true;
+    }
+    s += 0x8000;
+    if (s > MAX_32) {
+      s = MAX_32;
+      this.overflow = true;
+    }
+    return s >> 16;
+  }
+
+  /**
+   * Filters `lg` samples; true when any 32-bit operation saturated. Input and output may alias
+   * (same offset). The filter memory is kept in locals y1..y10; ten samples per pass, the
+   * newest output replacing the oldest memory variable, so that no values move between
+   * variables (after a pass the names are back in order: y1 = most recent output).
+   */
+  run(
+    a: Int16Array, aOff: number,
+    x: Int16Array, xOff: number,
+    y: Int16Array, yOff: number,
+    lg: number, mem: Int16Array, update: boolean,
+  ): boolean {
+    const a0 = a[aOff]!;
+    const a1 = a[aOff + 1]!, a2 = a[aOff + 2]!, a3 = a[aOff + 3]!, a4 = a[aOff + 4]!, a5 = a[aOff + 5]!;
+    const a6 = a[aOff + 6]!, a7 = a[aOff + 7]!, a8 = a[aOff + 8]!, a9 = a[aOff + 9]!, a10 = a[aOff + 10]!;
+    let y1 = mem[9]!, y2 = mem[8]!, y3 = mem[7]!, y4 = mem[6]!, y5 = mem[5]!;
+    let y6 = mem[4]!, y7 = mem[3]!, y8 = mem[2]!, y9 = mem[1]!, y10 = mem[0]!;
+    this.overflow = false;
+    // No partial sum of the L_mac/L_msu chain can leave the 32-bit range while
+    // 2 * (|a0 x[i]| + (|a1| + … + |a10|) * max|y|) <= 2^31 - 2, with max|y| over the memory and
+    // the outputs so far: then the plain int sum is exact and only the final shift and rounding
+    // can saturate (round(L_shl(2 acc, 3)) = (acc + 2^11) >> 12 unless 16 acc or its rounding
+    // leaves the 32-bit range). Samples that fail the bound take the operator-by-operator path.
+    // Each output is written before the next input is read (y may alias x).
+    const absRest = Math.abs(a1) + Math.abs(a2) + Math.abs(a3) + Math.abs(a4) + Math.abs(a5)
+      + Math.abs(a6) + Math.abs(a7) + Math.abs(a8) + Math.abs(a9) + Math.abs(a10);
+    const absA0 = Math.abs(a0);
+    let i = 0;
+    let acc = 0;
+    if ((absA0 + absRest) * 32768 <= 1073741823) {
+      // The bound holds for any input and output (|x|, |y| <= 2^15): no per-sample check
+      // (the usual case for the postfilter's bandwidth-expanded filters).
+      for (; i + 10 <= lg; i += 10) {
+        acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+        y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i] = y10;
+        acc = (Math.imul(x[xOff + i + 1]!, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
+        y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 1] = y9;
+        acc = (Math.imul(x[xOff + i + 2]!, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
+        y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 2] = y8;
+        acc = (Math.imul(x[xOff + i + 3]!, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
+        y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 3] = y7;
+        acc = (Math.imul(x[xOff + i + 4]!, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
+        y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 4] = y6;
+        acc = (Math.imul(x[xOff + i + 5]!, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
+        y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 5] = y5;
+        acc = (Math.imul(x[xOff + i + 6]!, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
+        y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 6] = y4;
+        acc = (Math.imul(x[xOff + i + 7]!, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
+        y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 7] = y3;
+        acc = (Math.imul(x[xOff + i + 8]!, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
+        y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 8] = y2;
+        acc = (Math.imul(x[xOff + i + 9]!, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
+        y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        y[yOff + i + 9] = y1;
       }
-      xi = x[xOff + i + 1]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
-        y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y9 = synSlow(a, aOff, xi, y10, y1, y2, y3, y4, y5, y6, y7, y8, y9);
-      y[yOff + i + 1] = y9;
-      if (Math.abs(y9) > maxY) {
-        maxY = Math.abs(y9);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
+    } else {
+      // The bound as a limit on |x[i]|, recomputed only when max|y| grows.
+      let maxY = Math.max(Math.abs(y1), Math.abs(y2), Math.abs(y3), Math.abs(y4), Math.abs(y5),
+        Math.abs(y6), Math.abs(y7), Math.abs(y8), Math.abs(y9), Math.abs(y10));
+      let xLimit = fastInputLimit(absA0, absRest, maxY);
+      let xi = 0;
+      for (; i + 10 <= lg; i += 10) {
+        xi = x[xOff + i]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
+          y10 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y10 = this.synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
+        y[yOff + i] = y10;
+        if (Math.abs(y10) > maxY) {
+          maxY = Math.abs(y10);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 1]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y9) - Math.imul(a9, y8) - Math.imul(a8, y7) - Math.imul(a7, y6) - Math.imul(a6, y5) - Math.imul(a5, y4) - Math.imul(a4, y3) - Math.imul(a3, y2) - Math.imul(a2, y1) - Math.imul(a1, y10)) | 0;
+          y9 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y9 = this.synSlow(a, aOff, xi, y10, y1, y2, y3, y4, y5, y6, y7, y8, y9);
+        y[yOff + i + 1] = y9;
+        if (Math.abs(y9) > maxY) {
+          maxY = Math.abs(y9);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 2]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
+          y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y8 = this.synSlow(a, aOff, xi, y9, y10, y1, y2, y3, y4, y5, y6, y7, y8);
+        y[yOff + i + 2] = y8;
+        if (Math.abs(y8) > maxY) {
+          maxY = Math.abs(y8);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 3]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
+          y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y7 = this.synSlow(a, aOff, xi, y8, y9, y10, y1, y2, y3, y4, y5, y6, y7);
+        y[yOff + i + 3] = y7;
+        if (Math.abs(y7) > maxY) {
+          maxY = Math.abs(y7);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 4]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
+          y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y6 = this.synSlow(a, aOff, xi, y7, y8, y9, y10, y1, y2, y3, y4, y5, y6);
+        y[yOff + i + 4] = y6;
+        if (Math.abs(y6) > maxY) {
+          maxY = Math.abs(y6);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 5]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
+          y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y5 = this.synSlow(a, aOff, xi, y6, y7, y8, y9, y10, y1, y2, y3, y4, y5);
+        y[yOff + i + 5] = y5;
+        if (Math.abs(y5) > maxY) {
+          maxY = Math.abs(y5);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 6]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
+          y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y4 = this.synSlow(a, aOff, xi, y5, y6, y7, y8, y9, y10, y1, y2, y3, y4);
+        y[yOff + i + 6] = y4;
+        if (Math.abs(y4) > maxY) {
+          maxY = Math.abs(y4);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 7]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
+          y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y3 = this.synSlow(a, aOff, xi, y4, y5, y6, y7, y8, y9, y10, y1, y2, y3);
+        y[yOff + i + 7] = y3;
+        if (Math.abs(y3) > maxY) {
+          maxY = Math.abs(y3);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 8]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
+          y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y2 = this.synSlow(a, aOff, xi, y3, y4, y5, y6, y7, y8, y9, y10, y1, y2);
+        y[yOff + i + 8] = y2;
+        if (Math.abs(y2) > maxY) {
+          maxY = Math.abs(y2);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
+        xi = x[xOff + i + 9]!;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
+          y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else y1 = this.synSlow(a, aOff, xi, y2, y3, y4, y5, y6, y7, y8, y9, y10, y1);
+        y[yOff + i + 9] = y1;
+        if (Math.abs(y1) > maxY) {
+          maxY = Math.abs(y1);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
       }
-      xi = x[xOff + i + 2]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y8) - Math.imul(a9, y7) - Math.imul(a8, y6) - Math.imul(a7, y5) - Math.imul(a6, y4) - Math.imul(a5, y3) - Math.imul(a4, y2) - Math.imul(a3, y1) - Math.imul(a2, y10) - Math.imul(a1, y9)) | 0;
-        y8 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y8 = synSlow(a, aOff, xi, y9, y10, y1, y2, y3, y4, y5, y6, y7, y8);
-      y[yOff + i + 2] = y8;
-      if (Math.abs(y8) > maxY) {
-        maxY = Math.abs(y8);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 3]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y7) - Math.imul(a9, y6) - Math.imul(a8, y5) - Math.imul(a7, y4) - Math.imul(a6, y3) - Math.imul(a5, y2) - Math.imul(a4, y1) - Math.imul(a3, y10) - Math.imul(a2, y9) - Math.imul(a1, y8)) | 0;
-        y7 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y7 = synSlow(a, aOff, xi, y8, y9, y10, y1, y2, y3, y4, y5, y6, y7);
-      y[yOff + i + 3] = y7;
-      if (Math.abs(y7) > maxY) {
-        maxY = Math.abs(y7);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 4]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y6) - Math.imul(a9, y5) - Math.imul(a8, y4) - Math.imul(a7, y3) - Math.imul(a6, y2) - Math.imul(a5, y1) - Math.imul(a4, y10) - Math.imul(a3, y9) - Math.imul(a2, y8) - Math.imul(a1, y7)) | 0;
-        y6 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y6 = synSlow(a, aOff, xi, y7, y8, y9, y10, y1, y2, y3, y4, y5, y6);
-      y[yOff + i + 4] = y6;
-      if (Math.abs(y6) > maxY) {
-        maxY = Math.abs(y6);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 5]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y5) - Math.imul(a9, y4) - Math.imul(a8, y3) - Math.imul(a7, y2) - Math.imul(a6, y1) - Math.imul(a5, y10) - Math.imul(a4, y9) - Math.imul(a3, y8) - Math.imul(a2, y7) - Math.imul(a1, y6)) | 0;
-        y5 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y5 = synSlow(a, aOff, xi, y6, y7, y8, y9, y10, y1, y2, y3, y4, y5);
-      y[yOff + i + 5] = y5;
-      if (Math.abs(y5) > maxY) {
-        maxY = Math.abs(y5);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 6]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y4) - Math.imul(a9, y3) - Math.imul(a8, y2) - Math.imul(a7, y1) - Math.imul(a6, y10) - Math.imul(a5, y9) - Math.imul(a4, y8) - Math.imul(a3, y7) - Math.imul(a2, y6) - Math.imul(a1, y5)) | 0;
-        y4 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y4 = synSlow(a, aOff, xi, y5, y6, y7, y8, y9, y10, y1, y2, y3, y4);
-      y[yOff + i + 6] = y4;
-      if (Math.abs(y4) > maxY) {
-        maxY = Math.abs(y4);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 7]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y3) - Math.imul(a9, y2) - Math.imul(a8, y1) - Math.imul(a7, y10) - Math.imul(a6, y9) - Math.imul(a5, y8) - Math.imul(a4, y7) - Math.imul(a3, y6) - Math.imul(a2, y5) - Math.imul(a1, y4)) | 0;
-        y3 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y3 = synSlow(a, aOff, xi, y4, y5, y6, y7, y8, y9, y10, y1, y2, y3);
-      y[yOff + i + 7] = y3;
-      if (Math.abs(y3) > maxY) {
-        maxY = Math.abs(y3);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 8]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y2) - Math.imul(a9, y1) - Math.imul(a8, y10) - Math.imul(a7, y9) - Math.imul(a6, y8) - Math.imul(a5, y7) - Math.imul(a4, y6) - Math.imul(a3, y5) - Math.imul(a2, y4) - Math.imul(a1, y3)) | 0;
-        y2 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y2 = synSlow(a, aOff, xi, y3, y4, y5, y6, y7, y8, y9, y10, y1, y2);
-      y[yOff + i + 8] = y2;
-      if (Math.abs(y2) > maxY) {
-        maxY = Math.abs(y2);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
-      xi = x[xOff + i + 9]!;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y1) - Math.imul(a9, y10) - Math.imul(a8, y9) - Math.imul(a7, y8) - Math.imul(a6, y7) - Math.imul(a5, y6) - Math.imul(a4, y5) - Math.imul(a3, y4) - Math.imul(a2, y3) - Math.imul(a1, y2)) | 0;
-        y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else y1 = synSlow(a, aOff, xi, y2, y3, y4, y5, y6, y7, y8, y9, y10, y1);
-      y[yOff + i + 9] = y1;
-      if (Math.abs(y1) > maxY) {
-        maxY = Math.abs(y1);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
+      for (; i < lg; i++) {
+        xi = x[xOff + i]!;
+        let yi: number;
+        if (Math.abs(xi) <= xLimit) {
+          acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7)
+            - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2)
+            - Math.imul(a1, y1)) | 0;
+          yi = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
+        } else yi = this.synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
+        y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
+        y1 = yi;
+        y[yOff + i] = y1;
+        if (Math.abs(y1) > maxY) {
+          maxY = Math.abs(y1);
+          xLimit = fastInputLimit(absA0, absRest, maxY);
+        }
       }
     }
+    // Any remaining samples of the unchecked case (lg not a multiple of 10).
     for (; i < lg; i++) {
-      xi = x[xOff + i]!;
-      let yi: number;
-      if (Math.abs(xi) <= xLimit) {
-        acc = (Math.imul(xi, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8) - Math.imul(a7, y7)
-          - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3) - Math.imul(a2, y2)
-          - Math.imul(a1, y1)) | 0;
-        yi = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-      } else yi = synSlow(a, aOff, xi, y1, y2, y3, y4, y5, y6, y7, y8, y9, y10);
+      acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
+        - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
+        - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
       y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-      y1 = yi;
+      y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : this.synSat(acc);
       y[yOff + i] = y1;
-      if (Math.abs(y1) > maxY) {
-        maxY = Math.abs(y1);
-        xLimit = fastInputLimit(absA0, absRest, maxY);
-      }
     }
-  }
-  // Any remaining samples of the unchecked case (lg not a multiple of 10).
-  for (; i < lg; i++) {
-    acc = (Math.imul(x[xOff + i]!, a0) - Math.imul(a10, y10) - Math.imul(a9, y9) - Math.imul(a8, y8)
-      - Math.imul(a7, y7) - Math.imul(a6, y6) - Math.imul(a5, y5) - Math.imul(a4, y4) - Math.imul(a3, y3)
-      - Math.imul(a2, y2) - Math.imul(a1, y1)) | 0;
-    y10 = y9; y9 = y8; y8 = y7; y7 = y6; y6 = y5; y5 = y4; y4 = y3; y3 = y2; y2 = y1;
-    y1 = acc < 0x7fff800 && acc >= -0x8000000 ? (acc + 2048) >> 12 : synSat(acc);
-    y[yOff + i] = y1;
-  }
-  if (synOvf) setOverflow(1);
-  if (update) {
-    // The memory is the last ORDER outputs (or the older memory, for lg < ORDER): the locals.
-    mem[0] = y10;
-    mem[1] = y9;
-    mem[2] = y8;
-    mem[3] = y7;
-    mem[4] = y6;
-    mem[5] = y5;
-    mem[6] = y4;
-    mem[7] = y3;
-    mem[8] = y2;
-    mem[9] = y1;
+    if (update) {
+      // The memory is the last ORDER outputs (or the older memory, for lg < ORDER): the locals.
+      mem[0] = y10;
+      mem[1] = y9;
+      mem[2] = y8;
+      mem[3] = y7;
+      mem[4] = y6;
+      mem[5] = y5;
+      mem[6] = y4;
+      mem[7] = y3;
+      mem[8] = y2;
+      mem[9] = y1;
+    }
+    return this.overflow;
   }
 }
 
 /**
- * Saturating dot product: acc = L_mac(acc, x[i], y[i]) for i = 0..n-1 (the Overflow flag
- * is not touched; nobody reads it after these sums). A first pass sums exactly and bounds
+ * Saturating dot product: acc = L_mac(acc, x[i], y[i]) for i = 0..n-1 (no Overflow
+ * flag: nobody reads one after these sums). A first pass sums exactly and bounds
  * every partial sum by |acc| + sum |2 x y|; only when that bound reaches the 32-bit limit is the
  * step-by-step saturating sum formed.
  */
@@ -379,7 +384,7 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
     }
   }
   if (absSum * maxX <= 1073741823) {
-    // As in synFilt: 2 * sum |a| * max|x| < 2^31, so no partial sum can saturate; only the shift and rounding can.
+    // As in SynthesisFilter: 2 * sum |a| * max|x| < 2^31, so no partial sum can saturate; only the shift and rounding can.
     // Two outputs per pass share their 12 sample loads (y never aliases x here).
     let i = 0;
     for (; i + 1 < lg; i += 2) {
@@ -396,7 +401,7 @@ export function residu(a: Int16Array, aOff: number, x: Int16Array, xOff: number,
       v = x[p + 9]!; u = (u + Math.imul(v, a1)) | 0; w = (w + Math.imul(v, a2)) | 0;
       v = x[p + 10]!; u = (u + Math.imul(v, a0)) | 0; w = (w + Math.imul(v, a1)) | 0;
       v = x[p + 11]!; w = (w + Math.imul(v, a0)) | 0;
-      // round(L_shl(2 acc, 3)), as in synFilt.
+      // round(L_shl(2 acc, 3)), as in SynthesisFilter.
       const r0 = u < 0x7fff800 && u >= -0x8000000 ? (u + 2048) >> 12 : u < 0 ? -32768 : 32767;
       const r1 = w < 0x7fff800 && w >= -0x8000000 ? (w + 2048) >> 12 : w < 0 ? -32768 : 32767;
       y[yOff + i] = r0;

@@ -3,17 +3,17 @@
  * algebraic codebook, the conjugate-structure gain VQ with MA energy prediction, and
  * the pseudo-random generator the standard uses for concealment and comfort noise.
  */
-import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, log2, log2Out, mult, pow2, addSat, subSat } from './basicops.js';
+import { L_add, L_deposit_h, L_mac, L_mult, L_shl, L_shr, Mpy_32_16, log2, log2Out, mult, pow2, add as add16, sub as sub16 } from './basicops.js';
 import { energy } from './dsp.js';
 import { gbk1, gbk2, imap1, imap2, pred } from './tables.js';
+
+// Saturating 16-bit add / sub, bound locally (no import-cell load per call).
+const add = add16;
+const sub = sub16;
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const L_SUBFR = 40;
-
-// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
-const add = addSat;
-const sub = subSat;
 
 /** Parity check of the first-subframe pitch index: 1 when the received parity bit disagrees. */
 export function parityError(pitchIndex: number, parity: number): number {

@@ -3,17 +3,17 @@
  * rearrangement/stability rules, and the frame-erasure path (reuse the last LSF and
  * keep the predictor memory consistent). Also the Annex B SID LSF decoder.
  */
-import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, mac, addSat, subSat } from './basicops.js';
+import { L_deposit_h, L_mac, L_msu, L_mult, L_shl, mac, add as add16, sub as sub16 } from './basicops.js';
 import { lsfToLsp } from './dsp.js';
 import { fg, fgSum, fgSumInv, freqPrevReset, lspcb1, lspcb2, noiseFgSum, ptrTab1, ptrTab2 } from './tables.js';
+
+// Saturating 16-bit add / sub, bound locally (no import-cell load per call).
+const add = add16;
+const sub = sub16;
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
 const M = 10;
-
-// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
-const add = addSat;
-const sub = subSat;
 
 const MA_NP = 4;
 const NC = 5;

@@ -6,7 +6,7 @@
 import {
   L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, invSqrt, mult, norm_l, round, shr, sub,
 } from './basicops.js';
-import { dotProduct, energy, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
+import { dotProduct, energy, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
@@ -33,6 +33,8 @@ const MAX_32 = 2147483647;
 const ZERO_MEM = new Int16Array(M);
 
 export class G729APostFilter {
+  /** Overflow of the synthesis filter is its own state (see SynthesisFilter); not read here. */
+  private readonly synthesis = new SynthesisFilter();
   /** res2 of the frame after PIT_MAX samples of history (shifted once per frame). */
   private readonly res2 = new Int16Array(PIT_MAX + L_FRAME);
   private readonly scalRes2 = new Int16Array(PIT_MAX + L_FRAME);
@@ -102,7 +104,7 @@ export class G729APostFilter {
       const h = this.h;
       h.set(this.ap3);
       h.fill(0, MP1);
-      synFilt(this.ap4, 0, h, 0, h, 0, L_H, ZERO_MEM, false);
+      this.synthesis.run(this.ap4, 0, h, 0, h, 0, L_H, ZERO_MEM, false);
       const temp1 = energy(0, h, 0, L_H) >> 16;
       let temp2 = dotProduct(0, h, 0, h, 1, L_H - 1) >> 16;
       if (temp2 <= 0) temp2 = 0;
@@ -111,7 +113,7 @@ export class G729APostFilter {
         temp2 = div_s(temp2, temp1);
       }
       this.preemphasis(temp2);
-      synFilt(this.ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, true);
+      this.synthesis.run(this.ap4, 0, this.res2Pst, 0, this.synPst, sf, L_SUBFR, this.memSynPst, true);
       this.agc(syn, synOff + sf, sf);
     }
     res2.copyWithin(0, L_FRAME, L_FRAME + PIT_MAX);

@@ -5,9 +5,9 @@
  */
 import {
   L_Comp, L_mult, L_shl, L_shr, L_sub, Mpy_32_16, abs_s, div_s, mult_r, negate,
-  addSat, norm_l, norm_s, shl, shr, subSat,
+  add as add16, norm_l, norm_s, shl, shr, sub as sub16,
 } from './basicops.js';
-import { dotProduct, gammaPowers, residu, synFilt, weightAzPow } from './dsp.js';
+import { dotProduct, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
 import { tabHupL, tabHupS } from './tables.js';
 
 // Local copies of the codec constants: imported (and exported) module bindings are read through
@@ -44,9 +44,9 @@ const RES2_BUF = SIZ_RES2 + RES2_SLOTS * L_SUBFR;
 const L_SUBFRP1 = L_SUBFR + 1;
 const SIZ_Y_UP = (F_UP_PST - 1) * L_SUBFRP1;
 
-// Saturating add / sub that leave the Overflow flag alone, bound locally (no import-cell load per call).
-const add = addSat;
-const sub = subSat;
+// Saturating 16-bit add / sub, bound locally (no import-cell load per call).
+const add = add16;
+const sub = sub16;
 
 /** Outcome of the delay search (search_del / compute_ltp_l). */
 interface LtpSearch {
@@ -60,6 +60,8 @@ interface LtpSearch {
 }
 
 export class G729PostFilter {
+  /** Overflow of the synthesis filter is its own state (see SynthesisFilter); not read here. */
+  private readonly synthesis = new SynthesisFilter();
   private readonly apond1 = new Int16Array(MP1);
   /** Numerator coefficients padded with zeros: also the input of the impulse response. */
   private readonly apond2 = new Int16Array(LONG_H_ST);
@@ -138,7 +140,7 @@ export class G729PostFilter {
     }
     this.sigLtp[0] = this.memStp[M - 1]!;
     const parcor0 = this.shortTermGain();
-    synFilt(this.apond1, 0, this.sigLtp, 1, this.sigLtp, 1, L_SUBFR, this.memStp, true);
+    this.synthesis.run(this.apond1, 0, this.sigLtp, 1, this.sigLtp, 1, L_SUBFR, this.memStp, true);
     const outAbsSum = this.tilt(parcor0, out, outOff);
     this.scale(sig, sigOff, out, outOff, outAbsSum);
     // Slide the window by one subframe (moving the history back to the start at the end).
@@ -680,7 +682,7 @@ export class G729PostFilter {
    */
   private shortTermGain(): number {
     const h = this.h;
-    synFilt(this.apond1, 0, this.apond2, 0, h, 0, LONG_H_ST, this.memZero, false);
+    this.synthesis.run(this.apond1, 0, this.apond2, 0, h, 0, LONG_H_ST, this.memZero, false);
     // calc_rc0_h, with the energy, the first autocorrelation and the magnitude sum in one pass.
     // Energy: non-negative terms, so clamping the exact sum once is the saturating sum (a
     // -32768 sample gives 2^31 instead of 2^31 - 1: over the limit either way). Correlation:
