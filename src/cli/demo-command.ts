@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
-import { startDemo } from '../demo/index.js';
+import { Option } from 'commander';
+import { DEMO_MODES, DEMO_RANDOM, startDemo } from '../demo/index.js';
+import type { DemoMode } from '../demo/index.js';
 import { positiveInteger } from './exit-codes.js';
 
 interface DemoFlags {
@@ -9,6 +11,7 @@ interface DemoFlags {
   speed: string;
   exitAfter?: number;
   port?: number;
+  mode: DemoMode;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -20,6 +23,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'seed of the random calls (default: a new one each run)', positiveInteger)
     .option('--speed <x>', 'simulated seconds per real second', '4')
     .option('--port <port>', 'player port (default 8080, or a free one when that is taken)', positiveInteger)
+    .addOption(new Option('--mode <mode>', 'recording mode: std keeps every call the rules file, random every 3rd of the system and 2nd of an agent').choices(DEMO_MODES).default('std'))
     .option('--exit-after <n>', 'stop after this many recordings are filed (for scripted runs)', positiveInteger)
     .action(async (flags: DemoFlags) => {
       let filed = 0;
@@ -30,6 +34,7 @@ export function registerDemoCommand(program: Command): void {
         calls: flags.calls,
         ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
         speed: Number(flags.speed),
+        mode: flags.mode,
         ...(flags.port !== undefined ? { port: flags.port } : {}),
         onFiled: (event) => {
           filed++;
@@ -40,7 +45,9 @@ export function registerDemoCommand(program: Command): void {
       });
       const e = demo.endpoints;
       process.stdout.write(
-        `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them.\n\n` +
+        `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them` +
+          (flags.mode === 'random' ? ` (random recording: every ${DEMO_RANDOM.systemEvery}rd call of the system, every ${DEMO_RANDOM.agentEvery}nd of an agent)` : '') +
+          `.\n\n` +
           `  Open the player: ${demo.playerUrl}\n` +
           demo.accounts.map((a) => `    log in as ${a.name} / ${a.password} (${a.sees})\n`).join('') +
           `\n` +

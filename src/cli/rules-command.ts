@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, loadConfig } from '../platform/config/index.js';
 import type { RecorderConfig } from '../platform/config/index.js';
@@ -7,6 +8,7 @@ import type { CallRecordsFormat, Cdr } from '../recorder/pbx/index.js';
 import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, recordingCallIdOf } from '../recorder/rules/index.js';
 import type { RecordingDecision } from '../recorder/rules/index.js';
 import { recordingFileName } from '../recordings/index.js';
+import { RANDOM_SAMPLING_FILE, RandomSampler } from '../recorder/service/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 /** What `rules explain` says about one capture of one conference. */
@@ -28,6 +30,8 @@ export interface RuleExplanation {
   /** The recording's file name, when filed. */
   readonly fileName?: string;
   readonly rule?: string;
+  /** Random recording (mode "random"): where the call would fall in the counters, counting on from their state. */
+  readonly sampling?: { readonly keep: boolean; readonly systemCall: number; readonly agentCall?: number };
   readonly reason: string;
 }
 
@@ -37,6 +41,8 @@ interface ExplainSettings {
   readonly tanPrefix?: string;
   readonly timeZone: RecorderConfig['storage']['timezone'];
   readonly format: RecorderConfig['recording']['format'];
+  /** Mode "random": the service's counters, opened to count in memory only. */
+  readonly sampler?: RandomSampler;
 }
 
 /**
@@ -71,6 +77,12 @@ export function explainRecords(xml: string, file: string, settings: ExplainSetti
         out.push({ ...base, outcome: 'waits', agent: null, reason: error.message });
         continue;
       }
+      let sampling: RuleExplanation['sampling'];
+      if (settings.sampler && decision.action === 'file' && decision.agent !== null) {
+        const verdict = settings.sampler.sample(conference, decision.agent);
+        sampling = { keep: verdict.keep, systemCall: verdict.systemCall, ...(verdict.agentCall !== undefined ? { agentCall: verdict.agentCall } : {}) };
+        decision = verdict.keep ? { ...decision, reason: `${decision.reason}; ${verdict.reason}` } : { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
+      }
       const filed = decision.action === 'file';
       const fileName = filed
         ? recordingFileName(
@@ -99,6 +111,7 @@ export function explainRecords(xml: string, file: string, settings: ExplainSetti
         ...(decision.tan !== undefined ? { tan: decision.tan } : {}),
         ...(fileName !== undefined ? { fileName } : {}),
         rule: decision.rule,
+        ...(sampling ? { sampling } : {}),
         reason: decision.reason,
       });
     }
@@ -119,6 +132,10 @@ function describe(e: RuleExplanation): string {
     lines.push(`  external    ${e.external ?? '-'}`);
     lines.push(`  answered    after ${e.secondsToAnswer} s`);
     lines.push(`  TAN         ${e.tan ?? '-'}`);
+    if (e.sampling) {
+      const place = `call ${e.sampling.systemCall} of the system${e.sampling.agentCall !== undefined ? `, the agent's call ${e.sampling.agentCall}` : ''}`;
+      lines.push(`  random      ${e.sampling.keep ? 'kept' : 'skipped'} (${place}, counting on from the service's counters)`);
+    }
     if (e.fileName) lines.push(`  file name   ${e.fileName}`);
   }
   lines.push(`  why         ${e.reason}`);
@@ -131,7 +148,7 @@ export function registerRulesCommand(program: Command): void {
     .command('explain')
     .description('for each conference in Report XML or CDR-XML files, print the decision the service would take and the rule that took it')
     .argument('<files...>', 'Report XML (report.php answers) or CDR-XML (what a PBX posts to a CDR interface) files')
-    .option('-c, --config <file>', 'configuration file (JSON or TOML): recording group, gateway ids, TAN prefix, time zone, format')
+    .option('-c, --config <file>', 'configuration file (JSON or TOML): recording group, gateway ids, TAN prefix, time zone, format, and in mode "random" the counters')
     .option('--capture <name...>', 'also explain these capture file names (e.g. a phone capture <conf>-<device>-<n>.pcap)')
     .option('--json', 'print the decisions as JSON')
     .action(async (files: string[], flags: { config?: string; capture?: string[]; json?: boolean }) => {
@@ -145,6 +162,9 @@ export function registerRulesCommand(program: Command): void {
             ...(config.tan.prefix !== undefined ? { tanPrefix: config.tan.prefix } : {}),
             timeZone: config.storage.timezone,
             format: config.recording.format,
+            ...(config.recording.mode === 'random' && config.random
+              ? { sampler: RandomSampler.open(join(dirname(config.storage.journalPath), RANDOM_SAMPLING_FILE), config.random, { persist: false }) }
+              : {}),
           };
         } catch (error) {
           process.stderr.write(`${error instanceof ConfigError ? error.message : `recorder rules explain: ${error instanceof Error ? error.message : String(error)}`}\n`);

@@ -23,7 +23,14 @@ export interface DemoOptions {
   readonly port?: number;
   readonly logger?: Logger;
   readonly onFiled?: (event: FiledEvent) => void;
+  /** The recording mode (default std); random keeps every 3rd call of the system and every 2nd of an agent. */
+  readonly mode?: DemoMode;
 }
+
+export const DEMO_MODES = ['std', 'random'] as const;
+export type DemoMode = (typeof DEMO_MODES)[number];
+/** Random recording in the demo: the reference's example (3rd call in the system, 2nd of an agent). */
+export const DEMO_RANDOM = { systemEvery: 3, agentEvery: 2 } as const;
 
 export interface RunningDemo {
   readonly pbx: EmbeddedPbx;
@@ -56,7 +63,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       reporting: { url: endpoints.reportingUrl, username: endpoints.username, password: endpoints.password },
       drive: { kind: 'webdav', url: endpoints.recUrl, username: endpoints.username, password: endpoints.password, pollSeconds: 1, graceSeconds: 1 },
       storage: { root: storeRoot },
-      recording: { format: 'wav', encoding: 'pcm16' },
+      recording: { format: 'wav', encoding: 'pcm16', mode: options.mode ?? 'std' },
+      ...(options.mode === 'random' ? { random: DEMO_RANDOM } : {}),
       log: { level: 'warn' },
       ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
       // The PBX posts each call's CDRs to the recorder at the call's end; the reporting stays the fallback.

@@ -26,9 +26,9 @@ const timeZone = z
 /** A password or other secret: plain, or "enc:…" made by encryptSecret with the recorder's keyring. */
 const secret = z.string();
 
-export const RECORDING_MODES = ['std', 'tcr', 'random', 'tan'] as const;
+export const RECORDING_MODES = ['std', 'tcr', 'random'] as const;
 /** Modes this build implements; the others are reserved names. */
-export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std'];
+export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std', 'random'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const pbx = z.strictObject({
@@ -127,6 +127,23 @@ const encryption = z.strictObject({
     .default('RECORDER_PASSPHRASE'),
 });
 
+/**
+ * Random recording (mode = "random"): of the calls the rules would record, keep every `systemEvery`-th in the
+ * system and every `agentEvery`-th of each agent (1: no sampling on that count).
+ */
+const random = z.strictObject({
+  systemEvery: int(1, 1000).default(1),
+  agentEvery: int(1, 1000).default(1),
+});
+
+/**
+ * Recording licences installed in the PBX (its SOAP interface does not tell them): the first `recording` members
+ * of the recording group, in the PBX's order, are recorded; calls of the others are not (SOFTWARE alarm).
+ */
+const licences = z.strictObject({
+  recording: int(0, 1_000_000),
+});
+
 const dialString = z.string().regex(/^[0-9*#]{1,16}$/, { error: 'expected 1…16 of 0-9 * #' });
 
 const tan = z.strictObject({
@@ -190,7 +207,7 @@ const cdrInterface = z.strictObject({
 });
 
 /**
- * Keys of features this build does not have yet (thread-call recording, licences, log files, the player link,
+ * Keys of features this build does not have yet (thread-call recording, log files, the player link,
  * the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
  * would let an administrator believe it does.
  */
@@ -204,12 +221,20 @@ export const recorderConfigSchema = z
     recording: recording.prefault({}),
     encryption: encryption.prefault({}),
     tan: tan.prefault({}),
+    random: random.optional(),
+    licences: licences.optional(),
     log: log.prefault({}),
     server: server.prefault({}),
   })
   .superRefine((config, context) => {
     if (!SUPPORTED_RECORDING_MODES.includes(config.recording.mode)) {
-      context.addIssue({ code: 'custom', path: ['recording', 'mode'], input: config.recording.mode, message: `only ${SUPPORTED_RECORDING_MODES.map((m) => `'${m}'`).join(', ')} is supported in this version` });
+      context.addIssue({ code: 'custom', path: ['recording', 'mode'], input: config.recording.mode, message: `'${config.recording.mode}' is not available in this version (it has ${SUPPORTED_RECORDING_MODES.map((m) => `'${m}'`).join(' and ')})` });
+    }
+    if (config.recording.mode === 'random' && (config.random === undefined || (config.random.systemEvery === 1 && config.random.agentEvery === 1))) {
+      context.addIssue({ code: 'custom', path: ['random'], message: 'mode is "random": set random.systemEvery and/or random.agentEvery above 1 (with both at 1 every call is kept: use mode "std")' });
+    }
+    if (config.random !== undefined && config.recording.mode !== 'random') {
+      context.addIssue({ code: 'custom', path: ['random'], message: `[random] is set but recording.mode is "${config.recording.mode}": set mode = "random" or remove [random]` });
     }
     if (config.recording.format === 'pcap' && config.recording.mix !== 'stereo') {
       context.addIssue({ code: 'custom', path: ['recording', 'mix'], input: config.recording.mix, message: "a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'" });

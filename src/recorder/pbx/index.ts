@@ -12,5 +12,5 @@ export { AnswerEncodingError, AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, M
 export { ReportingAnswerTooLargeError, ReportingClient, ReportingUnavailableError } from './reporting-client.js';
 export type { ReportingClientOptions } from './reporting-client.js';
 export { PbxLink } from './soap-link.js';
-export type { CallEndInfo, CallLegInfo, PbxLinkEvents, PbxLinkOptions, PbxLinkStatus } from './soap-link.js';
+export type { CallEndInfo, CallLegInfo, PbxLinkEvents, PbxLinkOptions, PbxLinkStatus, PbxUserObject } from './soap-link.js';
 export { WSDL_VERSION, pbx10Wsdl, pbxWsdlTemplate, soapEncodingXsd, withoutSchemaImport } from './pbx10-wsdl.js';

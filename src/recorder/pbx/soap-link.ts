@@ -54,10 +54,21 @@ export interface PbxLinkStatus {
   readonly serial?: string;
 }
 
+/** A user object as the PBX's FindUser lists it: names, number and the groups it is a member of. */
+export interface PbxUserObject {
+  readonly cn: string;
+  readonly h323: string;
+  readonly e164: string;
+  /** Names of the groups the object is an active member of. */
+  readonly groups: readonly string[];
+}
+
 export interface PbxLinkEvents {
   'call-event': [CallLegInfo];
   'call-end': [CallEndInfo];
   status: [PbxLinkStatus];
+  /** The PBX's user objects in its own order, read once per session (the licence count goes by it). */
+  users: [readonly PbxUserObject[]];
 }
 
 interface RawNo {
@@ -65,6 +76,13 @@ interface RawNo {
   e164?: string | null;
   h323?: string | null;
   cn?: string | null;
+}
+interface RawUserInfo {
+  cn?: string | null;
+  h323?: string | null;
+  e164?: string | null;
+  type?: string | null;
+  groups?: { item?: { group?: string | null; active?: string | boolean | null } | Array<{ group?: string | null; active?: string | boolean | null }> } | null;
 }
 interface RawInfo {
   type?: string;
@@ -80,6 +98,9 @@ interface RawCall {
   No?: { item?: RawNo | RawNo[] } | null;
   info?: { item?: RawInfo | RawInfo[] } | null;
 }
+
+/** Most user objects read from one PBX (a page of 100 at a time). */
+const MAX_USER_OBJECTS = 100_000;
 
 function items<T>(value: { item?: T | T[] } | null | undefined): T[] {
   const item = value?.item;
@@ -217,6 +238,10 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
     const serial = typeof version?.SerialNumber === 'string' && /^[0-9A-Za-z]{1,32}$/.test(version.SerialNumber) ? version.SerialNumber.toLowerCase() : undefined;
     connected();
     this.setStatus({ up: true, pbx: this.current, url, ...(serial !== undefined ? { serial } : {}) });
+    // The user objects, as the reference's recorder reads them at start-up to count the recording group against
+    // the licences. A PBX that does not answer leaves the last list in force.
+    const users = await this.readUsers(call).catch(() => undefined);
+    if (users) this.emit('users', users);
     // Calls already going when the session starts (a restart or reconnect mid-call) get no new records until they
     // change: ask for them, so their legs count as open and a call on hold is not taken as over. A PBX that does
     // not answer this leaves those calls to the captures' own settling.
@@ -227,6 +252,25 @@ export class PbxLink extends EventEmitter<PbxLinkEvents> {
       const answer = result.return as { call?: { item?: RawCall | RawCall[] } | null } | undefined;
       for (const raw of items<RawCall>(answer?.call)) this.handle(raw);
     }
+  }
+
+  /** Every user object, in the PBX's order: FindUser with no filter, a page of 100 at a time. */
+  private async readUsers(call: (operation: string, args: unknown) => Promise<Record<string, unknown>>): Promise<PbxUserObject[]> {
+    const users: PbxUserObject[] = [];
+    const page = 100;
+    for (let next = 0; next < MAX_USER_OBJECTS; next += page) {
+      const answer = await call('FindUser', { v501: '', v700: '', v800: '', vx1000: '', cn: '', h323: '', e164: '', count: page, next });
+      const found = items<RawUserInfo>(answer.return as { item?: RawUserInfo | RawUserInfo[] } | null | undefined);
+      for (const raw of found) {
+        if (raw.type && raw.type !== 'user') continue;
+        const groups = items(raw.groups)
+          .filter((member) => member.active !== false && member.active !== 'false' && typeof member.group === 'string')
+          .map((member) => member.group as string);
+        users.push({ cn: raw.cn ?? '', h323: raw.h323 ?? '', e164: raw.e164 ?? '', groups });
+      }
+      if (found.length < page) break;
+    }
+    return users;
   }
 
   private handle(raw: RawCall): void {

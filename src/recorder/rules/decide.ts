@@ -71,6 +71,11 @@ export interface RecordingInput {
    * call that is this prefix and six digits gives the recording its TAN.
    */
   readonly tanPrefix?: string;
+  /**
+   * Whether a member of the recording group holds a recording licence (config `[licences]`): a member beyond the
+   * licences is no Agent for the rules, like a user outside the group. Without it every member is licensed.
+   */
+  readonly licensed?: (number: string) => boolean;
 }
 
 /** The TAN a leg's dialled digits carry: the prefix and exactly six digits. */
@@ -99,9 +104,11 @@ export function decideRecording(input: RecordingInput): RecordingDecision {
   if (cdrs.length === 0) throw new NoCdrError(captureName, name.confId);
 
   const group = input.recordingGroup ?? DEFAULT_RECORDING_GROUP;
+  const licensed = input.licensed;
+  const isAgent = (cdr: Cdr): boolean => isAgentCdr(cdr, group) && (licensed === undefined || licensed(cdr.e164));
   const start = Math.min(...cdrs.map((cdr) => cdr.utc)) * 1000;
   const agentCdr = (number: string | null | undefined): Cdr | undefined =>
-    number ? cdrs.find((cdr) => cdr.e164 === number && isAgentCdr(cdr, group)) : undefined;
+    number ? cdrs.find((cdr) => cdr.e164 === number && isAgent(cdr)) : undefined;
   const tanOf = (agent: string | null): string | undefined => {
     const own = agent !== null ? cdrs.filter((c) => c.e164 === agent) : [];
     for (const cdr of [...own, ...cdrs]) {
@@ -118,14 +125,14 @@ export function decideRecording(input: RecordingInput): RecordingDecision {
     // Report XML names no device, so whose phone wrote the capture is unknown: the user of any leg, or a user
     // without reporting licence who has no record at all. It waits for CDR-XML (the CDR interface), never a guess.
     if (!phoneCdr && cdrs.every((cdr) => cdr.device === undefined) && (input.gatewayIds ?? []).length > 0) {
-      throw new DeviceUnknownError(captureName, name.confId, device, [...new Set(cdrs.filter((cdr) => isAgentCdr(cdr, group)).map((cdr) => cdr.e164))]);
+      throw new DeviceUnknownError(captureName, name.confId, device, [...new Set(cdrs.filter(isAgent).map((cdr) => cdr.e164))]);
     }
-    if (phoneCdr || input.gatewayIds !== undefined) return decidePhone(device, phoneCdr, cdrs, group, start, tanOf);
+    if (phoneCdr || input.gatewayIds !== undefined) return decidePhone(device, phoneCdr, cdrs, group, isAgent, start, tanOf);
   }
 
   const external = externalNumber(cdrs);
   const claims = externalClaims(cdrs);
-  const filedBy = claims.find((claim) => isAgentCdr(claim.cdr, group));
+  const filedBy = claims.find((claim) => isAgent(claim.cdr));
   const agent = filedBy?.cdr.e164 ?? null;
   const direction = external !== null ? externalDirection(cdrs) : legDirection(earliest(cdrs));
   const rule = gatewayRuleName(cdrs, (number) => agentCdr(number) !== undefined, direction);
@@ -178,6 +185,7 @@ function decidePhone(
   phoneCdr: Cdr | undefined,
   cdrs: readonly Cdr[],
   group: string,
+  isAgent: (cdr: Cdr) => boolean,
   start: number,
   tanOf: (agent: string | null) => string | undefined,
 ): RecordingDecision {
@@ -197,7 +205,7 @@ function decidePhone(
   }
   const number = phoneCdr.e164;
   const own = cdrs.filter((cdr) => cdr.e164 === number);
-  const agent = own.some((cdr) => isAgentCdr(cdr, group));
+  const agent = own.some(isAgent);
   // The phone's far party: the longest number its user's legs were with (the external party when it talked to it).
   const far = longestPartnerNumber(own, new Set([number]));
   const first = earliest(own);

@@ -11,6 +11,10 @@ import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import { CdrInterface } from './cdr-interface.js';
 import { StorageRoom, isDiskFull } from './storage-room.js';
+import { RandomSampler } from './random-sampling.js';
+import { RecordingLicences } from './licences.js';
+import type { LicenceStatus } from './licences.js';
+import type { RandomSamplingCounts } from './random-sampling.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
@@ -50,6 +54,10 @@ export interface ServiceStatus {
   readonly lastErrors: readonly string[];
   /** Where the PBX posts CDRs, and how many came (when the CDR interface is configured). */
   readonly cdrInterface?: { readonly url: string; readonly received: number; readonly refused: number };
+  /** Random recording's counters (mode "random"). */
+  readonly random?: RandomSamplingCounts;
+  /** Recording licences against the members of the recording group (when `[licences]` is configured). */
+  readonly licences?: LicenceStatus;
 }
 
 export interface FiledEvent {
@@ -129,6 +137,10 @@ export class RecorderService {
   private stopped = false;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly parsedNames = new Map<string, CaptureName | undefined>();
+  /** Random recording's counters, in mode "random". */
+  private sampler: RandomSampler | undefined;
+  /** The recording group counted against the licences, when they are configured. */
+  private licences: RecordingLicences | undefined;
 
   constructor(private readonly options: RecorderServiceOptions) {
     this.config = options.config;
@@ -164,6 +176,8 @@ export class RecorderService {
       pending,
       lastErrors: [...this.errors],
       ...(cdr && this.cdrInterfaceUrl ? { cdrInterface: { url: this.cdrInterfaceUrl, received: cdr.received, refused: cdr.refused } } : {}),
+      ...(this.sampler ? { random: this.sampler.counts() } : {}),
+      ...(this.licences ? { licences: this.licences.status() } : {}),
     };
   }
 
@@ -173,6 +187,10 @@ export class RecorderService {
     this.store = await openRecordings(this.config, this.options.keyring);
     await mkdir(dirname(storage.journalPath), { recursive: true });
     this.journal = await Journal.open(storage.journalPath);
+    if (recording.mode === 'random' && this.config.random) {
+      this.sampler = RandomSampler.open(join(dirname(storage.journalPath), RANDOM_SAMPLING_FILE), this.config.random);
+      this.log.info(this.sampler.counts(), 'random recording: counters loaded');
+    }
     await this.removeOrphans();
     if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
     this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
@@ -211,6 +229,11 @@ export class RecorderService {
     this.link.on('status', (status) => this.onLinkStatus(status));
     this.link.on('call-end', (end) => this.onCallEnd(end));
     this.link.on('call-event', (event) => this.onCallEvent(event));
+    if (this.config.licences) {
+      const licences = new RecordingLicences(this.config.licences.recording, this.config.pbx.group, this.log);
+      this.licences = licences;
+      this.link.on('users', (users) => licences.update(users));
+    }
 
     const drive = this.makeDrive();
     this.ingestor = new Ingestor({
@@ -419,12 +442,16 @@ export class RecorderService {
   private softwareError(name: string, error: unknown): void {
     // The journal or the index could not be written for want of space: the disk-full condition, not a software fault.
     if (isDiskFull(error)) return this.room.full(name, 'writing the journal or the index', error);
-    const message = `${name}: ${error instanceof Error ? error.message : String(error)}`;
-    this.lamps.SOFTWARE = 'red';
-    this.errors.push(message);
-    if (this.errors.length > MAX_ERRORS) this.errors.shift();
+    this.raiseSoftwareAlarm(name, error instanceof Error ? error.message : String(error));
     this.log.error({ capture: name, err: error }, 'unexpected error; the step is tried again later');
     this.schedule(name, 30_000);
+  }
+
+  /** The SOFTWARE lamp goes red, with the reason among the recent errors (an unexpected error, a licence overflow). */
+  private raiseSoftwareAlarm(name: string, reason: string): void {
+    this.lamps.SOFTWARE = 'red';
+    this.errors.push(`${name}: ${reason}`);
+    if (this.errors.length > MAX_ERRORS) this.errors.shift();
   }
 
   private async advance(name: string): Promise<void> {
@@ -488,18 +515,37 @@ export class RecorderService {
       }
       from = 'reporting';
     }
+    const licences = this.licences;
+    if (licences && !licences.known) {
+      // The licences are counted from the PBX's users, read when the SOAP link opens: until then the call waits.
+      this.log.debug({ capture: name }, 'recording licences not counted yet (the PBX link is not up): the capture waits');
+      this.schedule(name, this.options.reportingRetryMs ?? 5000);
+      return false;
+    }
     let decision: RecordingDecision;
     try {
       const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
       const parsedName = this.captureName(name);
-      decision = decideRecording({
+      const input = {
         captureName: name,
         ...(parsedName ? { parsedName } : {}),
         cdrs,
         recordingGroup: this.config.pbx.group,
         ...(gatewayIds.length > 0 ? { gatewayIds } : {}),
         ...(this.config.tan.prefix !== undefined ? { tanPrefix: this.config.tan.prefix } : {}),
-      });
+      };
+      decision = decideRecording(licences ? { ...input, licensed: (number) => licences.refusal(number) === undefined } : input);
+      if (licences && decision.action !== 'file') {
+        // Members beyond the licences are no Agents: a call only they would have been filed under is not recorded,
+        // and that is the reference's licence-overflow alarm.
+        const unlimited = decideRecording(input);
+        const refusal = unlimited.action === 'file' && unlimited.agent !== null ? licences.refusal(unlimited.agent) : undefined;
+        if (refusal) {
+          decision = { ...decision, reason: `${refusal.reason}: not recorded (${decision.reason})` };
+          this.raiseSoftwareAlarm(name, refusal.reason);
+          this.log.warn({ capture: name, agent: refusal.agent }, refusal.reason);
+        }
+      }
     } catch (error) {
       if (error instanceof NoCdrError) return this.noCdrYet(item, error instanceof DeviceUnknownError ? error.message : undefined);
       if (error instanceof CdrConfMismatchError) {
@@ -526,6 +572,12 @@ export class RecorderService {
         this.log.warn({ capture: name, copiedBytes, bytes: grown.bytes }, 'capture grew after it was copied (its call was still running): copied again');
         data = { ...data, path: grown.path, bytes: grown.bytes, sha256: grown.sha256 };
       }
+    }
+    if (this.sampler && decision.action === 'file' && decision.agent !== null) {
+      // Counted by conference, before the journal records the decision: a re-decision gets the same answer.
+      const verdict = this.sampler.sample(confId, decision.agent);
+      if (!verdict.keep) decision = { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
+      else decision = { ...decision, reason: `${decision.reason}; ${verdict.reason}` };
     }
     if (from === 'cdr-interface') this.counters.decidedFromCdrInterface++;
     else this.counters.decidedFromReporting++;
@@ -735,6 +787,8 @@ export class RecorderService {
   }
 }
 
+/** Random recording's counters, beside the journal. */
+export const RANDOM_SAMPLING_FILE = 'random-sampling.json';
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
 

@@ -108,8 +108,12 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.pbx.url = 'ftp://pbx'))).toEqual(['recorder.json: pbx.url: expected an http:// or https:// URL, got "ftp://pbx"']);
     expect(bad((c) => (c.recording = { format: 'ogg' }))).toEqual(["recorder.json: recording.format: expected 'wav', 'mp3' or 'pcap', got \"ogg\""]);
     expect(bad((c) => (c.recording = { mp3Bitrate: 100 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.mp3Bitrate: expected 16, 24, .* or 64, got 100$/)]);
-    expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(["recorder.json: recording.mode: only 'std' is supported in this version"]);
-    expect(bad((c) => (c.recording = { mode: 'sometimes' }))).toEqual(["recorder.json: recording.mode: expected 'std', 'tcr', 'random' or 'tan', got \"sometimes\""]);
+    expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(["recorder.json: recording.mode: 'tcr' is not available in this version (it has 'std' and 'random')"]);
+    expect(bad((c) => (c.recording = { mode: 'sometimes' }))).toEqual(["recorder.json: recording.mode: expected 'std', 'tcr' or 'random', got \"sometimes\""]);
+    expect(bad((c) => (c.recording = { mode: 'random' }))).toEqual([expect.stringMatching(/^recorder\.json: random: mode is "random": set random\.systemEvery and\/or random\.agentEvery above 1/)]);
+    expect(bad((c) => (c.random = { systemEvery: 3 }))).toEqual(['recorder.json: random: [random] is set but recording.mode is "std": set mode = "random" or remove [random]']);
+    expect(bad((c) => ((c.recording = { mode: 'random' }), (c.random = { systemEvery: 0 })))).toEqual(['recorder.json: random.systemEvery: expected a whole number ≥ 1, got 0']);
+    expect(bad((c) => ((c.recording = { mode: 'random' }), (c.random = { systemEvery: 3, everyOther: 2 })))).toEqual(['recorder.json: random.everyOther: unknown key (a typo?)']);
     expect(bad((c) => (c.recording = { format: 'pcap', mix: 'mono' }))).toEqual(["recorder.json: recording.mix: a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'"]);
     expect(bad((c) => (c.drive = { kind: 'ftp' }))).toEqual(["recorder.json: drive.kind: expected 'webdav' or 'local', got \"ftp\""]);
     expect(bad((c) => (c.drive = { kind: 'local', path: '/x', url: 'http://a' }))).toEqual(['recorder.json: drive.url: unknown key (a typo?)']);
@@ -122,7 +126,9 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.pbx.followStandby = true))).toEqual(['recorder.json: pbx.followStandby: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.tcr = { markWithinMinutes: 5 }))).toEqual(['recorder.json: tcr: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.player = { appServer: '127.0.0.1:5000' }))).toEqual(['recorder.json: player: not available in this version (refused rather than ignored)']);
-    expect(bad((c) => (c.licences = 10))).toEqual(['recorder.json: licences: not available in this version (refused rather than ignored)']);
+    expect(bad((c) => (c.licences = 10))).toEqual(['recorder.json: licences: expected a table (object), got 10']);
+    expect(bad((c) => (c.licences = { recording: -1 }))).toEqual(['recorder.json: licences.recording: expected a whole number ≥ 0, got -1']);
+    expect(bad((c) => (c.licences = { count: 5 }))).toEqual(['recorder.json: licences.recording: required', 'recorder.json: licences.count: unknown key (a typo?)']);
     expect(bad((c) => (c.log = { dir: '/var/log/recorder' }))).toEqual(['recorder.json: log.dir: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.pbx.password = 5))).toEqual(['recorder.json: pbx.password: expected text']); // a secret is never echoed
     // Several problems: one line each.

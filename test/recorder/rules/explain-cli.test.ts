@@ -1,12 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../../helpers/in-process-cli.js';
 import { cdrXmlFor, cdrsFor, reportXml } from '../../../src/embedded/reporting/index.js';
 import type { RuleExplanation } from '../../../src/cli/rules-command.js';
-import { E, directory, planOne } from './cases.js';
+import { planCalls } from '../../../src/embedded/plan/index.js';
+import { RANDOM_SAMPLING_FILE } from '../../../src/recorder/service/index.js';
+import { E, START, directory, planOne } from './cases.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -18,6 +20,20 @@ afterAll(async () => {
 
 const run = runInProcess;
 
+/** A configuration file for `rules explain` (the PBX and the reporting are never reached). */
+function writeConfig(name: string, storeRoot: string, extra: Record<string, unknown>): string {
+  const file = join(dir, name);
+  const unreachable = { username: 'u', password: 'p' };
+  const base = {
+    pbx: { url: 'http://127.0.0.1:1/PBX0/user.soap', ...unreachable },
+    reporting: { url: 'http://127.0.0.1:1/report.php', ...unreachable },
+    drive: { kind: 'local', path: join(dir, 'drive') },
+    storage: { root: storeRoot, timezone: 'utc' },
+  };
+  writeFileSync(file, JSON.stringify({ ...base, ...extra }));
+  return file;
+}
+
 describe('recorder rules explain', () => {
   it('explains a Report XML answer and a CDR-XML file alike: agent, direction, numbers, TAN, file name and the deciding rule', async () => {
     const call = planOne({ kind: 'pickup', from: E, to: '20', via: '21', talkSeconds: 30, tan: '123456' });
@@ -25,18 +41,8 @@ describe('recorder rules explain', () => {
     writeFileSync(report, reportXml(cdrsFor(call, directory)));
     const cdrFile = join(dir, 'cdrs.xml');
     writeFileSync(cdrFile, `<cdrs>\n${cdrXmlFor(call, directory).join('\n')}\n</cdrs>\n`);
-    const config = join(dir, 'recorder.json');
     const tanObject = directory.vmObjects.find((vm) => vm.role === 'tan')!.number;
-    writeFileSync(
-      config,
-      JSON.stringify({
-        pbx: { url: 'http://127.0.0.1:1/PBX0/user.soap', username: 'u', password: 'p' },
-        reporting: { url: 'http://127.0.0.1:1/report.php', username: 'u', password: 'p' },
-        drive: { kind: 'local', path: join(dir, 'drive') },
-        storage: { root: join(dir, 'store'), timezone: 'utc' },
-        tan: { prefix: tanObject },
-      }),
-    );
+    const config = writeConfig('recorder.json', join(dir, 'store'), { tan: { prefix: tanObject } });
     const { code, stdout, stderr } = await run(['rules', 'explain', report, cdrFile, '-c', config, '--json']);
     expect(stderr).toBe('');
     expect(code).toBe(0);
@@ -93,5 +99,31 @@ describe('recorder rules explain', () => {
     const { code, stderr } = await run(['rules', 'explain', join(dir, 'good.xml'), '-c', file]);
     expect(code).toBe(2);
     expect(stderr).toMatch(/pbx/);
+  });
+
+  it('in mode "random" says where each call would fall in the service\'s counters, without moving them', async () => {
+    const calls = planCalls(directory, { seed: 5, calls: [0, 1, 2].map((i) => ({ at: i * 60, kind: 'inbound' as const, from: E, to: '20' })) }, START);
+    const report = join(dir, 'random-report.xml');
+    writeFileSync(report, reportXml(calls.flatMap((call) => cdrsFor(call, directory))));
+    const store = join(dir, 'random-store');
+    const config = writeConfig('random.json', store, { recording: { mode: 'random' }, random: { systemEvery: 2 } });
+    // The service has counted one call so far.
+    const counters = join(store, 'REC', RANDOM_SAMPLING_FILE);
+    mkdirSync(dirname(counters), { recursive: true });
+    const before = JSON.stringify({ version: 1, systemCalls: 1, agentCalls: { '20': 1 }, kept: 1, skipped: 0, recent: [['earlier', { keep: true, systemCall: 1, agentCall: 1, reason: 'r' }]] });
+    writeFileSync(counters, before);
+    const { code, stdout, stderr } = await run(['rules', 'explain', report, '-c', config, '--json']);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    const { decisions } = JSON.parse(stdout) as { decisions: RuleExplanation[] };
+    expect(decisions.map((d) => [d.conference, d.outcome, d.sampling?.systemCall, d.sampling?.keep])).toEqual([
+      [calls[0]!.confId, 'discarded', 2, false],
+      [calls[1]!.confId, 'filed', 3, true],
+      [calls[2]!.confId, 'discarded', 4, false],
+    ]);
+    expect(decisions[0]!.reason).toMatch(/^random recording: call 2 of the system, only every 2nd is kept \(the rules: /);
+    const text = await run(['rules', 'explain', report, '-c', config]);
+    expect(text.stdout).toContain("random      kept (call 3 of the system, the agent's call 2, counting on from the service's counters)");
+    expect(readFileSync(counters, 'utf8')).toBe(before);
   });
 });

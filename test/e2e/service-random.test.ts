@@ -1,0 +1,136 @@
+// Random recording end to end: `recorder run` (its own process) in mode "random" against `recorder pbx`, killed
+// with SIGKILL in the middle of the run and started again. Exactly the calls the x-of-y rule keeps are filed, all
+// other calls to be recorded are discarded, calls of users outside the recording group are not counted, and no
+// call is counted twice across the kill.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
+import type { Scenario } from '../../src/embedded/index.js';
+import { validateConfig } from '../../src/platform/config/index.js';
+import { RANDOM_SAMPLING_FILE, readJournal } from '../../src/recorder/service/index.js';
+import { cdrInterfaceOnPort, expectedCaptures, freePort, scanStore, serviceConfigInput, until } from './helpers/service-harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const CLI = join(ROOT, 'test/helpers/run-cli.ts');
+const E = '0070317300912';
+const FINISHED = ['source-deleted', 'discarded', 'quarantined'];
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+/** The x-of-y rule over calls in the order they were counted: which are kept. */
+function modelKeeps(agents: readonly string[], systemEvery: number, agentEvery: number): boolean[] {
+  const perAgent = new Map<string, number>();
+  return agents.map((agent, index) => {
+    if (index % systemEvery !== 0) return false;
+    const count = (perAgent.get(agent) ?? 0) + 1;
+    perAgent.set(agent, count);
+    return (count - 1) % agentEvery === 0;
+  });
+}
+
+describe('random recording through recorder run', () => {
+  it('files exactly the calls every 3rd of the system and every 2nd of an agent keep, across a kill -9 and a restart', { timeout: 150_000 }, async () => {
+    const base = await mkdtemp(join(tmpdir(), 'service-random-'));
+    dirs.push(base);
+    const directory = defaultDirectory();
+    // Agents 20, 21, 22 and the User 30 (not in the recording group: never counted), one call at a time.
+    const called = ['20', '21', '30', '20', '22', '21', '20', '30', '21', '20', '22', '20', '21', '20', '22', '21'];
+    const scenario: Scenario = { seed: 3, calls: called.map((to, i) => ({ kind: 'inbound', from: E, to, at: 1 + i * 14, ringSeconds: 1, talkSeconds: 4 })) };
+    const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'drive'), speed: 10, captureFlushMs: 50 });
+    const endpoints = await pbx.start();
+    const cdrPort = await freePort();
+    pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
+    const input = {
+      ...serviceConfigInput(base, endpoints, { logLevel: 'info', cdrInterface: cdrPort }),
+      recording: { format: 'wav', encoding: 'pcm16', mode: 'random' },
+      random: { systemEvery: 3, agentEvery: 2 },
+    };
+    const configPath = join(base, 'recorder.json');
+    writeFileSync(configPath, JSON.stringify(input, null, 2));
+    const config = validateConfig(input, configPath, base);
+    mkdirSync(join(base, 'logs'));
+    let runs = 0;
+    let logPath = '';
+    const spawnRecorder = (): ChildProcess => {
+      logPath = join(base, 'logs', `run-${++runs}.log`);
+      const out = openSync(logPath, 'a');
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', configPath], { cwd: ROOT, stdio: ['ignore', out, out] });
+      closeSync(out);
+      return child;
+    };
+    const exited = (child: ChildProcess): Promise<void> => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((done) => child.once('exit', () => done())));
+    const decided = async (): Promise<number> => [...(await readJournal(config.storage.journalPath)).items.values()].filter((item) => item.state !== 'copied').length;
+
+    let child = spawnRecorder();
+    const run = pbx.run();
+    try {
+      // Kill once five captures have been decided (the counters are on disk by then), while calls still come.
+      await until(async () => (await decided()) >= 5, 90_000, 'five captures decided', 100);
+      child.kill('SIGKILL');
+      await exited(child);
+      child = spawnRecorder();
+      const result = await run;
+      expect(result.failures).toEqual([]);
+      const expected = expectedCaptures(pbx.calls, directory);
+      await until(
+        async () => {
+          if (readdirSync(endpoints.recDir).length > 0) return false;
+          const items = [...(await readJournal(config.storage.journalPath)).items.values()];
+          return items.length >= expected.length && items.every((item) => FINISHED.includes(item.state));
+        },
+        90_000,
+        'every capture finished',
+        200,
+      );
+      child.kill('SIGTERM');
+      await exited(child);
+
+      // The counters: one entry per call to be recorded (by conference), in the order the service counted them.
+      const sampling = JSON.parse(readFileSync(join(dirname(config.storage.journalPath), RANDOM_SAMPLING_FILE), 'utf8')) as {
+        systemCalls: number;
+        kept: number;
+        skipped: number;
+        recent: Array<[string, { keep: boolean; systemCall: number }]>;
+      };
+      const toRecord = expected.filter((e) => e.agent !== null);
+      expect(toRecord).toHaveLength(called.filter((n) => n !== '30').length);
+      const agentOf = new Map(toRecord.map((e) => [e.call.confId, e.agent!]));
+      const counted = sampling.recent.map(([conference]) => conference);
+      expect(new Set(counted).size).toBe(counted.length);
+      expect([...counted].sort()).toEqual([...agentOf.keys()].sort());
+      expect(sampling.systemCalls).toBe(toRecord.length);
+      expect(sampling.recent.map(([, verdict]) => verdict.systemCall)).toEqual(counted.map((_, i) => i + 1));
+      const keeps = modelKeeps(counted.map((conference) => agentOf.get(conference)!), 3, 2);
+      expect(sampling.recent.map(([, verdict]) => verdict.keep)).toEqual(keeps);
+      expect(sampling.kept).toBe(keeps.filter(Boolean).length);
+      expect(sampling.skipped).toBe(keeps.length - sampling.kept);
+
+      // The store holds exactly the kept calls; the journal discarded the rest (the User's calls by the rules).
+      const kept = new Set(counted.filter((_, i) => keeps[i]));
+      expect(kept.size).toBeGreaterThanOrEqual(3);
+      const store = scanStore(config.storage.root);
+      expect([...store.audio.keys()].sort()).toEqual([...kept].sort());
+      for (const files of store.audio.values()) expect(files).toHaveLength(1);
+      const journal = (await readJournal(config.storage.journalPath)).items;
+      for (const e of expected) expect(journal.get(e.capture.fileName)?.state, e.capture.fileName).toBe(kept.has(e.call.confId) ? 'source-deleted' : 'discarded');
+      const log = readFileSync(logPath, 'utf8');
+      expect(log).toContain('random recording: counters loaded');
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+        await exited(child);
+      }
+      await run.catch(() => undefined);
+      await pbx.stop();
+    }
+  });
+});
