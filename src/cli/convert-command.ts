@@ -1,7 +1,10 @@
 import { Option } from 'commander';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { convertAll } from '../recorder/convert/index.js';
+import { ConverterLockedError, convertAll, convertStore, lockConverter } from '../recorder/convert/index.js';
+import { openRecordings } from '../recordings/index.js';
+import { loadCommandConfig } from './command-config.js';
+import { dirname, join, resolve } from 'node:path';
 import type { BatchSummary } from '../recorder/convert/index.js';
 import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, WAV_ENCODINGS } from '../domain/index.js';
 import type { AudioFormat, AudioMix, WavEncoding } from '../domain/index.js';
@@ -28,6 +31,9 @@ interface ConvertFlags {
   encrypt?: boolean;
   force?: boolean;
   strict?: boolean;
+  store?: string | boolean;
+  config?: string;
+  watch?: number;
 }
 
 function collectKey(value: string, previous: string[] | undefined): string[] {
@@ -100,7 +106,10 @@ export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
     .description('convert PCAP/pcapng captures (files or directory trees) into recordings, one per call')
-    .argument('<paths...>', 'capture files (.pcap, .pcapng, .cap; also .gz, .enc) or directories to walk')
+    .argument('[paths...]', 'capture files (.pcap, .pcapng, .cap; also .gz, .enc) or directories to walk')
+    .option('--store [root]', 'instead: convert the recordings kept as captures (format pcap) in the store of -c CONFIG, in place (ROOT, when given, must be that store)')
+    .option('-c, --config <file>', 'with --store: the configuration file (store, backup, index, keys)', 'recorder.toml')
+    .option('--watch <seconds>', 'with --store: look for new captures again every N seconds until stopped', positiveInteger)
     .option('-o, --output <dir>', 'write recordings here, keeping the tree below each named folder (default: beside each capture)')
     .addOption(new Option('--format <format>', 'recording format').choices([...AUDIO_FORMATS]).default('wav'))
     .addOption(new Option('--bitrate <kbps>', `MP3 constant bit rate in kbit/s (${DEFAULT_MP3_KBPS} ≈ 240 kB per minute of stereo call)`).choices(MP3_BITRATES.map(String)).default(String(DEFAULT_MP3_KBPS)))
@@ -123,8 +132,16 @@ export function registerConvertCommand(program: Command): void {
         process.stderr.write(`recorder convert: ${message}\n`);
         throw new CommandExit(EXIT_USAGE);
       };
-      if (flags.encrypt && !(flags.key && flags.key.length > 0)) usage('--encrypt needs a key (--key FILE)');
       const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      if (flags.store !== undefined) {
+        if (paths.length > 0) usage('--store converts the recordings of a store: give no capture paths with it');
+        for (const option of ['output', 'key', 'encrypt', 'force', 'workers', 'device', 'recordedBy']) if (given(option)) usage(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply with --store (the configuration gives keys and paths)`);
+        await convertStoreCommand(flags, given);
+        return;
+      }
+      if (given('watch')) usage('--watch goes with --store');
+      if (paths.length === 0) usage('give capture files or directories to convert (or --store)');
+      if (flags.encrypt && !(flags.key && flags.key.length > 0)) usage('--encrypt needs a key (--key FILE)');
       if (given('bitrate') && flags.format !== 'mp3') usage(`--bitrate applies to MP3 only (--format mp3); WAV is not compressed`);
       if (given('encoding') && flags.format !== 'wav') usage(`--encoding applies to WAV only; MP3 has no sample encoding to choose`);
       if (flags.output !== undefined) {
@@ -213,6 +230,71 @@ export function registerConvertCommand(program: Command): void {
         throw new CommandExit(EXIT_FAILED);
       }
     });
+}
+
+/** `recorder convert --store`: the store's kept captures converted in place, once or watching. */
+async function convertStoreCommand(flags: ConvertFlags, given: (name: string) => boolean): Promise<void> {
+  const { config, keyring } = await loadCommandConfig(flags.config ?? 'recorder.toml', 'recorder convert --store');
+  if (typeof flags.store === 'string' && resolve(flags.store) !== resolve(config.storage.root)) {
+    process.stderr.write(`recorder convert: --store ${flags.store} is not the store of ${flags.config} (${config.storage.root})\n`);
+    throw new CommandExit(EXIT_USAGE);
+  }
+  if (given('bitrate') && flags.format !== 'mp3') {
+    process.stderr.write('recorder convert: --bitrate applies to MP3 only (--format mp3)\n');
+    throw new CommandExit(EXIT_USAGE);
+  }
+  const lockFile = join(dirname(config.storage.indexPath), 'converter.lock');
+  let release: () => Promise<void>;
+  try {
+    await mkdir(dirname(lockFile), { recursive: true, mode: 0o700 });
+    release = await lockConverter(lockFile);
+  } catch (error) {
+    process.stderr.write(`recorder convert: ${error instanceof Error ? error.message : String(error)}\n`);
+    throw new CommandExit(error instanceof ConverterLockedError ? EXIT_USAGE : EXIT_FAILED);
+  }
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const recordings = await openRecordings(config, keyring, { follow: false });
+  const { keyFiles, passphraseEnv } = config.encryption;
+  const passphrase = process.env[passphraseEnv];
+  let failed = 0;
+  try {
+    for (;;) {
+      const summary = await convertStore({
+        recordings,
+        format: flags.format === 'mp3' ? 'mp3' : 'wav',
+        mix: flags.mix,
+        encoding: flags.encoding,
+        kbps: Number(flags.bitrate),
+        workDir: config.storage.workDir,
+        ...(keyring && keyFiles.length > 0 ? { encryption: { keyFiles, ...(passphrase !== undefined ? { passphrase } : {}) } } : {}),
+        ...(flags.swapChannels ? { swapChannels: true } : {}),
+        signal: stop.signal,
+        onRecording: (outcome) => {
+          if (flags.json) return;
+          if (outcome.status === 'converted') process.stdout.write(`${outcome.name}: converted to ${flags.format} (${duration(outcome.durationSeconds ?? 0)})\n`);
+          else process.stderr.write(`${outcome.name}: not converted: ${outcome.error}\n`);
+        },
+      });
+      failed += summary.failed;
+      if (flags.json) process.stdout.write(`${JSON.stringify({ found: summary.found, converted: summary.converted, failed: summary.failed, outcomes: summary.outcomes })}\n`);
+      else process.stdout.write(`${summary.converted} of ${plural(summary.found, 'recording')} kept as captures converted${summary.failed > 0 ? `, ${summary.failed} failed` : ''}\n`);
+      if (flags.watch === undefined || stop.signal.aborted) break;
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, flags.watch! * 1000);
+        stop.signal.addEventListener('abort', () => (clearTimeout(timer), done()), { once: true });
+      });
+      if (stop.signal.aborted) break;
+    }
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await recordings.close();
+    await release();
+  }
+  if (failed > 0) throw new CommandExit(EXIT_FAILED);
 }
 
 /** Why -o cannot take recordings (a file is there, or it cannot be created or written), or undefined. */

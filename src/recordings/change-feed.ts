@@ -26,7 +26,7 @@ export type RecordingChange =
       readonly name: string;
       /** The name before the edit, when the edit renamed the recording (a TAN change). */
       readonly previousName?: string;
-      readonly what: 'notes' | 'tan' | 'favourite' | 'integrity';
+      readonly what: 'notes' | 'tan' | 'favourite' | 'integrity' | 'audio';
       readonly at: string;
       readonly origin: string;
     }

@@ -134,6 +134,11 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   }
 
   /** A recording's files (StoreError 'not-found' when gone). */
+  /** Every recording on disk, month by month (the files, not the index). */
+  scan(): AsyncGenerator<StoredRecording> {
+    return this.#store.scan();
+  }
+
   files(name: string): Promise<StoredRecording> {
     return this.#store.get(name);
   }
@@ -210,6 +215,31 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     this.#index.remove(name);
     await this.#publish({ kind: 'edited', name: renamed.name, previousName: name, what: 'tan' });
     return renamed;
+  }
+
+  /**
+   * Replace a kept capture (format pcap) with its conversion: audio, sidecar and signature in the month folder,
+   * the backup copy and the index row follow; announced as an 'audio' edit.
+   */
+  async replaceAudio(name: string, input: Omit<FileInput, 'meta' | 'cdrXml'>): Promise<FiledRecording> {
+    const before = this.#index.get(name);
+    const replaced = await this.#store.replaceAudio(name, input);
+    this.#index.upsertRecording(replaced, replaced.sidecar, this.#store.keyring ? 'intact' : (before?.integrity ?? 'unchecked'));
+    await this.#publish({ kind: 'edited', name: replaced.name, what: 'audio' });
+    return replaced;
+  }
+
+  /**
+   * Make the index row of a recording say what its files say (after a replaceAudio that a crash cut short between
+   * the sidecar and the index); announced as an 'audio' edit when the format changed.
+   */
+  async refreshIndex(name: string): Promise<StoredRecording> {
+    const stored = await this.#store.get(name);
+    const before = this.#index.get(stored.name);
+    if (before?.format === stored.format) return stored;
+    this.#index.upsertRecording(stored, await this.#readableSidecar(stored), before?.integrity ?? 'unchecked');
+    await this.#publish({ kind: 'edited', name: stored.name, what: 'audio' });
+    return stored;
   }
 
   /** Mark or unmark a call as favourite: globally (owner '') or for one player. */

@@ -128,6 +128,9 @@ function isNotFound(error: unknown): boolean {
   return errnoOf(error) === 'ENOENT';
 }
 
+/** An audio file the sidecar does not name is left alone this long (a replacement in progress elsewhere). */
+const REPLACEMENT_SETTLED_MS = 15 * 60 * 1000;
+
 const compareLocal = (a: LocalDateTime, b: LocalDateTime): number =>
   a.year - b.year || a.month - b.month || a.day - b.day || a.hour - b.hour || a.minute - b.minute;
 
@@ -224,15 +227,25 @@ export class RecordingStore {
     const parsed = parseRecordingName(name);
     const dir = this.#monthDir(parsed.month);
     // The name says where its files are: a few stats, not a listing of a month folder of thousands.
+    const found: StoredRecording[] = [];
     for (const format of RECORDING_FORMATS) {
       const audioFile = `${parsed.baseName}.${format}`;
       try {
-        return await this.#entry(parsed.month, audioFile, undefined);
+        found.push(await this.#entry(parsed.month, audioFile, undefined));
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
     }
-    throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${dir}`);
+    if (found.length === 0) throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${dir}`);
+    return found.length === 1 ? found[0]! : this.#current(found);
+  }
+
+  /** Of two audio files of one recording (an interrupted replaceAudio), the one its sidecar names; else the older format. */
+  async #current(found: readonly StoredRecording[]): Promise<StoredRecording> {
+    const format = await this.readSidecar(found[0]!)
+      .then((read) => read?.sidecar.audio.format)
+      .catch(() => undefined);
+    return found.find((entry) => entry.format === format) ?? found.find((entry) => entry.format === 'pcap') ?? found[0]!;
   }
 
   /** The recording of a call (searched in the month of `start`), or undefined. */
@@ -276,16 +289,7 @@ export class RecordingStore {
       return { ...entry, alreadyFiled: true, ...(sidecar ? { sidecar } : {}), backup: await this.#backup(entry) };
     }
 
-    let plainBytes: number;
-    try {
-      plainBytes = (await stat(input.audioPath)).size;
-    } catch (error) {
-      if (isNotFound(error)) throw new StoreError('input-missing', `${input.audioPath}: the audio to file does not exist (convert again)`);
-      throw error;
-    }
-    // Audio encrypted since it was first written (encryption on: the converter seals as it writes).
-    const sealedInput = await isEncryptedFile(input.audioPath);
-    if (sealedInput && !this.keyring) throw new StoreError('input-sealed', `${input.audioPath}: the audio to file is encrypted and this store has no keys`);
+    const sealedInput = await this.#checkInput(input.audioPath);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await fsyncDir(this.root);
 
@@ -293,20 +297,7 @@ export class RecordingStore {
     const tempXml = tempPathIn(dir, '.xml');
     try {
       const keyring = this.keyring;
-      let audioDigest: string | undefined;
-      if (keyring && sealedInput) {
-        // Opened and sealed again in one pass (or written plain where the store keeps audio plain), never via a plain copy.
-        const resealed = await resealFile(input.audioPath, tempAudio, keyring, { encrypt: this.encryptAudio });
-        audioDigest = resealed.sha256;
-        plainBytes = resealed.plaintextBytes;
-      } else {
-        // Encrypting reads the audio once and hashes it on the way; only a plain copy needs a read of its own.
-        if (keyring && this.encryptAudio) audioDigest = (await encryptFile(input.audioPath, tempAudio, keyring)).plaintextSha256;
-        else {
-          audioDigest = keyring ? await digestFile(input.audioPath) : undefined;
-          await linkOrCopy(input.audioPath, tempAudio);
-        }
-      }
+      const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio);
 
       const unsigned: RecordingSidecar = {
         meta: input.meta,
@@ -337,6 +328,119 @@ export class RecordingStore {
       await rm(`${tempAudio}.partial`, { force: true });
       await rm(tempXml, { force: true });
       throw error;
+    }
+  }
+
+
+  /** Whether the audio to file is sealed; StoreError when it is missing, or sealed and this store has no keys. */
+  async #checkInput(audioPath: string): Promise<boolean> {
+    try {
+      await stat(audioPath);
+    } catch (error) {
+      if (isNotFound(error)) throw new StoreError('input-missing', `${audioPath}: the audio to file does not exist (convert again)`);
+      throw error;
+    }
+    // Audio encrypted since it was first written (encryption on: the converter seals as it writes).
+    const sealedInput = await isEncryptedFile(audioPath);
+    if (sealedInput && !this.keyring) throw new StoreError('input-sealed', `${audioPath}: the audio to file is encrypted and this store has no keys`);
+    return sealedInput;
+  }
+
+  /** The audio written to `target` as this store keeps it (sealed or plain), with its plaintext digest and size. */
+  async #writeAudio(audioPath: string, sealedInput: boolean, target: string): Promise<{ audioDigest: string | undefined; plainBytes: number }> {
+    const keyring = this.keyring;
+    if (keyring && sealedInput) {
+      // Opened and sealed again in one pass (or written plain where the store keeps audio plain), never via a plain copy.
+      const resealed = await resealFile(audioPath, target, keyring, { encrypt: this.encryptAudio });
+      return { audioDigest: resealed.sha256, plainBytes: resealed.plaintextBytes };
+    }
+    const plainBytes = (await stat(audioPath)).size;
+    // Encrypting reads the audio once and hashes it on the way; only a plain copy needs a read of its own.
+    if (keyring && this.encryptAudio) return { audioDigest: (await encryptFile(audioPath, target, keyring)).plaintextSha256, plainBytes };
+    const audioDigest = keyring ? await digestFile(audioPath) : undefined;
+    await linkOrCopy(audioPath, target);
+    return { audioDigest, plainBytes };
+  }
+
+  /**
+   * Replace a recording's audio with a new rendering (the converter turning a kept PCAP into WAV or MP3): the new
+   * audio is placed beside the old, the sidecar is rewritten for it and signed again (the commit point), then the
+   * old audio goes; the backup copy follows. A crash in between leaves two audio files of one name, and the
+   * sidecar says which is current (get() and recover() keep that one). The old audio must still verify.
+   */
+  replaceAudio(name: string, input: Omit<FileInput, 'meta' | 'cdrXml'>): Promise<FiledRecording> {
+    return this.#serial.run(async () => {
+      if (!RECORDING_FORMATS.includes(input.format)) throw new StoreError('bad-input', `replaceAudio: unknown format ${JSON.stringify(input.format)}`);
+      const entry = await this.get(name);
+      if (entry.format === input.format) throw new StoreError('conflict', `${entry.name}: already ${input.format}`);
+      const read = entry.xmlPath ? await this.readSidecar(entry) : undefined;
+      if (!read) throw new StoreError('conflict', `${entry.name}: no sidecar, so the recording's call data would be lost: not converted`);
+      if (read.sidecar.signature && this.keyring) {
+        const check = await verifyFile(entry.audioPath, this.keyring);
+        if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: not converted`);
+      }
+      const sealedInput = await this.#checkInput(input.audioPath);
+      const dir = this.#monthDir(entry.month);
+      const target = join(dir, `${entry.name}.${input.format}`);
+      // A new audio file the sidecar does not name yet is what an interrupted replacement left: written again.
+      await rm(target, { force: true });
+      const tempAudio = tempPathIn(dir, `.${input.format}`);
+      try {
+        const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio);
+        const { sidecar: before, encrypted } = read;
+        const unsigned: RecordingSidecar = {
+          ...before,
+          audio: {
+            format: input.format,
+            ...(input.mix !== undefined ? { mix: input.mix } : {}),
+            ...(input.codec !== undefined ? { codec: input.codec } : before.audio.codec !== undefined ? { codec: before.audio.codec } : {}),
+            ...(input.durationMs !== undefined ? { durationMs: input.durationMs } : {}),
+            bytes: plainBytes,
+            encrypted: this.encryptAudio,
+          },
+        };
+        const { signature: _old, ...withoutSignature } = unsigned;
+        const sidecar = this.keyring && audioDigest !== undefined ? signSidecar(withoutSignature, entry.name, audioDigest, this.keyring) : withoutSignature;
+        await renameNoReplace(tempAudio, target);
+        await fsyncDir(dir);
+        await writeFileDurable(entry.xmlPath!, encodeSidecar(sidecar, encrypted || this.encryptSidecar ? this.keyring : undefined)); // the commit point
+        await rm(entry.audioPath, { force: true });
+        await fsyncDir(dir);
+        await rm(input.audioPath, { force: true });
+        const replaced = await this.#entry(entry.month, `${entry.name}.${input.format}`, undefined);
+        const backup = await this.#backup(replaced);
+        const backupDir = this.#backupDir(entry.month);
+        if (backupDir && backup.status === 'copied') await rm(join(backupDir, `${entry.name}.${entry.format}`), { force: true }).catch(() => undefined);
+        return { ...replaced, alreadyFiled: false, sidecar, backup };
+      } catch (error) {
+        await rm(tempAudio, { force: true });
+        await rm(`${tempAudio}.partial`, { force: true });
+        throw error;
+      }
+    });
+  }
+
+  /** A recording with two audio files (replaceAudio interrupted): the one its sidecar does not name goes. */
+  async #finishReplacement(dir: string, group: CallGroup): Promise<void> {
+    const byBase = new Map<string, string[]>();
+    for (const file of group.audio.keys()) {
+      const base = parseRecordingName(file).baseName;
+      byBase.set(base, [...(byBase.get(base) ?? []), file]);
+    }
+    for (const [base, files] of byBase) {
+      if (files.length < 2 || !group.xml.has(base)) continue;
+      const format = await readSidecarFile(join(dir, `${base}.xml`), this.keyring)
+        .then((read) => read.sidecar.audio.format)
+        .catch(() => undefined);
+      if (format === undefined || !files.includes(`${base}.${format}`)) continue; // unreadable here: both are kept
+      for (const file of files) {
+        if (file === `${base}.${format}`) continue;
+        // A converter in another process may be between placing the new audio and switching the sidecar now.
+        const modified = (await lstat(join(dir, file)).catch(() => undefined))?.mtimeMs;
+        if (modified === undefined || Date.now() - modified < REPLACEMENT_SETTLED_MS) continue;
+        await rm(join(dir, file), { force: true });
+        group.audio.delete(file);
+      }
     }
   }
 
@@ -517,6 +621,7 @@ export class RecordingStore {
             removed.push(entry.name);
           }
           // Left-overs of recordings already gone (an interrupted deletion): sidecars and notes without audio.
+          await this.#finishReplacement(dir, group);
           const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
           for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
             for (const base of bases) {
@@ -586,6 +691,7 @@ export class RecordingStore {
       for (const month of await this.months()) {
         const dir = this.#monthDir(month);
         for (const group of (await this.#groups(month)).values()) {
+          await this.#finishReplacement(dir, group);
           const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
           for (const base of group.xml) {
             if (audioBases.has(base)) continue;

@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/index.js';
 import { RecordingIndex, RecordingStore } from '../../src/recordings/index.js';
 import { meta, writeAudio } from './helpers.js';
+import { writeOfflineConfig } from '../helpers/offline-config.js';
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -32,16 +32,7 @@ describe('recorder reindex', () => {
     for (let i = 0; i < 3; i++) {
       await store.file({ meta: meta({ callId: `call${i}`, start: new Date(Date.UTC(2026, 0, 2 + i, 9)) }), audioPath: writeAudio(dir, `a${i}.raw`, 2000, i), format: 'wav' });
     }
-    const config = join(dir, 'recorder.json');
-    writeFileSync(
-      config,
-      JSON.stringify({
-        pbx: { url: 'http://127.0.0.1:9/PBX0/user.soap', username: 'u', password: 'p' },
-        reporting: { url: 'http://127.0.0.1:9/report.php', username: 'u', password: 'p' },
-        drive: { kind: 'local', path: join(dir, 'rec') },
-        storage: { root, timezone: 'utc' },
-      }),
-    );
+    const config = writeOfflineConfig(dir, 'recorder.json', root);
     const result = await run(['reindex', '-c', config, '--json']);
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ indexed: 3, removed: 0 });

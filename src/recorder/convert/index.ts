@@ -8,3 +8,5 @@ export { convertAll } from './batch.js';
 export type { BatchOptions, BatchProgress, BatchSummary } from './batch.js';
 export { ConversionPool } from './pool.js';
 export type { ByteProgressSlot, PoolOptions } from './pool.js';
+export { ConverterLockedError, convertStore, lockConverter } from './store-converter.js';
+export type { StoreConversionOptions, StoreConversionOutcome, StoreConversionSummary } from './store-converter.js';

@@ -183,6 +183,10 @@ export class RecorderService {
 
   async start(): Promise<void> {
     const { storage, recording, encryption } = this.config;
+    // Encryption on without keys would file plaintext: refused before anything is touched.
+    if (encryption.enabled && (this.options.keyring === undefined || this.options.keyring.size === 0)) {
+      throw new Error('encryption is enabled in the configuration but the service was given no keys (load encryption.keyFiles)');
+    }
     await mkdir(storage.workDir, { recursive: true });
     this.store = await openRecordings(this.config, this.options.keyring);
     await mkdir(dirname(storage.journalPath), { recursive: true });

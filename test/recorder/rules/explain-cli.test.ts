@@ -9,6 +9,7 @@ import type { RuleExplanation } from '../../../src/cli/rules-command.js';
 import { planCalls } from '../../../src/embedded/plan/index.js';
 import { RANDOM_SAMPLING_FILE } from '../../../src/recorder/service/index.js';
 import { E, START, directory, planOne } from './cases.js';
+import { writeOfflineConfig } from '../../helpers/offline-config.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -22,16 +23,7 @@ const run = runInProcess;
 
 /** A configuration file for `rules explain` (the PBX and the reporting are never reached). */
 function writeConfig(name: string, storeRoot: string, extra: Record<string, unknown>): string {
-  const file = join(dir, name);
-  const unreachable = { username: 'u', password: 'p' };
-  const base = {
-    pbx: { url: 'http://127.0.0.1:1/PBX0/user.soap', ...unreachable },
-    reporting: { url: 'http://127.0.0.1:1/report.php', ...unreachable },
-    drive: { kind: 'local', path: join(dir, 'drive') },
-    storage: { root: storeRoot, timezone: 'utc' },
-  };
-  writeFileSync(file, JSON.stringify({ ...base, ...extra }));
-  return file;
+  return writeOfflineConfig(dir, name, storeRoot, extra);
 }
 
 describe('recorder rules explain', () => {

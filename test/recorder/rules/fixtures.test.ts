@@ -1,6 +1,6 @@
 // Hand-written call records in the documented formats (test/recorder/rules/fixtures/, each with its expected decision in
 // expected.json), decided by the rules and explained by `recorder rules explain` alike.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +10,7 @@ import { parseCallRecords } from '../../../src/recorder/pbx/index.js';
 import { NoCdrError, decideRecording } from '../../../src/recorder/rules/index.js';
 import type { RuleExplanation } from '../../../src/cli/rules-command.js';
 import { runInProcess } from '../../helpers/in-process-cli.js';
+import { writeOfflineConfig } from '../../helpers/offline-config.js';
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'fixtures');
 const GATEWAY = '009033000001';
@@ -32,17 +33,7 @@ let dir: string;
 let config: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'rule-fixtures-'));
-  config = join(dir, 'recorder.json');
-  writeFileSync(
-    config,
-    JSON.stringify({
-      pbx: { url: 'http://127.0.0.1:1/PBX0/user.soap', username: 'u', password: 'p', gatewayIds: [GATEWAY] },
-      reporting: { url: 'http://127.0.0.1:1/report.php', username: 'u', password: 'p' },
-      drive: { kind: 'local', path: join(dir, 'drive') },
-      storage: { root: join(dir, 'store'), timezone: 'utc' },
-      tan: { prefix: '50' },
-    }),
-  );
+  config = writeOfflineConfig(dir, 'recorder.json', join(dir, 'store'), { pbx: { gatewayIds: [GATEWAY] }, tan: { prefix: '50' } });
 });
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });

@@ -1,0 +1,77 @@
+// Replacing a kept capture's audio (the store converter): the sidecar is the commit point, and every state a
+// crash can leave is read right and finished.
+import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Key, Keyring } from '../../src/platform/crypto/index.js';
+import { RecordingStore, Recordings, StoreError } from '../../src/recordings/index.js';
+import { meta, tempDir, writeAudio } from './helpers.js';
+
+const dirs: Array<{ remove: () => void }> = [];
+afterAll(() => dirs.forEach((dir) => dir.remove()));
+
+async function keptCapture(options: { keyring?: Keyring; backup?: boolean } = {}) {
+  const dir = tempDir('replace-audio');
+  dirs.push(dir);
+  const root = join(dir.path, 'store');
+  const backupRoot = options.backup ? join(dir.path, 'backup') : undefined;
+  const open = () =>
+    Recordings.open({ root, indexPath: join(root, 'TMP', 'index.sqlite'), timeZone: 'utc', ...(backupRoot ? { backupRoot } : {}), ...(options.keyring ? { keyring: options.keyring } : {}), follow: false });
+  const recordings = await open();
+  const filed = await recordings.file({ meta: meta(), audioPath: writeAudio(dir.path, 'capture.pcap', 4000, 1), format: 'pcap', cdrXml: ['<cdr/>'] });
+  return { dir: dir.path, root, backupRoot, recordings, filed, open };
+}
+
+describe('replacing a kept capture with its conversion', () => {
+  it('replaces audio, sidecar, signature, index row and backup copy; the call data stays', async () => {
+    const keyring = new Keyring([Key.generate()]);
+    const { dir, recordings, filed, backupRoot } = await keptCapture({ keyring, backup: true });
+    const wav = writeAudio(dir, 'converted.wav', 9000, 2);
+    const replaced = await recordings.replaceAudio(filed.name, { audioPath: wav, format: 'wav', mix: 'stereo', codec: 'pcma', durationMs: 4500 });
+    expect(replaced.format).toBe('wav');
+    expect(existsSync(filed.audioPath)).toBe(false);
+    expect(existsSync(wav)).toBe(false);
+    expect(await recordings.verify(filed.name)).toBe('intact');
+    const { sidecar } = (await recordings.readSidecar(filed.name))!;
+    expect(sidecar.audio).toMatchObject({ format: 'wav', mix: 'stereo', codec: 'pcma', durationMs: 4500, bytes: 9000 });
+    expect(sidecar.cdr).toEqual(['<cdr/>']);
+    expect(sidecar.meta.internal).toBe('39');
+    expect(recordings.row(filed.name)?.format).toBe('wav');
+    expect(existsSync(join(backupRoot!, filed.month, `${filed.name}.wav`))).toBe(true);
+    expect(existsSync(join(backupRoot!, filed.month, `${filed.name}.pcap`))).toBe(false);
+    await expect(recordings.replaceAudio(filed.name, { audioPath: writeAudio(dir, 'again.wav'), format: 'wav' })).rejects.toThrow(StoreError);
+    await recordings.close();
+  });
+
+  it('a new audio file the sidecar does not name yet (a crash before the commit) is written again', async () => {
+    const { dir, root, recordings, filed } = await keptCapture();
+    const leftover = join(root, filed.month, `${filed.name}.wav`);
+    writeFileSync(leftover, 'half-written');
+    // Two audio files: the sidecar says which is the recording.
+    expect((await recordings.files(filed.name)).format).toBe('pcap');
+    await recordings.replaceAudio(filed.name, { audioPath: writeAudio(dir, 'converted.wav', 7000, 3), format: 'wav' });
+    expect(readFileSync(leftover).length).toBe(7000);
+    await recordings.close();
+  });
+
+  it('a crash after the commit: the sidecar names the new audio, the old one goes once settled, the index follows', async () => {
+    const { dir, root, recordings, filed, open } = await keptCapture();
+    await recordings.close();
+    // The store replaced, but the process died before the old audio and the index were done.
+    const store = await RecordingStore.open({ root, timeZone: 'utc' });
+    await store.replaceAudio(filed.name, { audioPath: writeAudio(dir, 'converted.wav', 6000, 4), format: 'wav' });
+    writeFileSync(filed.audioPath, readFileSync(join(root, filed.month, `${filed.name}.wav`)).subarray(0, 10));
+    const reopened = await open();
+    expect((await reopened.files(filed.name)).format).toBe('wav');
+    expect(existsSync(filed.audioPath)).toBe(true); // too fresh to be taken for abandoned
+    expect(reopened.row(filed.name)?.format).toBe('pcap');
+    await reopened.refreshIndex(filed.name);
+    expect(reopened.row(filed.name)?.format).toBe('wav');
+    await reopened.close();
+    const old = new Date(Date.now() - 3_600_000);
+    utimesSync(filed.audioPath, old, old);
+    const later = await open();
+    expect(existsSync(filed.audioPath)).toBe(false);
+    await later.close();
+  });
+});
