@@ -5,7 +5,7 @@ import { ConfigError, loadConfig } from '../platform/config/index.js';
 import type { RecorderConfig } from '../platform/config/index.js';
 import { CdrParseError, ReportParseError, parseCallRecords } from '../recorder/pbx/index.js';
 import type { CallRecordsFormat, Cdr } from '../recorder/pbx/index.js';
-import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, recordingCallIdOf } from '../recorder/rules/index.js';
+import { DEFAULT_RECORDING_GROUP, NoCdrError, decideRecording, markedDuringCall, recordingCallIdOf } from '../recorder/rules/index.js';
 import type { RecordingDecision } from '../recorder/rules/index.js';
 import { recordingFileName } from '../recordings/index.js';
 import { RANDOM_SAMPLING_FILE, RandomSampler } from '../recorder/service/index.js';
@@ -30,6 +30,8 @@ export interface RuleExplanation {
   /** The recording's file name, when filed. */
   readonly fileName?: string;
   readonly rule?: string;
+  /** Thread-call recording (mode "tcr"): marked during the call, or waiting for a mark after it. */
+  readonly threadCall?: 'marked during the call' | 'waits for a mark';
   /** Random recording (mode "random"): where the call would fall in the counters, counting on from their state. */
   readonly sampling?: { readonly keep: boolean; readonly systemCall: number; readonly agentCall?: number };
   readonly reason: string;
@@ -43,6 +45,8 @@ interface ExplainSettings {
   readonly format: RecorderConfig['recording']['format'];
   /** Mode "random": the service's counters, opened to count in memory only. */
   readonly sampler?: RandomSampler;
+  /** Mode "tcr": the TCR object's number and the mark window. */
+  readonly threadCall?: { readonly number: string; readonly markWindowSeconds: number };
 }
 
 /**
@@ -83,6 +87,10 @@ export function explainRecords(xml: string, file: string, settings: ExplainSetti
         sampling = { keep: verdict.keep, systemCall: verdict.systemCall, ...(verdict.agentCall !== undefined ? { agentCall: verdict.agentCall } : {}) };
         decision = verdict.keep ? { ...decision, reason: `${decision.reason}; ${verdict.reason}` } : { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
       }
+      let threadCall: RuleExplanation['threadCall'];
+      if (settings.threadCall && decision.action === 'file' && decision.agent !== null) {
+        threadCall = markedDuringCall(cdrs, decision.agent, settings.threadCall.number) ? 'marked during the call' : 'waits for a mark';
+      }
       const filed = decision.action === 'file';
       const fileName = filed
         ? recordingFileName(
@@ -112,6 +120,7 @@ export function explainRecords(xml: string, file: string, settings: ExplainSetti
         ...(fileName !== undefined ? { fileName } : {}),
         rule: decision.rule,
         ...(sampling ? { sampling } : {}),
+        ...(threadCall ? { threadCall } : {}),
         reason: decision.reason,
       });
     }
@@ -132,6 +141,9 @@ function describe(e: RuleExplanation): string {
     lines.push(`  external    ${e.external ?? '-'}`);
     lines.push(`  answered    after ${e.secondsToAnswer} s`);
     lines.push(`  TAN         ${e.tan ?? '-'}`);
+    if (e.threadCall) {
+      lines.push(`  thread-call ${e.threadCall === 'marked during the call' ? 'kept: marked during the call' : `kept only if ${e.agent} marks it (calls the TCR object) within the window after its end, else deleted`}`);
+    }
     if (e.sampling) {
       const place = `call ${e.sampling.systemCall} of the system${e.sampling.agentCall !== undefined ? `, the agent's call ${e.sampling.agentCall}` : ''}`;
       lines.push(`  random      ${e.sampling.keep ? 'kept' : 'skipped'} (${place}, counting on from the service's counters)`);
@@ -162,6 +174,7 @@ export function registerRulesCommand(program: Command): void {
             ...(config.tan.prefix !== undefined ? { tanPrefix: config.tan.prefix } : {}),
             timeZone: config.storage.timezone,
             format: config.recording.format,
+            ...(config.recording.mode === 'tcr' && config.tcr ? { threadCall: config.tcr } : {}),
             ...(config.recording.mode === 'random' && config.random
               ? { sampler: RandomSampler.open(join(dirname(config.storage.journalPath), RANDOM_SAMPLING_FILE), config.random, { persist: false }) }
               : {}),

@@ -23,11 +23,14 @@ export interface DemoOptions {
   readonly port?: number;
   readonly logger?: Logger;
   readonly onFiled?: (event: FiledEvent) => void;
-  /** The recording mode (default std); random keeps every 3rd call of the system and every 2nd of an agent. */
+  /**
+   * The recording mode (default std); random keeps every 3rd call of the system and every 2nd of an agent; tcr
+   * keeps the calls agents mark (the simulator marks about one call in sixteen, during or after it).
+   */
   readonly mode?: DemoMode;
 }
 
-export const DEMO_MODES = ['std', 'random'] as const;
+export const DEMO_MODES = ['std', 'tcr', 'random'] as const;
 export type DemoMode = (typeof DEMO_MODES)[number];
 /** Random recording in the demo: the reference's example (3rd call in the system, 2nd of an agent). */
 export const DEMO_RANDOM = { systemEvery: 3, agentEvery: 2 } as const;
@@ -65,6 +68,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       storage: { root: storeRoot },
       recording: { format: 'wav', encoding: 'pcm16', mode: options.mode ?? 'std' },
       ...(options.mode === 'random' ? { random: DEMO_RANDOM } : {}),
+      ...(options.mode === 'tcr' && endpoints.tcrNumber !== undefined ? { tcr: { number: endpoints.tcrNumber, markWindowSeconds: 300 } } : {}),
       log: { level: 'warn' },
       ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
       // The PBX posts each call's CDRs to the recorder at the call's end; the reporting stays the fallback.

@@ -132,8 +132,10 @@ export interface ScenarioCall {
   readonly packetMs?: number;
   /** TAN (6 digits) the agent enters during the call through the TAN VM object. */
   readonly tan?: string;
-  /** Threat call recording marking by the agent: during the call or right after it. */
+  /** Threat call recording marking by the agent: during the call or after it (a call to the TCR object). */
   readonly tcr?: 'during' | 'after';
+  /** With tcr "after": seconds from the call's end to the marking call (default 1). */
+  readonly tcrAfterSeconds?: number;
   /** Network faults on the recorded legs. */
   readonly impairments?: MediaImpairments;
   /** Overrides the users' capture side for this call. */
@@ -195,6 +197,8 @@ export interface CallEvent {
   readonly outgoing: boolean;
   /** Kind-specific detail: forward type (cfu/cfb/cfnr), transfer target number, DTMF digits, release cause. */
   readonly detail?: string;
+  /** The conference of a leg that is a call of its own placed from this one's plan (a thread-call mark after it). */
+  readonly conf?: string;
 }
 
 /** A stretch of conversation between the internal and the external party of a capture. */
@@ -311,8 +315,11 @@ export interface SimClock {
 export interface CallObserver {
   /** A user leg changed state (SOAP CallInfo). */
   onCallEvent?(call: PlannedCall, event: CallEvent): void;
-  /** The call is over: every leg released (CDR, SOAP call end). */
-  onCallEnd?(call: PlannedCall): void;
+  /**
+   * A conference of the call is over: every leg in it released (CDR, SOAP call end). Once for the call's own
+   * conference at its end, and once for each call placed from its plan (a thread-call mark after it).
+   */
+  onCallEnd?(call: PlannedCall, conference: string): void;
 }
 
 /** Where the drive's files live: `<root>/DRIVE/CF0/REC/<fileName>`. */

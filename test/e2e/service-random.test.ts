@@ -2,22 +2,17 @@
 // with SIGKILL in the middle of the run and started again. Exactly the calls the x-of-y rule keeps are filed, all
 // other calls to be recorded are discarded, calls of users outside the recording group are not counted, and no
 // call is counted twice across the kill.
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import type { Scenario } from '../../src/embedded/index.js';
 import { validateConfig } from '../../src/platform/config/index.js';
 import { RANDOM_SAMPLING_FILE, readJournal } from '../../src/recorder/service/index.js';
-import { cdrInterfaceOnPort, expectedCaptures, freePort, scanStore, serviceConfigInput, until } from './helpers/service-harness.js';
+import { RecorderProcess, cdrInterfaceOnPort, expectedCaptures, freePort, scanStore, serviceConfigInput, until } from './helpers/service-harness.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'test/helpers/run-cli.ts');
 const E = '0070317300912';
 const FINISHED = ['source-deleted', 'discarded', 'quarantined'];
 
@@ -57,27 +52,16 @@ describe('random recording through recorder run', () => {
     const configPath = join(base, 'recorder.json');
     writeFileSync(configPath, JSON.stringify(input, null, 2));
     const config = validateConfig(input, configPath, base);
-    mkdirSync(join(base, 'logs'));
-    let runs = 0;
-    let logPath = '';
-    const spawnRecorder = (): ChildProcess => {
-      logPath = join(base, 'logs', `run-${++runs}.log`);
-      const out = openSync(logPath, 'a');
-      const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'run', '-c', configPath], { cwd: ROOT, stdio: ['ignore', out, out] });
-      closeSync(out);
-      return child;
-    };
-    const exited = (child: ChildProcess): Promise<void> => (child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((done) => child.once('exit', () => done())));
+    const recorder = new RecorderProcess(configPath, join(base, 'logs'));
     const decided = async (): Promise<number> => [...(await readJournal(config.storage.journalPath)).items.values()].filter((item) => item.state !== 'copied').length;
 
-    let child = spawnRecorder();
+    recorder.start();
     const run = pbx.run();
     try {
       // Kill once five captures have been decided (the counters are on disk by then), while calls still come.
       await until(async () => (await decided()) >= 5, 90_000, 'five captures decided', 100);
-      child.kill('SIGKILL');
-      await exited(child);
-      child = spawnRecorder();
+      await recorder.kill('SIGKILL');
+      recorder.start();
       const result = await run;
       expect(result.failures).toEqual([]);
       const expected = expectedCaptures(pbx.calls, directory);
@@ -91,8 +75,7 @@ describe('random recording through recorder run', () => {
         'every capture finished',
         200,
       );
-      child.kill('SIGTERM');
-      await exited(child);
+      await recorder.kill('SIGTERM');
 
       // The counters: one entry per call to be recorded (by conference), in the order the service counted them.
       const sampling = JSON.parse(readFileSync(join(dirname(config.storage.journalPath), RANDOM_SAMPLING_FILE), 'utf8')) as {
@@ -122,13 +105,10 @@ describe('random recording through recorder run', () => {
       for (const files of store.audio.values()) expect(files).toHaveLength(1);
       const journal = (await readJournal(config.storage.journalPath)).items;
       for (const e of expected) expect(journal.get(e.capture.fileName)?.state, e.capture.fileName).toBe(kept.has(e.call.confId) ? 'source-deleted' : 'discarded');
-      const log = readFileSync(logPath, 'utf8');
+      const log = readFileSync(recorder.logPath, 'utf8');
       expect(log).toContain('random recording: counters loaded');
     } finally {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGKILL');
-        await exited(child);
-      }
+      await recorder.kill('SIGKILL');
       await run.catch(() => undefined);
       await pbx.stop();
     }

@@ -69,6 +69,8 @@ const TCR_DURING_OFFSET_MS = 1000;
 const TCR_MIN_STRETCH_MS = 2000;
 /** TCR after the call: dial the TCR object after this pause; its script answers, confirms and hangs up. */
 const TCR_AFTER_PAUSE_MS = 1000;
+/** Conference ids of marking calls come from call indexes beyond any scenario's. */
+const MARK_CALL_INDEX_BASE = 1_000_000;
 const TCR_ANSWER_MS = 300;
 const TCR_SCRIPT_MS = 3000;
 const DEFAULT_CFNR_SECONDS = 15;
@@ -793,16 +795,17 @@ function addTan(tl: Timeline, r: ResolvedCall, agent: string | null): void {
   tl.stretches.splice(i, 1, { ...stretch, to: hold }, { ...stretch, from: retrieve });
 }
 
-function addTcrAfter(tl: Timeline, r: ResolvedCall, agent: string | null, end: number): number {
+/** The marking call after the call: the agent calls the TCR object (a call of its own); its end and leg handle. */
+function addTcrAfter(tl: Timeline, r: ResolvedCall, agent: string | null, end: number): { endAt: number; leg: number } {
   const user = marker(tl, r, agent, 0, true);
   if (!user) throw new CallProblem('tcr', 'nobody talked in this call, so nobody can mark it');
   const tcr = vmParty(r.tcrObject!);
   const leg = tl.open({ ref: userRef(user), user }, true, tcr)!;
-  const setup = end + TCR_AFTER_PAUSE_MS;
+  const setup = end + (r.call.tcrAfterSeconds !== undefined ? Math.round(r.call.tcrAfterSeconds * 1000) : TCR_AFTER_PAUSE_MS);
   tl.event(leg, setup, 'setup');
   tl.event(leg, setup + TCR_ANSWER_MS, 'connect');
   tl.event(leg, setup + TCR_ANSWER_MS + TCR_SCRIPT_MS, 'release', 'normal');
-  return setup + TCR_ANSWER_MS + TCR_SCRIPT_MS;
+  return { endAt: setup + TCR_ANSWER_MS + TCR_SCRIPT_MS, leg: leg.handle };
 }
 
 // ---------------------------------------------------------------------------
@@ -943,9 +946,12 @@ function planOne(lookup: DirectoryLookup, call: ScenarioCall, index: number, sta
   const worked = buildTimeline(tl, r, lookup);
   if (r.call.tcr === 'during') addTcrDuring(tl, r, reference.agent);
   if (r.call.tan !== undefined) addTan(tl, r, reference.agent);
-  let endAt = worked.endAt;
-  if (r.call.tcr === 'after') endAt = addTcrAfter(tl, r, reference.agent, endAt);
+  // The call ends here; a marking call after it is a call of its own (its events come later, in their conference).
+  const endAt = worked.endAt;
+  const markLeg = r.call.tcr === 'after' ? addTcrAfter(tl, r, reference.agent, endAt).leg : undefined;
   const confId = confIdFor(run.seed, index);
+  // The marking call is a call of its own: its own conference id (the PBX gives every call one).
+  const markConf = markLeg !== undefined ? confIdFor(run.seed, MARK_CALL_INDEX_BASE + index) : undefined;
   const captures = planCaptures(tl, r, confId, index, lookup, run);
   const decided: RuleOutcome = r.kind === 'unanswered' ? reference : captures.length === 0 ? { agent: null, rule: 'not-recorded' } : reference;
   const direction = r.from.ref.external ? 'inbound' : r.to.ref.external ? 'outbound' : 'internal';
@@ -959,7 +965,7 @@ function planOne(lookup: DirectoryLookup, call: ScenarioCall, index: number, sta
     direction,
     caller: r.from.ref,
     called: r.to.ref,
-    events: tl.sortedEvents(),
+    events: markLeg !== undefined ? tl.sortedEvents().map((event) => (event.leg === markLeg ? { ...event, conf: markConf! } : event)) : tl.sortedEvents(),
     captures,
     ...(call.tan !== undefined ? { tan: call.tan } : {}),
     ...(call.tcr !== undefined ? { tcr: call.tcr } : {}),

@@ -42,6 +42,7 @@ const callSchema = z.strictObject({
     .optional(),
   tan: z.string().regex(/^[0-9]{6}$/, 'a TAN is exactly 6 digits').optional(),
   tcr: z.enum(['during', 'after']).optional(),
+  tcrAfterSeconds: z.number().min(0).max(86_400).optional(),
   impairments: z
     .strictObject({
       loss: fraction.optional(),

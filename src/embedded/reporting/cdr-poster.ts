@@ -49,9 +49,9 @@ export class CdrPoster {
     this.interfaces.push({ target, queue: [], queuedBytes: 0, sending: false, pauseMs: 0, timer: undefined, sent: 0, dropped: 0, failures: 0 });
   }
 
-  onCallEnd(call: PlannedCall): void {
+  onCallEnd(call: PlannedCall, conference: string = call.confId): void {
     if (this.closed || this.interfaces.length === 0) return;
-    const documents = cdrXmlFor(call, this.options.directory, this.options.cdrOptions?.() ?? {}).map((xml) => `<?xml version="1.0" encoding="utf-8"?>\n${xml}\n`);
+    const documents = cdrXmlFor(call, this.options.directory, { ...this.options.cdrOptions?.(), conference }).map((xml) => `<?xml version="1.0" encoding="utf-8"?>\n${xml}\n`);
     const limit = this.options.bufferBytes ?? 300 * 1024;
     for (const iface of this.interfaces) {
       for (const document of documents) {

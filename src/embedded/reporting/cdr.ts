@@ -14,6 +14,8 @@ import { phoneId } from '../plan/index.js';
 import type { Cdr, CdrDir, CdrEvent, CdrGroup, CdrParty } from '../../recorder/pbx/index.js';
 
 export interface CdrOptions {
+  /** Only the records of this conference (a call's own, or a marking call placed after it). */
+  readonly conference?: string;
   /** Added to every reported time (the PBX clock's error), ms. */
   readonly clockSkewMs?: number;
   /** The PBX's local time offset from UTC, minutes (default 0). */
@@ -39,6 +41,8 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
     const first = events[0]!;
     const user = directory.users.find((candidate) => candidate.name === first.user);
     if (!user?.reporting) continue;
+    const conf = first.conf ?? call.confId;
+    if (options.conference !== undefined && conf !== options.conference) continue;
     const startMs = call.setupTime + first.at + skew;
     const utc = Math.floor(startMs / 1000);
     const timeOf = (at: number): number => Math.max(0, Math.floor((call.setupTime + at + skew) / 1000) - utc);
@@ -47,7 +51,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
     for (const event of events) {
       const mapped = mapEvent(event, user, call, directory, transferrer);
       if (!mapped) continue;
-      cdrEvents.push({ ...mapped, time: timeOf(event.at), ...(cdrEvents.length === 0 ? { conf: call.confId } : {}) });
+      cdrEvents.push({ ...mapped, time: timeOf(event.at), ...(cdrEvents.length === 0 ? { conf } : {}) });
     }
     if (cdrEvents.length === 0) continue;
     if (!cdrEvents[cdrEvents.length - 1]!.msg.startsWith('rel-')) {
@@ -64,7 +68,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
     const groups: CdrGroup[] = directory.groups.filter((group) => group.members.includes(user.name)).map((group) => ({ name: group.name, active: true }));
     if (user.recordingGroup) groups.push({ name: options.recordingGroupName ?? 'Recording', active: true });
     cdrs.push({
-        id: md5Hex(`cdr:${directory.pbxName}:${call.confId}:${user.name}:${first.leg}`),
+        id: md5Hex(`cdr:${directory.pbxName}:${conf}:${user.name}:${first.leg}`),
         guid: md5Hex(`object:${directory.pbxName}:${user.name}`),
         sys: directory.pbxName,
         pbx: directory.pbxName,
@@ -76,7 +80,7 @@ export function cdrsFor(call: PlannedCall, directory: PbxDirectory, options: Cdr
         dir,
         utc,
         local: utc + localOffset,
-        conf: call.confId,
+        conf,
         groups,
         events: cdrEvents,
     });

@@ -41,8 +41,9 @@ export class ReportingService implements CallObserver {
   constructor(private readonly options: ReportingServiceOptions) {}
 
   /** The PBX delivers the call's CDRs (users without a reporting licence produce none). */
-  onCallEnd(call: PlannedCall): void {
+  onCallEnd(call: PlannedCall, conference: string = call.confId): void {
     const cdrs = cdrsFor(call, this.options.directory, {
+      conference,
       clockSkewMs: this.options.faults.clockSkewMs,
       ...(this.options.localOffsetMinutes !== undefined ? { localOffsetMinutes: this.options.localOffsetMinutes } : {}),
       ...(this.options.recordingGroupName !== undefined ? { recordingGroupName: this.options.recordingGroupName } : {}),

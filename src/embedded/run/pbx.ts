@@ -60,6 +60,8 @@ export interface EmbeddedPbxEndpoints {
   readonly password: string;
   /** Number of the TAN object agents dial before the TAN (the recorder's tan.prefix), when the directory has one. */
   readonly tanPrefix?: string;
+  /** Number of the thread-call recording object agents call to keep their last call (the recorder's tcr.number). */
+  readonly tcrNumber?: string;
 }
 
 export const DEFAULT_PBX_USERNAME = 'recorder';
@@ -140,8 +142,13 @@ export class EmbeddedPbx {
       username: this.username,
       password: this.password,
       ...(this.tanObjectNumber() !== undefined ? { tanPrefix: this.tanObjectNumber()! } : {}),
+      ...(this.vmNumber('tcr') !== undefined ? { tcrNumber: this.vmNumber('tcr')! } : {}),
     };
     return this.endpointsValue;
+  }
+
+  private vmNumber(role: 'tan' | 'tcr'): string | undefined {
+    return this.directory.vmObjects.find((vm) => vm.role === role)?.number;
   }
 
   private tanObjectNumber(): string | undefined {

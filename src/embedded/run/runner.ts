@@ -77,16 +77,25 @@ export async function playCalls(calls: readonly PlannedCall[], options: PlayOpti
         );
       }
     }
-    const sorted: CallEvent[] = [...call.events].sort((a, b) => a.at - b.at);
+    // Each conference ends after its last event (the call's own not before its end): in time order with the events.
+    const ends = new Map<string, number>([[call.confId, call.endAt]]);
+    for (const event of call.events) {
+      const conference = event.conf ?? call.confId;
+      ends.set(conference, Math.max(ends.get(conference) ?? 0, event.at));
+    }
+    const timeline: Array<{ at: number; event?: CallEvent; conference?: string }> = [
+      ...call.events.map((event): { at: number; event?: CallEvent; conference?: string } => ({ at: event.at, event })),
+      ...[...ends].map(([conference, at]): { at: number; event?: CallEvent; conference?: string } => ({ at, conference })),
+    ].sort((a, b) => a.at - b.at || (a.event ? 0 : 1) - (b.event ? 0 : 1));
     try {
-      for (const event of sorted) {
-        await options.clock.sleepUntil(call.setupTime + event.at, signal);
-        events++;
-        notify(call, `event ${event.type}`, (observer) => observer.onCallEvent?.(call, event));
+      for (const item of timeline) {
+        await options.clock.sleepUntil(call.setupTime + item.at, signal);
+        if (item.event) {
+          const event = item.event;
+          events++;
+          notify(call, `event ${event.type}`, (observer) => observer.onCallEvent?.(call, event));
+        } else notify(call, 'call end', (observer) => observer.onCallEnd?.(call, item.conference!));
       }
-      const lastEvent = sorted.length > 0 ? sorted[sorted.length - 1]!.at : 0;
-      await options.clock.sleepUntil(call.setupTime + Math.max(call.endAt, lastEvent), signal);
-      notify(call, 'call end', (observer) => observer.onCallEnd?.(call));
     } catch (error) {
       if (!signal?.aborted) failures.push({ confId: call.confId, what: 'call', error: describe(error) });
     }

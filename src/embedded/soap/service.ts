@@ -282,7 +282,7 @@ export class PbxSoapService implements CallObserver {
     if (!leg) {
       leg = {
         user: event.user,
-        confId: call.confId,
+        confId: event.conf ?? call.confId,
         outgoing: event.outgoing,
         peer: event.peer,
         state: 0,
@@ -304,10 +304,10 @@ export class PbxSoapService implements CallObserver {
     }
   }
 
-  onCallEnd(call: PlannedCall): void {
+  onCallEnd(call: PlannedCall, conference: string = call.confId): void {
     const time = call.setupTime + call.endAt;
     for (const [handle, leg] of this.legs) {
-      if (leg.confId !== call.confId) continue;
+      if (leg.confId !== conference) continue;
       const last: CallEvent = { at: call.endAt, type: 'release', user: leg.user, leg: handle, peer: leg.peer, outgoing: leg.outgoing };
       this.publish(handle, { ...leg, msg: 'del' }, last, time, false);
       this.legs.delete(handle);

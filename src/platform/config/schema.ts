@@ -27,8 +27,6 @@ const timeZone = z
 const secret = z.string();
 
 export const RECORDING_MODES = ['std', 'tcr', 'random'] as const;
-/** Modes this build implements; the others are reserved names. */
-export const SUPPORTED_RECORDING_MODES: readonly (typeof RECORDING_MODES)[number][] = ['std', 'random'];
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 const pbx = z.strictObject({
@@ -151,6 +149,17 @@ const tan = z.strictObject({
   prefix: dialString.optional(),
 });
 
+/**
+ * Thread-call recording (mode = "tcr"): only marked calls are kept. An agent marks a call during it (the phone's
+ * record key calls the TCR object) or after it by calling the TCR object, which keeps the agent's last call.
+ */
+const tcr = z.strictObject({
+  /** Number of the PBX object (TCRec.xml) that marks calls. */
+  number: dialString,
+  /** How long after a call's end a mark still keeps it, seconds (the reference's example: 5 minutes). */
+  markWindowSeconds: int(1, 86_400).default(300),
+});
+
 const log = z.strictObject({
   level: z.enum(LOG_LEVELS).default('info'),
 });
@@ -207,7 +216,7 @@ const cdrInterface = z.strictObject({
 });
 
 /**
- * Keys of features this build does not have yet (thread-call recording, log files, the player link,
+ * Keys of features this build does not have yet (log files, the player link,
  * the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
  * would let an administrator believe it does.
  */
@@ -222,16 +231,20 @@ export const recorderConfigSchema = z
     encryption: encryption.prefault({}),
     tan: tan.prefault({}),
     random: random.optional(),
+    tcr: tcr.optional(),
     licences: licences.optional(),
     log: log.prefault({}),
     server: server.prefault({}),
   })
   .superRefine((config, context) => {
-    if (!SUPPORTED_RECORDING_MODES.includes(config.recording.mode)) {
-      context.addIssue({ code: 'custom', path: ['recording', 'mode'], input: config.recording.mode, message: `'${config.recording.mode}' is not available in this version (it has ${SUPPORTED_RECORDING_MODES.map((m) => `'${m}'`).join(' and ')})` });
-    }
     if (config.recording.mode === 'random' && (config.random === undefined || (config.random.systemEvery === 1 && config.random.agentEvery === 1))) {
       context.addIssue({ code: 'custom', path: ['random'], message: 'mode is "random": set random.systemEvery and/or random.agentEvery above 1 (with both at 1 every call is kept: use mode "std")' });
+    }
+    if (config.recording.mode === 'tcr' && config.tcr === undefined) {
+      context.addIssue({ code: 'custom', path: ['tcr', 'number'], message: 'mode is "tcr": give the number of the TCR object agents call to keep their last call ([tcr] number)' });
+    }
+    if (config.tcr !== undefined && config.recording.mode !== 'tcr') {
+      context.addIssue({ code: 'custom', path: ['tcr'], message: `[tcr] is set but recording.mode is "${config.recording.mode}": set mode = "tcr" or remove [tcr]` });
     }
     if (config.random !== undefined && config.recording.mode !== 'random') {
       context.addIssue({ code: 'custom', path: ['random'], message: `[random] is set but recording.mode is "${config.recording.mode}": set mode = "random" or remove [random]` });

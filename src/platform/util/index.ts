@@ -12,3 +12,4 @@ export { findPackageFile, packageFile } from './package-file.js';
 export { jsonObjectOrUndefined } from './json-object.js';
 export { closeHttp, listenHttp } from './http-server.js';
 export { FieldError } from './field-error.js';
+export { StateFileError, readStateFile } from './state-file.js';

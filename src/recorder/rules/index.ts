@@ -6,3 +6,5 @@ export { decideRecording, tanIn } from './decide.js';
 export type { RecordingDecision, RecordingInput } from './decide.js';
 export { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError } from './errors.js';
 export { ENGINE_RULES } from './rule-name.js';
+export { callEndUtc, markedDuringCall, marksAfterCall } from './thread-call.js';
+export type { ThreadCallMark } from './thread-call.js';

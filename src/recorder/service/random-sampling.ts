@@ -10,8 +10,7 @@
  * one small JSON file beside the journal, replaced atomically (fsync, rename) before the journal records the
  * decision, so a restart neither counts a call twice nor forgets a count.
  */
-import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../../platform/util/index.js';
+import { StateFileError, readStateFile, writeFileAtomic } from '../../platform/util/index.js';
 
 export interface RandomSamplingSettings {
   /** Keep every x-th call in the system (1: every call). */
@@ -51,15 +50,8 @@ interface SamplingFile {
 /** How many answers are remembered: far more than captures of one call can be apart in time. */
 const RECENT_LIMIT = 5000;
 
-export class RandomSamplingError extends Error {
-  constructor(
-    readonly file: string,
-    reason: string,
-  ) {
-    super(`${file}: ${reason}`);
-    this.name = 'RandomSamplingError';
-  }
-}
+/** A random-recording counters file that cannot be used (named, with the reason). */
+export class RandomSamplingError extends StateFileError {}
 
 export class RandomSampler {
   private readonly state: SamplingFile;
@@ -142,19 +134,8 @@ function ordinal(n: number): string {
 }
 
 function readSamplingFile(file: string): SamplingFile | undefined {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new RandomSamplingError(file, `cannot read the random-recording counters (${(error as Error).message})`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new RandomSamplingError(file, 'the random-recording counters are not JSON (damaged?); move the file aside to start counting anew');
-  }
+  const value = readStateFile(file, 'random-recording counters', (f, reason) => new RandomSamplingError(f, reason));
+  if (value === undefined) return undefined;
   const data = value as Partial<SamplingFile>;
   const counts = [data.systemCalls, data.kept, data.skipped];
   if (data.version !== 1 || counts.some((n) => !Number.isSafeInteger(n) || (n as number) < 0) || typeof data.agentCalls !== 'object' || data.agentCalls === null || !Array.isArray(data.recent)) {

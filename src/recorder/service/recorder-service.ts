@@ -13,16 +13,19 @@ import { CdrInterface } from './cdr-interface.js';
 import { StorageRoom, isDiskFull } from './storage-room.js';
 import { RandomSampler } from './random-sampling.js';
 import { RecordingLicences } from './licences.js';
+import { THREAD_CALL_MARKS_FILE_NAME, ThreadCallMarks } from './thread-call-marks.js';
+import type { StoredMark } from './thread-call-marks.js';
 import type { LicenceStatus } from './licences.js';
 import type { RandomSamplingCounts } from './random-sampling.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
-import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, decideRecording, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
+import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, callEndUtc, decideRecording, markedDuringCall, marksAfterCall, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
 import { required, toJournalValue, workOf } from './work-item.js';
+import type { CaptureWork } from './work-item.js';
 import { exists, namesIn } from '../../platform/util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
@@ -58,6 +61,8 @@ export interface ServiceStatus {
   readonly random?: RandomSamplingCounts;
   /** Recording licences against the members of the recording group (when `[licences]` is configured). */
   readonly licences?: LicenceStatus;
+  /** Thread-call recording (mode "tcr"): calls waiting for a mark, and marks known. */
+  readonly threadCall?: { readonly waiting: number; readonly marks: number };
 }
 
 export interface FiledEvent {
@@ -141,6 +146,12 @@ export class RecorderService {
   private sampler: RandomSampler | undefined;
   /** The recording group counted against the licences, when they are configured. */
   private licences: RecordingLicences | undefined;
+  /** Thread-call recording's marks, in mode "tcr". */
+  private marks: ThreadCallMarks | undefined;
+  /** Per user, the conferences of its latest calls on the SOAP link, newest last: a mark made now keeps the last one. */
+  private readonly recentCalls = new Map<string, string[]>();
+  /** Conferences that are calls to the TCR object (marks). */
+  private readonly markingCalls = new Set<string>();
 
   constructor(private readonly options: RecorderServiceOptions) {
     this.config = options.config;
@@ -178,6 +189,9 @@ export class RecorderService {
       ...(cdr && this.cdrInterfaceUrl ? { cdrInterface: { url: this.cdrInterfaceUrl, received: cdr.received, refused: cdr.refused } } : {}),
       ...(this.sampler ? { random: this.sampler.counts() } : {}),
       ...(this.licences ? { licences: this.licences.status() } : {}),
+      ...(this.marks
+        ? { threadCall: { waiting: (this.journal?.pending() ?? []).filter((item) => item.state === 'correlated' && workOf(item).tcr?.deadline !== undefined).length, marks: this.marks.size } }
+        : {}),
     };
   }
 
@@ -191,6 +205,10 @@ export class RecorderService {
     this.store = await openRecordings(this.config, this.options.keyring);
     await mkdir(dirname(storage.journalPath), { recursive: true });
     this.journal = await Journal.open(storage.journalPath);
+    if (recording.mode === 'tcr' && this.config.tcr) {
+      this.marks = ThreadCallMarks.open(join(dirname(storage.journalPath), THREAD_CALL_MARKS_FILE), this.config.tcr.markWindowSeconds);
+      this.log.info({ marks: this.marks.size, windowSeconds: this.config.tcr.markWindowSeconds }, 'thread-call recording: marks loaded');
+    }
     if (recording.mode === 'random' && this.config.random) {
       this.sampler = RandomSampler.open(join(dirname(storage.journalPath), RANDOM_SAMPLING_FILE), this.config.random);
       this.log.info(this.sampler.counts(), 'random recording: counters loaded');
@@ -375,13 +393,55 @@ export class RecorderService {
   /** A leg opened or changed: its call goes on, so its capture may pause (hold) without being complete. */
   private onCallEvent(event: CallLegInfo): void {
     if (event.active && event.msg !== 'del') this.ongoingCalls.set(event.confId, Date.now());
+    const tcr = this.config.tcr;
+    const agent = event.user?.e164;
+    if (!this.marks || !tcr || !agent || this.markingCalls.has(event.confId)) return;
+    const recent = this.recentCalls.get(agent) ?? [];
+    // The agent's own call to the TCR object (set up from its phone, or ringing or answered there first) is a
+    // marking call; the object joining a call that goes on (the record key) is a mark during it: its records say so.
+    const callingTcr = event.peer?.e164 === tcr.number && ['r-setup', 'x-alert', 'x-conn'].includes(event.msg);
+    if (callingTcr && !recent.includes(event.confId)) {
+      // The agent calls the TCR object: a mark of the agent's last call before this one, seen as it happens.
+      this.markingCalls.add(event.confId);
+      const target = recent.filter((conf) => conf !== event.confId && !this.markingCalls.has(conf)).at(-1);
+      this.addMark({ markConf: event.confId, agent, ...(target !== undefined ? { target } : {}), seenAt: Date.now() });
+      return;
+    }
+    if (recent.at(-1) !== event.confId) this.recentCalls.set(agent, [...recent.filter((conf) => conf !== event.confId), event.confId].slice(-5));
+  }
+
+  /** A new mark: kept durably, then the agent's waiting calls look again. */
+  private addMark(mark: StoredMark): void {
+    if (!this.marks!.add(mark)) return;
+    this.log.info({ agent: mark.agent, keeps: mark.target ?? 'the last call before it', markingCall: mark.markConf }, 'thread-call recording: a call is marked');
+    this.kickWaitingCalls(mark.agent);
+  }
+
+  /** The agent's calls waiting for a mark look again now. */
+  private kickWaitingCalls(agent: string): void {
+    for (const item of this.journal?.pending() ?? []) {
+      if (item.state === 'correlated' && workOf(item).tcr?.agent === agent) this.schedule(item.key, 0);
+    }
   }
 
   /** CDRs of `conf` were posted: captures waiting for them are decided once the conference's CDRs have settled. */
   private onCdrPosted(conf: string): void {
     const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
+    if (this.marks && this.config.tcr) void this.marksFromPostedCdrs(conf, this.config.tcr.number);
     for (const item of this.journal?.pending() ?? []) {
       if (item.state === 'copied' && this.captureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
+    }
+  }
+
+  /** A marking call known from its CDR (made while the recorder was down, or not seen on the SOAP link). */
+  private async marksFromPostedCdrs(conf: string, tcrNumber: string): Promise<void> {
+    const posted = await this.cdrInterface?.cdrsFor(conf);
+    for (const mark of marksAfterCall(posted?.legs ?? [], tcrNumber)) {
+      this.markingCalls.add(conf);
+      if (this.marks!.has(conf)) {
+        // Seen on the SOAP link already, perhaps without the call it keeps: the records give its time.
+        if (this.marks!.complete(conf, mark.atUtc)) this.kickWaitingCalls(mark.agent);
+      } else this.addMark({ markConf: conf, agent: mark.agent, atUtc: mark.atUtc, seenAt: Date.now() });
     }
   }
 
@@ -583,12 +643,27 @@ export class RecorderService {
       if (!verdict.keep) decision = { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
       else decision = { ...decision, reason: `${decision.reason}; ${verdict.reason}` };
     }
+    let threadCall: CaptureWork['tcr'];
+    const tcr = this.config.tcr;
+    const agent = decision.agent;
+    if (this.marks && tcr && decision.action === 'file' && agent !== null) {
+      if (markedDuringCall(cdrs, agent, tcr.number)) {
+        decision = { ...decision, reason: `${decision.reason}; thread-call recording: marked during the call` };
+        threadCall = { agent, conf: confId, endUtc: callEndUtc(cdrs), marked: 'during' };
+      } else {
+        // It waits for a mark until the window after its end is over (the end as the SOAP link saw it, or now).
+        const endedAt = this.callEnds.get(confId);
+        const deadline = (endedAt ?? Date.now()) + tcr.markWindowSeconds * 1000;
+        threadCall = { agent, conf: confId, endUtc: callEndUtc(cdrs), ...(endedAt !== undefined ? { endedAt } : {}), deadline };
+      }
+    }
     if (from === 'cdr-interface') this.counters.decidedFromCdrInterface++;
     else this.counters.decidedFromReporting++;
     await this.journal!.record(name, 'correlated', {
       ...data,
       cdrSource: from,
       decision: toJournalValue(decision),
+      ...(threadCall ? { tcr: toJournalValue(threadCall) } : {}),
       // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
       cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
     });
@@ -641,6 +716,8 @@ export class RecorderService {
       await this.discard(item, decision.reason);
       return;
     }
+    const threadCall = work.tcr;
+    if (this.marks && threadCall && threadCall.marked !== 'during' && !(await this.markedAfterCall(item, threadCall))) return;
     const { recording } = this.config;
     if (recording.format === 'pcap') {
       await this.journal!.record(name, 'converted', { ...item.data, output: capturePath, codec: '', durationMs: 0 });
@@ -679,6 +756,39 @@ export class RecorderService {
       codec: output.codec,
       durationMs: Math.round(output.durationSeconds * 1000),
     });
+  }
+
+  /**
+   * Thread-call recording: whether a call waiting for a mark has one. Unmarked, it waits until its window is over
+   * (false, looked at again then), and is discarded after it (false).
+   */
+  private async markedAfterCall(item: JournalItem, call: NonNullable<CaptureWork['tcr']>): Promise<boolean> {
+    const windowSeconds = this.config.tcr!.markWindowSeconds;
+    const mark = this.marks!.markFor(
+      { conf: call.conf, agent: call.agent, endUtc: call.endUtc, ...(call.endedAt !== undefined ? { endedAt: call.endedAt } : {}) },
+      (agent, afterUtc, untilUtc) => this.laterCallOf(agent, afterUtc, untilUtc),
+    );
+    if (mark) {
+      this.log.info({ capture: item.key, agent: call.agent, markingCall: mark.markConf }, 'thread-call recording: marked after the call; kept');
+      return true;
+    }
+    const wait = (call.deadline ?? 0) - Date.now();
+    if (wait > 0) {
+      this.log.debug({ capture: item.key, agent: call.agent, waitMs: wait }, 'thread-call recording: waiting for a mark');
+      this.schedule(item.key, wait + 50);
+      return false;
+    }
+    await this.discard(item, `thread-call recording: not marked within ${windowSeconds} s of the call's end`);
+    return false;
+  }
+
+  /** Whether `agent` has a call waiting for or kept by thread-call recording that ended in (afterUtc, untilUtc]. */
+  private laterCallOf(agent: string, afterUtc: number, untilUtc: number): boolean {
+    for (const item of this.journal?.replay().values() ?? []) {
+      const call = workOf(item).tcr;
+      if (call?.agent === agent && call.endUtc > afterUtc && call.endUtc <= untilUtc) return true;
+    }
+    return false;
   }
 
   /** The configured keys as the converter takes them (paths and passphrase: they cross into worker threads). */
@@ -791,6 +901,8 @@ export class RecorderService {
   }
 }
 
+/** Thread-call recording's marks, beside the journal. */
+export const THREAD_CALL_MARKS_FILE = THREAD_CALL_MARKS_FILE_NAME;
 /** Random recording's counters, beside the journal. */
 export const RANDOM_SAMPLING_FILE = 'random-sampling.json';
 /** How often retention (recordings, quarantine) runs while the service is up. */

@@ -34,6 +34,20 @@ const workSchema = z.object({
   durationMs: z.number().optional(),
   /** The filed recording's name. */
   recording: z.string().optional(),
+  /** Thread-call recording: the call's agent and end, and whether it was marked during it or waits for a mark. */
+  tcr: z
+    .object({
+      agent: z.string(),
+      conf: z.string(),
+      /** The call's end, PBX clock (Unix seconds). */
+      endUtc: z.number(),
+      /** When the SOAP link saw it end (ms since epoch). */
+      endedAt: z.number().optional(),
+      /** Unmarked, it is discarded after this (ms since epoch). */
+      deadline: z.number().optional(),
+      marked: z.enum(['during']).optional(),
+    })
+    .optional(),
 });
 
 export type CaptureWork = z.infer<typeof workSchema>;

@@ -2,8 +2,8 @@ import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 // Shared pieces of the end-to-end tests (and scripts/benches) that run `recorder run` against `recorder pbx` on
 // loopback: configuration, waiting for conditions, the truth a planned call implies, store and WAV checks.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -16,6 +16,12 @@ import type { CaptureSpec, EmbeddedPbxEndpoints, FaultState, PbxDirectory, Plann
 import { parseCaptureName } from '../../../src/recorder/rules/index.js';
 import type { RecorderService, ServiceLamps } from '../../../src/recorder/service/index.js';
 import { QUARANTINE_DIR, callIdField, parseRecordingName } from '../../../src/recordings/index.js';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const RUN_CLI = join(REPO_ROOT, 'test/helpers/run-cli.ts');
 
 /** Wait until `condition` holds, checking every `everyMs`; rejects naming `what` after `timeoutMs`. */
 export async function until(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string, everyMs = 50): Promise<void> {
@@ -351,4 +357,35 @@ function wavBytesSeconds(bytes: Buffer): number {
     offset += 8 + size + (size & 1);
   }
   return 0;
+}
+
+/** `recorder run -c CONFIG` as a process of its own (from source), each start logging to `logDir`/run-N.log. */
+export class RecorderProcess {
+  private child: ChildProcess | undefined;
+  private runs = 0;
+  /** The log file of the latest start. */
+  logPath = '';
+
+  constructor(
+    private readonly configPath: string,
+    private readonly logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+  }
+
+  start(): void {
+    this.logPath = join(this.logDir, `run-${++this.runs}.log`);
+    const out = openSync(this.logPath, 'a');
+    this.child = spawn(process.execPath, ['--import', 'tsx', RUN_CLI, 'run', '-c', this.configPath], { cwd: REPO_ROOT, stdio: ['ignore', out, out] });
+    closeSync(out);
+  }
+
+  /** Send `signal` (SIGKILL: no chance to clean up) and wait until the process is gone. */
+  async kill(signal: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((done) => child.once('exit', () => done()));
+    child.kill(signal);
+    await gone;
+  }
 }

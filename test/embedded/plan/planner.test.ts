@@ -48,8 +48,10 @@ function checkRun(dir: PbxDirectory, calls: readonly PlannedCall[]): void {
       const retrieves = events.filter((e) => e.type === 'retrieve').length;
       assert.ok(retrieves <= holds, where);
     }
-    const last = Math.max(...call.events.map((e) => e.at));
+    // The call ends with its own conference's last event; a marking call placed after it (its own conference) later.
+    const last = Math.max(...call.events.filter((e) => e.conf === undefined).map((e) => e.at));
     assert.equal(call.endAt, last, where);
+    for (const event of call.events.filter((e) => e.conf !== undefined)) assert.ok(event.at > call.endAt && event.conf !== call.confId, where);
     if (call.scenario.kind === 'unanswered') {
       assert.equal(call.answerAt, undefined, where);
       assert.equal(call.events.some((e) => e.type === 'connect'), false, where);
@@ -254,7 +256,7 @@ describe('planCalls', () => {
     expect(call.expected.agent).toBe('20');
   });
 
-  it('marks TCR during the call with the called Agent when both are Agents, and after the call on a short second leg', () => {
+  it('marks TCR during the call with the called Agent when both are Agents, and after the call by a call of its own', () => {
     const during = planOne({ kind: 'internal', from: '20', to: '21', captureSide: 'phone', tcr: 'during', ringSeconds: 1, talkSeconds: 10 });
     const dtmf = during.events.find((e) => e.type === 'dtmf')!;
     expect([dtmf.user, dtmf.peer.number, dtmf.detail, dtmf.at]).toEqual(['bianchi', '51', '51', 2000]);
@@ -266,7 +268,11 @@ describe('planCalls', () => {
       [12300, 'connect', 'ferrari', true],
       [15300, 'release', 'ferrari', true],
     ]);
-    expect(after.endAt).toBe(15300);
+    // The marking call is a call of its own: its own conference, after the call's end.
+    expect(after.endAt).toBe(11000);
+    expect(new Set(tcrLeg.map((e) => e.conf))).toEqual(new Set([expect.stringMatching(/^[0-9a-f]{32}$/)]));
+    expect(tcrLeg[0]!.conf).not.toBe(after.confId);
+    expect(after.events.filter((e) => e.peer.number !== '51').every((e) => e.conf === undefined)).toBe(true);
     expect(after.captures[0]!.end).toBe(11000);
   });
 

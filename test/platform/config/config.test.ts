@@ -108,7 +108,8 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.pbx.url = 'ftp://pbx'))).toEqual(['recorder.json: pbx.url: expected an http:// or https:// URL, got "ftp://pbx"']);
     expect(bad((c) => (c.recording = { format: 'ogg' }))).toEqual(["recorder.json: recording.format: expected 'wav', 'mp3' or 'pcap', got \"ogg\""]);
     expect(bad((c) => (c.recording = { mp3Bitrate: 100 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.mp3Bitrate: expected 16, 24, .* or 64, got 100$/)]);
-    expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(["recorder.json: recording.mode: 'tcr' is not available in this version (it has 'std' and 'random')"]);
+    expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(['recorder.json: tcr.number: mode is "tcr": give the number of the TCR object agents call to keep their last call ([tcr] number)']);
+    expect(bad((c) => ((c.recording = { mode: 'tcr' }), (c.tcr = { number: '51', markWindowSeconds: 0 })))).toEqual(['recorder.json: tcr.markWindowSeconds: expected a whole number ≥ 1, got 0']);
     expect(bad((c) => (c.recording = { mode: 'sometimes' }))).toEqual(["recorder.json: recording.mode: expected 'std', 'tcr' or 'random', got \"sometimes\""]);
     expect(bad((c) => (c.recording = { mode: 'random' }))).toEqual([expect.stringMatching(/^recorder\.json: random: mode is "random": set random\.systemEvery and\/or random\.agentEvery above 1/)]);
     expect(bad((c) => (c.random = { systemEvery: 3 }))).toEqual(['recorder.json: random: [random] is set but recording.mode is "std": set mode = "random" or remove [random]']);
@@ -124,7 +125,8 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.tan = { prefix: '12a' }))).toEqual(['recorder.json: tan.prefix: expected 1…16 of 0-9 * #, got "12a"']);
     // Settings of features this version does not have are refused, never accepted and ignored.
     expect(bad((c) => (c.pbx.followStandby = true))).toEqual(['recorder.json: pbx.followStandby: not available in this version (refused rather than ignored)']);
-    expect(bad((c) => (c.tcr = { markWithinMinutes: 5 }))).toEqual(['recorder.json: tcr: not available in this version (refused rather than ignored)']);
+    expect(bad((c) => (c.tcr = { number: '51' }))).toEqual(['recorder.json: tcr: [tcr] is set but recording.mode is "std": set mode = "tcr" or remove [tcr]']);
+    expect(bad((c) => ((c.recording = { mode: 'tcr' }), (c.tcr = { number: '51', markWithinMinutes: 5 })))).toEqual(['recorder.json: tcr.markWithinMinutes: unknown key (a typo?)']);
     expect(bad((c) => (c.player = { appServer: '127.0.0.1:5000' }))).toEqual(['recorder.json: player: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.licences = 10))).toEqual(['recorder.json: licences: expected a table (object), got 10']);
     expect(bad((c) => (c.licences = { recording: -1 }))).toEqual(['recorder.json: licences.recording: expected a whole number ≥ 0, got -1']);

@@ -151,11 +151,14 @@ export function planOne(call: Omit<ScenarioCall, 'at'>, seed = 1): PlannedCall {
 
 /** The call as Reporting's remote interface shows it (Report XML records), read back as legs. */
 export function reportedLegs(call: PlannedCall, dir: PbxDirectory = directory): Cdr[] {
-  return parseCallRecords(reportXml(cdrsFor(call, dir)), `report of call ${call.index}`).legs;
+  return parseCallRecords(reportXml(cdrsFor(call, dir).filter((cdr) => cdr.conf === call.confId)), `report of call ${call.index}`).legs;
 }
 
 export function recorderCdrs(call: PlannedCall, dir: PbxDirectory = directory, recordingGroupName?: string): Cdr[] {
-  return cdrXmlFor(call, dir, recordingGroupName !== undefined ? { recordingGroupName } : {}).flatMap((xml, i) => parseCdrXml(xml, `call${call.index}#${i}`));
+  // The call's own conference, as the reporting answers a confid query (a marking call after it has its own).
+  return cdrXmlFor(call, dir, recordingGroupName !== undefined ? { recordingGroupName } : {})
+    .flatMap((xml, i) => parseCdrXml(xml, `call${call.index}#${i}`))
+    .filter((cdr) => cdr.conf === call.confId);
 }
 
 /** The external party's side of the call: it called in, was called out, or was brought in by an internal call's user; none for internal calls. */

@@ -118,4 +118,20 @@ describe('recorder rules explain', () => {
     expect(text.stdout).toContain("random      kept (call 3 of the system, the agent's call 2, counting on from the service's counters)");
     expect(readFileSync(counters, 'utf8')).toBe(before);
   });
+
+  it('in mode "tcr" says whether a call was marked during it or waits for a mark', async () => {
+    const calls = planCalls(directory, { seed: 9, calls: [{ at: 0, kind: 'inbound', from: E, to: '20', talkSeconds: 10, tcr: 'during' }, { at: 60, kind: 'inbound', from: E, to: '21' }] }, START);
+    const report = join(dir, 'tcr-report.xml');
+    writeFileSync(report, reportXml(calls.flatMap((call) => cdrsFor(call, directory))));
+    const config = writeConfig('tcr.json', join(dir, 'tcr-store'), { recording: { mode: 'tcr' }, tcr: { number: '51', markWindowSeconds: 300 } });
+    const { code, stdout } = await run(['rules', 'explain', report, '-c', config, '--json']);
+    expect(code).toBe(0);
+    const { decisions } = JSON.parse(stdout) as { decisions: RuleExplanation[] };
+    expect(decisions.map((d) => [d.conference, d.outcome, d.threadCall])).toEqual([
+      [calls[0]!.confId, 'filed', 'marked during the call'],
+      [calls[1]!.confId, 'filed', 'waits for a mark'],
+    ]);
+    const text = await run(['rules', 'explain', report, '-c', config]);
+    expect(text.stdout).toContain('thread-call kept only if 21 marks it (calls the TCR object) within the window after its end, else deleted');
+  });
 });
