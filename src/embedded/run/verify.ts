@@ -44,7 +44,10 @@ export async function watchRun(pbx: EmbeddedPbx, options: { onLinkStatus?: (stat
       const directory = pbx.directory;
       const agents = new Set(directory.users.filter((user) => user.recordingGroup).map((user) => user.name));
       const soapMismatches: string[] = [];
-      const expectedEnds = pbx.calls.filter((call) => call.events.some((event) => agents.has(event.user))).map((call) => call.confId);
+      // Every conference a monitored user takes part in ends once: a call's own, and a marking call placed after it.
+      const expectedEnds = [
+        ...new Set(pbx.calls.flatMap((call) => call.events.filter((event) => agents.has(event.user)).map((event) => event.conf ?? call.confId))),
+      ];
       const received = new Map<string, number>();
       for (const id of ends) received.set(id, (received.get(id) ?? 0) + 1);
       for (const id of expectedEnds) if (!received.has(id)) soapMismatches.push(`no SOAP call end for ${id}`);
@@ -58,11 +61,13 @@ export async function watchRun(pbx: EmbeddedPbx, options: { onLinkStatus?: (stat
       let cdrsExpected = 0;
       let cdrsReceived = 0;
       for (const call of pbx.calls) {
-        const got = (await reporting.cdrsForConference(call.confId)).map((cdr) => `${cdr.e164}/${cdr.dir}`).sort();
-        const want = cdrsFor(call, directory).map((cdr) => `${cdr.e164}/${cdr.dir}`).sort();
-        cdrsExpected += want.length;
-        cdrsReceived += got.length;
-        if (got.join(',') !== want.join(',')) cdrMismatches.push(`${call.confId}: CDRs ${got.join(',') || 'none'}, planned ${want.join(',') || 'none'}`);
+        for (const conference of new Set([call.confId, ...call.events.flatMap((event) => (event.conf ? [event.conf] : []))])) {
+          const got = (await reporting.cdrsForConference(conference)).map((cdr) => `${cdr.e164}/${cdr.dir}`).sort();
+          const want = cdrsFor(call, directory, { conference }).map((cdr) => `${cdr.e164}/${cdr.dir}`).sort();
+          cdrsExpected += want.length;
+          cdrsReceived += got.length;
+          if (got.join(',') !== want.join(',')) cdrMismatches.push(`${conference}: CDRs ${got.join(',') || 'none'}, planned ${want.join(',') || 'none'}`);
+        }
       }
 
       const captureMismatches: string[] = [];
