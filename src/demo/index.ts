@@ -25,12 +25,13 @@ export interface DemoOptions {
   readonly onFiled?: (event: FiledEvent) => void;
   /**
    * The recording mode (default std); random keeps every 3rd call of the system and every 2nd of an agent; tcr
-   * keeps the calls agents mark (the simulator marks about one call in sixteen, during or after it).
+   * keeps the calls agents mark (the simulator marks about one call in sixteen, during or after it); pcap keeps
+   * each call's capture as its recording (the player renders it to play).
    */
   readonly mode?: DemoMode;
 }
 
-export const DEMO_MODES = ['std', 'tcr', 'random'] as const;
+export const DEMO_MODES = ['std', 'tcr', 'random', 'pcap'] as const;
 export type DemoMode = (typeof DEMO_MODES)[number];
 /** Random recording in the demo: the reference's example (3rd call in the system, 2nd of an agent). */
 export const DEMO_RANDOM = { systemEvery: 3, agentEvery: 2 } as const;
@@ -66,7 +67,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       reporting: { url: endpoints.reportingUrl, username: endpoints.username, password: endpoints.password },
       drive: { kind: 'webdav', url: endpoints.recUrl, username: endpoints.username, password: endpoints.password, pollSeconds: 1, graceSeconds: 1 },
       storage: { root: storeRoot },
-      recording: { format: 'wav', encoding: 'pcm16', mode: options.mode ?? 'std' },
+      recording: options.mode === 'pcap' ? { format: 'pcap' } : { format: 'wav', encoding: 'pcm16', mode: options.mode ?? 'std' },
       ...(options.mode === 'random' ? { random: DEMO_RANDOM } : {}),
       ...(options.mode === 'tcr' && endpoints.tcrNumber !== undefined ? { tcr: { number: endpoints.tcrNumber, markWindowSeconds: 300 } } : {}),
       log: { level: 'warn' },

@@ -8,6 +8,7 @@ import type { EventHub } from './events.js';
 import type { IntegrityGuard } from './integrity.js';
 import type { LoginLimiter } from './limiter.js';
 import type { WaveformCache } from './waveform.js';
+import type { PcapPlaybackCache } from './pcap-playback.js';
 
 export const SESSION_COOKIE = 'rp_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -20,6 +21,8 @@ export interface PlayerContext {
   readonly hub: EventHub;
   readonly limiter: LoginLimiter;
   readonly waveforms: WaveformCache;
+  /** Kept captures rendered for playing. */
+  readonly pcapPlayback: PcapPlaybackCache;
   readonly integrity: IntegrityGuard;
   readonly audit: AuditLog;
   /** As in the reference: a recording with a TAN (other than 000000) takes no notes. */

@@ -28,6 +28,7 @@ import type { LoginLimitOptions } from './limiter.js';
 import { audioRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes } from './routes/index.js';
 import { defaultWebRoot } from './web-root.js';
 import { WaveformCache } from './waveform.js';
+import { PcapPlaybackCache } from './pcap-playback.js';
 
 export type RemoteVerb = 'TRAC' | 'STOP' | 'EJEC' | 'PAUS' | 'PLAY';
 export const REMOTE_VERBS: readonly RemoteVerb[] = ['TRAC', 'STOP', 'EJEC', 'PAUS', 'PLAY'];
@@ -143,14 +144,16 @@ export class PlayerServer {
     this.accounts = new AccountStore(options.accountsPath, options.sessionLimits);
     this.#proxies = trustedProxies(options.trustProxy ?? []);
     const onError = options.onError ?? (() => undefined);
+    const keyring = options.keyring ?? options.recordings.keyring;
     const audit = new AuditLog(options.auditLogPath === false ? undefined : (options.auditLogPath ?? join(dirname(options.accountsPath), 'player-audit.log')), onError);
     this.#ctx = {
       recordings: this.recordings,
       accounts: this.accounts,
-      keyring: options.keyring ?? options.recordings.keyring,
+      keyring,
       hub: this.#hub,
       limiter: new LoginLimiter(options.loginLimit),
       waveforms: new WaveformCache(options.waveformDir ?? join(dirname(options.recordings.indexPath), 'waveforms'), options.ffmpegPath),
+      pcapPlayback: new PcapPlaybackCache(join(dirname(options.recordings.indexPath), 'playback'), keyring && keyring.size > 0 ? { keyFiles: [], keyring } : undefined),
       integrity: new IntegrityGuard(this.recordings, audit),
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,

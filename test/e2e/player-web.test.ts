@@ -6,8 +6,9 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decryptBytes } from '../../src/platform/crypto/index.js';
+import { decryptBytes, hasContainerMagic } from '../../src/platform/crypto/index.js';
 import type { PlayerServer } from '../../src/player/index.js';
+import { convertStore } from '../../src/recorder/convert/index.js';
 import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -190,4 +191,39 @@ describe('web player', () => {
     expect(existsSync(join(ARTIFACTS, '07-agent-view.png'))).toBe(true);
     await context.close();
   }, 60_000);
+
+  it('a kept capture (keep-PCAP mode) plays and seeks, and plays again after recorder convert --store replaced it', async () => {
+    const page = await browser.newPage();
+    try {
+      await login(page, 'sue');
+      // Filed now (the other tests' counts stay as they were): it arrives live, kept as its capture.
+      await fixture.file({ callId: 'p-202-9', start: utc(8, 7, 15), internal: '202', internalName: 'Ben Schulz', external: '0301999', seconds: 12, format: 'pcap' });
+      await rowFor(page, 'p-202-9').waitFor();
+      expect(await rowFor(page, 'p-202-9').locator('.fmt').textContent()).toBe('pcap');
+      await rowFor(page, 'p-202-9').dblclick();
+      await expect.poll(() => audioTime(page), { timeout: 15_000 }).toBeGreaterThan(0.5);
+      const box = (await page.locator('#waveform').boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+      await expect.poll(() => audioTime(page)).toBeGreaterThan(8.5);
+      await page.screenshot({ path: join(ARTIFACTS, '07-pcap-playing.png') });
+      await page.keyboard.press('Space');
+      // Rendered once for playing, and sealed like the store: no plaintext audio on disk.
+      const renderings = readdirSync(join(fixture.dir, 'playback')).filter((name) => name.endsWith('.wav'));
+      expect(renderings).toHaveLength(1);
+      expect(hasContainerMagic(readFileSync(join(fixture.dir, 'playback', renderings[0]!)).subarray(0, 16))).toBe(true);
+
+      // The converter replaces the capture in place; the list follows and the recording plays as WAV.
+      const summary = await convertStore({ recordings: fixture.recordings, format: 'wav', mix: 'stereo', encoding: 'pcm16', kbps: 32, workDir: join(fixture.dir, 'convert-work'), ...(fixture.keyring ? { encryption: { keyFiles: [], keyring: fixture.keyring } } : {}) });
+      expect(summary).toMatchObject({ found: 1, converted: 1, failed: 0 });
+      await page.reload();
+      await page.locator('#app').waitFor({ state: 'visible' });
+      await expect.poll(() => rowFor(page, 'p-202-9').locator('.fmt').textContent()).toBe('wav');
+      await rowFor(page, 'p-202-9').dblclick();
+      await expect.poll(() => audioTime(page), { timeout: 15_000 }).toBeGreaterThan(0.5);
+      await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+      await expect.poll(() => audioTime(page)).toBeGreaterThan(8.5);
+    } finally {
+      await page.close();
+    }
+  });
 });

@@ -11,6 +11,7 @@ import { PlayerServer } from '../../src/player/index.js';
 import type { PlayerServerOptions } from '../../src/player/index.js';
 import { RecordingStore, Recordings } from '../../src/recordings/index.js';
 import type { FiledRecording, RecordingMeta } from '../../src/recordings/index.js';
+import { writeToneCall } from '../helpers/tone-call.js';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -35,7 +36,8 @@ export interface CallSpec {
   readonly direction?: 'in' | 'out';
   readonly secondsToAnswer?: number;
   readonly tan?: string;
-  readonly format?: 'wav' | 'mp3';
+  /** pcap: a capture of a two-tone G.711 call, as the keep-PCAP mode stores it. */
+  readonly format?: 'wav' | 'mp3' | 'pcap';
   readonly seconds?: number;
   readonly internalName?: string;
   readonly externalName?: string;
@@ -94,7 +96,8 @@ export async function makeFixture(options: { encrypted?: boolean } = {}): Promis
       const seconds = call.seconds ?? 4;
       const audioPath = join(dir, `work-${n++}.${format}`);
       const pcm = stereoTones(seconds);
-      if (format === 'wav') {
+      if (format === 'pcap') writeToneCall(audioPath, { seconds });
+      else if (format === 'wav') {
         const writer = new WavFileWriter(audioPath, { sampleRate: 8000, channels: 2, encoding: 'alaw' }, { durable: false });
         writer.write(pcm);
         writer.finish();
@@ -118,7 +121,7 @@ export async function makeFixture(options: { encrypted?: boolean } = {}): Promis
         agentRule: 'agents',
         ...(call.tan ? { tan: call.tan } : {}),
       };
-      const input = { meta, audioPath, format, mix: 'stereo', codec: 'pcma', durationMs: seconds * 1000, cdrXml: [cdrFor(call)] } as const;
+      const input = format === 'pcap' ? ({ meta, audioPath, format, cdrXml: [cdrFor(call)] } as const) : ({ meta, audioPath, format, mix: 'stereo', codec: 'pcma', durationMs: seconds * 1000, cdrXml: [cdrFor(call)] } as const);
       return options.quietly ? bareFiles.file(input) : recordings.file(input);
     },
     async cleanup(): Promise<void> {

@@ -23,8 +23,20 @@ export const MAX_EXPORT = 99;
 
 const CONTENT_TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav', pcap: 'application/vnd.tcpdump.pcap' } as const;
 
-/** The audio as a browser plays it (G.711 WAV as PCM), decrypted as it is read. */
-async function openPlayable(stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
+/**
+ * The audio as a browser plays it (G.711 WAV as PCM), decrypted as it is read; a kept capture as its rendering
+ * (a stereo WAV made once and cached), so it plays and seeks like any recording.
+ */
+async function openPlayable(ctx: PlayerContext, stored: StoredRecording): Promise<PlayableAudio> {
+  const keyring = ctx.keyring;
+  if (stored.format === 'pcap') {
+    const rendering = await ctx.pcapPlayback.rendering(stored);
+    const source = await openByteSource(rendering.path, rendering.encrypted, keyring);
+    return playable(source, 'wav').catch(async (error: unknown) => {
+      await source.close();
+      throw error;
+    });
+  }
   const source = await openByteSource(stored.audioPath, stored.encrypted, keyring);
   return playable(source, stored.format).catch(async (error: unknown) => {
     await source.close();
@@ -54,7 +66,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     const { account, row } = namedRecording(ctx, request);
     if (download && !may(account, 'export')) throw new HttpError(403, 'this account may not export');
     const stored = await servable(request, account, row, download ? 'export' : 'play');
-    const body = download ? await openDownload(stored, ctx.keyring) : await openPlayable(stored, ctx.keyring);
+    const body = download ? await openDownload(stored, ctx.keyring) : await openPlayable(ctx, stored);
     try {
       const decision = decideRange(request.headers.range, body.size);
       const headers: Record<string, string | number> = { 'Content-Type': body.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
@@ -92,7 +104,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     GET: async (request, reply) => {
       const { account, row } = namedRecording(ctx, request);
       const stored = await servable(request, account, row, 'waveform');
-      const waveform = await ctx.waveforms.get(row.name, stored.bytes, stored.format, () => openPlayable(stored, ctx.keyring));
+      const waveform = await ctx.waveforms.get(row.name, stored.bytes, stored.format === 'pcap' ? 'wav' : stored.format, () => openPlayable(ctx, stored));
       reply.header('Cache-Control', 'private, max-age=3600');
       return waveform;
     },

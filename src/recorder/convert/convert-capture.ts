@@ -333,10 +333,11 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
   try {
     inputKeyId = await encryptedKeyId(input);
     const encryption = options.encryption;
-    if (inputKeyId !== undefined && (!encryption || encryption.keyFiles.length === 0)) {
+    const hasKeys = encryption !== undefined && (encryption.keyring !== undefined || encryption.keyFiles.length > 0);
+    if (inputKeyId !== undefined && !hasKeys) {
       return { input, ok: false, error: `encrypted capture (key ${inputKeyId}): give the key (--key FILE)`, warnings, calls: 0, streams: 0, outputs: [] };
     }
-    if (encryption && encryption.keyFiles.length > 0 && (inputKeyId !== undefined || encryption.encryptOutputs)) {
+    if (encryption && hasKeys && (inputKeyId !== undefined || encryption.encryptOutputs)) {
       keyring = await keyringFor(encryption);
       sealing = inputKeyId !== undefined ? sealingKeyring(keyring, inputKeyId, input) : encryption.encryptOutputs ? keyring : undefined;
     }

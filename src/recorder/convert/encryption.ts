@@ -11,12 +11,15 @@ export interface ConvertEncryption {
   readonly passphrase?: string;
   /** Encrypt the recordings of plain captures too (encrypted captures always give encrypted recordings). */
   readonly encryptOutputs?: boolean;
+  /** The keys already read, for a conversion in this thread (a Keyring does not cross into worker threads). */
+  readonly keyring?: Keyring;
 }
 
 const keyrings = new Map<string, Promise<Keyring>>();
 
 /** One keyring per process and key set: scrypt for a passphrase key runs once, not per file. */
 export function keyringFor(encryption: ConvertEncryption): Promise<Keyring> {
+  if (encryption.keyring) return Promise.resolve(encryption.keyring);
   const cacheKey = JSON.stringify([encryption.keyFiles, encryption.passphrase ?? null]);
   let keyring = keyrings.get(cacheKey);
   if (!keyring) {
