@@ -15,7 +15,7 @@ import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import type { ScenarioCall } from '../../src/embedded/index.js';
 import { validateConfig } from '../../src/platform/config/index.js';
 import { generateKeyFile, hasContainerMagic, readKeyring } from '../../src/platform/crypto/index.js';
-import { RecorderService } from '../../src/recorder/service/index.js';
+import { RecorderService, readJournal } from '../../src/recorder/service/index.js';
 import { openRecordings } from '../../src/recordings/index.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { connectCdrInterface, filesUnder, serviceConfigInput, until, wavSeconds } from './helpers/service-harness.js';
@@ -42,7 +42,8 @@ describe('keep-PCAP recording and recorder convert --store', () => {
     const keyFile = join(base, 'system.key');
     await generateKeyFile(keyFile);
     const input = {
-      ...serviceConfigInput(base, endpoints, { cdrInterface: true }),
+      // Patient with the CDRs (a loaded machine may post them late): a capture is never quarantined for want of one here.
+      ...serviceConfigInput(base, endpoints, { cdrInterface: true, trials: 40 }),
       recording: { format: 'pcap' },
       storage: { root: join(base, 'store'), timezone: 'utc', backup: join(base, 'backup') },
       encryption: { enabled: true, keyFiles: [keyFile] },
@@ -64,9 +65,9 @@ describe('keep-PCAP recording and recorder convert --store', () => {
     const store = config.storage.root;
     const backup = join(base, 'backup');
     const kept = audioOf(store, 'pcap');
-    expect(kept).toHaveLength(6);
+    expect(kept, JSON.stringify([...(await readJournal(config.storage.journalPath)).items.values()].map((item) => [item.key, item.state, item.data.reason]))).toHaveLength(6);
     for (const file of kept) expect(hasContainerMagic(readFileSync(file).subarray(0, 64)), `${file}: ${readFileSync(file).subarray(0, 8).toString('hex')}`).toBe(true);
-    expect(audioOf(backup, 'pcap')).toHaveLength(6);
+    expect(audioOf(backup, 'pcap'), 'backup captures').toHaveLength(6);
 
     // A converter killed with SIGKILL once it has converted something.
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'convert', '--store', store, '-c', configPath], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -98,7 +99,7 @@ describe('keep-PCAP recording and recorder convert --store', () => {
 
     // Every recording is WAV now (sealed like the capture was), once: no capture left, no temporary file.
     const wavs = audioOf(store, 'wav');
-    expect(wavs).toHaveLength(6);
+    expect(wavs, `converted: ${JSON.stringify(filesUnder(store))}`).toHaveLength(6);
     for (const stale of audioOf(store, 'pcap')) {
       // A capture the killed converter had not removed yet (its sidecar already names the WAV): gone at the next open once settled.
       utimesSync(stale, new Date(Date.now() - 3_600_000), new Date(Date.now() - 3_600_000));
@@ -109,7 +110,7 @@ describe('keep-PCAP recording and recorder convert --store', () => {
     try {
       expect(audioOf(store, 'pcap')).toEqual([]);
       const rows = recordings.search({}).rows;
-      expect(rows).toHaveLength(6);
+      expect(rows, 'index rows').toHaveLength(6);
       for (const row of rows) expect(row.format, JSON.stringify(row)).toBe('wav');
       for (const wav of wavs) {
         const name = wav.split('/').pop()!.replace(/\.wav$/, '');
@@ -125,7 +126,7 @@ describe('keep-PCAP recording and recorder convert --store', () => {
     expect(verify.code).toBe(0);
     expect(JSON.parse(verify.stdout)).toMatchObject({ files: 6, intact: 6 });
     // The backup tree follows: the WAV and its sidecar; the capture goes (but for one the kill may have caught in between).
-    expect(audioOf(backup, 'wav')).toHaveLength(6);
+    expect(audioOf(backup, 'wav'), `backup: ${JSON.stringify(filesUnder(backup))}`).toHaveLength(6);
     expect(audioOf(backup, 'pcap').length).toBeLessThanOrEqual(1);
     // A decrypted copy plays as a WAV of the call's length.
     const plainDir = join(base, 'plain');
