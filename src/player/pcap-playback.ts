@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';
 import { convertCapture } from '../recorder/convert/index.js';
+import { recordedByOfCallId } from '../recorder/rules/index.js';
 import type { ConvertEncryption } from '../recorder/convert/index.js';
 import type { StoredRecording } from '../recordings/index.js';
 import { Serial } from '../platform/util/index.js';
@@ -54,7 +55,7 @@ export class PcapPlaybackCache {
           mix: 'stereo',
           encoding: 'pcm16',
           kbps: 32,
-          channels: { recordedBy: /-[0-9a-f]{12}-\d+$/i.test(stored.parsed.callId) ? 'phone' : 'gateway', oneCall: true },
+          channels: { recordedBy: recordedByOfCallId(stored.parsed.callId), oneCall: true },
           ...(this.encryption ? { encryption: { ...this.encryption, encryptOutputs: true } } : {}),
         });
         const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];

@@ -230,11 +230,12 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   }
 
   /**
-   * Make the index row of a recording say what its files say (after a replaceAudio that a crash cut short between
-   * the sidecar and the index); announced as an 'audio' edit when the format changed.
+   * Finish a replaceAudio that a crash cut short after its commit: the old audio removed (month folder and backup),
+   * the backup given the current files, the index row made to say what the files say; announced as an 'audio'
+   * edit when the format changed. For the store's one converter.
    */
   async refreshIndex(name: string): Promise<StoredRecording> {
-    const stored = await this.#store.get(name);
+    const stored = await this.#store.finishReplacement(name);
     const before = this.#index.get(stored.name);
     if (before?.format === stored.format) return stored;
     this.#index.upsertRecording(stored, await this.#readableSidecar(stored), before?.integrity ?? 'unchecked');

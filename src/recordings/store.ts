@@ -404,13 +404,15 @@ export class RecordingStore {
         await renameNoReplace(tempAudio, target);
         await fsyncDir(dir);
         await writeFileDurable(entry.xmlPath!, encodeSidecar(sidecar, encrypted || this.encryptSidecar ? this.keyring : undefined)); // the commit point
-        await rm(entry.audioPath, { force: true });
-        await fsyncDir(dir);
         await rm(input.audioPath, { force: true });
+        // The backup before the old audio goes: a crash in between leaves the old audio as the sign that the
+        // replacement is to be finished (finishReplacement), backup included.
         const replaced = await this.#entry(entry.month, `${entry.name}.${input.format}`, undefined);
         const backup = await this.#backup(replaced);
         const backupDir = this.#backupDir(entry.month);
         if (backupDir && backup.status === 'copied') await rm(join(backupDir, `${entry.name}.${entry.format}`), { force: true }).catch(() => undefined);
+        await rm(entry.audioPath, { force: true });
+        await fsyncDir(dir);
         return { ...replaced, alreadyFiled: false, sidecar, backup };
       } catch (error) {
         await rm(tempAudio, { force: true });
@@ -442,6 +444,26 @@ export class RecordingStore {
         group.audio.delete(file);
       }
     }
+  }
+
+  /**
+   * Finish a replaceAudio that a crash cut short after its commit (the sidecar names the new audio): the old audio
+   * goes from the month folder and the backup tree, and the backup gets the current files. For the one converter
+   * of a store (it holds the lock, so no replacement is in progress elsewhere).
+   */
+  finishReplacement(name: string): Promise<StoredRecording> {
+    return this.#serial.run(async () => {
+      const entry = await this.get(name);
+      const dir = this.#monthDir(entry.month);
+      const others = RECORDING_FORMATS.filter((format) => format !== entry.format);
+      for (const format of others) await rm(join(dir, `${entry.name}.${format}`), { force: true });
+      await fsyncDir(dir);
+      const backupDir = this.#backupDir(entry.month);
+      if (backupDir && (await this.#backup(entry)).status === 'copied') {
+        for (const format of others) await rm(join(backupDir, `${entry.name}.${format}`), { force: true }).catch(() => undefined);
+      }
+      return entry;
+    });
   }
 
   // -------------------------------------------------------------------------------------------------------------

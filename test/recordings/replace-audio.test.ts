@@ -1,6 +1,6 @@
 // Replacing a kept capture's audio (the store converter): the sidecar is the commit point, and every state a
 // crash can leave is read right and finished.
-import { existsSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Key, Keyring } from '../../src/platform/crypto/index.js';
@@ -63,15 +63,33 @@ describe('replacing a kept capture with its conversion', () => {
     writeFileSync(filed.audioPath, readFileSync(join(root, filed.month, `${filed.name}.wav`)).subarray(0, 10));
     const reopened = await open();
     expect((await reopened.files(filed.name)).format).toBe('wav');
-    expect(existsSync(filed.audioPath)).toBe(true); // too fresh to be taken for abandoned
-    expect(reopened.row(filed.name)?.format).toBe('pcap');
-    await reopened.refreshIndex(filed.name);
-    expect(reopened.row(filed.name)?.format).toBe('wav');
+    expect(existsSync(filed.audioPath)).toBe(true); // too fresh to be taken for abandoned by another process
     await reopened.close();
     const old = new Date(Date.now() - 3_600_000);
     utimesSync(filed.audioPath, old, old);
     const later = await open();
-    expect(existsSync(filed.audioPath)).toBe(false);
+    expect(existsSync(filed.audioPath)).toBe(false); // settled: removed at open
+    expect(later.row(filed.name)?.format).toBe('pcap');
+    await later.refreshIndex(filed.name); // the converter's own finish: the index follows
+    expect(later.row(filed.name)?.format).toBe('wav');
     await later.close();
+  });
+
+  it('the converter finishes a replacement cut short after its commit: old audio out of the month folder and the backup, the backup given the new files', async () => {
+    const { dir, root, backupRoot, recordings, filed, open } = await keptCapture({ backup: true });
+    await recordings.close();
+    const store = await RecordingStore.open({ root, backupRoot: backupRoot!, timeZone: 'utc' });
+    await store.replaceAudio(filed.name, { audioPath: writeAudio(dir, 'converted.wav', 6000, 5), format: 'wav' });
+    // As if killed before the backup and the removal of the old audio: both are back.
+    writeFileSync(filed.audioPath, 'old capture');
+    rmSync(join(backupRoot!, filed.month, `${filed.name}.wav`));
+    writeFileSync(join(backupRoot!, filed.month, `${filed.name}.pcap`), 'old capture');
+    const reopened = await open();
+    await reopened.refreshIndex(filed.name);
+    expect(existsSync(filed.audioPath)).toBe(false);
+    expect(existsSync(join(backupRoot!, filed.month, `${filed.name}.pcap`))).toBe(false);
+    expect(readFileSync(join(backupRoot!, filed.month, `${filed.name}.wav`)).length).toBe(6000);
+    expect(reopened.row(filed.name)?.format).toBe('wav');
+    await reopened.close();
   });
 });

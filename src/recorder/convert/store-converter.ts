@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import type { AudioMix, RecordingFormat, WavEncoding } from '../../domain/index.js';
 import { errnoOf } from '../../platform/util/index.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
-import { parseCaptureName } from '../rules/index.js';
+import { recordedByOfCallId } from '../rules/index.js';
 import { convertCapture } from './convert-capture.js';
 import type { ConvertOptions } from './convert-capture.js';
 import type { ConvertEncryption } from './encryption.js';
@@ -91,15 +91,14 @@ async function convertOne(stored: StoredRecording, options: StoreConversionOptio
   }
   const outDir = join(options.workDir, 'store-convert', stored.name);
   await rm(outDir, { recursive: true, force: true });
-  // A phone's own capture (its call id carries the device) is mirrored against a gateway's.
-  const phone = parseCaptureName(`${stored.parsed.callId}.pcap`)?.device !== undefined;
   const convertOptions: ConvertOptions = {
     outDir,
     format: options.format,
     mix: options.mix,
     encoding: options.encoding,
     kbps: options.kbps,
-    channels: { recordedBy: phone ? 'phone' : 'gateway', oneCall: true, ...(options.swapChannels ? { swap: true } : {}) },
+    // A phone's own capture (its call id carries the device) is mirrored against a gateway's.
+    channels: { recordedBy: recordedByOfCallId(stored.parsed.callId), oneCall: true, ...(options.swapChannels ? { swap: true } : {}) },
     ...(options.encryption ? { encryption: options.encryption } : {}),
   };
   try {

@@ -43,3 +43,8 @@ export function recordingCallIdOf(captureName: string, parsed: CaptureName | und
   if (!parsed) return captureName;
   return parsed.device !== undefined ? `${parsed.confId}-${parsed.device}-${parsed.counter ?? 0}` : parsed.confId;
 }
+
+/** Who wrote a recording's capture, from its call id: a phone's carries its device and counter (see above). */
+export function recordedByOfCallId(callId: string): 'phone' | 'gateway' {
+  return parseCaptureName(`${callId}.pcap`)?.device !== undefined ? 'phone' : 'gateway';
+}

@@ -1,5 +1,5 @@
 // The recorder's rules engine: which Agent a capture is filed under, from its file name and its conference's CDRs.
-export { confIdOfCapture, parseCaptureName, recordingCallIdOf } from './capture-name.js';
+export { confIdOfCapture, parseCaptureName, recordedByOfCallId, recordingCallIdOf } from './capture-name.js';
 export type { CaptureName } from './capture-name.js';
 export { DEFAULT_RECORDING_GROUP, isAgentCdr } from './call-facts.js';
 export { decideRecording, tanIn } from './decide.js';
