@@ -422,8 +422,8 @@ export class RecordingStore {
     });
   }
 
-  /** A recording with two audio files (replaceAudio interrupted): the one its sidecar does not name goes. */
-  async #finishReplacement(dir: string, group: CallGroup): Promise<void> {
+  /** At open: a recording with two audio files (replaceAudio interrupted, long ago): the one its sidecar does not name goes. */
+  async #dropSettledLeftovers(dir: string, group: CallGroup): Promise<void> {
     const byBase = new Map<string, string[]>();
     for (const file of group.audio.keys()) {
       const base = parseRecordingName(file).baseName;
@@ -643,7 +643,6 @@ export class RecordingStore {
             removed.push(entry.name);
           }
           // Left-overs of recordings already gone (an interrupted deletion): sidecars and notes without audio.
-          await this.#finishReplacement(dir, group);
           const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
           for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
             for (const base of bases) {
@@ -713,7 +712,7 @@ export class RecordingStore {
       for (const month of await this.months()) {
         const dir = this.#monthDir(month);
         for (const group of (await this.#groups(month)).values()) {
-          await this.#finishReplacement(dir, group);
+          await this.#dropSettledLeftovers(dir, group);
           const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
           for (const base of group.xml) {
             if (audioBases.has(base)) continue;

@@ -1,6 +1,6 @@
 // `recorder run`: the unattended recording service (ingest, SOAP, reporting, rules, conversion, store, index).
-export { RANDOM_SAMPLING_FILE, RecorderService } from './recorder-service.js';
-export { RandomSampler, RandomSamplingError } from './random-sampling.js';
+export { RecorderService } from './recorder-service.js';
+export { RANDOM_SAMPLING_FILE, RandomSampler, RandomSamplingError } from './random-sampling.js';
 export type { RandomSamplingCounts, RandomSamplingSettings, SampleVerdict } from './random-sampling.js';
 export type { FiledEvent, RecorderServiceOptions, ServiceCounters, ServiceLamps, ServiceStatus } from './recorder-service.js';
 export { FINISHED_STATES, JOURNAL_STATES, Journal, JournalError, canTransition, isFinished, readJournal, replayJournalText } from './journal.js';

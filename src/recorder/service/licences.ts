@@ -52,9 +52,14 @@ export class RecordingLicences {
     return this.licensed !== undefined;
   }
 
+  /** Whether `agent` holds a licence (every number does until the users have been read). */
+  holds(agent: string): boolean {
+    return this.licensed === undefined || this.licensed.has(agent);
+  }
+
   /** Undefined when `agent` holds a licence; otherwise why its call is not recorded. */
   refusal(agent: string): LicenceRefusal | undefined {
-    if (this.licensed === undefined || this.licensed.has(agent)) return undefined;
+    if (this.holds(agent)) return undefined;
     const place = this.members.indexOf(agent);
     const where = place >= 0 ? `member ${place + 1} of ${this.members.length} of the recording group` : 'not a member of the recording group the PBX listed';
     return { agent, reason: `licence overflow: ${agent} is ${where}, and there are ${this.licences} recording licences` };

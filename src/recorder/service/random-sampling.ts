@@ -47,6 +47,9 @@ interface SamplingFile {
   recent: Array<[string, SampleVerdict]>;
 }
 
+/** The counters' file name, beside the journal. */
+export const RANDOM_SAMPLING_FILE = 'random-sampling.json';
+
 /** How many answers are remembered: far more than captures of one call can be apart in time. */
 const RECENT_LIMIT = 5000;
 
@@ -76,19 +79,9 @@ export class RandomSampler {
     return new RandomSampler(file, settings, state, options.persist ?? true);
   }
 
-  /** The counters as they stand, for status and explanations (read-only; does not need the service). */
-  static peek(file: string, settings: RandomSamplingSettings): RandomSamplingCounts {
-    return RandomSampler.open(file, settings).counts();
-  }
-
   counts(): RandomSamplingCounts {
     const { systemCalls, agentCalls, kept, skipped } = this.state;
     return { ...this.settings, systemCalls, agentCalls: { ...agentCalls }, kept, skipped };
-  }
-
-  /** What the next call of `agent` would get, without counting it. */
-  preview(agent: string): SampleVerdict {
-    return this.verdictFor(this.state.systemCalls + 1, () => (this.state.agentCalls[agent] ?? 0) + 1);
   }
 
   /** Counts the call of conference `conference`, filed under `agent` by the rules, and says whether it is kept. */

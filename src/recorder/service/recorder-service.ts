@@ -11,9 +11,9 @@ import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import { CdrInterface } from './cdr-interface.js';
 import { StorageRoom, isDiskFull } from './storage-room.js';
-import { RandomSampler } from './random-sampling.js';
+import { RANDOM_SAMPLING_FILE, RandomSampler } from './random-sampling.js';
 import { RecordingLicences } from './licences.js';
-import { THREAD_CALL_MARKS_FILE_NAME, ThreadCallMarks } from './thread-call-marks.js';
+import { THREAD_CALL_MARKS_FILE, ThreadCallMarks } from './thread-call-marks.js';
 import type { StoredMark } from './thread-call-marks.js';
 import type { LicenceStatus } from './licences.js';
 import type { RandomSamplingCounts } from './random-sampling.js';
@@ -598,7 +598,7 @@ export class RecorderService {
         ...(gatewayIds.length > 0 ? { gatewayIds } : {}),
         ...(this.config.tan.prefix !== undefined ? { tanPrefix: this.config.tan.prefix } : {}),
       };
-      decision = decideRecording(licences ? { ...input, licensed: (number) => licences.refusal(number) === undefined } : input);
+      decision = decideRecording(licences ? { ...input, licensed: (number) => licences.holds(number) } : input);
       if (licences && decision.action !== 'file') {
         // Members beyond the licences are no Agents: a call only they would have been filed under is not recorded,
         // and that is the reference's licence-overflow alarm.
@@ -901,10 +901,6 @@ export class RecorderService {
   }
 }
 
-/** Thread-call recording's marks, beside the journal. */
-export const THREAD_CALL_MARKS_FILE = THREAD_CALL_MARKS_FILE_NAME;
-/** Random recording's counters, beside the journal. */
-export const RANDOM_SAMPLING_FILE = 'random-sampling.json';
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
 

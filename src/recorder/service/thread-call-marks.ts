@@ -11,7 +11,7 @@
 import { StateFileError, readStateFile, writeFileAtomic } from '../../platform/util/index.js';
 
 /** The marks' file name, beside the journal. */
-export const THREAD_CALL_MARKS_FILE_NAME = 'thread-call-marks.json';
+export const THREAD_CALL_MARKS_FILE = 'thread-call-marks.json';
 
 export interface StoredMark {
   /** The conference of the marking call (a call to the TCR object): one mark per call. */
