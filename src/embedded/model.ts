@@ -32,6 +32,8 @@ export interface PbxUser {
   readonly executive?: boolean;
   /** Where this user's calls are captured: by the trunk gateway (default) or by the phone itself. */
   readonly captureSide?: CaptureSide;
+  /** The phone's own recording settings (innovaphone V11r2 phones); absent: transparent, nothing called for TCR. */
+  readonly phoneRecording?: PhoneRecording;
   /** Call forwarding the user has set (targets are numbers). */
   readonly forward?: {
     readonly cfu?: string;
@@ -40,6 +42,24 @@ export interface PbxUser {
     /** Seconds of ringing before CFNR applies (default 15). */
     readonly cfnrSeconds?: number;
   };
+}
+
+/**
+ * How a phone's recording switches on and off (the reference, "Manual/Transparent/Optional recording"): always on
+ * (transparent), off until the user presses the record feature key (manual), on until the user presses it
+ * (optional). Each press toggles.
+ */
+export type PhoneRecordingMode = 'transparent' | 'manual' | 'optional';
+
+/** A phone's recording section. */
+export interface PhoneRecording {
+  readonly mode: PhoneRecordingMode;
+  /**
+   * The phone's recording function calls the TCR object (the reference's TCRec.xml set up as the phone's
+   * recording URL): each time recording switches on in a call, the call is marked for thread-call recording —
+   * every call in transparent mode, the calls the key switched on in manual mode.
+   */
+  readonly marksTcr?: boolean;
 }
 
 /** A trunk (external line) reached through the recording gateway. */
@@ -136,6 +156,11 @@ export interface ScenarioCall {
   readonly tcr?: 'during' | 'after';
   /** With tcr "after": seconds from the call's end to the marking call (default 1). */
   readonly tcrAfterSeconds?: number;
+  /**
+   * Presses of the record feature key, in seconds after the answer, on the phones of this call's users whose
+   * recording mode is manual or optional: each press switches their recording over (on ↔ off).
+   */
+  readonly recordKey?: readonly number[];
   /** Network faults on the recorded legs. */
   readonly impairments?: MediaImpairments;
   /** Overrides the users' capture side for this call. */
@@ -226,6 +251,12 @@ export interface CaptureSpec {
   readonly end: number;
   /** What is heard; gaps between segments are hold (no media sent). */
   readonly segments: readonly MediaSegment[];
+  /**
+   * Spans (ms from the call's setup, inside start..end) where media flowed but the device wrote none of it: a
+   * phone's recording switched off by its user. The RTP streams go on (sequence numbers and timestamps advance);
+   * only the file misses the packets.
+   */
+  readonly unrecorded?: ReadonlyArray<{ readonly from: number; readonly to: number }>;
   readonly impairments?: MediaImpairments;
   /** Seed for this capture's SSRCs, sequence bases and impairments. */
   readonly seed: number;
@@ -254,6 +285,8 @@ export interface PlannedCall {
   /** TAN entered during the call, if any. */
   readonly tan?: string;
   readonly tcr?: 'during' | 'after';
+  /** A phone's recording function marked the call for TCR (a phone with marksTcr switched recording on in it). */
+  readonly markedByPhone?: boolean;
   /**
    * The truth the recorder must arrive at: the agent (user number) the
    * recording is filed under, or null when the recording is to be deleted;

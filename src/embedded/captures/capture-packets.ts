@@ -125,6 +125,8 @@ export interface CaptureRenderStats {
   readonly lost: number[];
   readonly duplicated: number[];
   readonly reordered: number[];
+  /** Packets sent while the device was not recording (CaptureSpec.unrecorded): not in the file. */
+  readonly unrecorded: number[];
   /** Frames in the capture (duplicates included). */
   readonly frames: number;
 }
@@ -171,6 +173,19 @@ export function validateCaptureSpec(call: PlannedCall, spec: CaptureSpec): void 
       if (!party || typeof party.number !== 'string') throw new CaptureSpecError(`${field}.${role}`, 'must be a party with a number');
     }
   });
+  if (spec.unrecorded !== undefined) {
+    if (!Array.isArray(spec.unrecorded)) throw new CaptureSpecError('unrecorded', 'must be a list of spans');
+    let previous = spec.start;
+    spec.unrecorded.forEach((span, i) => {
+      const field = `unrecorded[${i}]`;
+      if (typeof span?.from !== 'number' || typeof span.to !== 'number' || !Number.isFinite(span.from) || !Number.isFinite(span.to) || span.to <= span.from) {
+        throw new CaptureSpecError(field, `needs finite from < to, got ${String(span?.from)}..${String(span?.to)}`);
+      }
+      // Recording before, between and after: a capture starts and ends with something written.
+      if (span.from <= previous || span.to >= spec.end) throw new CaptureSpecError(field, `must lie inside the capture (${spec.start}..${spec.end} ms), after the span before it, got ${span.from}..${span.to}`);
+      previous = span.to;
+    });
+  }
   const impairments: MediaImpairments = spec.impairments ?? {};
   fraction(impairments.loss, 'impairments.loss');
   fraction(impairments.reorder, 'impairments.reorder');
@@ -392,7 +407,15 @@ export function* captureFrames(call: PlannedCall, spec: CaptureSpec, options: Ca
     lost: plan.flows.map(() => 0),
     duplicated: plan.flows.map(() => 0),
     reordered: plan.flows.map(() => 0),
+    unrecorded: plan.flows.map(() => 0),
     frames: 0,
+  };
+  // Slots come in time order, so one cursor walks the spans the device did not write.
+  const pauses = spec.unrecorded ?? [];
+  let pause = 0;
+  const unrecorded = (slot: number): boolean => {
+    while (pause < pauses.length && slot >= pauses[pause]!.to) pause++;
+    return pause < pauses.length && slot >= pauses[pause]!.from;
   };
   let frameCount = 0;
   const queue = new FrameQueue();
@@ -422,8 +445,14 @@ export function* captureFrames(call: PlannedCall, spec: CaptureSpec, options: Ca
     const marker = slot - state.lastSlot > ptime; // first packet, or the first after a hold gap: a talk spurt starts
     state.sentPackets++;
     state.lastSlot = slot;
-    stats.sent[flowIndex]!++;
+    // Encoded and sent to the peer either way (a G.722 encoder's state runs on), but not written while unrecorded:
+    // the stream's numbering goes on past the gap in the file.
     const payload = payloadFor(flowIndex, party, slot);
+    if (unrecorded(slot)) {
+      stats.unrecorded[flowIndex]!++;
+      return;
+    }
+    stats.sent[flowIndex]!++;
     if (!firstOfFlow && loss > 0 && random() < loss) {
       stats.lost[flowIndex]!++;
       return;

@@ -53,6 +53,12 @@ const userSchema = z.strictObject({
   recordingGroup: z.boolean(),
   executive: z.boolean().optional(),
   captureSide: z.enum(['gateway', 'phone']).optional(),
+  phoneRecording: z
+    .strictObject({
+      mode: z.enum(['transparent', 'manual', 'optional']),
+      marksTcr: z.boolean().optional(),
+    })
+    .optional(),
   forward: z
     .strictObject({
       cfu: z.string().regex(NUMBER, 'must be digits only').optional(),
@@ -154,6 +160,18 @@ export function checkDirectory(directory: PbxDirectory): InputIssue[] {
       if (seen.has(member)) issues.push({ path: `groups[${i}].members[${j}]`, reason: `"${member}" is listed twice` });
       seen.add(member);
     });
+  });
+  const tcrObject = directory.vmObjects.some((vm) => vm.role === 'tcr');
+  directory.users.forEach((user, i) => {
+    const phone = user.phoneRecording;
+    if (phone === undefined) return;
+    const path = `users[${i}].phoneRecording`;
+    if (phone.marksTcr === true && !tcrObject) issues.push({ path: `${path}.marksTcr`, reason: 'the directory has no VM object with role "tcr" for the phone to call' });
+    // The mode governs what the phone writes (captureSide "phone") or when it calls the TCR object; else nothing.
+    const phoneRecords = user.recording && user.captureSide === 'phone';
+    if (phone.mode !== 'transparent' && !phoneRecords && phone.marksTcr !== true) {
+      issues.push({ path: `${path}.mode`, reason: `"${phone.mode}" has no effect: this phone neither records (recording with captureSide "phone") nor marks for TCR (marksTcr)` });
+    }
   });
   directory.users.forEach((user, i) => {
     for (const key of ['cfu', 'cfb', 'cfnr'] as const) {

@@ -72,6 +72,10 @@ const TCR_AFTER_PAUSE_MS = 1000;
 /** Conference ids of marking calls come from call indexes beyond any scenario's. */
 const MARK_CALL_INDEX_BASE = 1_000_000;
 const TCR_ANSWER_MS = 300;
+/** Two presses of the record key are at least this far apart (a person pressing a key). */
+const MIN_KEY_GAP_MS = 500;
+/** A phone writes no file for less than this much recording (a key pressed just before a hold or the end). */
+const MIN_PHONE_RECORDING_MS = 100;
 const TCR_SCRIPT_MS = 3000;
 const DEFAULT_CFNR_SECONDS = 15;
 
@@ -336,6 +340,15 @@ function resolveCall(lookup: DirectoryLookup, call: ScenarioCall): ResolvedCall 
     if (kind === 'unanswered') throw new CallProblem('tcr', 'an unanswered call has nothing to mark');
     tcrObject = lookup.vmWithRole('tcr');
     if (!tcrObject) throw new CallProblem('tcr', 'the directory has no VM object with role "tcr"');
+  }
+  if (call.recordKey !== undefined) {
+    if (!Array.isArray(call.recordKey)) throw new CallProblem('recordKey', `must be a list of seconds after the answer, got ${JSON.stringify(call.recordKey)}`);
+    if (kind === 'unanswered') throw new CallProblem('recordKey', 'an unanswered call has no conversation to record');
+    call.recordKey.forEach((at, i) => {
+      if (typeof at !== 'number' || !Number.isFinite(at) || at < 0) throw new CallProblem(`recordKey[${i}]`, `must be seconds ≥ 0 after the answer, got ${String(at)}`);
+      const before = call.recordKey![i - 1];
+      if (before !== undefined && at - before < MIN_KEY_GAP_MS / 1000) throw new CallProblem(`recordKey[${i}]`, `must come at least ${MIN_KEY_GAP_MS / 1000} s after the press before (${before} s), got ${at} s`);
+    });
   }
   const impairments = call.impairments;
   if (impairments !== undefined) {
@@ -809,6 +822,83 @@ function addTcrAfter(tl: Timeline, r: ResolvedCall, agent: string | null, end: n
 }
 
 // ---------------------------------------------------------------------------
+// Phones' own recording modes (manual / transparent / optional)
+// ---------------------------------------------------------------------------
+
+/** A span of a call (ms from setup); `to` may be Infinity (on until the call ends). */
+interface Span {
+  readonly from: number;
+  readonly to: number;
+}
+
+const ALWAYS: readonly Span[] = [{ from: 0, to: Number.POSITIVE_INFINITY }];
+
+/** Whether the record key switches this user's phone recording (manual or optional mode). */
+function switchable(user: PbxUser): boolean {
+  return user.phoneRecording !== undefined && user.phoneRecording.mode !== 'transparent';
+}
+
+/** When `user`'s phone records (ms from setup), given the record-key presses of the call (ms from setup). */
+function recordingSpans(user: PbxUser, presses: readonly number[]): readonly Span[] {
+  const mode = user.phoneRecording?.mode ?? 'transparent';
+  if (mode === 'transparent') return ALWAYS;
+  const spans: Span[] = [];
+  let on = mode === 'optional';
+  let since = 0;
+  for (const at of presses) {
+    if (on) spans.push({ from: since, to: at });
+    else since = at;
+    on = !on;
+  }
+  if (on) spans.push({ from: since, to: Number.POSITIVE_INFINITY });
+  return spans;
+}
+
+/** The parts of `from..to` that lie in `spans`, each at least `minMs` long. */
+function clip(spans: readonly Span[], from: number, to: number, minMs: number): Span[] {
+  const parts: Span[] = [];
+  for (const span of spans) {
+    const part = { from: Math.max(span.from, from), to: Math.min(span.to, to) };
+    if (part.to - part.from >= minMs) parts.push(part);
+  }
+  return parts;
+}
+
+/** The call's record-key presses (ms from setup), checked against who can press it and when the call lasts. */
+function recordKeyPresses(tl: Timeline, r: ResolvedCall, worked: Worked): number[] {
+  const keys = r.call.recordKey;
+  if (keys === undefined || keys.length === 0) return [];
+  const users = new Set(tl.stretches.flatMap((s) => [...s.legs.values()].map((leg) => leg.user)));
+  if (![...users].some(switchable)) throw new CallProblem('recordKey', 'nobody talking in this call has a phone in manual or optional recording mode');
+  const answer = worked.answerAt ?? 0;
+  return keys.map((seconds, i) => {
+    const at = answer + Math.round(seconds * 1000);
+    if (at >= worked.endAt) throw new CallProblem(`recordKey[${i}]`, `a press ${seconds} s after the answer comes after the call ended (${(worked.endAt - answer) / 1000} s after it)`);
+    return at;
+  });
+}
+
+/**
+ * A phone whose recording function calls the TCR object marks the call each time its recording switches on in a
+ * conversation: at the start of each talk stretch it is on for, and at each press that switches it on.
+ */
+function addPhoneTcrMarks(tl: Timeline, lookup: DirectoryLookup, presses: readonly number[]): boolean {
+  const tcr = lookup.vmWithRole('tcr');
+  let marked = false;
+  for (const s of [...tl.stretches].sort((x, y) => x.from - y.from)) {
+    for (const leg of s.legs.values()) {
+      if (leg.user.phoneRecording?.marksTcr !== true || !tcr) continue;
+      for (const part of clip(recordingSpans(leg.user, presses), s.from, s.to, 1)) {
+        const at = part.from === s.from ? s.from + Math.min(TCR_DURING_OFFSET_MS, Math.floor(lengthOf(s) / 2)) : part.from;
+        tl.note(leg, at, 'dtmf', vmParty(tcr).ref, tcr.number);
+        marked = true;
+      }
+    }
+  }
+  return marked;
+}
+
+// ---------------------------------------------------------------------------
 // Captures
 // ---------------------------------------------------------------------------
 
@@ -874,7 +964,7 @@ export function confIdFor(seed: number, index: number): string {
  * Either way the name starts with the confId: the recorder correlates a file
  * with its call (SOAP, CDR) by that prefix, in both formats.
  */
-function planCaptures(tl: Timeline, r: ResolvedCall, confId: string, index: number, lookup: DirectoryLookup, run: RunState): CaptureSpec[] {
+function planCaptures(tl: Timeline, r: ResolvedCall, confId: string, index: number, lookup: DirectoryLookup, run: RunState, presses: readonly number[]): CaptureSpec[] {
   const captures: CaptureSpec[] = [];
   const sideOf = (user: PbxUser): CaptureSide => r.call.captureSide ?? user.captureSide ?? 'gateway';
   const common = {
@@ -917,17 +1007,23 @@ function planCaptures(tl: Timeline, r: ResolvedCall, confId: string, index: numb
   }
   for (const user of phoneUsers) {
     const id = phoneId(user);
+    const spans = recordingSpans(user, presses);
     for (const s of ordered.filter((x) => x.legs.has(user.name))) {
+      // The file holds what the phone recorded of this call: from recording on to off, the parts switched off left out.
+      const recorded = clip(spans, s.from, s.to, MIN_PHONE_RECORDING_MS);
+      if (recorded.length === 0) continue;
       const counter = (run.phoneCounters.get(id) ?? 0) + 1;
       run.phoneCounters.set(id, counter);
       const [own, far] = s.a.user === user ? [s.a, s.b] : [s.b, s.a];
+      const unrecorded = recorded.slice(1).map((part, i) => ({ from: recorded[i]!.to, to: part.from }));
       captures.push({
         fileName: `${confId}-${id}-${counter}.pcap`,
         side: 'phone',
         ...common,
-        start: s.from,
-        end: s.to,
+        start: recorded[0]!.from,
+        end: recorded[recorded.length - 1]!.to,
         segments: [{ from: s.from, to: s.to, internal: own.ref, external: far.ref }],
+        ...(unrecorded.length > 0 ? { unrecorded } : {}),
         seed: seedOf(captures.length),
       });
     }
@@ -946,13 +1042,15 @@ function planOne(lookup: DirectoryLookup, call: ScenarioCall, index: number, sta
   const worked = buildTimeline(tl, r, lookup);
   if (r.call.tcr === 'during') addTcrDuring(tl, r, reference.agent);
   if (r.call.tan !== undefined) addTan(tl, r, reference.agent);
+  const presses = recordKeyPresses(tl, r, worked);
+  const markedByPhone = addPhoneTcrMarks(tl, lookup, presses);
   // The call ends here; a marking call after it is a call of its own (its events come later, in their conference).
   const endAt = worked.endAt;
   const markLeg = r.call.tcr === 'after' ? addTcrAfter(tl, r, reference.agent, endAt).leg : undefined;
   const confId = confIdFor(run.seed, index);
   // The marking call is a call of its own: its own conference id (the PBX gives every call one).
   const markConf = markLeg !== undefined ? confIdFor(run.seed, MARK_CALL_INDEX_BASE + index) : undefined;
-  const captures = planCaptures(tl, r, confId, index, lookup, run);
+  const captures = planCaptures(tl, r, confId, index, lookup, run, presses);
   const decided: RuleOutcome = r.kind === 'unanswered' ? reference : captures.length === 0 ? { agent: null, rule: 'not-recorded' } : reference;
   const direction = r.from.ref.external ? 'inbound' : r.to.ref.external ? 'outbound' : 'internal';
   return {
@@ -969,6 +1067,7 @@ function planOne(lookup: DirectoryLookup, call: ScenarioCall, index: number, sta
     captures,
     ...(call.tan !== undefined ? { tan: call.tan } : {}),
     ...(call.tcr !== undefined ? { tcr: call.tcr } : {}),
+    ...(markedByPhone ? { markedByPhone } : {}),
     expected: { agent: decided.agent, external: externalNumber(r, decided.agent), rule: decided.rule },
   };
 }

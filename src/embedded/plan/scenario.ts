@@ -43,6 +43,7 @@ const callSchema = z.strictObject({
   tan: z.string().regex(/^[0-9]{6}$/, 'a TAN is exactly 6 digits').optional(),
   tcr: z.enum(['during', 'after']).optional(),
   tcrAfterSeconds: z.number().min(0).max(86_400).optional(),
+  recordKey: z.array(z.number().min(0).max(3600)).max(50).optional(),
   impairments: z
     .strictObject({
       loss: fraction.optional(),
@@ -200,6 +201,8 @@ export function randomScenario(directory: PbxDirectory, options: RandomScenarioO
   const weights = kinds.map((kind) => [kind, KIND_WEIGHTS[kind]] as const);
   const tanObject = directory.vmObjects.some((vm) => vm.role === 'tan');
   const tcrObject = directory.vmObjects.some((vm) => vm.role === 'tcr');
+  // Numbers of users whose phone recording is switched by a key (manual or optional).
+  const switchable = directory.users.filter((user) => user.phoneRecording !== undefined && user.phoneRecording.mode !== 'transparent').map((user) => user.number);
   const calls: ScenarioCall[] = [];
   let time = 1;
   for (let i = 0; i < count; i++) {
@@ -318,6 +321,14 @@ export function randomScenario(directory: PbxDirectory, options: RandomScenarioO
       };
     }
     if (chance(0.04)) call.captureSide = 'phone';
+    // Record-key presses only where a phone has a switchable mode (drawn only then: other directories' runs stay as they were).
+    if (switchable.length > 0 && kind !== 'unanswered' && [call.from, call.to, call.via].some((n) => switchable.includes(n ?? '')) && chance(0.5)) {
+      const talk = call.talkSeconds ?? 20;
+      const presses: number[] = [];
+      for (let at = between(1, 4); at < talk - 1 && presses.length < 4; at += between(2, 8)) presses.push(Math.round(at * 10) / 10);
+      // The switchable user may not talk in this call (forwarded away, rung but not answering): then no presses.
+      if (presses.length > 0 && checkScenarioCalls(directory, [{ ...call, recordKey: presses }]).length === 0) call.recordKey = presses;
+    }
     calls.push(call);
   }
   const scenario: Scenario = { seed: seed >>> 0, calls };

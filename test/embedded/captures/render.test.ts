@@ -51,6 +51,26 @@ function collect(spec: CaptureSpec): { packets: Rtp[]; raw: CapturePacket[]; sta
 }
 
 describe('captureFrames', () => {
+  it('a phone that stopped recording writes nothing in that span, and its streams number on past it', () => {
+    // 1..5 s recorded but for 2.0..3.5 s (the user switched recording off): 75 slots of 20 ms not written.
+    const spec = captureSpec({ codec: 'pcma', side: 'phone', unrecorded: [{ from: 2000, to: 3500 }] });
+    const { packets, stats } = collect(spec);
+    expect(stats.unrecorded).toEqual([75, 75]);
+    expect(stats.sent).toEqual([125, 125]);
+    expect(packets).toHaveLength(250);
+    expect(packets.some((p) => p.atMs >= 2010 && p.atMs < 3500)).toBe(false);
+    for (const flow of [0, 1]) {
+      const own = packets.filter((p) => p.flow === flow);
+      const at = own.findIndex((p) => p.atMs >= 3500);
+      // Sequence and timestamp jump over the 75 packets the phone sent but did not write; no talk-spurt marker.
+      expect((own[at]!.sequence - own[at - 1]!.sequence) & 0xffff).toBe(76);
+      expect((own[at]!.timestamp - own[at - 1]!.timestamp) >>> 0).toBe(76 * 160);
+      expect(own[at]!.marker).toBe(false);
+    }
+    expect(() => collect(captureSpec({ codec: 'pcma', side: 'phone', unrecorded: [{ from: 1000, to: 2000 }] }))).toThrow(CaptureSpecError);
+    expect(() => collect(captureSpec({ codec: 'pcma', side: 'phone', unrecorded: [{ from: 4000, to: 5000 }] }))).toThrow(/unrecorded\[0\].*inside the capture/);
+  });
+
   it('gateway capture: the gateway sends the external party to the phone, the phone the internal party; the device sends first', () => {
     const spec = captureSpec({ codec: 'pcma', side: 'gateway' });
     const plan = planCapture(plannedCall([spec]), spec);

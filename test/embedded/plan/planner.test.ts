@@ -70,8 +70,19 @@ function checkRun(dir: PbxDirectory, calls: readonly PlannedCall[]): void {
       assert.ok(capture.start >= 0, where);
       assert.ok(capture.end <= call.endAt, where);
       assert.ok(capture.segments.length > 0, where);
-      assert.equal(capture.start, capture.segments[0]!.from, where);
-      assert.equal(capture.end, capture.segments[capture.segments.length - 1]!.to, where);
+      // A phone switched on late or off early records less than its segment; anything else records it all.
+      if (capture.side === 'phone' && call.scenario.recordKey !== undefined) {
+        assert.ok(capture.start >= capture.segments[0]!.from && capture.end <= capture.segments[capture.segments.length - 1]!.to, where);
+      } else {
+        assert.equal(capture.start, capture.segments[0]!.from, where);
+        assert.equal(capture.end, capture.segments[capture.segments.length - 1]!.to, where);
+        assert.equal(capture.unrecorded, undefined, where);
+      }
+      let unrecordedEnd = capture.start;
+      for (const span of capture.unrecorded ?? []) {
+        assert.ok(span.from > unrecordedEnd && span.to > span.from && span.to < capture.end, where);
+        unrecordedEnd = span.to;
+      }
       let previous = -1;
       for (const segment of capture.segments) {
         assert.ok(segment.to > segment.from, where);
@@ -156,6 +167,27 @@ describe('random scenarios', () => {
     const noQueue = { ...directory, groups: directory.groups.filter((g) => g.kind !== 'queue') };
     expect(() => randomScenario(noQueue, { calls: 5, seed: 3, kinds: ['queue'] })).toThrow('cannot make "queue" calls: the directory has no waiting queue with members');
     expect(randomScenario(noQueue, { calls: 300, seed: 3 }).calls.some((c) => c.kind === 'queue')).toBe(false);
+  });
+});
+
+describe('random scenarios with phones in manual and optional recording mode', () => {
+  it('press record keys on those phones only, and every plan holds together', () => {
+    const dir: PbxDirectory = {
+      ...directory,
+      users: directory.users.map((user) =>
+        user.number === '27' ? { ...user, phoneRecording: { mode: 'manual' as const, marksTcr: true } } : user.number === '26' ? { ...user, captureSide: 'phone' as const, phoneRecording: { mode: 'optional' as const } } : user,
+      ),
+    };
+    const scenario = randomScenario(dir, { calls: 600, seed: 31, meanGapSeconds: 5 });
+    const pressed = scenario.calls.filter((c) => c.recordKey !== undefined);
+    expect(pressed.length).toBeGreaterThan(10);
+    for (const call of pressed) expect([call.from, call.to, call.via].some((n) => n === '26' || n === '27')).toBe(true);
+    const planned = planCalls(dir, scenario, START);
+    checkRun(dir, planned);
+    expect(planned.some((p) => p.captures.some((c) => c.unrecorded !== undefined))).toBe(true);
+    expect(planned.some((p) => p.markedByPhone === true)).toBe(true);
+    // The default directory has no switchable phone: its random runs are as they were.
+    expect(randomScenario(directory, { calls: 200, seed: 31 }).calls.some((c) => c.recordKey !== undefined)).toBe(false);
   });
 });
 
