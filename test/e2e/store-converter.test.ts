@@ -140,6 +140,54 @@ describe('keep-PCAP recording and recorder convert --store', () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ found: 0, converted: 0, failed: 0 });
   });
 
+  it('--watch converts recordings as a running service files them, and stops cleanly on Ctrl-C (SIGINT)', { timeout: 180_000 }, async () => {
+    const base = await mkdtemp(join(tmpdir(), 'store-converter-watch-'));
+    dirs.push(base);
+    const plan: ScenarioCall[] = ['20', '21', '22'].map((to, i) => ({ at: 1 + i * 8, kind: 'inbound', from: E, to, ringSeconds: 1, talkSeconds: 5 }));
+    const pbx = new EmbeddedPbx({ scenario: { seed: 9, calls: plan }, directory: defaultDirectory(), driveRoot: join(base, 'drive'), speed: 20, captureFlushMs: 50 });
+    const endpoints = await pbx.start();
+    const input = { ...serviceConfigInput(base, endpoints, { cdrInterface: true, trials: 40 }), recording: { format: 'pcap' } };
+    const configPath = join(base, 'recorder.json');
+    writeFileSync(configPath, JSON.stringify(input, null, 2));
+    const config = validateConfig(input, configPath, base);
+    const store = config.storage.root;
+    const service = new RecorderService({ config, logger: pino({ level: 'silent' }), pollMs: 200, longRetryMs: 300, endedSettleMs: 150, settleMs: 600 });
+    await service.start();
+    connectCdrInterface(pbx, service);
+    // Watching from before the first call: each pass finds what the service filed since.
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'convert', '--store', '-c', configPath, '--watch', '1'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+    try {
+      const result = await pbx.run();
+      expect(result.failures).toEqual([]);
+      await until(() => readdirSync(endpoints.recDir).length === 0 && service.status().pending === 0, 60_000, 'every capture filed');
+      await until(() => audioOf(store, 'wav').length === 3 || child.exitCode !== null, 90_000, `the watcher converting all three (stdout: ${out}, stderr: ${err})`);
+      expect(child.exitCode, err).toBeNull();
+      child.kill('SIGINT');
+      expect(await exited, err).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await service.stop();
+      await pbx.stop();
+    }
+    expect(err).toBe('');
+    expect(out.match(/converted to wav/g)).toHaveLength(3);
+    // Stopped between passes: the lock released, no capture or temporary file left, the index all WAV.
+    expect(existsSync(join(dirname(config.storage.indexPath), 'converter.lock'))).toBe(false);
+    expect(audioOf(store, 'pcap')).toEqual([]);
+    expect(filesUnder(store).filter((file) => file.includes('.tmp-') || file.endsWith('.partial'))).toEqual([]);
+    const recordings = await openRecordings(config, undefined, { follow: false });
+    try {
+      expect(recordings.search({}).rows.map((row) => row.format)).toEqual(['wav', 'wav', 'wav']);
+    } finally {
+      await recordings.close();
+    }
+  });
+
   it('refuses what does not apply: capture paths with --store, another store, --watch without --store', async () => {
     const base = await mkdtemp(join(tmpdir(), 'store-converter-usage-'));
     dirs.push(base);
