@@ -23,7 +23,7 @@ export function registerDemoCommand(program: Command): void {
     .option('--seed <n>', 'seed of the random calls (default: a new one each run)', positiveInteger)
     .option('--speed <x>', 'simulated seconds per real second', '4')
     .option('--port <port>', 'player port (default 8080, or a free one when that is taken)', positiveInteger)
-    .addOption(new Option('--mode <mode>', 'recording mode: std keeps every call the rules file, tcr only the calls agents mark, random every 3rd of the system and 2nd of an agent, pcap keeps the captures (convert them later with recorder convert --store)').choices(DEMO_MODES).default('std'))
+    .addOption(new Option('--mode <mode>', 'recording mode: std keeps every call the rules file, tcr only the calls agents mark, random every 3rd of the system and 2nd of an agent, tan as std with a TAN entered in half the calls, pcap keeps the captures (convert them later with recorder convert --store)').choices(DEMO_MODES).default('std'))
     .option('--exit-after <n>', 'stop after this many recordings are filed (for scripted runs)', positiveInteger)
     .action(async (flags: DemoFlags) => {
       let filed = 0;
@@ -48,6 +48,7 @@ export function registerDemoCommand(program: Command): void {
         `Recorder demo — an embedded PBX places ${flags.calls} calls at ${flags.speed}x; the recorder files them` +
           (flags.mode === 'random' ? ` (random recording: every ${DEMO_RANDOM.systemEvery}rd call of the system, every ${DEMO_RANDOM.agentEvery}nd of an agent)` : '') +
           (flags.mode === 'tcr' ? ' (thread-call recording: only the calls agents mark, during or within 5 minutes after them)' : '') +
+          (flags.mode === 'tan' ? ' (agents enter a TAN in half the calls: search it or change it in the player)' : '') +
           (flags.mode === 'pcap' ? ' (keep-PCAP: the captures are the recordings; the player renders them to play)' : '') +
           `.\n\n` +
           `  Open the player: ${demo.playerUrl}\n` +

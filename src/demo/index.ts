@@ -26,12 +26,13 @@ export interface DemoOptions {
   /**
    * The recording mode (default std); random keeps every 3rd call of the system and every 2nd of an agent; tcr
    * keeps the calls agents mark (the simulator marks about one call in sixteen, during or after it); pcap keeps
-   * each call's capture as its recording (the player renders it to play).
+   * each call's capture as its recording (the player renders it to play); tan records as std with agents entering
+   * a TAN in half the calls (searchable and editable in the player).
    */
   readonly mode?: DemoMode;
 }
 
-export const DEMO_MODES = ['std', 'tcr', 'random', 'pcap'] as const;
+export const DEMO_MODES = ['std', 'tcr', 'random', 'tan', 'pcap'] as const;
 export type DemoMode = (typeof DEMO_MODES)[number];
 /** Random recording in the demo: the reference's example (3rd call in the system, 2nd of an agent). */
 export const DEMO_RANDOM = { systemEvery: 3, agentEvery: 2 } as const;
@@ -57,7 +58,12 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const base = resolve(options.directory ?? 'out/demo');
   await mkdir(base, { recursive: true });
   const directory = defaultDirectory();
-  const scenario = randomScenario(directory, { calls: options.calls ?? 200, seed: options.seed ?? Date.now() % 100_000, meanGapSeconds: options.gapSeconds ?? 10 });
+  const scenario = randomScenario(directory, {
+    calls: options.calls ?? 200,
+    seed: options.seed ?? Date.now() % 100_000,
+    meanGapSeconds: options.gapSeconds ?? 10,
+    ...(options.mode === 'tan' ? { tanShare: 0.5 } : {}),
+  });
   const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'pbx-drive'), speed: options.speed ?? 4 });
   const endpoints = await pbx.start();
   const storeRoot = join(base, 'recordings');
@@ -67,7 +73,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
       reporting: { url: endpoints.reportingUrl, username: endpoints.username, password: endpoints.password },
       drive: { kind: 'webdav', url: endpoints.recUrl, username: endpoints.username, password: endpoints.password, pollSeconds: 1, graceSeconds: 1 },
       storage: { root: storeRoot },
-      recording: options.mode === 'pcap' ? { format: 'pcap' } : { format: 'wav', encoding: 'pcm16', mode: options.mode ?? 'std' },
+      // TAN is no recording mode of its own (the TAN comes with the call in every mode): the demo's tan mode records as std.
+      recording: options.mode === 'pcap' ? { format: 'pcap' } : { format: 'wav', encoding: 'pcm16', mode: options.mode === 'tan' || options.mode === undefined ? 'std' : options.mode },
       ...(options.mode === 'random' ? { random: DEMO_RANDOM } : {}),
       ...(options.mode === 'tcr' && endpoints.tcrNumber !== undefined ? { tcr: { number: endpoints.tcrNumber, markWindowSeconds: 300 } } : {}),
       log: { level: 'warn' },

@@ -88,6 +88,8 @@ export interface RandomScenarioOptions {
   readonly meanGapSeconds?: number;
   /** Only these kinds (default: all the directory allows). */
   readonly kinds?: readonly CallKind[];
+  /** Share of answered calls in which the agent enters a TAN (default 0.12). */
+  readonly tanShare?: number;
 }
 
 /** How often each kind comes up: a call centre is mostly plain inbound and outbound calls. */
@@ -201,6 +203,8 @@ export function randomScenario(directory: PbxDirectory, options: RandomScenarioO
   const weights = kinds.map((kind) => [kind, KIND_WEIGHTS[kind]] as const);
   const tanObject = directory.vmObjects.some((vm) => vm.role === 'tan');
   const tcrObject = directory.vmObjects.some((vm) => vm.role === 'tcr');
+  const tanShare = options.tanShare ?? 0.12;
+  if (!(tanShare >= 0 && tanShare <= 1)) throw new RangeError(`tanShare must be a fraction 0..1, got ${String(options.tanShare)}`);
   // Numbers of users whose phone recording is switched by a key (manual or optional).
   const switchable = directory.users.filter((user) => user.phoneRecording !== undefined && user.phoneRecording.mode !== 'transparent').map((user) => user.number);
   const calls: ScenarioCall[] = [];
@@ -304,7 +308,7 @@ export function randomScenario(directory: PbxDirectory, options: RandomScenarioO
     const packetMs = call.codec === 'g729' ? pick([10, 20, 20, 20, 30, 40, 60]) : chance(0.9) ? 20 : pick([10, 30]);
     if (packetMs !== 20) call.packetMs = packetMs;
     if (kind !== 'unanswered') {
-      if (tanObject && chance(0.12)) {
+      if (tanObject && chance(tanShare)) {
         call.tan = someDigits(6);
         // Room for the TAN entry (it needs a few seconds of talk).
         call.talkSeconds = Math.max(call.talkSeconds ?? 20, 16);

@@ -74,7 +74,7 @@ export class Ingestor {
   private readonly sightings = new Map<string, Sighting>();
   private readonly inFlight = new Set<string>();
   private readonly taken = new Set<string>();
-  private readonly pendingRemovals = new Map<string, { due: number; done: Array<() => void> }>();
+  private readonly pendingRemovals = new Map<string, { due: number; done: Array<(removed: boolean) => void> }>();
   private timer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private again = false;
@@ -103,6 +103,9 @@ export class Ingestor {
     this.timer = undefined;
     this.controller.abort(new Error('ingestor stopped'));
     await this.polling?.catch(() => undefined);
+    // No poll will delete them now: their waiters hear so (the files stay on the drive for the next start).
+    for (const pending of this.pendingRemovals.values()) for (const done of pending.done) done(false);
+    this.pendingRemovals.clear();
   }
 
   /** Poll as soon as possible (a call just ended, or the local drive changed). */
@@ -127,10 +130,12 @@ export class Ingestor {
    * The capture's result is durable: delete it from the drive after `graceMs`
    * (the reference waits 2 s, since a CF card cannot tell whether a file is
    * still open). Failed deletions are retried on later polls; the promise
-   * resolves once the file is gone from the drive.
+   * resolves true once the file is gone from the drive, false when the
+   * ingestor stops first (the file is still there).
    */
-  release(name: string, graceMs = 2000): Promise<void> {
-    return new Promise<void>((resolve) => {
+  release(name: string, graceMs = 2000): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      if (this.closed) return resolve(false);
       const pending = this.pendingRemovals.get(name);
       const due = this.now() + graceMs;
       if (pending) {
@@ -263,14 +268,14 @@ export class Ingestor {
     for (const [name, pending] of this.pendingRemovals) {
       if (!present.has(name)) {
         this.pendingRemovals.delete(name);
-        for (const done of pending.done) done();
+        for (const done of pending.done) done(true);
         continue;
       }
       if (pending.due > now) continue;
       try {
         await this.options.drive.remove(name, this.controller.signal);
         this.pendingRemovals.delete(name);
-        for (const done of pending.done) done();
+        for (const done of pending.done) done(true);
       } catch (error) {
         const driveError = error instanceof DriveError ? error : new DriveError('io', this.options.drive.describe(), name, String(error));
         this.options.onFileError?.(name, driveError);

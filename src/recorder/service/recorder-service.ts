@@ -856,14 +856,15 @@ export class RecorderService {
     }
   }
 
+  // A release the service's stop cuts short leaves the item where it is: the next start deletes the capture then.
   private async releaseSource(item: JournalItem): Promise<void> {
-    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
     await this.journal!.record(item.key, 'source-deleted', item.data);
     await this.cleanWork(item);
   }
 
   private async discard(item: JournalItem, reason: string): Promise<void> {
-    await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
+    if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
     await this.journal!.record(item.key, 'discarded', { reason });
     this.counters.discarded++;
     await this.cleanWork(item);
@@ -884,8 +885,9 @@ export class RecorderService {
       }
     }
     // The drive's file goes only once its copy is kept; without a working copy the original stays for an operator.
-    if (kept) await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000);
-    else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
+    if (kept) {
+      if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
+    } else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
     await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : { leftOnDrive: true }) });
     this.counters.quarantined++;
     this.log.warn({ capture: item.key, kept, reason }, 'capture quarantined');

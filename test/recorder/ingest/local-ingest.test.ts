@@ -76,13 +76,26 @@ describe('Ingestor on a local drive', () => {
     time += 2500;
     await ing.pollOnce();
     expect(taken).toHaveLength(1);
-    ing.release('b.pcap', 2000);
+    const released = ing.release('b.pcap', 2000);
     time += 1000;
     await ing.pollOnce();
     expect(existsSync(join(rec, 'b.pcap'))).toBe(true);
     time += 1500;
     await ing.pollOnce();
     expect(existsSync(join(rec, 'b.pcap'))).toBe(false);
+    expect(ing.pendingRemovalCount()).toBe(0);
+    expect(await released).toBe(true);
+  });
+
+  it('a stop answers releases still waiting with false, and leaves their files on the drive', async () => {
+    const ing = ingestor(new LocalDrive(rec), []);
+    writeFileSync(join(rec, 'd.pcap'), Buffer.alloc(64));
+    const waiting = ing.release('d.pcap', 2000);
+    await ing.stop();
+    // Without this a service stopping inside the grace period waited for a poll that never came.
+    expect(await waiting).toBe(false);
+    expect(await ing.release('d.pcap', 0)).toBe(false);
+    expect(existsSync(join(rec, 'd.pcap'))).toBe(true);
     expect(ing.pendingRemovalCount()).toBe(0);
   });
 
