@@ -53,6 +53,7 @@ export function registerDemoCommand(program: Command): void {
           `.\n\n` +
           `  Open the player: ${demo.playerUrl}\n` +
           demo.accounts.map((a) => `    log in as ${a.name} / ${a.password} (${a.sees})\n`).join('') +
+          `  AppServer (player link): ${demo.appServerUrl} — each call's FRST and LAST; ▶ plays it in the player named above\n` +
           `\n` +
           `  PBX SOAP   ${e.soapUrl}\n  reporting  ${e.reportingUrl}\n  drive      ${e.recUrl}\n  admin      ${e.adminUrl}/faults (user ${e.username}, password ${e.password})\n` +
           `  recordings ${demo.storeRoot}\nCtrl-C to stop.\n`,

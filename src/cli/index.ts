@@ -5,6 +5,7 @@ import { registerCodecCommand } from './codec-command.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerCryptoCommands } from './crypto-commands.js';
 import { registerPbxCommand } from './pbx-command.js';
+import { registerAppServerCommand } from './appserver-command.js';
 import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerCryptoCommands(program);
   registerPbxCommand(program);
+  registerAppServerCommand(program);
   registerExportCommand(program);
   registerRunCommand(program);
   registerServeCommand(program);

@@ -3,7 +3,8 @@ import type { Command } from 'commander';
 import { CommandExit, EXIT_USAGE } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
-import { AccountStore, PlayerServer, defaultAccountsPath } from '../player/index.js';
+import { pino } from 'pino';
+import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
 
 /** A PEM file the configuration names, read whole; a missing or non-PEM file is a usage error naming the setting. */
 async function readPem(path: string, setting: string, configFile: string): Promise<Buffer> {
@@ -59,10 +60,32 @@ export function registerServeCommand(program: Command): void {
       const count = accounts.list().length;
       accounts.close();
       process.stdout.write(`Player at ${url}${count === 0 ? `\nNo accounts yet: recorder user add NAME --role supervisor --config ${flags.config}` : ''}\n`);
+      // The player link runs where the players are: FRST/LAST from the change feed, commands to these players.
+      let link: PlayerLink | undefined;
+      if (config.player) {
+        const { appServer, keepAliveSeconds, bufferRecords, urlPort } = config.player;
+        link = new PlayerLink({
+          recordings,
+          server,
+          logger: pino({ level: config.log.level, base: { service: 'player-link' } }),
+          ...(appServer ? { appServer: { ...appServer, keepAliveSeconds, bufferRecords } } : {}),
+          ...(urlPort !== undefined ? { urlPort } : {}),
+        });
+        try {
+          await link.start();
+        } catch (error) {
+          await server.close();
+          await recordings.close();
+          return refuse(`${flags.config}: player.urlPort: cannot listen: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        if (appServer) process.stdout.write(`Player link to the AppServer at ${appServer.host}:${appServer.port}\n`);
+        if (link.urlInterface) process.stdout.write(`URL interface at ${link.urlInterface}/IPLTRAC<recording> (this machine only)\n`);
+      }
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
+      await link?.stop();
       await server.close();
       await recordings.close();
     });

@@ -4,9 +4,9 @@ import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { validateConfig } from '../platform/config/index.js';
-import { EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
+import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
 import type { EmbeddedPbxEndpoints } from '../embedded/index.js';
-import { AccountStore, PlayerServer, defaultAccountsPath } from '../player/index.js';
+import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
 import { RecorderService } from '../recorder/service/index.js';
 import type { FiledEvent } from '../recorder/service/index.js';
 
@@ -43,6 +43,10 @@ export interface RunningDemo {
   readonly endpoints: EmbeddedPbxEndpoints;
   readonly storeRoot: string;
   readonly playerUrl: string;
+  /** The embedded AppServer the player link connects to (FRST/LAST, TRAC…), and its web page. */
+  readonly appServer: EmbeddedAppServer;
+  readonly appServerUrl: string;
+  readonly playerLink: PlayerLink;
   /** Demo accounts of the player: name, password, what they see. */
   readonly accounts: readonly { readonly name: string; readonly password: string; readonly sees: string }[];
   /** Resolves when every planned call has been placed. */
@@ -103,6 +107,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     server = new PlayerServer({ ...serverOptions, port: 0 });
     playerUrl = (await server.listen()).url;
   }
+  // The player link to an embedded AppServer: each call's FRST and LAST appear on its page, whose play buttons
+  // send TRAC to the demo's player (named after its account: "supervisor").
+  const appServer = new EmbeddedAppServer({ webPort: 0 });
+  const { address, webUrl } = await appServer.start();
+  const colon = address.lastIndexOf(':');
+  const playerLink = new PlayerLink({
+    recordings: service.recordings!,
+    server,
+    logger: options.logger ?? pino({ level: 'warn' }),
+    appServer: { host: address.slice(0, colon), port: Number(address.slice(colon + 1)), keepAliveSeconds: 30 },
+  });
+  await playerLink.start();
   const controller = new AbortController();
   const calls = pbx.run({ signal: controller.signal });
   return {
@@ -111,11 +127,16 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     endpoints,
     storeRoot,
     playerUrl,
+    appServer,
+    appServerUrl: `${webUrl!}/`,
+    playerLink,
     accounts,
     calls,
     stop: async () => {
       controller.abort(new Error('demo stopped'));
       await calls.catch(() => undefined);
+      await playerLink.stop();
+      await appServer.stop();
       await server?.close();
       await service.stop();
       await pbx.stop();

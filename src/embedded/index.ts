@@ -9,3 +9,4 @@ export * from './soap/index.js';
 export * from './reporting/index.js';
 export * from './drive/index.js';
 export * from './run/index.js';
+export * from './appserver/index.js';

@@ -5,6 +5,10 @@ import type { Account } from './accounts.js';
 export interface EventClient {
   readonly account: Account;
   readonly res: ServerResponse;
+  /** The name this player answers to for remote control: chosen at log-in or in its settings, else the account's. */
+  readonly player: string;
+  /** The browser runs on this machine (a loopback address): the URL interface's "local player". */
+  readonly local: boolean;
 }
 
 const HEARTBEAT_MS = 20_000;
@@ -26,7 +30,7 @@ export class EventHub {
     return this.#clients.size;
   }
 
-  add(account: Account, res: ServerResponse): EventClient {
+  add(account: Account, res: ServerResponse, where: { readonly player?: string; readonly local?: boolean } = {}): EventClient {
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-store',
@@ -34,15 +38,22 @@ export class EventHub {
       'X-Accel-Buffering': 'no',
     });
     res.write('retry: 3000\n\n');
-    const client: EventClient = { account, res };
+    const client: EventClient = { account, res, player: where.player ?? account.player, local: where.local === true };
     this.#clients.add(client);
     res.on('close', () => this.#clients.delete(client));
-    this.send(client, 'hello', { user: account.name, player: account.player });
+    this.send(client, 'hello', { user: account.name, player: client.player });
     return client;
   }
 
   send(client: EventClient, event: string, data: unknown): void {
     client.res.write(`id: ${this.#nextId++}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  }
+
+  /** Connected clients by player name. */
+  playerNames(): Map<string, number> {
+    const names = new Map<string, number>();
+    for (const client of this.#clients) names.set(client.player, (names.get(client.player) ?? 0) + 1);
+    return names;
   }
 
   /** Send to each client `select` returns data for; returns how many received it. */

@@ -15,3 +15,4 @@ export type { LoginLimitOptions } from './limiter.js';
 export { PlayerServer, REMOTE_VERBS, RemoteCommandError } from './server.js';
 export type { PlayerServerOptions, RemoteCommand, RemoteVerb } from './server.js';
 export { defaultAccountsPath, registerUserCommands } from './user-commands.js';
+export * from './link/index.js';

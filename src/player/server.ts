@@ -21,6 +21,7 @@ import { CSRF_HEADER, SESSION_COOKIE } from './context.js';
 import type { PlayerContext } from './context.js';
 import { AccountError, HttpError } from './errors.js';
 import { EventHub } from './events.js';
+import type { EventClient } from './events.js';
 import { MAX_BODY_BYTES, SECURITY_HEADERS } from './http.js';
 import { IntegrityGuard } from './integrity.js';
 import { LoginLimiter } from './limiter.js';
@@ -39,6 +40,16 @@ export interface RemoteCommand {
   readonly player: string;
   /** TRAC: the recording to play (its name, with or without extension). */
   readonly track?: string;
+}
+
+/** What became of a remote-control command. */
+export interface RemoteOutcome {
+  /** Player instances (browser pages) that received it. */
+  readonly delivered: number;
+  /** Instances of that name whose account may not hear the track (TRAC): told nothing. */
+  readonly refused: number;
+  /** TRAC: the track is no recording of the store. */
+  readonly unknownTrack?: boolean;
 }
 
 export class RemoteCommandError extends FieldError {
@@ -267,26 +278,44 @@ export class PlayerServer {
 
   /**
    * A remote-control command from the player link: pushed as a "remote" event to the player instances named
-   * `player` (TRAC only to those allowed to see the track). Returns how many received it.
+   * `command.player`; a TRAC only to those whose account may hear the track (remote control does not get round
+   * permissions).
    */
-  remoteControl(command: RemoteCommand): number {
-    if (!REMOTE_VERBS.includes(command.verb)) throw new RemoteCommandError('verb', `expected one of ${REMOTE_VERBS.join(', ')}, got ${JSON.stringify(command.verb)}`);
+  remoteControl(command: RemoteCommand): RemoteOutcome {
     if (typeof command.player !== 'string' || command.player.length === 0) throw new RemoteCommandError('player', 'empty player name');
-    let track: string | undefined;
-    if (command.verb === 'TRAC') {
-      if (typeof command.track !== 'string') throw new RemoteCommandError('track', 'TRAC needs a track');
-      try {
-        track = parseRecordingName(command.track).baseName;
-      } catch (error) {
-        throw new RemoteCommandError('track', error instanceof Error ? error.message : String(error));
-      }
+    return this.#route(command, (client) => client.player === command.player);
+  }
+
+  /** The URL interface's commands: to the player instances running on this machine (a loopback client), of one name if given. */
+  remoteControlLocal(command: Omit<RemoteCommand, 'player'>, player?: string): RemoteOutcome {
+    return this.#route({ ...command, player: player ?? '' }, (client) => client.local && (player === undefined || client.player === player));
+  }
+
+  #route(command: RemoteCommand, addressed: (client: EventClient) => boolean): RemoteOutcome {
+    if (!REMOTE_VERBS.includes(command.verb)) throw new RemoteCommandError('verb', `expected one of ${REMOTE_VERBS.join(', ')}, got ${JSON.stringify(command.verb)}`);
+    if (command.verb !== 'TRAC') return { delivered: this.#hub.broadcast('remote', (client) => (addressed(client) ? { verb: command.verb } : undefined)), refused: 0 };
+    if (typeof command.track !== 'string') throw new RemoteCommandError('track', 'TRAC needs a track');
+    let track: string;
+    try {
+      track = parseRecordingName(command.track).baseName;
+    } catch (error) {
+      throw new RemoteCommandError('track', error instanceof Error ? error.message : String(error));
     }
-    return this.#hub.broadcast('remote', (client) => {
-      if (client.account.player !== command.player) return undefined;
-      if (track === undefined) return { verb: command.verb };
+    if (!this.recordings.row(track)) return { delivered: 0, refused: 0, unknownTrack: true };
+    let refused = 0;
+    const delivered = this.#hub.broadcast('remote', (client) => {
+      if (!addressed(client)) return undefined;
       const row = this.recordings.row(track, client.account.name);
-      return row && canSee(client.account, row) ? { verb: command.verb, track, recording: recordingJson(row) } : undefined;
+      if (row && canSee(client.account, row)) return { verb: command.verb, track, recording: recordingJson(row) };
+      refused++;
+      return undefined;
     });
+    return { delivered, refused };
+  }
+
+  /** Player instances connected now, by name (the status of the player link). */
+  playerNames(): Map<string, number> {
+    return this.#hub.playerNames();
   }
 
   /** A change from the recordings' feed, told to the live clients allowed to see the recording. */

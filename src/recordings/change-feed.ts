@@ -30,7 +30,12 @@ export type RecordingChange =
       readonly at: string;
       readonly origin: string;
     }
-  | { readonly kind: 'removed'; readonly name: string; readonly reason: 'deleted' | 'retention'; readonly at: string; readonly origin: string };
+  | { readonly kind: 'removed'; readonly name: string; readonly reason: 'deleted' | 'retention'; readonly at: string; readonly origin: string }
+  /**
+   * A call the service records has started (an agent's leg connected): no recording yet, but the player link
+   * tells the AppServer at once (FRST), so the agent's application record gets the call's id in time.
+   */
+  | { readonly kind: 'started'; readonly callId: string; readonly extension: string; readonly agent: string; readonly at: string; readonly origin: string };
 
 /** A change as the caller announces it (the feed adds the time and its origin). */
 export type RecordingChangeInput = RecordingChange extends infer C ? (C extends RecordingChange ? Omit<C, 'at' | 'origin'> : never) : never;
@@ -176,9 +181,12 @@ export class ChangeFeed extends EventEmitter<{ change: [RecordingChange] }> {
 
   #deliver(line: string): void {
     if (line.length === 0) return;
-    const change = jsonObjectOrUndefined(line) as Partial<RecordingChange> | undefined; // a torn or foreign line: skipped
-    if (change === undefined || typeof change.name !== 'string' || change.origin === this.origin) return;
-    if (change.kind !== 'filed' && change.kind !== 'edited' && change.kind !== 'removed') return;
+    const change = jsonObjectOrUndefined(line) as Partial<Record<string, unknown>> | undefined; // a torn or foreign line: skipped
+    if (change === undefined || change.origin === this.origin) return;
+    if (change.kind === 'started') {
+      if (typeof change.callId !== 'string' || typeof change.extension !== 'string' || typeof change.agent !== 'string') return;
+    } else if (change.kind !== 'filed' && change.kind !== 'edited' && change.kind !== 'removed') return;
+    else if (typeof change.name !== 'string') return;
     this.emit('change', change as RecordingChange);
   }
 

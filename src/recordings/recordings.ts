@@ -106,8 +106,14 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   #publish(change: RecordingChangeInput): Promise<RecordingChange> {
     // The feed is a notice: a change is made and indexed before it is told, and a failed notice undoes nothing.
     return this.#feed.publish(change).catch((error: unknown) => {
-      throw new StoreError('feed', `${this.#feed.path}: the change of ${change.name} could not be announced: ${error instanceof Error ? error.message : String(error)}`);
+      const what = change.kind === 'started' ? `the start of call ${change.callId}` : `the change of ${change.name}`;
+      throw new StoreError('feed', `${this.#feed.path}: ${what} could not be announced: ${error instanceof Error ? error.message : String(error)}`);
     });
+  }
+
+  /** A call being recorded has started: told on the change feed (the player link's FRST), nothing stored. */
+  announceCallStart(call: { readonly callId: string; readonly extension: string; readonly agent: string }): Promise<RecordingChange> {
+    return this.#publish({ kind: 'started', callId: call.callId, extension: call.extension, agent: call.agent });
   }
 
   // ----------------------------------------------------------------------------------------------- reading

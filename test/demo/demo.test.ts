@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/index.js';
 import type { DemoMode } from '../../src/demo/index.js';
@@ -36,6 +37,8 @@ async function runDemo(mode: DemoMode): Promise<{ names: string[]; searched: num
     const client = new Client(demo.playerUrl);
     expect((await client.login(supervisor.name, supervisor.password)).status).toBe(200);
     const { rows } = await client.json<{ rows: Array<{ name: string; tan?: string }> }>('/api/recordings?limit=100');
+    // The demo's AppServer heard a LAST for each filed recording (its page's play buttons send TRAC with it).
+    await until(() => filed.every((name) => demo.appServer.messages.some((m) => m.line.startsWith('!LAST!') && m.line.includes(`!${name}.`))), 10_000, 'a LAST per recording');
     return { names: filed, searched: rows.length, tanRows: rows.filter((row) => row.tan !== undefined).length };
   } finally {
     await demo.stop();
@@ -53,5 +56,38 @@ describe('recorder demo', () => {
     expect(searched).toBe(names.length);
     expect(names.filter((name) => /_T[0-9]{6}$/.test(name)).length).toBe(tanRows);
     expect(tanRows).toBeGreaterThan(0);
+  });
+
+  it("the AppServer's page: a call's LAST appears, its play button plays it in the supervisor's browser player", { timeout: 150_000 }, async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'demo-appserver-'));
+    dirs.push(directory);
+    const filed: string[] = [];
+    const demo = await startDemo({ directory, calls: 4, seed: 7, speed: 40, gapSeconds: 3, port: 0, onFiled: (event) => filed.push(event.recording.name) });
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const context = await browser.newContext();
+      const player = await context.newPage();
+      await player.goto(demo.playerUrl);
+      const supervisor = demo.accounts.find((a) => a.name === 'supervisor')!;
+      await player.locator('#login-user').fill(supervisor.name);
+      await player.locator('#login-password').fill(supervisor.password);
+      await player.locator('#login-submit').click();
+      await player.locator('#live-status.on').waitFor();
+      await until(() => filed.length > 0, 90_000, 'a first recording');
+      const page = await context.newPage();
+      await page.goto(demo.appServerUrl);
+      await page.locator('#status', { hasText: 'recorder connected' }).waitFor();
+      const play = page.locator('#calls button', { hasText: 'play' }).first();
+      await play.waitFor();
+      await play.click();
+      await player.locator('#rc-badge').waitFor({ state: 'visible' });
+      await expect.poll(() => player.locator('#deck-loaded').isVisible()).toBe(true);
+    } finally {
+      await browser.close();
+      await demo.stop();
+    }
   });
 });

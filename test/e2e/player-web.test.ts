@@ -151,7 +151,7 @@ describe('web player', () => {
 
     // Remote control: TRAC loads and plays another track, marked RC; EJEC unloads.
     const target = (await fixture.recordings.files((await fixture.recordings.search({ callId: 'b-202-1' })).rows[0]!.name)).name;
-    expect(server.remoteControl({ verb: 'TRAC', player: 'sue', track: `${target}.wav` })).toBe(1);
+    expect(server.remoteControl({ verb: 'TRAC', player: 'sue', track: `${target}.wav` })).toEqual({ delivered: 1, refused: 0 });
     await expect.poll(() => page.locator('#np-int').textContent()).toBe('202');
     await page.locator('#rc-badge').waitFor({ state: 'visible' });
     await expect.poll(() => audioTime(page), { timeout: 15_000 }).toBeGreaterThan(0.3);

@@ -446,12 +446,13 @@ describe('live events', () => {
     expect(((await bob.next('recording')) as { callId: string }).callId).toBe('call-h');
     expect(((await supervisor.next('recording')) as { callId: string }).callId).toBe('call-h');
 
-    expect(server.remoteControl({ verb: 'TRAC', player: 'ann', track: `${g.name}.wav` })).toBe(1);
+    expect(server.remoteControl({ verb: 'TRAC', player: 'ann', track: `${g.name}.wav` })).toEqual({ delivered: 1, refused: 0 });
     expect(await ann.next('remote')).toMatchObject({ verb: 'TRAC', track: g.name });
-    expect(server.remoteControl({ verb: 'TRAC', player: 'ann', track: h.name })).toBe(0); // not ann's call
-    expect(server.remoteControl({ verb: 'PAUS', player: 'bob' })).toBe(1);
+    expect(server.remoteControl({ verb: 'TRAC', player: 'ann', track: h.name })).toEqual({ delivered: 0, refused: 1 }); // not ann's call
+    expect(server.remoteControl({ verb: 'TRAC', player: 'ann', track: '2024_06_03_1000_00_o_0301888_0_nothing-here.wav' })).toEqual({ delivered: 0, refused: 0, unknownTrack: true });
+    expect(server.remoteControl({ verb: 'PAUS', player: 'bob' })).toEqual({ delivered: 1, refused: 0 });
     expect(await bob.next('remote')).toEqual({ verb: 'PAUS' });
-    expect(server.remoteControl({ verb: 'STOP', player: 'nobody' })).toBe(0);
+    expect(server.remoteControl({ verb: 'STOP', player: 'nobody' })).toEqual({ delivered: 0, refused: 0 });
     expect(() => server.remoteControl({ verb: 'JUMP' as 'STOP', player: 'ann' })).toThrow(/verb/);
     expect(() => server.remoteControl({ verb: 'TRAC', player: 'ann', track: '../etc/passwd' })).toThrow(/track/);
     supervisor.close();

@@ -183,9 +183,9 @@ export function recPath(name: string, action = ''): string {
 }
 
 /** The live event stream of a logged-in client: `next(event)` waits for the next event of that name. */
-export async function openEvents(client: Client): Promise<{ next: (event: string) => Promise<Record<string, unknown>>; close: () => void }> {
+export async function openEvents(client: Client, player?: string): Promise<{ next: (event: string) => Promise<Record<string, unknown>>; close: () => void }> {
   const controller = new AbortController();
-  const res = await client.fetch('/api/events', { signal: controller.signal });
+  const res = await client.fetch(player === undefined ? '/api/events' : `/api/events?player=${encodeURIComponent(player)}`, { signal: controller.signal });
   if (!(res.headers.get('content-type') ?? '').includes('text/event-stream')) throw new Error(`/api/events: ${res.status} ${res.headers.get('content-type')}`);
   const reader = res.body!.getReader();
   const decoder = new TextDecoder();

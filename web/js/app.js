@@ -38,6 +38,7 @@ function showLogin(message) {
   $('login-view').hidden = false;
   $('login-error').hidden = !message;
   $('login-error').textContent = message || '';
+  $('login-player').value = playerSettings().name;
   $('login-user').focus();
 }
 
@@ -47,6 +48,7 @@ $('login-form').addEventListener('submit', async (event) => {
   try {
     const session = await api('/api/login', { method: 'POST', body: { user: $('login-user').value, password: $('login-password').value } });
     $('login-password').value = '';
+    savePlayerSettings({ name: $('login-player').value.trim() });
     enter(session);
   } catch (error) {
     $('login-error').hidden = false;
@@ -580,10 +582,51 @@ function patchRow(name, changes) {
 
 // ------------------------------------------------------------------------------------------------ live events
 
+// ------------------------------------------------------------------------------------------------ this player
+
+// The name this browser answers to for remote control, and whether it comes forward on a remote play: kept in the
+// browser (one person may run players under several names); the server hears the name when the event stream opens.
+const PLAYER_SETTINGS = 'recorder.player';
+
+function playerSettings() {
+  try {
+    return { name: '', popup: false, ...JSON.parse(localStorage.getItem(PLAYER_SETTINGS) || '{}') };
+  } catch {
+    return { name: '', popup: false };
+  }
+}
+
+function savePlayerSettings(changes) {
+  localStorage.setItem(PLAYER_SETTINGS, JSON.stringify({ ...playerSettings(), ...changes }));
+}
+
+$('player-name').addEventListener('click', () => {
+  const settings = playerSettings();
+  $('ps-name').value = settings.name;
+  $('ps-popup').checked = settings.popup;
+  $('player-settings').showModal();
+});
+
+$('player-settings').addEventListener('close', () => {
+  if ($('player-settings').returnValue !== 'save') return;
+  if (!$('ps-name').checkValidity()) return toast('Not saved', 'A player name has no blanks and no "!".', 'error');
+  savePlayerSettings({ name: $('ps-name').value.trim(), popup: $('ps-popup').checked });
+  // The stream opens again under the new name.
+  state.events?.close();
+  state.events = null;
+  connectEvents();
+});
+
 function connectEvents() {
   if (state.events) return;
-  const events = new EventSource('/api/events');
+  const name = playerSettings().name;
+  const events = new EventSource(name ? `/api/events?player=${encodeURIComponent(name)}` : '/api/events');
   state.events = events;
+  events.addEventListener('hello', (event) => {
+    const hello = JSON.parse(event.data);
+    $('player-name-text').textContent = hello.player;
+    document.body.dataset.player = hello.player;
+  });
   const status = (on, text) => {
     $('live-status').className = `live-status ${on ? 'on' : 'off'}`;
     $('live-text').textContent = text;
@@ -608,8 +651,13 @@ function connectEvents() {
   });
   events.addEventListener('remote', (event) => {
     const command = JSON.parse(event.data);
+    const popup = playerSettings().popup;
     switch (command.verb) {
       case 'TRAC':
+        if (popup) {
+          document.body.classList.remove('player-hidden');
+          window.focus();
+        }
         player.load(command.recording, { remote: true });
         break;
       case 'PLAY':
@@ -623,6 +671,7 @@ function connectEvents() {
         break;
       case 'EJEC':
         player.eject();
+        if (popup) document.body.classList.add('player-hidden');
         break;
     }
   });

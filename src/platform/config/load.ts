@@ -110,7 +110,7 @@ function reasonOf(issue: Issue, path: string): string {
 }
 
 /** Settings of features still to come: named as such when given, so nobody takes them for a typo or for working. */
-const NOT_YET_AVAILABLE: ReadonlySet<string> = new Set(['player', 'log.dir', 'pbx.followStandby', 'drive.standbyUrl']);
+const NOT_YET_AVAILABLE: ReadonlySet<string> = new Set(['log.dir', 'pbx.followStandby', 'drive.standbyUrl']);
 
 /** zod issues as config issues; unknown keys become one issue each, at their own path. */
 export function configIssues(issues: readonly Issue[]): ConfigIssue[] {

@@ -193,6 +193,36 @@ const server = z
   })
   .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 
+/** "host:port" (an IPv6 host in brackets: "[::1]:4444"). */
+const hostAndPort = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):[0-9]{1,5}$/, { error: 'expected host:port, e.g. 10.0.0.5:4444' })
+  .transform((value, context) => {
+    const colon = value.lastIndexOf(':');
+    const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+    const port = Number(value.slice(colon + 1));
+    if (port < 1 || port > 65535) {
+      context.issues.push({ code: 'custom', message: `port ${port} is not 1..65535`, input: value });
+      return z.NEVER;
+    }
+    return { host, port };
+  });
+
+/**
+ * The player link (the reference, "Interfacing to external applications"): the recorder connects out to one
+ * AppServer, tells it of recorded calls (FRST/LAST) and passes its commands to the named players; the URL interface
+ * on 127.0.0.1 drives this machine's players. Run by `recorder serve`, where the players are.
+ */
+const player = z.strictObject({
+  appServer: hostAndPort.optional(),
+  /** RecKA after this many seconds without a command from the AppServer. */
+  keepAliveSeconds: int(1, 3600).default(30),
+  /** FRST/LAST records kept while the AppServer is unreachable (the newest are dropped beyond). */
+  bufferRecords: int(0, 10_000).default(25),
+  /** The URL interface's port on 127.0.0.1 (the reference's player used 9090); absent: off. */
+  urlPort: int(1, 65535).optional(),
+});
+
 /**
  * The recorder as one of the PBX's CDR interfaces (beyond the reference): the PBX posts each call's CDR-XML
  * here at the call's end, so the rules decide without waiting for the reporting. The reporting query stays the
@@ -216,8 +246,7 @@ const cdrInterface = z.strictObject({
 });
 
 /**
- * Keys of features this build does not have yet (log files, the player link,
- * the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
+ * Keys of features this build does not have yet (log files, the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
  * would let an administrator believe it does.
  */
 export const recorderConfigSchema = z
@@ -235,6 +264,7 @@ export const recorderConfigSchema = z
     licences: licences.optional(),
     log: log.prefault({}),
     server: server.prefault({}),
+    player: player.optional(),
   })
   .superRefine((config, context) => {
     if (config.recording.mode === 'random' && (config.random === undefined || (config.random.systemEvery === 1 && config.random.agentEvery === 1))) {

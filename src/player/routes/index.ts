@@ -1,6 +1,6 @@
 // The player's routes, one plugin per concern.
 export { audioRoutes, MAX_EXPORT } from './audio.js';
-export { eventRoutes } from './events.js';
+export { PLAYER_NAME, eventRoutes, isLoopback } from './events.js';
 export { MAX_NOTES_CHARS, recordingRoutes } from './recording.js';
 export { MAX_PAGE, scopedSearch, searchRoutes } from './search.js';
 export { sessionRoutes } from './session.js';

@@ -29,6 +29,10 @@ import type { CaptureWork } from './work-item.js';
 import { exists, namesIn } from '../../platform/util/index.js';
 
 /** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
+/** CallInfo state: the low nibble is the call's state (5 = connected); higher bits say direction and hold. */
+const CALL_STATE_MASK = 0x0f;
+const CALL_STATE_CONNECTED = 5;
+
 export interface ServiceLamps {
   readonly PBX: 'green' | 'red';
   readonly REP: 'green' | 'red';
@@ -127,6 +131,8 @@ export class RecorderService {
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
+  /** `confId/extension` of the call starts told on the change feed (the player link's FRST). */
+  private readonly startsAnnounced = new Set<string>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly trials = new Map<string, number>();
@@ -393,6 +399,7 @@ export class RecorderService {
   /** A leg opened or changed: its call goes on, so its capture may pause (hold) without being complete. */
   private onCallEvent(event: CallLegInfo): void {
     if (event.active && event.msg !== 'del') this.ongoingCalls.set(event.confId, Date.now());
+    this.announceStart(event);
     const tcr = this.config.tcr;
     const agent = event.user?.e164;
     if (!this.marks || !tcr || !agent || this.markingCalls.has(event.confId)) return;
@@ -408,6 +415,26 @@ export class RecorderService {
       return;
     }
     if (recent.at(-1) !== event.confId) this.recentCalls.set(agent, [...recent.filter((conf) => conf !== event.confId), event.confId].slice(-5));
+  }
+
+  /**
+   * An agent's leg connected: the call is being recorded. Told once per call and agent on the change feed, where
+   * the player link picks it up for the AppServer (FRST) at once: the agent's application record is being opened.
+   * Calls to the TCR object and members beyond the licences are no recorded calls.
+   */
+  private announceStart(event: CallLegInfo): void {
+    const extension = event.user?.e164;
+    if (!this.recordings || !extension || !event.active || (event.state & CALL_STATE_MASK) !== CALL_STATE_CONNECTED) return;
+    if (event.peer?.e164 !== undefined && event.peer.e164 === this.config.tcr?.number) return;
+    if (this.markingCalls.has(event.confId) || (this.licences && !this.licences.holds(extension))) return;
+    const key = `${event.confId}/${extension}`;
+    if (this.startsAnnounced.has(key)) return;
+    this.startsAnnounced.add(key);
+    // A bounded memory: a call's legs connect within minutes, not thousands of calls apart.
+    if (this.startsAnnounced.size > 10_000) this.startsAnnounced.delete(this.startsAnnounced.values().next().value!);
+    void this.recordings.announceCallStart({ callId: event.confId, extension, agent: event.user?.cn ?? extension }).catch((error: unknown) => {
+      this.log.warn({ err: error, call: event.confId }, 'the start of a recorded call could not be announced (no FRST for it)');
+    });
   }
 
   /** A new mark: kept durably, then the agent's waiting calls look again. */

@@ -127,7 +127,9 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.pbx.followStandby = true))).toEqual(['recorder.json: pbx.followStandby: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.tcr = { number: '51' }))).toEqual(['recorder.json: tcr: [tcr] is set but recording.mode is "std": set mode = "tcr" or remove [tcr]']);
     expect(bad((c) => ((c.recording = { mode: 'tcr' }), (c.tcr = { number: '51', markWithinMinutes: 5 })))).toEqual(['recorder.json: tcr.markWithinMinutes: unknown key (a typo?)']);
-    expect(bad((c) => (c.player = { appServer: '127.0.0.1:5000' }))).toEqual(['recorder.json: player: not available in this version (refused rather than ignored)']);
+    expect(bad((c) => (c.player = { appServer: '127.0.0.1' }))).toEqual(['recorder.json: player.appServer: expected host:port, e.g. 10.0.0.5:4444, got "127.0.0.1"']);
+    expect(bad((c) => (c.player = { appServer: '127.0.0.1:70000' }))).toEqual(['recorder.json: player.appServer: port 70000 is not 1..65535']);
+    expect(bad((c) => (c.player = { appServer: '127.0.0.1:5000', keepAlive: 5 }))).toEqual(['recorder.json: player.keepAlive: unknown key (a typo?)']);
     expect(bad((c) => (c.licences = 10))).toEqual(['recorder.json: licences: expected a table (object), got 10']);
     expect(bad((c) => (c.licences = { recording: -1 }))).toEqual(['recorder.json: licences.recording: expected a whole number ≥ 0, got -1']);
     expect(bad((c) => (c.licences = { count: 5 }))).toEqual(['recorder.json: licences.recording: required', 'recorder.json: licences.count: unknown key (a typo?)']);

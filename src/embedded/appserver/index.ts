@@ -1,0 +1,2 @@
+export { EmbeddedAppServer } from './app-server.js';
+export type { AppServerCall, AppServerMessage, EmbeddedAppServerOptions } from './app-server.js';
