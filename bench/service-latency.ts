@@ -2,7 +2,9 @@
 //
 // 1. Latency: N one-minute G.711 calls (inbound and outbound, Agents); for each, from the call's end on the PBX
 //    (its simulated end time mapped to real time through the PBX clock) to the service's onFiled. Also the
-//    service's own FiledEvent.latencyMs (from the SOAP call end as the link received it).
+//    service's own FiledEvent.latencyMs (from the SOAP call end as the link received it), and the player link's
+//    records at an AppServer on loopback (a player side on its own view of the store, as `recorder serve`):
+//    the agent's answer → !FRST!, the call's end → !LAST!.
 // 2. Drain: the recorder is down while the PBX records 10 simulated minutes of calls; then it starts and files the
 //    backlog: recordings filed per second from its start until the drive is empty.
 //
@@ -22,7 +24,9 @@ import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { validateConfig } from '../src/platform/config/index.js';
 import type { RecorderConfig } from '../src/platform/config/index.js';
-import { EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
+import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
+import { PlayerLink, PlayerServer } from '../src/player/index.js';
+import { openRecordings } from '../src/recordings/index.js';
 import type { EmbeddedPbxEndpoints, PlannedCall, Scenario, ScenarioCall } from '../src/embedded/index.js';
 import { RecorderService } from '../src/recorder/service/index.js';
 import type { FiledEvent } from '../src/recorder/service/index.js';
@@ -114,7 +118,17 @@ interface LatencyMode {
   readonly reportingLagSeconds: number;
 }
 
-type LatencyResult = { endToEnd: ReturnType<typeof summary>; reported: ReturnType<typeof summary>; filed: number; expected: number; cutShort: number; seconds: number; fromCdrInterface: number };
+type LatencyResult = {
+  endToEnd: ReturnType<typeof summary>;
+  reported: ReturnType<typeof summary>;
+  first: ReturnType<typeof summary>;
+  last: ReturnType<typeof summary>;
+  filed: number;
+  expected: number;
+  cutShort: number;
+  seconds: number;
+  fromCdrInterface: number;
+};
 
 async function latencyRun(mode: LatencyMode): Promise<LatencyResult> {
   const base = await mkdtemp(join(tmpdir(), 'bench-service-latency-'));
@@ -143,15 +157,47 @@ async function latencyRun(mode: LatencyMode): Promise<LatencyResult> {
   const service = new RecorderService({ config, logger: pino({ level: 'silent' }), ...TUNED, onFiled });
   await service.start();
   if (mode.cdrInterface) pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: CDR_USER, password: CDR_PASSWORD });
-  await waitFor(() => service.status().lamps.PBX === 'green', 20_000, 'the PBX link');
+  // The player side: its own view of the store, a player server, the link to an AppServer on loopback.
+  const serveSide = await openRecordings(config, undefined);
+  const player = new PlayerServer({ recordings: serveSide, accountsPath: join(base, 'accounts.sqlite'), port: 0 });
+  await player.listen();
+  const appServer = new EmbeddedAppServer();
+  const { address } = await appServer.start();
+  const link = new PlayerLink({ recordings: serveSide, server: player, logger: pino({ level: 'silent' }), appServer: { host: '127.0.0.1', port: Number(address.split(':')[1]) } });
+  await link.start();
+  const first: number[] = [];
+  const last: number[] = [];
+  appServer.on('message', (message) => {
+    const fields = message.line.split('!');
+    const call = byConf.get(fields[3] ?? '');
+    if (!call) return;
+    if (fields[1] === 'FRST' && call.answerAt !== undefined) first.push(Math.round(message.at - realOf(call.setupTime + call.answerAt)));
+    if (fields[1] === 'LAST') last.push(Math.round(message.at - realOf(simulatedEnd(call))));
+  });
+  await waitFor(() => service.status().lamps.PBX === 'green' && appServer.connections === 1, 20_000, 'the PBX link and the player link');
   const started = Date.now();
   try {
     const result = await pbx.run({ onCallDone: (_call, done) => done % 50 === 0 && process.stdout.write(`  latency: ${done}/${CALLS} calls played\n`) });
     if (result.failures.length > 0) throw new Error(`PBX failures: ${JSON.stringify(result.failures.slice(0, 3))}`);
     const expected = pbx.calls.filter((call) => call.expected.agent !== null).length;
     await waitFor(() => readdirSync(endpoints.recDir).length === 0 && service.status().pending === 0, 120_000, 'every capture filed');
-    return { endToEnd: summary(endToEnd), reported: summary(reported), filed: endToEnd.length, expected, cutShort, seconds: (Date.now() - started) / 1000, fromCdrInterface: service.status().counters.decidedFromCdrInterface };
+    await waitFor(() => last.length >= endToEnd.length, 10_000, 'a LAST per recording');
+    return {
+      endToEnd: summary(endToEnd),
+      reported: summary(reported),
+      first: summary(first),
+      last: summary(last),
+      filed: endToEnd.length,
+      expected,
+      cutShort,
+      seconds: (Date.now() - started) / 1000,
+      fromCdrInterface: service.status().counters.decidedFromCdrInterface,
+    };
   } finally {
+    await link.stop();
+    await appServer.stop();
+    await player.close();
+    await serveSide.close();
     await service.stop();
     await pbx.stop();
     await rm(base, { recursive: true, force: true });
@@ -224,6 +270,8 @@ const rows: [string, string, string][] = [
   ...latencies.flatMap(({ name, result }): [string, string, string][] => [
     [`call end → filed, p50 / p95 (${name})`, `${result.endToEnd.p50} / ${result.endToEnd.p95} ms`, `${result.filed}/${result.expected} recordings, ${result.cutShort} cut short, ${result.fromCdrInterface} decided from posted CDRs`],
     [`call end → filed, p99 / max (${name})`, `${result.endToEnd.p99} / ${result.endToEnd.max} ms`, `FiledEvent.latencyMs p50 / p95 ${result.reported.p50} / ${result.reported.p95} ms`],
+    [`call end → !LAST! at the AppServer, p50 / p95 (${name})`, `${result.last.p50} / ${result.last.p95} ms`, `${result.last.n} LAST; p99 / max ${result.last.p99} / ${result.last.max} ms`],
+    [`answer → !FRST! at the AppServer, p50 / p95 (${name})`, `${result.first.p50} / ${result.first.p95} ms`, `${result.first.n} FRST; p99 / max ${result.first.p99} / ${result.first.max} ms`],
   ]),
   ...drains.map((d): [string, string, string] => [
     `backlog drain after ${OUTAGE_MINUTES} min outage, ${d.workers > 0 ? `${d.workers} workers` : 'in-process'}`,

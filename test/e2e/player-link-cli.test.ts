@@ -47,7 +47,7 @@ describe('recorder appserver and recorder serve with a player link', () => {
     expect(serve.output()).toContain(`URL interface at http://127.0.0.1:${urlPort}/IPLTRAC<recording>`);
 
     // The run side (this process) announces a call: the serve process tells the AppServer.
-    const runSide = await openRecordings(await loadConfig(configPath));
+    const runSide = await openRecordings(await loadConfig(configPath), undefined);
     try {
       await runSide.announceCallStart({ callId: '0123456789abcdef0123456789abcdef', extension: '24', agent: 'Rossi' });
       await until(() => appServer.output().includes('< !FRST!24!0123456789abcdef0123456789abcdef!Rossi'), 30_000, `the FRST at the AppServer (${appServer.output()})`);

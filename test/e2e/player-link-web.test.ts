@@ -2,7 +2,6 @@
 // Rossi and Bianchi at log-in, the embedded AppServer sending over the recorder's TCP player link. A TRAC plays the
 // right track in Rossi's page only, PAUS/PLAY/STOP/EJEC act, a TRAC of a call Rossi may not hear plays nothing,
 // the player comes forward and hides when set to, and the URL interface works from a browser's address bar.
-import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -42,7 +42,7 @@ describe('the player link beside recorder run', () => {
     await service.start();
     connectCdrInterface(pbx, service);
     // The player side: its own view of the store, as `recorder serve` has.
-    const serveSide = await openRecordings(config);
+    const serveSide = await openRecordings(config, undefined);
     const server = new PlayerServer({ recordings: serveSide, accountsPath: join(base, 'accounts.sqlite'), port: 0 });
     await server.listen();
     const appServer = new EmbeddedAppServer();

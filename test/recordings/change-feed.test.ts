@@ -7,6 +7,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/recordings/index.js';
 import type { RecordingChange } from '../../src/recordings/index.js';
 
+/** A change's recording name, or the call id of a call start. */
+const nameOf = (c: RecordingChange): string => ('name' in c ? c.name : c.callId);
+
 const dirs: string[] = [];
 afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -43,7 +46,7 @@ describe('change feed', () => {
         if (i % 4 === 3) await new Promise((resolve) => setTimeout(resolve, 30));
       }
       const changes = await received;
-      expect(changes.map((c) => c.name)).toEqual(own.map((c) => c.name));
+      expect(changes.map(nameOf)).toEqual(own.map(nameOf));
       expect(new Set(changes.map((c) => c.origin))).toEqual(new Set([writer.origin]));
       await writer.close();
       await reader.close();
@@ -61,15 +64,31 @@ describe('change feed', () => {
     appendFileSync(path, 'not json\n{"kind":"filed"}\n{"kind":"sneaky","name":"y","origin":"z"}\n{"kind":"removed","name":"torn-in-the-mid');
     appendFileSync(path, 'dle","reason":"deleted","origin":"other","at":"2024-01-01T00:00:00Z"}\n');
     const changes = await heardByB;
-    expect(changes.map((c) => [c.kind, c.name])).toEqual([
+    expect(changes.map((c) => [c.kind, nameOf(c)])).toEqual([
       ['edited', 'x'],
       ['removed', 'torn-in-the-middle'],
     ]);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // A heard its own change at once and the foreign removal from the file; never its own a second time.
-    expect(heardByA.map((c) => [c.kind, c.name])).toEqual([
+    expect(heardByA.map((c) => [c.kind, nameOf(c)])).toEqual([
       ['edited', 'x'],
       ['removed', 'torn-in-the-middle'],
+    ]);
+    await a.close();
+    await b.close();
+  });
+
+  it('carries call starts (the player link FRST) to other feeds; a start missing a field is skipped', async () => {
+    const path = feedPath();
+    const a = await ChangeFeed.open({ path, pollMs: 20 });
+    const b = await ChangeFeed.open({ path, pollMs: 20 });
+    const heard = collect(b, 2);
+    appendFileSync(path, '{"kind":"started","callId":"c0","extension":"20","origin":"z"}\n');
+    await a.publish({ kind: 'started', callId: 'c1', extension: '20', agent: 'Mario Rossi' });
+    await a.publish({ kind: 'filed', name: 'n1', callId: 'c1' });
+    expect((await heard).map((c) => [c.kind, nameOf(c)])).toEqual([
+      ['started', 'c1'],
+      ['filed', 'n1'],
     ]);
     await a.close();
     await b.close();

@@ -56,7 +56,7 @@ function fileCall(i: number): ReturnType<Recordings['file']> {
 function nextChange(kind: RecordingChange['kind'], name?: string): Promise<{ change: RecordingChange; at: number }> {
   return new Promise((resolve) => {
     const listener = (change: RecordingChange): void => {
-      if (change.kind !== kind || (name !== undefined && change.name !== name)) return;
+      if (change.kind !== kind || (name !== undefined && (!('name' in change) || change.name !== name))) return;
       runSide.off('change', listener);
       resolve({ change, at: performance.now() });
     };
