@@ -79,13 +79,31 @@ describe('players driven over the player link', () => {
     const bianchi = await openPlayer('bianchi', 'Bianchi');
     await until(() => link.status().players.Rossi === 1 && link.status().players.Bianchi === 1, 10_000, 'both players connected');
 
-    const sent = performance.now();
+    // When the page heard the command and when its audio started, by the page's clock (this machine's).
+    await rossi.page.evaluate(() => {
+      type Globals = {
+        rcTimes: { shown?: number; playing?: number };
+        document: { getElementById(id: string): object & { addEventListener(type: string, listener: () => void, options: object): void } };
+        MutationObserver: new (callback: () => void) => { observe(target: object, options: object): void; disconnect(): void };
+      };
+      const page = globalThis as unknown as Globals;
+      page.rcTimes = {};
+      page.document.getElementById('audio').addEventListener('playing', () => (page.rcTimes.playing = Date.now()), { once: true });
+      // The track shown in the deck: the command handled.
+      const observer = new page.MutationObserver(() => {
+        page.rcTimes.shown ??= Date.now();
+        observer.disconnect();
+      });
+      observer.observe(page.document.getElementById('np-int'), { childList: true, characterData: true, subtree: true });
+    });
+    const sent = Date.now();
     appServer.send(`TRAC!Rossi!${rossiCall}.wav`);
     await expect.poll(() => rossi.page.locator('#np-int').textContent()).toBe('20');
-    const loaded = performance.now() - sent;
     await rossi.page.locator('#rc-badge').waitFor({ state: 'visible' });
     await expect.poll(async () => (await audioState(rossi.page)).currentTime, { timeout: 15_000 }).toBeGreaterThan(0.3);
-    console.log(`TRAC over the player link → track loaded in the browser player: ${loaded.toFixed(0)} ms`);
+    const times = await rossi.page.evaluate(() => (globalThis as unknown as { rcTimes: { shown?: number; playing?: number } }).rcTimes);
+    const heard = Number(await rossi.page.locator('body').getAttribute('data-remote-at'));
+    console.log(`TRAC sent by the AppServer → heard by Rossi's page ${heard - sent} ms, track loaded ${(times.shown ?? 0) - sent} ms, audio playing ${(times.playing ?? 0) - sent} ms`);
     expect(await bianchi.page.locator('#deck-empty').isVisible()).toBe(true);
 
     appServer.send('PAUS!Rossi');

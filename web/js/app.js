@@ -89,7 +89,9 @@ async function enter(session) {
       },
       onPlaylist: () => renderTable(),
     });
-  }
+  }  // The audio graph is built now, while the log-in click still counts as the user's gesture, not on the first play.
+  setTimeout(() => player.prepare(), 0);
+
   await loadMonths();
   connectEvents();
   search();
@@ -650,6 +652,8 @@ function connectEvents() {
     if (state.rows.some((r) => r.name === name)) search();
   });
   events.addEventListener('remote', (event) => {
+    // When the last command arrived (for the status line's tooltip, and tests that time remote control).
+    document.body.dataset.remoteAt = String(Date.now());
     const command = JSON.parse(event.data);
     const popup = playerSettings().popup;
     switch (command.verb) {

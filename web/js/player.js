@@ -121,6 +121,14 @@ export class Player {
   }
 
   /** The Web Audio graph, made on the first play (browsers allow audio only after a user gesture). */
+  /**
+   * Build the audio graph ahead of the first play (its first construction takes a browser a few hundred ms):
+   * right after log-in, so a remote TRAC is obeyed at once.
+   */
+  prepare() {
+    this.#ensureGraph();
+  }
+
   #ensureGraph() {
     if (this.graph) {
       if (this.graph.context.state === 'suspended') this.graph.context.resume().catch(() => undefined);
