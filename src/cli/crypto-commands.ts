@@ -20,6 +20,7 @@ import {
 } from '../platform/crypto/index.js';
 import type { FileCryptoResult, FileVerification, Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
+import { encryptSecret } from '../platform/config/index.js';
 
 const DEFAULT_PASSPHRASE_ENV = 'RECORDER_PASSPHRASE';
 
@@ -175,6 +176,20 @@ export function registerCryptoCommands(program: Command): void {
       }
       const result = { file, keyId: created.id, kind: flags.fromPassphrase ? 'passphrase' : 'random' };
       process.stdout.write(flags.json ? `${JSON.stringify(result)}\n` : `${file}: new ${result.kind} key ${result.keyId}\n`);
+    });
+
+  key
+    .command('encrypt-secret')
+    .description('print a password for the configuration encrypted ("enc:…") under the first --key; the password is read from standard input (one line)')
+    .option('--key <file>', 'key file, required: one the configuration lists in encryption.keyFiles (repeat for a keyring; the first is used)', collect)
+    .addOption(passphraseOption())
+    .action(async (flags: OutputFlags) => {
+      const keyring = await loadKeyring(flags, true);
+      let text = '';
+      for await (const chunk of process.stdin) text += String(chunk);
+      const secret = text.replace(/\r?\n$/, '');
+      if (secret === '') fail('no password on standard input (echo -n "…" | recorder key encrypt-secret --key KEY)', EXIT_USAGE);
+      process.stdout.write(`${encryptSecret(secret, keyring)}\n`);
     });
 
   program

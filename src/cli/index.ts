@@ -9,6 +9,7 @@ import { registerAppServerCommand } from './appserver-command.js';
 import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
+import { registerStatusCommands } from './status-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerUserCommands } from '../player/index.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerRunCommand(program);
   registerServeCommand(program);
+  registerStatusCommands(program);
   registerReindexCommand(program);
   registerRulesCommand(program);
   registerUserCommands(program);

@@ -43,6 +43,7 @@ export function registerServeCommand(program: Command): void {
         host: config.server.host,
         port: config.server.port,
         trustProxy,
+        statusDir: config.storage.workDir,
         ...(tls ? { tls } : {}),
         ...(secureCookies !== undefined ? { secureCookies } : {}),
         ...(keyring ? { keyring } : {}),

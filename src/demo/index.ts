@@ -96,7 +96,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: DEMO_CDR_USER, password: DEMO_CDR_PASSWORD });
   const accountsPath = defaultAccountsPath(config.storage.indexPath);
   const accounts = await demoAccounts(accountsPath);
-  const serverOptions = { recordings: service.recordings!, accountsPath };
+  const serverOptions = { recordings: service.recordings!, accountsPath, statusDir: config.storage.workDir };
   let playerUrl: string;
   try {
     server = new PlayerServer({ ...serverOptions, port: options.port ?? 8080 });

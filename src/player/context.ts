@@ -27,6 +27,8 @@ export interface PlayerContext {
   readonly audit: AuditLog;
   /** As in the reference: a recording with a TAN (other than 000000) takes no notes. */
   readonly notesLockedByTan: boolean;
+  /** The recording service's work folder (its status file, alarm commands); undefined: no status panel. */
+  readonly statusDir: string | undefined;
   readonly onError: (error: unknown) => void;
   /** The request came over HTTPS (here or through a trusted proxy), or cookies are Secure anyway. */
   secure(request: FastifyRequest): boolean;

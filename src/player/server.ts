@@ -26,7 +26,7 @@ import { MAX_BODY_BYTES, SECURITY_HEADERS } from './http.js';
 import { IntegrityGuard } from './integrity.js';
 import { LoginLimiter } from './limiter.js';
 import type { LoginLimitOptions } from './limiter.js';
-import { audioRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes } from './routes/index.js';
+import { audioRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
 import { defaultWebRoot } from './web-root.js';
 import { WaveformCache } from './waveform.js';
 import { PcapPlaybackCache } from './pcap-playback.js';
@@ -90,6 +90,8 @@ export interface PlayerServerOptions {
   readonly auditLogPath?: string | false;
   /** As in the reference: a recording with a TAN (other than 000000) takes no notes. Default true. */
   readonly notesLockedByTan?: boolean;
+  /** The recording service's work folder: supervisors see its status and acknowledge its master alarm. */
+  readonly statusDir?: string;
   /** Called with unexpected errors (the client sees a plain 500). */
   readonly onError?: (error: unknown) => void;
 }
@@ -168,6 +170,7 @@ export class PlayerServer {
       integrity: new IntegrityGuard(this.recordings, audit),
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,
+      statusDir: options.statusDir,
       onError,
       secure: (request) => this.#options.tls !== undefined || this.#options.secureCookies === true || request.protocol === 'https',
     };
@@ -218,6 +221,7 @@ export class PlayerServer {
     });
     void app.register((api, _options, done) => {
       sessionRoutes(api, this.#ctx);
+      statusRoutes(api, this.#ctx);
       searchRoutes(api, this.#ctx);
       recordingRoutes(api, this.#ctx);
       audioRoutes(api, this.#ctx);

@@ -698,9 +698,12 @@ export class RecordingStore {
       const removedOrphans: string[] = [];
       const renamedNotes: string[] = [];
       const dirs = [join(this.root, QUARANTINE_DIR), ...(await this.months()).map((m) => this.#monthDir(m))];
-      if (this.backupRoot) for (const m of (await this.#listDir(this.backupRoot)).filter((d) => MONTH_DIR.test(d))) dirs.push(join(this.backupRoot, m));
+      // The backup tree may be offline or broken (a path that is no folder): its leftovers wait, the store opens.
+      const backupMonths = this.backupRoot ? await this.#listDir(this.backupRoot).catch(() => []) : [];
+      for (const m of backupMonths.filter((d) => MONTH_DIR.test(d))) dirs.push(join(this.backupRoot!, m));
       for (const dir of dirs) {
-        for (const file of await this.#listDir(dir)) {
+        const inBackup = this.backupRoot !== undefined && dir.startsWith(this.backupRoot);
+        for (const file of await this.#listDir(dir).catch((error: unknown) => (inBackup ? [] : Promise.reject(error)))) {
           if (!file.startsWith(TEMP_PREFIX)) continue;
           // Another process on this store (a `run` beside a `serve`, a second converter) may be writing it now.
           const modified = (await lstat(join(dir, file)).catch(() => undefined))?.mtimeMs;

@@ -91,6 +91,7 @@ async function enter(session) {
     });
   }  // The audio graph is built now, while the log-in click still counts as the user's gesture, not on the first play.
   setTimeout(() => player.prepare(), 0);
+  if (session.role === 'supervisor') watchServiceStatus();
 
   await loadMonths();
   connectEvents();
@@ -583,6 +584,66 @@ function patchRow(name, changes) {
 }
 
 // ------------------------------------------------------------------------------------------------ live events
+
+// ------------------------------------------------------------------------------------------------ service status
+
+// Supervisors see the recording service's lamps and master alarm (the reference's recorder panel), and may
+// acknowledge (RESET) or silence (OFF) the alarm. Read every few seconds from the service's status file.
+const STATUS_POLL_MS = 5000;
+
+async function refreshServiceStatus() {
+  let reply;
+  try {
+    reply = await api('/api/status');
+  } catch {
+    return;
+  }
+  const box = $('service-status');
+  box.hidden = false;
+  const lamps = $('ss-lamps');
+  lamps.textContent = '';
+  if (!reply.available || !reply.running) {
+    $('ss-master').className = 'ss-master stopped';
+    $('ss-master').title = reply.available ? `The recording service is not running (last status ${reply.status.at})` : reply.reason;
+    $('ss-channels').textContent = 'service not running';
+    $('ss-reset').hidden = true;
+    $('ss-off').hidden = true;
+    return;
+  }
+  const status = reply.status;
+  for (const [lamp, colour] of Object.entries(status.lamps)) {
+    const reason = status.reasons[lamp];
+    lamps.append(h('span', { class: `ss-lamp ${colour}`, title: `${lamp}: ${colour}${colour === 'red' && reason ? ` — ${reason}` : ''}`, dataset: { lamp } }, lamp));
+  }
+  const master = status.master;
+  $('ss-master').className = `ss-master ${master.state}`;
+  $('ss-master').title = `Master alarm ${master.state} since ${master.since}${master.triggeredBy ? ` — ${master.triggeredBy.subject} ${master.triggeredBy.reason || ''}` : ''}`;
+  $('ss-master').dataset.state = master.state;
+  $('ss-channels').textContent = `${status.channelsInRecording} in recording`;
+  $('ss-reset').hidden = false;
+  $('ss-off').hidden = false;
+  $('ss-off').textContent = master.state === 'off' ? 'ON' : 'OFF';
+  $('ss-off').classList.toggle('is-off', master.state === 'off');
+}
+
+async function alarmAction(action) {
+  try {
+    await api('/api/alarm', { method: 'POST', body: { action } });
+    toast('Master alarm', `${action.toUpperCase()} sent to the recording service.`);
+    setTimeout(() => refreshServiceStatus(), 1500);
+  } catch (error) {
+    toast('Not sent', error.message, 'error');
+  }
+}
+
+$('ss-reset').addEventListener('click', () => alarmAction('reset'));
+$('ss-off').addEventListener('click', () => alarmAction($('ss-master').dataset.state === 'off' ? 'on' : 'off'));
+
+function watchServiceStatus() {
+  if (state.statusTimer) return;
+  refreshServiceStatus();
+  state.statusTimer = setInterval(refreshServiceStatus, STATUS_POLL_MS);
+}
 
 // ------------------------------------------------------------------------------------------------ this player
 

@@ -35,6 +35,11 @@ export interface LoadConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Folder relative paths are resolved against (default: the config file's folder). */
   readonly baseDir?: string;
+  /**
+   * Check the storage paths on the file system (default true). Commands that only read the service's status
+   * skip it: they must work when a path has gone wrong, which is when they are needed.
+   */
+  readonly checkPaths?: boolean;
 }
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -329,6 +334,6 @@ export async function loadConfig(path: string, options: LoadConfigOptions = {}):
   }
   const value = parseConfigText(text.replace(/^\uFEFF/, ''), file);
   const config = validateConfig(value, file, options.baseDir ?? dirname(resolve(path)));
-  await checkStoragePaths(config, file);
+  if (options.checkPaths !== false) await checkStoragePaths(config, file);
   return resolveSecrets(config, file, options);
 }

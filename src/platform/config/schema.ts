@@ -193,6 +193,41 @@ const server = z
   })
   .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 
+/**
+ * The master alarm and its mail (the reference, "Alarms"): armed `graceSeconds` after the start; each lamp change
+ * and each alarm is mailed to `to` through an SMTP server, at most one mail per `minIntervalSeconds` (the changes
+ * in between come together in the next).
+ */
+const alarm = z.strictObject({
+  graceSeconds: int(0, 3600).default(20),
+  mail: z
+    .strictObject({
+      host: text,
+      port: int(1, 65535).default(587),
+      /** TLS from the first byte (port 465); otherwise STARTTLS when the server offers it. */
+      secure: z.boolean().default(false),
+      /** Refuse to send without TLS (STARTTLS required). */
+      requireTls: z.boolean().default(false),
+      username: text.optional(),
+      password: secret.optional(),
+      from: text,
+      to: z.array(text).min(1, { error: 'at least one recipient' }),
+      /** Subject prefix, e.g. the site's name (default: "Recorder <host name>"). */
+      subjectPrefix: text.optional(),
+      minIntervalSeconds: int(0, 86_400).default(300),
+      /** Also mail when a lamp goes green again (the reference mails alarms only). */
+      mailRecovery: z.boolean().default(true),
+    })
+    .refine((mail) => (mail.username === undefined) === (mail.password === undefined), { error: 'username and password go together', path: ['password'] })
+    .optional(),
+});
+
+/** The service's own HTTP endpoint: GET /status (JSON) and GET /metrics (Prometheus), on loopback by default. */
+const status = z.strictObject({
+  host: text.default('127.0.0.1'),
+  port: int(0, 65535),
+});
+
 /** "host:port" (an IPv6 host in brackets: "[::1]:4444"). */
 const hostAndPort = z
   .string()
@@ -265,6 +300,8 @@ export const recorderConfigSchema = z
     log: log.prefault({}),
     server: server.prefault({}),
     player: player.optional(),
+    alarm: alarm.optional(),
+    status: status.optional(),
   })
   .superRefine((config, context) => {
     if (config.recording.mode === 'random' && (config.random === undefined || (config.random.systemEvery === 1 && config.random.agentEvery === 1))) {

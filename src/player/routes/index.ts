@@ -4,3 +4,4 @@ export { PLAYER_NAME, eventRoutes, isLoopback } from './events.js';
 export { MAX_NOTES_CHARS, recordingRoutes } from './recording.js';
 export { MAX_PAGE, scopedSearch, searchRoutes } from './search.js';
 export { sessionRoutes } from './session.js';
+export { statusRoutes } from './status.js';

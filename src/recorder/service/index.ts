@@ -5,3 +5,11 @@ export type { RandomSamplingCounts, RandomSamplingSettings, SampleVerdict } from
 export type { FiledEvent, RecorderServiceOptions, ServiceCounters, ServiceLamps, ServiceStatus } from './recorder-service.js';
 export { FINISHED_STATES, JOURNAL_STATES, Journal, JournalError, canTransition, isFinished, readJournal, replayJournalText } from './journal.js';
 export type { CompactOptions, JournalData, JournalItem, JournalOptions, JournalReplay, JournalState, JournalValue } from './journal.js';
+export { ALARM_ACTIONS, LAMP_NAMES, MasterAlarm } from './master-alarm.js';
+export type { AlarmAction, AlarmEvent, LampName, LampState, Lamps, MasterAlarmState, MasterAlarmStatus } from './master-alarm.js';
+export { ALARM_CONTROL_DIR, STATUS_FILE, STATUS_INTERVAL_MS, STATUS_STALE_MS, queueAlarmCommand, readStatus, statusFileOf, takeAlarmCommands } from './service-status.js';
+export type { AlarmCommand, StatusReading, StatusSnapshot } from './service-status.js';
+export { AlarmMailer } from './alarm-mail.js';
+export type { AlarmMailSettings, AlarmMailerOptions } from './alarm-mail.js';
+export { MASTER_ALARM_FILE } from './recorder-service.js';
+export { StatusEndpoint } from './status-endpoint.js';

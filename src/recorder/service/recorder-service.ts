@@ -13,6 +13,10 @@ import { CdrInterface } from './cdr-interface.js';
 import { StorageRoom, isDiskFull } from './storage-room.js';
 import { RANDOM_SAMPLING_FILE, RandomSampler } from './random-sampling.js';
 import { RecordingLicences } from './licences.js';
+import { ServiceMonitor } from './service-monitor.js';
+import { AlarmMailer } from './alarm-mail.js';
+import { StatusEndpoint } from './status-endpoint.js';
+import type { LampName, MasterAlarmStatus } from './master-alarm.js';
 import { THREAD_CALL_MARKS_FILE, ThreadCallMarks } from './thread-call-marks.js';
 import type { StoredMark } from './thread-call-marks.js';
 import type { LicenceStatus } from './licences.js';
@@ -22,22 +26,24 @@ import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError,
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
-import type { Recordings, StoredRecording } from '../../recordings/index.js';
+import type { BackupOutcome, Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
 import { required, toJournalValue, workOf } from './work-item.js';
 import type { CaptureWork } from './work-item.js';
 import { exists, namesIn } from '../../platform/util/index.js';
 
-/** The reference's status lamps: PBX link, reporting, capture drive, storage disk, unexpected software errors. */
 /** CallInfo state: the low nibble is the call's state (5 = connected); higher bits say direction and hold. */
 const CALL_STATE_MASK = 0x0f;
 const CALL_STATE_CONNECTED = 5;
 
+/** The reference's status lamps: PBX link, reporting, capture drive, storage disk, backup, unexpected software errors. */
 export interface ServiceLamps {
   readonly PBX: 'green' | 'red';
   readonly REP: 'green' | 'red';
   readonly PCAP: 'green' | 'red';
   readonly DISK: 'green' | 'red';
+  /** Grey without a backup path; red while the last copy to the backup tree failed. */
+  readonly BACKUP: 'green' | 'red' | 'grey';
   readonly SOFTWARE: 'green' | 'red';
 }
 
@@ -55,6 +61,8 @@ export interface ServiceCounters {
 
 export interface ServiceStatus {
   readonly lamps: ServiceLamps;
+  /** The master alarm (once the service has started). */
+  readonly master?: MasterAlarmStatus;
   readonly counters: Readonly<ServiceCounters>;
   /** Items in the journal that are not finished. */
   readonly pending: number;
@@ -85,6 +93,12 @@ export interface RecorderServiceOptions {
   readonly workers?: number;
   /** Called after each recording is filed and indexed (the player's live view, the TCP link). */
   readonly onFiled?: (event: FiledEvent) => void;
+  /** The master alarm's start-up grace (ms; default [alarm] graceSeconds, 20 s). */
+  readonly alarmGraceMs?: number;
+  /** How often the status file is written and the lamps looked at (ms; default 2000). */
+  readonly statusIntervalMs?: number;
+  /** TLS options for the alarm mail's SMTP connection (a private CA). */
+  readonly mailTls?: { readonly ca?: string | Buffer; readonly rejectUnauthorized?: boolean };
   /** Drive poll interval override in ms (the config gives seconds). */
   readonly pollMs?: number;
   /** Settle time of a capture whose call end was seen (ms, default 250). */
@@ -101,6 +115,8 @@ export interface RecorderServiceOptions {
   readonly reportingRetryMs?: number;
 }
 
+/** The master alarm's state in WORKDIR (it survives restarts). */
+export const MASTER_ALARM_FILE = 'master-alarm.json';
 const MAX_ERRORS = 20;
 /** Capture names kept parsed (names on the drive and in the journal; far more than a drive holds at once). */
 const MAX_PARSED_NAMES = 10_000;
@@ -137,7 +153,17 @@ export class RecorderService {
   private readonly running = new Map<string, Promise<void>>();
   private readonly trials = new Map<string, number>();
   /** The lamps but DISK (the storage room's). */
-  private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
+  private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK' | 'BACKUP'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
+  /** The backup tree's lamp: red while the last copy there failed (grey without a backup path). */
+  private backupLamp: 'green' | 'red' = 'green';
+  /** Why each lamp went red last (for the status and the alarm mails). */
+  private readonly lampReasons: Partial<Record<LampName, string>> = {};
+  /** When each scheduled step is due (the status's next retry). */
+  private readonly timerDue = new Map<string, number>();
+  private monitor: ServiceMonitor | undefined;
+  /** Mails the master alarm's events (when [alarm.mail] is configured). */
+  private mailer: AlarmMailer | undefined;
+  private statusEndpoint: StatusEndpoint | undefined;
   /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
   private pbxSerial: string | undefined;
   /** The storage disk's room: the DISK lamp and the work waiting for room. */
@@ -179,6 +205,11 @@ export class RecorderService {
     return parsed;
   }
 
+  /** The status endpoint's address, when [status] is configured and the service started. */
+  get statusUrl(): string | undefined {
+    return this.statusEndpoint?.url;
+  }
+
   /** The store's recordings, once started (the player in the same process shares them). */
   get recordings(): Recordings | undefined {
     return this.store;
@@ -188,7 +219,8 @@ export class RecorderService {
     const pending = this.journal?.pending().length ?? 0;
     const cdr = this.cdrInterface;
     return {
-      lamps: { ...this.lamps, DISK: this.room.lamp },
+      lamps: this.currentLamps(),
+      ...(this.monitor?.alarm ? { master: this.monitor.alarm.status() } : {}),
       counters: { ...this.counters },
       pending,
       lastErrors: [...this.errors],
@@ -199,6 +231,18 @@ export class RecorderService {
         ? { threadCall: { waiting: (this.journal?.pending() ?? []).filter((item) => item.state === 'correlated' && workOf(item).tcr?.deadline !== undefined).length, marks: this.marks.size } }
         : {}),
     };
+  }
+
+  private currentLamps(): ServiceLamps {
+    return { ...this.lamps, DISK: this.room.lamp, BACKUP: this.config.storage.backup === undefined ? 'grey' : this.backupLamp };
+  }
+
+  /** A lamp's colour with its reason; the monitor looks at once (the alarm and the status see it within a round). */
+  private setLamp(lamp: 'PBX' | 'REP' | 'PCAP' | 'SOFTWARE', colour: 'green' | 'red', reason?: string): void {
+    if (colour === 'red' && reason !== undefined) this.lampReasons[lamp] = reason;
+    if (this.lamps[lamp] === colour) return;
+    this.lamps[lamp] = colour;
+    void this.monitor?.tick();
   }
 
   async start(): Promise<void> {
@@ -295,6 +339,37 @@ export class RecorderService {
     });
     if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
 
+    const mail = this.config.alarm?.mail;
+    if (mail) this.mailer = new AlarmMailer({ settings: mail, log: this.log, ...(this.options.mailTls ? { tls: this.options.mailTls } : {}) });
+    // Its own watch: lamps → master alarm (mail), alarm commands, the status file others read.
+    this.monitor = new ServiceMonitor(
+      {
+        lamps: () => this.currentLamps(),
+        lampReasons: () => ({ ...this.lampReasons, ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}) }),
+        channelsInRecording: () => this.ongoingCalls.size,
+        capturesWaiting: () => this.journal?.pending().length ?? 0,
+        nextRetryAt: () => (this.timerDue.size > 0 ? Math.min(...this.timerDue.values()) : undefined),
+        recentErrors: () => this.errors,
+        counters: () => this.counters,
+      },
+      {
+        workDir: storage.workDir,
+        storeRoot: storage.root,
+        alarmFile: join(storage.workDir, MASTER_ALARM_FILE),
+        graceMs: this.options.alarmGraceMs ?? (this.config.alarm?.graceSeconds ?? 20) * 1000,
+        log: this.log,
+        ...(this.options.statusIntervalMs !== undefined ? { intervalMs: this.options.statusIntervalMs } : {}),
+        ...(this.mailer ? { onAlarmEvent: (event, status, snapshot) => this.mailer!.notify(event, status, snapshot) } : {}),
+      },
+    );
+    await this.monitor.start();
+    if (this.config.status) {
+      const monitor = this.monitor;
+      this.statusEndpoint = new StatusEndpoint(() => monitor.snapshot());
+      const url = await this.statusEndpoint.listen(this.config.status.port, this.config.status.host);
+      this.log.info({ url }, 'status endpoint: GET /status, /metrics');
+    }
+
     // Resume what the last run left unfinished, from its last durable step.
     for (const item of this.journal.pending()) this.schedule(item.key, 0);
     this.link.start();
@@ -348,14 +423,31 @@ export class RecorderService {
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+    this.timerDue.clear();
     await this.ingestor?.stop();
     await this.link?.stop();
     await this.cdrInterface?.close();
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
+    await this.statusEndpoint?.close();
+    await this.monitor?.stop();
+    await this.mailer?.close();
     await this.journal?.close();
     await this.store?.close();
     this.log.info('recorder stopped');
+  }
+
+  /** The BACKUP lamp follows the copies to the backup tree: red while the last one failed, with its error. */
+  private noteBackup(recording: string, backup: BackupOutcome): void {
+    if (backup.status === 'none') return;
+    const colour = backup.status === 'copied' ? 'green' : 'red';
+    if (backup.status === 'failed') {
+      this.lampReasons.BACKUP = `${recording}: ${backup.error}`;
+      if (this.backupLamp === 'green') this.log.warn({ recording, reason: backup.error }, 'the copy to the backup tree failed');
+    }
+    if (this.backupLamp === colour) return;
+    this.backupLamp = colour;
+    void this.monitor?.tick();
   }
 
   /** Resolves when nothing is running or scheduled within `horizonMs` (tests and the foreground converter). */
@@ -380,7 +472,7 @@ export class RecorderService {
   }
 
   private onLinkStatus(status: PbxLinkStatus): void {
-    this.lamps.PBX = status.up ? 'green' : 'red';
+    this.setLamp('PBX', status.up ? 'green' : 'red', status.error ?? `the ${status.pbx} PBX does not answer`);
     if (status.serial !== undefined) this.pbxSerial = status.serial;
     // Without the link (and in its next session) these calls' ends would never be seen: their captures settle by time.
     this.ongoingCalls.clear();
@@ -391,7 +483,7 @@ export class RecorderService {
   }
 
   private onDriveStatus(status: DriveStatus): void {
-    this.lamps.PCAP = status.reachable ? 'green' : 'red';
+    this.setLamp('PCAP', status.reachable ? 'green' : 'red', status.error ?? 'the capture drive is not reachable');
     if (status.reachable) this.log.info({ drive: status.drive }, 'capture drive reachable');
     else this.log.warn({ drive: status.drive, reason: status.error }, 'capture drive not reachable');
   }
@@ -510,9 +602,11 @@ export class RecorderService {
     if (existing) clearTimeout(existing);
     const timer = setTimeout(() => {
       this.timers.delete(name);
+      this.timerDue.delete(name);
       this.run(name);
     }, delayMs);
     this.timers.set(name, timer);
+    this.timerDue.set(name, Date.now() + delayMs);
   }
 
   /** One step pipeline per item at a time. */
@@ -540,7 +634,7 @@ export class RecorderService {
 
   /** The SOFTWARE lamp goes red, with the reason among the recent errors (an unexpected error, a licence overflow). */
   private raiseSoftwareAlarm(name: string, reason: string): void {
-    this.lamps.SOFTWARE = 'red';
+    this.setLamp('SOFTWARE', 'red', `${name}: ${reason}`);
     this.errors.push(`${name}: ${reason}`);
     if (this.errors.length > MAX_ERRORS) this.errors.shift();
   }
@@ -596,11 +690,11 @@ export class RecorderService {
       try {
         cdrs = await this.reporting!.cdrsForConference(confId);
         if (this.lamps.REP === 'red') this.log.info('reporting answers again');
-        this.lamps.REP = 'green';
+        this.setLamp('REP', 'green');
       } catch (error) {
         if (!(error instanceof ReportingUnavailableError)) throw error;
         if (this.lamps.REP === 'green') this.log.warn({ reason: error.message }, 'reporting not available; captures wait');
-        this.lamps.REP = 'red';
+        this.setLamp('REP', 'red', error.message);
         this.schedule(name, this.options.reportingRetryMs ?? 5000);
         return false;
       }
@@ -872,6 +966,7 @@ export class RecorderService {
     }
     await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
     this.counters.filed++;
+    this.noteBackup(filed.name, filed.backup);
     const confId = this.captureName(name)?.confId;
     const endSeen = confId ? this.callEnds.get(confId) : undefined;
     const latencyMs = Date.now() - (endSeen ?? work.copiedAt ?? Date.now());

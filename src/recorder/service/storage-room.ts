@@ -23,6 +23,8 @@ export interface StorageRoomOptions {
 export class StorageRoom {
   /** The DISK lamp: red while the disk is full or refuses writes. */
   lamp: 'green' | 'red' = 'green';
+  /** Why the lamp went red last. */
+  reason: string | undefined;
   private readonly waiting = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   private pauseMs = 0;
@@ -34,6 +36,7 @@ export class StorageRoom {
   full(name: string | undefined, during: string, cause: unknown): void {
     if (name !== undefined) this.waiting.add(name);
     const reason = cause instanceof Error ? cause.message : String(cause);
+    this.reason = `storage full while ${during}: ${reason}`;
     if (this.lamp !== 'red' || this.pauseMs === 0) {
       this.lamp = 'red';
       this.options.log.error({ during, reason, waiting: this.waiting.size }, 'storage full: work waits until there is room again (alarm)');
@@ -47,8 +50,9 @@ export class StorageRoom {
   }
 
   /** The disk refuses writes (permissions, read-only, I/O errors): the lamp goes red until a write succeeds. */
-  notWritable(): void {
+  notWritable(reason?: string): void {
     this.lamp = 'red';
+    this.reason = reason ?? 'the store refuses writes';
   }
 
   /** A write to the store succeeded: the disk has room again, and everything waiting goes on. */

@@ -170,7 +170,7 @@ export class LampWatch {
     });
   }
 
-  now(lamp: keyof ServiceLamps): 'red' | 'green' {
+  now(lamp: keyof ServiceLamps): ServiceLamps[keyof ServiceLamps] {
     return this.service.status().lamps[lamp];
   }
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { readKeyFile, parseHeader, Keyring, decryptBytes } from '../../../src/platform/crypto/index.js';
 import { runCryptoCli } from './run-crypto-cli.js';
+import { decryptSecret } from '../../../src/platform/config/index.js';
 import { seededBytes, tempDir } from './helpers.js';
 
 const ROOT = join(import.meta.dirname, '../../..');
@@ -56,6 +57,21 @@ describe('recorder key / encrypt / decrypt / sign / verify', () => {
     expect(again.stderr).toMatch(/never overwritten/);
     expect((await recorder(['key', 'generate', at('customer.key')])).code).toBe(0);
     leaks.push(run.stdout, again.stderr);
+  });
+
+  it('key encrypt-secret: a password from standard input becomes an "enc:" value the configuration decrypts', async () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'key', 'encrypt-secret', '--key', at('system.key')], {
+      encoding: 'utf8',
+      cwd: ROOT,
+      input: 'mail-password-1\n',
+    });
+    expect(result.status, result.stderr).toBe(0);
+    const value = result.stdout.trim();
+    expect(value).toMatch(/^enc:[A-Za-z0-9_-]+$/);
+    expect(value).not.toContain('mail-password-1');
+    expect(decryptSecret(value, new Keyring([await readKeyFile(at('system.key'))]))).toBe('mail-password-1');
+    const empty = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'key', 'encrypt-secret', '--key', at('system.key')], { encoding: 'utf8', cwd: ROOT, input: '' });
+    expect(empty.status).toBe(2);
   });
 
   it('key generate --from-passphrase stores salt and cost, not the passphrase', async () => {
