@@ -10,6 +10,7 @@ import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStatusCommands } from './status-command.js';
+import { registerBackupCommand } from './backup-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerUserCommands } from '../player/index.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerRunCommand(program);
   registerServeCommand(program);
   registerStatusCommands(program);
+  registerBackupCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);
   registerUserCommands(program);

@@ -15,7 +15,7 @@ import type { RecordingSidecar } from './sidecar.js';
 import { Quarantine } from './quarantine.js';
 import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
-import type { FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, StoredRecording } from './store.js';
+import type { BackupOutcome, FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, StoredRecording } from './store.js';
 
 export interface RecordingsOptions extends RecordingStoreOptions {
   /** The SQLite search index (its folder is made when missing). */
@@ -160,6 +160,21 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   /** Check a recording's audio against its encryption and signature (the index is not changed). */
   verify(recording: string | StoredRecording): Promise<IntegrityState> {
     return this.#store.verify(recording);
+  }
+
+  /** Copy a recording to the backup tree (again): after a failed copy, or to repair what `backupState` found. */
+  backupRecording(name: string): Promise<BackupOutcome> {
+    return this.#store.backupRecording(name);
+  }
+
+  /** How a recording's backup copy stands (undefined without a backup tree). */
+  backupState(entry: StoredRecording): ReturnType<RecordingStore['backupState']> {
+    return this.#store.backupState(entry);
+  }
+
+  /** Files in the backup tree without a recording here. */
+  backupOnly(): Promise<string[]> {
+    return this.#store.backupOnly();
   }
 
   listQuarantine(): Promise<QuarantineEntry[]> {

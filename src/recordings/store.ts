@@ -505,6 +505,46 @@ export class RecordingStore {
     return this.#serial.run(async () => this.#backup(await this.get(name)));
   }
 
+  /**
+   * How the backup copy of a recording stands: 'same' (every file there, sizes equal, small files equal byte for
+   * byte), 'missing' (a file is not there), 'different' (a size or small file differs), or 'unreachable' (the
+   * backup tree cannot be read). Undefined without a backup tree.
+   */
+  async backupState(entry: StoredRecording): Promise<{ state: 'same' | 'missing' | 'different' | 'unreachable'; detail?: string } | undefined> {
+    if (!this.backupRoot) return undefined;
+    const dir = this.#backupDir(entry.month)!;
+    for (const source of [entry.xmlPath, entry.notesPath, entry.audioPath]) {
+      if (source === undefined) continue;
+      const target = join(dir, basename(source));
+      let a;
+      let b;
+      try {
+        [a, b] = await Promise.all([stat(source), stat(target)]);
+      } catch (error) {
+        if (isNotFound(error)) return { state: 'missing', detail: basename(source) };
+        return { state: 'unreachable', detail: error instanceof Error ? error.message : String(error) };
+      }
+      if (a.size !== b.size) return { state: 'different', detail: `${basename(source)}: ${a.size} bytes here, ${b.size} in the backup` };
+      if (a.size <= SMALL_FILE && !(await readFile(source)).equals(await readFile(target))) return { state: 'different', detail: `${basename(source)}: content differs` };
+    }
+    return { state: 'same' };
+  }
+
+  /** Base names in the backup tree's month folders that have no recording here (left after a deletion). */
+  async backupOnly(): Promise<string[]> {
+    if (!this.backupRoot) return [];
+    const extra: string[] = [];
+    const months = await this.#listDir(this.backupRoot).catch(() => []);
+    for (const month of months.filter((m) => MONTH_DIR.test(m)).sort()) {
+      const here = new Set(await this.#listDir(this.#monthDir(month)));
+      for (const file of (await this.#listDir(join(this.backupRoot, month)).catch(() => [])).sort()) {
+        if (file.startsWith('.') || here.has(file)) continue;
+        extra.push(`${month}/${file}`);
+      }
+    }
+    return extra;
+  }
+
   // -------------------------------------------------------------------------------------------------------------
   // Sidecar, verification, notes, TAN
 

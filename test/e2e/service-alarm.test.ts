@@ -100,7 +100,7 @@ describe('master alarm, mail and status through recorder run', () => {
       // The first red lamp in the panel's order (REP before BACKUP) names the alarm; the mail lists both.
       await waitMail('MASTER ALARM - REP red');
       const mail = smtp.mails.find((m) => m.subject.includes('MASTER ALARM - REP red'))!;
-      expect(mail.text).toMatch(/BACKUP {3}red - \S+: /);
+      expect(mail.text).toMatch(/BACKUP {3}red - 1 waiting; last: \S+: ENOTDIR/);
       expect(mail.text).toMatch(/REP {6}red - /);
       await setFaults(endpoints, { reportingDown: false });
       await waitMail('REP green again');

@@ -16,6 +16,7 @@ import { RecordingLicences } from './licences.js';
 import { ServiceMonitor } from './service-monitor.js';
 import { AlarmMailer } from './alarm-mail.js';
 import { StatusEndpoint } from './status-endpoint.js';
+import { BACKUP_PENDING_FILE, BackupRetry } from './backup-retry.js';
 import type { LampName, MasterAlarmStatus } from './master-alarm.js';
 import { THREAD_CALL_MARKS_FILE, ThreadCallMarks } from './thread-call-marks.js';
 import type { StoredMark } from './thread-call-marks.js';
@@ -24,7 +25,7 @@ import type { RandomSamplingCounts } from './random-sampling.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, callEndUtc, decideRecording, markedDuringCall, marksAfterCall, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
-import { openRecordings } from '../../recordings/index.js';
+import { StoreError, openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
 import type { BackupOutcome, Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
@@ -97,6 +98,8 @@ export interface RecorderServiceOptions {
   readonly alarmGraceMs?: number;
   /** How often the status file is written and the lamps looked at (ms; default 2000). */
   readonly statusIntervalMs?: number;
+  /** Wait before retrying a failed backup copy, and the longest wait (ms; default 5 s, 10 min). */
+  readonly backupRetryMs?: readonly [number, number];
   /** TLS options for the alarm mail's SMTP connection (a private CA). */
   readonly mailTls?: { readonly ca?: string | Buffer; readonly rejectUnauthorized?: boolean };
   /** Drive poll interval override in ms (the config gives seconds). */
@@ -154,8 +157,8 @@ export class RecorderService {
   private readonly trials = new Map<string, number>();
   /** The lamps but DISK (the storage room's). */
   private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK' | 'BACKUP'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
-  /** The backup tree's lamp: red while the last copy there failed (grey without a backup path). */
-  private backupLamp: 'green' | 'red' = 'green';
+  /** Failed copies to the backup tree, tried again until they succeed (with a backup path). */
+  private backupRetry: BackupRetry | undefined;
   /** Why each lamp went red last (for the status and the alarm mails). */
   private readonly lampReasons: Partial<Record<LampName, string>> = {};
   /** When each scheduled step is due (the status's next retry). */
@@ -234,7 +237,8 @@ export class RecorderService {
   }
 
   private currentLamps(): ServiceLamps {
-    return { ...this.lamps, DISK: this.room.lamp, BACKUP: this.config.storage.backup === undefined ? 'grey' : this.backupLamp };
+    // BACKUP is red while copies wait to be tried again: the backup is behind.
+    return { ...this.lamps, DISK: this.room.lamp, BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
   }
 
   /** A lamp's colour with its reason; the monitor looks at once (the alarm and the status see it within a round). */
@@ -339,16 +343,37 @@ export class RecorderService {
     });
     if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
 
+    if (storage.backup !== undefined) {
+      const store = this.store;
+      this.backupRetry = await BackupRetry.open({
+        file: join(storage.workDir, BACKUP_PENDING_FILE),
+        copy: (name) =>
+          store.backupRecording(name).catch((error: unknown) => {
+            if (error instanceof StoreError && error.code === 'not-found') return 'gone' as const;
+            throw error;
+          }),
+        ...(this.options.backupRetryMs ? { retryMs: this.options.backupRetryMs } : {}),
+        log: this.log,
+        onChange: () => void this.monitor?.tick(),
+      });
+    }
     const mail = this.config.alarm?.mail;
     if (mail) this.mailer = new AlarmMailer({ settings: mail, log: this.log, ...(this.options.mailTls ? { tls: this.options.mailTls } : {}) });
     // Its own watch: lamps → master alarm (mail), alarm commands, the status file others read.
     this.monitor = new ServiceMonitor(
       {
         lamps: () => this.currentLamps(),
-        lampReasons: () => ({ ...this.lampReasons, ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}) }),
+        lampReasons: () => ({
+          ...this.lampReasons,
+          ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}),
+          ...(this.backupRetry?.lastError !== undefined ? { BACKUP: `${this.backupRetry.size} waiting; last: ${this.backupRetry.lastError}` } : {}),
+        }),
         channelsInRecording: () => this.ongoingCalls.size,
         capturesWaiting: () => this.journal?.pending().length ?? 0,
-        nextRetryAt: () => (this.timerDue.size > 0 ? Math.min(...this.timerDue.values()) : undefined),
+        nextRetryAt: () => {
+          const due = [...this.timerDue.values(), ...(this.backupRetry?.nextAt !== undefined ? [this.backupRetry.nextAt] : [])];
+          return due.length > 0 ? Math.min(...due) : undefined;
+        },
         recentErrors: () => this.errors,
         counters: () => this.counters,
       },
@@ -430,6 +455,7 @@ export class RecorderService {
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
     await this.statusEndpoint?.close();
+    await this.backupRetry?.stop();
     await this.monitor?.stop();
     await this.mailer?.close();
     await this.journal?.close();
@@ -437,17 +463,12 @@ export class RecorderService {
     this.log.info('recorder stopped');
   }
 
-  /** The BACKUP lamp follows the copies to the backup tree: red while the last one failed, with its error. */
+  /** A copy to the backup tree failed: tried again until it succeeds; the BACKUP lamp is red meanwhile. */
   private noteBackup(recording: string, backup: BackupOutcome): void {
-    if (backup.status === 'none') return;
-    const colour = backup.status === 'copied' ? 'green' : 'red';
-    if (backup.status === 'failed') {
-      this.lampReasons.BACKUP = `${recording}: ${backup.error}`;
-      if (this.backupLamp === 'green') this.log.warn({ recording, reason: backup.error }, 'the copy to the backup tree failed');
-    }
-    if (this.backupLamp === colour) return;
-    this.backupLamp = colour;
-    void this.monitor?.tick();
+    if (backup.status !== 'failed' || !this.backupRetry) return;
+    this.lampReasons.BACKUP = `${recording}: ${backup.error}`;
+    if (this.backupRetry.size === 0) this.log.warn({ recording, reason: backup.error }, 'the copy to the backup tree failed; it is tried again until it works');
+    this.backupRetry.add(recording, backup.error);
   }
 
   /** Resolves when nothing is running or scheduled within `horizonMs` (tests and the foreground converter). */
