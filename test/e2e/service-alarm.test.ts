@@ -38,7 +38,7 @@ describe('master alarm, mail and status through recorder run', () => {
     mkdirSync(backup);
     const input = {
       ...serviceConfigInput(base, endpoints, { firstRetrySeconds: [1, 1], trials: 50 }),
-      storage: { root: join(base, 'store'), timezone: 'utc', backup },
+      storage: { root: join(base, 'store'), timezone: 'utc', backup, minFreeMegabytes: 0 },
       alarm: { graceSeconds: 2, mail: { host: '127.0.0.1', port: smtp.port, from: 'recorder@example.test', to: ['admin@example.test'], subjectPrefix: 'Recorder test', minIntervalSeconds: 0 } },
       status: { port: 0 },
       log: { level: 'warn' },

@@ -91,6 +91,8 @@ const storage = z.strictObject({
   retentionMonths: int(1, 1200).optional(),
   /** Delete quarantined captures (and their reasons) this many days after they were set aside. */
   quarantineDays: int(1, 36500).default(90),
+  /** The DISK lamp goes red when the store's file system has less free than this (MB), before it is full. */
+  minFreeMegabytes: int(0, 100_000_000).default(1024),
   timezone: timeZone.default('local'),
   /** The service journal and the search index; default WORKDIR/journal.jsonl and ROOT/TMP/index.sqlite. */
   journalPath: text.optional(),

@@ -157,6 +157,8 @@ export class RecorderService {
   private readonly trials = new Map<string, number>();
   /** The lamps but DISK (the storage room's). */
   private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK' | 'BACKUP'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
+  /** Why the store's disk is below its low-water mark (the DISK lamp red before the disk is full), if it is. */
+  private lowSpace: string | undefined;
   /** Failed copies to the backup tree, tried again until they succeed (with a backup path). */
   private backupRetry: BackupRetry | undefined;
   /** Why each lamp went red last (for the status and the alarm mails). */
@@ -238,7 +240,7 @@ export class RecorderService {
 
   private currentLamps(): ServiceLamps {
     // BACKUP is red while copies wait to be tried again: the backup is behind.
-    return { ...this.lamps, DISK: this.room.lamp, BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
+    return { ...this.lamps, DISK: this.room.lamp === 'red' || this.lowSpace !== undefined ? 'red' : 'green', BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
   }
 
   /** A lamp's colour with its reason; the monitor looks at once (the alarm and the status see it within a round). */
@@ -363,8 +365,10 @@ export class RecorderService {
     this.monitor = new ServiceMonitor(
       {
         lamps: () => this.currentLamps(),
+        diskMeasured: (free) => this.diskMeasured(free),
         lampReasons: () => ({
           ...this.lampReasons,
+          ...(this.lowSpace !== undefined ? { DISK: this.lowSpace } : {}),
           ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}),
           ...(this.backupRetry?.lastError !== undefined ? { BACKUP: `${this.backupRetry.size} waiting; last: ${this.backupRetry.lastError}` } : {}),
         }),
@@ -461,6 +465,16 @@ export class RecorderService {
     await this.journal?.close();
     await this.store?.close();
     this.log.info('recorder stopped');
+  }
+
+  /** The low-water mark: below it DISK is red (logged once each way), so there is time to act before the disk is full. */
+  private diskMeasured(freeBytes: number | undefined): void {
+    if (freeBytes === undefined) return;
+    const minimum = this.config.storage.minFreeMegabytes * 1024 * 1024;
+    const low = freeBytes < minimum;
+    if (low && this.lowSpace === undefined) this.log.warn({ freeMegabytes: Math.floor(freeBytes / 1048576), minFreeMegabytes: this.config.storage.minFreeMegabytes }, 'storage disk below its low-water mark');
+    if (!low && this.lowSpace !== undefined) this.log.info({ freeMegabytes: Math.floor(freeBytes / 1048576) }, 'storage disk above its low-water mark again');
+    this.lowSpace = low ? `${Math.floor(freeBytes / 1048576)} MB free, below the low-water mark of ${this.config.storage.minFreeMegabytes} MB` : undefined;
   }
 
   /** A copy to the backup tree failed: tried again until it succeeds; the BACKUP lamp is red meanwhile. */

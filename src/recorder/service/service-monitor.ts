@@ -12,6 +12,8 @@ import type { ServiceCounters } from './recorder-service.js';
 
 /** What the monitor reads from the service each round. */
 export interface MonitoredService {
+  /** The store's free space as just measured (undefined: it could not be). */
+  diskMeasured(freeBytes: number | undefined): void;
   lamps(): Lamps;
   lampReasons(): Partial<Record<LampName, string>>;
   channelsInRecording(): number;
@@ -104,13 +106,14 @@ export class ServiceMonitor {
       this.#options.log.info({ action: command.action, by: command.by }, `master alarm: ${command.action.toUpperCase()} by ${command.by}`);
       alarm.command(command.action, command.by);
     }
-    alarm.observe(this.#service.lamps(), this.#service.lampReasons());
     try {
       const fs = await statfs(this.#options.storeRoot);
       this.#disk = { path: this.#options.storeRoot, freeBytes: fs.bavail * fs.bsize, totalBytes: fs.blocks * fs.bsize };
     } catch {
       this.#disk = undefined;
     }
+    this.#service.diskMeasured(this.#disk?.freeBytes);
+    alarm.observe(this.#service.lamps(), this.#service.lampReasons());
     await writeStatus(this.#options.workDir, this.snapshot()).catch((error: unknown) => this.#options.log.warn({ err: error }, 'status: the status file could not be written'));
   }
 
