@@ -304,7 +304,20 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     let removed: readonly string[] = [];
     let removedFolders: readonly string[] = [];
     if (options.retentionMonths !== undefined) {
-      ({ removed, removedFolders } = await this.#store.applyRetention(options.retentionMonths, now));
+      const retention = await this.#store.applyRetention(options.retentionMonths, now);
+      ({ removed, removedFolders } = retention);
+      // Rows of recordings a sweep deleted before it was killed (files gone, rows left) go now too; a row whose
+      // files are still there (a deletion that failed) stays until the sweep that deletes them.
+      const gone = new Set(removed);
+      for (const name of this.#index.namesBefore(retention.cutoff.month, retention.cutoff.local)) {
+        if (gone.has(name)) continue;
+        const present = await this.#store.get(name).then(
+          () => true,
+          (error: unknown) => !(error instanceof StoreError && error.code === 'not-found'),
+        );
+        if (!present) gone.add(name);
+      }
+      removed = [...gone];
       for (const name of removed) {
         this.#index.remove(name);
         await this.#publish({ kind: 'removed', name, reason: 'retention' });

@@ -106,6 +106,8 @@ export interface RetentionResult {
   readonly removed: string[];
   /** Month folders removed because they became empty. */
   readonly removedFolders: string[];
+  /** Recordings that started before this (local time, 'YYYY-MM-DD HH:MM', in this month or earlier) are gone. */
+  readonly cutoff: { readonly month: string; readonly local: string };
 }
 
 export interface RecoveryReport {
@@ -699,7 +701,9 @@ export class RecordingStore {
         }
       }
       if (removedFolders.length > 0) await fsyncDir(this.root);
-      return { removed, removedFolders };
+      const pad = (n: number): string => String(n).padStart(2, '0');
+      const local = `${String(cutoff.year).padStart(4, '0')}-${pad(cutoff.month)}-${pad(cutoff.day)} ${pad(cutoff.hour)}:${pad(cutoff.minute)}`;
+      return { removed, removedFolders, cutoff: { month: cutoffMonth, local } };
     });
   }
 
