@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { pino } from 'pino';
+import { createServiceLogger } from '../platform/util/index.js';
 import { describeConfig } from '../platform/config/index.js';
 import { RecorderService } from '../recorder/service/index.js';
 import { CommandExit, EXIT_FAILED, positiveInteger } from './exit-codes.js';
@@ -26,7 +26,7 @@ export function registerRunCommand(program: Command): void {
         process.stdout.write(`${JSON.stringify(describeConfig(config), null, 2)}\n${flags.config}: valid\n`);
         return;
       }
-      const logger = pino({ level: config.log.level, base: { service: 'recorder' } });
+      const logger = createServiceLogger(config.log, 'recorder');
       logger.info({ config: describeConfig(config) }, 'configuration');
       const service = new RecorderService({ config, logger, ...(keyring ? { keyring } : {}), ...(flags.workers ? { workers: flags.workers } : {}) });
       try {

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { CommandExit, EXIT_USAGE } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
-import { pino } from 'pino';
+import { createServiceLogger } from '../platform/util/index.js';
 import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
 
 /** A PEM file the configuration names, read whole; a missing or non-PEM file is a usage error naming the setting. */
@@ -68,7 +68,7 @@ export function registerServeCommand(program: Command): void {
         link = new PlayerLink({
           recordings,
           server,
-          logger: pino({ level: config.log.level, base: { service: 'player-link' } }),
+          logger: createServiceLogger(config.log, 'player'),
           ...(appServer ? { appServer: { ...appServer, keepAliveSeconds, bufferRecords } } : {}),
           ...(urlPort !== undefined ? { urlPort } : {}),
         });

@@ -115,7 +115,7 @@ function reasonOf(issue: Issue, path: string): string {
 }
 
 /** Settings of features still to come: named as such when given, so nobody takes them for a typo or for working. */
-const NOT_YET_AVAILABLE: ReadonlySet<string> = new Set(['log.dir', 'pbx.followStandby', 'drive.standbyUrl']);
+const NOT_YET_AVAILABLE: ReadonlySet<string> = new Set(['pbx.followStandby', 'drive.standbyUrl']);
 
 /** zod issues as config issues; unknown keys become one issue each, at their own path. */
 export function configIssues(issues: readonly Issue[]): ConfigIssue[] {
@@ -256,6 +256,7 @@ export function validateConfig(value: unknown, file: string, baseDir = '.'): Rec
       indexPath: resolvePath(baseDir, config.storage.indexPath ?? join(root, 'TMP', 'index.sqlite')),
     },
     encryption: { ...config.encryption, keyFiles: config.encryption.keyFiles.map((path) => resolvePath(baseDir, path)) },
+    log: { ...config.log, ...(config.log.dir !== undefined ? { dir: resolvePath(baseDir, config.log.dir) } : {}) },
     server: {
       ...config.server,
       ...(config.server.tlsCert !== undefined ? { tlsCert: resolvePath(baseDir, config.server.tlsCert) } : {}),

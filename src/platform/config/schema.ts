@@ -164,6 +164,10 @@ const tcr = z.strictObject({
 
 const log = z.strictObject({
   level: z.enum(LOG_LEVELS).default('info'),
+  /** Also write the log (JSON lines) to files here, rolled daily and at `rotateMegabytes`, the newest `keepFiles` kept. */
+  dir: text.optional(),
+  rotateMegabytes: int(1, 10_000).default(20),
+  keepFiles: int(1, 10_000).default(14),
 });
 
 /** An IPv4/IPv6 address or a CIDR block (10.0.0.0/8, fd00::/8). */

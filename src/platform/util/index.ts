@@ -13,3 +13,5 @@ export { jsonObjectOrUndefined } from './json-object.js';
 export { closeHttp, listenHttp } from './http-server.js';
 export { FieldError } from './field-error.js';
 export { StateFileError, readStateFile } from './state-file.js';
+export { createServiceLogger } from './service-logger.js';
+export type { ServiceLogSettings } from './service-logger.js';

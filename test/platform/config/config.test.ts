@@ -76,6 +76,7 @@ describe('loadConfig', () => {
       indexPath: join(dir, 'rec', 'TMP', 'index.sqlite'),
       retentionMonths: 24,
       quarantineDays: 90,
+      minFreeMegabytes: 1024,
       timezone: 'Europe/Berlin',
     });
     expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
@@ -133,7 +134,8 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.licences = 10))).toEqual(['recorder.json: licences: expected a table (object), got 10']);
     expect(bad((c) => (c.licences = { recording: -1 }))).toEqual(['recorder.json: licences.recording: expected a whole number ≥ 0, got -1']);
     expect(bad((c) => (c.licences = { count: 5 }))).toEqual(['recorder.json: licences.recording: required', 'recorder.json: licences.count: unknown key (a typo?)']);
-    expect(bad((c) => (c.log = { dir: '/var/log/recorder' }))).toEqual(['recorder.json: log.dir: not available in this version (refused rather than ignored)']);
+    expect(bad((c) => (c.log = { dir: '/var/log/recorder', keep: 3 }))).toEqual(['recorder.json: log.keep: unknown key (a typo?)']);
+    expect(bad((c) => (c.drive = { kind: 'local', path: '/x', standbyUrl: 'http://b' }))).toEqual(['recorder.json: drive.standbyUrl: not available in this version (refused rather than ignored)']);
     expect(bad((c) => (c.pbx.password = 5))).toEqual(['recorder.json: pbx.password: expected text']); // a secret is never echoed
     // Several problems: one line each.
     expect(bad((c) => ((c.storage.retentionMonths = 0), (c.server = { port: 70000 })))).toHaveLength(2);
