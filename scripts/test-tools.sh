@@ -17,6 +17,7 @@ DEBIAN_PACKAGES=(
   python3-zeep      # independent SOAP client run against the embedded PBX's SOAP service
   chromium          # the real browser the web player's end-to-end tests drive (playwright-core)
   openssl           # a throw-away certificate for the player's HTTPS tests
+  systemd           # systemd-analyze verify checks the units recorder service install writes
 )
 
 if [ "${RECORDER_SKIP_TOOL_CHECK:-}" = "1" ]; then exit 0; fi

@@ -11,6 +11,7 @@ import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStatusCommands } from './status-command.js';
 import { registerBackupCommand } from './backup-command.js';
+import { registerServiceCommand } from './service-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerUserCommands } from '../player/index.js';
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerStatusCommands(program);
   registerBackupCommand(program);
+  registerServiceCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);
   registerUserCommands(program);
