@@ -55,7 +55,8 @@ const INTEGRITY = {
 
 export function integrityBadge(state) {
   const [label, title] = INTEGRITY[state] || [state, ''];
-  return h('span', { class: `badge badge-${state}`, title }, label);
+  // The label in its own span: narrow windows show the coloured dot only (the title still says it).
+  return h('span', { class: `badge badge-${state}`, title: title || label }, h('span', { class: 'badge-label' }, label));
 }
 
 export function toast(title, text = '', kind = '') {
