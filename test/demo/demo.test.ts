@@ -4,11 +4,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../../src/demo/index.js';
 import type { DemoMode } from '../../src/demo/index.js';
 import { Client } from '../player/helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 import { expectedCaptures, until } from '../e2e/helpers/service-harness.js';
 import { defaultDirectory } from '../../src/embedded/index.js';
 
@@ -63,18 +63,12 @@ describe('recorder demo', () => {
     dirs.push(directory);
     const filed: string[] = [];
     const demo = await startDemo({ directory, calls: 4, seed: 7, speed: 40, gapSeconds: 3, port: 0, onFiled: (event) => filed.push(event.recording.name) });
-    const browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    const browser = await launchChromium();
     try {
       const context = await browser.newContext();
       const player = await context.newPage();
-      await player.goto(demo.playerUrl);
       const supervisor = demo.accounts.find((a) => a.name === 'supervisor')!;
-      await player.locator('#login-user').fill(supervisor.name);
-      await player.locator('#login-password').fill(supervisor.password);
-      await player.locator('#login-submit').click();
+      await logIn(player, demo.playerUrl, supervisor.name, supervisor.password);
       await player.locator('#live-status.on').waitFor();
       await until(() => filed.length > 0, 90_000, 'a first recording');
       const page = await context.newPage();

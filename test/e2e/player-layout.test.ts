@@ -3,16 +3,15 @@
 // window; a supervisor's page (with the service's status panel) is the widest case. Screenshots in test-artifacts.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayerServer } from '../../src/player/index.js';
 import { writeFileDurable } from '../../src/platform/util/index.js';
 import type { StatusSnapshot } from '../../src/recorder/service/index.js';
 import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'player-layout');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const SIZES = [
   [1024, 768],
   [1280, 720],
@@ -59,7 +58,7 @@ beforeAll(async () => {
     });
   }
   ({ server, url } = await startServer(fixture, { statusDir: workDir }));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
 }, 90_000);
 
 afterAll(async () => {
@@ -108,10 +107,7 @@ describe('player layout', () => {
   for (const [width, height] of SIZES) {
     it(`${width}×${height}: no number cut off, nothing overlapping in the top bar, everything inside the window`, async () => {
       const page = await browser.newPage({ viewport: { width, height } });
-      await page.goto(url);
-      await page.locator('#login-user').fill('sue');
-      await page.locator('#login-password').fill(PASSWORD);
-      await page.locator('#login-submit').click();
+      await logIn(page, url, 'sue', PASSWORD);
       await page.locator('#service-status').waitFor({ state: 'visible' });
       await page.locator('#results-body tr').first().waitFor();
       await page.locator('#results-body tr').first().dblclick();

@@ -2,17 +2,15 @@
 // Rossi and Bianchi at log-in, the embedded AppServer sending over the recorder's TCP player link. A TRAC plays the
 // right track in Rossi's page only, PAUS/PLAY/STOP/EJEC act, a TRAC of a call Rossi may not hear plays nothing,
 // the player comes forward and hides when set to, and the URL interface works from a browser's address bar.
-import { chromium } from 'playwright-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedAppServer } from '../../src/embedded/index.js';
 import { PlayerLink } from '../../src/player/index.js';
 import type { PlayerServer } from '../../src/player/index.js';
 import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 import { capturingLogger, until } from './helpers/service-harness.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let fixture: Fixture;
 let server: PlayerServer;
@@ -38,7 +36,7 @@ beforeAll(async () => {
   link = new PlayerLink({ recordings: fixture.recordings, server, logger: captured.logger, appServer: { host: '127.0.0.1', port: Number(address.split(':')[1]) }, urlPort: 0 });
   await link.start();
   await until(() => appServer.connections === 1, 10_000, 'the link connected');
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -55,12 +53,7 @@ async function openPlayer(user: string, player: string): Promise<{ context: Brow
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(url);
-  await page.locator('#login-user').fill(user);
-  await page.locator('#login-password').fill(PASSWORD);
-  await page.locator('#login-player').fill(player);
-  await page.locator('#login-submit').click();
-  await page.locator('#app').waitFor({ state: 'visible' });
+  await logIn(page, url, user, PASSWORD, player);
   await page.locator('#live-status.on').waitFor();
   await expect.poll(() => page.locator('#player-name-text').textContent()).toBe(player);
   return { context, page, errors };

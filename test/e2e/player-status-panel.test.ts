@@ -2,7 +2,6 @@
 // service wrote, and RESET / OFF from the page reach the service's work folder as commands; an agent sees none of it.
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayerServer } from '../../src/player/index.js';
@@ -10,8 +9,8 @@ import { ALARM_CONTROL_DIR, readStatus } from '../../src/recorder/service/index.
 import type { StatusSnapshot } from '../../src/recorder/service/index.js';
 import { writeFileDurable } from '../../src/platform/util/index.js';
 import { type Fixture, Client, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 let fixture: Fixture;
 let server: PlayerServer;
 let url: string;
@@ -42,7 +41,7 @@ beforeAll(async () => {
   mkdirSync(workDir);
   await writeFileDurable(join(workDir, 'status.json'), JSON.stringify(serviceStatus()));
   ({ server, url } = await startServer(fixture, { statusDir: workDir }));
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -51,13 +50,7 @@ afterAll(async () => {
   await fixture?.cleanup();
 });
 
-async function login(page: Page, user: string): Promise<void> {
-  await page.goto(url);
-  await page.locator('#login-user').fill(user);
-  await page.locator('#login-password').fill(PASSWORD);
-  await page.locator('#login-submit').click();
-  await page.locator('#app').waitFor({ state: 'visible' });
-}
+const login = (page: Page, user: string): Promise<void> => logIn(page, url, user, PASSWORD);
 
 describe('the service status panel', () => {
   it('a supervisor sees lamps and master alarm, and RESET / OFF reach the service', async () => {

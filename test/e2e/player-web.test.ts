@@ -3,17 +3,15 @@
 // Screenshots land in test-artifacts/player/.
 import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decryptBytes, hasContainerMagic } from '../../src/platform/crypto/index.js';
 import type { PlayerServer } from '../../src/player/index.js';
 import { convertStore } from '../../src/recorder/convert/index.js';
 import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = join(process.cwd(), 'test-artifacts', 'player');
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let fixture: Fixture;
 let server: PlayerServer;
@@ -33,7 +31,7 @@ beforeAll(async () => {
     await fixture.file({ callId: `bulk-${i}`, start: utc(2 + (i % 3), 8 + i), internal: i % 2 ? '202' : '311', internalName: i % 2 ? 'Ben Schulz' : 'Carla Ruiz', external: `0301555${i}0`, direction: i % 3 ? 'in' : 'out', seconds: 3 });
   }
   ({ server, url } = await startServer(fixture));
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+  browser = await launchChromium();
 }, 60_000);
 
 afterAll(async () => {
@@ -43,11 +41,7 @@ afterAll(async () => {
 });
 
 async function login(page: Page, user: string): Promise<void> {
-  await page.goto(url);
-  await page.locator('#login-user').fill(user);
-  await page.locator('#login-password').fill(PASSWORD);
-  await page.locator('#login-submit').click();
-  await page.locator('#app').waitFor({ state: 'visible' });
+  await logIn(page, url, user, PASSWORD);
   await page.locator('#live-status.on').waitFor();
 }
 
