@@ -1,9 +1,11 @@
 // The live demo behind `npm start`: embedded PBX placing calls, the recorder filing them, the player showing them.
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { validateConfig } from '../platform/config/index.js';
+import { generateKeyFile, readKeyring } from '../platform/crypto/index.js';
 import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
 import type { EmbeddedPbxEndpoints } from '../embedded/index.js';
 import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
@@ -71,8 +73,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'pbx-drive'), speed: options.speed ?? 4 });
   const endpoints = await pbx.start();
   const storeRoot = join(base, 'recordings');
+  // Encrypted and signed as a careful site runs it, so the player's integrity badges say "verified": a key made
+  // once for the demo's folder (kept for its next runs, which open the same store).
+  const keyFile = join(base, 'demo.key');
+  if (!existsSync(keyFile)) await generateKeyFile(keyFile);
+  const keyring = await readKeyring([keyFile]);
   const config = validateConfig(
     {
+      encryption: { enabled: true, keyFiles: [keyFile] },
       pbx: { url: endpoints.soapUrl, username: endpoints.username, password: endpoints.password },
       reporting: { url: endpoints.reportingUrl, username: endpoints.username, password: endpoints.password },
       drive: { kind: 'webdav', url: endpoints.recUrl, username: endpoints.username, password: endpoints.password, pollSeconds: 1, graceSeconds: 1 },
@@ -91,7 +99,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
   );
   let server: PlayerServer | undefined;
   // The player hears of each filed recording through the recordings' change feed.
-  const service = new RecorderService({ config, logger: options.logger ?? pino({ level: 'warn' }), pollMs: 500, ...(options.onFiled ? { onFiled: options.onFiled } : {}) });
+  const service = new RecorderService({ config, keyring, logger: options.logger ?? pino({ level: 'warn' }), pollMs: 500, ...(options.onFiled ? { onFiled: options.onFiled } : {}) });
   await service.start();
   pbx.addCdrInterface({ url: service.cdrInterfaceUrl!, username: DEMO_CDR_USER, password: DEMO_CDR_PASSWORD });
   const accountsPath = defaultAccountsPath(config.storage.indexPath);
