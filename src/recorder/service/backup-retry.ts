@@ -2,9 +2,8 @@
 // (replaced atomically, so a restart goes on with them), a round copies them oldest first and stops at the first
 // failure (the backup is still away), and the wait between rounds doubles from the first to the last given. While
 // any wait, the BACKUP lamp is red: the backup is behind.
-import { readFile } from 'node:fs/promises';
 import type { Logger } from 'pino';
-import { writeFileDurable } from '../../platform/util/index.js';
+import { StateFileError, readStateFile, writeFileAtomic } from '../../platform/util/index.js';
 import type { BackupOutcome } from '../../recordings/index.js';
 
 export const BACKUP_PENDING_FILE = 'backup-pending.json';
@@ -27,7 +26,6 @@ export class BackupRetry {
   #timer: NodeJS.Timeout | undefined;
   #nextAt: number | undefined;
   #running: Promise<void> = Promise.resolve();
-  #saving: Promise<void> = Promise.resolve();
   #stopped = false;
   lastError: string | undefined;
 
@@ -42,11 +40,16 @@ export class BackupRetry {
 
   static async open(options: BackupRetryOptions): Promise<BackupRetry> {
     const retry = new BackupRetry(options);
-    const stored = await readFile(options.file, 'utf8').then(
-      (text) => JSON.parse(text) as { pending?: Array<[string, string]> },
-      () => undefined,
-    );
-    for (const [name, error] of stored?.pending ?? []) if (typeof name === 'string') retry.#pending.set(name, String(error));
+    // A damaged list is an error naming the file: forgetting it would leave recordings out of the backup unseen.
+    const stored = readStateFile(options.file, 'backup copies to retry') as { pending?: unknown } | undefined;
+    if (stored !== undefined) {
+      if (stored === null || typeof stored !== 'object' || !Array.isArray(stored.pending)) {
+        throw new StateFileError(options.file, 'not a list of backup copies to retry; move the file aside (recorder backup verify --repair finds what is missing)');
+      }
+      for (const entry of stored.pending as unknown[]) {
+        if (Array.isArray(entry) && typeof entry[0] === 'string') retry.#pending.set(entry[0], String(entry[1]));
+      }
+    }
     if (retry.#pending.size > 0) {
       options.log.warn({ recordings: retry.#pending.size }, 'backup: copies that failed before the restart are tried again');
       retry.#arm(0);
@@ -80,7 +83,6 @@ export class BackupRetry {
     this.#stopped = true;
     clearTimeout(this.#timer);
     await this.#running;
-    await this.#saving;
   }
 
   #arm(ms: number): void {
@@ -124,7 +126,10 @@ export class BackupRetry {
   }
 
   #save(): void {
-    const text = `${JSON.stringify({ pending: [...this.#pending] })}\n`;
-    this.#saving = this.#saving.then(() => writeFileDurable(this.#options.file, text).catch((error: unknown) => this.#options.log.warn({ err: error }, 'backup: the list of copies to retry could not be written')));
+    try {
+      writeFileAtomic(this.#options.file, Buffer.from(`${JSON.stringify({ pending: [...this.#pending] })}\n`));
+    } catch (error) {
+      this.#options.log.warn({ err: error }, 'backup: the list of copies to retry could not be written');
+    }
   }
 }

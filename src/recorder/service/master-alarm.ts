@@ -4,8 +4,7 @@
 // It is armed only after a start-up grace (the reference's 20 s: the network often needs a second attempt at
 // start). Its state survives restarts (a latched alarm is not forgotten by a restart), and every lamp change is
 // kept in a short history for the status and the mails.
-import { readFile } from 'node:fs/promises';
-import { writeFileDurable } from '../../platform/util/index.js';
+import { StateFileError, readStateFile, writeFileAtomic } from '../../platform/util/index.js';
 
 export const LAMP_NAMES = ['PBX', 'REP', 'PCAP', 'DISK', 'BACKUP', 'SOFTWARE'] as const;
 export type LampName = (typeof LAMP_NAMES)[number];
@@ -46,6 +45,8 @@ export interface MasterAlarmOptions {
   readonly graceMs: number;
   /** Told of every event after it is recorded (logging, mail). */
   readonly onEvent: (event: AlarmEvent, status: MasterAlarmStatus) => void;
+  /** The state could not be written (it stays right in memory and is written again with the next change). */
+  readonly onSaveError?: (error: unknown) => void;
   readonly now?: () => number;
 }
 
@@ -71,7 +72,6 @@ export class MasterAlarm {
   /** The reasons given with the lamps last observed. */
   #reasons: Partial<Record<LampName, string>> = {};
   readonly #startedAt: number;
-  #saving: Promise<void> = Promise.resolve();
 
   private constructor(options: MasterAlarmOptions) {
     this.#options = options;
@@ -80,18 +80,18 @@ export class MasterAlarm {
     this.#since = new Date(this.#startedAt).toISOString();
   }
 
+  /** The alarm with the state its file keeps; a damaged file is a StateFileError naming it, never a silent reset. */
   static async open(options: MasterAlarmOptions): Promise<MasterAlarm> {
     const alarm = new MasterAlarm(options);
-    const stored = await readFile(options.file, 'utf8').then(
-      (text) => JSON.parse(text) as Partial<Stored>,
-      () => undefined,
-    );
-    if (stored && (stored.state === 'armed' || stored.state === 'triggered' || stored.state === 'off')) {
-      alarm.#afterGrace = stored.state;
-      if (stored.triggeredBy) alarm.#triggeredBy = stored.triggeredBy;
-      if (Array.isArray(stored.history)) alarm.#history = stored.history.slice(-HISTORY);
-      if (stored.state !== 'armed' && typeof stored.since === 'string') alarm.#since = stored.since;
+    const stored = readStateFile(options.file, 'master alarm state') as Partial<Stored> | undefined;
+    if (stored === undefined) return alarm;
+    if (stored === null || typeof stored !== 'object' || !(stored.state === 'armed' || stored.state === 'triggered' || stored.state === 'off')) {
+      throw new StateFileError(options.file, 'not a master alarm state (state is not armed, triggered or off); move the file aside to start anew');
     }
+    alarm.#afterGrace = stored.state;
+    if (stored.triggeredBy) alarm.#triggeredBy = stored.triggeredBy;
+    if (Array.isArray(stored.history)) alarm.#history = stored.history.slice(-HISTORY);
+    if (stored.state !== 'armed' && typeof stored.since === 'string') alarm.#since = stored.since;
     return alarm;
   }
 
@@ -142,11 +142,6 @@ export class MasterAlarm {
     this.#save();
   }
 
-  /** Resolves once the state on disk is the latest. */
-  async flushed(): Promise<void> {
-    await this.#saving;
-  }
-
   /** Armed with lamps red: the first of them (in the panel's order) triggers the alarm. */
   #triggerIfRed(): void {
     const red = this.#lamps ? LAMP_NAMES.find((lamp) => this.#lamps![lamp] === 'red') : undefined;
@@ -175,8 +170,10 @@ export class MasterAlarm {
   #save(): void {
     const state = this.#state === 'starting' ? this.#afterGrace : this.#state;
     const stored: Stored = { state, since: this.#since, ...(this.#triggeredBy ? { triggeredBy: this.#triggeredBy } : {}), history: this.#history };
-    const text = `${JSON.stringify(stored, null, 2)}\n`;
-    // One write at a time, in order; a failed write is retried by the next change (the state in memory stays right).
-    this.#saving = this.#saving.then(() => writeFileDurable(this.#options.file, text).catch(() => undefined));
+    try {
+      writeFileAtomic(this.#options.file, Buffer.from(`${JSON.stringify(stored, null, 2)}\n`));
+    } catch (error) {
+      this.#options.onSaveError?.(error);
+    }
   }
 }

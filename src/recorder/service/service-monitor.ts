@@ -59,6 +59,7 @@ export class ServiceMonitor {
       file: this.#options.alarmFile,
       graceMs: this.#options.graceMs,
       onEvent: (event, status) => this.#onEvent(event, status),
+      onSaveError: (error) => this.#options.log.warn({ err: error, file: this.#options.alarmFile }, 'master alarm: its state could not be written'),
     });
     await this.tick();
     this.#timer = setInterval(() => void this.tick(), this.#options.intervalMs ?? STATUS_INTERVAL_MS);
@@ -69,7 +70,6 @@ export class ServiceMonitor {
     this.#stopped = true;
     clearInterval(this.#timer);
     await this.#round;
-    await this.#alarm?.flushed();
   }
 
   /** One round now (also when a lamp may just have changed); rounds never overlap. */

@@ -1,16 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MasterAlarm } from '../../../src/recorder/service/index.js';
+import { StateFileError } from '../../../src/platform/util/index.js';
 import type { AlarmEvent, Lamps } from '../../../src/recorder/service/index.js';
 
 const GREEN: Lamps = { PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', BACKUP: 'grey', SOFTWARE: 'green' };
 const dirs: string[] = [];
-const alarms: MasterAlarm[] = [];
-afterEach(async () => {
-  // Writes still under way would race the removal.
-  for (const alarm of alarms.splice(0)) await alarm.flushed();
+afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -21,7 +19,6 @@ async function alarmAt(file?: string): Promise<{ alarm: MasterAlarm; events: Ala
   const clock = { t: 1_000_000 };
   const events: AlarmEvent[] = [];
   const alarm = await MasterAlarm.open({ file: path, graceMs: 20_000, now: () => clock.t, onEvent: (event) => events.push(event) });
-  alarms.push(alarm);
   return { alarm, events, clock, file: path };
 }
 
@@ -84,7 +81,6 @@ describe('MasterAlarm', () => {
     expect(events.at(-1)).toMatchObject({ kind: 'lamp', subject: 'PCAP', to: 'red' });
     alarm.command('on', 'cli');
     expect(alarm.status()).toMatchObject({ state: 'triggered', triggeredBy: { subject: 'PCAP' } });
-    await alarm.flushed();
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ state: 'triggered' });
     // A restart: after its grace the alarm is still latched, with its history.
     const { alarm: again, clock: clock2 } = await alarmAt(file);
@@ -93,5 +89,13 @@ describe('MasterAlarm', () => {
     again.observe(GREEN);
     expect(again.status()).toMatchObject({ state: 'triggered', triggeredBy: { subject: 'PCAP' } });
     expect(again.status().history.length).toBeGreaterThan(3);
+  });
+
+  it('refuses a damaged state file by name instead of starting armed as if nothing had happened', async () => {
+    const { file } = await alarmAt();
+    writeFileSync(file, '{"state": "triggered", "hist');
+    await expect(MasterAlarm.open({ file, graceMs: 0, onEvent: () => undefined })).rejects.toThrow(`${file}: the master alarm state are not JSON`);
+    writeFileSync(file, '{"state": "panicking"}');
+    await expect(MasterAlarm.open({ file, graceMs: 0, onEvent: () => undefined })).rejects.toThrow(StateFileError);
   });
 });
