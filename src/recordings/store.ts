@@ -475,16 +475,28 @@ export class RecordingStore {
     return this.backupRoot ? join(this.backupRoot, month) : undefined;
   }
 
+  /**
+   * Whether `target` is a copy of `source`: audio is written once (equal size = same copy); small files (notes,
+   * sidecars) are compared byte for byte. 'missing' when the target is not there; other errors are thrown.
+   */
+  async #copyState(source: string, target: string): Promise<{ state: 'same' | 'missing' | 'different'; detail?: string }> {
+    let a;
+    let b;
+    try {
+      [a, b] = await Promise.all([stat(source), stat(target)]);
+    } catch (error) {
+      if (isNotFound(error)) return { state: 'missing', detail: basename(source) };
+      throw error;
+    }
+    if (a.size !== b.size) return { state: 'different', detail: `${basename(source)}: ${a.size} bytes here, ${b.size} in the backup` };
+    if (a.size <= SMALL_FILE && !(await readFile(source)).equals(await readFile(target))) return { state: 'different', detail: `${basename(source)}: content differs` };
+    return { state: 'same' };
+  }
+
   async #backupFile(source: string, month: string): Promise<void> {
     const dir = this.#backupDir(month)!;
     const target = join(dir, basename(source));
-    try {
-      const [a, b] = await Promise.all([stat(source), stat(target)]);
-      // Already there: audio is written once (equal size = same copy); small files (notes, sidecars) are compared.
-      if (a.size === b.size && (a.size > SMALL_FILE || (await readFile(source)).equals(await readFile(target)))) return;
-    } catch (error) {
-      if (!isNotFound(error)) throw error;
-    }
+    if ((await this.#copyState(source, target)).state === 'same') return;
     await mkdir(dir, { recursive: true, mode: 0o700 });
     await copyFileDurable(source, target);
   }
@@ -517,17 +529,13 @@ export class RecordingStore {
     const dir = this.#backupDir(entry.month)!;
     for (const source of [entry.xmlPath, entry.notesPath, entry.audioPath]) {
       if (source === undefined) continue;
-      const target = join(dir, basename(source));
-      let a;
-      let b;
+      let copy;
       try {
-        [a, b] = await Promise.all([stat(source), stat(target)]);
+        copy = await this.#copyState(source, join(dir, basename(source)));
       } catch (error) {
-        if (isNotFound(error)) return { state: 'missing', detail: basename(source) };
         return { state: 'unreachable', detail: error instanceof Error ? error.message : String(error) };
       }
-      if (a.size !== b.size) return { state: 'different', detail: `${basename(source)}: ${a.size} bytes here, ${b.size} in the backup` };
-      if (a.size <= SMALL_FILE && !(await readFile(source)).equals(await readFile(target))) return { state: 'different', detail: `${basename(source)}: content differs` };
+      if (copy.state !== 'same') return copy;
     }
     return { state: 'same' };
   }

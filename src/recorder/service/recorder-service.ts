@@ -480,7 +480,6 @@ export class RecorderService {
   /** A copy to the backup tree failed: tried again until it succeeds; the BACKUP lamp is red meanwhile. */
   private noteBackup(recording: string, backup: BackupOutcome): void {
     if (backup.status !== 'failed' || !this.backupRetry) return;
-    this.lampReasons.BACKUP = `${recording}: ${backup.error}`;
     if (this.backupRetry.size === 0) this.log.warn({ recording, reason: backup.error }, 'the copy to the backup tree failed; it is tried again until it works');
     this.backupRetry.add(recording, backup.error);
   }
