@@ -4,6 +4,7 @@ import { existsSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Key, Keyring } from '../../src/platform/crypto/index.js';
+import { convertStore } from '../../src/recorder/convert/index.js';
 import { RecordingStore, Recordings, StoreError } from '../../src/recordings/index.js';
 import { meta, tempDir, writeAudio } from './helpers.js';
 
@@ -90,6 +91,21 @@ describe('replacing a kept capture with its conversion', () => {
     expect(existsSync(join(backupRoot!, filed.month, `${filed.name}.pcap`))).toBe(false);
     expect(readFileSync(join(backupRoot!, filed.month, `${filed.name}.wav`)).length).toBe(6000);
     expect(reopened.row(filed.name)?.format).toBe('wav');
+    await reopened.close();
+  });
+
+  it('a converter killed after the store was done but before the index was told: the next run sets the row right, converting nothing', async () => {
+    const { dir, root, recordings, filed, open } = await keptCapture();
+    await recordings.close();
+    // The whole replacement on disk (old audio gone), the index row still the capture's.
+    const store = await RecordingStore.open({ root, timeZone: 'utc' });
+    await store.replaceAudio(filed.name, { audioPath: writeAudio(dir, 'converted.wav', 6000, 6), format: 'wav' });
+    expect(existsSync(filed.audioPath)).toBe(false);
+    const reopened = await open();
+    expect(reopened.row(filed.name)?.format).toBe('pcap');
+    const summary = await convertStore({ recordings: reopened, format: 'wav', mix: 'stereo', encoding: 'pcm16', kbps: 64, workDir: join(dir, 'work') });
+    expect(summary).toMatchObject({ found: 0, converted: 0, failed: 0 });
+    expect(reopened.row(filed.name)).toMatchObject({ format: 'wav', size: 6000 });
     await reopened.close();
   });
 });

@@ -62,7 +62,11 @@ export class ConverterLockedError extends Error {
 export async function convertStore(options: StoreConversionOptions): Promise<StoreConversionSummary> {
   const { recordings } = options;
   const pending: StoredRecording[] = [];
-  for await (const stored of recordings.scan()) if (stored.format === 'pcap') pending.push(stored);
+  for await (const stored of recordings.scan()) {
+    if (stored.format === 'pcap') pending.push(stored);
+    // Converted and cleaned up by a run killed before it told the index: the row follows the files now.
+    else if (recordings.row(stored.name)?.format === 'pcap') await recordings.refreshIndex(stored.name);
+  }
   const outcomes: StoreConversionOutcome[] = [];
   for (const stored of pending) {
     if (options.signal?.aborted) break;
