@@ -67,8 +67,8 @@ export function registerPbxCommand(program: Command): void {
     .option('--speed <x>', 'simulated seconds per real second (accelerated time)', positiveNumber, 1)
     .option('--drive <dir>', 'directory holding the drive (captures in DRIVE/CF0/REC)', 'pbx-drive')
     .option('--host <address>', 'loopback address to listen on', '127.0.0.1')
-    .option('--port-base <port>', 'listen on fixed ports: SOAP P, standby SOAP P+1, reporting P+2, WebDAV P+3, admin P+4 (default: free ports)', positiveInteger)
-    .option('--standby', 'also run a standby PBX (SOAP); switch with the admin endpoint')
+    .option('--port-base <port>', 'listen on fixed ports: SOAP P, standby SOAP P+1, reporting P+2, WebDAV P+3, admin P+4, standby WebDAV P+5 (default: free ports)', positiveInteger)
+    .option('--standby', 'also run a standby PBX (SOAP and its own drive); switch with the admin endpoint (activePbx)')
     .option('--user <name>', 'user name of every service')
     .option('--password <password>', 'password of every service')
     .option('--start <time>', 'simulated start time (ISO 8601); default now')
@@ -115,7 +115,7 @@ export function registerPbxCommand(program: Command): void {
         ...(startTime !== undefined ? { startTime } : {}),
         ...(flags.user !== undefined ? { username: flags.user } : {}),
         ...(flags.password !== undefined ? { password: flags.password } : {}),
-        ...(base !== undefined ? { ports: { soap: base, standbySoap: base + 1, reporting: base + 2, drive: base + 3, admin: base + 4 } } : {}),
+        ...(base !== undefined ? { ports: { soap: base, standbySoap: base + 1, reporting: base + 2, drive: base + 3, admin: base + 4, standbyDrive: base + 5 } } : {}),
       });
       const endpoints = await pbx.start();
       const controller = new AbortController();
@@ -128,6 +128,7 @@ export function registerPbxCommand(program: Command): void {
       for (const target of cdrInterfaces) say(`  CDRs to    ${target.url}`);
       say(`  reporting  ${endpoints.reportingUrl}`);
       say(`  drive      ${endpoints.recUrl}  (files in ${endpoints.recDir})`);
+      if (endpoints.standbyRecUrl) say(`  standby's  ${endpoints.standbyRecUrl}  (files in ${endpoints.standbyRecDir})`);
       say(`  admin      ${endpoints.adminUrl}/faults`);
       say(`  user ${endpoints.username}, password ${endpoints.password}`);
       try {

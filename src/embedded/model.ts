@@ -307,8 +307,10 @@ export interface FaultState {
   reportingDown: boolean;
   /** Extra delay before a finished call's CDR becomes visible (ms, simulated time). */
   reportingDelayMs: number;
-  /** WebDAV answers 503. */
+  /** The active PBX's drive answers 503 (WebDAV). */
   webdavDown: boolean;
+  /** The standby PBX's drive answers 503 (with `webdavDown` and `activePbx: 'standby'`: the active PBX failed whole). */
+  standbyWebdavDown: boolean;
   /** Delay added to each WebDAV response (ms, real time). */
   driveSlowMs: number;
   /** Offset added to the times the PBX reports (SOAP, CDR) against the simulated clock (ms). */
@@ -323,6 +325,7 @@ export function defaultFaults(): FaultState {
     reportingDown: false,
     reportingDelayMs: 0,
     webdavDown: false,
+    standbyWebdavDown: false,
     driveSlowMs: 0,
     clockSkewMs: 0,
     activePbx: 'primary',

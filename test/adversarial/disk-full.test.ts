@@ -61,7 +61,7 @@ describe('adversarial: the storage disk fills up', () => {
     expect(grown.status, grown.stderr).toBe(0);
     await p.drained(60_000);
     await until(() => p.lamps.now('DISK') === 'green', 10_000, 'DISK green');
-    expectAllRecorded(p);
+    await expectAllRecorded(p);
     expect(logged(p.records, 'storage has room again; waiting work resumes').length).toBeGreaterThanOrEqual(1);
     console.log(`disk full: ${toFile} recordings, DISK red in ${fullEpisodes} episode(s), ${noise} warnings/errors logged while full; all filed after the file system grew`);
     expect(fullEpisodes).toBeLessThanOrEqual(3);

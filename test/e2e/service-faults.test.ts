@@ -33,7 +33,7 @@ describe('recorder run through faults of recorder pbx', () => {
     await p.drained(20_000);
     expect(p.lamps.saw('REP', 'green', clearedAt)).toBe(true);
     expect(p.service.status().lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
-    expectAllRecorded(p);
+    await expectAllRecorded(p);
   });
 
   it('reporting down, the recorder a CDR interface of the PBX: every capture is filed from the CDRs posted at the call end, no reporting needed', async () => {
@@ -46,7 +46,7 @@ describe('recorder run through faults of recorder pbx', () => {
     const expected = p.expected();
     expect(p.service.status().counters).toMatchObject({ decidedFromCdrInterface: expected.length, decidedFromReporting: 0, quarantined: 0 });
     expect(p.service.status().lamps.REP).toBe('green');
-    expectAllRecorded(p);
+    await expectAllRecorded(p);
   });
 
   it('reporting late: CDRs that appear seconds after the call end are found by the retries; no quarantine, REP stays green', async () => {
@@ -62,7 +62,7 @@ describe('recorder run through faults of recorder pbx', () => {
     // Filed only once the CDR was there: at least the delay after the SOAP call end.
     for (const event of p.filed) expect(event.latencyMs, event.capture).toBeGreaterThanOrEqual(1500);
     expect(p.service.status().lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
-    expectAllRecorded(p);
+    await expectAllRecorded(p);
   });
 
   it('WebDAV down and back: captures stay on the drive, PCAP red; all taken off and filed after it, PCAP green', async () => {
@@ -83,6 +83,6 @@ describe('recorder run through faults of recorder pbx', () => {
     await p.drained(20_000);
     expect(p.lamps.saw('PCAP', 'green', clearedAt)).toBe(true);
     expect(p.service.status().lamps).toMatchObject({ PBX: 'green', REP: 'green', PCAP: 'green', DISK: 'green', SOFTWARE: 'green' });
-    expectAllRecorded(p);
+    await expectAllRecorded(p);
   });
 });

@@ -23,7 +23,8 @@ export interface DriveOptions {
   readonly root: string;
   readonly username: string;
   readonly password: string;
-  readonly faults: FaultState;
+  /** The faults this drive answers to (the standby PBX's drive reads its own down switch). */
+  readonly faults: Pick<FaultState, 'webdavDown' | 'driveSlowMs'>;
   readonly port?: number;
   /** Loopback address to listen on (default 127.0.0.1). */
   readonly host?: string;

@@ -23,6 +23,7 @@ const faultPatch = z
     reportingDown: z.boolean(),
     reportingDelayMs: z.number().int().min(0).max(7 * 24 * 3600 * 1000),
     webdavDown: z.boolean(),
+    standbyWebdavDown: z.boolean(),
     driveSlowMs: z.number().int().min(0).max(600_000),
     clockSkewMs: z.number().int().min(-7 * 24 * 3600 * 1000).max(7 * 24 * 3600 * 1000),
     activePbx: z.enum(['primary', 'standby']),

@@ -19,6 +19,7 @@ export interface EmbeddedPbxPorts {
   readonly reporting?: number;
   readonly drive?: number;
   readonly admin?: number;
+  readonly standbyDrive?: number;
 }
 
 export interface EmbeddedPbxOptions {
@@ -33,7 +34,10 @@ export interface EmbeddedPbxOptions {
   /** Credentials of every service (SOAP, reporting, WebDAV, admin). */
   readonly username?: string;
   readonly password?: string;
-  /** Also run a standby PBX's SOAP service. */
+  /**
+   * Also run a standby PBX: its SOAP service and its own drive (`<driveRoot>/standby-pbx/DRIVE/CF0/REC`). A capture
+   * is written to the drive of the PBX that is active when it starts, and stays there until its call ends.
+   */
   readonly standby?: boolean;
   /** Loopback address to listen on (default 127.0.0.1). */
   readonly host?: string;
@@ -51,6 +55,10 @@ export interface EmbeddedPbxEndpoints {
   readonly soapUrl: string;
   readonly wsdlUrl: string;
   readonly standbySoapUrl?: string;
+  /** The standby PBX's drive (with `standby`): root collection, capture collection, folder on disk. */
+  readonly standbyDriveUrl?: string;
+  readonly standbyRecUrl?: string;
+  readonly standbyRecDir?: string;
   readonly reportingUrl: string;
   readonly driveUrl: string;
   readonly recUrl: string;
@@ -63,6 +71,9 @@ export interface EmbeddedPbxEndpoints {
   /** Number of the thread-call recording object agents call to keep their last call (the recorder's tcr.number). */
   readonly tcrNumber?: string;
 }
+
+/** Folder of the standby PBX's drive inside the driveRoot. */
+export const STANDBY_DRIVE_FOLDER = 'standby-pbx';
 
 export const DEFAULT_PBX_USERNAME = 'recorder';
 export const DEFAULT_PBX_PASSWORD = 'recorder-demo';
@@ -79,6 +90,7 @@ export class EmbeddedPbx {
   private readonly cdrPoster: CdrPoster;
   private readonly admin: AdminServer;
   private drive: { close(): Promise<void> } | undefined;
+  private standbyDrive: { close(): Promise<void> } | undefined;
   private endpointsValue: EmbeddedPbxEndpoints | undefined;
   private callsDone = 0;
   private readonly username: string;
@@ -126,6 +138,29 @@ export class EmbeddedPbx {
       ...(ports.drive !== undefined ? { port: ports.drive } : {}),
     });
     this.drive = drive;
+    let standbyDrive: Awaited<ReturnType<typeof startDrive>> | undefined;
+    if (this.options.standby) {
+      const root = join(this.options.driveRoot, STANDBY_DRIVE_FOLDER);
+      await mkdir(join(root, DRIVE_REC_PATH), { recursive: true });
+      const faults = this.faults;
+      standbyDrive = await startDrive({
+        root,
+        username: this.username,
+        password: this.password,
+        // The standby PBX's drive has its own down switch; slowness is the network's, shared.
+        faults: {
+          get webdavDown() {
+            return faults.standbyWebdavDown;
+          },
+          get driveSlowMs() {
+            return faults.driveSlowMs;
+          },
+        },
+        host,
+        ...(ports.standbyDrive !== undefined ? { port: ports.standbyDrive } : {}),
+      });
+      this.standbyDrive = standbyDrive;
+    }
     const soap = await this.soap.listen(ports.soap ?? 0, host);
     const standby = this.standbySoap ? await this.standbySoap.listen(ports.standbySoap ?? 0, host) : undefined;
     const reporting = await this.reporting.listen(ports.reporting ?? 0, host);
@@ -134,6 +169,7 @@ export class EmbeddedPbx {
       soapUrl: soap.url,
       wsdlUrl: soap.wsdlUrl,
       ...(standby ? { standbySoapUrl: standby.url } : {}),
+      ...(standbyDrive ? { standbyDriveUrl: standbyDrive.url, standbyRecUrl: standbyDrive.recUrl, standbyRecDir: standbyDrive.recDir } : {}),
       reportingUrl: reporting.url,
       driveUrl: drive.url,
       recUrl: drive.recUrl,
@@ -164,7 +200,7 @@ export class EmbeddedPbx {
 
   /** Play every planned call; resolves when the last call has ended and its captures are complete. */
   async run(options: { signal?: AbortSignal; onCallDone?: (call: PlannedCall, done: number) => void } = {}): Promise<PlayResult> {
-    const recDir = this.endpoints.recDir;
+    const { recDir, standbyRecDir } = this.endpoints;
     const observers: CallObserver[] = [this.soap, this.reporting, this.cdrPoster];
     if (this.standbySoap) observers.push(this.standbySoap);
     return playCalls(this.calls, {
@@ -174,7 +210,8 @@ export class EmbeddedPbx {
         recordCapture({
           call,
           spec,
-          recDir,
+          // The gateway and phones write to the drive of the PBX active as the capture starts.
+          recDir: this.faults.activePbx === 'standby' && standbyRecDir ? standbyRecDir : recDir,
           clock: this.clock,
           signal,
           ...(this.options.captureFlushMs !== undefined ? { flushIntervalMs: this.options.captureFlushMs } : {}),
@@ -195,8 +232,10 @@ export class EmbeddedPbx {
       this.reporting.close(),
       this.admin.close(),
       this.drive?.close(),
+      this.standbyDrive?.close(),
     ]);
     this.drive = undefined;
+    this.standbyDrive = undefined;
   }
 
   status(): unknown {

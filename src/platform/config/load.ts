@@ -114,9 +114,6 @@ function reasonOf(issue: Issue, path: string): string {
   }
 }
 
-/** Settings of features still to come: named as such when given, so nobody takes them for a typo or for working. */
-const NOT_YET_AVAILABLE: ReadonlySet<string> = new Set(['pbx.followStandby', 'drive.standbyUrl']);
-
 /** zod issues as config issues; unknown keys become one issue each, at their own path. */
 export function configIssues(issues: readonly Issue[]): ConfigIssue[] {
   const out: ConfigIssue[] = [];
@@ -124,7 +121,7 @@ export function configIssues(issues: readonly Issue[]): ConfigIssue[] {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         const path = formatPath([...issue.path, key]);
-        out.push({ path, reason: NOT_YET_AVAILABLE.has(path) ? 'not available in this version (refused rather than ignored)' : 'unknown key (a typo?)' });
+        out.push({ path, reason: 'unknown key (a typo?)' });
       }
       continue;
     }

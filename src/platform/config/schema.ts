@@ -71,6 +71,11 @@ const drive = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('webdav'),
     url: httpUrl,
+    /**
+     * The standby PBX's drive (the reference's "follow Standby/Active PBX" of the PCAP panel): read beside the
+     * active's, the PCAP lamp following the PBX the SOAP link is on. Leave it out for an external WebDAV server.
+     */
+    standbyUrl: httpUrl.optional(),
     username: z.string().default(''),
     password: secret.default(''),
     ...driveCommon,
@@ -78,6 +83,8 @@ const drive = z.discriminatedUnion('kind', [
   z.strictObject({
     kind: z.literal('local'),
     path: text,
+    /** The standby PBX's capture folder (mounted), read beside `path` as `standbyUrl` is for WebDAV. */
+    standbyPath: text.optional(),
     ...driveCommon,
   }),
 ]);

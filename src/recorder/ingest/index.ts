@@ -4,5 +4,7 @@ export type { CaptureDrive, DownloadResult, DriveEntry, DriveErrorCode } from '.
 export { WebDavDrive } from './webdav-drive.js';
 export type { WebDavDriveOptions } from './webdav-drive.js';
 export { LocalDrive } from './local-drive.js';
+export { StandbyPairDrive } from './standby-pair.js';
+export type { PbxRole, StandbyPairOptions } from './standby-pair.js';
 export { Ingestor } from './ingestor.js';
 export type { DriveStatus, IngestedCapture, IngestorOptions } from './ingestor.js';

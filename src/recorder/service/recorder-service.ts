@@ -6,7 +6,8 @@ import type { RecorderConfig } from '../../platform/config/index.js';
 import { ConversionPool, convertCapture } from '../convert/index.js';
 import type { ConvertEncryption, ConvertOptions, FileReport } from '../convert/index.js';
 import type { Keyring } from '../../platform/crypto/index.js';
-import { DriveError, Ingestor, LocalDrive, WebDavDrive } from '../ingest/index.js';
+import { DriveError, Ingestor, LocalDrive, StandbyPairDrive, WebDavDrive } from '../ingest/index.js';
+import type { PbxRole } from '../ingest/index.js';
 import type { CaptureDrive, DriveStatus, IngestedCapture } from '../ingest/index.js';
 import { PbxLink, ReportingClient, ReportingUnavailableError, cdrToXml } from '../pbx/index.js';
 import { CdrInterface } from './cdr-interface.js';
@@ -169,6 +170,10 @@ export class RecorderService {
   /** Mails the master alarm's events (when [alarm.mail] is configured). */
   private mailer: AlarmMailer | undefined;
   private statusEndpoint: StatusEndpoint | undefined;
+  /** The PBX the SOAP link last worked with: its drive is the one the PCAP lamp speaks of (with a standby drive). */
+  private pbxFollowed: PbxRole = 'active';
+  /** Local capture folders watched (closed at stop). */
+  private readonly localDrives: LocalDrive[] = [];
   /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
   private pbxSerial: string | undefined;
   /** The storage disk's room: the DISK lamp and the work waiting for room. */
@@ -343,7 +348,7 @@ export class RecorderService {
         else this.log.warn({ capture: name, code: error.code }, error.message);
       },
     });
-    if (drive instanceof LocalDrive) drive.watch(() => this.ingestor?.nudge());
+    for (const local of this.localDrives) local.watch(() => this.ingestor?.nudge());
 
     if (storage.backup !== undefined) {
       const store = this.store;
@@ -456,6 +461,7 @@ export class RecorderService {
     await this.ingestor?.stop();
     await this.link?.stop();
     await this.cdrInterface?.close();
+    await Promise.all(this.localDrives.splice(0).map((local) => local.close()));
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
     await this.statusEndpoint?.close();
@@ -501,8 +507,25 @@ export class RecorderService {
 
   private makeDrive(): CaptureDrive {
     const drive = this.config.drive;
-    if (drive.kind === 'local') return new LocalDrive(drive.path);
-    return new WebDavDrive({ url: drive.url, username: drive.username, password: drive.password });
+    const one = (where: string): CaptureDrive => {
+      if (drive.kind === 'webdav') return new WebDavDrive({ url: where, username: drive.username, password: drive.password });
+      const local = new LocalDrive(where);
+      this.localDrives.push(local);
+      return local;
+    };
+    const active = one(drive.kind === 'local' ? drive.path : drive.url);
+    const standbyAt = drive.kind === 'local' ? drive.standbyPath : drive.standbyUrl;
+    if (standbyAt === undefined) return active;
+    return new StandbyPairDrive({
+      active,
+      standby: one(standbyAt),
+      following: () => this.pbxFollowed,
+      // The drive of the PBX not worked with: its being away is no alarm (a standby PBX off, an active one failed).
+      onOtherDrive: (role, where, error) => {
+        if (error) this.log.info({ pbx: role, drive: where, reason: error.message }, `the ${role} PBX's drive is not reachable: captures written there are taken when it answers again`);
+        else this.log.info({ pbx: role, drive: where }, `the ${role} PBX's drive answers`);
+      },
+    });
   }
 
   private onLinkStatus(status: PbxLinkStatus): void {
@@ -512,8 +535,20 @@ export class RecorderService {
     this.ongoingCalls.clear();
     if (status.up) {
       this.log.info({ pbx: status.pbx, url: status.url }, 'PBX link up');
+      if (status.pbx !== this.pbxFollowed) {
+        this.pbxFollowed = status.pbx;
+        if (this.isStandbyPair()) {
+          this.log.info({ pbx: status.pbx }, `captures are now expected on the ${status.pbx} PBX's drive (the other one is still read)`);
+          this.ingestor?.nudge();
+        }
+      }
       if (status.pbx === 'active') this.reporting?.preferActive();
     } else this.log.warn({ pbx: status.pbx, url: status.url, reason: status.error }, 'PBX link down');
+  }
+
+  private isStandbyPair(): boolean {
+    const drive = this.config.drive;
+    return (drive.kind === 'local' ? drive.standbyPath : drive.standbyUrl) !== undefined;
   }
 
   private onDriveStatus(status: DriveStatus): void {

@@ -10,7 +10,7 @@ import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario, ScenarioCall } from 
 import type { RecorderConfig } from '../../../src/platform/config/index.js';
 import { RecorderService } from '../../../src/recorder/service/index.js';
 import type { FiledEvent, RecorderServiceOptions } from '../../../src/recorder/service/index.js';
-import { LampWatch, auditStore, capturingLogger, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfig, until } from './service-harness.js';
+import { LampWatch, auditRunningStore, capturingLogger, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfig, until } from './service-harness.js';
 import type { ExpectedCapture, ServiceConfigOptions } from './service-harness.js';
 
 const E = '0070317300912';
@@ -40,11 +40,11 @@ export interface FaultPair {
   readonly records: Record<string, unknown>[];
   readonly filed: FiledEvent[];
   expected(): ExpectedCapture[];
-  /** Captures on the drive now. */
+  /** Captures on the drive now (both drives with a standby PBX). */
   onDrive(): string[];
   /** Wait until the drive is empty and the journal has nothing pending. */
   drained(timeoutMs: number): Promise<void>;
-  audit(): ReturnType<typeof auditStore>;
+  audit(): ReturnType<typeof auditRunningStore>;
   close(): Promise<void>;
 }
 
@@ -86,9 +86,9 @@ export async function startFaultPair(options: FaultPairOptions): Promise<FaultPa
     records,
     filed,
     expected: () => expectedCaptures(pbx.calls, directory),
-    onDrive: () => readdirSync(endpoints.recDir),
+    onDrive: () => [endpoints.recDir, ...(endpoints.standbyRecDir ? [endpoints.standbyRecDir] : [])].flatMap((dir) => readdirSync(dir)),
     drained: (timeoutMs) => until(() => pair.onDrive().length === 0 && service.status().pending === 0, timeoutMs, 'the drive emptied and every capture processed'),
-    audit: () => auditStore(config.storage.root, expectedCaptures(pbx.calls, directory)),
+    audit: () => auditRunningStore(config.storage.root, expectedCaptures(pbx.calls, directory)),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -109,11 +109,11 @@ export function logged(records: readonly Record<string, unknown>[], msg: string)
 }
 
 /** Every expected recording filed once, whole, with its sidecar and in the index; nothing quarantined; all lamps green again. */
-export function expectAllRecorded(p: FaultPair): void {
+export async function expectAllRecorded(p: FaultPair): Promise<void> {
   const expected = p.expected();
   const toFile = expected.filter((e) => e.agent !== null);
   expect(toFile.length).toBeGreaterThan(0);
-  const audit = p.audit();
+  const audit = await p.audit();
   expect(audit).toMatchObject({ lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
   expect(audit.filed).toBe(toFile.length);
   const status = p.service.status();

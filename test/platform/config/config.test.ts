@@ -125,7 +125,8 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.log = { level: 'loud' }))).toEqual([expect.stringContaining("recorder.json: log.level: expected 'fatal', 'error'")]);
     expect(bad((c) => (c.tan = { prefix: '12a' }))).toEqual(['recorder.json: tan.prefix: expected 1…16 of 0-9 * #, got "12a"']);
     // Settings of features this version does not have are refused, never accepted and ignored.
-    expect(bad((c) => (c.pbx.followStandby = true))).toEqual(['recorder.json: pbx.followStandby: not available in this version (refused rather than ignored)']);
+    // The reporting and the drive follow the PBX link without a switch (the reference's "follow Standby/Active PBX").
+    expect(bad((c) => (c.pbx.followStandby = true))).toEqual(['recorder.json: pbx.followStandby: unknown key (a typo?)']);
     expect(bad((c) => (c.tcr = { number: '51' }))).toEqual(['recorder.json: tcr: [tcr] is set but recording.mode is "std": set mode = "tcr" or remove [tcr]']);
     expect(bad((c) => ((c.recording = { mode: 'tcr' }), (c.tcr = { number: '51', markWithinMinutes: 5 })))).toEqual(['recorder.json: tcr.markWithinMinutes: unknown key (a typo?)']);
     expect(bad((c) => (c.player = { appServer: '127.0.0.1' }))).toEqual(['recorder.json: player.appServer: expected host:port, e.g. 10.0.0.5:4444, got "127.0.0.1"']);
@@ -135,7 +136,8 @@ describe('loadConfig', () => {
     expect(bad((c) => (c.licences = { recording: -1 }))).toEqual(['recorder.json: licences.recording: expected a whole number ≥ 0, got -1']);
     expect(bad((c) => (c.licences = { count: 5 }))).toEqual(['recorder.json: licences.recording: required', 'recorder.json: licences.count: unknown key (a typo?)']);
     expect(bad((c) => (c.log = { dir: '/var/log/recorder', keep: 3 }))).toEqual(['recorder.json: log.keep: unknown key (a typo?)']);
-    expect(bad((c) => (c.drive = { kind: 'local', path: '/x', standbyUrl: 'http://b' }))).toEqual(['recorder.json: drive.standbyUrl: not available in this version (refused rather than ignored)']);
+    expect(bad((c) => (c.drive = { kind: 'local', path: '/x', standbyUrl: 'http://b' }))).toEqual(['recorder.json: drive.standbyUrl: unknown key (a typo?)']);
+    expect(bad((c) => (c.drive = { kind: 'webdav', url: 'http://a/REC', standbyUrl: 'ftp://b/REC' }))).toEqual(['recorder.json: drive.standbyUrl: expected an http:// or https:// URL, got "ftp://b/REC"']);
     expect(bad((c) => (c.pbx.password = 5))).toEqual(['recorder.json: pbx.password: expected text']); // a secret is never echoed
     // Several problems: one line each.
     expect(bad((c) => ((c.storage.retentionMonths = 0), (c.server = { port: 70000 })))).toHaveLength(2);
