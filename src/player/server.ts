@@ -83,7 +83,6 @@ export interface PlayerServerOptions {
   readonly webRoot?: string;
   /** Waveform cache (default: waveforms/ beside the index file). */
   readonly waveformDir?: string;
-  readonly ffmpegPath?: string;
   readonly loginLimit?: LoginLimitOptions;
   readonly sessionLimits?: SessionLimits;
   /** JSON lines of who played, exported, changed or deleted what (default: player-audit.log beside the accounts file); false = none. */
@@ -165,7 +164,7 @@ export class PlayerServer {
       keyring,
       hub: this.#hub,
       limiter: new LoginLimiter(options.loginLimit),
-      waveforms: new WaveformCache(options.waveformDir ?? join(dirname(options.recordings.indexPath), 'waveforms'), options.ffmpegPath),
+      waveforms: new WaveformCache(options.waveformDir ?? join(dirname(options.recordings.indexPath), 'waveforms')),
       pcapPlayback: new PcapPlaybackCache(join(dirname(options.recordings.indexPath), 'playback'), keyring && keyring.size > 0 ? { keyFiles: [], keyring } : undefined),
       integrity: new IntegrityGuard(this.recordings, audit),
       audit,

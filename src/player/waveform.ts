@@ -1,9 +1,9 @@
 // Waveform summaries: min/max per bucket and channel, computed once per recording and cached as JSON under the
 // cache directory (file name = hash of recording name and size, so a changed file or TAN gets a new one).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { MPEGDecoder } from 'mpg123-decoder';
 import type { PlayableAudio } from './audio-source.js';
 import { HttpError } from './errors.js';
 
@@ -54,6 +54,18 @@ class BlockAccumulator {
     this.#frames += frames;
   }
 
+  /** Decoded float channels (−1…1), `frames` samples each: scaled to 16 bits as the PCM path sees them. */
+  addFloat(channelData: readonly Float32Array[], frames: number): void {
+    const pcm = Buffer.alloc(frames * this.channels * 2);
+    for (let f = 0; f < frames; f++) {
+      for (let c = 0; c < this.channels; c++) {
+        const v = Math.round(channelData[c]![f]! * 32768);
+        pcm.writeInt16LE(v > 32767 ? 32767 : v < -32768 ? -32768 : v, (f * this.channels + c) * 2);
+      }
+    }
+    this.add(pcm);
+  }
+
   finish(buckets: number): Waveform {
     const blocks = this.#mins[0]?.length ?? 0;
     const count = Math.max(1, Math.min(buckets, blocks));
@@ -102,45 +114,34 @@ async function computeWav(audio: PlayableAudio, buckets: number): Promise<Wavefo
   return acc.finish(buckets);
 }
 
-/** MP3: decoded by ffmpeg (Debian's) to 8 kHz stereo PCM; 503 when ffmpeg is not installed. */
-async function computeMp3(audio: PlayableAudio, buckets: number, ffmpeg: string): Promise<Waveform> {
-  const acc = new BlockAccumulator(2, 8000);
-  const child = spawn(ffmpeg, ['-v', 'error', '-nostdin', '-f', 'mp3', '-i', 'pipe:0', '-f', 's16le', '-ac', '2', '-ar', '8000', 'pipe:1'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const exited = new Promise<number>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => resolve(code ?? 1));
-  });
-  const feeding = (async () => {
-    try {
-      for await (const piece of audio.stream(0, audio.size)) {
-        if (!child.stdin.write(piece)) await new Promise((r) => child.stdin.once('drain', r));
-      }
-    } catch {
-      // ffmpeg closed its input early (EPIPE): its exit code tells
-    } finally {
-      child.stdin.end();
-    }
-  })();
-  child.stdin.on('error', () => undefined);
+/**
+ * MP3: decoded in the process (mpg123 compiled to WebAssembly: no system tool, so the demo's player draws MP3
+ * waveforms on a bare machine), piece by piece as the audio streams in; its own channels and rate.
+ */
+async function computeMp3(audio: PlayableAudio, buckets: number): Promise<Waveform> {
+  const decoder = new MPEGDecoder();
+  await decoder.ready;
+  let acc: BlockAccumulator | undefined;
+  let errors = 0;
   try {
-    await accumulate(child.stdout, acc);
-    await feeding;
-    const code = await exited;
-    if (code !== 0) throw new HttpError(422, 'the MP3 could not be decoded for a waveform');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new HttpError(503, 'no waveform for MP3: ffmpeg is not installed');
-    throw error;
+    for await (const piece of audio.stream(0, audio.size)) {
+      const decoded = decoder.decode(piece);
+      errors += decoded.errors.length;
+      if (decoded.samplesDecoded === 0) continue;
+      acc ??= new BlockAccumulator(decoded.channelData.length, decoded.sampleRate);
+      acc.addFloat(decoded.channelData, decoded.samplesDecoded);
+    }
+  } finally {
+    decoder.free();
   }
+  if (!acc) throw new HttpError(422, `the MP3 could not be decoded for a waveform${errors > 0 ? ` (${errors} bad frames)` : ' (no audio frames)'}`);
   return acc.finish(buckets);
 }
 
 export class WaveformCache {
   readonly #inFlight = new Map<string, Promise<Waveform>>();
 
-  constructor(
-    readonly dir: string,
-    readonly ffmpeg = 'ffmpeg',
-  ) {}
+  constructor(readonly dir: string) {}
 
   #file(name: string, size: number): string {
     return join(this.dir, `${createHash('sha256').update(`${name}\0${size}`).digest('hex').slice(0, 32)}.json`);
@@ -161,7 +162,7 @@ export class WaveformCache {
         const audio = await open();
         try {
           let waveform: Waveform;
-          if (format === 'mp3') waveform = await computeMp3(audio, buckets, this.ffmpeg);
+          if (format === 'mp3') waveform = await computeMp3(audio, buckets);
           else if (format === 'wav' && audio.wav) waveform = await computeWav(audio, buckets);
           else throw new HttpError(415, `no waveform for ${format} recordings`);
           await mkdir(this.dir, { recursive: true });
