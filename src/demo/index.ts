@@ -6,8 +6,8 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { validateConfig } from '../platform/config/index.js';
 import { generateKeyFile, readKeyring } from '../platform/crypto/index.js';
-import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory, randomScenario } from '../embedded/index.js';
-import type { EmbeddedPbxEndpoints } from '../embedded/index.js';
+import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory, planCalls, randomScenario } from '../embedded/index.js';
+import type { EmbeddedPbxEndpoints, PbxDirectory, Scenario } from '../embedded/index.js';
 import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
 import { RecorderService } from '../recorder/service/index.js';
 import type { FiledEvent } from '../recorder/service/index.js';
@@ -56,6 +56,15 @@ export interface RunningDemo {
   stop(): Promise<void>;
 }
 
+/**
+ * Where the demo's simulated clock starts: as far back as the accelerated run gains on the wall clock, so the
+ * last call ends about now and no recording is dated in the future (at 4×, a 30-minute run starts ~22 min ago).
+ */
+export function demoStartTime(scenario: Scenario, directory: PbxDirectory, speed: number, now: number): number {
+  const span = Math.max(0, ...planCalls(directory, scenario, 0).map((call) => call.setupTime + call.endAt));
+  return now - Math.round(span * Math.max(0, 1 - 1 / speed));
+}
+
 /** The credentials the demo's PBX posts CDRs with (loopback only). */
 const DEMO_CDR_USER = 'pbx-cdr';
 const DEMO_CDR_PASSWORD = 'demo-cdr-password';
@@ -70,7 +79,8 @@ export async function startDemo(options: DemoOptions = {}): Promise<RunningDemo>
     meanGapSeconds: options.gapSeconds ?? 10,
     ...(options.mode === 'tan' ? { tanShare: 0.5 } : {}),
   });
-  const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'pbx-drive'), speed: options.speed ?? 4 });
+  const speed = options.speed ?? 4;
+  const pbx = new EmbeddedPbx({ scenario, directory, driveRoot: join(base, 'pbx-drive'), speed, startTime: demoStartTime(scenario, directory, speed, Date.now()) });
   const endpoints = await pbx.start();
   const storeRoot = join(base, 'recordings');
   // Encrypted and signed as a careful site runs it, so the player's integrity badges say "verified": a key made

@@ -17,7 +17,7 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
-async function runDemo(mode: DemoMode): Promise<{ names: string[]; searched: number; tanRows: number; integrity: string[] }> {
+async function runDemo(mode: DemoMode): Promise<{ names: string[]; searched: number; tanRows: number; integrity: string[]; starts: number[] }> {
   const directory = await mkdtemp(join(tmpdir(), `demo-${mode}-`));
   dirs.push(directory);
   const filed: string[] = [];
@@ -36,10 +36,10 @@ async function runDemo(mode: DemoMode): Promise<{ names: string[]; searched: num
     const supervisor = demo.accounts.find((a) => a.name === 'supervisor')!;
     const client = new Client(demo.playerUrl);
     expect((await client.login(supervisor.name, supervisor.password)).status).toBe(200);
-    const { rows } = await client.json<{ rows: Array<{ name: string; tan?: string; integrity: string }> }>('/api/recordings?limit=100');
+    const { rows } = await client.json<{ rows: Array<{ name: string; tan?: string; integrity: string; start: string }> }>('/api/recordings?limit=100');
     // The demo's AppServer heard a LAST for each filed recording (its page's play buttons send TRAC with it).
     await until(() => filed.every((name) => demo.appServer.messages.some((m) => m.line.startsWith('!LAST!') && m.line.includes(`!${name}.`))), 10_000, 'a LAST per recording');
-    return { names: filed, searched: rows.length, tanRows: rows.filter((row) => row.tan !== undefined).length, integrity: [...new Set(rows.map((row) => row.integrity))] };
+    return { names: filed, searched: rows.length, tanRows: rows.filter((row) => row.tan !== undefined).length, integrity: [...new Set(rows.map((row) => row.integrity))], starts: rows.map((row) => Date.parse(row.start)) };
   } finally {
     await demo.stop();
   }
@@ -47,9 +47,13 @@ async function runDemo(mode: DemoMode): Promise<{ names: string[]; searched: num
 
 describe('recorder demo', () => {
   it('std: files the calls encrypted and signed, and the supervisor sees them all in the player, verified', { timeout: 150_000 }, async () => {
-    const { names, searched, integrity } = await runDemo('std');
+    const began = Date.now();
+    const { names, searched, integrity, starts } = await runDemo('std');
     expect(searched).toBe(names.length);
     expect(integrity).toEqual(['intact']);
+    // Run 40 times faster than the clock, the calls are dated in the past leading up to now, never in the future.
+    expect(Math.max(...starts)).toBeLessThanOrEqual(Date.now());
+    expect(Math.max(...starts)).toBeGreaterThan(began - 120_000);
   });
 
   it('tan: agents enter TANs in about half the calls, and they are in the names and the player', { timeout: 150_000 }, async () => {
