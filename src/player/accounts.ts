@@ -94,7 +94,24 @@ CREATE TABLE IF NOT EXISTS last_played (
   PRIMARY KEY (user, call_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS last_played_user_time ON last_played (user, played_ms);
+CREATE TABLE IF NOT EXISTS preferences (
+  user TEXT PRIMARY KEY REFERENCES users (name) ON DELETE CASCADE,
+  json TEXT NOT NULL,
+  updated_ms INTEGER NOT NULL
+) WITHOUT ROWID;
 `;
+
+/**
+ * How a user left the player, kept with the account so it follows them from desk to desk: volumes, the standing
+ * filters (not the month, day, range or TAN of one search), the view and the rows per page. Checked by the route's
+ * schema (PREFERENCES_SCHEMA in routes/session.ts).
+ */
+export interface PlayerPreferences {
+  readonly volume?: { readonly l?: number; readonly r?: number; readonly m?: number };
+  readonly filters?: { readonly internal?: string; readonly external?: string; readonly direction?: '' | 'in' | 'out'; readonly format?: string; readonly online?: boolean };
+  readonly view?: 'search' | 'live' | 'last-played' | 'global' | 'mine';
+  readonly pageSize?: number;
+}
 
 function tokenHash(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -271,6 +288,24 @@ export class AccountStore {
         .prepare('DELETE FROM last_played WHERE user = ? AND call_id NOT IN (SELECT call_id FROM last_played WHERE user = ? ORDER BY played_ms DESC LIMIT ?)')
         .run(name, name, LAST_PLAYED_LIMIT);
     })();
+  }
+
+  /** The user's saved preferences ({} before the first save). */
+  preferences(name: string): PlayerPreferences {
+    const row = this.#db.prepare('SELECT json FROM preferences WHERE user = ?').get(name) as { json: string } | undefined;
+    if (!row) return {};
+    try {
+      return JSON.parse(row.json) as PlayerPreferences;
+    } catch {
+      return {}; // unreadable: the player starts from its defaults rather than not at all
+    }
+  }
+
+  /** Keep the user's preferences (replacing the saved ones). */
+  savePreferences(name: string, preferences: PlayerPreferences): void {
+    this.#db
+      .prepare('INSERT INTO preferences (user, json, updated_ms) VALUES (?, ?, ?) ON CONFLICT (user) DO UPDATE SET json = excluded.json, updated_ms = excluded.updated_ms')
+      .run(name, JSON.stringify(preferences), Date.now());
   }
 
   /** Call ids the user played, most recent first. */

@@ -1,6 +1,6 @@
 // The player server (Fastify): HTTP API, web player, live events, accounts. See README.md in this folder.
 export { AccountStore, LAST_PLAYED_LIMIT, MAX_ACCOUNT_NUMBERS, MIN_PASSWORD_LENGTH, PERMISSIONS, ROLES } from './accounts.js';
-export type { Account, AccountChanges, NewAccount, Permission, Role, Session, SessionLimits } from './accounts.js';
+export type { Account, AccountChanges, NewAccount, Permission, PlayerPreferences, Role, Session, SessionLimits } from './accounts.js';
 export { canSee, matchesWildcard } from './access.js';
 export type { RecordingJson } from './access.js';
 export { CSRF_HEADER, SESSION_COOKIE } from './context.js';

@@ -60,6 +60,7 @@ $('login-form').addEventListener('submit', async (event) => {
 
 $('logout').addEventListener('click', async () => {
   try {
+    await savePreferencesNow();
     await api('/api/logout', { method: 'POST' });
   } finally {
     location.reload();
@@ -93,6 +94,7 @@ async function enter(session) {
   setTimeout(() => player.prepare(), 0);
   if (session.role === 'supervisor') watchServiceStatus();
 
+  await applyPreferences();
   await loadMonths();
   connectEvents();
   search();
@@ -119,6 +121,8 @@ async function loadMonths() {
   // The format filter matters only where a month holds several formats (as the reference shows it).
   const formats = new Set(months.flatMap((m) => m.formats));
   $('f-format').closest('.field').style.visibility = formats.size > 1 ? 'visible' : 'hidden';
+  // A remembered format filter is no filter where it cannot be seen (or changed).
+  if (formats.size <= 1) $('f-format').value = '';
 }
 
 (function fillDays() {
@@ -644,6 +648,91 @@ function watchServiceStatus() {
   refreshServiceStatus();
   state.statusTimer = setInterval(refreshServiceStatus, STATUS_POLL_MS);
 }
+
+// ------------------------------------------------------------------------------------------------ preferences
+
+// Volumes, standing filters, view and rows per page are kept with the account (GET/PUT /api/preferences), so
+// they follow the user to any desk; the month, day, range and TAN of one search are not kept.
+const PREFERENCE_SAVE_MS = 800;
+
+function currentPreferences() {
+  const form = $('filter-form');
+  return {
+    volume: { l: Number($('v-l').value), r: Number($('v-r').value), m: Number($('v-m').value) },
+    filters: {
+      internal: $('f-internal').value.trim(),
+      external: $('f-external').value.trim(),
+      direction: form.querySelector('input[name="direction"]:checked')?.value || '',
+      format: $('f-format').value,
+      online: $('f-online').checked,
+    },
+    view: state.view,
+    pageSize: pageSize(),
+  };
+}
+
+async function applyPreferences() {
+  let saved;
+  try {
+    saved = await api('/api/preferences');
+  } catch {
+    return; // the defaults, then
+  }
+  state.applyingPreferences = true;
+  try {
+    const { volume = {}, filters = {} } = saved;
+    for (const ch of ['l', 'r', 'm']) {
+      if (typeof volume[ch] !== 'number') continue;
+      $(`v-${ch}`).value = String(volume[ch]);
+      $(`v-${ch}`).dispatchEvent(new Event('input'));
+    }
+    if (filters.internal !== undefined) $('f-internal').value = filters.internal;
+    if (filters.external !== undefined) $('f-external').value = filters.external;
+    if (filters.direction !== undefined) {
+      const radio = $('filter-form').querySelector(`input[name="direction"][value="${filters.direction}"]`);
+      if (radio) radio.checked = true;
+    }
+    if (filters.format !== undefined) $('f-format').value = filters.format;
+    if (filters.online !== undefined) $('f-online').checked = filters.online;
+    if (saved.pageSize) $('page-size').value = String(saved.pageSize);
+    if (saved.view) setView(saved.view);
+  } finally {
+    state.applyingPreferences = false;
+  }
+  state.savedPreferences = JSON.stringify(currentPreferences());
+}
+
+function preferencesChanged() {
+  if (state.applyingPreferences || !state.session) return;
+  clearTimeout(state.preferenceTimer);
+  state.preferenceTimer = setTimeout(() => savePreferencesNow(), PREFERENCE_SAVE_MS);
+}
+
+async function savePreferencesNow() {
+  clearTimeout(state.preferenceTimer);
+  if (!state.session) return;
+  const preferences = currentPreferences();
+  const text = JSON.stringify(preferences);
+  if (text === state.savedPreferences) return;
+  try {
+    await api('/api/preferences', { method: 'PUT', body: preferences });
+    state.savedPreferences = text;
+  } catch {
+    // Not kept this time (e.g. logged out meanwhile): the next change tries again.
+  }
+}
+
+for (const id of ['v-l', 'v-r', 'v-m']) $(id).addEventListener('input', preferencesChanged);
+for (const id of ['v-max', 'f-reset']) $(id).addEventListener('click', preferencesChanged);
+for (const button of document.querySelectorAll('.view')) button.addEventListener('click', preferencesChanged);
+$('filter-form').addEventListener('input', preferencesChanged);
+$('filter-form').addEventListener('change', preferencesChanged);
+$('page-size').addEventListener('change', preferencesChanged);
+window.addEventListener('pagehide', () => {
+  // Leaving with a change not yet sent: sent now (keepalive outlives the page).
+  if (!state.session || JSON.stringify(currentPreferences()) === state.savedPreferences) return;
+  fetch('/api/preferences', { method: 'PUT', keepalive: true, credentials: 'same-origin', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': state.session.csrfToken }, body: JSON.stringify(currentPreferences()) });
+});
 
 // ------------------------------------------------------------------------------------------------ this player
 

@@ -4,6 +4,34 @@ import { SESSION_COOKIE, sessionJson } from '../context.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { objectBody, resource, sessionOf } from '../http.js';
+import type { JsonSchema } from '../http.js';
+import type { PlayerPreferences } from '../accounts.js';
+
+/** What a player may keep as its user's preferences: small, closed, every value bounded. */
+export const PREFERENCES_SCHEMA: JsonSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    volume: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { l: { type: 'integer', minimum: 0, maximum: 200 }, r: { type: 'integer', minimum: 0, maximum: 200 }, m: { type: 'integer', minimum: 0, maximum: 100 } },
+    },
+    filters: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        internal: { type: 'string', maxLength: 64 },
+        external: { type: 'string', maxLength: 64 },
+        direction: { enum: ['', 'in', 'out'] },
+        format: { enum: ['', 'wav', 'mp3', 'pcap'] },
+        online: { type: 'boolean' },
+      },
+    },
+    view: { enum: ['search', 'live', 'last-played', 'global', 'mine'] },
+    pageSize: { enum: [25, 50, 100, 200] },
+  },
+};
 
 export function sessionRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/login', {
@@ -30,6 +58,19 @@ export function sessionRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     },
   });
   resource(app, '/api/session', { GET: async (request) => sessionJson(sessionOf(request)) });
+  resource(app, '/api/preferences', {
+    GET: async (request, reply) => {
+      reply.header('Cache-Control', 'no-store');
+      return ctx.accounts.preferences(sessionOf(request).account.name);
+    },
+    PUT: {
+      body: PREFERENCES_SCHEMA,
+      handler: async (request, reply) => {
+        ctx.accounts.savePreferences(sessionOf(request).account.name, request.body as PlayerPreferences);
+        reply.code(204).send();
+      },
+    },
+  });
   resource(app, '/api/logout', {
     POST: async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
