@@ -18,6 +18,7 @@ DEBIAN_PACKAGES=(
   chromium          # the real browser the web player's end-to-end tests drive (playwright-core)
   openssl           # a throw-away certificate for the player's HTTPS tests
   systemd           # systemd-analyze verify checks the units recorder service install writes
+  redis-server      # the job queue (BullMQ) of the cluster tests, started by the tests on loopback
 )
 
 if [ "${RECORDER_SKIP_TOOL_CHECK:-}" = "1" ]; then exit 0; fi

@@ -10,6 +10,7 @@ import { registerExportCommand } from './export-command.js';
 import { registerRunCommand } from './run-command.js';
 import { registerServeCommand } from './serve-command.js';
 import { registerStatusCommands } from './status-command.js';
+import { registerWorkerCommand } from './worker-command.js';
 import { registerBackupCommand } from './backup-command.js';
 import { registerServiceCommand } from './service-command.js';
 import { registerReindexCommand } from './reindex-command.js';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerAppServerCommand(program);
   registerExportCommand(program);
   registerRunCommand(program);
+  registerWorkerCommand(program);
   registerServeCommand(program);
   registerStatusCommands(program);
   registerBackupCommand(program);

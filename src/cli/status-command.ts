@@ -30,6 +30,15 @@ function describe(status: StatusSnapshot, ageMs: number): string {
   if (status.disk) lines.push(`Store disk: ${(status.disk.freeBytes / 1e9).toFixed(1)} GB free of ${(status.disk.totalBytes / 1e9).toFixed(1)} GB (${status.disk.path})`);
   const c = status.counters;
   lines.push(`Since start: ${c.captured} captured, ${c.filed} filed, ${c.discarded} discarded, ${c.quarantined} quarantined`);
+  const cluster = status.cluster;
+  if (cluster) {
+    lines.push(
+      cluster.reachable
+        ? `Job queue ${cluster.redis}: ${cluster.workers} worker connection(s); ${cluster.waiting} waiting, ${cluster.active} converting, ${cluster.delayed} to retry, ${cluster.failed} failed`
+        : `Job queue ${cluster.redis}: NOT REACHABLE (${cluster.error ?? 'no answer'}); conversions wait`,
+    );
+    if (cluster.deadLetters.length > 0) lines.push('Failed on every try (captures in the quarantine):', ...cluster.deadLetters.slice(0, 5).map((d) => `  ${d.capture} (${d.attempts} tries, ${d.at}): ${d.reason}`));
+  }
   if (status.recentErrors.length > 0) lines.push('Recent errors:', ...status.recentErrors.slice(-5).map((e) => `  ${e}`));
   return `${lines.join('\n')}\n`;
 }

@@ -294,8 +294,30 @@ const cdrInterface = z.strictObject({
 });
 
 /**
- * Keys of features this build does not have yet (log files, the drive's standby) are refused like any unknown key, never accepted and ignored: a setting that does nothing
- * would let an administrator believe it does.
+ * Scaling out (BullMQ on Redis): the service's conversions become jobs that `recorder worker` processes run, on
+ * this machine or others that see the store's work folder at the same path. Absent: conversions run in the
+ * service. The password goes in `password` (it may be "enc:…"), never in the URL, so that it is never logged.
+ */
+const cluster = z.strictObject({
+  redis: z
+    .url({ protocol: /^rediss?$/, error: 'expected a redis:// or rediss:// URL, e.g. redis://10.0.0.7:6379/0' })
+    .refine((url) => !/^rediss?:\/\/[^/]*@/.test(url), { error: 'no credentials in the URL: give the password as cluster.password' })
+    .refine((url) => /^\/?\d{0,2}$/.test(new URL(url).pathname), { error: 'the path is the database number (0..15), e.g. redis://host:6379/0' }),
+  password: secret.optional(),
+  /** Name of the job queue (and of its keys in Redis): one per recorder platform sharing a Redis. */
+  queue: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, { error: 'expected 1…64 of A-Z a-z 0-9 _ -' })
+    .default('recorder'),
+  /** Tries of one conversion (a worker that dies mid-job counts as one) before its capture is quarantined. */
+  attempts: int(1, 100).default(5),
+  /** A job whose worker has not been heard of for this long is given to another worker. */
+  lockSeconds: int(2, 3600).default(30),
+});
+
+/**
+ * Every object is strict: a key this build does not know is refused, never accepted and ignored (a setting that
+ * does nothing would let an administrator believe it does).
  */
 export const recorderConfigSchema = z
   .strictObject({
@@ -315,6 +337,7 @@ export const recorderConfigSchema = z
     player: player.optional(),
     alarm: alarm.optional(),
     status: status.optional(),
+    cluster: cluster.optional(),
   })
   .superRefine((config, context) => {
     if (config.recording.mode === 'random' && (config.random === undefined || (config.random.systemEvery === 1 && config.random.agentEvery === 1))) {

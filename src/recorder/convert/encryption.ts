@@ -15,6 +15,17 @@ export interface ConvertEncryption {
   readonly keyring?: Keyring;
 }
 
+/**
+ * The keys a service (or a worker of its queue) converts with, from its [encryption] settings: undefined when
+ * encryption is off. Outputs are always sealed: a working copy left plain (copied before encryption was switched
+ * on) still gives a sealed recording.
+ */
+export function serviceConvertKeys(encryption: { readonly enabled: boolean; readonly keyFiles: readonly string[]; readonly passphraseEnv: string }, env: NodeJS.ProcessEnv = process.env): ConvertEncryption | undefined {
+  if (!encryption.enabled || encryption.keyFiles.length === 0) return undefined;
+  const passphrase = env[encryption.passphraseEnv];
+  return { keyFiles: encryption.keyFiles, encryptOutputs: true, ...(passphrase !== undefined ? { passphrase } : {}) };
+}
+
 const keyrings = new Map<string, Promise<Keyring>>();
 
 /** One keyring per process and key set: scrypt for a passphrase key runs once, not per file. */

@@ -1,6 +1,7 @@
 export { convertCapture, outputPathFor } from './convert-capture.js';
 export { createSipDirectory } from './sip-directory.js';
 export type { ConvertHooks, ConvertOptions, FileReport, OutputReport, StreamReport } from './convert-capture.js';
+export { serviceConvertKeys } from './encryption.js';
 export type { ConvertEncryption } from './encryption.js';
 export { collectInputs, captureStem, isCaptureFileName, planOutputStems } from './inputs.js';
 export type { CaptureInput, InputList } from './inputs.js';

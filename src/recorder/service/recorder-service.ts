@@ -3,8 +3,10 @@ import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import type { RecorderConfig } from '../../platform/config/index.js';
-import { ConversionPool, convertCapture } from '../convert/index.js';
-import type { ConvertEncryption, ConvertOptions, FileReport } from '../convert/index.js';
+import { ConversionPool, convertCapture, serviceConvertKeys } from '../convert/index.js';
+import { ClusterUnavailableError, ConversionQueue } from '../cluster/index.js';
+import type { ClusterStatus, ConversionJobData } from '../cluster/index.js';
+import type { ConvertOptions, FileReport } from '../convert/index.js';
 import type { Keyring } from '../../platform/crypto/index.js';
 import { DriveError, Ingestor, LocalDrive, StandbyPairDrive, WebDavDrive } from '../ingest/index.js';
 import type { PbxRole } from '../ingest/index.js';
@@ -122,6 +124,14 @@ export interface RecorderServiceOptions {
 /** The master alarm's state in WORKDIR (it survives restarts). */
 export const MASTER_ALARM_FILE = 'master-alarm.json';
 const MAX_ERRORS = 20;
+/** How often the job queue's counts are read for the status (with [cluster]). */
+const CLUSTER_STATUS_MS = 3000;
+
+/** Conversion options as a job carries them: no keys (a worker uses its own configuration's). */
+function withoutKeys(options: ConvertOptions): ConversionJobData['options'] {
+  const { outDir: _outDir, encryption: _keys, outputStem: _stem, landing: _landing, ...rest } = options;
+  return rest;
+}
 /** Capture names kept parsed (names on the drive and in the journal; far more than a drive holds at once). */
 const MAX_PARSED_NAMES = 10_000;
 /** A call with no leg news for this long is no longer taken as going on (a lost release must not hold its capture forever). */
@@ -148,6 +158,13 @@ export class RecorderService {
   /** The URL the PBX's CDR interface posts to, once listening. */
   cdrInterfaceUrl: string | undefined;
   private pool: ConversionPool | undefined;
+  /** With [cluster]: conversions are jobs for `recorder worker` processes. */
+  private queue: ConversionQueue | undefined;
+  /** The queue as last read (counts, workers, dead letters), for the status. */
+  private clusterStatus: ClusterStatus | undefined;
+  private clusterTimer: NodeJS.Timeout | undefined;
+  /** Whether the last request to the queue failed (said once per outage). */
+  private queueAway = false;
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -275,7 +292,16 @@ export class RecorderService {
       this.log.info(this.sampler.counts(), 'random recording: counters loaded');
     }
     await this.removeOrphans();
-    if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
+    if (this.config.cluster) {
+      this.queue = new ConversionQueue(this.config.cluster);
+      this.log.info({ queue: this.queue.where }, 'conversions go to the job queue: run `recorder worker` with this configuration');
+      const refresh = (): void => {
+        void this.queue?.status().then((status) => (this.clusterStatus = status));
+      };
+      refresh();
+      this.clusterTimer = setInterval(refresh, CLUSTER_STATUS_MS);
+      this.clusterTimer.unref();
+    } else if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
     this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
 
     this.reporting = new ReportingClient({
@@ -385,6 +411,7 @@ export class RecorderService {
         },
         recentErrors: () => this.errors,
         counters: () => this.counters,
+        cluster: () => this.clusterStatus,
       },
       {
         workDir: storage.workDir,
@@ -464,6 +491,8 @@ export class RecorderService {
     await Promise.all(this.localDrives.splice(0).map((local) => local.close()));
     await Promise.allSettled(this.running.values());
     await this.pool?.destroy();
+    if (this.clusterTimer) clearInterval(this.clusterTimer);
+    await this.queue?.close();
     await this.statusEndpoint?.close();
     await this.backupRetry?.stop();
     await this.monitor?.stop();
@@ -914,8 +943,11 @@ export class RecorderService {
       return;
     }
     const outDir = join(this.config.storage.workDir, 'out', name);
-    await rm(outDir, { recursive: true, force: true });
+    // The queue clears the folder itself, and only when it starts a new job (an earlier run's may still write there).
+    if (!this.queue) await rm(outDir, { recursive: true, force: true });
     const parsed = this.captureName(name);
+    // Paths and passphrase, not a keyring: they cross into worker threads.
+    const keys = serviceConvertKeys(this.config.encryption);
     const options: ConvertOptions = {
       outDir,
       format: recording.format,
@@ -925,9 +957,23 @@ export class RecorderService {
       // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
       channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },
       // A sealed working copy is opened with the configured keys, and its recording is sealed as it is written.
-      ...(this.config.encryption.enabled && this.config.encryption.keyFiles.length > 0 ? { encryption: this.convertKeys() } : {}),
+      ...(keys ? { encryption: keys } : {}),
     };
-    const report: FileReport = this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
+    let report: FileReport;
+    try {
+      report = this.queue ? await this.queue.convert(name, { input: capturePath, outDir, options: withoutKeys(options), sealed: options.encryption !== undefined }) : this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
+    } catch (error) {
+      if (!(error instanceof ClusterUnavailableError)) throw error;
+      // The capture is safe (working copy and drive): its conversion is asked for again when Redis answers.
+      if (!this.queueAway) this.log.warn({ reason: error.message }, 'the job queue is not reachable: conversions wait');
+      this.queueAway = true;
+      this.schedule(name, this.options.reportingRetryMs ?? 5000);
+      return;
+    }
+    if (this.queueAway && this.queue) {
+      this.queueAway = false;
+      this.log.info('the job queue answers again');
+    }
     const output = [...report.outputs].sort((a, b) => b.durationSeconds - a.durationSeconds)[0];
     if (!output && isDiskFull(report.error)) {
       // No room to write the recording: the capture is fine and waits (on the drive too) until there is.
@@ -979,14 +1025,6 @@ export class RecorderService {
       if (call?.agent === agent && call.endUtc > afterUtc && call.endUtc <= untilUtc) return true;
     }
     return false;
-  }
-
-  /** The configured keys as the converter takes them (paths and passphrase: they cross into worker threads). */
-  private convertKeys(): ConvertEncryption {
-    const { keyFiles, passphraseEnv } = this.config.encryption;
-    const passphrase = process.env[passphraseEnv];
-    // encryptOutputs: a working copy left plain (copied before encryption was switched on) still gives a sealed recording.
-    return { keyFiles, encryptOutputs: true, ...(passphrase !== undefined ? { passphrase } : {}) };
   }
 
   private async file(item: JournalItem): Promise<void> {

@@ -9,6 +9,7 @@ import type { AlarmEvent, LampName, Lamps, MasterAlarmStatus } from './master-al
 import { STATUS_INTERVAL_MS, takeAlarmCommands, writeStatus } from './service-status.js';
 import type { StatusSnapshot } from './service-status.js';
 import type { ServiceCounters } from './recorder-service.js';
+import type { ClusterStatus } from '../cluster/index.js';
 
 /** What the monitor reads from the service each round. */
 export interface MonitoredService {
@@ -21,6 +22,8 @@ export interface MonitoredService {
   nextRetryAt(): number | undefined;
   recentErrors(): readonly string[];
   counters(): Readonly<ServiceCounters>;
+  /** The job queue as last read, with [cluster]. */
+  cluster?(): ClusterStatus | undefined;
 }
 
 export interface ServiceMonitorOptions {
@@ -96,6 +99,7 @@ export class ServiceMonitor {
       recentErrors: [...service.recentErrors()],
       ...(this.#disk ? { disk: this.#disk } : {}),
       counters: { ...service.counters() },
+      ...(service.cluster?.() ? { cluster: service.cluster()! } : {}),
     };
   }
 

@@ -2,6 +2,7 @@
 // HTTP status endpoint and monitoring. The service replaces WORKDIR/status.json every few seconds (atomically);
 // readers judge its age to tell a running service from a stopped one. Commands for the master alarm go the other
 // way: one small file each in WORKDIR/alarm-control/, taken and deleted by the running service.
+import type { ClusterStatus } from '../cluster/index.js';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,6 +38,8 @@ export interface StatusSnapshot {
   readonly recentErrors: readonly string[];
   readonly disk?: { readonly path: string; readonly freeBytes: number; readonly totalBytes: number };
   readonly counters: Readonly<ServiceCounters>;
+  /** With [cluster]: the job queue (counts, workers, the conversions that failed on every try). */
+  readonly cluster?: ClusterStatus;
 }
 
 export type StatusReading = { readonly kind: 'missing' } | { readonly kind: 'unreadable'; readonly reason: string } | { readonly kind: 'found'; readonly status: StatusSnapshot; readonly ageMs: number; readonly running: boolean };

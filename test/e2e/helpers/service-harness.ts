@@ -45,6 +45,9 @@ export interface ServiceConfigOptions {
    * configured interface is).
    */
   readonly cdrInterface?: boolean | number;
+  /** Conversions as jobs on this Redis ([cluster]). */
+  readonly cluster?: { readonly redis: string; readonly lockSeconds?: number; readonly attempts?: number; readonly queue?: string };
+  readonly format?: 'wav' | 'mp3';
 }
 
 /** Credentials the embedded PBX posts CDRs with in the tests. */
@@ -91,8 +94,9 @@ export function serviceConfigInput(base: string, endpoints: EmbeddedPbxEndpoints
     },
     // The low-water mark off: tests run on machines with little free space; its own test sets it.
     storage: { root: join(base, 'store'), timezone: 'utc', minFreeMegabytes: 0 },
-    recording: { format: 'wav', encoding: 'pcm16' },
+    recording: options.format === 'mp3' ? { format: 'mp3' } : { format: 'wav', encoding: 'pcm16' },
     log: { level: options.logLevel ?? 'warn' },
+    ...(options.cluster ? { cluster: { ...options.cluster } } : {}),
     ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
     ...(options.cdrInterface !== undefined && options.cdrInterface !== false
       ? { cdrInterface: { port: options.cdrInterface === true ? 0 : options.cdrInterface, username: CDR_INTERFACE_USER, password: CDR_INTERFACE_PASSWORD } }
