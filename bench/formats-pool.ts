@@ -5,10 +5,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Mp3FileWriter } from '../src/media/audio/index.js';
-import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
-import { LinkType, buildUdpFrame, writePcap } from '../src/media/pcap/index.js';
+import { toneSignal } from '../src/embedded/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
-import { have } from './tools.js';
+import { have, writeTwoToneCall } from './tools.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -128,11 +127,8 @@ export const formatsPoolBench: BenchSuite = async () => {
   try {
     const rows = mp3Rows(dir);
     // Pool scaling: 40 two-minute G.711 calls.
-    const samples = 120 * 8000;
-    const external = buildLeg({ from: { address: '10.0.0.1', port: 30000 }, to: { address: '10.0.0.2', port: 40000 }, codec: 'pcma', pcm: toneSignal(samples, 8000, 440, 1320), packetMs: 20, startTime: 1_700_000_000, ssrc: 1, sequence: 1, timestamp: 1 });
-    const internal = buildLeg({ from: { address: '10.0.0.2', port: 40000 }, to: { address: '10.0.0.1', port: 30000 }, codec: 'pcma', pcm: toneSignal(samples, 8000, 300, 2000), packetMs: 20, startTime: 1_700_000_000, ssrc: 2, sequence: 1, timestamp: 1 });
     const capture = join(dir, 'call-2min.pcap');
-    writeFileSync(capture, writePcap(mergeLegs(external, internal).map((d) => ({ time: d.time, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) })), { linkType: LinkType.ETHERNET }));
+    writeTwoToneCall(capture, 120);
     const batch = makeTree(dir, capture, 40);
     const one = runTree(batch, join(dir, 'out-1'), 1);
     const two = runTree(batch, join(dir, 'out-2'), 2);

@@ -13,6 +13,7 @@ const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './formats-pool.js', exportName: 'formatsPoolBench' },
   { module: './crypto.js', exportName: 'cryptoBench' },
   { module: './player-search.js', exportName: 'playerBench' },
+  { module: './cluster.js', exportName: 'clusterBench' },
 ];
 
 function format(n: number | undefined): string {

@@ -1,8 +1,10 @@
 // Helpers shared by the bench suites.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
+import { LinkType, buildUdpFrame, writePcap } from '../src/media/pcap/index.js';
 
 /** Whether a command is on the PATH (the native tools are optional: their rows say when one is missing). */
 export function have(tool: string): boolean {
@@ -17,4 +19,13 @@ export function findRoot(): string {
     dir = dirname(dir);
   }
   return process.cwd();
+}
+
+/** A two-party G.711 A-law call of `seconds` (a tone each side, 20 ms packets) as a classic pcap file. */
+export function writeTwoToneCall(path: string, seconds: number): void {
+  const samples = seconds * 8000;
+  const leg = (from: number, to: number, hz: number, amplitude: number, ssrc: number) =>
+    buildLeg({ from: { address: `10.0.0.${from}`, port: 30000 + from }, to: { address: `10.0.0.${to}`, port: 30000 + to }, codec: 'pcma', pcm: toneSignal(samples, 8000, hz, amplitude), packetMs: 20, startTime: 1_700_000_000, ssrc, sequence: 1, timestamp: 1 });
+  const datagrams = mergeLegs(leg(1, 2, 440, 1320, 1), leg(2, 1, 300, 2000, 2));
+  writeFileSync(path, writePcap(datagrams.map((d) => ({ time: d.time, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) })), { linkType: LinkType.ETHERNET }));
 }

@@ -85,6 +85,9 @@ export class ConversionQueue {
     // Connection errors surface through the requests that fail; unhandled 'error' events would end the process.
     this.#queue.on('error', () => undefined);
     this.#events.on('error', () => undefined);
+    // Every capture waiting for its job listens for the end of the event stream: hundreds at once are normal here.
+    this.#queue.setMaxListeners(0);
+    this.#events.setMaxListeners(0);
   }
 
   async #request<T>(what: string, run: () => Promise<T>): Promise<T> {
