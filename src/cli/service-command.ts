@@ -18,8 +18,21 @@ export interface UnitOptions {
   readonly node: string;
   /** Absolute path of bin/recorder.js. */
   readonly launcher: string;
-  /** run (the recording service) or serve (the player). */
-  readonly command: 'run' | 'serve';
+  /** run (the recording service), serve (the player) or worker (conversions of the job queue). */
+  readonly command: UnitCommand;
+}
+
+type UnitCommand = 'run' | 'serve' | 'worker';
+
+const UNIT_WHAT: Record<UnitCommand, string> = {
+  run: 'call recording service (recorder run)',
+  serve: 'web player (recorder serve)',
+  worker: 'conversion worker of the job queue (recorder worker)',
+};
+
+/** The unit (and WinSW id) of a command: NAME for the service, NAME-player, NAME-worker. */
+function unitId(name: string, command: UnitCommand): string {
+  return command === 'run' ? name : command === 'serve' ? `${name}-player` : `${name}-worker`;
 }
 
 /** Folders the service writes: everything else of the file system is read-only to it. */
@@ -31,11 +44,17 @@ export function writablePaths(config: RecorderConfig): string[] {
   return [...new Set(paths.map((p) => resolve(p)))].sort();
 }
 
-/** A systemd unit for `recorder run` (or `serve`) with this configuration. */
+/** Folders a conversion worker writes: the work folder (its jobs' output) and its logs. */
+export function workerWritablePaths(config: RecorderConfig): string[] {
+  return [...new Set([config.storage.workDir, ...(config.log.dir !== undefined ? [config.log.dir] : [])].map((p) => resolve(p)))].sort();
+}
+
+/** A systemd unit for `recorder run` (or `serve`, or `worker`) with this configuration. */
 export function systemdUnit(config: RecorderConfig, options: UnitOptions): string {
   const quote = (value: string): string => (/^[A-Za-z0-9_./:@+-]+$/.test(value) ? value : `"${value.replace(/["\\]/g, '\\$&')}"`);
-  const what = options.command === 'run' ? 'call recording service (recorder run)' : 'web player (recorder serve)';
-  return `# Written by recorder service install: ${options.command === 'run' ? 'the recording service' : 'the player'} with ${options.configPath}.
+  const what = UNIT_WHAT[options.command];
+  const writable = options.command === 'worker' ? workerWritablePaths(config) : writablePaths(config);
+  return `# Written by recorder service install: recorder ${options.command} with ${options.configPath}.
 [Unit]
 Description=Recorder ${what}
 Documentation=https://github.com/recorder/recorder#readme
@@ -59,7 +78,7 @@ Environment=NODE_ENV=production
 # Hardening: nothing but the store, its work folders, backup and logs is writable; no privileges to gain.
 NoNewPrivileges=yes
 ProtectSystem=strict
-ReadWritePaths=${writablePaths(config).map(quote).join(' ')}
+ReadWritePaths=${writable.map(quote).join(' ')}
 ProtectHome=read-only
 PrivateTmp=yes
 PrivateDevices=yes
@@ -91,7 +110,7 @@ export function winswDefinition(options: UnitOptions & { readonly id: string }):
      ${xml(options.id)}.exe beside this file, then run "${xml(options.id)}.exe install" as administrator. -->
 <service>
   <id>${xml(options.id)}</id>
-  <name>Recorder ${options.command === 'run' ? 'call recording service' : 'web player'}</name>
+  <name>Recorder ${UNIT_WHAT[options.command].replace(/ \(.*\)$/, '')}</name>
   <description>recorder ${options.command} -c ${xml(options.configPath)}</description>
   <executable>${xml(options.node)}</executable>
   <arguments>"${xml(options.launcher)}" ${options.command} -c "${xml(options.configPath)}"</arguments>
@@ -130,9 +149,11 @@ export function registerServiceCommand(program: Command): void {
     .option('--name <name>', 'unit name', 'recorder')
     .option('--unit-dir <dir>', 'where units go', '/etc/systemd/system')
     .option('--with-player', 'also a unit for recorder serve (NAME-player)')
+    .option('--with-worker', 'also a unit for recorder worker (NAME-worker), for conversions of the [cluster] job queue on this machine')
+    .option('--worker-only', 'only a unit for recorder worker (NAME-worker): a machine that adds conversions to a [cluster] platform')
     .option('--dry-run', 'write the units only: no user, no systemctl')
     .option('--windows <dir>', 'write a WinSW service definition for Windows into this folder instead')
-    .action(async (flags: { config: string; user: string; name: string; unitDir: string; withPlayer?: boolean; dryRun?: boolean; windows?: string }) => {
+    .action(async (flags: { config: string; user: string; name: string; unitDir: string; withPlayer?: boolean; withWorker?: boolean; workerOnly?: boolean; dryRun?: boolean; windows?: string }) => {
       const configPath = resolve(flags.config);
       const { config } = await loadCommandConfig(configPath, 'recorder service install');
       const launcher = findPackageFile('bin/recorder.js');
@@ -140,11 +161,15 @@ export function registerServiceCommand(program: Command): void {
         process.stderr.write('recorder service install: bin/recorder.js of this package not found\n');
         throw new CommandExit(EXIT_FAILED);
       }
-      const commands: Array<'run' | 'serve'> = flags.withPlayer ? ['run', 'serve'] : ['run'];
+      const commands: UnitCommand[] = flags.workerOnly ? ['worker'] : ['run', ...(flags.withPlayer ? (['serve'] as const) : []), ...(flags.withWorker ? (['worker'] as const) : [])];
+      if (commands.includes('worker') && !config.cluster) {
+        process.stderr.write(`recorder service install: ${configPath} has no [cluster] section: a worker would have no job queue to work for\n`);
+        throw new CommandExit(EXIT_USAGE);
+      }
       if (flags.windows !== undefined) {
         await mkdir(flags.windows, { recursive: true });
         for (const command of commands) {
-          const id = command === 'run' ? flags.name : `${flags.name}-player`;
+          const id = unitId(flags.name, command);
           const file = join(flags.windows, `${id}.xml`);
           await writeFile(file, winswDefinition({ configPath, user: flags.user, node: process.execPath, launcher, command, id }));
           process.stdout.write(`${file}: WinSW definition for "recorder ${command}" (install on Windows: ${id}.exe install)\n`);
@@ -153,7 +178,7 @@ export function registerServiceCommand(program: Command): void {
       }
       const units: string[] = [];
       for (const command of commands) {
-        const unitName = command === 'run' ? `${flags.name}.service` : `${flags.name}-player.service`;
+        const unitName = `${unitId(flags.name, command)}.service`;
         const file = join(flags.unitDir, unitName);
         await mkdir(flags.unitDir, { recursive: true });
         await writeFile(file, systemdUnit(config, { configPath, user: flags.user, node: process.execPath, launcher, command }), { mode: 0o644 });
@@ -173,7 +198,7 @@ export function registerServiceCommand(program: Command): void {
         }
         process.stdout.write(`user ${flags.user} created\n`);
       }
-      for (const path of writablePaths(config)) {
+      for (const path of commands.includes('run') || commands.includes('serve') ? writablePaths(config) : workerWritablePaths(config)) {
         await mkdir(path, { recursive: true, mode: 0o700 });
         run('chown', ['-R', `${flags.user}:${flags.user}`, path]);
       }
@@ -199,7 +224,7 @@ export function registerServiceCommand(program: Command): void {
     .option('--name <name>', 'unit name', 'recorder')
     .option('--unit-dir <dir>', 'where the units are', '/etc/systemd/system')
     .action(async (flags: { name: string; unitDir: string }) => {
-      const units = [`${flags.name}.service`, `${flags.name}-player.service`].filter((unit) => existsSync(join(flags.unitDir, unit)));
+      const units = (['run', 'serve', 'worker'] as const).map((command) => `${unitId(flags.name, command)}.service`).filter((unit) => existsSync(join(flags.unitDir, unit)));
       if (units.length === 0) {
         process.stderr.write(`recorder service uninstall: no ${flags.name} units in ${flags.unitDir}\n`);
         throw new CommandExit(EXIT_USAGE);

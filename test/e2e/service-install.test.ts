@@ -2,7 +2,7 @@
 // its own folders; the Windows definition (WinSW) is well-formed with absolute paths; uninstall removes the units.
 // (Enabling them needs a machine where systemd runs as PID 1; this one's does not — the note says what was run.)
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -55,5 +55,30 @@ describe('recorder service install', () => {
     expect(text('arguments')).toMatch(/^".+bin[/\\]recorder\.js" run -c ".+recorder\.json"$/);
     expect(root.children.filter((c) => c.name === 'onfailure').map((c) => c.attributes.get('action'))).toEqual(['restart', 'restart', 'restart']);
     expect(text('startmode')).toBe('Automatic');
+  });
+
+  it('a worker unit for the job queue: recorder worker, writable only in the work folder and logs; refused without [cluster]', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'service-worker-'));
+    dirs.push(base);
+    const plain = writeOfflineConfig(base, 'plain.json', join(base, 'store'));
+    const refused = await runInProcess(['service', 'install', '-c', plain, '--unit-dir', join(base, 'units'), '--worker-only', '--dry-run']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/plain\.json has no \[cluster\] section/);
+    const configPath = writeOfflineConfig(base, 'recorder.json', join(base, 'store'), { log: { dir: join(base, 'logs') }, cluster: { redis: 'redis://127.0.0.1:6379/0' } });
+    const units = join(base, 'units');
+    const install = await runInProcess(['service', 'install', '-c', configPath, '--unit-dir', units, '--with-worker', '--dry-run']);
+    expect(install.code, install.stderr).toBe(0);
+    const unit = readFileSync(join(units, 'recorder-worker.service'), 'utf8');
+    expect(unit).toMatch(/ExecStart=\S+ \S+\/bin\/recorder\.js worker -c \S+recorder\.json/);
+    expect(/^ReadWritePaths=(.*)$/m.exec(unit)![1]!.split(' ')).toEqual([join(base, 'logs'), join(base, 'store', 'REC')]);
+    const verify = spawnSync('systemd-analyze', ['verify', join(units, 'recorder.service'), join(units, 'recorder-worker.service')], { encoding: 'utf8' });
+    expect(verify.status, verify.stderr).toBe(0);
+    expect(verify.stderr).toBe('');
+    // A machine that only converts: the worker unit alone.
+    const only = join(base, 'only');
+    expect((await runInProcess(['service', 'install', '-c', configPath, '--unit-dir', only, '--worker-only', '--dry-run'])).code).toBe(0);
+    expect(readdirSync(only)).toEqual(['recorder-worker.service']);
+    const removed = await runInProcess(['service', 'uninstall', '--unit-dir', units]);
+    expect(removed.stdout).toContain('recorder.service, recorder-worker.service removed');
   });
 });
