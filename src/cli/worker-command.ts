@@ -3,44 +3,67 @@ import type { Command } from 'commander';
 import { describeConfig } from '../platform/config/index.js';
 import { createServiceLogger } from '../platform/util/index.js';
 import { startConversionWorker } from '../recorder/cluster/index.js';
-import { serviceConvertKeys } from '../recorder/convert/index.js';
+import type { RunningConversionWorker } from '../recorder/cluster/index.js';
+import { ConversionPool, serviceConvertKeys } from '../recorder/convert/index.js';
+import { tenantConflicts, tenantName } from '../recorder/tenants/index.js';
+import type { TenantConfig } from '../recorder/tenants/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 
 interface WorkerFlags {
-  config: string;
+  config?: string[];
   concurrency?: number;
 }
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
 
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
-    .description("convert captures for a recorder service's job queue ([cluster] of the configuration); run on any number of machines (runs until stopped)")
-    .option('-c, --config <file>', 'configuration file: the service\'s, or a copy with the same [cluster], [encryption] and storage paths', 'recorder.toml')
-    .option('--concurrency <n>', 'conversions at once (worker threads; default: the cores of this machine)', positiveInteger)
+    .description("convert captures for recorder services' job queues ([cluster] of their configurations); run on any number of machines (runs until stopped)")
+    .option('-c, --config <file>', "a service's configuration (or a copy with its [cluster], [encryption] and storage paths); repeated: one tenant each (default recorder.toml)", collect)
+    .option('--concurrency <n>', 'conversions at once, over all tenants (worker threads; default: the cores of this machine)', positiveInteger)
     .action(async (flags: WorkerFlags) => {
       process.umask(0o077);
-      const { config } = await loadCommandConfig(flags.config, 'recorder worker', { checkPaths: false });
-      if (!config.cluster) {
-        process.stderr.write(`recorder worker: ${flags.config}: no [cluster] section: the service converts in its own process, there is no queue to work for\n`);
+      const tenants: TenantConfig[] = [];
+      for (const path of flags.config ?? ['recorder.toml']) {
+        const { config } = await loadCommandConfig(path, 'recorder worker', { checkPaths: false });
+        if (!config.cluster) {
+          process.stderr.write(`recorder worker: ${path}: no [cluster] section: the service converts in its own process, there is no queue to work for\n`);
+          throw new CommandExit(EXIT_USAGE);
+        }
+        tenants.push({ path, config });
+      }
+      const queues = tenantConflicts(tenants).filter((conflict) => conflict.includes('the job queue'));
+      if (queues.length > 0) {
+        for (const conflict of queues) process.stderr.write(`recorder worker: ${conflict}\n`);
         throw new CommandExit(EXIT_USAGE);
       }
-      const log = createServiceLogger(config.log, 'recorder-worker');
-      log.info({ config: describeConfig(config) }, 'configuration');
-      const keys = serviceConvertKeys(config.encryption);
-      let worker;
-      try {
-        worker = await startConversionWorker({ settings: config.cluster, concurrency: flags.concurrency ?? availableParallelism(), ...(keys ? { keys } : {}), log });
-      } catch (error) {
-        log.fatal({ err: error }, 'cannot start');
-        throw new CommandExit(EXIT_FAILED);
+      const concurrency = flags.concurrency ?? availableParallelism();
+      // One set of threads for every tenant's queue: each queue may use all of them, none can take more.
+      const pool = concurrency > 1 ? new ConversionPool({ workers: concurrency }) : undefined;
+      const several = tenants.length > 1;
+      const workers: RunningConversionWorker[] = [];
+      for (const tenant of tenants) {
+        const { config } = tenant;
+        const log = createServiceLogger(config.log, 'recorder-worker', several ? tenantName(tenant) : config.tenant);
+        log.info({ config: describeConfig(config) }, 'configuration');
+        const keys = serviceConvertKeys(config.encryption);
+        try {
+          workers.push(await startConversionWorker({ settings: config.cluster!, concurrency, ...(keys ? { keys } : {}), ...(pool ? { pool } : {}), log }));
+        } catch (error) {
+          log.fatal({ err: error }, 'cannot start');
+          await Promise.allSettled(workers.map((worker) => worker.close()));
+          await pool?.destroy();
+          throw new CommandExit(EXIT_FAILED);
+        }
       }
       await new Promise<void>((resolve) => {
         process.once('SIGINT', () => resolve());
         process.once('SIGTERM', () => resolve());
       });
-      log.info('stopping: the conversions under way are finished first');
-      await worker.close();
-      log.info({ done: worker.done() }, 'worker stopped');
+      // The conversions under way are finished first.
+      await Promise.allSettled(workers.map((worker) => worker.close()));
+      await pool?.destroy();
     });
 }

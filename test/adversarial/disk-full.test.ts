@@ -3,11 +3,13 @@
 // system grows, everything is filed. (The adversarial run saw 2 of 8 calls quarantined for good, the drive's
 // copies deleted, DISK never red and 162 warnings a minute.)
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectAllRecorded, logged, plainCalls, startFaultPair } from '../e2e/helpers/fault-pair.js';
 import type { FaultPair } from '../e2e/helpers/fault-pair.js';
 import { until } from '../e2e/helpers/service-harness.js';
+import { readStatus } from '../../src/recorder/service/index.js';
 
 let pair: FaultPair | undefined;
 let mounted: string | undefined;
@@ -53,6 +55,23 @@ describe('adversarial: the storage disk fills up', () => {
     expect(p.filed.length).toBeLessThan(toFile);
     // Every capture not yet filed or discarded is still on the drive.
     expect(p.onDrive().length).toBeGreaterThan(0);
+    // What an administrator reads (recorder status, the player's panel) says so, even with not one block left:
+    // the status file is rewritten in its own blocks, not left stale.
+    const filler = join(mounted!, 'filler');
+    const fd = openSync(filler, 'w');
+    try {
+      for (;;) writeSync(fd, Buffer.alloc(4096, 1));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+    } finally {
+      closeSync(fd);
+    }
+    const filledAt = Date.now();
+    await until(async () => {
+      const reading = await readStatus(p.config.storage.workDir);
+      return reading.kind === 'found' && Date.parse(reading.status.at) > filledAt && reading.status.lamps.DISK === 'red';
+    }, 10_000, 'the status file rewritten on the full disk, saying DISK red');
+    rmSync(filler);
     const fullEpisodes = logged(p.records, 'storage full: work waits until there is room again (alarm)').length;
     const noise = p.records.filter((r) => (r.level as number) >= 40).length;
 

@@ -321,6 +321,14 @@ const cluster = z.strictObject({
  */
 export const recorderConfigSchema = z
   .strictObject({
+    /**
+     * The tenant this configuration records, on a platform that records several (`recorder run -c A -c B …`): its
+     * name in logs, status and alarm mails. Default: the configuration file's name.
+     */
+    tenant: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, { error: 'expected 1…32 of a-z 0-9 _ - (starting with a letter or digit)' })
+      .optional(),
     pbx,
     reporting,
     cdrInterface: cdrInterface.optional(),

@@ -17,8 +17,8 @@ export interface ServiceLogSettings {
 const SECRET_FIELDS = ['password', 'pass', 'passphrase', 'secret', 'token', 'authorization', 'cookie'];
 const REDACT_PATHS = SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]);
 
-export function createServiceLogger(settings: ServiceLogSettings, name: string): Logger {
-  const options = { level: settings.level, base: { service: name }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
+export function createServiceLogger(settings: ServiceLogSettings, name: string, tenant?: string): Logger {
+  const options = { level: settings.level, base: { service: name, ...(tenant !== undefined ? { tenant } : {}) }, redact: { paths: REDACT_PATHS, censor: '[redacted]' } };
   if (settings.dir === undefined) return pino(options);
   const transport = pino.transport({
     targets: [
@@ -26,7 +26,7 @@ export function createServiceLogger(settings: ServiceLogSettings, name: string):
       {
         target: 'pino-roll',
         level: settings.level,
-        options: { file: join(settings.dir, name), extension: '.log', frequency: 'daily', size: `${settings.rotateMegabytes}m`, mkdir: true, limit: { count: settings.keepFiles } },
+        options: { file: join(settings.dir, tenant !== undefined ? `${name}-${tenant}` : name), extension: '.log', frequency: 'daily', size: `${settings.rotateMegabytes}m`, mkdir: true, limit: { count: settings.keepFiles } },
       },
     ],
   });

@@ -113,14 +113,19 @@ export class ConversionQueue {
    */
   async convert(capture: string, data: ConversionJobData, signal?: AbortSignal): Promise<FileReport> {
     const jobId = conversionJobId(capture);
+    // Whether the job in hand is one this call started or waited for: its end is the answer, recording or not.
+    let awaited = false;
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       let job = await this.#request('reading the job', () => Job.fromId<ConversionJobData, FileReport>(this.#queue, jobId));
       const state = job ? await this.#request('reading the job state', () => job!.getState()) : 'unknown';
-      if (job && state === 'completed' && job.returnvalue && (await outputsPresent(job.returnvalue))) return job.returnvalue;
+      // A finished job answers only with its recording: a failure (the worker's disk full, say) is not replayed to
+      // the step that asks again, which wants a new try.
+      if (job && state === 'completed' && job.returnvalue && (awaited || (await outputsPresent(job.returnvalue)))) return job.returnvalue;
       if (job && state === 'failed') return failedReport(data.input, job, this.#settings.attempts);
       if (!job || state === 'unknown' || state === 'completed') {
-        // None yet, lost with a Redis that kept nothing, or done but its recording cleared since: converted anew.
+        // None yet, lost with a Redis that kept nothing, done without a recording, or done but its recording cleared
+        // since: converted anew.
         if (job) await this.#request('removing a finished job', () => job!.remove());
         await rm(data.outDir, { recursive: true, force: true });
         job = await this.#request('adding the job', () =>
@@ -134,6 +139,7 @@ export class ConversionQueue {
           }),
         );
       }
+      awaited = true;
       await job.waitUntilFinished(this.#events, WAIT_SLICE_MS).catch(() => undefined);
     }
   }
@@ -172,7 +178,7 @@ export class ConversionQueue {
 }
 
 async function outputsPresent(report: FileReport): Promise<boolean> {
-  if (report.outputs.length === 0) return true; // a failure report: nothing to find
+  if (report.outputs.length === 0) return false;
   for (const output of report.outputs) {
     try {
       await access(output.path);

@@ -23,6 +23,8 @@ export interface ConversionWorkerOptions {
   readonly concurrency?: number;
   /** The keys of this machine's configuration, for sealed captures. */
   readonly keys?: ConvertEncryption;
+  /** Threads shared with the workers of other tenants' queues (kept open at close); default: its own when concurrency > 1. */
+  readonly pool?: ConversionPool;
   readonly log: Logger;
 }
 
@@ -37,7 +39,8 @@ export interface RunningConversionWorker {
 export async function startConversionWorker(options: ConversionWorkerOptions): Promise<RunningConversionWorker> {
   const { settings, log } = options;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const pool = concurrency > 1 ? new ConversionPool({ workers: concurrency }) : undefined;
+  const ownPool = !options.pool && concurrency > 1 ? new ConversionPool({ workers: concurrency }) : undefined;
+  const pool = options.pool ?? ownPool;
   const where = describeRedis(settings);
   let done = 0;
   const process = async (job: Job<ConversionJobData, FileReport>): Promise<FileReport> => {
@@ -76,7 +79,7 @@ export async function startConversionWorker(options: ConversionWorkerOptions): P
     done: () => done,
     close: async () => {
       await worker.close();
-      await pool?.destroy();
+      await ownPool?.destroy();
     },
   };
 }

@@ -124,6 +124,8 @@ export interface RecorderServiceOptions {
 /** The master alarm's state in WORKDIR (it survives restarts). */
 export const MASTER_ALARM_FILE = 'master-alarm.json';
 const MAX_ERRORS = 20;
+/** Free space gained that makes a full disk's waiting work go on at once. */
+const FREED_BYTES = 1024 * 1024;
 /** How often the job queue's counts are read for the status (with [cluster]). */
 const CLUSTER_STATUS_MS = 3000;
 
@@ -175,6 +177,8 @@ export class RecorderService {
   private readonly trials = new Map<string, number>();
   /** The lamps but DISK (the storage room's). */
   private readonly lamps: { -readonly [K in Exclude<keyof ServiceLamps, 'DISK' | 'BACKUP'>]: ServiceLamps[K] } = { PBX: 'red', REP: 'green', PCAP: 'red', SOFTWARE: 'green' };
+  /** The store disk's free bytes at the monitor's last look. */
+  private lastFreeBytes: number | undefined;
   /** Why the store's disk is below its low-water mark (the DISK lamp red before the disk is full), if it is. */
   private lowSpace: string | undefined;
   /** Failed copies to the backup tree, tried again until they succeed (with a backup path). */
@@ -505,6 +509,9 @@ export class RecorderService {
   /** The low-water mark: below it DISK is red (logged once each way), so there is time to act before the disk is full. */
   private diskMeasured(freeBytes: number | undefined): void {
     if (freeBytes === undefined) return;
+    // A full disk that gained a megabyte or more since the last look (files removed, the volume grown): try at once.
+    if (this.lastFreeBytes !== undefined && freeBytes >= this.lastFreeBytes + FREED_BYTES) this.room.spaceFreed();
+    this.lastFreeBytes = freeBytes;
     const minimum = this.config.storage.minFreeMegabytes * 1024 * 1024;
     const low = freeBytes < minimum;
     if (low && this.lowSpace === undefined) this.log.warn({ freeMegabytes: Math.floor(freeBytes / 1048576), minFreeMegabytes: this.config.storage.minFreeMegabytes }, 'storage disk below its low-water mark');

@@ -2,14 +2,15 @@
 // HTTP status endpoint and monitoring. The service replaces WORKDIR/status.json every few seconds (atomically);
 // readers judge its age to tell a running service from a stopped one. Commands for the master alarm go the other
 // way: one small file each in WORKDIR/alarm-control/, taken and deleted by the running service.
-import type { ClusterStatus } from '../cluster/index.js';
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileDurable } from '../../platform/util/index.js';
 import { ALARM_ACTIONS } from './master-alarm.js';
+import { isDiskFull } from './storage-room.js';
 import type { AlarmAction, LampName, Lamps, MasterAlarmStatus } from './master-alarm.js';
 import type { ServiceCounters } from './recorder-service.js';
+import type { ClusterStatus } from '../cluster/index.js';
 
 export const STATUS_FILE = 'status.json';
 export const ALARM_CONTROL_DIR = 'alarm-control';
@@ -48,8 +49,31 @@ export function statusFileOf(workDir: string): string {
   return join(workDir, STATUS_FILE);
 }
 
+/** The status file is written in whole blocks (padded with blanks), so a rewrite in place needs no new space. */
+const STATUS_BLOCK = 4096;
+
 export async function writeStatus(workDir: string, status: StatusSnapshot): Promise<void> {
-  await writeFileDurable(statusFileOf(workDir), `${JSON.stringify(status, null, 2)}\n`);
+  const file = statusFileOf(workDir);
+  const text = Buffer.from(`${JSON.stringify(status, null, 2)}\n`);
+  const padded = Buffer.alloc(Math.ceil(text.length / STATUS_BLOCK) * STATUS_BLOCK, ' ');
+  text.copy(padded);
+  try {
+    await writeFileDurable(file, padded);
+  } catch (error) {
+    if (!isDiskFull(error)) throw error;
+    // The disk is full, when the status matters most (DISK red): written over the last one, in its own blocks.
+    const handle = await open(file, 'r+');
+    try {
+      const { size } = await handle.stat();
+      if (padded.length > size) throw error;
+      const inPlace = Buffer.alloc(size, ' ');
+      text.copy(inPlace);
+      await handle.write(inPlace, 0, size, 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
 }
 
 /** The last status the service wrote, and whether it is fresh (the service running). */

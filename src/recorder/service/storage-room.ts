@@ -68,6 +68,14 @@ export class StorageRoom {
     this.options.pauseCopying(false);
   }
 
+  /** The disk's free space grew (an administrator made room): the waiting work is tried now, not after the pause. */
+  spaceFreed(): void {
+    if (this.lamp !== 'red' || this.stopped || this.pauseMs === 0) return;
+    this.options.log.info({ waiting: this.waiting.size }, 'storage: free space grew; waiting work is tried now');
+    this.pauseMs = FIRST_PAUSE_MS;
+    this.retryOne();
+  }
+
   stop(): void {
     this.stopped = true;
     if (this.retryTimer) clearTimeout(this.retryTimer);

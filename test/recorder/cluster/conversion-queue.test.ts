@@ -2,7 +2,7 @@
 // a capture's job is found again instead of converted twice, a vanished recording is converted anew, a job that
 // fails on every try is a failed report and a dead letter naming the capture, sealed captures use the worker's
 // keys, and Redis away is ClusterUnavailableError, not a failed conversion.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -57,6 +57,18 @@ describe('ConversionQueue with recorder worker', () => {
     rmSync(join(dir, 'out', 'a.pcap'), { recursive: true });
     const again = await queue.convert('a.pcap', job('a.pcap', input));
     expect(existsSync(again.outputs[0]!.path)).toBe(true);
+    expect(worker.done() - before).toBe(2);
+  });
+
+  it('a conversion that gave no recording is answered once; asked again (the step retried), it is tried anew', async () => {
+    const junk = join(dir, 'junk.pcap');
+    writeFileSync(junk, Buffer.alloc(4096, 0x42));
+    const before = worker.done();
+    const first = await queue.convert('junk.pcap', job('junk.pcap', junk));
+    expect(first.ok).toBe(false);
+    expect(worker.done() - before).toBe(1);
+    const second = await queue.convert('junk.pcap', job('junk.pcap', junk));
+    expect(second.ok).toBe(false);
     expect(worker.done() - before).toBe(2);
   });
 
