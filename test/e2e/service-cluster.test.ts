@@ -1,119 +1,138 @@
-// Conversions as jobs on BullMQ over a real Redis (Debian's redis-server on loopback), run by two `recorder worker`
-// processes beside `recorder run`'s service: workers killed with SIGKILL as they take jobs until ten jobs were
-// caught in the middle, and Redis killed once; every call is recorded once, whole, nothing is quarantined, no job is left failed.
-import { spawn } from 'node:child_process';
+// The platform under load and faults: `recorder run` for three tenants and two `recorder worker` processes on
+// BullMQ over a real Redis (Debian's redis-server on loopback), 300 calls. Workers are killed with SIGKILL as they
+// take jobs until ten jobs were caught under way, and Redis is killed once (its append-only file keeps the jobs);
+// every tenant's calls are recorded once, whole, in its own store; no job is left failed; recorder status shows
+// the queue.
 import type { ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
-import { afterEach, describe, expect, it } from 'vitest';
-import { conversionJobId } from '../../src/recorder/cluster/index.js';
-import { expectAllRecorded, plainCalls, startFaultPair } from './helpers/fault-pair.js';
-import type { FaultPair } from './helpers/fault-pair.js';
-import { serviceConfigInput, until } from './helpers/service-harness.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { EmbeddedPbx } from '../../src/embedded/index.js';
+import { plainCalls } from './helpers/fault-pair.js';
+import { until } from './helpers/service-harness.js';
+import { auditTenant, makeTenant, startCli, tenantDrained } from './helpers/tenants.js';
+import type { Tenant } from './helpers/tenants.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { startRedis } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'test/helpers/run-cli.ts');
-
-let pair: FaultPair | undefined;
+const base = mkdtempSync(join(tmpdir(), 'cluster-'));
+const children = new Set<ChildProcess>();
+const pbxs: EmbeddedPbx[] = [];
 let redis: TestRedis | undefined;
-const workers = new Set<ChildProcess>();
-afterEach(async () => {
-  for (const worker of workers) worker.kill('SIGKILL');
-  workers.clear();
-  await pair?.close();
-  pair = undefined;
+afterAll(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  await Promise.allSettled(pbxs.map((pbx) => pbx.stop()));
   await redis?.stop();
-  redis = undefined;
+  if (!process.env.KEEP_TEST_FILES) rmSync(base, { recursive: true, force: true });
 });
 
-function startWorker(config: string): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'worker', '-c', config, '--concurrency', '1'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  child.stderr!.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
-  child.once('exit', (code, signal) => {
-    workers.delete(child);
-    if (signal !== 'SIGKILL' && signal !== 'SIGTERM' && code !== 0) console.error(`worker exited ${code}: ${err}`);
-  });
-  workers.add(child);
-  return child;
-}
-
-describe('recorder run with conversions on BullMQ and two recorder worker processes', () => {
-  it('workers killed with SIGKILL until ten jobs were caught under way, and Redis killed once: every call recorded once, whole; no job failed', { timeout: 240_000 }, async () => {
+describe('recorder run for three tenants with two recorder worker processes on BullMQ', () => {
+  it('300 calls; workers killed until ten jobs were caught under way, Redis killed once: every call recorded once, whole, in its tenant’s store', { timeout: 300_000 }, async () => {
     redis = await startRedis();
-    const cluster = { redis: redis.url, lockSeconds: 2, attempts: 20, queue: 'e2e' };
-    const calls = plainCalls(60, 1.5).map((call) => ({ ...call, talkSeconds: 60 }));
-    pair = await startFaultPair({ scenario: { seed: 51, calls }, speed: 10, config: { cluster } });
-    const p = pair;
-    const workerConfig = join(p.base, 'worker.json');
-    writeFileSync(workerConfig, JSON.stringify(serviceConfigInput(p.base, p.endpoints, { cluster })));
-    const byName = new Map<string, ChildProcess>();
-    const launch = (): void => {
-      const child = startWorker(workerConfig);
-      byName.set(`${child.pid}`, child);
+    const tenants: Tenant[] = [];
+    for (const [i, name] of ['north', 'south', 'west'].entries()) {
+      // A call a second per tenant, 20 s each (the embedded PBX writes every packet of ~60 calls at once at 20×).
+      const tenant = await makeTenant(base, name, { redis: redis.url, seed: 70 + i, speed: 20, calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 20 })) });
+      pbxs.push(tenant.pbx);
+      tenants.push(tenant);
+    }
+    const configs = tenants.flatMap((tenant) => ['-c', tenant.configPath]);
+    startCli(base, ['run', ...configs], 'platform', children);
+    const workers = new Map<string, ChildProcess>();
+    let launched = 0;
+    /** A worker process; resolves once it serves all three queues. */
+    const launch = async (): Promise<void> => {
+      const name = `worker-${++launched}`;
+      const child = startCli(base, ['worker', ...configs, '--concurrency', '1'], name, children);
+      workers.set(String(child.pid), child);
+      const log = join(base, `${name}.log`);
+      await until(() => existsSync(log) && (readFileSync(log, 'utf8').match(/conversion worker ready/g) ?? []).length === tenants.length, 60_000, `${name} ready`, 100);
     };
-    launch();
-    launch();
-    // The test watches the queue as an operator's tool would: which worker took which job.
+    await Promise.all([launch(), launch()]);
+
+    // The test watches the queues as an operator's tool would: which worker took which job.
     const connection = { host: '127.0.0.1', port: redis.port, maxRetriesPerRequest: null };
-    const queue = new Queue(cluster.queue, { connection });
-    const events = new QueueEvents(cluster.queue, { connection });
-    queue.on('error', () => undefined);
-    events.on('error', () => undefined);
+    const watched = tenants.map((tenant) => {
+      const queue = new Queue(`calls-${tenant.name}`, { connection });
+      const events = new QueueEvents(`calls-${tenant.name}`, { connection });
+      queue.on('error', () => undefined);
+      events.on('error', () => undefined);
+      return { queue, events };
+    });
     let stalled = 0;
-    events.on('stalled', () => stalled++);
-    // A worker is killed as it takes a job, until ten jobs were caught under way (found stalled): a conversion of a
-    // minute's call takes a few tens of ms, so some kills land just after the job was done.
     let kills = 0;
     let killing = false;
-    const caughtTen = until(() => stalled >= 10, 200_000, 'ten jobs caught under way by a kill', 100);
-    void caughtTen.catch(() => undefined);
-    {
+    /** The jobs whose worker was killed: caught under way when the job was found stalled afterwards. */
+    const killedJobs: Array<{ queue: Queue; id: string }> = [];
+    const caughtUnderWay = async (): Promise<number> => {
+      let caught = 0;
+      for (const { queue, id } of killedJobs) if (((await Job.fromId(queue, id).catch(() => undefined))?.stalledCounter ?? 0) > 0) caught++;
+      return caught;
+    };
+    let enough = false;
+    for (const { queue, events } of watched) {
+      events.on('stalled', () => stalled++);
       events.on('active', ({ jobId }) => {
-        if (stalled >= 10 || killing) return;
+        if (enough || killing) return;
         killing = true;
-        void Job.fromId(queue, jobId).then((job) => {
-          const pid = job?.processedBy?.split(':').pop();
-          const child = pid ? byName.get(pid) : undefined;
-          if (!child || child.exitCode !== null || child.signalCode !== null) return;
-          child.kill('SIGKILL');
-          kills++;
-          launch();
-        }).finally(() => (killing = false));
+        void Job.fromId(queue, jobId)
+          .then((job) => {
+            const child = workers.get(job?.processedBy?.split(':').pop() ?? '');
+            if (!child || child.exitCode !== null || child.signalCode !== null) return;
+            child.kill('SIGKILL');
+            killedJobs.push({ queue, id: jobId });
+            kills++;
+            // The next kill waits for the replacement: one worker always runs (and finds the killed one's job stalled).
+            return launch();
+          })
+          .catch(() => undefined)
+          .finally(() => (killing = false));
       });
     }
+    const began = Date.now();
+    const phase = (what: string) => console.log(`cluster: ${what} at ${((Date.now() - began) / 1000).toFixed(1)} s`);
     try {
-      const run = p.pbx.run();
-      await until(() => stalled >= 5, 120_000, 'five jobs caught under way by a kill');
-      // Redis goes away (SIGKILL) with jobs in it, and comes back with them (its append-only file).
+      const runs = Promise.all(tenants.map((tenant) => tenant.pbx.run()));
+      void runs.then(() => phase('the PBXs done'));
+      await until(async () => (await caughtUnderWay()) >= 5, 150_000, 'five jobs caught under way by a kill', 200);
+      // Redis goes away (SIGKILL) with jobs in it, and comes back with them.
       await redis.kill();
       await new Promise((r) => setTimeout(r, 1500));
       await redis.start();
-      await caughtTen;
-      expect((await run).failures).toEqual([]);
-      await p.drained(120_000);
-      const counts = await queue.getJobCounts('failed', 'waiting', 'active', 'delayed');
-      const queueAway = p.records.filter((r) => r.msg === 'the job queue is not reachable: conversions wait').length;
-      console.log(`cluster: ${kills} workers killed as they took a job, ${stalled} of those jobs caught under way (found stalled, given to another worker), Redis killed once (${queueAway} outage(s) seen by the service); ${p.filed.length} recordings; queue ${JSON.stringify(counts)}`);
-      expect(counts).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
-      expect(stalled).toBeGreaterThanOrEqual(10);
-      await expectAllRecorded(p);
-      // recorder status shows the queue: the workers connected, nothing waiting or failed.
+      phase('Redis back');
+      await until(async () => (enough = (await caughtUnderWay()) >= 10), 150_000, 'ten jobs caught under way by a kill', 200);
+      phase('ten caught');
+      for (const result of await runs) expect(result.failures).toEqual([]);
+      phase('calls over');
+      for (const tenant of tenants) await until(() => tenantDrained(tenant), 150_000, `${tenant.name}'s calls all recorded`);
+      phase('drained');
+
+      const counts: string[] = [];
+      for (const [i, tenant] of tenants.entries()) {
+        const audit = await auditTenant(tenant);
+        expect(audit, tenant.name).toMatchObject({ filed: audit.expected, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [] });
+        expect(await watched[i]!.queue.getJobCounts('failed', 'waiting', 'active', 'delayed'), tenant.name).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
+        counts.push(`${tenant.name} ${audit.filed}`);
+      }
+      phase('audited');
+      const caught = await caughtUnderWay();
+      console.log(`cluster: 300 calls, ${counts.join(', ')} recordings; ${kills} workers killed as they took a job, ${caught} of them with the job under way; ${stalled} jobs found stalled in all (with the Redis outage's) and given to another worker; Redis killed once`);
+      expect(caught).toBeGreaterThanOrEqual(10);
+
+      // recorder status shows the tenant's queue: workers connected, nothing waiting or failed.
       let text = '';
       await until(async () => {
-        text = (await runInProcess(['status', '-c', workerConfig])).stdout;
-        return /Job queue redis:\/\/127\.0\.0\.1:\d+\/0 queue e2e: [1-9]\d* worker connection\(s\); 0 waiting, 0 converting, 0 to retry, 0 failed/.test(text);
+        text = (await runInProcess(['status', '-c', tenants[0]!.configPath])).stdout;
+        return /Job queue redis:\/\/127\.0\.0\.1:\d+\/0 queue calls-north: [1-9]\d* worker connection\(s\); 0 waiting, 0 converting, 0 to retry, 0 failed/.test(text);
       }, 20_000, `recorder status showing the queue drained; last: ${text}`);
-      // Every recording came from a job (none converted in the service).
-      for (const event of p.filed) expect(await Job.fromId(queue, conversionJobId(event.capture)), event.capture).toBeDefined();
     } finally {
-      await events.close();
-      await queue.close();
+      for (const { queue, events } of watched) {
+        await events.close();
+        await queue.close();
+      }
     }
   });
 });

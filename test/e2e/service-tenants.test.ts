@@ -3,30 +3,24 @@
 // converting for all three. Bravo's PBX drive is down and Corp's store is a tmpfs too small for its calls: Acme
 // records all its calls meanwhile; once Bravo's drive answers and Corp's disk grows, they catch up. Each tenant's
 // recordings are in its own store only, sealed with its own key, and its player shows its own calls only.
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
-import type { EmbeddedPbxEndpoints } from '../../src/embedded/index.js';
+import type { EmbeddedPbx } from '../../src/embedded/index.js';
 import { validateConfig } from '../../src/platform/config/index.js';
-import { generateKeyFile, readKeyring } from '../../src/platform/crypto/index.js';
+import { readKeyring } from '../../src/platform/crypto/index.js';
 import { PlayerServer } from '../../src/player/index.js';
 import { openRecordings } from '../../src/recordings/index.js';
-import { readStatus } from '../../src/recorder/service/index.js';
-import { auditStore, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfigInput, setFaults, until } from './helpers/service-harness.js';
+import { setFaults, until } from './helpers/service-harness.js';
 import { plainCalls } from './helpers/fault-pair.js';
+import { auditTenant, makeTenant, onDrive, startCli, tenantDrained, tenantStatus } from './helpers/tenants.js';
+import type { Tenant } from './helpers/tenants.js';
 import { startRedis } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = join(ROOT, 'test/helpers/run-cli.ts');
-const TENANTS = ['acme', 'bravo', 'corp'] as const;
-type TenantName = (typeof TENANTS)[number];
 
 const base = mkdtempSync(join(tmpdir(), 'tenants-'));
 const children = new Set<ChildProcess>();
@@ -41,47 +35,14 @@ afterAll(async () => {
   if (!process.env.KEEP_TEST_FILES) rmSync(base, { recursive: true, force: true });
 });
 
-function start(args: string[], logName: string): ChildProcess {
-  const out = openSync(join(base, `${logName}.log`), 'a');
-  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', out, out] });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
-}
-
-interface Tenant {
-  readonly name: TenantName;
-  readonly pbx: EmbeddedPbx;
-  readonly endpoints: EmbeddedPbxEndpoints;
-  readonly configPath: string;
-  readonly storeRoot: string;
-  readonly keyFile: string;
-}
-
 describe('recorder run for three tenants with recorder worker processes', () => {
   it("records every tenant's calls in its own store; one tenant's dead drive or full disk stalls no other", { timeout: 240_000 }, async () => {
     redis = await startRedis();
     const tenants: Tenant[] = [];
-    for (const [i, name] of TENANTS.entries()) {
-      const dir = join(base, name);
-      mkdirSync(dir);
-      const calls = plainCalls(10, 2).map((call) => ({ ...call, talkSeconds: 20 }));
-      const pbx = new EmbeddedPbx({ scenario: { seed: 60 + i, calls }, directory: defaultDirectory(), driveRoot: join(dir, 'drive'), speed: 10, captureFlushMs: 50 });
-      pbxs.push(pbx);
-      const endpoints = await pbx.start();
-      const cdrPort = await freePort();
-      pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
-      const keyFile = join(dir, 'tenant.key');
-      await generateKeyFile(keyFile);
-      const input = {
-        ...serviceConfigInput(dir, endpoints, { cdrInterface: cdrPort, cluster: { redis: redis.url, queue: `calls-${name}`, lockSeconds: 2 }, trials: 40 }),
-        tenant: name,
-        encryption: { enabled: true, keyFiles: [keyFile] },
-        log: { level: 'info' as const },
-      };
-      const configPath = join(dir, 'recorder.json');
-      writeFileSync(configPath, JSON.stringify(input, null, 2));
-      tenants.push({ name, pbx, endpoints, configPath, storeRoot: input.storage.root, keyFile });
+    for (const [i, name] of ['acme', 'bravo', 'corp'].entries()) {
+      const tenant = await makeTenant(base, name, { redis: redis.url, seed: 60 + i, calls: plainCalls(10, 2).map((call) => ({ ...call, talkSeconds: 20 })) });
+      pbxs.push(tenant.pbx);
+      tenants.push(tenant);
     }
     const [acme, bravo, corp] = tenants as [Tenant, Tenant, Tenant];
     // Corp's store: a file system too small for its calls (its quota), Bravo's drive: unreachable.
@@ -99,48 +60,37 @@ describe('recorder run for three tenants with recorder worker processes', () => 
     expect(refused.stderr).toMatch(/tenants acme and clash share the folder .*store: each needs its own/);
 
     const configs = tenants.flatMap((tenant) => ['-c', tenant.configPath]);
-    start(['run', ...configs], 'platform');
-    start(['worker', ...configs, '--concurrency', '1'], 'worker-1');
-    start(['worker', ...configs, '--concurrency', '1'], 'worker-2');
-    const workOf = (tenant: Tenant) => join(tenant.storeRoot, 'REC');
-    const onDrive = (tenant: Tenant) => readdirSync(tenant.endpoints.recDir).length;
-    const waiting = async (tenant: Tenant): Promise<number | undefined> => {
-      const reading = await readStatus(workOf(tenant));
-      return reading.kind === 'found' && reading.running ? reading.status.capturesWaiting : undefined;
-    };
-    const lamps = async (tenant: Tenant) => {
-      const reading = await readStatus(workOf(tenant));
-      return reading.kind === 'found' ? reading.status.lamps : undefined;
-    };
-    await until(async () => (await Promise.all(tenants.map(waiting))).every((n) => n !== undefined), 60_000, 'every tenant running');
+    startCli(base, ['run', ...configs], 'platform', children);
+    startCli(base, ['worker', ...configs, '--concurrency', '1'], 'worker-1', children);
+    startCli(base, ['worker', ...configs, '--concurrency', '1'], 'worker-2', children);
+    const lamps = async (tenant: Tenant) => (await tenantStatus(tenant))?.lamps;
+    await until(async () => (await Promise.all(tenants.map(tenantStatus))).every((status) => status !== undefined), 60_000, 'every tenant running');
 
     await Promise.all(tenants.map((tenant) => tenant.pbx.run()));
     // Acme records everything while Bravo's drive is down and Corp's disk is full.
-    await until(async () => onDrive(acme) === 0 && (await waiting(acme)) === 0, 60_000, "Acme's calls all recorded");
-    const acmeExpected = expectedCaptures(acme.pbx.calls, defaultDirectory()).filter((e) => e.agent !== null);
-    const acmeKeyring = await readKeyring([acme.keyFile]);
-    expect(auditStore(acme.storeRoot, acmeExpected, acmeKeyring)).toMatchObject({ filed: acmeExpected.length, lost: [], duplicated: [], unexpected: [], corrupt: [] });
+    await until(() => tenantDrained(acme), 60_000, "Acme's calls all recorded");
+    const acmeAudit = await auditTenant(acme);
+    expect(acmeAudit).toMatchObject({ filed: acmeAudit.expected, lost: [], duplicated: [], unexpected: [], corrupt: [] });
     expect(onDrive(bravo)).toBeGreaterThan(0);
     await until(async () => (await lamps(bravo))?.PCAP === 'red', 20_000, "Bravo's PCAP lamp red");
     if (mounted) {
       await until(async () => (await lamps(corp))?.DISK === 'red', 60_000, "Corp's DISK lamp red");
       expect(onDrive(corp)).toBeGreaterThan(0);
     }
-    expect((await lamps(acme))).toMatchObject({ PCAP: 'green', DISK: 'green' });
+    expect(await lamps(acme)).toMatchObject({ PCAP: 'green', DISK: 'green' });
 
     // Bravo's drive answers again, Corp's disk grows: both catch up.
     await setFaults(bravo.endpoints, { webdavDown: false });
     if (mounted) expect(spawnSync('mount', ['-o', 'remount,size=64m', corp.storeRoot]).status).toBe(0);
-    for (const tenant of [bravo, corp]) await until(async () => onDrive(tenant) === 0 && (await waiting(tenant)) === 0, 120_000, `${tenant.name}'s calls all recorded`);
+    for (const tenant of [bravo, corp]) await until(() => tenantDrained(tenant), 120_000, `${tenant.name}'s calls all recorded`);
 
     const counts: string[] = [];
     for (const tenant of tenants) {
-      const expected = expectedCaptures(tenant.pbx.calls, defaultDirectory()).filter((e) => e.agent !== null);
       // Sealed with the tenant's own key: another tenant's key opens none of them.
-      const audit = auditStore(tenant.storeRoot, expected, await readKeyring([tenant.keyFile]));
-      expect(audit, tenant.name).toMatchObject({ filed: expected.length, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [] });
+      const audit = await auditTenant(tenant);
+      expect(audit, tenant.name).toMatchObject({ filed: audit.expected, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [] });
       const other = tenants.find((t) => t !== tenant)!;
-      expect(auditStore(tenant.storeRoot, expected, await readKeyring([other.keyFile])).corrupt.length, `${tenant.name} opened with ${other.name}'s key`).toBe(expected.length);
+      expect((await auditTenant(tenant, other.keyFile)).corrupt.length, `${tenant.name} opened with ${other.name}'s key`).toBe(audit.expected);
       counts.push(`${tenant.name} ${audit.filed}`);
     }
     console.log(`tenants: ${counts.join(', ')} recordings, each in its own store; Bravo's drive down and Corp's disk full meanwhile`);

@@ -1,0 +1,86 @@
+// Tenants of one recording platform for the end-to-end tests: an embedded PBX each, a configuration file each
+// (its own store, key, CDR interface and job queue on one Redis), and the CLI processes that run them.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
+import type { EmbeddedPbxEndpoints, ScenarioCall } from '../../../src/embedded/index.js';
+import { generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
+import { readStatus } from '../../../src/recorder/service/index.js';
+import { auditStore, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfigInput } from './service-harness.js';
+import type { StoreAudit } from './service-harness.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const CLI = join(ROOT, 'test/helpers/run-cli.ts');
+
+export interface Tenant {
+  readonly name: string;
+  readonly pbx: EmbeddedPbx;
+  readonly endpoints: EmbeddedPbxEndpoints;
+  readonly configPath: string;
+  readonly storeRoot: string;
+  readonly workDir: string;
+  readonly keyFile: string;
+}
+
+export interface TenantOptions {
+  readonly redis: string;
+  readonly calls: readonly ScenarioCall[];
+  readonly seed: number;
+  readonly speed?: number;
+  readonly lockSeconds?: number;
+}
+
+/** A tenant under `base/<name>`: its PBX started and posting CDRs to the interface its configuration opens. */
+export async function makeTenant(base: string, name: string, options: TenantOptions): Promise<Tenant> {
+  const dir = join(base, name);
+  mkdirSync(dir, { recursive: true });
+  const pbx = new EmbeddedPbx({ scenario: { seed: options.seed, calls: [...options.calls] }, directory: defaultDirectory(), driveRoot: join(dir, 'drive'), speed: options.speed ?? 10, captureFlushMs: 50 });
+  const endpoints = await pbx.start();
+  const cdrPort = await freePort();
+  pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
+  const keyFile = join(dir, 'tenant.key');
+  await generateKeyFile(keyFile);
+  const input = {
+    ...serviceConfigInput(dir, endpoints, { cdrInterface: cdrPort, cluster: { redis: options.redis, queue: `calls-${name}`, lockSeconds: options.lockSeconds ?? 2, attempts: 20 }, trials: 40 }),
+    tenant: name,
+    encryption: { enabled: true, keyFiles: [keyFile] },
+    log: { level: 'info' as const },
+  };
+  const configPath = join(dir, 'recorder.json');
+  writeFileSync(configPath, JSON.stringify(input, null, 2));
+  return { name, pbx, endpoints, configPath, storeRoot: input.storage.root, workDir: join(input.storage.root, 'REC'), keyFile };
+}
+
+/** A CLI process (`recorder …`), its output appended to `base/<logName>.log`. */
+export function startCli(base: string, args: readonly string[], logName: string, children: Set<ChildProcess>): ChildProcess {
+  const out = openSync(join(base, `${logName}.log`), 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', out, out] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+/** Captures on the tenant's drive now. */
+export function onDrive(tenant: Tenant): number {
+  return readdirSync(tenant.endpoints.recDir).length;
+}
+
+/** What the tenant's running service says (status file), or undefined when it does not run. */
+export async function tenantStatus(tenant: Tenant) {
+  const reading = await readStatus(tenant.workDir);
+  return reading.kind === 'found' && reading.running ? reading.status : undefined;
+}
+
+/** Whether the tenant's calls are all taken off its drive and processed. */
+export async function tenantDrained(tenant: Tenant): Promise<boolean> {
+  return onDrive(tenant) === 0 && (await tenantStatus(tenant))?.capturesWaiting === 0;
+}
+
+/** The tenant's store against its calls, opened with `keyFile` (default its own key). */
+export async function auditTenant(tenant: Tenant, keyFile = tenant.keyFile): Promise<StoreAudit & { expected: number }> {
+  const expected = expectedCaptures(tenant.pbx.calls, defaultDirectory()).filter((e) => e.agent !== null);
+  return { ...auditStore(tenant.storeRoot, expected, await readKeyring([keyFile])), expected: expected.length };
+}
