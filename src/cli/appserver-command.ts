@@ -2,7 +2,7 @@
 import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { EmbeddedAppServer } from '../embedded/index.js';
-import { CommandExit, EXIT_USAGE, portNumber } from './exit-codes.js';
+import { CommandExit, EXIT_USAGE, portNumber, untilStopped } from './exit-codes.js';
 
 export function registerAppServerCommand(program: Command): void {
   program
@@ -33,10 +33,7 @@ export function registerAppServerCommand(program: Command): void {
         const sentTo = appServer.send(command);
         process.stdout.write(sentTo > 0 ? `> ${command}\n` : 'no recorder connected: not sent\n');
       });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       input?.close();
       await appServer.stop();
     });

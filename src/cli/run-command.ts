@@ -4,7 +4,7 @@ import { describeConfig } from '../platform/config/index.js';
 import { RecorderService } from '../recorder/service/index.js';
 import { RecorderPlatform, tenantConflicts, tenantName } from '../recorder/tenants/index.js';
 import type { TenantConfig } from '../recorder/tenants/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger, repeatable, untilStopped } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 
 interface RunFlags {
@@ -13,13 +13,11 @@ interface RunFlags {
   check?: boolean;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('the recording service: take captures off the PBX drive, correlate with SOAP and CDRs, file recordings (runs until stopped)')
-    .option('-c, --config <file>', 'configuration file (JSON or TOML); repeated: one tenant each, on one platform (default recorder.toml)', collect)
+    .option('-c, --config <file>', 'configuration file (JSON or TOML); repeated: one tenant each, on one platform (default recorder.toml)', repeatable)
     .option('--workers <n>', 'conversion worker threads (default: convert in the service thread)', positiveInteger)
     .option('--check', 'validate the configuration and the keys, print it (secrets redacted) and exit')
     .action(async (flags: RunFlags) => {
@@ -76,10 +74,7 @@ export function registerRunCommand(program: Command): void {
           await platform.stop();
         };
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       await stop();
     });
 }

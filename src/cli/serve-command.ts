@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CommandExit, EXIT_USAGE } from './exit-codes.js';
+import { CommandExit, EXIT_USAGE, untilStopped } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
 import { createServiceLogger } from '../platform/util/index.js';
@@ -82,10 +82,7 @@ export function registerServeCommand(program: Command): void {
         if (appServer) process.stdout.write(`Player link to the AppServer at ${appServer.host}:${appServer.port}\n`);
         if (link.urlInterface) process.stdout.write(`URL interface at ${link.urlInterface}/IPLTRAC<recording> (this machine only)\n`);
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       await link?.stop();
       await server.close();
       await recordings.close();

@@ -7,7 +7,7 @@ import type { RunningConversionWorker } from '../recorder/cluster/index.js';
 import { ConversionPool, serviceConvertKeys } from '../recorder/convert/index.js';
 import { tenantConflicts, tenantName } from '../recorder/tenants/index.js';
 import type { TenantConfig } from '../recorder/tenants/index.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger, repeatable, untilStopped } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 
 interface WorkerFlags {
@@ -15,13 +15,11 @@ interface WorkerFlags {
   concurrency?: number;
 }
 
-const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value];
-
 export function registerWorkerCommand(program: Command): void {
   program
     .command('worker')
     .description("convert captures for recorder services' job queues ([cluster] of their configurations); run on any number of machines (runs until stopped)")
-    .option('-c, --config <file>', "a service's configuration (or a copy with its [cluster], [encryption] and storage paths); repeated: one tenant each (default recorder.toml)", collect)
+    .option('-c, --config <file>', "a service's configuration (or a copy with its [cluster], [encryption] and storage paths); repeated: one tenant each (default recorder.toml)", repeatable)
     .option('--concurrency <n>', 'conversions at once, over all tenants (worker threads; default: the cores of this machine)', positiveInteger)
     .action(async (flags: WorkerFlags) => {
       process.umask(0o077);
@@ -58,10 +56,7 @@ export function registerWorkerCommand(program: Command): void {
           throw new CommandExit(EXIT_FAILED);
         }
       }
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       // The conversions under way are finished first.
       await Promise.allSettled(workers.map((worker) => worker.close()));
       await pool?.destroy();
