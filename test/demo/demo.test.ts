@@ -9,7 +9,8 @@ import { startDemo } from '../../src/demo/index.js';
 import type { DemoMode } from '../../src/demo/index.js';
 import { Client } from '../player/helpers.js';
 import { launchChromium, logIn } from '../helpers/browser.js';
-import { expectedCaptures, until } from '../e2e/helpers/service-harness.js';
+import { expectedCaptures, filesUnder, until } from '../e2e/helpers/service-harness.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { defaultDirectory } from '../../src/embedded/index.js';
 
 const dirs: string[] = [];
@@ -88,5 +89,24 @@ describe('recorder demo', () => {
       await browser.close();
       await demo.stop();
     }
+  });
+
+  it('--tenants 2: two PBXs, two stores, two players, each tenant seeing its own calls only', { timeout: 150_000 }, async () => {
+    const directory = await mkdtemp(join(tmpdir(), 'demo-tenants-'));
+    dirs.push(directory);
+    const run = await runInProcess(['demo', '--tenants', '2', '--calls', '8', '--speed', '40', '--seed', '11', '--exit-after', '6', '--dir', directory]);
+    expect(run.code, run.stderr).toBe(0);
+    const players = [...run.stdout.matchAll(/^ {2}(tenant-\d): (http:\/\/127\.0\.0\.1:\d+\/?) /gm)].map((m) => [m[1], m[2]]);
+    expect(players.map(([tenant]) => tenant)).toEqual(['tenant-1', 'tenant-2']);
+    expect(new Set(players.map(([, url]) => url)).size).toBe(2);
+    const names = (tenant: string) => filesUnder(join(directory, tenant, 'recordings')).filter((f) => /\/\d{4}_\d{2}\/[^/]+\.wav$/.test(f)).map((f) => f.split('/').pop()!);
+    const one = names('tenant-1');
+    const two = names('tenant-2');
+    expect(one.length + two.length).toBeGreaterThanOrEqual(6);
+    // Two PBXs with calls of their own: no call is in both stores.
+    const callIds = (list: string[]) => new Set(list.map((name) => name.replace(/\.wav$/, '').split('_').pop()));
+    for (const id of callIds(one)) expect(callIds(two).has(id)).toBe(false);
+    expect(run.stdout).toMatch(/tenant-1: filed /);
+    expect(run.stdout).toMatch(/tenant-2: filed /);
   });
 });

@@ -23,6 +23,11 @@ export function tsharkRtpStreams(file: string, decodeAsRtp: readonly number[] = 
   // Ports that a registered protocol claims first (port 3000 is DIS to tshark) are told to tshark as RTP.
   const decodeAs = decodeAsRtp.flatMap((port) => ['-d', `udp.port==${port},rtp`]);
   const text = execFileSync('tshark', ['--enable-heuristic', 'rtp_udp', ...decodeAs, '-r', file, '-q', '-z', 'rtp,streams'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return parseRtpStreams(text);
+}
+
+/** The rows of tshark's `-z rtp,streams` table in its output (other lines are passed over). */
+export function parseRtpStreams(text: string): TsharkRtpStream[] {
   const rows: TsharkRtpStream[] = [];
   for (const line of text.split('\n')) {
     // start end src srcPort dst dstPort ssrc payload… packets lost (pct) …

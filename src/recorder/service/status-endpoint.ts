@@ -57,6 +57,19 @@ export class StatusEndpoint {
     gauge('recorder_captures_waiting', 'Captures not finished yet', (s) => s.capturesWaiting);
     gauge('recorder_store_free_bytes', "Free bytes on the store's file system", (s) => s.disk?.freeBytes);
     gauge('recorder_store_size_bytes', "Size of the store's file system", (s) => s.disk?.totalBytes);
+    new Gauge({
+      name: 'recorder_queue_jobs',
+      help: "Conversion jobs in the job queue by state ([cluster]; failed = dead letters)",
+      labelNames: ['state'],
+      registers: [registry],
+      collect: function (this: Gauge<'state'>) {
+        const cluster = snapshot().cluster;
+        if (!cluster?.reachable) return;
+        for (const state of ['waiting', 'active', 'delayed', 'failed'] as const) this.set({ state }, cluster[state]);
+      },
+    });
+    gauge('recorder_queue_workers', 'Worker connections to the job queue ([cluster])', (s) => (s.cluster?.reachable ? s.cluster.workers : undefined));
+    gauge('recorder_queue_reachable', 'Whether the job queue (Redis) answers: 1 yes, 0 no ([cluster])', (s) => (s.cluster ? (s.cluster.reachable ? 1 : 0) : undefined));
     new Counter({
       name: 'recorder_captures_total',
       help: 'Captures by outcome since the service started',

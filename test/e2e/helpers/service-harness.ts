@@ -319,7 +319,7 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[], k
       let problem: string | undefined;
       try {
         bytes = keyring ? decryptBytes(readFileSync(path), keyring) : readFileSync(path);
-        problem = wavBytesProblem(bytes);
+        problem = path.endsWith('.mp3') ? mp3Frames(bytes).problem : wavBytesProblem(bytes);
       } catch (error) {
         bytes = Buffer.alloc(0);
         problem = `does not decrypt: ${error instanceof Error ? error.message : String(error)}`;
@@ -327,7 +327,7 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[], k
       if (problem) corrupt.push(`${path}: ${problem}`);
       const capture = wanted.get(field)?.capture;
       if (!problem && capture) {
-        const seconds = wavBytesSeconds(bytes);
+        const seconds = path.endsWith('.mp3') ? mp3Frames(bytes).seconds : wavBytesSeconds(bytes);
         const span = (capture.end - capture.start) / 1000;
         if (seconds < span - Math.max(1.5, span * 0.05)) truncated.push(`${field}: ${seconds.toFixed(1)} s of a ${span.toFixed(1)} s capture`);
       }
@@ -336,6 +336,36 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[], k
     }
   }
   return { filed: scan.audio.size, lost, duplicated, unexpected, corrupt, truncated, withoutSidecar, strays: scan.strays };
+}
+
+/**
+ * An MP3 file walked frame by frame (written here, independent of the recorder's writer): after an ID3v2 tag,
+ * Layer III frames back to back to the end of the file; their audio length (the LAME Info frame not counted).
+ */
+export function mp3Frames(bytes: Uint8Array): { problem?: string; seconds: number } {
+  let offset = 0;
+  if (bytes.length >= 10 && bytes[0] === 0x49 && bytes[1] === 0x44 && bytes[2] === 0x33) {
+    offset = 10 + ((bytes[6]! << 21) | (bytes[7]! << 14) | (bytes[8]! << 7) | bytes[9]!);
+  }
+  let samples = 0;
+  let sampleRate = 0;
+  let frames = 0;
+  while (offset < bytes.length) {
+    const h = bytes.subarray(offset, offset + 4);
+    const version = (h[1]! >> 3) & 3; // 0: MPEG 2.5, 2: MPEG 2, 3: MPEG 1
+    if (h.length < 4 || h[0] !== 0xff || (h[1]! & 0xe0) !== 0xe0 || ((h[1]! >> 1) & 3) !== 1 || version === 1) return { problem: `no Layer III frame header at byte ${offset}`, seconds: 0 };
+    const mpeg1 = version === 3;
+    const kbps = (mpeg1 ? [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320] : [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160])[h[2]! >> 4] ?? 0;
+    sampleRate = ([44100, 48000, 32000][(h[2]! >> 2) & 3] ?? 0) / (mpeg1 ? 1 : version === 2 ? 2 : 4);
+    if (!kbps || !sampleRate) return { problem: `a bad bit rate or sample rate at byte ${offset}`, seconds: 0 };
+    const length = Math.floor(((mpeg1 ? 144 : 72) * kbps * 1000) / sampleRate) + ((h[2]! >> 1) & 1);
+    if (offset + length > bytes.length) return { problem: `the last frame is cut at byte ${bytes.length} of ${offset + length}`, seconds: 0 };
+    const frame = Buffer.from(bytes.subarray(offset, offset + length));
+    if (!(frames === 0 && (frame.includes('Info') || frame.includes('Xing')))) samples += mpeg1 ? 1152 : 576;
+    frames++;
+    offset += length;
+  }
+  return frames === 0 ? { problem: 'no frames', seconds: 0 } : { seconds: samples / sampleRate };
 }
 
 /** Why a WAV file is not whole (RIFF size, chunk sizes against the file size, a PCM format), or undefined when it is. */

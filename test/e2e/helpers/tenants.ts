@@ -31,6 +31,9 @@ export interface TenantOptions {
   readonly seed: number;
   readonly speed?: number;
   readonly lockSeconds?: number;
+  /** Open the service's status endpoint (/status, /metrics) on this port. */
+  readonly statusPort?: number;
+  readonly format?: 'wav' | 'mp3';
 }
 
 /** A tenant under `base/<name>`: its PBX started and posting CDRs to the interface its configuration opens. */
@@ -44,10 +47,11 @@ export async function makeTenant(base: string, name: string, options: TenantOpti
   const keyFile = join(dir, 'tenant.key');
   await generateKeyFile(keyFile);
   const input = {
-    ...serviceConfigInput(dir, endpoints, { cdrInterface: cdrPort, cluster: { redis: options.redis, queue: `calls-${name}`, lockSeconds: options.lockSeconds ?? 2, attempts: 20 }, trials: 40 }),
+    ...serviceConfigInput(dir, endpoints, { cdrInterface: cdrPort, cluster: { redis: options.redis, queue: `calls-${name}`, lockSeconds: options.lockSeconds ?? 2, attempts: 20 }, trials: 40, ...(options.format ? { format: options.format } : {}) }),
     tenant: name,
     encryption: { enabled: true, keyFiles: [keyFile] },
     log: { level: 'info' as const },
+    ...(options.statusPort !== undefined ? { status: { port: options.statusPort } } : {}),
   };
   const configPath = join(dir, 'recorder.json');
   writeFileSync(configPath, JSON.stringify(input, null, 2));

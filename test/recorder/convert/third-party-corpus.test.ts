@@ -13,7 +13,8 @@ import { RtpDemuxer, groupCalls, streamsOf } from '../../../src/media/calls/inde
 import type { RtpStream } from '../../../src/media/calls/index.js';
 import { convertCapture, createSipDirectory } from '../../../src/recorder/convert/index.js';
 import { ffmpegPipe, int16FromBuffer, requireTool } from '../../helpers/tools.js';
-import { tsharkRtpStreams } from '../../helpers/tshark.js';
+import { parseRtpStreams } from '../../helpers/tshark.js';
+import type { TsharkRtpStream } from '../../helpers/tshark.js';
 
 const CORPUS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../shared/captures/third-party');
 const SIPP_SAMPLES = '/usr/share/sip-tester';
@@ -45,16 +46,22 @@ interface TsharkPacket {
   readonly payload: Buffer;
 }
 
-function tsharkPackets(file: string, decodeAs: readonly number[]): TsharkPacket[] {
+/**
+ * tshark's view of a capture in one run (its start-up is most of the time on these small files): every RTP
+ * packet dissected, and its own RTP stream analysis (`-z rtp,streams`, printed after the packets).
+ */
+function tsharkView(file: string, decodeAs: readonly number[]): { packets: TsharkPacket[]; streams: TsharkRtpStream[] } {
   requireTool('tshark');
   const text = execFileSync(
     'tshark',
-    ['--enable-heuristic', 'rtp_udp', ...decodeAs.flatMap((port) => ['-d', `udp.port==${port},rtp`]), '-r', file, '-Y', 'rtp && !icmp && !icmpv6', '-T', 'fields', '-E', 'separator=/t', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'udp.dstport', '-e', 'rtp.ssrc', '-e', 'rtp.seq', '-e', 'rtp.timestamp', '-e', 'rtp.p_type', '-e', 'rtp.payload'],
+    ['--enable-heuristic', 'rtp_udp', ...decodeAs.flatMap((port) => ['-d', `udp.port==${port},rtp`]), '-r', file, '-Y', 'rtp && !icmp && !icmpv6', '-T', 'fields', '-E', 'separator=/t', '-e', 'ip.src', '-e', 'ipv6.src', '-e', 'udp.srcport', '-e', 'ip.dst', '-e', 'ipv6.dst', '-e', 'udp.dstport', '-e', 'rtp.ssrc', '-e', 'rtp.seq', '-e', 'rtp.timestamp', '-e', 'rtp.p_type', '-e', 'rtp.payload', '-z', 'rtp,streams'],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], maxBuffer: 1 << 28 },
   );
-  return text
+  const table = text.search(/^={5,}/m);
+  const fields = table >= 0 ? text.slice(0, table) : text;
+  const packets = fields
     .split('\n')
-    .filter((line) => line.trim() !== '')
+    .filter((line) => line.includes('\t'))
     .map((line) => {
       const [ip4s, ip6s, sport, ip4d, ip6d, dport, ssrc, seq, ts, pt, payload] = line.split('\t');
       return {
@@ -66,6 +73,7 @@ function tsharkPackets(file: string, decodeAs: readonly number[]): TsharkPacket[
         payload: Buffer.from((payload ?? '').replace(/:/g, ''), 'hex'),
       };
     });
+  return { packets, streams: table >= 0 ? parseRtpStreams(text.slice(table)) : [] };
 }
 
 function flowOf(stream: RtpStream): string {
@@ -181,7 +189,8 @@ describe('third-party captures against tshark and ffmpeg', () => {
         // 1. Packet and loss counts per flow and SSRC equal tshark's.
         // tshark takes some RTP ports for another protocol (3000: DIS) unless told; it is told the ports we found RTP on.
         const decodeAs = name === 'lundgrel__RTP_2min_cisco_hold.pcap' ? [...new Set(streams.flatMap((s) => [s.from.port, s.to.port]))] : [];
-        const theirs = tsharkRtpStreams(file, decodeAs).map((row) => ({ key: `${row.src}:${row.srcPort}>${row.dst}:${row.dstPort}/${row.ssrc}`, packets: row.packets, lost: row.lost }));
+        const view = tsharkView(file, decodeAs);
+        const theirs = view.streams.map((row) => ({ key: `${row.src}:${row.srcPort}>${row.dst}:${row.dstPort}/${row.ssrc}`, packets: row.packets, lost: row.lost }));
         const ours = streams.flatMap((s) =>
           s.ssrcCounts().map((c) => ({ key: `${flowOf(s)}/${c.ssrc}`, packets: c.packets, lost: c.lost - c.duplicates })),
         );
@@ -189,7 +198,7 @@ describe('third-party captures against tshark and ffmpeg', () => {
         expect(sort(ours), 'RTP streams, packets and loss per flow and SSRC').toEqual(sort(theirs));
 
         // 2. Every G.711/G.722 payload is in the audio as ffmpeg decodes it.
-        const packets = tsharkPackets(file, decodeAs);
+        const packets = view.packets;
         let compared = 0;
         for (const stream of streams) {
           const codec = stream.codec;
