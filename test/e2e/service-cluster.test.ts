@@ -1,7 +1,6 @@
 // The platform under load and faults: `recorder run` for three tenants and two `recorder worker` processes on
 // BullMQ over a real Redis (Debian's redis-server on loopback), 300 calls as MP3. Workers are killed with SIGKILL as
-// they take jobs, ten times (each kill waits for the last one's replacement), and Redis is killed once (its
-// append-only file keeps the jobs);
+// they take jobs, ten times, and Redis is killed once (its append-only file keeps the jobs);
 // every tenant's calls are recorded once, whole, in its own store; no job is left failed; recorder status shows
 // the queue.
 import type { ChildProcess } from 'node:child_process';
@@ -31,14 +30,14 @@ afterAll(async () => {
 });
 
 describe('recorder run for three tenants with two recorder worker processes on BullMQ', () => {
-  it('300 calls; workers killed ten times as they take a job, Redis killed once: every call recorded once, whole, in its tenant’s store', { timeout: 300_000 }, async () => {
+  it('300 calls; workers killed ten times as they take a job, Redis killed once: every call recorded once, whole, in its tenant’s store', { timeout: 480_000 }, async () => {
     redis = await startRedis();
     const tenants: Tenant[] = [];
     const statusPort = await freePort();
     for (const [i, name] of ['north', 'south', 'west'].entries()) {
-      // A call a second per tenant, 20 s each (the embedded PBX writes every packet of ~20 calls at once at 20×), as
-      // MP3: a conversion takes long enough (a few hundred ms) for a kill to land in it.
-      const tenant = await makeTenant(base, name, { redis: redis.url, seed: 70 + i, speed: 20, format: 'mp3', ...(i === 0 ? { statusPort } : {}), calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 20 })) });
+      // A call a second per tenant, 10 s each, as MP3: a conversion takes long enough (~0.1 s) for a kill to land in
+      // it, and the whole run stays light enough for a loaded 2-core machine.
+      const tenant = await makeTenant(base, name, { redis: redis.url, seed: 70 + i, speed: 20, format: 'mp3', ...(i === 0 ? { statusPort } : {}), calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 10 })) });
       pbxs.push(tenant.pbx);
       tenants.push(tenant);
     }
@@ -87,8 +86,9 @@ describe('recorder run for three tenants with two recorder worker processes on B
             child.kill('SIGKILL');
             killedJobs.push({ queue, id: jobId });
             kills++;
-            // The next kill waits for the replacement: one worker always runs (and finds the killed one's job stalled).
-            return launch();
+            // The replacement is not waited for: a worker taking its first job may be the next one killed, so the
+            // queue keeps a backlog on any machine; the killed jobs wait (locked) until a live worker finds them.
+            void launch().catch(() => undefined);
           })
           .catch(() => undefined)
           .finally(() => (killing = false));
@@ -109,7 +109,7 @@ describe('recorder run for three tenants with two recorder worker processes on B
       phase('ten killed');
       for (const result of await runs) expect(result.failures).toEqual([]);
       phase('calls over');
-      for (const tenant of tenants) await until(() => tenantDrained(tenant), 150_000, `${tenant.name}'s calls all recorded`);
+      for (const tenant of tenants) await until(() => tenantDrained(tenant), 240_000, `${tenant.name}'s calls all recorded`);
       phase('drained');
 
       const counts: string[] = [];

@@ -115,6 +115,7 @@ export class ConversionQueue {
     const jobId = conversionJobId(capture);
     // Whether the job in hand is one this call started or waited for: its end is the answer, recording or not.
     let awaited = false;
+    const aborted = signal ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       let job = await this.#request('reading the job', () => Job.fromId<ConversionJobData, FileReport>(this.#queue, jobId));
@@ -140,7 +141,8 @@ export class ConversionQueue {
         );
       }
       awaited = true;
-      await job.waitUntilFinished(this.#events, WAIT_SLICE_MS).catch(() => undefined);
+      const finished = job.waitUntilFinished(this.#events, WAIT_SLICE_MS).catch(() => undefined);
+      await (aborted ? Promise.race([finished, aborted]) : finished);
     }
   }
 

@@ -167,6 +167,7 @@ export class RecorderService {
   private clusterTimer: NodeJS.Timeout | undefined;
   /** Whether the last request to the queue failed (said once per outage). */
   private queueAway = false;
+  private readonly stopping = new AbortController();
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -484,6 +485,8 @@ export class RecorderService {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    // Steps waiting on the job queue let go (with no worker running they would wait for ever).
+    this.stopping.abort(new Error('the service stops'));
     this.room.stop();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
@@ -968,8 +971,14 @@ export class RecorderService {
     };
     let report: FileReport;
     try {
-      report = this.queue ? await this.queue.convert(name, { input: capturePath, outDir, options: withoutKeys(options), sealed: options.encryption !== undefined }) : this.pool ? await this.pool.convert(capturePath, options) : await convertCapture(capturePath, options);
+      report = this.queue
+        ? await this.queue.convert(name, { input: capturePath, outDir, options: withoutKeys(options), sealed: options.encryption !== undefined }, this.stopping.signal)
+        : this.pool
+          ? await this.pool.convert(capturePath, options)
+          : await convertCapture(capturePath, options);
     } catch (error) {
+      // Stopping: the job stays in the queue (a worker may be on it) and the step runs again at the next start.
+      if (this.stopped) return;
       if (!(error instanceof ClusterUnavailableError)) throw error;
       // The capture is safe (working copy and drive): its conversion is asked for again when Redis answers.
       if (!this.queueAway) this.log.warn({ reason: error.message }, 'the job queue is not reachable: conversions wait');
