@@ -3,9 +3,10 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
+import { runInProcess } from '../../helpers/in-process-cli.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectInputs, convertAll, convertCapture } from '../../../src/recorder/convert/index.js';
 import type { BatchProgress } from '../../../src/recorder/convert/index.js';
@@ -19,9 +20,9 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const CLI = ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts')];
 
-function recorder(args: string[], cwd = ROOT) {
-  const result = spawnSync(process.execPath, [...CLI, ...args], { encoding: 'utf8', cwd });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+/** The recorder command, run in this process (spawning it costs a second or more of start-up each time). */
+function recorder(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return runInProcess(args);
 }
 
 function sha(path: string): string {
@@ -78,9 +79,9 @@ describe('two captures with one name in a tree', () => {
     });
   }
 
-  it('files named on the command line from two folders get distinct names under -o', () => {
+  it('files named on the command line from two folders get distinct names under -o', async () => {
     const out = join(work, 'args-out');
-    const r = recorder(['convert', join(tree1, 'a', 'call.pcap'), join(tree1, 'b', 'call.pcap'), '-o', out, '--no-progress', '--workers', '2']);
+    const r = await recorder(['convert', join(tree1, 'a', 'call.pcap'), join(tree1, 'b', 'call.pcap'), '-o', out, '--no-progress', '--workers', '2']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(tree(out)).toEqual(['a/call.wav', 'b/call_1.wav', 'b/call_2.wav', 'b/call_3.wav']);
@@ -113,16 +114,16 @@ describe('existing recordings', () => {
     copyFileSync(join(FIXTURES, 'multi-call.pcap'), join(dir, 'three.pcap'));
   });
 
-  it('are refused per file unless --force; --force replaces them', () => {
-    expect(recorder(['convert', dir, '-o', out, '--no-progress']).code).toBe(0);
+  it('are refused per file unless --force; --force replaces them', async () => {
+    expect((await recorder(['convert', dir, '-o', out, '--no-progress'])).code).toBe(0);
     const before = sha(join(out, 'one.wav'));
     writeFileSync(join(out, 'three_2.wav'), 'a recording someone kept');
-    const again = recorder(['convert', dir, '-o', out, '--no-progress']);
+    const again = await recorder(['convert', dir, '-o', out, '--no-progress']);
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/FAILED .*one\.pcap: call 1: .*one\.wav exists; not replaced \(--force replaces it\)/);
     expect(again.stderr).toMatch(/FAILED .*three\.pcap: .*three_2\.wav exists/);
     expect(readFileSync(join(out, 'three_2.wav'), 'utf8')).toBe('a recording someone kept');
-    const forced = recorder(['convert', dir, '-o', out, '--no-progress', '--force']);
+    const forced = await recorder(['convert', dir, '-o', out, '--no-progress', '--force']);
     expect(forced.code).toBe(0);
     expect(sha(join(out, 'one.wav'))).toBe(before);
     expect(statSync(join(out, 'three_2.wav')).size).toBeGreaterThan(1000);
@@ -184,7 +185,7 @@ describe('stopping a conversion', () => {
     child.kill('SIGKILL');
     await exited;
     expect(partials(out)).toHaveLength(1);
-    const again = recorder(['convert', capture, '-o', out, '--format', 'mp3', '--no-progress']);
+    const again = await recorder(['convert', capture, '-o', out, '--format', 'mp3', '--no-progress']);
     expect(again.code).toBe(0);
     expect(tree(out)).toEqual(['ten-minutes.mp3']);
   });
@@ -200,9 +201,9 @@ describe('truncated and compressed captures', () => {
     writeFileSync(join(dir, 'header-only.pcap'), good.subarray(0, 24 + 10));
   });
 
-  it('a truncated capture gives the audio before the cut, reported as converted with one warning (exit 0)', () => {
+  it('a truncated capture gives the audio before the cut, reported as converted with one warning (exit 0)', async () => {
     const out = join(work, 'cut-out');
-    const r = recorder(['convert', join(dir, 'half.pcap'), '-o', out, '--no-progress']);
+    const r = await recorder(['convert', join(dir, 'half.pcap'), '-o', out, '--no-progress']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning .*half\.pcap: truncated capture: the file ends in the middle of a record .*; the [\d.]+ s of audio before the cut were recovered/);
     expect(r.stderr).not.toMatch(/truncated capture: truncated capture/);
@@ -210,9 +211,9 @@ describe('truncated and compressed captures', () => {
     expect(tree(out)).toEqual(['half.wav']);
   });
 
-  it('--strict: a truncated capture fails and writes nothing', () => {
+  it('--strict: a truncated capture fails and writes nothing', async () => {
     const out = join(work, 'cut-strict');
-    const r = recorder(['convert', join(dir, 'half.pcap'), '-o', out, '--no-progress', '--strict']);
+    const r = await recorder(['convert', join(dir, 'half.pcap'), '-o', out, '--no-progress', '--strict']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FAILED .*half\.pcap: truncated capture: .*nothing written \(--strict\)/);
     expect(tree(out)).toEqual([]);
@@ -249,12 +250,12 @@ describe('truncated and compressed captures', () => {
 });
 
 describe('options and folders', () => {
-  it('options that do not apply are refused (exit 2)', () => {
+  it('options that do not apply are refused (exit 2)', async () => {
     const capture = join(FIXTURES, 'alaw-20ms.pcap');
-    const bitrate = recorder(['convert', capture, '-o', join(work, 'x'), '--bitrate', '64']);
+    const bitrate = await recorder(['convert', capture, '-o', join(work, 'x'), '--bitrate', '64']);
     expect(bitrate.code).toBe(2);
     expect(bitrate.stderr).toMatch(/--bitrate applies to MP3 only/);
-    const encoding = recorder(['convert', capture, '-o', join(work, 'x'), '--format', 'mp3', '--encoding', 'alaw']);
+    const encoding = await recorder(['convert', capture, '-o', join(work, 'x'), '--format', 'mp3', '--encoding', 'alaw']);
     expect(encoding.code).toBe(2);
     expect(encoding.stderr).toMatch(/--encoding applies to WAV only/);
   });
@@ -267,22 +268,22 @@ describe('options and folders', () => {
     expect(report.error).toMatch(/--encoding alaw stores 8 kHz G\.711 and cannot hold this call's 16 kHz g722 audio/);
   });
 
-  it('-o that is a file is reported once (exit 2), not per capture', () => {
+  it('-o that is a file is reported once (exit 2), not per capture', async () => {
     const file = join(work, 'a-file');
     writeFileSync(file, 'x');
-    const r = recorder(['convert', FIXTURES, '-o', file, '--no-progress']);
+    const r = await recorder(['convert', FIXTURES, '-o', file, '--no-progress']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(/-o .*a-file: a file is in the way/);
   });
 
-  it('--json says which stream went to which channel; the summary reads right for one call', () => {
-    const r = recorder(['convert', join(FIXTURES, 'alaw-20ms.pcap'), '-o', join(work, 'json-out'), '--json']);
+  it('--json says which stream went to which channel; the summary reads right for one call', async () => {
+    const r = await recorder(['convert', join(FIXTURES, 'alaw-20ms.pcap'), '-o', join(work, 'json-out'), '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { reports: Array<{ outputs: Array<{ streams: Array<{ channel: string; party: string }> }> }> };
     const streams = summary.reports[0]!.outputs[0]!.streams;
     expect(streams.map((s) => `${s.party}:${s.channel}`).sort()).toEqual(['external:left', 'internal:right']);
-    const human = recorder(['convert', join(FIXTURES, 'alaw-20ms.pcap'), '-o', join(work, 'human-out')]);
+    const human = await recorder(['convert', join(FIXTURES, 'alaw-20ms.pcap'), '-o', join(work, 'human-out')]);
     expect(human.stdout).toMatch(/1\/1 file converted; 1 recording from 1 call, .* \([\d.,]+× realtime\)/);
   });
 
