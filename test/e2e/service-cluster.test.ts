@@ -51,7 +51,7 @@ describe('recorder run for three tenants with two recorder worker processes on B
       const child = startCli(base, ['worker', ...configs, '--concurrency', '1'], name, children);
       workers.set(String(child.pid), child);
       const log = join(base, `${name}.log`);
-      await until(() => existsSync(log) && (readFileSync(log, 'utf8').match(/conversion worker ready/g) ?? []).length === tenants.length, 60_000, `${name} ready`, 100);
+      await until(() => existsSync(log) && (readFileSync(log, 'utf8').match(/conversion worker ready/g) ?? []).length === tenants.length, 150_000, `${name} ready`, 100);
     };
     await Promise.all([launch(), launch()]);
 

@@ -64,7 +64,10 @@ describe('recorder run for three tenants with recorder worker processes', () => 
     startCli(base, ['worker', ...configs, '--concurrency', '1'], 'worker-1', children);
     startCli(base, ['worker', ...configs, '--concurrency', '1'], 'worker-2', children);
     const lamps = async (tenant: Tenant) => (await tenantStatus(tenant))?.lamps;
-    await until(async () => (await Promise.all(tenants.map(tenantStatus))).every((status) => status !== undefined), 60_000, 'every tenant running');
+    // A loaded machine starts three services (and compiles the CLI) slowly; the log says why when one does not run.
+    await until(async () => (await Promise.all(tenants.map(tenantStatus))).every((status) => status !== undefined), 150_000, 'every tenant running').catch((error: unknown) => {
+      throw new Error(`${String(error)}; the platform's log ends: ${readFileSync(join(base, 'platform.log'), 'utf8').slice(-3000)}`);
+    });
 
     await Promise.all(tenants.map((tenant) => tenant.pbx.run()));
     // Acme records everything while Bravo's drive is down and Corp's disk is full.

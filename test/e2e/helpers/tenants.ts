@@ -9,7 +9,7 @@ import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, ScenarioCall } from '../../../src/embedded/index.js';
 import { generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
 import { readStatus } from '../../../src/recorder/service/index.js';
-import { auditStore, cdrInterfaceOnPort, expectedCaptures, freePort, serviceConfigInput } from './service-harness.js';
+import { auditStore, expectedCaptures, serviceConfigInput } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -36,18 +36,18 @@ export interface TenantOptions {
   readonly format?: 'wav' | 'mp3';
 }
 
-/** A tenant under `base/<name>`: its PBX started and posting CDRs to the interface its configuration opens. */
+/** A tenant under `base/<name>`: its PBX started, its configuration written. */
 export async function makeTenant(base: string, name: string, options: TenantOptions): Promise<Tenant> {
   const dir = join(base, name);
   mkdirSync(dir, { recursive: true });
   const pbx = new EmbeddedPbx({ scenario: { seed: options.seed, calls: [...options.calls] }, directory: defaultDirectory(), driveRoot: join(dir, 'drive'), speed: options.speed ?? 10, captureFlushMs: 50 });
   const endpoints = await pbx.start();
-  const cdrPort = await freePort();
-  pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
   const keyFile = join(dir, 'tenant.key');
   await generateKeyFile(keyFile);
   const input = {
-    ...serviceConfigInput(dir, endpoints, { cdrInterface: cdrPort, cluster: { redis: options.redis, queue: `calls-${name}`, lockSeconds: options.lockSeconds ?? 2, attempts: 20 }, trials: 40, ...(options.format ? { format: options.format } : {}) }),
+    // The calls' records come from the reporting: no CDR interface port to pick beforehand, which another test
+    // running at the same time could take between the pick and the listen.
+    ...serviceConfigInput(dir, endpoints, { cluster: { redis: options.redis, queue: `calls-${name}`, lockSeconds: options.lockSeconds ?? 2, attempts: 20 }, trials: 40, ...(options.format ? { format: options.format } : {}) }),
     tenant: name,
     encryption: { enabled: true, keyFiles: [keyFile] },
     log: { level: 'info' as const },

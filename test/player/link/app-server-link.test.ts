@@ -100,7 +100,9 @@ describe('AppServerLink', () => {
     }
     await until(() => commands.length === 20, 10_000, 'the commands');
     expect(link.status().keepAlives).toBe(before);
-    await until(() => link.status().keepAlives > before, 15_000, 'the keep-alive after the commands stopped');
+    // Counted as sent before the AppServer has read it: waited for where it arrives.
+    await until(() => (server.all.match(/RecKA\r\n/g) ?? []).length >= 2, 15_000, 'the keep-alive after the commands stopped');
+    expect(link.status().keepAlives).toBeGreaterThan(before);
     expect(server.all).toMatch(/^RecKA\r\n(RecKA\r\n)+$/);
   });
 
