@@ -6,8 +6,7 @@
  * capture is quarantined. Redis away is no failure of the capture: the step throws ClusterUnavailableError, the
  * capture stays on the drive, and the step runs again later.
  */
-import { access } from 'node:fs/promises';
-import { rm } from 'node:fs/promises';
+import { access, rm } from 'node:fs/promises';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { ConvertOptions, FileReport } from '../convert/index.js';
 import type { ClusterSettings } from './connection.js';

@@ -196,6 +196,8 @@ export class RecorderService {
   private pbxFollowed: PbxRole = 'active';
   /** Local capture folders watched (closed at stop). */
   private readonly localDrives: LocalDrive[] = [];
+  /** Whether the standby PBX's drive is read too (drive.standbyUrl / standbyPath). */
+  private readsStandbyDrive = false;
   /** The PBX's serial number (from the SOAP link): the id its own gateway writes into v11 capture names. */
   private pbxSerial: string | undefined;
   /** The storage disk's room: the DISK lamp and the work waiting for room. */
@@ -555,6 +557,7 @@ export class RecorderService {
     const active = one(drive.kind === 'local' ? drive.path : drive.url);
     const standbyAt = drive.kind === 'local' ? drive.standbyPath : drive.standbyUrl;
     if (standbyAt === undefined) return active;
+    this.readsStandbyDrive = true;
     return new StandbyPairDrive({
       active,
       standby: one(standbyAt),
@@ -576,18 +579,13 @@ export class RecorderService {
       this.log.info({ pbx: status.pbx, url: status.url }, 'PBX link up');
       if (status.pbx !== this.pbxFollowed) {
         this.pbxFollowed = status.pbx;
-        if (this.isStandbyPair()) {
+        if (this.readsStandbyDrive) {
           this.log.info({ pbx: status.pbx }, `captures are now expected on the ${status.pbx} PBX's drive (the other one is still read)`);
           this.ingestor?.nudge();
         }
       }
       if (status.pbx === 'active') this.reporting?.preferActive();
     } else this.log.warn({ pbx: status.pbx, url: status.url, reason: status.error }, 'PBX link down');
-  }
-
-  private isStandbyPair(): boolean {
-    const drive = this.config.drive;
-    return (drive.kind === 'local' ? drive.standbyPath : drive.standbyUrl) !== undefined;
   }
 
   private onDriveStatus(status: DriveStatus): void {
