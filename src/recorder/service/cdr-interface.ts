@@ -116,6 +116,26 @@ export class CdrInterface extends EventEmitter<CdrInterfaceEvents> {
     return legs.length > 0 ? { legs, lastArrival } : undefined;
   }
 
+  /** Conferences whose last CDR arrived within `maxAgeMs` (lower-case hex ids). */
+  async conferencesSince(maxAgeMs: number, now = Date.now()): Promise<string[]> {
+    let folders: string[];
+    try {
+      folders = await readdir(this.options.inboxDir);
+    } catch {
+      return [];
+    }
+    const recent: string[] = [];
+    for (const folder of folders) {
+      if (!CONF.test(folder)) continue;
+      try {
+        if (now - (await stat(join(this.options.inboxDir, folder))).mtimeMs <= maxAgeMs) recent.push(folder);
+      } catch {
+        // Swept meanwhile.
+      }
+    }
+    return recent;
+  }
+
   /** Remove conferences whose last CDR is older than `maxAgeMs`; returns how many. */
   async sweep(maxAgeMs: number, now = Date.now()): Promise<number> {
     let removed = 0;

@@ -34,7 +34,7 @@ import type { BackupOutcome, Recordings, StoredRecording } from '../../recording
 import type { JournalItem } from './journal.js';
 import { required, toJournalValue, workOf } from './work-item.js';
 import type { CaptureWork } from './work-item.js';
-import { exists, namesIn } from '../../platform/util/index.js';
+import { Serial, exists, namesIn } from '../../platform/util/index.js';
 
 /** CallInfo state: the low nibble is the call's state (5 = connected); higher bits say direction and hold. */
 const CALL_STATE_MASK = 0x0f;
@@ -218,6 +218,13 @@ export class RecorderService {
   private readonly recentCalls = new Map<string, string[]>();
   /** Conferences that are calls to the TCR object (marks). */
   private readonly markingCalls = new Set<string>();
+  /**
+   * Per user, the calls the CDR interface has records of (conference → end, PBX clock): a mark by time keeps the
+   * user's last call before it, also when a later call's capture has not been decided yet.
+   */
+  private readonly callsInRecords = new Map<string, Map<string, number>>();
+  /** Posted CDRs are read for marks in the order they came: a mark's records came after those of the calls before it. */
+  private readonly postedCdrReads = new Serial();
 
   constructor(private readonly options: RecorderServiceOptions) {
     this.config = options.config;
@@ -332,6 +339,7 @@ export class RecorderService {
       cdrInterface.on('cdr', (conf) => this.onCdrPosted(conf));
       this.cdrInterfaceUrl = await cdrInterface.listen();
       this.cdrInterface = cdrInterface;
+      await this.marksFromInbox();
       this.log.info({ url: this.cdrInterfaceUrl }, 'CDR interface listening: configure it as a CDR interface of the PBX');
     }
     this.link = new PbxLink({
@@ -652,21 +660,50 @@ export class RecorderService {
   /** CDRs of `conf` were posted: captures waiting for them are decided once the conference's CDRs have settled. */
   private onCdrPosted(conf: string): void {
     const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
-    if (this.marks && this.config.tcr) void this.marksFromPostedCdrs(conf, this.config.tcr.number);
+    const tcrNumber = this.config.tcr?.number;
+    if (this.marks && tcrNumber !== undefined) void this.postedCdrReads.run(() => this.marksFromPostedCdrs(conf, tcrNumber));
     for (const item of this.journal?.pending() ?? []) {
       if (item.state === 'copied' && this.captureName(item.key)?.confId === conf) this.schedule(item.key, settleMs);
     }
   }
 
+  /**
+   * Marking calls among the CDRs accepted before a restart: a CDR is answered 200 once on disk, so the recorder
+   * may have stopped (or been killed) before it read the mark in it, and the PBX does not post it again.
+   */
+  private async marksFromInbox(): Promise<void> {
+    const tcr = this.config.tcr;
+    if (!this.marks || !tcr || !this.cdrInterface) return;
+    // Marks older than the window (and the hour the marks file keeps them) keep nothing.
+    for (const conf of await this.cdrInterface.conferencesSince((tcr.markWindowSeconds + 3600) * 1000)) {
+      await this.postedCdrReads.run(() => this.marksFromPostedCdrs(conf, tcr.number));
+    }
+  }
+
   /** A marking call known from its CDR (made while the recorder was down, or not seen on the SOAP link). */
   private async marksFromPostedCdrs(conf: string, tcrNumber: string): Promise<void> {
-    const posted = await this.cdrInterface?.cdrsFor(conf);
-    for (const mark of marksAfterCall(posted?.legs ?? [], tcrNumber)) {
+    const legs = (await this.cdrInterface?.cdrsFor(conf))?.legs ?? [];
+    const marks = marksAfterCall(legs, tcrNumber);
+    if (marks.length === 0) this.noteCallInRecords(conf, legs, tcrNumber);
+    for (const mark of marks) {
       this.markingCalls.add(conf);
       if (this.marks!.has(conf)) {
         // Seen on the SOAP link already, perhaps without the call it keeps: the records give its time.
         if (this.marks!.complete(conf, mark.atUtc)) this.kickWaitingCalls(mark.agent);
       } else this.addMark({ markConf: conf, agent: mark.agent, atUtc: mark.atUtc, seenAt: Date.now() });
+    }
+  }
+
+  /** A call's records: each user in them had this call, ending then. */
+  private noteCallInRecords(conf: string, legs: readonly Cdr[], tcrNumber: string): void {
+    const endUtc = callEndUtc(legs);
+    for (const leg of legs) {
+      if (leg.e164 === '' || leg.e164 === tcrNumber) continue;
+      const calls = this.callsInRecords.get(leg.e164) ?? new Map<string, number>();
+      calls.set(conf, endUtc);
+      // Marks keep calls of the last minutes: a user's few latest calls are enough.
+      if (calls.size > 20) calls.delete(calls.keys().next().value!);
+      this.callsInRecords.set(leg.e164, calls);
     }
   }
 
@@ -1016,7 +1053,7 @@ export class RecorderService {
     const windowSeconds = this.config.tcr!.markWindowSeconds;
     const mark = this.marks!.markFor(
       { conf: call.conf, agent: call.agent, endUtc: call.endUtc, ...(call.endedAt !== undefined ? { endedAt: call.endedAt } : {}) },
-      (agent, afterUtc, untilUtc) => this.laterCallOf(agent, afterUtc, untilUtc),
+      (agent, afterUtc, untilUtc) => this.laterCallOf(call.conf, agent, afterUtc, untilUtc),
     );
     if (mark) {
       this.log.info({ capture: item.key, agent: call.agent, markingCall: mark.markConf }, 'thread-call recording: marked after the call; kept');
@@ -1032,11 +1069,16 @@ export class RecorderService {
     return false;
   }
 
-  /** Whether `agent` has a call waiting for or kept by thread-call recording that ended in (afterUtc, untilUtc]. */
-  private laterCallOf(agent: string, afterUtc: number, untilUtc: number): boolean {
+  /**
+   * Whether `agent` has another call than `conf` that ended in (afterUtc, untilUtc]: one waiting for or kept by
+   * thread-call recording, or one in the records the CDR interface received (its capture may be undecided yet).
+   */
+  private laterCallOf(conf: string, agent: string, afterUtc: number, untilUtc: number): boolean {
+    const inRange = (endUtc: number): boolean => endUtc > afterUtc && endUtc <= untilUtc;
+    for (const [other, endUtc] of this.callsInRecords.get(agent) ?? []) if (other !== conf && inRange(endUtc)) return true;
     for (const item of this.journal?.replay().values() ?? []) {
       const call = workOf(item).tcr;
-      if (call?.agent === agent && call.endUtc > afterUtc && call.endUtc <= untilUtc) return true;
+      if (call?.agent === agent && call.conf !== conf && inRange(call.endUtc)) return true;
     }
     return false;
   }
