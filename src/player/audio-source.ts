@@ -3,10 +3,9 @@
 // (a virtual file: a PCM header, then every G.711 byte as two bytes), because not every browser plays A-/µ-law.
 import type { RecordingFormat } from '../domain/index.js';
 import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../media/codecs/index.js';
 import { openEncryptedFile } from '../platform/crypto/index.js';
-import type { Keyring } from '../platform/crypto/index.js';
+import type { Keyring, PositionalFile } from '../platform/crypto/index.js';
 import { buildWavHeader } from '../media/audio/index.js';
 
 /** Plaintext bytes of a file at any position. */
@@ -21,7 +20,7 @@ const PIECE = 64 * 1024;
 
 class PlainSource implements ByteSource {
   constructor(
-    private readonly handle: FileHandle,
+    private readonly handle: PositionalFile,
     readonly size: number,
   ) {}
 
@@ -42,13 +41,17 @@ class PlainSource implements ByteSource {
 }
 
 /** Open a stored audio file; encrypted ones need the keyring (CryptoError otherwise). */
-export async function openByteSource(path: string, encrypted: boolean, keyring: Keyring | undefined): Promise<ByteSource> {
+export async function openByteSource(source: string | { readonly file: PositionalFile; readonly path: string }, encrypted: boolean, keyring: Keyring | undefined): Promise<ByteSource> {
+  const path = typeof source === 'string' ? source : source.path;
   if (encrypted) {
-    if (!keyring) throw Object.assign(new Error(`${path}: encrypted, and the server has no key`), { code: 'unknown-key' });
-    const file = await openEncryptedFile(path, keyring);
+    if (!keyring) {
+      if (typeof source !== 'string') await source.file.close();
+      throw Object.assign(new Error(`${path}: encrypted, and the server has no key`), { code: 'unknown-key' });
+    }
+    const file = await openEncryptedFile(source, keyring);
     return { size: file.plaintextSize, stream: (start, end) => file.stream(start, end), close: () => file.close() };
   }
-  const handle = await open(path, 'r');
+  const handle = typeof source === 'string' ? await open(source, 'r') : source.file;
   try {
     const { size } = await handle.stat();
     return new PlainSource(handle, size);

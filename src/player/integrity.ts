@@ -14,6 +14,8 @@ export type AudioUse = 'play' | 'export' | 'waveform';
 
 /** A file's size and modification time ('-' when there is none): what changes when the file is replaced. */
 export async function fileStamp(path: string | undefined): Promise<string> {
+  // An object in the bucket changes only with its name (a TAN change): its address is its stamp.
+  if (path?.startsWith('s3://')) return path;
   return path ? stat(path).then((info) => `${info.size}:${info.mtimeMs}`, () => '-') : '-';
 }
 

@@ -31,6 +31,8 @@ export class PcapPlaybackCache {
     /** The keys' files, when the store is encrypted: a sealed capture is opened and its rendering sealed. */
     private readonly encryption: ConvertEncryption | undefined,
     private readonly limitBytes = DEFAULT_LIMIT_BYTES,
+    /** The capture as a local file (a recording in the bucket is downloaded for its rendering). */
+    private readonly localCopy: (stored: StoredRecording) => Promise<{ audioPath: string; release: () => Promise<void> }> = async (stored) => ({ audioPath: stored.audioPath, release: async () => undefined }),
   ) {}
 
   /** The rendering of a kept capture, made now if it is not in the cache. */
@@ -48,8 +50,9 @@ export class PcapPlaybackCache {
       await mkdir(this.dir, { recursive: true, mode: 0o700 });
       const work = join(this.dir, `.render-${key}-${process.pid}`);
       await rm(work, { recursive: true, force: true });
+      const capture = await this.localCopy(stored);
       try {
-        const report = await convertCapture(stored.audioPath, {
+        const report = await convertCapture(capture.audioPath, {
           outDir: work,
           format: 'wav',
           mix: 'stereo',
@@ -63,6 +66,7 @@ export class PcapPlaybackCache {
         await rename(output.path, path);
       } finally {
         await rm(work, { recursive: true, force: true });
+        await capture.release();
       }
       await this.trim(path);
       return { path, encrypted };

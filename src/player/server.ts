@@ -165,7 +165,9 @@ export class PlayerServer {
       hub: this.#hub,
       limiter: new LoginLimiter(options.loginLimit),
       waveforms: new WaveformCache(options.waveformDir ?? join(dirname(options.recordings.indexPath), 'waveforms')),
-      pcapPlayback: new PcapPlaybackCache(join(dirname(options.recordings.indexPath), 'playback'), keyring && keyring.size > 0 ? { keyFiles: [], keyring } : undefined),
+      pcapPlayback: new PcapPlaybackCache(join(dirname(options.recordings.indexPath), 'playback'), keyring && keyring.size > 0 ? { keyFiles: [], keyring } : undefined, undefined, (stored) =>
+        options.recordings.localCopy(stored),
+      ),
       integrity: new IntegrityGuard(this.recordings, audit),
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,

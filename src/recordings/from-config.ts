@@ -2,6 +2,7 @@
 // encryption settings all come from the one configuration, so `serve` and `reindex` file and edit exactly as `run`.
 import type { RecorderConfig } from '../platform/config/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
+import { RecordingBucket } from './bucket.js';
 import { Recordings } from './recordings.js';
 import type { RecordingsOptions } from './recordings.js';
 
@@ -12,6 +13,20 @@ export function recordingsOptions(config: RecorderConfig, keyring: Keyring | und
     root: storage.root,
     indexPath: storage.indexPath,
     ...(storage.backup ? { backupRoot: storage.backup } : {}),
+    ...(storage.bucket
+      ? {
+          bucket: new RecordingBucket({
+            ...(storage.bucket.endpoint ? { endpoint: storage.bucket.endpoint } : {}),
+            region: storage.bucket.region,
+            name: storage.bucket.name,
+            prefix: storage.bucket.prefix,
+            accessKeyId: storage.bucket.accessKeyId,
+            secretAccessKey: storage.bucket.secretAccessKey,
+            forcePathStyle: storage.bucket.forcePathStyle,
+            ...(storage.bucket.objectLock ? { objectLock: storage.bucket.objectLock } : {}),
+          }),
+        }
+      : {}),
     timeZone: storage.timezone,
     // Keys without encryption switched on still open and verify what was sealed before; new files stay plain.
     ...(keyring && encryption.enabled

@@ -6,6 +6,8 @@ export type { ParsedRecordingName, RecordingNameFields } from './naming.js';
 export { SIDECAR_VERSION, decodeSidecar, encodeSidecar, readSidecarFile, sidecarFromXml, sidecarToXml } from './sidecar.js';
 export type { RecordingMeta, RecordingSidecar, SidecarAudio } from './sidecar.js';
 export { RecordingStore } from './store.js';
+export { BucketError, RecordingBucket } from './bucket.js';
+export type { BucketObject, BucketSettings } from './bucket.js';
 export { QUARANTINE_DIR, Quarantine } from './quarantine.js';
 export type { QuarantineEntry } from './quarantine.js';
 export type { BackupOutcome, FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, RecoveryReport, RetentionResult, StoredRecording } from './store.js';

@@ -39,6 +39,8 @@ export interface SweepOptions {
 export interface SweepResult {
   readonly removed: readonly string[];
   readonly removedFolders: readonly string[];
+  /** Recordings in the bucket it refused to delete (object lock), with the reason. */
+  readonly failed: readonly string[];
   readonly expiredQuarantine: readonly string[];
 }
 
@@ -101,6 +103,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   async close(): Promise<void> {
     await this.#feed.close();
     this.#index.close();
+    this.#store.bucket?.close();
   }
 
   #publish(change: RecordingChangeInput): Promise<RecordingChange> {
@@ -151,6 +154,26 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
 
   readSidecar(recording: string | StoredRecording): Promise<{ sidecar: RecordingSidecar; encrypted: boolean } | undefined> {
     return this.#store.readSidecar(recording);
+  }
+
+  /** A recording's audio for reads at any position (here, or ranged reads of its object in the bucket). */
+  openAudio(entry: StoredRecording): ReturnType<RecordingStore['openAudio']> {
+    return this.#store.openAudio(entry);
+  }
+
+  /** The audio as a local file (downloaded from the bucket when it is there); `release` when done. */
+  localCopy(entry: StoredRecording): ReturnType<RecordingStore['localCopy']> {
+    return this.#store.localCopy(entry);
+  }
+
+  /** The bucket recordings move to once filed, if one is configured. */
+  get bucket(): RecordingStore['bucket'] {
+    return this.#store.bucket;
+  }
+
+  /** Move a filed recording to the bucket (see RecordingStore.moveToBucket); the index row stays as it is. */
+  moveToBucket(name: string): Promise<StoredRecording> {
+    return this.#store.moveToBucket(name);
   }
 
   readNotes(name: string): Promise<string> {
@@ -303,9 +326,10 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     const now = options.now ?? new Date();
     let removed: readonly string[] = [];
     let removedFolders: readonly string[] = [];
+    let failed: readonly string[] = [];
     if (options.retentionMonths !== undefined) {
       const retention = await this.#store.applyRetention(options.retentionMonths, now);
-      ({ removed, removedFolders } = retention);
+      ({ removed, removedFolders, failed } = retention);
       // Rows of recordings a sweep deleted before it was killed (files gone, rows left) go now too; a row whose
       // files are still there (a deletion that failed) stays until the sweep that deletes them.
       const gone = new Set(removed);
@@ -324,7 +348,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       }
     }
     const expiredQuarantine = options.quarantineDays !== undefined ? await this.#quarantine.expire(options.quarantineDays, now) : [];
-    return { removed, removedFolders, expiredQuarantine };
+    return { removed, removedFolders, failed, expiredQuarantine };
   }
 
   /** Rebuild the index from the files (the files are the truth); `verify` checks every recording's integrity. */

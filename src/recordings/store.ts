@@ -38,6 +38,11 @@ import type { ParsedRecordingName } from './naming.js';
 import { checkTimeZone, instantOf, localDateTime } from '../platform/util/index.js';
 import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
 import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
+import { BucketError } from './bucket.js';
+import type { RecordingBucket } from './bucket.js';
+import { BucketTier } from './bucket-tier.js';
+import { open } from 'node:fs/promises';
+import type { PositionalFile } from '../platform/crypto/index.js';
 import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 
 const MONTH_DIR = /^\d{4}_\d{2}$/;
@@ -58,6 +63,8 @@ export interface RecordingStoreOptions {
   readonly encryptAudio?: boolean;
   /** Encrypt the XML sidecar in the container (default: true when a keyring is given). */
   readonly encryptSidecar?: boolean;
+  /** An S3-compatible bucket the recordings move to once filed here (moveToBucket); the tree keeps the rest. */
+  readonly bucket?: RecordingBucket;
 }
 
 /** One recording on disk. */
@@ -67,6 +74,8 @@ export interface StoredRecording {
   /** Month folder YYYY_MM. */
   readonly month: string;
   readonly format: RecordingFormat;
+  /** 'bucket': the files are objects in the store's bucket, and the paths are their s3:// addresses. */
+  readonly location?: 'bucket';
   readonly audioPath: string;
   readonly xmlPath?: string;
   readonly notesPath?: string;
@@ -108,6 +117,8 @@ export interface RetentionResult {
   readonly removedFolders: string[];
   /** Recordings that started before this (local time, 'YYYY-MM-DD HH:MM', in this month or earlier) are gone. */
   readonly cutoff: { readonly month: string; readonly local: string };
+  /** Recordings in the bucket it refused to delete (e.g. still under object lock), with the reason: tried again next time. */
+  readonly failed: string[];
 }
 
 export interface RecoveryReport {
@@ -145,6 +156,8 @@ export class RecordingStore {
   readonly encryptSidecar: boolean;
   /** Changes within this process one at a time (name checks and renames must not interleave). */
   readonly #serial = new Serial();
+  /** The recordings moved to the bucket, when one is configured. */
+  readonly #tier: BucketTier | undefined;
 
   constructor(options: RecordingStoreOptions) {
     this.root = options.root;
@@ -155,6 +168,12 @@ export class RecordingStore {
     this.keyring = keyring && options.keyId !== undefined ? keyring.withCurrent(options.keyId) : keyring;
     this.encryptAudio = this.keyring !== undefined && (options.encryptAudio ?? true);
     this.encryptSidecar = this.keyring !== undefined && (options.encryptSidecar ?? true);
+    this.#tier = options.bucket ? new BucketTier(options.bucket, this.timeZone, this.root) : undefined;
+  }
+
+  /** The bucket recordings move to, if any. */
+  get bucket(): RecordingBucket | undefined {
+    return this.#tier?.bucket;
   }
 
   /** Create the root (and backup root) and clean up after a crash. */
@@ -238,7 +257,9 @@ export class RecordingStore {
         if (!isNotFound(error)) throw error;
       }
     }
-    if (found.length === 0) throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${dir}`);
+    // Not here: moved to the bucket (a recording in both places is the local one until its move finishes).
+    if (found.length === 0 && this.#tier) found.push(...(await this.#tier.find(parsed)));
+    if (found.length === 0) throw new StoreError('not-found', `${parsed.baseName}: no such recording in ${dir}${this.#tier ? ` or ${this.#tier.bucket.where}` : ''}`);
     return found.length === 1 ? found[0]! : this.#current(found);
   }
 
@@ -374,6 +395,7 @@ export class RecordingStore {
     return this.#serial.run(async () => {
       if (!RECORDING_FORMATS.includes(input.format)) throw new StoreError('bad-input', `replaceAudio: unknown format ${JSON.stringify(input.format)}`);
       const entry = await this.get(name);
+      if (entry.location === 'bucket') throw new StoreError('conflict', `${entry.name}: in ${this.#tier!.bucket.where}: converted only before it moves there`);
       if (entry.format === input.format) throw new StoreError('conflict', `${entry.name}: already ${input.format}`);
       const read = entry.xmlPath ? await this.readSidecar(entry) : undefined;
       if (!read) throw new StoreError('conflict', `${entry.name}: no sidecar, so the recording's call data would be lost: not converted`);
@@ -456,6 +478,7 @@ export class RecordingStore {
   finishReplacement(name: string): Promise<StoredRecording> {
     return this.#serial.run(async () => {
       const entry = await this.get(name);
+      if (entry.location === 'bucket') return entry; // moved only once complete
       const dir = this.#monthDir(entry.month);
       const others = RECORDING_FORMATS.filter((format) => format !== entry.format);
       for (const format of others) await rm(join(dir, `${entry.name}.${format}`), { force: true });
@@ -501,8 +524,38 @@ export class RecordingStore {
     await copyFileDurable(source, target);
   }
 
+  /** The files of a recording in the bucket, as the backup keeps them: sidecar and notes first, the audio last. */
+  #bucketFiles(entry: StoredRecording): string[] {
+    return [...(entry.xmlPath ? [`${entry.name}.xml`] : []), ...(entry.notesPath ? [`${entry.name}.txt`] : []), `${entry.name}.${entry.format}`];
+  }
+
+  /** Like #copyState, for an object of the bucket and its copy in the backup tree. */
+  async #bucketCopyState(entry: StoredRecording, file: string): Promise<{ state: 'same' | 'missing' | 'different'; detail?: string }> {
+    const bucket = this.#tier!.bucket;
+    const [object, copy] = await Promise.all([bucket.head(entry.month, file), stat(join(this.#backupDir(entry.month)!, file)).catch((error: unknown) => (isNotFound(error) ? undefined : Promise.reject(error)))]);
+    if (!object || !copy) return { state: 'missing', detail: file };
+    if (object.size !== copy.size) return { state: 'different', detail: `${file}: ${object.size} bytes in the bucket, ${copy.size} in the backup` };
+    if (object.size <= SMALL_FILE && !(await bucket.getBytes(entry.month, file))!.equals(await readFile(join(this.#backupDir(entry.month)!, file)))) {
+      return { state: 'different', detail: `${file}: content differs` };
+    }
+    return { state: 'same' };
+  }
+
   async #backup(entry: StoredRecording): Promise<BackupOutcome> {
     if (!this.backupRoot) return { status: 'none' };
+    if (entry.location === 'bucket') {
+      try {
+        const dir = this.#backupDir(entry.month)!;
+        for (const file of this.#bucketFiles(entry)) {
+          if ((await this.#bucketCopyState(entry, file)).state === 'same') continue;
+          await mkdir(dir, { recursive: true, mode: 0o700 });
+          await this.#tier!.bucket.download(entry.month, file, join(dir, file));
+        }
+        return { status: 'copied' };
+      } catch (error) {
+        return { status: 'failed', error: error instanceof Error ? error.message : String(error) };
+      }
+    }
     try {
       // Sidecar and notes first, the audio last: the same commit order as in the main tree.
       if (entry.xmlPath) await this.#backupFile(entry.xmlPath, entry.month);
@@ -527,6 +580,18 @@ export class RecordingStore {
   async backupState(entry: StoredRecording): Promise<{ state: 'same' | 'missing' | 'different' | 'unreachable'; detail?: string } | undefined> {
     if (!this.backupRoot) return undefined;
     const dir = this.#backupDir(entry.month)!;
+    if (entry.location === 'bucket') {
+      for (const file of this.#bucketFiles(entry)) {
+        let copy;
+        try {
+          copy = await this.#bucketCopyState(entry, file);
+        } catch (error) {
+          return { state: 'unreachable', detail: error instanceof Error ? error.message : String(error) };
+        }
+        if (copy.state !== 'same') return copy;
+      }
+      return { state: 'same' };
+    }
     for (const source of [entry.xmlPath, entry.notesPath, entry.audioPath]) {
       if (source === undefined) continue;
       let copy;
@@ -547,6 +612,7 @@ export class RecordingStore {
     const months = await this.#listDir(this.backupRoot).catch(() => []);
     for (const month of months.filter((m) => MONTH_DIR.test(m)).sort()) {
       const here = new Set(await this.#listDir(this.#monthDir(month)));
+      if (this.#tier) for (const object of await this.#tier.bucket.list(month)) here.add(object.file);
       for (const file of (await this.#listDir(join(this.backupRoot, month)).catch(() => [])).sort()) {
         if (file.startsWith('.') || here.has(file)) continue;
         extra.push(`${month}/${file}`);
@@ -562,13 +628,15 @@ export class RecordingStore {
   async readSidecar(recording: string | StoredRecording): Promise<{ sidecar: RecordingSidecar; encrypted: boolean } | undefined> {
     const entry = typeof recording === 'string' ? await this.get(recording) : recording;
     if (!entry.xmlPath) return undefined;
+    if (entry.location === 'bucket') return this.#tier!.readSidecar(entry, this.keyring);
     return readSidecarFile(entry.xmlPath, this.keyring);
   }
 
   /** Check the audio against its encryption and signature. */
   async verify(recording: string | StoredRecording): Promise<IntegrityState> {
     const entry = typeof recording === 'string' ? await this.get(recording) : recording;
-    const result = await verifyFile(entry.audioPath, this.keyring ?? new Keyring([]));
+    const keyring = this.keyring ?? new Keyring([]);
+    const result = entry.location === 'bucket' ? await this.#tier!.verify(entry, keyring) : await verifyFile(entry.audioPath, keyring);
     // The store signs whatever it encrypts: an encrypted recording whose signed sidecar is gone cannot show it is this call.
     if (result.status === 'intact' && result.kind === 'encrypted' && result.signed !== true) return 'tampered';
     switch (result.status) {
@@ -588,6 +656,7 @@ export class RecordingStore {
   async readNotes(name: string): Promise<string> {
     const entry = await this.get(name);
     if (!entry.notesPath) return '';
+    if (entry.location === 'bucket') return this.#tier!.readNotes(entry);
     return readFile(entry.notesPath, 'utf8');
   }
 
@@ -595,6 +664,13 @@ export class RecordingStore {
   writeNotes(name: string, text: string): Promise<StoredRecording> {
     return this.#serial.run(async () => {
       const entry = await this.get(name);
+      if (entry.location === 'bucket') {
+        if (text.length === 0) await this.#tier!.bucket.remove(entry.month, `${entry.name}.txt`);
+        else await this.#tier!.bucket.putBytes(entry.month, `${entry.name}.txt`, Buffer.from(text, 'utf8'));
+        const updated = await this.get(entry.name);
+        if (text.length > 0) await this.#backup(updated);
+        return updated;
+      }
       const path = join(this.#monthDir(entry.month), `${entry.name}.txt`);
       if (text.length === 0) {
         await rm(path, { force: true });
@@ -617,6 +693,7 @@ export class RecordingStore {
       if (typeof tan !== 'string' || !isValidTan(tan)) throw new StoreError('bad-tan', `${name}: a TAN is exactly 6 digits, got ${JSON.stringify(tan)}`);
       const entry = await this.get(name);
       if (entry.parsed.tan === tan) return entry;
+      if (entry.location === 'bucket') return this.#updateTanInBucket(entry, tan);
       const dir = this.#monthDir(entry.month);
       const newBase = withTan(entry.name, tan);
       if (entry.xmlPath) {
@@ -644,10 +721,39 @@ export class RecordingStore {
     });
   }
 
+  /** updateTan for a recording in the bucket: new sidecar, notes copied, the audio copied (the commit point), old objects deleted. */
+  async #updateTanInBucket(entry: StoredRecording, tan: string): Promise<StoredRecording> {
+    const tier = this.#tier!;
+    const bucket = tier.bucket;
+    // Deleting the old names is part of a rename: an object lock (write once) refuses it for years.
+    if (bucket.objectLock) throw new StoreError('conflict', `${entry.name}: ${bucket.where} locks objects (object lock): a TAN change would leave the old name; not changed`);
+    const newBase = withTan(entry.name, tan);
+    if (entry.xmlPath) {
+      const { sidecar, encrypted } = (await tier.readSidecar(entry, this.keyring))!;
+      let updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
+      if (sidecar.signature && this.keyring) {
+        const check = await tier.verify(entry, this.keyring);
+        if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
+        updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
+      }
+      await bucket.putBytes(entry.month, `${newBase}.xml`, encodeSidecar(updated, encrypted ? this.keyring : undefined));
+    }
+    if (entry.notesPath) await bucket.copy(entry.month, `${entry.name}.txt`, `${newBase}.txt`);
+    await bucket.copy(entry.month, `${entry.name}.${entry.format}`, `${newBase}.${entry.format}`); // the commit point
+    await tier.remove(entry);
+    const renamed = await this.get(newBase);
+    const backupDir = this.#backupDir(entry.month);
+    if (backupDir && (await this.#backup(renamed)).status === 'copied') {
+      for (const ext of [entry.format, 'xml', 'txt']) await rm(join(backupDir, `${entry.name}.${ext}`), { force: true }).catch(() => undefined);
+    }
+    return renamed;
+  }
+
   /** Delete a whole recording (audio, sidecar, notes); the audio goes last so a crash leaves no half recording. */
   remove(name: string): Promise<void> {
     return this.#serial.run(async () => {
       const entry = await this.get(name);
+      if (entry.location === 'bucket') return this.#tier!.remove(entry);
       await this.#removeEntry(entry);
       await fsyncDir(this.#monthDir(entry.month));
     });
@@ -709,9 +815,34 @@ export class RecordingStore {
         }
       }
       if (removedFolders.length > 0) await fsyncDir(this.root);
+      const failed: string[] = [];
+      if (this.#tier) {
+        const tier = this.#tier;
+        for (const folder of await tier.bucket.months()) {
+          if (folder > cutoffMonth) break;
+          for (const group of (await tier.groups(folder)).values()) {
+            const before = (base: string): boolean => compareLocal(parseRecordingName(base).local, cutoff) < 0;
+            for (const file of [...group.audio.keys()].sort()) {
+              const parsed = parseRecordingName(file);
+              if (!before(parsed.baseName)) continue;
+              try {
+                await tier.removeFiles(folder, parsed.baseName, parsed.extension as RecordingFormat);
+                removed.push(parsed.baseName);
+              } catch (error) {
+                if (!(error instanceof BucketError)) throw error;
+                failed.push(`${parsed.baseName}: ${error.message}`);
+              }
+            }
+            const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
+            for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
+              for (const base of bases) if (!audioBases.has(base) && before(base)) await tier.bucket.remove(folder, `${base}.${ext}`).catch(() => undefined);
+            }
+          }
+        }
+      }
       const pad = (n: number): string => String(n).padStart(2, '0');
       const local = `${String(cutoff.year).padStart(4, '0')}-${pad(cutoff.month)}-${pad(cutoff.day)} ${pad(cutoff.hour)}:${pad(cutoff.minute)}`;
-      return { removed, removedFolders, cutoff: { month: cutoffMonth, local } };
+      return { removed, removedFolders, cutoff: { month: cutoffMonth, local }, failed };
     });
   }
 
@@ -723,9 +854,16 @@ export class RecordingStore {
     return (await this.#listDir(this.root)).filter((d) => MONTH_DIR.test(d)).sort();
   }
 
+  /** Month folders here or in the bucket, oldest first. */
+  async #allMonths(): Promise<string[]> {
+    const here = await this.months();
+    if (!this.#tier) return here;
+    return [...new Set([...here, ...(await this.#tier.bucket.months())])].sort();
+  }
+
   /** Every recording in the tree, month by month, in name order (chronological within a month). */
   async *scan(): AsyncGenerator<StoredRecording> {
-    for (const month of await this.months()) {
+    for (const month of await this.#allMonths()) {
       const groups = await this.#groups(month);
       const audio: Array<[string, CallGroup]> = [];
       for (const group of groups.values()) for (const file of group.audio.keys()) audio.push([file, group]);
@@ -737,7 +875,49 @@ export class RecordingStore {
           if (!isNotFound(error)) throw error; // removed while scanning
         }
       }
+      // Then the month's recordings in the bucket (those not here: a move in progress is the local one).
+      if (this.#tier) {
+        const here = new Set(audio.map(([file]) => parseRecordingName(file).baseName));
+        yield* this.#tier.entries(month, (file) => here.has(parseRecordingName(file).baseName));
+      }
     }
+  }
+
+  // -------------------------------------------------------------------------------------------------------------
+  // Bucket
+
+  /**
+   * Move a filed recording to the bucket: sidecar and notes uploaded, then the audio (the commit point), then the
+   * local files removed, audio first. Moving a recording already there does nothing; a move cut short is finished.
+   * BucketError when the bucket cannot be reached: the recording stays here, complete.
+   */
+  moveToBucket(name: string): Promise<StoredRecording> {
+    return this.#serial.run(async () => {
+      const tier = this.#tier;
+      if (!tier) throw new StoreError('bad-input', `${name}: this store has no bucket`);
+      const entry = await this.get(name);
+      if (entry.location === 'bucket') return entry;
+      const files = [...(entry.xmlPath ? [entry.xmlPath] : []), ...(entry.notesPath ? [entry.notesPath] : []), entry.audioPath];
+      for (const path of files) await tier.bucket.putFile(entry.month, basename(path), path);
+      const dir = this.#monthDir(entry.month);
+      for (const path of [entry.audioPath, ...files.slice(0, -1)]) await rm(path, { force: true });
+      await fsyncDir(dir);
+      const moved = await this.get(entry.name);
+      if (moved.location !== 'bucket') throw new StoreError('conflict', `${entry.name}: still in ${dir} after its move to ${tier.bucket.where}`);
+      return moved;
+    });
+  }
+
+  /** A recording's audio for reads at any position (a player's ranges): the file here, or ranged reads of the object. */
+  async openAudio(entry: StoredRecording): Promise<{ file: PositionalFile; path: string }> {
+    if (entry.location === 'bucket') return this.#tier!.openAudio(entry);
+    return { file: await open(entry.audioPath, 'r'), path: entry.audioPath };
+  }
+
+  /** The audio as a local file for work that reads it whole (decoding a kept capture); `release` when done. */
+  async localCopy(entry: StoredRecording): Promise<{ audioPath: string; release: () => Promise<void> }> {
+    if (entry.location === 'bucket') return this.#tier!.localCopy(entry);
+    return { audioPath: entry.audioPath, release: async () => undefined };
   }
 
   /**
@@ -749,7 +929,7 @@ export class RecordingStore {
       const removedTemp: string[] = [];
       const removedOrphans: string[] = [];
       const renamedNotes: string[] = [];
-      const dirs = [join(this.root, QUARANTINE_DIR), ...(await this.months()).map((m) => this.#monthDir(m))];
+      const dirs = [this.root, join(this.root, QUARANTINE_DIR), ...(await this.months()).map((m) => this.#monthDir(m))];
       // The backup tree may be offline or broken (a path that is no folder): its leftovers wait, the store opens.
       const backupMonths = this.backupRoot ? await this.#listDir(this.backupRoot).catch(() => []) : [];
       for (const m of backupMonths.filter((d) => MONTH_DIR.test(d))) dirs.push(join(this.backupRoot!, m));

@@ -89,8 +89,34 @@ const drive = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/**
+ * An S3-compatible bucket as the recordings' home (AWS S3, MinIO, Ceph, …): each recording is filed in `root`
+ * first and moved to the bucket once filed; the index and the quarantine stay in `root`. The secret key may be
+ * "enc:…".
+ */
+const bucket = z
+  .strictObject({
+    /** The server's URL (http or https); absent: AWS S3 in `region`. */
+    endpoint: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL, e.g. https://s3.example.net' }).optional(),
+    region: text.default('us-east-1'),
+    name: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { error: 'expected a bucket name: 3…63 of a-z 0-9 . - (starting and ending with a letter or digit)' }),
+    /** Key prefix of this recorder's objects, e.g. a tenant's folder in a shared bucket. */
+    prefix: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]+\/)*$/, { error: 'expected folders ending in "/" (of A-Z a-z 0-9 _ . -), e.g. "tenant-a/", or ""' })
+      .default(''),
+    accessKeyId: text,
+    secretAccessKey: secret.pipe(z.string().min(1)),
+    /** Path-style addresses (server/bucket/key), which most S3-compatible servers need; default: on with an endpoint. */
+    forcePathStyle: z.boolean().optional(),
+    /** Write every object under object lock (WORM) for this long; the bucket must have object lock enabled. */
+    objectLock: z.strictObject({ mode: z.enum(['GOVERNANCE', 'COMPLIANCE']), days: int(1, 36500) }).optional(),
+  })
+  .transform((value) => ({ ...value, forcePathStyle: value.forcePathStyle ?? value.endpoint !== undefined }));
+
 const storage = z.strictObject({
   root: text,
+  bucket: bucket.optional(),
   backup: text.optional(),
   /** Working copies and conversion output; default ROOT/REC as in the reference. */
   workDir: text.optional(),

@@ -6,7 +6,7 @@ import type { Keyring } from '../crypto/index.js';
 const PREFIX = 'enc:';
 
 /** Where the configuration holds secrets (dotted paths). */
-export const SECRET_PATHS: readonly string[] = ['pbx.password', 'reporting.password', 'drive.password', 'alarm.mail.password'];
+export const SECRET_PATHS: readonly string[] = ['pbx.password', 'reporting.password', 'drive.password', 'alarm.mail.password', 'cluster.password', 'storage.bucket.secretAccessKey'];
 
 const SECRET_KEY = /password|secret|passphrase|token/i;
 export const REDACTED = '[redacted]';

@@ -8,7 +8,7 @@ export type { CryptoErrorCode } from './errors.js';
 export { DEFAULT_SCRYPT, KEY_BYTES, Key, Keyring, createPassphraseKey, generateKeyFile, generatePassphraseKeyFile, keyFromPassphrase, keyIdOf, parseKeyFile, readKeyFile, readKeyring } from './keys.js';
 export type { KeyFileContent, PassphraseKeyDefinition, ReadKeyOptions, ScryptParameters } from './keys.js';
 export { openEncryptedFile } from './random-access.js';
-export type { EncryptedFile } from './random-access.js';
+export type { EncryptedFile, PositionalFile } from './random-access.js';
 export { SIGNATURE_ALGORITHM, checkSignature, digestFile, recordingNameOf, unsignedSidecarDigest, openSidecar, sealSidecar, signDigest, signRecording, signatureFromXml, signatureToXml, verifyDigest, verifyRecording } from './signature.js';
 export type { RecordingSignature, RecordingVerdict, SignatureBinding, SignatureCheck } from './signature.js';
 export { createDecryptStream, createEncryptStream, decryptBytes, decryptFile, decryptIterable, encryptBytes, encryptFile, resealFile, encryptIterable } from './stream.js';

@@ -1,5 +1,4 @@
 import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { cipherFor, containerSize, HEADER_BYTES, movedFinalChunk, parseHeader, TAG_BYTES } from './container.js';
 import type { ChunkCipher, ContainerHeader } from './container.js';
 import { CryptoError, TamperedError, TruncatedError } from './errors.js';
@@ -7,6 +6,13 @@ import type { Keyring } from './keys.js';
 
 /** Ciphertext read per system call when a read spans several chunks. */
 const READ_BATCH = 1024 * 1024;
+
+/** What the reader needs of a file: positional reads, its size, closing (a FileHandle, or an object in a bucket). */
+export interface PositionalFile {
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  stat(): Promise<{ size: number }>;
+  close(): Promise<void>;
+}
 
 /** An encrypted file opened for reading at any position (HTTP Range, seeking in a player). */
 export interface EncryptedFile {
@@ -23,7 +29,7 @@ export interface EncryptedFile {
   close(): Promise<void>;
 }
 
-async function readExactly(handle: FileHandle, length: number, position: number): Promise<Buffer> {
+async function readExactly(handle: PositionalFile, length: number, position: number): Promise<Buffer> {
   const buffer = Buffer.alloc(length);
   let done = 0;
   while (done < length) {
@@ -44,7 +50,7 @@ class OpenedFile implements EncryptedFile {
     readonly header: ContainerHeader,
     readonly plaintextSize: number,
     readonly chunkCount: number,
-    private readonly handle: FileHandle,
+    private readonly handle: PositionalFile,
     private readonly cipher: ChunkCipher,
     private readonly lastChunkBytes: number,
   ) {
@@ -118,8 +124,9 @@ class OpenedFile implements EncryptedFile {
  * Open an encrypted file for random access. The header is read and the final chunk verified at once, so the
  * plaintext size is authentic and truncation or appended bytes are found before any read.
  */
-export async function openEncryptedFile(path: string, keyring: Keyring): Promise<EncryptedFile> {
-  const handle = await open(path, 'r');
+export async function openEncryptedFile(source: string | { readonly file: PositionalFile; readonly path: string }, keyring: Keyring): Promise<EncryptedFile> {
+  const path = typeof source === 'string' ? source : source.path;
+  const handle = typeof source === 'string' ? await open(source, 'r') : source.file;
   try {
     const { size } = await handle.stat();
     const head = Buffer.alloc(Math.min(size, HEADER_BYTES));

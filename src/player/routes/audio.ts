@@ -37,7 +37,7 @@ async function openPlayable(ctx: PlayerContext, stored: StoredRecording): Promis
       throw error;
     });
   }
-  const source = await openByteSource(stored.audioPath, stored.encrypted, keyring);
+  const source = await openByteSource(await ctx.recordings.openAudio(stored), stored.encrypted, keyring);
   return playable(source, stored.format).catch(async (error: unknown) => {
     await source.close();
     throw error;
@@ -45,8 +45,8 @@ async function openPlayable(ctx: PlayerContext, stored: StoredRecording): Promis
 }
 
 /** The original file's bytes (decrypted), as a download. */
-async function openDownload(stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
-  const source = await openByteSource(stored.audioPath, stored.encrypted, keyring);
+async function openDownload(ctx: PlayerContext, stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
+  const source = await openByteSource(await ctx.recordings.openAudio(stored), stored.encrypted, keyring);
   return { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: CONTENT_TYPES[stored.format] };
 }
 
@@ -66,7 +66,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     const { account, row } = namedRecording(ctx, request);
     if (download && !may(account, 'export')) throw new HttpError(403, 'this account may not export');
     const stored = await servable(request, account, row, download ? 'export' : 'play');
-    const body = download ? await openDownload(stored, ctx.keyring) : await openPlayable(ctx, stored);
+    const body = download ? await openDownload(ctx, stored, ctx.keyring) : await openPlayable(ctx, stored);
     try {
       const decision = decideRange(request.headers.range, body.size);
       const headers: Record<string, string | number> = { 'Content-Type': body.contentType, 'Accept-Ranges': 'bytes', 'Cache-Control': 'private, no-cache' };
@@ -129,7 +129,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
         const keyring = ctx.keyring;
         const audio = Readable.from(
           (async function* () {
-            const source = await openByteSource(entry.audioPath, entry.encrypted, keyring);
+            const source = await openByteSource(await ctx.recordings.openAudio(entry), entry.encrypted, keyring);
             try {
               yield* source.stream(0, source.size);
             } finally {

@@ -63,6 +63,8 @@ export async function convertStore(options: StoreConversionOptions): Promise<Sto
   const { recordings } = options;
   const pending: StoredRecording[] = [];
   for await (const stored of recordings.scan()) {
+    // The bucket keeps what was moved as it was moved (objects are not rewritten in place): the tree only.
+    if (stored.location === 'bucket') continue;
     if (stored.format === 'pcap') pending.push(stored);
     // Converted and cleaned up by a run killed before it told the index: the row follows the files now.
     else if (recordings.row(stored.name)?.format === 'pcap') await recordings.refreshIndex(stored.name);

@@ -28,7 +28,7 @@ import type { RandomSamplingCounts } from './random-sampling.js';
 import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.js';
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, callEndUtc, decideRecording, markedDuringCall, marksAfterCall, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
-import { StoreError, openRecordings } from '../../recordings/index.js';
+import { BucketError, StoreError, openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
 import type { BackupOutcome, Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
@@ -182,6 +182,10 @@ export class RecorderService {
   private lastFreeBytes: number | undefined;
   /** Why the store's disk is below its low-water mark (the DISK lamp red before the disk is full), if it is. */
   private lowSpace: string | undefined;
+  /** Why the recordings' bucket refused the last move (DISK red), until a move succeeds. */
+  private bucketDown: string | undefined;
+  /** Tries of moving each recording to the bucket, for the back-off. */
+  private readonly bucketTrials = new Map<string, number>();
   /** Failed copies to the backup tree, tried again until they succeed (with a backup path). */
   private backupRetry: BackupRetry | undefined;
   /** Why each lamp went red last (for the status and the alarm mails). */
@@ -276,7 +280,7 @@ export class RecorderService {
 
   private currentLamps(): ServiceLamps {
     // BACKUP is red while copies wait to be tried again: the backup is behind.
-    return { ...this.lamps, DISK: this.room.lamp === 'red' || this.lowSpace !== undefined ? 'red' : 'green', BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
+    return { ...this.lamps, DISK: this.room.lamp === 'red' || this.lowSpace !== undefined || this.bucketDown !== undefined ? 'red' : 'green', BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
   }
 
   /** A lamp's colour with its reason; the monitor looks at once (the alarm and the status see it within a round). */
@@ -415,6 +419,7 @@ export class RecorderService {
         lampReasons: () => ({
           ...this.lampReasons,
           ...(this.lowSpace !== undefined ? { DISK: this.lowSpace } : {}),
+          ...(this.bucketDown !== undefined ? { DISK: this.bucketDown } : {}),
           ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}),
           ...(this.backupRetry?.lastError !== undefined ? { BACKUP: `${this.backupRetry.size} waiting; last: ${this.backupRetry.lastError}` } : {}),
         }),
@@ -461,6 +466,7 @@ export class RecorderService {
     const { retentionMonths, quarantineDays } = this.config.storage;
     const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), quarantineDays });
     if (swept.removed.length > 0) this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
+    if (swept.failed.length > 0) this.log.warn({ failed: swept.failed.length, first: swept.failed[0] }, 'retention: the bucket refused to delete old recordings (object lock?): tried again at the next sweep');
     if (swept.expiredQuarantine.length > 0) this.log.info({ removed: swept.expiredQuarantine.length, days: quarantineDays }, 'retention: old quarantined captures removed');
     if (this.cdrInterface && this.config.cdrInterface) {
       const dropped = await this.cdrInterface.sweep(this.config.cdrInterface.keepHours * 3600 * 1000);
@@ -1143,9 +1149,40 @@ export class RecorderService {
 
   // A release the service's stop cuts short leaves the item where it is: the next start deletes the capture then.
   private async releaseSource(item: JournalItem): Promise<void> {
+    // With a bucket, the capture leaves the drive once its recording is there (the drive-delete rule).
+    if (this.store!.bucket && !(await this.moveToBucket(item))) return;
     if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
     await this.journal!.record(item.key, 'source-deleted', item.data);
     await this.cleanWork(item);
+  }
+
+  /** Move a filed recording to the bucket; false (tried again later, DISK red) when the bucket refuses. */
+  private async moveToBucket(item: JournalItem): Promise<boolean> {
+    const recording = typeof item.data.recording === 'string' ? item.data.recording : undefined;
+    if (recording === undefined) return true; // filed by a build before buckets: it stays in the tree
+    try {
+      await this.store!.moveToBucket(recording);
+    } catch (error) {
+      if (!(error instanceof BucketError)) throw error;
+      const trial = (this.bucketTrials.get(item.key) ?? 0) + 1;
+      this.bucketTrials.set(item.key, trial);
+      // 1 s, 2 s, 4 s … up to the long retry: an outage of minutes is met within seconds of its end.
+      const delay = Math.min(1000 * 2 ** (trial - 1), this.options.longRetryMs ?? 60_000);
+      if (this.bucketDown === undefined) this.log.error({ recording, bucket: this.store!.bucket!.where, reason: error.message }, 'the recordings bucket cannot be reached: recordings wait in the store, captures on the drive');
+      this.bucketDown = `the recordings bucket ${this.store!.bucket!.where} cannot be reached: ${error.message}`;
+      void this.monitor?.tick();
+      this.schedule(item.key, delay);
+      return false;
+    }
+    this.bucketTrials.delete(item.key);
+    if (this.bucketDown !== undefined) {
+      this.bucketDown = undefined;
+      this.log.info({ bucket: this.store!.bucket!.where }, 'the recordings bucket answers again');
+      void this.monitor?.tick();
+      // Recordings that waited for the bucket go now, not at their next back-off.
+      for (const waiting of this.journal?.pending() ?? []) if (waiting.state === 'filed' && waiting.key !== item.key) this.schedule(waiting.key, 0);
+    }
+    return true;
   }
 
   private async discard(item: JournalItem, reason: string): Promise<void> {

@@ -187,4 +187,31 @@ describe('loadConfig', () => {
     const missingKey = write('missing-key.toml', `${TOML.replace('"pbx-secret-1"', JSON.stringify(encrypted))}\n[encryption]\nkeyFiles = ["nope.key"]\n`);
     await expect(loadConfig(missingKey)).rejects.toThrow(/missing-key\.toml: encryption\.keyFiles\[0\]: .*nope\.key: cannot read key file/);
   });
+
+  it('[storage.bucket]: an S3-compatible bucket, checked by name; its secret key may be "enc:" and is never described', async () => {
+    const keyPath = join(dir, 'recorder.key');
+    const keyring = new Keyring([await generateKeyFile(keyPath)]);
+    const secret = encryptSecret('s3-secret-9', keyring);
+    const bucket = (lines: string): string => `${TOML}\n[storage.bucket]\n${lines}\n[encryption]\nkeyFiles = ["recorder.key"]\n`;
+    const config = await loadConfig(write('bucket.toml', bucket(`endpoint = "http://127.0.0.1:9000"\nname = "calls"\nprefix = "tenant-a/"\naccessKeyId = "AKIA1"\nsecretAccessKey = ${JSON.stringify(secret)}\nobjectLock = { mode = "COMPLIANCE", days = 3650 }`)));
+    expect(config.storage.bucket).toEqual({
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'us-east-1',
+      name: 'calls',
+      prefix: 'tenant-a/',
+      accessKeyId: 'AKIA1',
+      secretAccessKey: 's3-secret-9',
+      forcePathStyle: true,
+      objectLock: { mode: 'COMPLIANCE', days: 3650 },
+    });
+    expect(JSON.stringify(describeConfig(config))).not.toContain('s3-secret-9');
+    // AWS itself: no endpoint, virtual-hosted addresses.
+    expect((await loadConfig(write('aws.toml', bucket('name = "calls"\nregion = "eu-central-1"\naccessKeyId = "AKIA1"\nsecretAccessKey = "x"')))).storage.bucket?.forcePathStyle).toBe(false);
+    const refused = async (lines: string): Promise<string> => (await loadConfig(write('bad.toml', bucket(lines))).catch((error: unknown) => error as Error)).message;
+    expect(await refused('name = "Calls_2026"\naccessKeyId = "a"\nsecretAccessKey = "x"')).toMatch(/storage\.bucket\.name: expected a bucket name/);
+    expect(await refused('name = "calls"\nprefix = "tenant-a"\naccessKeyId = "a"\nsecretAccessKey = "x"')).toMatch(/storage\.bucket\.prefix: expected folders ending in "\/"/);
+    expect(await refused('endpoint = "ftp://127.0.0.1"\nname = "calls"\naccessKeyId = "a"\nsecretAccessKey = "x"')).toMatch(/storage\.bucket\.endpoint: expected an http:\/\/ or https:\/\/ URL/);
+    expect(await refused('name = "calls"\naccessKeyId = "a"\nsecretAccessKey = ""')).toMatch(/storage\.bucket\.secretAccessKey: must not be empty/);
+    expect(await refused('name = "calls"\naccessKeyId = "a"\nsecretAccessKey = "x"\nobjectLock = { mode = "WORM", days = 1 }')).toMatch(/storage\.bucket\.objectLock\.mode/);
+  });
 });
