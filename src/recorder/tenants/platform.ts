@@ -45,6 +45,9 @@ export function tenantConflicts(tenants: readonly TenantConfig[]): string[] {
     if (config.cdrInterface && config.cdrInterface.port !== 0) claim('the CDR interface port', `${config.cdrInterface.host}:${config.cdrInterface.port}`, name);
     if (config.status && config.status.port !== 0) claim('the status port', `${config.status.host}:${config.status.port}`, name);
     if (config.cluster) claim('the job queue', `${config.cluster.redis} ${config.cluster.queue}`, name);
+    // Prefixes may nest (a store lists only its own month folders), but one prefix is one store.
+    const bucket = storage.bucket;
+    if (bucket) claim('the bucket folder', `${bucket.endpoint ?? `aws ${bucket.region}`} s3://${bucket.name}/${bucket.prefix}`, name);
   }
   // A folder of one tenant inside another's: the outer tenant's sweeps and scans would reach into it.
   const folders = [...claims].filter(([key]) => key.startsWith('the folder\0') || key.startsWith('the capture folder\0')).map(([key, owner]) => ({ path: key.slice(key.indexOf('\0') + 1), owner }));
