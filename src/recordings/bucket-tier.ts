@@ -10,19 +10,14 @@ import { instantOf, tempPathIn } from '../platform/util/index.js';
 import { RECORDING_FORMATS } from '../domain/index.js';
 import type { RecordingFormat } from '../domain/index.js';
 import { RecordingBucket } from './bucket.js';
-import type { BucketObject } from './bucket.js';
-import { parseRecordingName } from './naming.js';
-import type { ParsedRecordingName } from './naming.js';
+import { groupCallFiles, parseRecordingName } from './naming.js';
+import type { CallFileGroup, ParsedRecordingName } from './naming.js';
 import { decodeSidecar } from './sidecar.js';
 import type { RecordingSidecar } from './sidecar.js';
 import type { StoredRecording } from './store.js';
 
-/** A month's objects grouped as the store groups files: audio by name, and which sidecars and notes exist. */
-export interface BucketGroup {
-  readonly audio: Map<string, { format: RecordingFormat; size: number }>;
-  readonly xml: Set<string>;
-  readonly txt: Set<string>;
-}
+/** A month's objects of one call, grouped as the store groups files; each audio object with its size. */
+export type BucketGroup = CallFileGroup<number>;
 
 export class BucketTier {
   constructor(
@@ -72,16 +67,14 @@ export class BucketTier {
 
   /** A month's objects, grouped by call id field. */
   async groups(month: string): Promise<Map<string, BucketGroup>> {
-    const groups = new Map<string, BucketGroup>();
-    for (const object of await this.bucket.list(month)) addObject(groups, month, object);
-    return groups;
+    return groupCallFiles(month, (await this.bucket.list(month)).map((object) => [object.file, object.size] as const));
   }
 
   /** Entries of a month's audio objects, in name order. */
   async *entries(month: string, skip: (file: string) => boolean): AsyncGenerator<StoredRecording> {
     const groups = await this.groups(month);
     const audio: Array<[string, number, BucketGroup]> = [];
-    for (const group of groups.values()) for (const [file, { size }] of group.audio) if (!skip(file)) audio.push([file, size, group]);
+    for (const group of groups.values()) for (const [file, size] of group.audio) if (!skip(file)) audio.push([file, size, group]);
     audio.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     for (const [file, size, group] of audio) {
       const parsed = parseRecordingName(file);
@@ -144,20 +137,3 @@ export class BucketTier {
   }
 }
 
-function addObject(groups: Map<string, BucketGroup>, month: string, object: BucketObject): void {
-  let parsed: ParsedRecordingName;
-  try {
-    parsed = parseRecordingName(object.file);
-  } catch {
-    return; // not a recording's object
-  }
-  if (parsed.extension === undefined || parsed.month !== month) return;
-  let group = groups.get(parsed.callIdField);
-  if (!group) {
-    group = { audio: new Map(), xml: new Set(), txt: new Set() };
-    groups.set(parsed.callIdField, group);
-  }
-  if (parsed.extension === 'xml') group.xml.add(parsed.baseName);
-  else if (parsed.extension === 'txt') group.txt.add(parsed.baseName);
-  else group.audio.set(object.file, { format: parsed.extension as RecordingFormat, size: object.size });
-}

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, rename, rm, stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { S3Client } from '@aws-sdk/client-s3';
+import type { ListObjectsV2CommandOutput, S3Client } from '@aws-sdk/client-s3';
 import { dirname } from 'node:path';
 import type { PositionalFile } from '../platform/crypto/index.js';
 import { fsyncDir, tempPathIn } from '../platform/util/index.js';
@@ -216,35 +216,22 @@ export class RecordingBucket {
   }
 
   async #put(key: string, body: () => Readable | Buffer, size: number, md5: string): Promise<void> {
-    const lock = this.#settings.objectLock;
     await this.#call('PUT', key, ({ client, sdk }) =>
-      client.send(
-        new sdk.PutObjectCommand({
-          Bucket: this.#settings.name,
-          Key: key,
-          Body: body(),
-          ContentLength: size,
-          ContentMD5: md5,
-          ...(lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {}),
-        }),
-      ),
+      client.send(new sdk.PutObjectCommand({ Bucket: this.#settings.name, Key: key, Body: body(), ContentLength: size, ContentMD5: md5, ...this.#lockHeaders() })),
     );
+  }
+
+  /** The object lock of a new object, when configured: held for the configured days from now. */
+  #lockHeaders(): { ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate?: Date } {
+    const lock = this.#settings.objectLock;
+    return lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {};
   }
 
   /** Copy an object within the bucket (a rename is a copy, then a delete). */
   async copy(month: string, from: string, to: string): Promise<void> {
     const key = this.keyOf(month, to);
-    const lock = this.#settings.objectLock;
-    await this.#call('COPY', key, ({ client, sdk }) =>
-      client.send(
-        new sdk.CopyObjectCommand({
-          Bucket: this.#settings.name,
-          Key: key,
-          CopySource: `${this.#settings.name}/${encodeURIComponent(this.keyOf(month, from)).replace(/%2F/g, '/')}`,
-          ...(lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {}),
-        }),
-      ),
-    );
+    const source = `${this.#settings.name}/${encodeURIComponent(this.keyOf(month, from)).replace(/%2F/g, '/')}`;
+    await this.#call('COPY', key, ({ client, sdk }) => client.send(new sdk.CopyObjectCommand({ Bucket: this.#settings.name, Key: key, CopySource: source, ...this.#lockHeaders() })));
   }
 
   /** Delete an object (nothing when it is not there). Under object lock, the bucket refuses until the lock ends. */
@@ -253,22 +240,29 @@ export class RecordingBucket {
     await this.#call('DELETE', key, ({ client, sdk }) => client.send(new sdk.DeleteObjectCommand({ Bucket: this.#settings.name, Key: key })));
   }
 
+  /** The pages of a listing under `prefix` (with `/` as delimiter: the folders below it as common prefixes). */
+  async *#listing(prefix: string, delimiter?: '/'): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const page = await this.#call('LIST', prefix || '/', ({ client, sdk }) =>
+        client.send(new sdk.ListObjectsV2Command({ Bucket: this.#settings.name, Prefix: prefix, ...(delimiter ? { Delimiter: delimiter } : {}), ...(token ? { ContinuationToken: token } : {}) })),
+      );
+      yield page;
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+  }
+
   /** The objects of a month folder, in key order. */
   async list(month: string): Promise<BucketObject[]> {
     const prefix = this.keyOf(month, '');
     const objects: BucketObject[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#call('LIST', prefix, ({ client, sdk }) =>
-        client.send(new sdk.ListObjectsV2Command({ Bucket: this.#settings.name, Prefix: prefix, ...(token ? { ContinuationToken: token } : {}) })),
-      );
+    for await (const page of this.#listing(prefix)) {
       for (const object of page.Contents ?? []) {
         const file = object.Key?.slice(prefix.length) ?? '';
         if (file === '' || file.includes('/')) continue;
         objects.push({ file, size: object.Size ?? 0, modified: object.LastModified ?? new Date(0) });
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return objects;
   }
 
@@ -276,17 +270,12 @@ export class RecordingBucket {
   async months(): Promise<string[]> {
     const prefix = this.#settings.prefix;
     const months: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.#call('LIST', prefix || '/', ({ client, sdk }) =>
-        client.send(new sdk.ListObjectsV2Command({ Bucket: this.#settings.name, Prefix: prefix, Delimiter: '/', ...(token ? { ContinuationToken: token } : {}) })),
-      );
+    for await (const page of this.#listing(prefix, '/')) {
       for (const common of page.CommonPrefixes ?? []) {
         const month = (common.Prefix ?? '').slice(prefix.length).replace(/\/$/, '');
         if (MONTH.test(month)) months.push(month);
       }
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return months.sort();
   }
 

@@ -209,3 +209,37 @@ export function withTan(baseName: string, tan: string): string {
   const stem = parsed.tan === undefined ? parsed.baseName : parsed.baseName.slice(0, -8);
   return `${stem}_T${tan}`;
 }
+
+/** A month folder's files of one call (one call id field): audio files with what the caller keeps of each, and the base names with a sidecar or notes. */
+export interface CallFileGroup<T> {
+  readonly audio: Map<string, T>;
+  readonly xml: Set<string>;
+  readonly txt: Set<string>;
+}
+
+/**
+ * The recording files among `files` (name and what to keep of each audio file) of month folder `month`, grouped by
+ * call id field; other names (temporary files, foreign files, another month's) are left out. The tree and the
+ * bucket group their listings the same way.
+ */
+export function groupCallFiles<T>(month: string, files: Iterable<readonly [file: string, value: T]>): Map<string, CallFileGroup<T>> {
+  const groups = new Map<string, CallFileGroup<T>>();
+  for (const [file, value] of files) {
+    let parsed: ParsedRecordingName;
+    try {
+      parsed = parseRecordingName(file);
+    } catch {
+      continue;
+    }
+    if (parsed.extension === undefined || parsed.month !== month) continue;
+    let group = groups.get(parsed.callIdField);
+    if (!group) {
+      group = { audio: new Map(), xml: new Set(), txt: new Set() };
+      groups.set(parsed.callIdField, group);
+    }
+    if (parsed.extension === 'xml') group.xml.add(parsed.baseName);
+    else if (parsed.extension === 'txt') group.txt.add(parsed.baseName);
+    else group.audio.set(file, value);
+  }
+  return groups;
+}

@@ -26,6 +26,7 @@ import {
 import { renameNoReplace } from './fs-util.js';
 import {
   callIdField,
+  groupCallFiles,
   isValidTan,
   monthFolderOf,
   parseRecordingName,
@@ -34,7 +35,7 @@ import {
 } from './naming.js';
 import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
 import type { AudioMix, RecordingFormat } from '../domain/index.js';
-import type { ParsedRecordingName } from './naming.js';
+import type { CallFileGroup, ParsedRecordingName } from './naming.js';
 import { checkTimeZone, instantOf, localDateTime } from '../platform/util/index.js';
 import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
 import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
@@ -130,12 +131,8 @@ export interface RecoveryReport {
   readonly renamedNotes: string[];
 }
 
-interface CallGroup {
-  /** audio file name → format */
-  readonly audio: Map<string, RecordingFormat>;
-  readonly xml: Set<string>;
-  readonly txt: Set<string>;
-}
+/** A call's files in a month folder (audio file names, and base names with sidecar or notes). */
+type CallGroup = CallFileGroup<undefined>;
 
 function isNotFound(error: unknown): boolean {
   return errnoOf(error) === 'ENOENT';
@@ -200,26 +197,8 @@ export class RecordingStore {
 
   /** Files of one month folder grouped by call id field. */
   async #groups(month: string): Promise<Map<string, CallGroup>> {
-    const groups = new Map<string, CallGroup>();
-    for (const file of await this.#listDir(this.#monthDir(month))) {
-      if (file.startsWith(TEMP_PREFIX)) continue;
-      let parsed: ParsedRecordingName;
-      try {
-        parsed = parseRecordingName(file);
-      } catch {
-        continue;
-      }
-      if (parsed.extension === undefined || parsed.month !== month) continue;
-      let group = groups.get(parsed.callIdField);
-      if (!group) {
-        group = { audio: new Map(), xml: new Set(), txt: new Set() };
-        groups.set(parsed.callIdField, group);
-      }
-      if (parsed.extension === 'xml') group.xml.add(parsed.baseName);
-      else if (parsed.extension === 'txt') group.txt.add(parsed.baseName);
-      else group.audio.set(file, parsed.extension as RecordingFormat);
-    }
-    return groups;
+    const files = (await this.#listDir(this.#monthDir(month))).filter((file) => !file.startsWith(TEMP_PREFIX));
+    return groupCallFiles(month, files.map((file) => [file, undefined] as const));
   }
 
   async #entry(month: string, audioFile: string, group: CallGroup | undefined): Promise<StoredRecording> {

@@ -1,8 +1,8 @@
 // The platform under load and faults: `recorder run` for three tenants and two `recorder worker` processes on
 // BullMQ over a real Redis (Debian's redis-server on loopback), 300 calls as MP3. Workers are killed with SIGKILL as
 // they take jobs, ten times, and Redis is killed once (its append-only file keeps the jobs);
-// every tenant's calls are recorded once, whole, in its own store; no job is left failed; recorder status shows
-// the queue.
+// every tenant's calls are recorded once, whole, in its own store (West's in an S3-compatible bucket, s3rver on
+// loopback); no job is left failed; recorder status shows the queue.
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,27 +17,42 @@ import type { Tenant } from './helpers/tenants.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { startRedis } from '../helpers/redis.js';
 import type { TestRedis } from '../helpers/redis.js';
+import { startS3 } from '../helpers/s3.js';
+import type { S3Server } from '../helpers/s3.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cluster-'));
 const children = new Set<ChildProcess>();
 const pbxs: EmbeddedPbx[] = [];
 let redis: TestRedis | undefined;
+let s3: S3Server | undefined;
+const tenants: Tenant[] = [];
 afterAll(async () => {
   for (const child of children) child.kill('SIGKILL');
   await Promise.allSettled(pbxs.map((pbx) => pbx.stop()));
   await redis?.stop();
+  for (const tenant of tenants) tenant.bucket?.close();
+  await s3?.stop();
   if (!process.env.KEEP_TEST_FILES) rmSync(base, { recursive: true, force: true });
 });
 
 describe('recorder run for three tenants with two recorder worker processes on BullMQ', () => {
   it('300 calls; workers killed ten times as they take a job, Redis killed once: every call recorded once, whole, in its tenant’s store', { timeout: 480_000 }, async () => {
     redis = await startRedis();
-    const tenants: Tenant[] = [];
+    s3 = await startS3(['platform']);
+    const bucket = { endpoint: s3.endpoint, name: 'platform', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     const statusPort = await freePort();
     for (const [i, name] of ['north', 'south', 'west'].entries()) {
       // A call a second per tenant, 10 s each, as MP3: a conversion takes long enough (~0.1 s) for a kill to land in
-      // it, and the whole run stays light enough for a loaded 2-core machine.
-      const tenant = await makeTenant(base, name, { redis: redis.url, seed: 70 + i, speed: 20, format: 'mp3', ...(i === 0 ? { statusPort } : {}), calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 10 })) });
+      // it, and the whole run stays light enough for a loaded 2-core machine. West keeps its recordings in a bucket.
+      const tenant = await makeTenant(base, name, {
+        redis: redis.url,
+        seed: 70 + i,
+        speed: 20,
+        format: 'mp3',
+        ...(i === 0 ? { statusPort } : {}),
+        ...(i === 2 ? { bucket } : {}),
+        calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 10 })),
+      });
       pbxs.push(tenant.pbx);
       tenants.push(tenant);
     }
@@ -115,7 +130,7 @@ describe('recorder run for three tenants with two recorder worker processes on B
       const counts: string[] = [];
       for (const [i, tenant] of tenants.entries()) {
         const audit = await auditTenant(tenant);
-        expect(audit, tenant.name).toMatchObject({ filed: audit.expected, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [] });
+        expect(audit, tenant.name).toMatchObject({ filed: audit.expected, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], ...(tenant.bucket ? { leftInTree: 0 } : {}) });
         expect(await watched[i]!.queue.getJobCounts('failed', 'waiting', 'active', 'delayed'), tenant.name).toEqual({ failed: 0, waiting: 0, active: 0, delayed: 0 });
         counts.push(`${tenant.name} ${audit.filed}`);
       }

@@ -19,6 +19,8 @@ export interface S3Server {
   up(): void;
   /** Requests that reached the server, by method (GET with a Range header counted as "RANGE"). */
   readonly requests: Record<string, number>;
+  /** The headers of every PUT that reached the server, by object path (/bucket/key). */
+  readonly puts: Map<string, Record<string, string | string[] | undefined>>;
   stop(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export async function startS3(buckets: readonly string[]): Promise<S3Server> {
   let isDown = false;
   const sockets = new Set<Socket>();
   const requests: Record<string, number> = {};
+  const puts = new Map<string, Record<string, string | string[] | undefined>>();
   const proxy = createServer((req, res) => {
     if (isDown) {
       req.socket.destroy();
@@ -37,6 +40,7 @@ export async function startS3(buckets: readonly string[]): Promise<S3Server> {
     }
     const kind = req.method === 'GET' && req.headers.range ? 'RANGE' : (req.method ?? '?');
     requests[kind] = (requests[kind] ?? 0) + 1;
+    if (req.method === 'PUT') puts.set(decodeURIComponent(new URL(req.url ?? '/', 'http://s3').pathname), { ...req.headers });
     const upstream = request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
       res.writeHead(answer.statusCode ?? 502, answer.headers);
       answer.pipe(res);
@@ -59,6 +63,7 @@ export async function startS3(buckets: readonly string[]): Promise<S3Server> {
     accessKeyId: 'S3RVER',
     secretAccessKey: 'S3RVER',
     requests,
+    puts,
     down() {
       isDown = true;
       for (const socket of sockets) socket.destroy();

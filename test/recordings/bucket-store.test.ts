@@ -170,6 +170,13 @@ describe('recordings in an S3-compatible bucket', () => {
       try {
         await expect(lockedStore.updateTan(recent, '654321')).rejects.toThrow(/object lock/);
         expect((await bucket.list('2026_11')).map((o) => o.file)).toContain(`${recent}.wav`);
+        // Every object written under the lock carries it (the server enforces it where the bucket has it on).
+        await lockedStore.writeNotes(recent, 'kept for 30 days at least');
+        const headers = s3.puts.get(`/recordings/retention/2026_11/${recent}.txt`)!;
+        expect(headers['x-amz-object-lock-mode']).toBe('COMPLIANCE');
+        const until = Date.parse(String(headers['x-amz-object-lock-retain-until-date']));
+        expect(Math.abs(until - (Date.now() + 30 * 86_400_000))).toBeLessThan(60_000);
+        expect(headers['content-md5']).toBeDefined();
       } finally {
         await lockedStore.close();
       }

@@ -2,14 +2,15 @@
 // (its own store, key, CDR interface and job queue on one Redis), and the CLI processes that run them.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, ScenarioCall } from '../../../src/embedded/index.js';
 import { generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
 import { readStatus } from '../../../src/recorder/service/index.js';
-import { auditStore, expectedCaptures, serviceConfigInput } from './service-harness.js';
+import { RecordingBucket } from '../../../src/recordings/index.js';
+import { auditStore, expectedCaptures, scanStore, serviceConfigInput } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -23,6 +24,16 @@ export interface Tenant {
   readonly storeRoot: string;
   readonly workDir: string;
   readonly keyFile: string;
+  /** The bucket its recordings move to (`<name>/` in it), when it has one. */
+  readonly bucket?: RecordingBucket;
+}
+
+/** An S3-compatible server (test/helpers/s3.ts) and the bucket a tenant keeps its recordings in. */
+export interface TenantBucket {
+  readonly endpoint: string;
+  readonly name: string;
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
 }
 
 export interface TenantOptions {
@@ -34,6 +45,8 @@ export interface TenantOptions {
   /** Open the service's status endpoint (/status, /metrics) on this port. */
   readonly statusPort?: number;
   readonly format?: 'wav' | 'mp3';
+  /** Keep the recordings in this bucket, under the tenant's name. */
+  readonly bucket?: TenantBucket;
 }
 
 /** A tenant under `base/<name>`: its PBX started, its configuration written. */
@@ -53,9 +66,20 @@ export async function makeTenant(base: string, name: string, options: TenantOpti
     log: { level: 'info' as const },
     ...(options.statusPort !== undefined ? { status: { port: options.statusPort } } : {}),
   };
+  const bucket = options.bucket ? { ...options.bucket, prefix: `${name}/` } : undefined;
+  if (bucket) input.storage = { ...input.storage, bucket };
   const configPath = join(dir, 'recorder.json');
   writeFileSync(configPath, JSON.stringify(input, null, 2));
-  return { name, pbx, endpoints, configPath, storeRoot: input.storage.root, workDir: join(input.storage.root, 'REC'), keyFile };
+  return {
+    name,
+    pbx,
+    endpoints,
+    configPath,
+    storeRoot: input.storage.root,
+    workDir: join(input.storage.root, 'REC'),
+    keyFile,
+    ...(bucket ? { bucket: new RecordingBucket({ ...bucket, region: 'us-east-1', forcePathStyle: true }) } : {}),
+  };
 }
 
 /** A CLI process (`recorder …`), its output appended to `base/<logName>.log`. */
@@ -83,8 +107,19 @@ export async function tenantDrained(tenant: Tenant): Promise<boolean> {
   return onDrive(tenant) === 0 && (await tenantStatus(tenant))?.capturesWaiting === 0;
 }
 
-/** The tenant's store against its calls, opened with `keyFile` (default its own key). */
-export async function auditTenant(tenant: Tenant, keyFile = tenant.keyFile): Promise<StoreAudit & { expected: number }> {
+/**
+ * The tenant's store against its calls, opened with `keyFile` (default its own key). A tenant with a bucket: its
+ * objects, copied into a tree of the store's layout, are audited, and its store's own tree must hold no recording.
+ */
+export async function auditTenant(tenant: Tenant, keyFile = tenant.keyFile): Promise<StoreAudit & { expected: number; leftInTree?: number }> {
   const expected = expectedCaptures(tenant.pbx.calls, defaultDirectory()).filter((e) => e.agent !== null);
-  return { ...auditStore(tenant.storeRoot, expected, await readKeyring([keyFile])), expected: expected.length };
+  const keyring = await readKeyring([keyFile]);
+  if (!tenant.bucket) return { ...auditStore(tenant.storeRoot, expected, keyring), expected: expected.length };
+  const mirror = join(dirname(tenant.storeRoot), 'bucket-mirror');
+  rmSync(mirror, { recursive: true, force: true });
+  for (const month of await tenant.bucket.months()) {
+    mkdirSync(join(mirror, month), { recursive: true });
+    for (const object of await tenant.bucket.list(month)) await tenant.bucket.download(month, object.file, join(mirror, month, object.file));
+  }
+  return { ...auditStore(mirror, expected, keyring), expected: expected.length, leftInTree: scanStore(tenant.storeRoot).audio.size };
 }
