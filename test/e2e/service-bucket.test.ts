@@ -4,7 +4,8 @@
 // the recordings wait complete in the store's tree, the captures stay on the drive, DISK is red; once the bucket
 // is back everything moves, nothing is lost or doubled, and the player plays the recordings from the bucket by
 // HTTP ranges.
-import { readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +18,7 @@ import type { RecorderConfig } from '../../src/platform/config/index.js';
 import { PlayerServer } from '../../src/player/index.js';
 import { RecordingBucket, openRecordings } from '../../src/recordings/index.js';
 import { RecorderService, readJournal } from '../../src/recorder/service/index.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { startS3 } from '../helpers/s3.js';
 import type { S3Server } from '../helpers/s3.js';
 import { Client, PASSWORD, recPath } from '../player/helpers.js';
@@ -43,14 +45,13 @@ describe('recordings in an S3-compatible bucket, through the service', () => {
     const calls: ScenarioCall[] = Array.from({ length: CALLS }, (_, i) => ({ kind: 'inbound', from: E, to: String(20 + i), at: 1 + i * 6, ringSeconds: 1, talkSeconds: 4 }));
     const pbx = new EmbeddedPbx({ scenario: { seed: 11, calls }, directory: defaultDirectory(), driveRoot: join(base, 'drive'), speed: 20, captureFlushMs: 50 });
     const endpoints = await pbx.start();
-    const config = validateConfig(
-      {
-        ...serviceConfigInput(base, endpoints, { cdrInterface: true }),
-        storage: { root: join(base, 'store'), timezone: 'utc', minFreeMegabytes: 0, bucket: { endpoint: s3.endpoint, name: 'calls', prefix: 'tenant-a/', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
-      },
-      'e2e-config',
-      base,
-    );
+    const input = {
+      ...serviceConfigInput(base, endpoints, { cdrInterface: true }),
+      storage: { root: join(base, 'store'), timezone: 'utc' as const, minFreeMegabytes: 0, bucket: { endpoint: s3.endpoint, name: 'calls', prefix: 'tenant-a/', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey } },
+    };
+    const configPath = join(base, 'recorder.json');
+    writeFileSync(configPath, JSON.stringify(input));
+    const config = validateConfig(input, configPath, base);
     const bucket = new RecordingBucket({ endpoint: s3.endpoint, region: 'us-east-1', name: 'calls', prefix: 'tenant-a/', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, forcePathStyle: true });
     const filedStates = async (): Promise<number> => [...(await readJournal(config.storage.journalPath)).items.values()].filter((item) => item.state === 'filed').length;
 
@@ -92,11 +93,17 @@ describe('recordings in an S3-compatible bucket, through the service', () => {
     expect(new Set(pbx.calls.map((call) => call.confId))).toEqual(new Set(audio.map((file) => /_([0-9a-f]{32})\.wav$/.exec(file)?.[1])));
     for (const file of audio) expect(objects).toContain(file.replace(/\.wav$/, '.xml'));
 
+    // The index is disposable: `recorder reindex` rebuilds it from the bucket.
+    rmSync(config.storage.indexPath, { force: true });
+    const reindexed = await runInProcess(['reindex', '-c', configPath, '--json']);
+    expect(reindexed.code, reindexed.stderr).toBe(0);
+    expect(JSON.parse(reindexed.stdout)).toMatchObject({ indexed: CALLS });
+
     // The player serves them from the bucket: the index knows them, ranges are ranged reads of the objects.
     const recordings = await openRecordings(config, undefined, { follow: false });
     const player = new PlayerServer({ recordings, accountsPath: join(base, 'accounts.sqlite'), host: '127.0.0.1', port: 0, waveformDir: join(base, 'waveforms') });
     try {
-      await player.accounts.add({ name: 'sue', password: PASSWORD, role: 'supervisor', permissions: [] });
+      await player.accounts.add({ name: 'sue', password: PASSWORD, role: 'supervisor', permissions: ['tan', 'notes', 'export', 'delete'] });
       const { url } = await player.listen();
       const sue = new Client(url);
       expect((await sue.login('sue')).status).toBe(200);
@@ -112,6 +119,27 @@ describe('recordings in an S3-compatible bucket, through the service', () => {
       expect(s3.requests.RANGE ?? 0).toBeGreaterThan(rangesBefore);
       const whole = await sue.fetch(recPath(name, 'audio'));
       expect(Buffer.from(await whole.arrayBuffer()).equals(object)).toBe(true);
+
+      // Every other path a supervisor takes, on a recording that is in the bucket only.
+      const month = name.slice(0, 7);
+      const wave = await sue.json<{ channels: number; durationMs: number }>(recPath(name, 'waveform'));
+      expect(wave).toMatchObject({ channels: 2 });
+      expect(wave.durationMs).toBeGreaterThan(3000);
+      expect((await sue.json<{ integrity: string }>(recPath(name, 'verify'), { method: 'POST' })).integrity).toBe('unchecked'); // no keys: nothing signed
+      await sue.json(recPath(name, 'notes'), { method: 'PUT', json: { text: 'customer asked for a callback' } });
+      expect((await bucket.getBytes(month, `${name}.txt`))?.toString()).toBe('customer asked for a callback');
+      const renamed = (await sue.json<{ name: string }>(recPath(name, 'tan'), { method: 'PUT', json: { tan: '424242' } })).name;
+      expect(renamed).toBe(`${name}_T424242`);
+      expect((await bucket.list(month)).map((o) => o.file).filter((file) => file.startsWith(name)).sort()).toEqual([`${renamed}.txt`, `${renamed}.wav`, `${renamed}.xml`]);
+      const zip = await sue.fetch(`/api/export?name=${encodeURIComponent(renamed)}`);
+      expect(zip.status).toBe(200);
+      const zipPath = join(base, 'export.zip');
+      writeFileSync(zipPath, Buffer.from(await zip.arrayBuffer()));
+      expect(execFileSync('unzip', ['-Z1', zipPath], { encoding: 'utf8' }).trim().split('\n').sort()).toEqual([`${renamed}.txt`, `${renamed}.wav`, `${renamed}.xml`]);
+      expect(execFileSync('unzip', ['-p', zipPath, `${renamed}.wav`]).equals(object)).toBe(true);
+      expect((await sue.fetch(recPath(renamed), { method: 'DELETE' })).status).toBe(204);
+      expect((await bucket.list(month)).map((o) => o.file).filter((file) => file.startsWith(name))).toEqual([]);
+      expect((await sue.json<{ rows: unknown[] }>('/api/recordings?limit=50')).rows).toHaveLength(CALLS - 1);
     } finally {
       await player.close();
       await recordings.close();
