@@ -4,7 +4,8 @@ import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Mp3FileWriter } from '../src/media/audio/index.js';
+import { Mp3FileWriter, prepareLameWasm } from '../src/media/audio/index.js';
+import type { Mp3EncoderName } from '../src/domain/index.js';
 import { toneSignal } from '../src/embedded/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
 import { have, writeTwoToneCall } from './tools.js';
@@ -18,8 +19,8 @@ function seconds(run: () => void): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** MP3: our lamejs writer against Debian's lame on the same 10 minutes of stereo 8 kHz PCM. */
-function mp3Rows(dir: string): BenchRow[] {
+/** MP3: our writer with each encoder (LAME in WebAssembly, the default; lamejs) against Debian's lame on the same 10 minutes of stereo 8 kHz PCM. */
+async function mp3Rows(dir: string): Promise<BenchRow[]> {
   const frames = 600 * 8000;
   const left = toneSignal(frames, 8000, 440, 1250);
   const right = toneSignal(frames, 8000, 300, 2100);
@@ -30,20 +31,28 @@ function mp3Rows(dir: string): BenchRow[] {
   }
   const raw = join(dir, 'call.raw');
   writeFileSync(raw, new Uint8Array(interleaved.buffer));
-  const ours = Math.min(
-    ...[0, 1, 2].map(() =>
-      seconds(() => {
-        const writer = new Mp3FileWriter(join(dir, 'ours.mp3'), { sampleRate: 8000, channels: 2, kbps: 32 }, {}, { durable: false });
-        for (let i = 0; i < interleaved.length; i += 2 * 8192) writer.write(interleaved.subarray(i, i + 2 * 8192));
-        writer.finish();
-      }),
-    ),
-  );
-  if (!have('lame')) return [{ task: 'MP3 encode, stereo 8 kHz 32 kbit/s', unit: 'x realtime', ours: 600 / ours, note: 'lame not installed' }];
+  await prepareLameWasm();
+  const ours = (encoder: Mp3EncoderName): number =>
+    Math.min(
+      ...[0, 1, 2].map(() =>
+        seconds(() => {
+          const writer = new Mp3FileWriter(join(dir, `ours-${encoder}.mp3`), { sampleRate: 8000, channels: 2, kbps: 32, encoder }, {}, { durable: false });
+          for (let i = 0; i < interleaved.length; i += 2 * 8192) writer.write(interleaved.subarray(i, i + 2 * 8192));
+          writer.finish();
+        }),
+      ),
+    );
+  const wasm = ours('lame-wasm');
+  const lamejs = ours('lamejs');
+  if (!have('lame')) return [{ task: 'MP3 encode, stereo 8 kHz 32 kbit/s', unit: 'x realtime', ours: 600 / wasm, note: 'lame not installed' }];
   const lame = Math.min(
     ...[0, 1, 2].map(() => seconds(() => execFileSync('lame', ['--quiet', '-r', '-s', '8', '--bitwidth', '16', '--signed', '--little-endian', '-m', 'j', '-b', '32', raw, join(dir, 'lame.mp3')]))),
   );
-  return [{ task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call)', unit: 'x realtime', ours: 600 / ours, native: 600 / lame, nativeTool: 'lame -r -s 8 -m j -b 32 (same PCM)', note: 'ours: @breezystack/lamejs, one core' }];
+  const native = { native: 600 / lame, nativeTool: 'lame -r -s 8 -m j -b 32 (same PCM)' };
+  return [
+    { task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call)', unit: 'x realtime', ours: 600 / wasm, ...native, note: 'ours: LAME in WebAssembly (wasm-media-encoders, the default), one core' },
+    { task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call), lamejs', unit: 'x realtime', ours: 600 / lamejs, ...native, note: 'ours: @breezystack/lamejs (recording.mp3Encoder = "lamejs"), one core' },
+  ];
 }
 
 /**
@@ -125,7 +134,7 @@ function runTree(tree: string, out: string, workers: number, format: 'wav' | 'mp
 export const formatsPoolBench: BenchSuite = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'recorder-bench-pool-'));
   try {
-    const rows = mp3Rows(dir);
+    const rows = await mp3Rows(dir);
     // Pool scaling: 40 two-minute G.711 calls.
     const capture = join(dir, 'call-2min.pcap');
     writeTwoToneCall(capture, 120);

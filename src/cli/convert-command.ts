@@ -6,8 +6,8 @@ import { openRecordings } from '../recordings/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { dirname, join, resolve } from 'node:path';
 import type { BatchSummary } from '../recorder/convert/index.js';
-import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, WAV_ENCODINGS } from '../domain/index.js';
-import type { AudioFormat, AudioMix, WavEncoding } from '../domain/index.js';
+import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, WAV_ENCODINGS } from '../domain/index.js';
+import type { AudioFormat, AudioMix, Mp3EncoderName, WavEncoding } from '../domain/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
@@ -17,6 +17,7 @@ interface ConvertFlags {
   output?: string;
   format: AudioFormat;
   bitrate: string;
+  mp3Encoder: Mp3EncoderName;
   mix: AudioMix;
   encoding: WavEncoding;
   recordedBy: 'gateway' | 'phone';
@@ -113,6 +114,7 @@ export function registerConvertCommand(program: Command): void {
     .option('-o, --output <dir>', 'write recordings here, keeping the tree below each named folder (default: beside each capture)')
     .addOption(new Option('--format <format>', 'recording format').choices([...AUDIO_FORMATS]).default('wav'))
     .addOption(new Option('--bitrate <kbps>', `MP3 constant bit rate in kbit/s (${DEFAULT_MP3_KBPS} ≈ 240 kB per minute of stereo call)`).choices(MP3_BITRATES.map(String)).default(String(DEFAULT_MP3_KBPS)))
+    .addOption(new Option('--mp3-encoder <encoder>', 'MP3 encoder: LAME in WebAssembly, or lamejs (pure JavaScript, slower)').choices([...MP3_ENCODERS]).default('lame-wasm'))
     .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices([...AUDIO_MIXES]).default('stereo'))
     .addOption(new Option('--encoding <encoding>', 'WAV sample encoding: 16-bit PCM, or G.711 in WAV (~1 MB/min)').choices([...WAV_ENCODINGS]).default('pcm16'))
     .addOption(new Option('--recorded-by <device>', 'who wrote the captures: decides which stream is the external party when no SIP says so').choices(['gateway', 'phone']).default('gateway'))
@@ -185,6 +187,7 @@ export function registerConvertCommand(program: Command): void {
           ...(flags.output ? { outDir: flags.output } : {}),
           format: flags.format,
           kbps: Number(flags.bitrate),
+          mp3Encoder: flags.mp3Encoder,
           mix: flags.mix,
           encoding: flags.encoding,
           useSignalling: flags.sip,
@@ -268,6 +271,7 @@ async function convertStoreCommand(flags: ConvertFlags, given: (name: string) =>
         mix: flags.mix,
         encoding: flags.encoding,
         kbps: Number(flags.bitrate),
+        mp3Encoder: flags.mp3Encoder,
         workDir: config.storage.workDir,
         ...(keyring && keyFiles.length > 0 ? { encryption: { keyFiles, ...(passphrase !== undefined ? { passphrase } : {}) } } : {}),
         ...(flags.swapChannels ? { swapChannels: true } : {}),

@@ -27,6 +27,12 @@ export const MP3_BITRATES = [16, 24, 32, 40, 48, 56, 64] as const;
 export type Mp3Bitrate = (typeof MP3_BITRATES)[number];
 /** 32 kbit/s: about 240 kB per minute of stereo call, the reference's ~250 kB. */
 export const DEFAULT_MP3_KBPS: Mp3Bitrate = 32;
+/**
+ * The MP3 encoders: LAME compiled to WebAssembly (the default, near native speed), or lamejs, the pure-JavaScript
+ * port (slower; for a platform where WebAssembly is not wanted).
+ */
+export const MP3_ENCODERS = ['lame-wasm', 'lamejs'] as const;
+export type Mp3EncoderName = (typeof MP3_ENCODERS)[number];
 
 /** Seen from the recorded (internal) party. */
 export const CALL_DIRECTIONS = ['in', 'out'] as const;

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mp3FileWriter, WavFileWriter } from '../../src/media/audio/index.js';
+import { Mp3FileWriter, WavFileWriter, prepareLameWasm } from '../../src/media/audio/index.js';
 import { Key, Keyring } from '../../src/platform/crypto/index.js';
 import { cdrToXml } from '../../src/recorder/pbx/index.js';
 import type { Cdr } from '../../src/recorder/pbx/index.js';
@@ -82,6 +82,7 @@ function cdrFor(call: CallSpec): string {
 
 export async function makeFixture(options: { encrypted?: boolean } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'recorder-player-'));
+  await prepareLameWasm();
   const keyring = options.encrypted ? new Keyring([Key.generate()]) : undefined;
   const recordings = await Recordings.open({ root: join(dir, 'rec'), indexPath: join(dir, 'index.sqlite'), timeZone: 'utc', ...(keyring ? { keyring } : {}) });
   const bareFiles = new RecordingStore({ root: join(dir, 'rec'), timeZone: 'utc', ...(keyring ? { keyring } : {}) });

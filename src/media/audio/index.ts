@@ -6,6 +6,7 @@ export { upsample2x, UPSAMPLE_HALF_TAPS } from './resample.js';
 export { Mp3FileWriter, buildId3Tag } from './mp3.js';
 export { openMp3Encoder, mp3EncoderKind, mp3EncoderAdaptations } from './lame.js';
 export type { Mp3EncoderAdaptations } from './lame.js';
+export { lameWasmReady, prepareLameWasm } from './lame-wasm.js';
 export type { Mp3EncoderStream } from './lame.js';
 export type { Id3Tags, Mp3Format } from './mp3.js';
 

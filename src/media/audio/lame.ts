@@ -22,6 +22,8 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { runInThisContext } from 'node:vm';
 import { Mp3Encoder } from '@breezystack/lamejs';
+import { openLameWasmStream } from './lame-wasm.js';
+import type { Mp3EncoderName } from '../../domain/index.js';
 
 /** One MP3 stream being encoded. */
 export interface Mp3EncoderStream {
@@ -271,7 +273,8 @@ class PublicStream implements Mp3EncoderStream {
 }
 
 /** Open an MP3 stream: constant bit rate, same settings and output as lamejs's Mp3Encoder. */
-export function openMp3Encoder(channels: 1 | 2, sampleRate: number, kbps: number): Mp3EncoderStream {
+export function openMp3Encoder(channels: 1 | 2, sampleRate: number, kbps: number, encoder: Mp3EncoderName = 'lame-wasm'): Mp3EncoderStream {
+  if (encoder === 'lame-wasm') return openLameWasmStream(channels, sampleRate, kbps);
   const lifted = bundleHooks();
   return lifted ? new ReusedGraphStream(lifted, channels, sampleRate, kbps) : new PublicStream(channels, sampleRate, kbps);
 }

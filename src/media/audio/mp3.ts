@@ -1,5 +1,6 @@
 import { openMp3Encoder } from './lame.js';
 import type { Mp3EncoderStream } from './lame.js';
+import type { Mp3EncoderName } from '../../domain/index.js';
 import { openRecordingFile } from './recording-file.js';
 import type { RecordingFile, RecordingFileOptions } from './recording-file.js';
 
@@ -22,6 +23,8 @@ export interface Mp3Format {
   readonly channels: 1 | 2;
   /** Constant bit rate in kbit/s. */
   readonly kbps: number;
+  /** The encoder (default LAME in WebAssembly, which the thread must have prepared: prepareLameWasm). */
+  readonly encoder?: Mp3EncoderName;
 }
 
 /** Default bit rate: 32 kbit/s stereo ≈ 240 kB per minute (the reference's ~250 kB/min for MP3). */
@@ -150,7 +153,7 @@ export class Mp3FileWriter {
     tags: Id3Tags = {},
     options: RecordingFileOptions = {},
   ) {
-    this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps);
+    this.encoder = openMp3Encoder(format.channels, format.sampleRate, format.kbps, format.encoder);
     this.file = openRecordingFile(path, options);
     this.append(buildId3Tag(tags));
   }

@@ -1,5 +1,5 @@
 import { DEFAULT_MP3_KBPS } from '../../domain/index.js';
-import type { AudioFormat, AudioMix } from '../../domain/index.js';
+import type { AudioFormat, AudioMix, Mp3EncoderName } from '../../domain/index.js';
 import { Mp3FileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
 import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
 import type { LandingOptions } from '../../platform/util/index.js';
@@ -18,6 +18,8 @@ export interface RenderOptions {
   readonly kbps?: number;
   /** MP3 only: ID3 tags. */
   readonly tags?: Id3Tags;
+  /** MP3 only: the encoder (default LAME in WebAssembly, prepared in this thread). */
+  readonly mp3Encoder?: Mp3EncoderName;
   /** fsync before the file is renamed into place (default true). */
   readonly durable?: boolean;
   /** How the finished file lands under its name (default: replace). */
@@ -215,7 +217,12 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
   const durable = { durable: options.durable !== false, ...(options.landing ? { landing: options.landing } : {}), ...(options.seal ? { seal: options.seal } : {}) };
   const writer: RecordingWriter =
     options.format === 'mp3'
-      ? new Mp3FileWriter(options.path, { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS }, options.tags ?? {}, durable)
+      ? new Mp3FileWriter(
+          options.path,
+          { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS, ...(options.mp3Encoder ? { encoder: options.mp3Encoder } : {}) },
+          options.tags ?? {},
+          durable,
+        )
       : new WavFileWriter(options.path, { sampleRate: span.sampleRate, channels, encoding: options.encoding }, durable);
   try {
     const left = new Int16Array(CHUNK_FRAMES);

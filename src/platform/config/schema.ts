@@ -1,7 +1,7 @@
 // The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
 // never passes silently. All numbers are whole numbers.
 import { isIP } from 'node:net';
-import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, RECORDING_FORMATS, WAV_ENCODINGS } from '../../domain/index.js';
+import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, RECORDING_FORMATS, WAV_ENCODINGS } from '../../domain/index.js';
 import { z } from 'zod';
 import { checkTimeZone } from '../util/index.js';
 
@@ -138,6 +138,8 @@ const recording = z.strictObject({
   /** G.711 in the WAV as the reference's recorder stores it (~1 MB per minute); the converter's own default is pcm16. */
   encoding: z.enum(WAV_ENCODINGS).default('alaw'),
   mp3Bitrate: z.literal([...MP3_BITRATES]).default(DEFAULT_MP3_KBPS),
+  /** The MP3 encoder: LAME compiled to WebAssembly (fast), or lamejs (pure JavaScript). */
+  mp3Encoder: z.enum(MP3_ENCODERS).default('lame-wasm'),
   recordedBy: z.enum(['gateway', 'phone']).default('gateway'),
   swapChannels: z.boolean().default(false),
   mode: z.enum(RECORDING_MODES).default('std'),

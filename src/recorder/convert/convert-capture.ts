@@ -12,7 +12,9 @@ import { RtpDemuxer, callSpan, groupCalls, renderCall, streamsOf, strayStreams, 
 import type { Call, ChannelPolicy, RtpStream, SignallingDirectory } from '../../media/calls/index.js';
 import type { AudioFormat, AudioMix, WavEncoding } from '../../domain/index.js';
 import { TrackMemory } from '../../media/audio/index.js';
+import { prepareLameWasm } from '../../media/audio/index.js';
 import type { Id3Tags } from '../../media/audio/index.js';
+import type { Mp3EncoderName } from '../../domain/index.js';
 import { createSipDirectory } from './sip-directory.js';
 import { captureStem } from './inputs.js';
 import { OutputExistsError, plural } from '../../platform/util/index.js';
@@ -25,6 +27,8 @@ export interface ConvertOptions {
   readonly encoding?: WavEncoding;
   /** MP3 bit rate in kbit/s. */
   readonly kbps?: number;
+  /** MP3 encoder: LAME in WebAssembly (default) or lamejs. */
+  readonly mp3Encoder?: Mp3EncoderName;
   readonly mix?: AudioMix;
   readonly channels?: ChannelPolicy;
   /** Read SIP/SDP in the capture for payload types and party names (default true). */
@@ -407,6 +411,8 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
     }
     const extension = options.format ?? 'wav';
     const mix = options.mix ?? 'stereo';
+    // Recordings are written synchronously: the WebAssembly encoder is made ready now, once per thread.
+    if (extension === 'mp3' && (options.mp3Encoder ?? 'lame-wasm') === 'lame-wasm' && calls.length > 0) await prepareLameWasm();
     for (const original of calls) {
       // Calls before this one count as written, whether they gave a recording or not.
       const callsBefore = original.index - 1;
@@ -460,6 +466,7 @@ export async function convertCapture(input: string, options: ConvertOptions = {}
           encoding: options.encoding ?? 'pcm16',
           mix: options.mix ?? 'stereo',
           ...(options.kbps !== undefined ? { kbps: options.kbps } : {}),
+          ...(options.mp3Encoder !== undefined ? { mp3Encoder: options.mp3Encoder } : {}),
           tags: tagsFor(call, input),
           durable: options.durable !== false,
           ...(options.landing ? { landing: options.landing } : {}),

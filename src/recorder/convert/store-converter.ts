@@ -8,7 +8,7 @@
  */
 import { open, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AudioMix, RecordingFormat, WavEncoding } from '../../domain/index.js';
+import type { AudioMix, Mp3EncoderName, RecordingFormat, WavEncoding } from '../../domain/index.js';
 import { errnoOf } from '../../platform/util/index.js';
 import type { Recordings, StoredRecording } from '../../recordings/index.js';
 import { recordedByOfCallId } from '../rules/index.js';
@@ -23,6 +23,7 @@ export interface StoreConversionOptions {
   readonly mix: AudioMix;
   readonly encoding: WavEncoding;
   readonly kbps: number;
+  readonly mp3Encoder?: Mp3EncoderName;
   /** Where conversions are written before they replace the capture (a folder of the store's disk). */
   readonly workDir: string;
   /** Keys: a sealed capture is opened with them and its recording sealed again by the store. */
@@ -103,6 +104,7 @@ async function convertOne(stored: StoredRecording, options: StoreConversionOptio
     mix: options.mix,
     encoding: options.encoding,
     kbps: options.kbps,
+    ...(options.mp3Encoder ? { mp3Encoder: options.mp3Encoder } : {}),
     // A phone's own capture (its call id carries the device) is mirrored against a gateway's.
     channels: { recordedBy: recordedByOfCallId(stored.parsed.callId), oneCall: true, ...(options.swapChannels ? { swap: true } : {}) },
     ...(options.encryption ? { encryption: options.encryption } : {}),

@@ -1005,6 +1005,7 @@ export class RecorderService {
       mix: recording.mix,
       encoding: recording.encoding,
       kbps: recording.mp3Bitrate,
+      mp3Encoder: recording.mp3Encoder,
       // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
       channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },
       // A sealed working copy is opened with the configured keys, and its recording is sealed as it is written.

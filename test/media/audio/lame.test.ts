@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Mp3Encoder } from '@breezystack/lamejs';
 import { describe, expect, it } from 'vitest';
-import { mp3EncoderAdaptations, mp3EncoderKind, openMp3Encoder } from '../../../src/media/audio/index.js';
+import { lameWasmReady, mp3EncoderAdaptations, mp3EncoderKind, openMp3Encoder, prepareLameWasm } from '../../../src/media/audio/index.js';
 import type { Mp3EncoderStream } from '../../../src/media/audio/index.js';
 
 /** A deterministic test signal: a tone plus pseudo-random noise, different per seed. */
@@ -58,7 +58,7 @@ describe('MP3 encoder streams on reused lamejs module graphs', () => {
         const pcm = signal(c.rate * (2 + k), 7 * k + round + 1);
         const block = 1000 + 97 * k;
         const fresh = encodeAll(new Mp3Encoder(c.channels, c.rate, c.kbps) as unknown as Encodable, c.channels, pcm, block);
-        const reused = encodeAll(openMp3Encoder(c.channels, c.rate, c.kbps), c.channels, pcm, block);
+        const reused = encodeAll(openMp3Encoder(c.channels, c.rate, c.kbps, 'lamejs'), c.channels, pcm, block);
         expect(reused, `${c.channels} ch ${c.rate} Hz ${c.kbps} kbit/s, round ${round}`).toBe(fresh);
         compared++;
       }
@@ -72,10 +72,10 @@ describe('MP3 encoder streams on reused lamejs module graphs', () => {
     const expectA = encodeAll(new Mp3Encoder(2, 8000, 32) as unknown as Encodable, 2, a, 1152);
     const expectB = encodeAll(new Mp3Encoder(2, 8000, 32) as unknown as Encodable, 2, b, 1152);
     // Abandon a stream half-way, then interleave two streams block by block.
-    const dropped = openMp3Encoder(2, 8000, 32);
+    const dropped = openMp3Encoder(2, 8000, 32, 'lamejs');
     dropped.encodeBuffer(a[0].subarray(0, 4000), a[1].subarray(0, 4000));
     dropped.abandon();
-    const streams: Mp3EncoderStream[] = [openMp3Encoder(2, 8000, 32), openMp3Encoder(2, 8000, 32)];
+    const streams: Mp3EncoderStream[] = [openMp3Encoder(2, 8000, 32, 'lamejs'), openMp3Encoder(2, 8000, 32, 'lamejs')];
     const hashes = [createHash('sha256'), createHash('sha256')];
     const inputs = [a, b];
     for (let i = 0; i < a[0].length; i += 1152) {
@@ -88,5 +88,33 @@ describe('MP3 encoder streams on reused lamejs module graphs', () => {
     expect(hashes[0]!.digest('hex')).toBe(expectA);
     expect(hashes[1]!.digest('hex')).toBe(expectB);
     expect(() => streams[0]!.flush()).toThrow(/already finished/);
+  });
+});
+
+describe('MP3 encoder streams on LAME compiled to WebAssembly', () => {
+  it('a thread that has not made one ready is told so by name, not given another encoder', () => {
+    expect(lameWasmReady()).toBe(0);
+    expect(() => openMp3Encoder(2, 8000, 32)).toThrow(/no MP3 encoder \(LAME WebAssembly\) ready in this thread: await prepareLameWasm\(\)/);
+  });
+
+  it('pooled encoders: any block size, an abandoned stream before, and streams in turn give the same bytes as a fresh instance', async () => {
+    await prepareLameWasm(2);
+    expect(lameWasmReady()).toBe(2);
+    for (const [k, c] of cases.entries()) {
+      const pcm = signal(c.rate * 2, 5 * k + 3);
+      const first = encodeAll(openMp3Encoder(c.channels, c.rate, c.kbps), c.channels, pcm, 1152);
+      const dropped = openMp3Encoder(c.channels, c.rate, c.kbps);
+      dropped.encodeBuffer(pcm[0].subarray(0, 3000), c.channels === 2 ? pcm[1].subarray(0, 3000) : undefined);
+      dropped.abandon();
+      expect(encodeAll(openMp3Encoder(c.channels, c.rate, c.kbps), c.channels, pcm, 1000 + 97 * k), `${c.channels} ch ${c.rate} Hz ${c.kbps} kbit/s`).toBe(first);
+    }
+    // Two streams open at once take both encoders; a third is refused until one is finished.
+    const a = openMp3Encoder(2, 8000, 32);
+    const b = openMp3Encoder(2, 8000, 32);
+    expect(() => openMp3Encoder(2, 8000, 32)).toThrow(/not .*ready|no MP3 encoder/);
+    a.flush();
+    b.abandon();
+    expect(lameWasmReady()).toBe(2);
+    expect(() => a.flush()).toThrow(/already finished/);
   });
 });
