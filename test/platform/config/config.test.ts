@@ -79,7 +79,7 @@ describe('loadConfig', () => {
       minFreeMegabytes: 1024,
       timezone: 'Europe/Berlin',
     });
-    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
+    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, mp3Encoder: 'lame-wasm', recordedBy: 'gateway', swapChannels: false, mode: 'std' });
     expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE' });
     expect(config.log.level).toBe('info');
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
