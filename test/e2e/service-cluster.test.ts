@@ -11,8 +11,8 @@ import { Job, Queue, QueueEvents } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { EmbeddedPbx } from '../../src/embedded/index.js';
 import { plainCalls } from './helpers/fault-pair.js';
-import { freePort, until } from './helpers/service-harness.js';
-import { auditTenant, makeTenant, startCli, tenantDrained } from './helpers/tenants.js';
+import { until } from './helpers/service-harness.js';
+import { auditTenant, makeTenant, startCli, tenantBacklog, tenantDrained } from './helpers/tenants.js';
 import type { Tenant } from './helpers/tenants.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { startRedis } from '../helpers/redis.js';
@@ -40,7 +40,6 @@ describe('recorder run for three tenants with two recorder worker processes on B
     redis = await startRedis();
     s3 = await startS3(['platform']);
     const bucket = { endpoint: s3.endpoint, name: 'platform', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
-    const statusPort = await freePort();
     for (const [i, name] of ['north', 'south', 'west'].entries()) {
       // A call a second per tenant, 10 s each, as MP3: a conversion takes long enough (~0.1 s) for a kill to land in
       // it, and the whole run stays light enough for a loaded 2-core machine. West keeps its recordings in a bucket.
@@ -49,7 +48,9 @@ describe('recorder run for three tenants with two recorder worker processes on B
         seed: 70 + i,
         speed: 20,
         format: 'mp3',
-        ...(i === 0 ? { statusPort } : {}),
+        // North's status endpoint on a port of its own choosing (found in its log): a port picked beforehand could
+        // be taken by a test running beside this one before the platform, slow to start on a loaded machine, listens.
+        ...(i === 0 ? { statusPort: 0 } : {}),
         ...(i === 2 ? { bucket } : {}),
         calls: plainCalls(100, 1).map((call) => ({ ...call, talkSeconds: 10 })),
       });
@@ -124,7 +125,13 @@ describe('recorder run for three tenants with two recorder worker processes on B
       phase('ten killed');
       for (const result of await runs) expect(result.failures).toEqual([]);
       phase('calls over');
-      for (const tenant of tenants) await until(() => tenantDrained(tenant), 240_000, `${tenant.name}'s calls all recorded`);
+      for (const [i, tenant] of tenants.entries()) {
+        await until(() => tenantDrained(tenant), 240_000, `${tenant.name}'s calls all recorded`).catch(async (error: unknown) => {
+          const counts = await watched[i]!.queue.getJobCounts('failed', 'waiting', 'active', 'delayed', 'completed').catch((e: unknown) => String(e));
+          const platformLog = readFileSync(join(base, 'platform.log'), 'utf8').trimEnd().split('\n').slice(-12).map((line) => `  | ${line.slice(0, 300)}`);
+          throw new Error(`${(error as Error).message}\n${await tenantBacklog(tenant)}\n  queue: ${JSON.stringify(counts)}\n  platform.log, last lines:\n${platformLog.join('\n')}`);
+        });
+      }
       phase('drained');
 
       const counts: string[] = [];
@@ -147,7 +154,12 @@ describe('recorder run for three tenants with two recorder worker processes on B
         return /Job queue redis:\/\/127\.0\.0\.1:\d+\/0 queue calls-north: [1-9]\d* worker connection\(s\); 0 waiting, 0 converting, 0 to retry, 0 failed/.test(text);
       }, 20_000, `recorder status showing the queue drained; last: ${text}`);
       // And the metrics a monitoring stack scrapes.
-      const metrics = await (await fetch(`http://127.0.0.1:${statusPort}/metrics`)).text();
+      const statusUrl = readFileSync(join(base, 'platform.log'), 'utf8')
+        .split('\n')
+        .map((line) => /"tenant":"north".*"url":"([^"]+)".*status endpoint/.exec(line)?.[1])
+        .find((url) => url !== undefined);
+      expect(statusUrl, 'north\'s status endpoint in the platform log').toBeDefined();
+      const metrics = await (await fetch(`${statusUrl}/metrics`)).text();
       expect(metrics).toMatch(/^recorder_queue_reachable 1$/m);
       expect(metrics).toMatch(/^recorder_queue_jobs\{state="failed"\} 0$/m);
       expect(metrics).toMatch(/^recorder_queue_jobs\{state="waiting"\} 0$/m);

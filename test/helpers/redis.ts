@@ -17,6 +17,9 @@ export interface TestRedis {
   kill(): Promise<void>;
   /** Start again on the same port and data. */
   start(): Promise<void>;
+  /** SIGSTOP / SIGCONT: connections stay open, nothing is answered (a hung server, a stalled network). */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
@@ -64,6 +67,8 @@ export async function startRedis(): Promise<TestRedis> {
     url: `redis://127.0.0.1:${port}/0`,
     kill,
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     stop: async () => {
       await kill();
       rmSync(dir, { recursive: true, force: true });

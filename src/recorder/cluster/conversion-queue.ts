@@ -112,37 +112,81 @@ export class ConversionQueue {
    */
   async convert(capture: string, data: ConversionJobData, signal?: AbortSignal): Promise<FileReport> {
     const jobId = conversionJobId(capture);
+    // Listened to for this call only: the service's stop signal lives as long as the service, conversions come and go.
+    let onAbort: (() => void) | undefined;
+    const aborted = signal ? new Promise<void>((resolve) => signal.addEventListener('abort', (onAbort = () => resolve()), { once: true })) : undefined;
+    try {
+      return await this.#convert(jobId, data, signal, aborted);
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  async #convert(jobId: string, data: ConversionJobData, signal: AbortSignal | undefined, aborted: Promise<void> | undefined): Promise<FileReport> {
     // Whether the job in hand is one this call started or waited for: its end is the answer, recording or not.
     let awaited = false;
-    const aborted = signal ? new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })) : undefined;
     for (;;) {
       if (signal?.aborted) throw signal.reason;
-      let job = await this.#request('reading the job', () => Job.fromId<ConversionJobData, FileReport>(this.#queue, jobId));
-      const state = job ? await this.#request('reading the job state', () => job!.getState()) : 'unknown';
-      // A finished job answers only with its recording: a failure (the worker's disk full, say) is not replayed to
-      // the step that asks again, which wants a new try.
-      if (job && state === 'completed' && job.returnvalue && (awaited || (await outputsPresent(job.returnvalue)))) return job.returnvalue;
-      if (job && state === 'failed') return failedReport(data.input, job, this.#settings.attempts);
-      if (!job || state === 'unknown' || state === 'completed') {
-        // None yet, lost with a Redis that kept nothing, done without a recording, or done but its recording cleared
-        // since: converted anew.
-        if (job) await this.#request('removing a finished job', () => job!.remove());
-        await rm(data.outDir, { recursive: true, force: true });
-        job = await this.#request('adding the job', () =>
-          this.#queue.add(CONVERSION_JOB, data, {
-            jobId,
-            attempts: this.#settings.attempts,
-            backoff: { type: 'exponential', delay: 1000 },
-            // Kept a while (a service restarted between a job's end and its journal finds it), not for ever.
-            removeOnComplete: { age: 3600, count: 5000 },
-            removeOnFail: { age: 30 * 24 * 3600 },
-          }),
-        );
+      // Listening before the state is read: a job that ends in between is not waited for a whole slice.
+      const notice = this.#endNotice(jobId, WAIT_SLICE_MS);
+      try {
+        const answer = await this.#step(jobId, data, awaited, notice.ended, aborted);
+        if (answer) return answer;
+      } finally {
+        notice.cancel();
       }
       awaited = true;
-      const finished = job.waitUntilFinished(this.#events, WAIT_SLICE_MS).catch(() => undefined);
-      await (aborted ? Promise.race([finished, aborted]) : finished);
     }
+  }
+
+  /** One look at the job: its report when that is the answer; else the job is (re)started and waited for a while. */
+  async #step(jobId: string, data: ConversionJobData, awaited: boolean, ended: Promise<void>, aborted: Promise<void> | undefined): Promise<FileReport | undefined> {
+    const job = await this.#request('reading the job', () => Job.fromId<ConversionJobData, FileReport>(this.#queue, jobId));
+    const state = job ? await this.#request('reading the job state', () => job!.getState()) : 'unknown';
+    // A finished job answers only with its recording: a failure (the worker's disk full, say) is not replayed to
+    // the step that asks again, which wants a new try.
+    if (job && state === 'completed' && job.returnvalue && (awaited || (await outputsPresent(job.returnvalue)))) return job.returnvalue;
+    if (job && state === 'failed') return failedReport(data.input, job, this.#settings.attempts);
+    if (!job || state === 'unknown' || state === 'completed') {
+      // None yet, lost with a Redis that kept nothing, done without a recording, or done but its recording cleared
+      // since: converted anew.
+      if (job) await this.#request('removing a finished job', () => job.remove());
+      await rm(data.outDir, { recursive: true, force: true });
+      await this.#request('adding the job', () =>
+        this.#queue.add(CONVERSION_JOB, data, {
+          jobId,
+          attempts: this.#settings.attempts,
+          backoff: { type: 'exponential', delay: 1000 },
+          // Kept a while (a service restarted between a job's end and its journal finds it), not for ever.
+          removeOnComplete: { age: 3600, count: 5000 },
+          removeOnFail: { age: 30 * 24 * 3600 },
+        }),
+      );
+    }
+    await (aborted ? Promise.race([ended, aborted]) : ended);
+    return undefined;
+  }
+
+  /**
+   * A promise that resolves when the job's end is announced on the event stream, or after `ms` (then the job is
+   * looked at again). Not BullMQ's Job.waitUntilFinished: its look at the job runs inside a promise executor, so
+   * a Redis that drops the connection then fails it as an unhandled rejection, which ends the process.
+   */
+  #endNotice(jobId: string, ms: number): { ended: Promise<void>; cancel: () => void } {
+    let done: () => void = () => undefined;
+    const ended = new Promise<void>((resolve) => (done = resolve));
+    const events = [`completed:${jobId}`, `failed:${jobId}`] as const;
+    const timer = setTimeout(() => done(), ms);
+    const onEnd = (): void => done();
+    for (const event of events) this.#events.on(event as 'completed', onEnd);
+    return {
+      ended,
+      cancel: () => {
+        clearTimeout(timer);
+        for (const event of events) this.#events.off(event as 'completed', onEnd);
+        done();
+      },
+    };
   }
 
   /** Counts, workers and the latest dead letters; never rejects (an unreachable queue says so). */

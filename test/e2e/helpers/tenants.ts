@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { EmbeddedPbx, defaultDirectory } from '../../../src/embedded/index.js';
 import type { EmbeddedPbxEndpoints, ScenarioCall } from '../../../src/embedded/index.js';
 import { generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
-import { readStatus } from '../../../src/recorder/service/index.js';
+import { readJournal, readStatus } from '../../../src/recorder/service/index.js';
 import { RecordingBucket } from '../../../src/recordings/index.js';
 import { auditStore, expectedCaptures, scanStore, serviceConfigInput } from './service-harness.js';
 import type { StoreAudit } from './service-harness.js';
@@ -100,6 +100,22 @@ export function onDrive(tenant: Tenant): number {
 export async function tenantStatus(tenant: Tenant) {
   const reading = await readStatus(tenant.workDir);
   return reading.kind === 'found' && reading.running ? reading.status : undefined;
+}
+
+/**
+ * Why a tenant is not drained, for a failure message: captures on its drive, what its status says is waiting,
+ * and each unfinished journal item with its state and the last thing recorded about it.
+ */
+export async function tenantBacklog(tenant: Tenant): Promise<string> {
+  const status = await tenantStatus(tenant);
+  const journal = await readJournal(join(tenant.workDir, 'journal.jsonl')).catch((error: unknown) => error as Error);
+  const items = journal instanceof Error ? [] : [...journal.items.values()].filter((item) => !['source-deleted', 'quarantined', 'discarded'].includes(item.state));
+  const lines = items.slice(0, 15).map((item) => `  ${item.key}: ${item.state} updated ${item.updated.toISOString()} ${JSON.stringify(item.data).slice(0, 240)}`);
+  return [
+    `${tenant.name}: ${onDrive(tenant)} on the drive; status ${status ? JSON.stringify({ capturesWaiting: status.capturesWaiting, lamps: status.lamps, errors: status.recentErrors.slice(-3) }) : 'not running'}`,
+    journal instanceof Error ? `  journal: ${journal.message}` : `  ${items.length} unfinished journal items${items.length > 15 ? ' (first 15)' : ''}:`,
+    ...lines,
+  ].join('\n');
 }
 
 /** Whether the tenant's calls are all taken off its drive and processed. */

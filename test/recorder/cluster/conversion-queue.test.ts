@@ -105,4 +105,31 @@ describe('ConversionQueue with recorder worker', () => {
     const report = await queue.convert('b.pcap', job('b.pcap', FIXTURE));
     expect(report.ok).toBe(true);
   }, 60_000);
+
+  it('Redis hung, then gone, while a conversion waits for its job: the wait fails as ClusterUnavailableError, the process goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    // A queue no worker serves: the conversion waits for its job's end, looking at the job every 2 s.
+    const idle = new ConversionQueue({ ...settings, queue: 'unserved' });
+    const waiting = queue === undefined ? undefined : idle.convert('hung.pcap', job('hung.pcap', FIXTURE)).then(
+      () => 'converted',
+      (error: unknown) => error,
+    );
+    try {
+      await until(async () => (await idle.status()).waiting === 1, 10_000, 'the job queued');
+      redis.pause();
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // looks at the job go unanswered
+      await redis.kill();
+      expect(await waiting).toBeInstanceOf(ClusterUnavailableError);
+      await new Promise((resolve) => setTimeout(resolve, 3000)); // ioredis gives up on what was still asked
+    } finally {
+      redis.resume();
+      await redis.start();
+      process.off('unhandledRejection', onUnhandled);
+      await idle.close();
+    }
+    expect(unhandled.map(String)).toEqual([]);
+    await until(async () => (await queue.status()).reachable, 20_000, 'the queue reachable again');
+  }, 60_000);
 });
