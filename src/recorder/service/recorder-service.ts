@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
@@ -167,7 +168,8 @@ export class RecorderService {
   private clusterTimer: NodeJS.Timeout | undefined;
   /** Whether the last request to the queue failed (said once per outage). */
   private queueAway = false;
-  private readonly stopping = new AbortController();
+  /** Aborted at stop: conversions waiting for their jobs stop waiting (hundreds may wait at once, each listening). */
+  private readonly stopping = unlimitedAbortController();
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -1229,3 +1231,9 @@ export class RecorderService {
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
 
+/** An AbortController whose signal takes any number of listeners (Node warns past 10, meant for leaks). */
+function unlimitedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
