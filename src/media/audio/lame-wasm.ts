@@ -98,7 +98,8 @@ class WasmStream implements Mp3EncoderStream {
       pieces.push(bytes);
       total += bytes.length;
     }
-    return toInt8(pieces, total);
+    const joined = pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces, total);
+    return new Int8Array(joined.buffer, joined.byteOffset, joined.byteLength);
   }
 
   flush(): Int8Array {
@@ -117,17 +118,6 @@ class WasmStream implements Mp3EncoderStream {
     this.#encoder = undefined;
     idle.push(encoder);
   }
-}
-
-function toInt8(pieces: readonly Uint8Array[], total: number): Int8Array {
-  if (pieces.length === 1) return new Int8Array(pieces[0]!.buffer, pieces[0]!.byteOffset, pieces[0]!.byteLength);
-  const out = new Int8Array(total);
-  let at = 0;
-  for (const piece of pieces) {
-    out.set(piece, at);
-    at += piece.length;
-  }
-  return out;
 }
 
 /** A LAME (WebAssembly) stream; throws when `prepareLameWasm()` has not made an encoder ready in this thread. */
