@@ -170,6 +170,8 @@ export class RecorderService {
   private queueAway = false;
   /** Aborted at stop: conversions waiting for their jobs stop waiting (hundreds may wait at once, each listening). */
   private readonly stopping = unlimitedAbortController();
+  /** When this service started (ms since epoch): CDRs posted before it may be a part of their call's. */
+  private startedAt = Date.now();
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -294,6 +296,7 @@ export class RecorderService {
   }
 
   async start(): Promise<void> {
+    this.startedAt = Date.now();
     const { storage, recording, encryption } = this.config;
     // Encryption on without keys would file plaintext: refused before anything is touched.
     if (encryption.enabled && (this.options.keyring === undefined || this.options.keyring.size === 0)) {
@@ -826,9 +829,12 @@ export class RecorderService {
     }
     let cdrs: Cdr[];
     let from: 'cdr-interface' | 'reporting';
-    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came.
+    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came — and when all
+    // that came, came before this start: the PBX posts one record at a time and holds back what it could not post
+    // while the recorder was down until its next try, so such a set may lack records (a decision on part of a
+    // call's records files it under the wrong agent or discards it). The reporting has them all.
     const posted = await this.cdrInterface?.cdrsFor(confId);
-    if (posted) {
+    if (posted && posted.lastArrival >= this.startedAt) {
       const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
       const quietFor = Date.now() - posted.lastArrival;
       if (quietFor < settleMs) {
