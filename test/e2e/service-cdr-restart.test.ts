@@ -1,12 +1,12 @@
 // A call whose records straddle a recorder restart: the PBX posts one CDR per record and keeps what it could not
 // post while the recorder was down for its next try, so at start the CDR interface's inbox may hold only part of a
-// call's records. Deciding on them would file the call under the wrong agent or discard it; the recorder asks the
-// reporting instead, which has them all. Here the agent's record is taken out of the inbox before the service starts
-// (the PBX has not posted it again yet), leaving the gateway's.
-import { readFileSync, readdirSync, rmSync } from 'node:fs';
+// call's records. Deciding on them would file the call under the wrong agent or discard it; the recorder gives such
+// records twice the time it was down to be completed. Here the recorder was down 5 s; the agent's record is not in
+// the inbox at start (the PBX has not posted it again yet) and comes 2 s after the start.
+import { mkdirSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
@@ -22,7 +22,7 @@ afterAll(async () => {
 });
 
 describe('CDRs posted before a restart', () => {
-  it('a call with only part of its records in the inbox is decided from the reporting, not from that part', { timeout: 60_000 }, async () => {
+  it('a call with only part of its records in the inbox waits for the rest the PBX held back, then is filed under its agent', { timeout: 60_000 }, async () => {
     const base = await mkdtemp(join(tmpdir(), 'service-cdr-restart-'));
     dirs.push(base);
     const pbx = new EmbeddedPbx({
@@ -47,20 +47,38 @@ describe('CDRs posted before a restart', () => {
       // The agent's record has not reached the recorder yet: only the others are in the inbox.
       const folder = join(inboxDir, call.confId);
       const kept: string[] = [];
+      let heldBack = '';
       for (const file of readdirSync(folder)) {
-        const e164 = parseCdrXml(readFileSync(join(folder, file), 'utf8'), file)[0]?.e164;
-        if (e164 === call.expected.agent) rmSync(join(folder, file));
-        else kept.push(e164 ?? '?');
+        const xml = readFileSync(join(folder, file), 'utf8');
+        const e164 = parseCdrXml(xml, file)[0]?.e164;
+        if (e164 !== call.expected.agent) kept.push(e164 ?? '?');
+        else {
+          heldBack = xml;
+          rmSync(join(folder, file));
+        }
       }
       expect(kept.length).toBeGreaterThan(0);
+      expect(heldBack).not.toBe('');
+      // The last run's journal: last written 5 s ago, when it went down.
+      mkdirSync(dirname(config.storage.journalPath), { recursive: true });
+      writeFileSync(config.storage.journalPath, '');
+      const down = new Date(Date.now() - 5000);
+      utimesSync(config.storage.journalPath, down, down);
 
       service = new RecorderService({ config, logger: pino({ level: 'silent' }), pollMs: 200, longRetryMs: 300, endedSettleMs: 150, settleMs: 600 });
       await service.start();
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+      const posted = await fetch(service.cdrInterfaceUrl!, {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml; charset=utf-8', authorization: `Basic ${Buffer.from(`${CDR_INTERFACE_USER}:${CDR_INTERFACE_PASSWORD}`).toString('base64')}` },
+        body: heldBack,
+      });
+      expect(posted.status).toBe(200);
       await until(async () => (await readJournal(config.storage.journalPath)).items.get(`${call.confId}.pcap`)?.state === 'source-deleted', 30_000, 'the call filed');
       const filed = [...scanStore(config.storage.root).audio.values()].flat();
       expect(filed).toHaveLength(1);
       expect(filed[0]).toContain(`_${call.expected.agent}_`);
-      expect(service.status().counters).toMatchObject({ decidedFromReporting: 1, decidedFromCdrInterface: 0 });
+      expect(service.status().counters).toMatchObject({ decidedFromCdrInterface: 1, decidedFromReporting: 0 });
     } finally {
       await service?.stop();
       await inbox.close();

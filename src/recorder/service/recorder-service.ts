@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
@@ -172,6 +172,8 @@ export class RecorderService {
   private readonly stopping = unlimitedAbortController();
   /** When this service started (ms since epoch): CDRs posted before it may be a part of their call's. */
   private startedAt = Date.now();
+  /** How long after the start such CDRs are given to be completed: twice the time the service was down (at most a minute). */
+  private restartSettleMs = 0;
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -305,6 +307,9 @@ export class RecorderService {
     await mkdir(storage.workDir, { recursive: true });
     this.store = await openRecordings(this.config, this.options.keyring);
     await mkdir(dirname(storage.journalPath), { recursive: true });
+    // The journal's last write is when the last run last did something: the time since is how long it was away.
+    const lastRun = await stat(storage.journalPath).then((info) => info.mtimeMs, () => undefined);
+    if (lastRun !== undefined) this.restartSettleMs = Math.min(RESTART_SETTLE_MAX_MS, 2 * Math.max(0, this.startedAt - lastRun));
     this.journal = await Journal.open(storage.journalPath);
     if (recording.mode === 'tcr' && this.config.tcr) {
       this.marks = ThreadCallMarks.open(join(dirname(storage.journalPath), THREAD_CALL_MARKS_FILE), this.config.tcr.markWindowSeconds);
@@ -829,16 +834,17 @@ export class RecorderService {
     }
     let cdrs: Cdr[];
     let from: 'cdr-interface' | 'reporting';
-    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came — and when all
-    // that came, came before this start: the PBX posts one record at a time and holds back what it could not post
-    // while the recorder was down until its next try, so such a set may lack records (a decision on part of a
-    // call's records files it under the wrong agent or discards it). The reporting has them all.
+    // CDRs the PBX posted to our CDR interface come first; the reporting is asked when none came.
     const posted = await this.cdrInterface?.cdrsFor(confId);
-    if (posted && posted.lastArrival >= this.startedAt) {
+    if (posted) {
       const settleMs = (this.config.cdrInterface?.settleSeconds ?? 1) * 1000;
-      const quietFor = Date.now() - posted.lastArrival;
-      if (quietFor < settleMs) {
-        this.schedule(name, settleMs - quietFor);
+      // The PBX posts one record at a time and keeps what it could not post while the recorder was down for its
+      // next try, which its back-off puts within about as long again as the recorder was away: records that all
+      // came before this start may be a part of their call's until then (a decision on a part files the call under
+      // the wrong agent or discards it).
+      const settledAt = Math.max(posted.lastArrival + settleMs, posted.lastArrival < this.startedAt ? this.startedAt + this.restartSettleMs : 0);
+      if (Date.now() < settledAt) {
+        this.schedule(name, settledAt - Date.now());
         return false;
       }
       cdrs = posted.legs;
@@ -1233,6 +1239,9 @@ export class RecorderService {
     this.parsedNames.delete(item.key);
   }
 }
+
+/** The longest wait, after a restart, for the records the PBX held back while the recorder was down. */
+const RESTART_SETTLE_MAX_MS = 60_000;
 
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;
