@@ -43,7 +43,7 @@ import { BucketError } from './bucket.js';
 import type { RecordingBucket } from './bucket.js';
 import { BucketTier } from './bucket-tier.js';
 import { open } from 'node:fs/promises';
-import type { PositionalFile } from '../platform/crypto/index.js';
+import type { FileVerification, PositionalFile } from '../platform/crypto/index.js';
 import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 
 const MONTH_DIR = /^\d{4}_\d{2}$/;
@@ -503,8 +503,8 @@ export class RecordingStore {
     await copyFileDurable(source, target);
   }
 
-  /** The files of a recording in the bucket, as the backup keeps them: sidecar and notes first, the audio last. */
-  #bucketFiles(entry: StoredRecording): string[] {
+  /** A recording's file names in the commit order of every copy: sidecar and notes first, the audio last. */
+  #filesOf(entry: StoredRecording): string[] {
     return [...(entry.xmlPath ? [`${entry.name}.xml`] : []), ...(entry.notesPath ? [`${entry.name}.txt`] : []), `${entry.name}.${entry.format}`];
   }
 
@@ -525,7 +525,7 @@ export class RecordingStore {
     if (entry.location === 'bucket') {
       try {
         const dir = this.#backupDir(entry.month)!;
-        for (const file of this.#bucketFiles(entry)) {
+        for (const file of this.#filesOf(entry)) {
           if ((await this.#bucketCopyState(entry, file)).state === 'same') continue;
           await mkdir(dir, { recursive: true, mode: 0o700 });
           await this.#tier!.bucket.download(entry.month, file, join(dir, file));
@@ -560,7 +560,7 @@ export class RecordingStore {
     if (!this.backupRoot) return undefined;
     const dir = this.#backupDir(entry.month)!;
     if (entry.location === 'bucket') {
-      for (const file of this.#bucketFiles(entry)) {
+      for (const file of this.#filesOf(entry)) {
         let copy;
         try {
           copy = await this.#bucketCopyState(entry, file);
@@ -614,8 +614,7 @@ export class RecordingStore {
   /** Check the audio against its encryption and signature. */
   async verify(recording: string | StoredRecording): Promise<IntegrityState> {
     const entry = typeof recording === 'string' ? await this.get(recording) : recording;
-    const keyring = this.keyring ?? new Keyring([]);
-    const result = entry.location === 'bucket' ? await this.#tier!.verify(entry, keyring) : await verifyFile(entry.audioPath, keyring);
+    const result = await this.#verifyAudio(entry, this.keyring ?? new Keyring([]));
     // The store signs whatever it encrypts: an encrypted recording whose signed sidecar is gone cannot show it is this call.
     if (result.status === 'intact' && result.kind === 'encrypted' && result.signed !== true) return 'tampered';
     switch (result.status) {
@@ -672,25 +671,26 @@ export class RecordingStore {
       if (typeof tan !== 'string' || !isValidTan(tan)) throw new StoreError('bad-tan', `${name}: a TAN is exactly 6 digits, got ${JSON.stringify(tan)}`);
       const entry = await this.get(name);
       if (entry.parsed.tan === tan) return entry;
-      if (entry.location === 'bucket') return this.#updateTanInBucket(entry, tan);
-      const dir = this.#monthDir(entry.month);
+      const bucket = entry.location === 'bucket' ? this.#tier!.bucket : undefined;
+      // Deleting the old names is part of a rename: an object lock (write once) refuses it for years.
+      if (bucket?.objectLock) throw new StoreError('conflict', `${entry.name}: ${bucket.where} locks objects (object lock): a TAN change would leave the old name; not changed`);
       const newBase = withTan(entry.name, tan);
-      if (entry.xmlPath) {
-        const { sidecar, encrypted } = (await this.readSidecar(entry))!;
-        let updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
-        if (sidecar.signature && this.keyring) {
-          // The signature binds the name, which the TAN is part of: sign again, but never over a recording that no longer verifies.
-          const check = await verifyFile(entry.audioPath, this.keyring);
-          if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
-          updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
-        }
-        await writeFileDurable(join(dir, `${newBase}.xml`), encodeSidecar(updated, encrypted ? this.keyring : undefined));
+      const sidecar = entry.xmlPath ? await this.#sidecarWithTan(entry, newBase, tan) : undefined;
+      if (bucket) {
+        // New sidecar, notes copied, the audio copied (the commit point), the old objects deleted.
+        if (sidecar) await bucket.putBytes(entry.month, `${newBase}.xml`, sidecar);
+        if (entry.notesPath) await bucket.copy(entry.month, `${entry.name}.txt`, `${newBase}.txt`);
+        await bucket.copy(entry.month, `${entry.name}.${entry.format}`, `${newBase}.${entry.format}`);
+        await this.#tier!.remove(entry);
+      } else {
+        const dir = this.#monthDir(entry.month);
+        if (sidecar) await writeFileDurable(join(dir, `${newBase}.xml`), sidecar);
+        if (entry.notesPath) await renameNoReplace(entry.notesPath, join(dir, `${newBase}.txt`));
+        await renameNoReplace(entry.audioPath, join(dir, `${newBase}.${entry.format}`)); // the commit point
+        await fsyncDir(dir);
+        if (entry.xmlPath) await rm(entry.xmlPath, { force: true });
+        await fsyncDir(dir);
       }
-      if (entry.notesPath) await renameNoReplace(entry.notesPath, join(dir, `${newBase}.txt`));
-      await renameNoReplace(entry.audioPath, join(dir, `${newBase}.${entry.format}`)); // the commit point
-      await fsyncDir(dir);
-      if (entry.xmlPath) await rm(entry.xmlPath, { force: true });
-      await fsyncDir(dir);
       const renamed = await this.get(newBase);
       const backupDir = this.#backupDir(entry.month);
       if (backupDir && (await this.#backup(renamed)).status === 'copied') {
@@ -700,32 +700,24 @@ export class RecordingStore {
     });
   }
 
-  /** updateTan for a recording in the bucket: new sidecar, notes copied, the audio copied (the commit point), old objects deleted. */
-  async #updateTanInBucket(entry: StoredRecording, tan: string): Promise<StoredRecording> {
-    const tier = this.#tier!;
-    const bucket = tier.bucket;
-    // Deleting the old names is part of a rename: an object lock (write once) refuses it for years.
-    if (bucket.objectLock) throw new StoreError('conflict', `${entry.name}: ${bucket.where} locks objects (object lock): a TAN change would leave the old name; not changed`);
-    const newBase = withTan(entry.name, tan);
-    if (entry.xmlPath) {
-      const { sidecar, encrypted } = (await tier.readSidecar(entry, this.keyring))!;
-      let updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
-      if (sidecar.signature && this.keyring) {
-        const check = await tier.verify(entry, this.keyring);
-        if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
-        updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
-      }
-      await bucket.putBytes(entry.month, `${newBase}.xml`, encodeSidecar(updated, encrypted ? this.keyring : undefined));
+  /**
+   * The recording's sidecar with the new TAN, encoded as stored. The signature binds the name, which the TAN is part
+   * of: signed again, but never over a recording that no longer verifies.
+   */
+  async #sidecarWithTan(entry: StoredRecording, newBase: string, tan: string): Promise<Buffer> {
+    const { sidecar, encrypted } = (await this.readSidecar(entry))!;
+    let updated: RecordingSidecar = { ...sidecar, meta: { ...sidecar.meta, tan } };
+    if (sidecar.signature && this.keyring) {
+      const check = await this.#verifyAudio(entry, this.keyring);
+      if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
+      updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
     }
-    if (entry.notesPath) await bucket.copy(entry.month, `${entry.name}.txt`, `${newBase}.txt`);
-    await bucket.copy(entry.month, `${entry.name}.${entry.format}`, `${newBase}.${entry.format}`); // the commit point
-    await tier.remove(entry);
-    const renamed = await this.get(newBase);
-    const backupDir = this.#backupDir(entry.month);
-    if (backupDir && (await this.#backup(renamed)).status === 'copied') {
-      for (const ext of [entry.format, 'xml', 'txt']) await rm(join(backupDir, `${entry.name}.${ext}`), { force: true }).catch(() => undefined);
-    }
-    return renamed;
+    return encodeSidecar(updated, encrypted ? this.keyring : undefined);
+  }
+
+  /** The audio checked against its encryption and signature, in the tree or in the bucket. */
+  #verifyAudio(entry: StoredRecording, keyring: Keyring): Promise<FileVerification> {
+    return entry.location === 'bucket' ? this.#tier!.verify(entry, keyring) : verifyFile(entry.audioPath, keyring);
   }
 
   /** Delete a whole recording (audio, sidecar, notes); the audio goes last so a crash leaves no half recording. */
@@ -876,10 +868,11 @@ export class RecordingStore {
       if (!tier) throw new StoreError('bad-input', `${name}: this store has no bucket`);
       const entry = await this.get(name);
       if (entry.location === 'bucket') return entry;
-      const files = [...(entry.xmlPath ? [entry.xmlPath] : []), ...(entry.notesPath ? [entry.notesPath] : []), entry.audioPath];
-      for (const path of files) await tier.bucket.putFile(entry.month, basename(path), path);
       const dir = this.#monthDir(entry.month);
-      for (const path of [entry.audioPath, ...files.slice(0, -1)]) await rm(path, { force: true });
+      const files = this.#filesOf(entry);
+      for (const file of files) await tier.bucket.putFile(entry.month, file, join(dir, file));
+      // The audio first: a crash after it leaves only what recover() removes (a sidecar without audio).
+      for (const file of [files.at(-1)!, ...files.slice(0, -1)]) await rm(join(dir, file), { force: true });
       await fsyncDir(dir);
       const moved = await this.get(entry.name);
       if (moved.location !== 'bucket') throw new StoreError('conflict', `${entry.name}: still in ${dir} after its move to ${tier.bucket.where}`);
