@@ -6,7 +6,7 @@ import { openRecordings } from '../recordings/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { dirname, join, resolve } from 'node:path';
 import type { BatchSummary } from '../recorder/convert/index.js';
-import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, WAV_ENCODINGS } from '../domain/index.js';
+import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, WAV_ENCODINGS, mp3BitrateProblem } from '../domain/index.js';
 import type { AudioFormat, AudioMix, Mp3EncoderName, WavEncoding } from '../domain/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
@@ -135,6 +135,8 @@ export function registerConvertCommand(program: Command): void {
         throw new CommandExit(EXIT_USAGE);
       };
       const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
+      const bitrateProblem = flags.format === 'mp3' ? mp3BitrateProblem(Number(flags.bitrate), flags.mp3Encoder) : undefined;
+      if (bitrateProblem) usage(`--bitrate ${flags.bitrate}: ${bitrateProblem} (--mp3-encoder lamejs)`);
       if (flags.store !== undefined) {
         if (paths.length > 0) usage('--store converts the recordings of a store: give no capture paths with it');
         for (const option of ['output', 'key', 'encrypt', 'force', 'workers', 'device', 'recordedBy']) if (given(option)) usage(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply with --store (the configuration gives keys and paths)`);

@@ -34,6 +34,15 @@ export const DEFAULT_MP3_KBPS: Mp3Bitrate = 32;
 export const MP3_ENCODERS = ['lame-wasm', 'lamejs'] as const;
 export type Mp3EncoderName = (typeof MP3_ENCODERS)[number];
 
+/** Our bit rates the WebAssembly LAME package takes: its parameter check knows MPEG-1's rates only, which lack 56. */
+const LAME_WASM_BITRATES: ReadonlySet<number> = new Set([16, 24, 32, 40, 48, 64]);
+
+/** Why `encoder` cannot write MP3 at `kbps` kbit/s, or undefined when it can. */
+export function mp3BitrateProblem(kbps: number, encoder: Mp3EncoderName): string | undefined {
+  if (encoder !== 'lame-wasm' || LAME_WASM_BITRATES.has(kbps)) return undefined;
+  return `${kbps} kbit/s is not a rate the WebAssembly LAME encoder takes (${[...LAME_WASM_BITRATES].join(', ')}): choose one of those, or the lamejs encoder`;
+}
+
 /** Seen from the recorded (internal) party. */
 export const CALL_DIRECTIONS = ['in', 'out'] as const;
 export type CallDirection = (typeof CALL_DIRECTIONS)[number];

@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Mp3EncoderStream } from './lame.js';
+import { mp3BitrateProblem } from '../../domain/index.js';
 
 type WasmEncoder = Awaited<ReturnType<typeof import('wasm-media-encoders').createEncoder<'audio/mpeg'>>>;
 type Mp3Bitrate = 8 | 16 | 24 | 32 | 40 | 48 | 64 | 80 | 96 | 112 | 128 | 160 | 192 | 224 | 256 | 320;
@@ -122,6 +123,8 @@ class WasmStream implements Mp3EncoderStream {
 
 /** A LAME (WebAssembly) stream; throws when `prepareLameWasm()` has not made an encoder ready in this thread. */
 export function openLameWasmStream(channels: 1 | 2, sampleRate: number, kbps: number): Mp3EncoderStream {
+  const problem = mp3BitrateProblem(kbps, 'lame-wasm');
+  if (problem) throw new Error(`MP3: ${problem}`);
   const encoder = idle.pop();
   if (!encoder) throw new Error('no MP3 encoder (LAME WebAssembly) ready in this thread: await prepareLameWasm() before writing MP3');
   try {

@@ -1,7 +1,7 @@
 // The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
 // never passes silently. All numbers are whole numbers.
 import { isIP } from 'node:net';
-import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, RECORDING_FORMATS, WAV_ENCODINGS } from '../../domain/index.js';
+import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, RECORDING_FORMATS, WAV_ENCODINGS, mp3BitrateProblem } from '../../domain/index.js';
 import { z } from 'zod';
 import { checkTimeZone } from '../util/index.js';
 
@@ -388,6 +388,8 @@ export const recorderConfigSchema = z
     if (config.random !== undefined && config.recording.mode !== 'random') {
       context.addIssue({ code: 'custom', path: ['random'], message: `[random] is set but recording.mode is "${config.recording.mode}": set mode = "random" or remove [random]` });
     }
+    const bitrateProblem = config.recording.format === 'mp3' ? mp3BitrateProblem(config.recording.mp3Bitrate, config.recording.mp3Encoder) : undefined;
+    if (bitrateProblem) context.addIssue({ code: 'custom', path: ['recording', 'mp3Bitrate'], input: config.recording.mp3Bitrate, message: bitrateProblem });
     if (config.recording.format === 'pcap' && config.recording.mix !== 'stereo') {
       context.addIssue({ code: 'custom', path: ['recording', 'mix'], input: config.recording.mix, message: "a PCAP recording keeps both sides: mix must be 'stereo' with format 'pcap'" });
     }

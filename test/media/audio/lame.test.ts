@@ -116,5 +116,9 @@ describe('MP3 encoder streams on LAME compiled to WebAssembly', () => {
     b.abandon();
     expect(lameWasmReady()).toBe(2);
     expect(() => a.flush()).toThrow(/already finished/);
+    // 56 kbit/s (one of ours) is refused by name, before an encoder is taken; lamejs writes it.
+    expect(() => openMp3Encoder(2, 8000, 56)).toThrow(/56 kbit\/s is not a rate the WebAssembly LAME encoder takes/);
+    expect(lameWasmReady()).toBe(2);
+    expect(openMp3Encoder(2, 8000, 56, 'lamejs').flush()).toBeInstanceOf(Int8Array);
   });
 });

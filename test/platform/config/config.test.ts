@@ -218,4 +218,11 @@ describe('loadConfig', () => {
     expect(await refused('name = "calls"\naccessKeyId = "a"\nsecretAccessKey = ""')).toMatch(/storage\.bucket\.secretAccessKey: must not be empty/);
     expect(await refused('name = "calls"\naccessKeyId = "a"\nsecretAccessKey = "x"\nobjectLock = { mode = "WORM", days = 1 }')).toMatch(/storage\.bucket\.objectLock\.mode/);
   });
+
+  it('recording.mp3Bitrate 56 with the WebAssembly encoder is refused by name (lamejs takes it; WAV does not use it)', async () => {
+    const mp3 = TOML.replace('format = "mp3"', 'format = "mp3"\nmp3Bitrate = 56');
+    await expect(loadConfig(write('mp3-56.toml', mp3))).rejects.toThrow('mp3-56.toml: recording.mp3Bitrate: 56 kbit/s is not a rate the WebAssembly LAME encoder takes (16, 24, 32, 40, 48, 64): choose one of those, or the lamejs encoder');
+    expect((await loadConfig(write('lamejs-56.toml', mp3.replace('mp3Bitrate = 56', 'mp3Bitrate = 56\nmp3Encoder = "lamejs"')))).recording.mp3Bitrate).toBe(56);
+    expect((await loadConfig(write('wav-56.toml', mp3.replace('format = "mp3"', 'format = "wav"')))).recording.mp3Bitrate).toBe(56);
+  });
 });

@@ -82,6 +82,9 @@ describe('recorder convert on a directory of good and broken files', () => {
     expect(recorder(['convert']).code).toBe(2);
     expect(recorder(['convert', dir, '--mix', 'quadraphonic']).code).toBe(2);
     expect(recorder(['no-such-command']).code).toBe(2);
+    const rate = recorder(['convert', dir, '--format', 'mp3', '--bitrate', '56']);
+    expect(rate.code).toBe(2);
+    expect(rate.stderr).toMatch(/--bitrate 56: 56 kbit\/s is not a rate the WebAssembly LAME encoder takes .*\(--mp3-encoder lamejs\)/);
   });
 
   it('a path that does not exist is a named failure', () => {
