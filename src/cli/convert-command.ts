@@ -285,8 +285,11 @@ async function convertStoreCommand(flags: ConvertFlags, given: (name: string) =>
         },
       });
       failed += summary.failed;
-      if (flags.json) process.stdout.write(`${JSON.stringify({ found: summary.found, converted: summary.converted, failed: summary.failed, outcomes: summary.outcomes })}\n`);
-      else process.stdout.write(`${summary.converted} of ${plural(summary.found, 'recording')} kept as captures converted${summary.failed > 0 ? `, ${summary.failed} failed` : ''}\n`);
+      if (flags.json) process.stdout.write(`${JSON.stringify({ found: summary.found, converted: summary.converted, failed: summary.failed, inBucket: summary.inBucket, outcomes: summary.outcomes })}\n`);
+      else {
+        process.stdout.write(`${summary.converted} of ${plural(summary.found, 'recording')} kept as captures converted${summary.failed > 0 ? `, ${summary.failed} failed` : ''}\n`);
+        if (summary.inBucket > 0) process.stdout.write(`${plural(summary.inBucket, 'capture')} in the bucket left as they are (converted only before they move there)\n`);
+      }
       if (flags.watch === undefined || stop.signal.aborted) break;
       await new Promise<void>((done) => {
         const timer = setTimeout(done, flags.watch! * 1000);

@@ -10,6 +10,8 @@ import { Key, Keyring, decryptBytes } from '../../src/platform/crypto/index.js';
 import { BucketError, RecordingBucket, Recordings } from '../../src/recordings/index.js';
 import type { RecordingMeta } from '../../src/recordings/index.js';
 import { stereoTones } from '../player/helpers.js';
+import { writeToneCall } from '../helpers/tone-call.js';
+import { convertStore } from '../../src/recorder/convert/index.js';
 import { startS3 } from '../helpers/s3.js';
 import type { S3Server } from '../helpers/s3.js';
 
@@ -195,5 +197,22 @@ describe('recordings in an S3-compatible bucket', () => {
     expect(String((error as Error).message)).toMatch(/^PUT 2026_11\/x\.txt: .*(NoSuchBucket|does not exist)/);
     wrong.close();
     expect(existsSync(join(dir, 'x.txt'))).toBe(true);
+  });
+
+  it('a kept capture in the bucket is counted and left as it is by the store converter, not converted in place', async () => {
+    const { dir, recordings } = await openStore('kept-pcap/');
+    try {
+      const audioPath = join(dir, 'kept.pcap');
+      writeToneCall(audioPath, { seconds: 2 });
+      const start = new Date(Date.UTC(2026, 10, 5, 9, 0));
+      const meta: RecordingMeta = { callId: 'kept', start, answered: start, end: new Date(start.getTime() + 2000), secondsToAnswer: 0, direction: 'in', internal: '201', external: '0301234567', agentRule: 'agents' };
+      const { name } = await recordings.file({ meta, audioPath, format: 'pcap' });
+      await recordings.moveToBucket(name);
+      const summary = await convertStore({ recordings, format: 'wav', mix: 'stereo', encoding: 'pcm16', kbps: 32, workDir: join(dir, 'work') });
+      expect(summary).toMatchObject({ found: 0, converted: 0, failed: 0, inBucket: 1 });
+      expect((await recordings.files(name)).format).toBe('pcap');
+    } finally {
+      await recordings.close();
+    }
   });
 });

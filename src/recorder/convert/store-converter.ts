@@ -46,6 +46,8 @@ export interface StoreConversionSummary {
   readonly found: number;
   readonly converted: number;
   readonly failed: number;
+  /** Captures already moved to the store's bucket: not converted (objects are not rewritten in place). */
+  readonly inBucket: number;
   readonly outcomes: readonly StoreConversionOutcome[];
 }
 
@@ -63,9 +65,13 @@ export class ConverterLockedError extends Error {
 export async function convertStore(options: StoreConversionOptions): Promise<StoreConversionSummary> {
   const { recordings } = options;
   const pending: StoredRecording[] = [];
+  let inBucket = 0;
   for await (const stored of recordings.scan()) {
     // The bucket keeps what was moved as it was moved (objects are not rewritten in place): the tree only.
-    if (stored.location === 'bucket') continue;
+    if (stored.location === 'bucket') {
+      if (stored.format === 'pcap') inBucket++;
+      continue;
+    }
     if (stored.format === 'pcap') pending.push(stored);
     // Converted and cleaned up by a run killed before it told the index: the row follows the files now.
     else if (recordings.row(stored.name)?.format === 'pcap') await recordings.refreshIndex(stored.name);
@@ -79,7 +85,7 @@ export async function convertStore(options: StoreConversionOptions): Promise<Sto
     options.onRecording?.(outcome);
   }
   const converted = outcomes.filter((o) => o.status === 'converted').length;
-  return { found: outcomes.length, converted, failed: outcomes.length - converted, outcomes };
+  return { found: outcomes.length, converted, failed: outcomes.length - converted, inBucket, outcomes };
 }
 
 /** One recording: undefined when it is no longer a capture (converted meanwhile, or removed). */
