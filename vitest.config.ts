@@ -12,6 +12,6 @@ export default defineConfig({
     // machine vitest's default (cores - 1 = one file at a time) left a core idle most of the 15 minutes.
     maxWorkers: Math.max(2, availableParallelism() - 1),
     minWorkers: 1,
-    reporters: process.env.CI ? ['default'] : ['default'],
+    reporters: ['default', './test/setup/main-loop-watch.ts'],
   },
 });

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlayerServer } from '../../src/player/index.js';
 import { type Fixture, PASSWORD, makeFixture, startServer } from '../player/helpers.js';
 import { requireTool } from '../helpers/tools.js';
+import { runCliChild } from '../helpers/child-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recorder-http-transport-'));
 const cert = join(dir, 'cert.pem');
@@ -77,21 +78,21 @@ describe('adversarial: transport and proxies', () => {
     }
   });
 
-  it('recorder serve refuses half a TLS setting or a file that is not PEM, naming the setting (exit 2)', () => {
-    const run = (server: string): { status: number | null; stderr: string } => {
+  it('recorder serve refuses half a TLS setting or a file that is not PEM, naming the setting (exit 2)', async () => {
+    const run = async (server: string): Promise<{ status: number | null; stderr: string }> => {
       const config = join(dir, `bad-${Math.random().toString(36).slice(2)}.toml`);
       writeFileSync(config, `[pbx]\nurl = "http://127.0.0.1:1"\nusername = "u"\npassword = "p"\n[reporting]\nurl = "http://127.0.0.1:2"\nusername = "u"\npassword = "p"\n[drive]\nkind = "local"\npath = "${dir}"\n[storage]\nroot = "${join(dir, 'rec')}"\n[server]\nport = 0\n${server}\n`);
-      const result = spawnSync(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../helpers/run-cli.ts'), 'serve', '-c', config], { encoding: 'utf8', timeout: 60_000 });
-      return { status: result.status, stderr: result.stderr };
+      const result = await runCliChild(['serve', '-c', config], { timeoutMs: 60_000 });
+      return { status: result.code, stderr: result.stderr };
     };
-    const half = run('tlsCert = "cert.pem"');
+    const half = await run('tlsCert = "cert.pem"');
     expect(half.status).toBe(2);
     expect(half.stderr).toMatch(/server\.tlsKey: tlsCert and tlsKey go together/);
     writeFileSync(join(dir, 'junk.pem'), 'not a certificate\n');
-    const notPem = run(`tlsCert = "junk.pem"\ntlsKey = "key.pem"`);
+    const notPem = await run(`tlsCert = "junk.pem"\ntlsKey = "key.pem"`);
     expect(notPem.status).toBe(2);
     expect(notPem.stderr).toMatch(/server\.tlsCert: .* is not a PEM file/);
-    const badProxy = run('trustProxy = ["10.0.0.0/33"]');
+    const badProxy = await run('trustProxy = ["10.0.0.0/33"]');
     expect(badProxy.status).toBe(2);
     expect(badProxy.stderr).toMatch(/server\.trustProxy\[0\]: expected an IP address or a CIDR block/);
   });

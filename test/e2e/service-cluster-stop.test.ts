@@ -44,7 +44,7 @@ describe('recorder run with [cluster] and no worker', () => {
         await until(() => p.onDrive().length === 0 && again.status().pending === 0, 60_000, 'every capture processed after the restart');
         const expected = p.expected();
         const toFile = expected.filter((e) => e.agent !== null);
-        expect(auditStore(p.config.storage.root, expected)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [] });
+        expect(await auditStore(p.config.storage.root, expected)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [] });
         expect(worker.done()).toBe(toFile.length);
       } finally {
         await again.stop();

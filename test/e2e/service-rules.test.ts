@@ -123,7 +123,7 @@ async function runRuleCases(via: 'cdr-interface' | 'reporting'): Promise<void> {
         if (e.capture.side === 'gateway') expect(name.external, where).toBe(e.call.expected.external);
       }
       // The store holds each recording once, whole (not cut short), with its sidecar, and nothing temporary.
-      expect(auditStore(config.storage.root, considered)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
+      expect(await auditStore(config.storage.root, considered)).toMatchObject({ filed: toFile.length, lost: [], duplicated: [], unexpected: [], corrupt: [], truncated: [], withoutSidecar: [], strays: [] });
       expect(filed.length).toBe(toFile.length);
       expect(new Set(filed.map((event) => event.recording.name)).size).toBe(toFile.length);
     } finally {

@@ -172,8 +172,10 @@ export class RecorderService {
   private readonly stopping = unlimitedAbortController();
   /** When this service started (ms since epoch): CDRs posted before it may be a part of their call's. */
   private startedAt = Date.now();
-  /** How long after the start such CDRs are given to be completed: twice the time the service was down (at most a minute). */
-  private restartSettleMs = 0;
+  /** When the last run last wrote its journal (0 on a first start). */
+  private lastRunAt = 0;
+  /** When the CDR interface began to listen: the PBX's held-back records can come from then on. */
+  private listeningAt: number | undefined;
   private readonly callEnds = new Map<string, number>();
   /** Conferences with an open leg on the SOAP link → when their last leg news came (ms since epoch). */
   private readonly ongoingCalls = new Map<string, number>();
@@ -309,7 +311,7 @@ export class RecorderService {
     await mkdir(dirname(storage.journalPath), { recursive: true });
     // The journal's last write is when the last run last did something: the time since is how long it was away.
     const lastRun = await stat(storage.journalPath).then((info) => info.mtimeMs, () => undefined);
-    if (lastRun !== undefined) this.restartSettleMs = Math.min(RESTART_SETTLE_MAX_MS, 2 * Math.max(0, this.startedAt - lastRun));
+    if (lastRun !== undefined) this.lastRunAt = lastRun;
     this.journal = await Journal.open(storage.journalPath);
     if (recording.mode === 'tcr' && this.config.tcr) {
       this.marks = ThreadCallMarks.open(join(dirname(storage.journalPath), THREAD_CALL_MARKS_FILE), this.config.tcr.markWindowSeconds);
@@ -352,6 +354,7 @@ export class RecorderService {
       });
       cdrInterface.on('cdr', (conf) => this.onCdrPosted(conf));
       this.cdrInterfaceUrl = await cdrInterface.listen();
+      this.listeningAt = Date.now();
       this.cdrInterface = cdrInterface;
       await this.marksFromInbox();
       this.log.info({ url: this.cdrInterfaceUrl }, 'CDR interface listening: configure it as a CDR interface of the PBX');
@@ -842,7 +845,7 @@ export class RecorderService {
       // next try, which its back-off puts within about as long again as the recorder was away: records that all
       // came before this start may be a part of their call's until then (a decision on a part files the call under
       // the wrong agent or discards it).
-      const settledAt = Math.max(posted.lastArrival + settleMs, posted.lastArrival < this.startedAt ? this.startedAt + this.restartSettleMs : 0);
+      const settledAt = Math.max(posted.lastArrival + settleMs, posted.lastArrival < this.startedAt ? this.restartSettledAt() : 0);
       if (Date.now() < settledAt) {
         this.schedule(name, settledAt - Date.now());
         return false;
@@ -1067,6 +1070,17 @@ export class RecorderService {
   }
 
   /**
+   * When the records a PBX held back while the recorder was away have had time to arrive: its retries back off
+   * (doubling), so the next one can come as long after the recorder is back as the outage lasted; twice that is
+   * waited (at most a minute), counted from when the CDR interface listens again. No wait on a first start.
+   */
+  private restartSettledAt(): number {
+    const back = this.listeningAt ?? this.startedAt;
+    if (this.lastRunAt === 0) return back;
+    return back + Math.min(RESTART_SETTLE_MAX_MS, 2 * Math.max(0, back - this.lastRunAt));
+  }
+
+  /**
    * Thread-call recording: whether a call waiting for a mark has one. Unmarked, it waits until its window is over
    * (false, looked at again then), and is discarded after it (false).
    */
@@ -1080,7 +1094,10 @@ export class RecorderService {
       this.log.info({ capture: item.key, agent: call.agent, markingCall: mark.markConf }, 'thread-call recording: marked after the call; kept');
       return true;
     }
-    const wait = (call.deadline ?? 0) - Date.now();
+    // A mark made while the recorder was down reaches it only when the PBX posts the marking call's record again,
+    // after the restart: a window that was open during the outage stays open until that has had time to happen.
+    const deadline = call.deadline ?? 0;
+    const wait = Math.max(deadline, deadline > this.lastRunAt ? this.restartSettledAt() : 0) - Date.now();
     if (wait > 0) {
       this.log.debug({ capture: item.key, agent: call.agent, waitMs: wait }, 'thread-call recording: waiting for a mark');
       this.schedule(item.key, wait + 50);

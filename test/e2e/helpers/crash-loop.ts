@@ -190,7 +190,7 @@ export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoop
     await exited(child);
     child = undefined;
 
-    const audit = auditStore(config.storage.root, expected, keyring);
+    const audit = await auditStore(config.storage.root, expected, keyring);
     if (keyring) plaintextAtKill.push(...readableWorkFiles(config.storage.workDir));
     const journal = (await readJournal(config.storage.journalPath)).items;
     const journalMismatches: string[] = [];

@@ -288,20 +288,24 @@ export interface StoreAudit {
   readonly strays: string[];
 }
 
-/** Audit a store; with `keyring`, audio files are encrypted containers and are checked as what they decrypt to. */
 /**
  * auditStore of a store whose service still runs: a temporary file seen once and gone half a second later was a
  * write in progress (the status file, every 2 s), not one an interrupted write left; only those seen twice count.
  */
 export async function auditRunningStore(root: string, expected: readonly ExpectedCapture[], keyring?: Keyring): Promise<StoreAudit> {
-  const first = auditStore(root, expected, keyring);
+  const first = await auditStore(root, expected, keyring);
   if (first.strays.length === 0) return first;
   await new Promise((resolve) => setTimeout(resolve, 500));
-  const second = auditStore(root, expected, keyring);
+  const second = await auditStore(root, expected, keyring);
   return { ...second, strays: second.strays.filter((stray) => first.strays.includes(stray)) };
 }
 
-export function auditStore(root: string, expected: readonly ExpectedCapture[], keyring?: Keyring): StoreAudit {
+/**
+ * Audit a store; with `keyring`, audio files are encrypted containers and are checked as what they decrypt to. The
+ * event loop gets a turn between files: 300 recordings decrypted in one go held a test worker's loop for 16 s under
+ * CI load (vitest's own RPC to the worker times out at 60 s).
+ */
+export async function auditStore(root: string, expected: readonly ExpectedCapture[], keyring?: Keyring): Promise<StoreAudit> {
   const scan = scanStore(root);
   const wanted = new Map(expected.filter((e) => e.agent !== null).map((e) => [callIdField(e.callId), e]));
   const lost: string[] = [];
@@ -315,6 +319,7 @@ export function auditStore(root: string, expected: readonly ExpectedCapture[], k
     if (!wanted.has(field)) unexpected.push(field);
     if (paths.length > 1) duplicated.push(field);
     for (const path of paths) {
+      await new Promise((resolve) => setImmediate(resolve));
       let bytes: Buffer;
       let problem: string | undefined;
       try {

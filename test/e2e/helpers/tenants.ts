@@ -130,12 +130,12 @@ export async function tenantDrained(tenant: Tenant): Promise<boolean> {
 export async function auditTenant(tenant: Tenant, keyFile = tenant.keyFile): Promise<StoreAudit & { expected: number; leftInTree?: number }> {
   const expected = expectedCaptures(tenant.pbx.calls, defaultDirectory()).filter((e) => e.agent !== null);
   const keyring = await readKeyring([keyFile]);
-  if (!tenant.bucket) return { ...auditStore(tenant.storeRoot, expected, keyring), expected: expected.length };
+  if (!tenant.bucket) return { ...(await auditStore(tenant.storeRoot, expected, keyring)), expected: expected.length };
   const mirror = join(dirname(tenant.storeRoot), 'bucket-mirror');
   rmSync(mirror, { recursive: true, force: true });
   for (const month of await tenant.bucket.months()) {
     mkdirSync(join(mirror, month), { recursive: true });
     for (const object of await tenant.bucket.list(month)) await tenant.bucket.download(month, object.file, join(mirror, month, object.file));
   }
-  return { ...auditStore(mirror, expected, keyring), expected: expected.length, leftInTree: scanStore(tenant.storeRoot).audio.size };
+  return { ...(await auditStore(mirror, expected, keyring)), expected: expected.length, leftInTree: scanStore(tenant.storeRoot).audio.size };
 }

@@ -2,8 +2,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCliChild } from '../../helpers/child-cli.js';
 import { ConfigError, loadConfig, validateConfig } from '../../../src/platform/config/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'recorder-storage-paths-'));
@@ -71,12 +71,11 @@ describe('storage paths', () => {
     expect(await loadIssues({ root: join(dir, 'fine', 'not-yet') })).toEqual([]);
   });
 
-  it('recorder run --check exits 2 naming the path, instead of starting', () => {
+  it('recorder run --check exits 2 naming the path, instead of starting', async () => {
     const file = join(dir, 'run-check.json');
     writeFileSync(file, JSON.stringify(config({ root: '/proc/recordings' })));
-    const ROOT = join(import.meta.dirname, '../../..');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'run', '-c', file, '--check'], { encoding: 'utf8', cwd: ROOT, timeout: 60_000 });
+    const result = await runCliChild(['run', '-c', file, '--check']);
     expect(result.stderr).toMatch(/storage\.root: \/proc\/recordings is on \/proc/);
-    expect(result.status).toBe(2);
+    expect(result.code).toBe(2);
   });
 });

@@ -1,5 +1,4 @@
 import { describe, it, expect, afterAll } from 'vitest';
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -7,8 +6,8 @@ import { readKeyFile, parseHeader, Keyring, decryptBytes } from '../../../src/pl
 import { runCryptoCli } from './run-crypto-cli.js';
 import { decryptSecret } from '../../../src/platform/config/index.js';
 import { seededBytes, tempDir } from './helpers.js';
+import { runCliChild } from '../../helpers/child-cli.js';
 
-const ROOT = join(import.meta.dirname, '../../..');
 const dir = tempDir('crypto-cli');
 afterAll(() => dir.remove());
 const at = (name: string): string => join(dir.path, name);
@@ -37,10 +36,7 @@ async function recorder(args: string[], env: Record<string, string> = {}): Promi
 }
 
 /** Run in a separate Node process (through tsx, no build needed). */
-function recorderProcess(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/platform/crypto/run-crypto-cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const recorderProcess = (args: string[]) => runCliChild(args, { script: 'test/platform/crypto/run-crypto-cli.ts' });
 
 describe('recorder key / encrypt / decrypt / sign / verify', () => {
   const audio = seededBytes(300_000, 9);
@@ -60,18 +56,14 @@ describe('recorder key / encrypt / decrypt / sign / verify', () => {
   });
 
   it('key encrypt-secret: a password from standard input becomes an "enc:" value the configuration decrypts', async () => {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'key', 'encrypt-secret', '--key', at('system.key')], {
-      encoding: 'utf8',
-      cwd: ROOT,
-      input: 'mail-password-1\n',
-    });
-    expect(result.status, result.stderr).toBe(0);
+    const result = await runCliChild(['key', 'encrypt-secret', '--key', at('system.key')], { input: 'mail-password-1\n' });
+    expect(result.code, result.stderr).toBe(0);
     const value = result.stdout.trim();
     expect(value).toMatch(/^enc:[A-Za-z0-9_-]+$/);
     expect(value).not.toContain('mail-password-1');
     expect(decryptSecret(value, new Keyring([await readKeyFile(at('system.key'))]))).toBe('mail-password-1');
-    const empty = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), 'key', 'encrypt-secret', '--key', at('system.key')], { encoding: 'utf8', cwd: ROOT, input: '' });
-    expect(empty.status).toBe(2);
+    const empty = await runCliChild(['key', 'encrypt-secret', '--key', at('system.key')], { input: '' });
+    expect(empty.code).toBe(2);
   });
 
   it('key generate --from-passphrase stores salt and cost, not the passphrase', async () => {
@@ -182,11 +174,11 @@ describe('recorder key / encrypt / decrypt / sign / verify', () => {
 
   it('a file encrypted by another process decrypts here, and the other way round', async () => {
     writeFileSync(at('other.wav'), audio);
-    const child = recorderProcess(['encrypt', at('other.wav'), '--key', at('system.key'), '--json']);
+    const child = await recorderProcess(['encrypt', at('other.wav'), '--key', at('system.key'), '--json']);
     expect(child.code).toBe(0);
     const ring = new Keyring([await readKeyFile(at('system.key'))]);
     expect(decryptBytes(readFileSync(at('other.wav.enc')), ring).equals(audio)).toBe(true);
-    const back = recorderProcess(['decrypt', join(at('enc'), 'call.wav.enc'), '--key', at('customer.key'), '-o', at('child-out'), '--json']);
+    const back = await recorderProcess(['decrypt', join(at('enc'), 'call.wav.enc'), '--key', at('customer.key'), '-o', at('child-out'), '--json']);
     expect(back.code).toBe(0);
     expect(readFileSync(join(at('child-out'), 'call.wav')).equals(audio)).toBe(true);
     leaks.push(child.stdout, child.stderr, back.stdout, back.stderr);

@@ -1,10 +1,11 @@
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LinkType, buildUdpFrame, writePcap } from '../../../src/media/pcap/index.js';
 import { encodeRtpPacket } from '../../../src/embedded/index.js';
+import { runCliChild } from '../../helpers/child-cli.js';
+import { spawnSync } from 'node:child_process';
 
 const ROOT = join(import.meta.dirname, '../../..');
 const FIXTURES = join(ROOT, 'fixtures/calls');
@@ -12,10 +13,7 @@ const work = mkdtempSync(join(tmpdir(), 'recorder-cli-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Run the real command (through tsx, so the test needs no build). */
-function recorder(args: string[]) {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+const recorder = (args: string[]) => runCliChild(args);
 
 function udpCapture(payloads: Array<{ port: number; payload: Uint8Array }>): Uint8Array {
   return writePcap(
@@ -48,8 +46,8 @@ describe('recorder convert on a directory of good and broken files', () => {
     writeFileSync(join(dir, 'readme.txt'), 'not a capture by name: not picked up when walking');
   });
 
-  it('converts the good ones, names each broken one with its reason, exits 1', () => {
-    const r = recorder(['convert', dir, '-o', out, '--no-progress']);
+  it('converts the good ones, names each broken one with its reason, exits 1', async () => {
+    const r = await recorder(['convert', dir, '-o', out, '--no-progress']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/FAILED .*empty\.pcap: .*empty/i);
     expect(r.stderr).toMatch(/FAILED .*notes\.pcap: .*not a pcap or pcapng file/i);
@@ -68,8 +66,8 @@ describe('recorder convert on a directory of good and broken files', () => {
     expect(r.stdout).toMatch(/3\/7 files converted, 4 failed/);
   });
 
-  it('--json gives the summary with per-output statistics', () => {
-    const r = recorder(['convert', join(dir, 'good-1.pcap'), '-o', join(work, 'json'), '--json']);
+  it('--json gives the summary with per-output statistics', async () => {
+    const r = await recorder(['convert', join(dir, 'good-1.pcap'), '-o', join(work, 'json'), '--json']);
     expect(r.code).toBe(0);
     const summary = JSON.parse(r.stdout) as { files: number; failed: number; reports: Array<{ outputs: Array<{ codec: string; durationSeconds: number; packets: number; lost: number; streams: unknown[] }> }> };
     expect(summary).toMatchObject({ files: 1, failed: 0 });
@@ -78,22 +76,22 @@ describe('recorder convert on a directory of good and broken files', () => {
     expect(output.streams).toHaveLength(2);
   });
 
-  it('usage errors exit 2', () => {
-    expect(recorder(['convert']).code).toBe(2);
-    expect(recorder(['convert', dir, '--mix', 'quadraphonic']).code).toBe(2);
-    expect(recorder(['no-such-command']).code).toBe(2);
-    const rate = recorder(['convert', dir, '--format', 'mp3', '--bitrate', '56']);
+  it('usage errors exit 2', async () => {
+    expect((await recorder(['convert'])).code).toBe(2);
+    expect((await recorder(['convert', dir, '--mix', 'quadraphonic'])).code).toBe(2);
+    expect((await recorder(['no-such-command'])).code).toBe(2);
+    const rate = await recorder(['convert', dir, '--format', 'mp3', '--bitrate', '56']);
     expect(rate.code).toBe(2);
     expect(rate.stderr).toMatch(/--bitrate 56: 56 kbit\/s is not a rate the WebAssembly LAME encoder takes .*\(--mp3-encoder lamejs\)/);
   });
 
-  it('a path that does not exist is a named failure', () => {
-    const r = recorder(['convert', join(work, 'nowhere.pcap')]);
+  it('a path that does not exist is a named failure', async () => {
+    const r = await recorder(['convert', join(work, 'nowhere.pcap')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/nowhere\.pcap: no such file or directory/);
   });
 
-  it('G.711-in-WAV and the mono and internal-only mixes', () => {
+  it('G.711-in-WAV and the mono and internal-only mixes', async () => {
     const capture = join(FIXTURES, 'alaw-20ms.pcap');
     const expectations = [
       { args: ['--encoding', 'alaw'], channels: 2, tag: 6, bytesPerFrame: 2 },
@@ -102,7 +100,7 @@ describe('recorder convert on a directory of good and broken files', () => {
     ];
     for (const [i, e] of expectations.entries()) {
       const target = join(work, `variant-${i}`);
-      expect(recorder(['convert', capture, '-o', target, ...e.args]).code).toBe(0);
+      expect((await recorder(['convert', capture, '-o', target, ...e.args])).code).toBe(0);
       const wav = readFileSync(join(target, 'alaw-20ms.wav'));
       expect(wav.readUInt16LE(20)).toBe(e.tag);
       expect(wav.readUInt16LE(22)).toBe(e.channels);
@@ -123,29 +121,29 @@ describe('recorder convert on a directory of good and broken files', () => {
 
 describe('recorder codec', () => {
   const G722 = join(ROOT, 'fixtures/g722');
-  it('decode --codec g722 gives ffmpeg\'s samples; encode gives ffmpeg\'s bitstream', () => {
+  it('decode --codec g722 gives ffmpeg\'s samples; encode gives ffmpeg\'s bitstream', async () => {
     const out = join(work, 'speech.pcm');
-    const r = recorder(['codec', 'decode', '--codec', 'g722', join(G722, 'speech.g722'), out, '--json']);
+    const r = await recorder(['codec', 'decode', '--codec', 'g722', join(G722, 'speech.g722'), out, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ codec: 'g722', sampleRate: 16000 });
     expect(Buffer.compare(readFileSync(out), readFileSync(join(G722, 'speech.pcm')))).toBe(0);
     const encoded = join(work, 'speech.g722');
-    expect(recorder(['codec', 'encode', '--codec', 'g722', join(G722, 'speech.raw'), encoded]).code).toBe(0);
+    expect((await recorder(['codec', 'encode', '--codec', 'g722', join(G722, 'speech.raw'), encoded])).code).toBe(0);
     expect(Buffer.compare(readFileSync(encoded), readFileSync(join(G722, 'speech.g722')))).toBe(0);
   });
 
-  it('pcma/pcmu round trip; usage errors exit 2; a missing input exits 1 naming it', () => {
+  it('pcma/pcmu round trip; usage errors exit 2; a missing input exits 1 naming it', async () => {
     const pcm = new Int16Array(800).map((_, i) => Math.round(9000 * Math.sin(i / 7)));
     writeFileSync(join(work, 'tone.raw'), new Uint8Array(pcm.buffer));
     for (const codec of ['pcma', 'pcmu']) {
-      expect(recorder(['codec', 'encode', '--codec', codec, join(work, 'tone.raw'), join(work, `tone.${codec}`)]).code).toBe(0);
+      expect((await recorder(['codec', 'encode', '--codec', codec, join(work, 'tone.raw'), join(work, `tone.${codec}`)])).code).toBe(0);
       expect(readFileSync(join(work, `tone.${codec}`)).length).toBe(800);
-      expect(recorder(['codec', 'decode', '--codec', codec, join(work, `tone.${codec}`), join(work, `tone.${codec}.raw`)]).code).toBe(0);
+      expect((await recorder(['codec', 'decode', '--codec', codec, join(work, `tone.${codec}`), join(work, `tone.${codec}.raw`)])).code).toBe(0);
       expect(readFileSync(join(work, `tone.${codec}.raw`)).length).toBe(1600);
     }
-    expect(recorder(['codec', 'decode', '--codec', 'opus', 'a', 'b']).code).toBe(2);
-    expect(recorder(['codec', 'decode', 'a', 'b']).code).toBe(2);
-    const missing = recorder(['codec', 'decode', '--codec', 'pcma', join(work, 'nothing.pcma'), join(work, 'x.raw')]);
+    expect((await recorder(['codec', 'decode', '--codec', 'opus', 'a', 'b'])).code).toBe(2);
+    expect((await recorder(['codec', 'decode', 'a', 'b'])).code).toBe(2);
+    const missing = await recorder(['codec', 'decode', '--codec', 'pcma', join(work, 'nothing.pcma'), join(work, 'x.raw')]);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/nothing\.pcma: no such file/);
   });

@@ -1,9 +1,9 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCliChild } from '../../helpers/child-cli.js';
 import { collectInputs, convertCapture } from '../../../src/recorder/convert/index.js';
 import { decryptFile, encryptFile, generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
 
@@ -84,11 +84,7 @@ describe('converter and encryption', () => {
 });
 
 describe('recorder convert honours --key and --encrypt on every path', () => {
-  const ROOT = join(import.meta.dirname, '../../..');
-  function recorder(args: string[]): { code: number | null; stdout: string; stderr: string } {
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/run-cli.ts'), ...args], { encoding: 'utf8', cwd: ROOT });
-    return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-  }
+  const recorder = (args: string[]) => runCliChild(args);
   /** Every file below `folder`, relative. */
   function files(folder: string): string[] {
     return (readdirSync(folder, { recursive: true }) as string[]).filter((f) => f.includes('.')).sort();
@@ -107,7 +103,7 @@ describe('recorder convert honours --key and --encrypt on every path', () => {
       await encryptFile(FIXTURE, join(tree, 'sub', 'locked.pcap.enc'), keyring);
       const out = join(tree, '..', `${label.replace(/\W+/g, '-')}-out`);
       const inputs = label === 'a single file' ? [join(tree, 'plain.pcap')] : [tree];
-      const r = recorder(['convert', ...inputs, '-o', out, '--key', key, '--encrypt', '--no-progress', ...extra]);
+      const r = await recorder(['convert', ...inputs, '-o', out, '--key', key, '--encrypt', '--no-progress', ...extra]);
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
       const written = files(out);
