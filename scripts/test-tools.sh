@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   tshark            # independent RTP stream analysis and pcap/pcapng conversion (editcap)
   espeak-ng         # speech for fixtures
   lame              # MP3 baseline in the bench
+  opus-tools        # opusinfo checks the Ogg Opus files we write; opusdec decodes them with libopus
   libbcg729-dev     # G.729 baseline in the bench
   sip-tester        # SIPp's sample captures: third-party RTP captures the tests check against tshark
   golang-github-gopacket-gopacket-dev  # third-party pcap/pcapng test files

@@ -6,7 +6,7 @@ import { openRecordings } from '../recordings/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { dirname, join, resolve } from 'node:path';
 import type { BatchSummary } from '../recorder/convert/index.js';
-import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, WAV_ENCODINGS, mp3BitrateProblem } from '../domain/index.js';
+import { AUDIO_FORMATS, AUDIO_MIXES, DEFAULT_MP3_KBPS, DEFAULT_OPUS_KBPS, MP3_BITRATES, MP3_ENCODERS, OPUS_BITRATES, WAV_ENCODINGS, formatBitrates, mp3BitrateProblem } from '../domain/index.js';
 import type { AudioFormat, AudioMix, Mp3EncoderName, WavEncoding } from '../domain/index.js';
 import { availableParallelism } from 'node:os';
 import { access, constants, mkdir, stat } from 'node:fs/promises';
@@ -16,7 +16,7 @@ import { plural } from '../platform/util/index.js';
 interface ConvertFlags {
   output?: string;
   format: AudioFormat;
-  bitrate: string;
+  bitrate?: string;
   mp3Encoder: Mp3EncoderName;
   mix: AudioMix;
   encoding: WavEncoding;
@@ -103,6 +103,24 @@ function printHuman(summary: BatchSummary): void {
   }
 }
 
+/**
+ * The bit rate `--bitrate` asks for, checked against the format's rates (and the MP3 encoder's), or the format's
+ * default; a bit rate for WAV is a usage error.
+ */
+function chosenBitrate(flags: ConvertFlags, usage: (message: string) => never): number {
+  const rates = formatBitrates(flags.format);
+  if (!rates) {
+    if (flags.bitrate !== undefined) usage(`--bitrate applies to MP3 and Opus (--format mp3 or opus); WAV is not compressed`);
+    return DEFAULT_MP3_KBPS;
+  }
+  if (flags.bitrate === undefined) return rates.defaultKbps;
+  const kbps = Number(flags.bitrate);
+  if (!rates.rates.includes(kbps)) usage(`--bitrate ${flags.bitrate}: ${flags.format === 'mp3' ? 'MP3' : 'Opus'} takes ${rates.rates.join(', ')} kbit/s`);
+  const problem = flags.format === 'mp3' ? mp3BitrateProblem(kbps, flags.mp3Encoder) : undefined;
+  if (problem) usage(`--bitrate ${flags.bitrate}: ${problem} (--mp3-encoder lamejs)`);
+  return kbps;
+}
+
 export function registerConvertCommand(program: Command): void {
   program
     .command('convert')
@@ -113,7 +131,7 @@ export function registerConvertCommand(program: Command): void {
     .option('--watch <seconds>', 'with --store: look for new captures again every N seconds until stopped', positiveInteger)
     .option('-o, --output <dir>', 'write recordings here, keeping the tree below each named folder (default: beside each capture)')
     .addOption(new Option('--format <format>', 'recording format').choices([...AUDIO_FORMATS]).default('wav'))
-    .addOption(new Option('--bitrate <kbps>', `MP3 constant bit rate in kbit/s (${DEFAULT_MP3_KBPS} ≈ 240 kB per minute of stereo call)`).choices(MP3_BITRATES.map(String)).default(String(DEFAULT_MP3_KBPS)))
+    .option('--bitrate <kbps>', `MP3 or Opus bit rate in kbit/s: MP3 ${MP3_BITRATES.join(', ')} (default ${DEFAULT_MP3_KBPS} ≈ 240 kB per minute of stereo call); Opus ${OPUS_BITRATES.join(', ')} (default ${DEFAULT_OPUS_KBPS})`)
     .addOption(new Option('--mp3-encoder <encoder>', 'MP3 encoder: LAME in WebAssembly, or lamejs (pure JavaScript, slower)').choices([...MP3_ENCODERS]).default('lame-wasm'))
     .addOption(new Option('--mix <mix>', 'stereo (external left, internal right), mono mix, or internal party only').choices([...AUDIO_MIXES]).default('stereo'))
     .addOption(new Option('--encoding <encoding>', 'WAV sample encoding: 16-bit PCM, or G.711 in WAV (~1 MB/min)').choices([...WAV_ENCODINGS]).default('pcm16'))
@@ -135,19 +153,17 @@ export function registerConvertCommand(program: Command): void {
         throw new CommandExit(EXIT_USAGE);
       };
       const given = (name: string): boolean => command.getOptionValueSource(name) === 'cli';
-      const bitrateProblem = flags.format === 'mp3' ? mp3BitrateProblem(Number(flags.bitrate), flags.mp3Encoder) : undefined;
-      if (bitrateProblem) usage(`--bitrate ${flags.bitrate}: ${bitrateProblem} (--mp3-encoder lamejs)`);
+      const kbps = chosenBitrate(flags, usage);
       if (flags.store !== undefined) {
         if (paths.length > 0) usage('--store converts the recordings of a store: give no capture paths with it');
         for (const option of ['output', 'key', 'encrypt', 'force', 'workers', 'device', 'recordedBy']) if (given(option)) usage(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} does not apply with --store (the configuration gives keys and paths)`);
-        await convertStoreCommand(flags, given);
+        await convertStoreCommand(flags, kbps);
         return;
       }
       if (given('watch')) usage('--watch goes with --store');
       if (paths.length === 0) usage('give capture files or directories to convert (or --store)');
       if (flags.encrypt && !(flags.key && flags.key.length > 0)) usage('--encrypt needs a key (--key FILE)');
-      if (given('bitrate') && flags.format !== 'mp3') usage(`--bitrate applies to MP3 only (--format mp3); WAV is not compressed`);
-      if (given('encoding') && flags.format !== 'wav') usage(`--encoding applies to WAV only; MP3 has no sample encoding to choose`);
+      if (given('encoding') && flags.format !== 'wav') usage(`--encoding applies to WAV only; ${flags.format === 'mp3' ? 'MP3' : 'Opus'} has no sample encoding to choose`);
       if (flags.output !== undefined) {
         const problem = await outputFolderProblem(flags.output);
         if (problem) usage(`-o ${flags.output}: ${problem}`);
@@ -188,7 +204,7 @@ export function registerConvertCommand(program: Command): void {
           signal: stop.signal,
           ...(flags.output ? { outDir: flags.output } : {}),
           format: flags.format,
-          kbps: Number(flags.bitrate),
+          kbps,
           mp3Encoder: flags.mp3Encoder,
           mix: flags.mix,
           encoding: flags.encoding,
@@ -238,14 +254,10 @@ export function registerConvertCommand(program: Command): void {
 }
 
 /** `recorder convert --store`: the store's kept captures converted in place, once or watching. */
-async function convertStoreCommand(flags: ConvertFlags, given: (name: string) => boolean): Promise<void> {
+async function convertStoreCommand(flags: ConvertFlags, kbps: number): Promise<void> {
   const { config, keyring } = await loadCommandConfig(flags.config ?? 'recorder.toml', 'recorder convert --store');
   if (typeof flags.store === 'string' && resolve(flags.store) !== resolve(config.storage.root)) {
     process.stderr.write(`recorder convert: --store ${flags.store} is not the store of ${flags.config} (${config.storage.root})\n`);
-    throw new CommandExit(EXIT_USAGE);
-  }
-  if (given('bitrate') && flags.format !== 'mp3') {
-    process.stderr.write('recorder convert: --bitrate applies to MP3 only (--format mp3)\n');
     throw new CommandExit(EXIT_USAGE);
   }
   const lockFile = join(dirname(config.storage.indexPath), 'converter.lock');
@@ -269,10 +281,10 @@ async function convertStoreCommand(flags: ConvertFlags, given: (name: string) =>
     for (;;) {
       const summary = await convertStore({
         recordings,
-        format: flags.format === 'mp3' ? 'mp3' : 'wav',
+        format: flags.format,
         mix: flags.mix,
         encoding: flags.encoding,
-        kbps: Number(flags.bitrate),
+        kbps,
         mp3Encoder: flags.mp3Encoder,
         workDir: config.storage.workDir,
         ...(keyring && keyFiles.length > 0 ? { encryption: { keyFiles, ...(passphrase !== undefined ? { passphrase } : {}) } } : {}),

@@ -40,7 +40,7 @@ export function registerExportCommand(program: Command): void {
   program
     .command('export')
     .description('copy recordings (audio, XML call data, notes) out of the store; with --decrypt as plain files for someone without the key')
-    .argument('<recordings...>', 'recording audio files (NAME.wav, NAME.mp3, NAME.pcap, optionally .enc)')
+    .argument('<recordings...>', 'recording audio files (NAME.wav, NAME.mp3, NAME.opus, NAME.pcap, optionally .enc)')
     .requiredOption('-o, --output <dir>', 'where to write the copies')
     .option('--decrypt', 'write plain copies of encrypted files (needs --key); each recording is verified first and a tampered one is not exported')
     .option('--key <file>', 'key file; repeat for several keys', collect)
@@ -81,7 +81,7 @@ export function registerExportCommand(program: Command): void {
 async function exportOne(input: string, flags: ExportFlags, keyring: Keyring | undefined): Promise<ExportOutcome> {
   if (!existsSync(input)) return { input, ok: false, files: [], error: 'no such file' };
   const ext = extname(input.replace(/\.enc$/i, '')).toLowerCase();
-  if (!['.wav', '.mp3', '.pcap', '.pcapng'].includes(ext)) return { input, ok: false, files: [], error: 'not a recording (expected .wav, .mp3 or .pcap, optionally .enc)' };
+  if (!['.wav', '.mp3', '.opus', '.pcap', '.pcapng'].includes(ext)) return { input, ok: false, files: [], error: 'not a recording (expected .wav, .mp3, .opus or .pcap, optionally .enc)' };
   if ((await stat(input)).size === 0) return { input, ok: false, files: [], error: 'empty file (0 bytes): not a recording; not exported' };
   let integrity: string | undefined;
   if (keyring) {

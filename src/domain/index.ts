@@ -3,11 +3,19 @@
 // next. Nothing here imports anything.
 
 /** What a stored recording's audio file is: converted audio, or the native capture kept as it came. */
-export const RECORDING_FORMATS = ['wav', 'mp3', 'pcap'] as const;
+export const RECORDING_FORMATS = ['wav', 'mp3', 'opus', 'pcap'] as const;
 export type RecordingFormat = (typeof RECORDING_FORMATS)[number];
 
-/** The formats the converter writes (a kept capture is not converted). */
-export const AUDIO_FORMATS = ['wav', 'mp3'] as const satisfies readonly RecordingFormat[];
+/** The media type each format is served with (Ogg Opus names its codec: browsers decide by it). */
+export const RECORDING_CONTENT_TYPES: Readonly<Record<RecordingFormat, string>> = {
+  wav: 'audio/wav',
+  mp3: 'audio/mpeg',
+  opus: 'audio/ogg; codecs=opus',
+  pcap: 'application/vnd.tcpdump.pcap',
+};
+
+/** The formats the converter writes (a kept capture is not converted). Opus is Ogg Opus, in a `.opus` file. */
+export const AUDIO_FORMATS = ['wav', 'mp3', 'opus'] as const satisfies readonly RecordingFormat[];
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
 /** Channels of a recording: external party left and internal right, both parties mixed, or the internal party only. */
@@ -36,6 +44,21 @@ export type Mp3EncoderName = (typeof MP3_ENCODERS)[number];
 
 /** Our bit rates the WebAssembly LAME package takes: its parameter check knows MPEG-1's rates only, which lack 56. */
 const LAME_WASM_BITRATES: ReadonlySet<number> = new Set([16, 24, 32, 40, 48, 64]);
+
+/**
+ * Opus bit rates in kbit/s for the whole recording (both channels). Opus codes a call's 8 kHz speech well from
+ * about 6 kbit/s a channel; 16 kbit/s stereo is half the size of 32 kbit/s MP3.
+ */
+export const OPUS_BITRATES = [12, 16, 20, 24, 32, 48, 64] as const;
+export type OpusBitrate = (typeof OPUS_BITRATES)[number];
+export const DEFAULT_OPUS_KBPS: OpusBitrate = 16;
+
+/** A compressed format's bit rates and default; undefined for a format without a bit rate (WAV, PCAP). */
+export function formatBitrates(format: RecordingFormat): { readonly rates: readonly number[]; readonly defaultKbps: number } | undefined {
+  if (format === 'mp3') return { rates: MP3_BITRATES, defaultKbps: DEFAULT_MP3_KBPS };
+  if (format === 'opus') return { rates: OPUS_BITRATES, defaultKbps: DEFAULT_OPUS_KBPS };
+  return undefined;
+}
 
 /** Why `encoder` cannot write MP3 at `kbps` kbit/s, or undefined when it can. */
 export function mp3BitrateProblem(kbps: number, encoder: Mp3EncoderName): string | undefined {

@@ -1,6 +1,7 @@
 // A recording's audio as plaintext bytes at any position: plain files read directly, encrypted containers
 // decrypted chunk by chunk (only the chunks a range touches). G.711 WAVs are offered to browsers as 16-bit PCM
 // (a virtual file: a PCM header, then every G.711 byte as two bytes), because not every browser plays A-/µ-law.
+import { RECORDING_CONTENT_TYPES } from '../domain/index.js';
 import type { RecordingFormat } from '../domain/index.js';
 import { open } from 'node:fs/promises';
 import { ALAW_DECODE_TABLE, ULAW_DECODE_TABLE } from '../media/codecs/index.js';
@@ -100,15 +101,15 @@ export function parseWavLayout(head: Buffer, fileSize: number): WavLayout | unde
 /** What a browser is given for a recording: the file as it is, or G.711 WAV widened to 16-bit PCM. */
 export interface PlayableAudio extends ByteSource {
   readonly contentType: string;
-  /** The WAV layout of what is served (undefined for MP3). */
+  /** The WAV layout of what is served (undefined for MP3 and Opus). */
   readonly wav?: WavLayout;
 }
 
 const HEAD_BYTES = 4096;
 
 export async function playable(source: ByteSource, format: RecordingFormat): Promise<PlayableAudio> {
-  if (format === 'mp3') return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: 'audio/mpeg' };
-  if (format === 'pcap') return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: 'application/vnd.tcpdump.pcap' };
+  // Compressed audio and kept captures are served as they are; only WAV is looked into.
+  if (format !== 'wav') return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: RECORDING_CONTENT_TYPES[format] };
   const layout = parseWavLayout(await readRange(source, 0, Math.min(source.size, HEAD_BYTES)), source.size);
   const g711 = layout && (layout.formatTag === 6 || layout.formatTag === 7) && layout.bitsPerSample === 8 ? layout : undefined;
   if (!g711) return { size: source.size, stream: (s, e) => source.stream(s, e), close: () => source.close(), contentType: 'audio/wav', ...(layout ? { wav: layout } : {}) };

@@ -4,6 +4,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MPEGDecoder } from 'mpg123-decoder';
+import { OggOpusDecoder } from '../media/audio/index.js';
 import type { PlayableAudio } from './audio-source.js';
 import { HttpError } from './errors.js';
 
@@ -138,6 +139,25 @@ async function computeMp3(audio: PlayableAudio, buckets: number): Promise<Wavefo
   return acc.finish(buckets);
 }
 
+/** Opus: decoded in the process (libopus in WebAssembly, as it was written) at the rate the call was recorded at. */
+async function computeOpus(audio: PlayableAudio, buckets: number): Promise<Waveform> {
+  const decoder = new OggOpusDecoder('the Opus recording');
+  let acc: BlockAccumulator | undefined;
+  try {
+    for await (const piece of audio.stream(0, audio.size)) {
+      for (const block of decoder.push(piece)) {
+        acc ??= new BlockAccumulator(block.channels, block.sampleRate);
+        acc.add(Buffer.from(block.samples.buffer, block.samples.byteOffset, block.samples.byteLength));
+      }
+    }
+    decoder.end();
+  } catch (error) {
+    throw new HttpError(422, `the Opus recording could not be decoded for a waveform: ${(error as Error).message}`);
+  }
+  if (!acc) throw new HttpError(422, 'the Opus recording could not be decoded for a waveform (no audio packets)');
+  return acc.finish(buckets);
+}
+
 export class WaveformCache {
   readonly #inFlight = new Map<string, Promise<Waveform>>();
 
@@ -163,6 +183,7 @@ export class WaveformCache {
         try {
           let waveform: Waveform;
           if (format === 'mp3') waveform = await computeMp3(audio, buckets);
+          else if (format === 'opus') waveform = await computeOpus(audio, buckets);
           else if (format === 'wav' && audio.wav) waveform = await computeWav(audio, buckets);
           else throw new HttpError(415, `no waveform for ${format} recordings`);
           await mkdir(this.dir, { recursive: true });

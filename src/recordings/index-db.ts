@@ -543,7 +543,7 @@ export class RecordingIndex {
       params.push(filter.tan);
     }
     if (filter.format !== undefined) {
-      if (!RECORDING_FORMATS.includes(filter.format)) throw filterError('format', `expected wav, mp3 or pcap, got ${JSON.stringify(filter.format)}`);
+      if (!RECORDING_FORMATS.includes(filter.format)) throw filterError('format', `expected ${RECORDING_FORMATS.join(', ')}, got ${JSON.stringify(filter.format)}`);
       where.push('r.format = ?');
       params.push(filter.format);
     }

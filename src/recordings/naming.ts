@@ -1,5 +1,5 @@
 // Recording file names (as in the reference):
-//   YYYY_MM_DD_HHMM_<internal>_<i|o>_<external>_<secondsToAnswer>_<callId>[_T<tan>].<wav|mp3|pcap|xml|txt>
+//   YYYY_MM_DD_HHMM_<internal>_<i|o>_<external>_<secondsToAnswer>_<callId>[_T<tan>].<wav|mp3|opus|pcap|xml|txt>
 // in month folders YYYY_MM, the time taken in a configurable zone.
 import { localDateTime } from '../platform/util/index.js';
 import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';

@@ -294,7 +294,7 @@ export function sidecarFromXml(xml: string, file = 'sidecar'): RecordingSidecar 
   const audioElement = reader.required(top, 'audio', 'recording');
   reader.attributes(audioElement, audioPath, ['format', 'mix', 'encrypted', 'bytes', 'durationMs']);
   const format = audioElement.attributes.get('format') as RecordingFormat | undefined;
-  if (format === undefined || !RECORDING_FORMATS.includes(format)) reader.fail(audioPath, `attribute format: expected wav, mp3 or pcap, got ${JSON.stringify(format ?? null)}`);
+  if (format === undefined || !RECORDING_FORMATS.includes(format)) reader.fail(audioPath, `attribute format: expected ${RECORDING_FORMATS.join(', ')}, got ${JSON.stringify(format ?? null)}`);
   const mix = audioElement.attributes.get('mix') as AudioMix | undefined;
   if (mix !== undefined && !AUDIO_MIXES.includes(mix)) reader.fail(audioPath, `attribute mix: expected stereo, mono or internal, got ${JSON.stringify(mix)}`);
   const encrypted = reader.boolean(audioElement, audioPath, 'encrypted');

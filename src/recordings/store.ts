@@ -1,4 +1,4 @@
-// The recording store: ROOT/YYYY_MM/<name>.<wav|mp3|pcap> + <name>.xml (+ <name>.txt notes), an optional backup
+// The recording store: ROOT/YYYY_MM/<name>.<wav|mp3|opus|pcap> + <name>.xml (+ <name>.txt notes), an optional backup
 // tree with the same layout. (ROOT/_quarantine, for files that could not be processed: quarantine.ts.)
 //
 // Crash safety: everything is written under a temporary name (TEMP_PREFIX), fsynced, then renamed. The sidecar

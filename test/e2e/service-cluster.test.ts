@@ -41,13 +41,14 @@ describe('recorder run for three tenants with two recorder worker processes on B
     s3 = await startS3(['platform']);
     const bucket = { endpoint: s3.endpoint, name: 'platform', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey };
     for (const [i, name] of ['north', 'south', 'west'].entries()) {
-      // A call a second per tenant, 10 s each, as MP3: a conversion takes long enough (~0.1 s) for a kill to land in
-      // it, and the whole run stays light enough for a loaded 2-core machine. West keeps its recordings in a bucket.
+      // A call a second per tenant, 10 s each, as MP3 (south: Opus): a conversion takes long enough (~0.1 s) for a
+      // kill to land in it, and the whole run stays light enough for a loaded 2-core machine. West keeps its
+      // recordings in a bucket.
       const tenant = await makeTenant(base, name, {
         redis: redis.url,
         seed: 70 + i,
         speed: 20,
-        format: 'mp3',
+        format: i === 1 ? 'opus' : 'mp3',
         // North's status endpoint on a port of its own choosing (found in its log): a port picked beforehand could
         // be taken by a test running beside this one before the platform, slow to start on a loaded machine, listens.
         ...(i === 0 ? { statusPort: 0 } : {}),

@@ -3,7 +3,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Mp3FileWriter, WavFileWriter, prepareLameWasm } from '../../src/media/audio/index.js';
+import { Mp3FileWriter, OpusFileWriter, WavFileWriter, prepareLameWasm } from '../../src/media/audio/index.js';
 import { Key, Keyring } from '../../src/platform/crypto/index.js';
 import { cdrToXml } from '../../src/recorder/pbx/index.js';
 import type { Cdr } from '../../src/recorder/pbx/index.js';
@@ -37,7 +37,7 @@ export interface CallSpec {
   readonly secondsToAnswer?: number;
   readonly tan?: string;
   /** pcap: a capture of a two-tone G.711 call, as the keep-PCAP mode stores it. */
-  readonly format?: 'wav' | 'mp3' | 'pcap';
+  readonly format?: 'wav' | 'mp3' | 'opus' | 'pcap';
   readonly seconds?: number;
   readonly internalName?: string;
   readonly externalName?: string;
@@ -103,7 +103,10 @@ export async function makeFixture(options: { encrypted?: boolean } = {}): Promis
         writer.write(pcm);
         writer.finish();
       } else {
-        const writer = new Mp3FileWriter(audioPath, { sampleRate: 8000, channels: 2, kbps: 32 }, {}, { durable: false });
+        const writer =
+          format === 'opus'
+            ? new OpusFileWriter(audioPath, { sampleRate: 8000, channels: 2, kbps: 16 }, {}, { durable: false })
+            : new Mp3FileWriter(audioPath, { sampleRate: 8000, channels: 2, kbps: 32 }, {}, { durable: false });
         writer.write(pcm);
         writer.finish();
       }

@@ -1,6 +1,6 @@
-import { DEFAULT_MP3_KBPS } from '../../domain/index.js';
+import { DEFAULT_MP3_KBPS, DEFAULT_OPUS_KBPS } from '../../domain/index.js';
 import type { AudioFormat, AudioMix, Mp3EncoderName } from '../../domain/index.js';
-import { Mp3FileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
+import { Mp3FileWriter, OpusFileWriter, WavFileWriter, readStereoFrames, upsample2x, UPSAMPLE_HALF_TAPS } from '../audio/index.js';
 import type { Id3Tags, RecordingWriter, WavEncoding } from '../audio/index.js';
 import type { LandingOptions } from '../../platform/util/index.js';
 import type { Key } from '../../platform/crypto/index.js';
@@ -14,9 +14,9 @@ export interface RenderOptions {
   /** WAV only. */
   readonly encoding: WavEncoding;
   readonly mix: AudioMix;
-  /** MP3 only: constant bit rate (default 32 kbit/s). */
+  /** MP3 and Opus: bit rate in kbit/s (default 32 for MP3, 16 for Opus). */
   readonly kbps?: number;
-  /** MP3 only: ID3 tags. */
+  /** MP3 and Opus: the recording's tags (ID3 in MP3, comments in Opus). */
   readonly tags?: Id3Tags;
   /** MP3 only: the encoder (default LAME in WebAssembly, prepared in this thread). */
   readonly mp3Encoder?: Mp3EncoderName;
@@ -206,7 +206,7 @@ function downmixMono(left: Int16Array, right: Int16Array, out: Int16Array): void
   for (let i = 0; i < left.length; i++) out[i] = (left[i]! + right[i]!) >> 1;
 }
 
-/** Write one call as a WAV or MP3 file, streaming block by block (never the whole call in memory). */
+/** Write one call as a WAV, MP3 or Opus file, streaming block by block (never the whole call in memory). */
 export function renderCall(call: Call, options: RenderOptions): RenderedRecording {
   const span = callSpan(call);
   if (!span) throw new RenderError(`call ${call.index} has no decodable audio`);
@@ -216,7 +216,9 @@ export function renderCall(call: Call, options: RenderOptions): RenderedRecordin
   const channels = options.mix === 'stereo' ? 2 : 1;
   const durable = { durable: options.durable !== false, ...(options.landing ? { landing: options.landing } : {}), ...(options.seal ? { seal: options.seal } : {}) };
   const writer: RecordingWriter =
-    options.format === 'mp3'
+    options.format === 'opus'
+      ? new OpusFileWriter(options.path, { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_OPUS_KBPS }, options.tags ?? {}, durable)
+      : options.format === 'mp3'
       ? new Mp3FileWriter(
           options.path,
           { sampleRate: span.sampleRate, channels: channels as 1 | 2, kbps: options.kbps ?? DEFAULT_MP3_KBPS, ...(options.mp3Encoder ? { encoder: options.mp3Encoder } : {}) },

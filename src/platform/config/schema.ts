@@ -1,7 +1,7 @@
 // The recorder's configuration schema (zod v4). Every object is strict: an unknown key is an error, so a typo
 // never passes silently. All numbers are whole numbers.
 import { isIP } from 'node:net';
-import { AUDIO_MIXES, DEFAULT_MP3_KBPS, MP3_BITRATES, MP3_ENCODERS, RECORDING_FORMATS, WAV_ENCODINGS, mp3BitrateProblem } from '../../domain/index.js';
+import { AUDIO_MIXES, DEFAULT_MP3_KBPS, DEFAULT_OPUS_KBPS, MP3_BITRATES, MP3_ENCODERS, OPUS_BITRATES, RECORDING_FORMATS, WAV_ENCODINGS, mp3BitrateProblem } from '../../domain/index.js';
 import { z } from 'zod';
 import { checkTimeZone } from '../util/index.js';
 
@@ -140,6 +140,8 @@ const recording = z.strictObject({
   mp3Bitrate: z.literal([...MP3_BITRATES]).default(DEFAULT_MP3_KBPS),
   /** The MP3 encoder: LAME compiled to WebAssembly (fast), or lamejs (pure JavaScript). */
   mp3Encoder: z.enum(MP3_ENCODERS).default('lame-wasm'),
+  /** Opus bit rate for both channels together (format "opus"). */
+  opusBitrate: z.literal([...OPUS_BITRATES]).default(DEFAULT_OPUS_KBPS),
   recordedBy: z.enum(['gateway', 'phone']).default('gateway'),
   swapChannels: z.boolean().default(false),
   mode: z.enum(RECORDING_MODES).default('std'),

@@ -59,7 +59,7 @@ function boundMac(key: Key, digest: Buffer, binding: SignatureBinding): Buffer {
     .digest();
 }
 
-/** `dir/NAME.wav`, `NAME.wav.enc`, `NAME.mp3` → `NAME`: the name a v2 signature binds. */
+/** `dir/NAME.wav`, `NAME.wav.enc`, `NAME.mp3`, `NAME.opus` → `NAME`: the name a v2 signature binds. */
 export function recordingNameOf(path: string): string {
   let name = path.slice(path.lastIndexOf('/') + 1);
   if (name.endsWith('.enc')) name = name.slice(0, -4);

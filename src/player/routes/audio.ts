@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import yazl from 'yazl';
+import { RECORDING_CONTENT_TYPES } from '../../domain/index.js';
 import { sidecarToXml } from '../../recordings/index.js';
 import type { IndexedRecording, StoredRecording } from '../../recordings/index.js';
 import type { Account } from '../accounts.js';
@@ -20,8 +21,6 @@ import { namedRecording } from './recording.js';
 
 /** Most recordings in one zip export or playlist (the reference's playlist limit). */
 export const MAX_EXPORT = 99;
-
-const CONTENT_TYPES = { mp3: 'audio/mpeg', wav: 'audio/wav', pcap: 'application/vnd.tcpdump.pcap' } as const;
 
 /**
  * The audio as a browser plays it (G.711 WAV as PCM), decrypted as it is read; a kept capture as its rendering
@@ -47,7 +46,7 @@ async function openPlayable(ctx: PlayerContext, stored: StoredRecording): Promis
 /** The original file's bytes (decrypted), as a download. */
 async function openDownload(ctx: PlayerContext, stored: StoredRecording, keyring: Keyring | undefined): Promise<PlayableAudio> {
   const source = await openByteSource(await ctx.recordings.openAudio(stored), stored.encrypted, keyring);
-  return { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: CONTENT_TYPES[stored.format] };
+  return { size: source.size, stream: source.stream.bind(source), close: () => source.close(), contentType: RECORDING_CONTENT_TYPES[stored.format] };
 }
 
 /** Send a stream on the raw response; a client that goes away (seeking closes the old request) is normal. */
@@ -137,7 +136,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
             }
           })(),
         );
-        zip.addReadStream(audio, `${entry.name}.${entry.format}`, { mtime, compress: entry.format !== 'mp3' });
+        zip.addReadStream(audio, `${entry.name}.${entry.format}`, { mtime, compress: entry.format === 'wav' || entry.format === 'pcap' });
         if (entry.xmlPath) {
           const read = await ctx.recordings.readSidecar(entry).catch(() => undefined);
           zip.addBuffer(Buffer.from(read ? sidecarToXml(read.sidecar) : '', 'utf8'), `${entry.name}.xml`, { mtime });

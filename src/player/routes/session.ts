@@ -1,4 +1,5 @@
 // Log-in, log-out and the session: an HttpOnly SameSite=Strict cookie and the CSRF token every change must carry.
+import { RECORDING_FORMATS } from '../../domain/index.js';
 import type { FastifyInstance } from 'fastify';
 import { SESSION_COOKIE, sessionJson } from '../context.js';
 import type { PlayerContext } from '../context.js';
@@ -24,7 +25,7 @@ export const PREFERENCES_SCHEMA: JsonSchema = {
         internal: { type: 'string', maxLength: 64 },
         external: { type: 'string', maxLength: 64 },
         direction: { enum: ['', 'in', 'out'] },
-        format: { enum: ['', 'wav', 'mp3', 'pcap'] },
+        format: { enum: ['', ...RECORDING_FORMATS] },
         online: { type: 'boolean' },
       },
     },

@@ -1021,7 +1021,7 @@ export class RecorderService {
       format: recording.format,
       mix: recording.mix,
       encoding: recording.encoding,
-      kbps: recording.mp3Bitrate,
+      kbps: recording.format === 'opus' ? recording.opusBitrate : recording.mp3Bitrate,
       mp3Encoder: recording.mp3Encoder,
       // A phone's own capture (v11 name with a device) is mirrored against a gateway's.
       channels: { recordedBy: parsed?.device !== undefined ? 'phone' : recording.recordedBy, oneCall: true, ...(recording.swapChannels ? { swap: true } : {}) },

@@ -47,7 +47,7 @@ export interface ServiceConfigOptions {
   readonly cdrInterface?: boolean | number;
   /** Conversions as jobs on this Redis ([cluster]). */
   readonly cluster?: { readonly redis: string; readonly lockSeconds?: number; readonly attempts?: number; readonly queue?: string };
-  readonly format?: 'wav' | 'mp3';
+  readonly format?: 'wav' | 'mp3' | 'opus';
 }
 
 /** Credentials the embedded PBX posts CDRs with in the tests. */
@@ -94,7 +94,7 @@ export function serviceConfigInput(base: string, endpoints: EmbeddedPbxEndpoints
     },
     // The low-water mark off: tests run on machines with little free space; its own test sets it.
     storage: { root: join(base, 'store'), timezone: 'utc', minFreeMegabytes: 0 },
-    recording: options.format === 'mp3' ? { format: 'mp3' } : { format: 'wav', encoding: 'pcm16' },
+    recording: options.format === 'mp3' || options.format === 'opus' ? { format: options.format } : { format: 'wav', encoding: 'pcm16' },
     log: { level: options.logLevel ?? 'warn' },
     ...(options.cluster ? { cluster: { ...options.cluster } } : {}),
     ...(endpoints.tanPrefix !== undefined ? { tan: { prefix: endpoints.tanPrefix } } : {}),
@@ -246,7 +246,7 @@ export function scanStore(root: string): StoreScan {
         continue;
       }
       if (parsed.extension === 'xml') sidecars.add(parsed.baseName);
-      else if (parsed.extension === 'wav' || parsed.extension === 'mp3' || parsed.extension === 'pcap') {
+      else if (parsed.extension === 'wav' || parsed.extension === 'mp3' || parsed.extension === 'opus' || parsed.extension === 'pcap') {
         const list = audio.get(parsed.callIdField) ?? [];
         list.push(path);
         audio.set(parsed.callIdField, list);
@@ -324,7 +324,7 @@ export async function auditStore(root: string, expected: readonly ExpectedCaptur
       let problem: string | undefined;
       try {
         bytes = keyring ? decryptBytes(readFileSync(path), keyring) : readFileSync(path);
-        problem = path.endsWith('.mp3') ? mp3Frames(bytes).problem : wavBytesProblem(bytes);
+        problem = path.endsWith('.mp3') ? mp3Frames(bytes).problem : path.endsWith('.opus') ? oggOpusLength(bytes).problem : wavBytesProblem(bytes);
       } catch (error) {
         bytes = Buffer.alloc(0);
         problem = `does not decrypt: ${error instanceof Error ? error.message : String(error)}`;
@@ -332,7 +332,7 @@ export async function auditStore(root: string, expected: readonly ExpectedCaptur
       if (problem) corrupt.push(`${path}: ${problem}`);
       const capture = wanted.get(field)?.capture;
       if (!problem && capture) {
-        const seconds = path.endsWith('.mp3') ? mp3Frames(bytes).seconds : wavBytesSeconds(bytes);
+        const seconds = path.endsWith('.mp3') ? mp3Frames(bytes).seconds : path.endsWith('.opus') ? oggOpusLength(bytes).seconds : wavBytesSeconds(bytes);
         const span = (capture.end - capture.start) / 1000;
         if (seconds < span - Math.max(1.5, span * 0.05)) truncated.push(`${field}: ${seconds.toFixed(1)} s of a ${span.toFixed(1)} s capture`);
       }
@@ -341,6 +341,37 @@ export async function auditStore(root: string, expected: readonly ExpectedCaptur
     }
   }
   return { filed: scan.audio.size, lost, duplicated, unexpected, corrupt, truncated, withoutSidecar, strays: scan.strays };
+}
+
+/**
+ * An Ogg Opus file walked page by page (written here, independent of the recorder's Ogg code): pages back to back
+ * to the end of the file, the first holding OpusHead, the last marked as such; its length from the last granule
+ * position less the pre-skip (48 kHz).
+ */
+export function oggOpusLength(bytes: Uint8Array): { problem?: string; seconds: number } {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let offset = 0;
+  let preSkip = -1;
+  let lastGranule = -1n;
+  let lastFlags = 0;
+  while (offset < bytes.length) {
+    if (offset + 27 > bytes.length || view.getUint32(offset, false) !== 0x4f676753) return { problem: `no Ogg page at byte ${offset}`, seconds: 0 };
+    const segments = bytes[offset + 26]!;
+    let body = 0;
+    for (let i = 0; i < segments; i++) body += bytes[offset + 27 + i] ?? 0;
+    const end = offset + 27 + segments + body;
+    if (end > bytes.length) return { problem: `the page at byte ${offset} is cut at byte ${bytes.length} of ${end}`, seconds: 0 };
+    const data = offset + 27 + segments;
+    if (preSkip < 0) {
+      if (Buffer.from(bytes.subarray(data, data + 8)).toString('latin1') !== 'OpusHead') return { problem: 'the first page holds no OpusHead', seconds: 0 };
+      preSkip = view.getUint16(data + 10, true);
+    }
+    lastGranule = view.getBigInt64(offset + 6, true);
+    lastFlags = bytes[offset + 5]!;
+    offset = end;
+  }
+  if (!(lastFlags & 0x04)) return { problem: 'the last page is not marked as the end of the stream', seconds: 0 };
+  return { seconds: (Number(lastGranule) - preSkip) / 48000 };
 }
 
 /**

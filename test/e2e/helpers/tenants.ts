@@ -44,7 +44,7 @@ export interface TenantOptions {
   readonly lockSeconds?: number;
   /** Open the service's status endpoint (/status, /metrics) on this port. */
   readonly statusPort?: number;
-  readonly format?: 'wav' | 'mp3';
+  readonly format?: 'wav' | 'mp3' | 'opus';
   /** Keep the recordings in this bucket, under the tenant's name. */
   readonly bucket?: TenantBucket;
 }

@@ -79,7 +79,7 @@ describe('loadConfig', () => {
       minFreeMegabytes: 1024,
       timezone: 'Europe/Berlin',
     });
-    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, mp3Encoder: 'lame-wasm', recordedBy: 'gateway', swapChannels: false, mode: 'std' });
+    expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, mp3Encoder: 'lame-wasm', opusBitrate: 16, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
     expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE' });
     expect(config.log.level).toBe('info');
     expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
@@ -107,7 +107,8 @@ describe('loadConfig', () => {
     expect(bad((c) => delete c.pbx.url)).toEqual(['recorder.json: pbx.url: required']);
     expect(bad((c) => delete c.storage)).toEqual(['recorder.json: storage: required']);
     expect(bad((c) => (c.pbx.url = 'ftp://pbx'))).toEqual(['recorder.json: pbx.url: expected an http:// or https:// URL, got "ftp://pbx"']);
-    expect(bad((c) => (c.recording = { format: 'ogg' }))).toEqual(["recorder.json: recording.format: expected 'wav', 'mp3' or 'pcap', got \"ogg\""]);
+    expect(bad((c) => (c.recording = { format: 'ogg' }))).toEqual(["recorder.json: recording.format: expected 'wav', 'mp3', 'opus' or 'pcap', got \"ogg\""]);
+    expect(bad((c) => (c.recording = { format: 'opus', opusBitrate: 17 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.opusBitrate: expected 12, 16, .* or 64, got 17$/)]);
     expect(bad((c) => (c.recording = { mp3Bitrate: 100 }))).toEqual([expect.stringMatching(/^recorder\.json: recording\.mp3Bitrate: expected 16, 24, .* or 64, got 100$/)]);
     expect(bad((c) => (c.recording = { mode: 'tcr' }))).toEqual(['recorder.json: tcr.number: mode is "tcr": give the number of the TCR object agents call to keep their last call ([tcr] number)']);
     expect(bad((c) => ((c.recording = { mode: 'tcr' }), (c.tcr = { number: '51', markWindowSeconds: 0 })))).toEqual(['recorder.json: tcr.markWindowSeconds: expected a whole number ≥ 1, got 0']);
