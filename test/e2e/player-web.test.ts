@@ -186,6 +186,28 @@ describe('web player', () => {
     await context.close();
   }, 60_000);
 
+  it('an Opus recording (a mono stream a party) plays and seeks in the browser, its waveform drawn', async () => {
+    const page = await browser.newPage();
+    try {
+      await login(page, 'sue');
+      await fixture.file({ callId: 'o-202-7', start: utc(8, 9, 40), internal: '202', internalName: 'Ben Schulz', external: '0301777', seconds: 12, format: 'opus' });
+      await rowFor(page, 'o-202-7').waitFor();
+      expect(await rowFor(page, 'o-202-7').locator('.fmt').textContent()).toBe('opus');
+      await rowFor(page, 'o-202-7').dblclick();
+      await expect.poll(() => audioTime(page), { timeout: 15_000 }).toBeGreaterThan(0.5);
+      // The browser read the length from the last page's granule position: 12 s, not a frame more.
+      const duration = await page.evaluate(() => (globalThis as unknown as { document: { getElementById(id: string): { duration: number } } }).document.getElementById('audio').duration);
+      expect(Math.abs(duration - 12)).toBeLessThan(0.05);
+      const box = (await page.locator('#waveform').boundingBox())!;
+      await page.mouse.click(box.x + box.width * 0.75, box.y + box.height / 2);
+      await expect.poll(() => audioTime(page)).toBeGreaterThan(8.5);
+      await page.screenshot({ path: join(ARTIFACTS, '08-opus-playing.png') });
+      await page.keyboard.press('Space');
+    } finally {
+      await page.close();
+    }
+  });
+
   it('a kept capture (keep-PCAP mode) plays and seeks, and plays again after recorder convert --store replaced it', async () => {
     const page = await browser.newPage();
     try {
