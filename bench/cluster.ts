@@ -4,8 +4,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -13,18 +11,10 @@ import { ConversionQueue } from '../src/recorder/cluster/index.js';
 import type { ClusterSettings, ConversionJobData } from '../src/recorder/cluster/index.js';
 import { convertCapture } from '../src/recorder/convert/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
-import { findRoot, have, writeTwoToneCall } from './tools.js';
+import { findRoot, freePort, have, writeTwoToneCall } from './tools.js';
 
 const CALLS = 40;
 const TINY_JOBS = 200;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function startRedis(dir: string): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();

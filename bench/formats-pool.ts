@@ -1,10 +1,10 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
-import { linkSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Mp3FileWriter, prepareLameWasm } from '../src/media/audio/index.js';
+import { Mp3FileWriter, OPUS_COMPLEXITY, OpusFileWriter, prepareLameWasm } from '../src/media/audio/index.js';
 import type { Mp3EncoderName } from '../src/domain/index.js';
 import { toneSignal } from '../src/embedded/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
@@ -52,6 +52,40 @@ async function mp3Rows(dir: string): Promise<BenchRow[]> {
   return [
     { task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call)', unit: 'x realtime', ours: 600 / wasm, ...native, note: 'ours: LAME in WebAssembly (wasm-media-encoders, the default), one core' },
     { task: 'MP3 encode, stereo 8 kHz 32 kbit/s (10 min call), lamejs', unit: 'x realtime', ours: 600 / lamejs, ...native, note: 'ours: @breezystack/lamejs (recording.mp3Encoder = "lamejs"), one core' },
+  ];
+}
+
+/**
+ * Opus: our writer (libopus in WebAssembly, a mono stream a party) against ffmpeg's native libopus on the same 10
+ * minutes of stereo 8 kHz PCM (call.raw from mp3Rows), the same bit rate, complexity and application.
+ */
+async function opusRows(dir: string): Promise<BenchRow[]> {
+  const raw = join(dir, 'call.raw');
+  const pcm = readFileSync(raw);
+  const interleaved = new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2);
+  const ours = Math.min(
+    ...[0, 1, 2].map(() =>
+      seconds(() => {
+        const writer = new OpusFileWriter(join(dir, 'ours.opus'), { sampleRate: 8000, channels: 2, kbps: 16 }, {}, { durable: false });
+        for (let i = 0; i < interleaved.length; i += 2 * 8192) writer.write(interleaved.subarray(i, i + 2 * 8192));
+        writer.finish();
+      }),
+    ),
+  );
+  const sizeNote = `ours ${Math.round(statSync(join(dir, 'ours.opus')).size / 10 / 1024)} kB a minute; 32 kbit/s MP3 ${Math.round(statSync(join(dir, 'ours-lame-wasm.mp3')).size / 10 / 1024)} kB`;
+  const task = 'Opus encode, stereo 8 kHz 16 kbit/s (10 min call)';
+  if (!have('ffmpeg')) return [{ task, unit: 'x realtime', ours: 600 / ours, note: `ffmpeg not installed; ${sizeNote}` }];
+  const args = ['-v', 'error', '-y', '-f', 's16le', '-ar', '8000', '-ac', '2', '-i', raw, '-c:a', 'libopus', '-b:a', '16k', '-application', 'voip', '-compression_level', String(OPUS_COMPLEXITY), join(dir, 'ffmpeg.opus')];
+  const native = Math.min(...[0, 1, 2].map(() => seconds(() => execFileSync('ffmpeg', args))));
+  return [
+    {
+      task,
+      unit: 'x realtime',
+      ours: 600 / ours,
+      native: 600 / native,
+      nativeTool: `ffmpeg -c:a libopus -b:a 16k -application voip -compression_level ${OPUS_COMPLEXITY} (native libopus, coupled stereo; process start included)`,
+      note: `ours: libopus 1.4 in WebAssembly (opusscript), two mono streams, complexity ${OPUS_COMPLEXITY}, one core; ${sizeNote}`,
+    },
   ];
 }
 
@@ -135,6 +169,7 @@ export const formatsPoolBench: BenchSuite = async () => {
   const dir = mkdtempSync(join(tmpdir(), 'recorder-bench-pool-'));
   try {
     const rows = await mp3Rows(dir);
+    rows.push(...(await opusRows(dir)));
     // Pool scaling: 40 two-minute G.711 calls.
     const capture = join(dir, 'call-2min.pcap');
     writeTwoToneCall(capture, 120);

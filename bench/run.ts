@@ -14,6 +14,7 @@ const SUITES: Array<{ module: string; exportName: string }> = [
   { module: './crypto.js', exportName: 'cryptoBench' },
   { module: './player-search.js', exportName: 'playerBench' },
   { module: './cluster.js', exportName: 'clusterBench' },
+  { module: './service-capacity.js', exportName: 'serviceCapacityBench' },
 ];
 
 function format(n: number | undefined): string {

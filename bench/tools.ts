@@ -1,6 +1,8 @@
 // Helpers shared by the bench suites.
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
@@ -28,4 +30,13 @@ export function writeTwoToneCall(path: string, seconds: number): void {
     buildLeg({ from: { address: `10.0.0.${from}`, port: 30000 + from }, to: { address: `10.0.0.${to}`, port: 30000 + to }, codec: 'pcma', pcm: toneSignal(samples, 8000, hz, amplitude), packetMs: 20, startTime: 1_700_000_000, ssrc, sequence: 1, timestamp: 1 });
   const datagrams = mergeLegs(leg(1, 2, 440, 1320, 1), leg(2, 1, 300, 2000, 2));
   writeFileSync(path, writePcap(datagrams.map((d) => ({ time: d.time, data: buildUdpFrame({ linkType: LinkType.ETHERNET, src: d.src, dst: d.dst, srcPort: d.srcPort, dstPort: d.dstPort, payload: d.payload }) })), { linkType: LinkType.ETHERNET }));
+}
+
+/** A loopback port free right now (for a server a child process must listen on). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
