@@ -32,6 +32,8 @@ afterAll(async () => {
 async function desk(user: string): Promise<{ page: Page; close: () => Promise<void> }> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
   const page = await context.newPage();
+  // A step that hangs fails by itself, naming itself, instead of the whole test timing out.
+  page.setDefaultTimeout(20_000);
   await logIn(page, url, user, PASSWORD);
   return { page, close: () => context.close() };
 }
@@ -82,7 +84,8 @@ describe('player settings remembered per user', () => {
     await first.close();
 
     const second = await desk('sue');
-    expect(await settingsOf(second.page)).toEqual(chosen);
+    // The page asks for the preferences after log-in: on a loaded machine they arrive a moment later.
+    await expect.poll(() => settingsOf(second.page), { timeout: 15_000 }).toEqual(chosen);
     // The remembered view is the one shown.
     expect(await second.page.locator('#results-title').textContent()).toBe('My favourites');
     await second.close();

@@ -254,7 +254,7 @@ describe('options and folders', () => {
     const capture = join(FIXTURES, 'alaw-20ms.pcap');
     const bitrate = await recorder(['convert', capture, '-o', join(work, 'x'), '--bitrate', '64']);
     expect(bitrate.code).toBe(2);
-    expect(bitrate.stderr).toMatch(/--bitrate applies to MP3 only/);
+    expect(bitrate.stderr).toMatch(/--bitrate applies to MP3 and Opus/);
     const encoding = await recorder(['convert', capture, '-o', join(work, 'x'), '--format', 'mp3', '--encoding', 'alaw']);
     expect(encoding.code).toBe(2);
     expect(encoding.stderr).toMatch(/--encoding applies to WAV only/);
