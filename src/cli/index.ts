@@ -15,6 +15,7 @@ import { registerBackupCommand } from './backup-command.js';
 import { registerServiceCommand } from './service-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
+import { registerAuditCommand } from './audit-command.js';
 import { registerUserCommands } from '../player/index.js';
 
 export { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiveInteger } from './exit-codes.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerStatusCommands(program);
   registerBackupCommand(program);
+  registerAuditCommand(program);
   registerServiceCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);

@@ -157,7 +157,7 @@ export class PlayerServer {
     this.#proxies = trustedProxies(options.trustProxy ?? []);
     const onError = options.onError ?? (() => undefined);
     const keyring = options.keyring ?? options.recordings.keyring;
-    const audit = new AuditLog(options.auditLogPath === false ? undefined : (options.auditLogPath ?? join(dirname(options.accountsPath), 'player-audit.log')), onError);
+    const audit = new AuditLog(options.auditLogPath === false ? undefined : (options.auditLogPath ?? join(dirname(options.accountsPath), 'player-audit.log')), onError, keyring);
     this.#ctx = {
       recordings: this.recordings,
       accounts: this.accounts,
@@ -260,6 +260,7 @@ export class PlayerServer {
     this.recordings.off('change', this.#onChange);
     this.#hub.stop();
     await this.#app.close();
+    await this.#ctx.audit.close();
     this.accounts.close();
   }
 

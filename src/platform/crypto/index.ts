@@ -5,7 +5,7 @@ export type { ContainerHeader, SealOptions } from './container.js';
 export { SealedPartialFile } from './sealed-file.js';
 export { BadKeyError, CryptoError, NotEncryptedError, TamperedError, TruncatedError, UnknownKeyError, UnsupportedFormatError, WrongPassphraseError } from './errors.js';
 export type { CryptoErrorCode } from './errors.js';
-export { DEFAULT_SCRYPT, KEY_BYTES, Key, Keyring, createPassphraseKey, generateKeyFile, generatePassphraseKeyFile, keyFromPassphrase, keyIdOf, parseKeyFile, readKeyFile, readKeyring } from './keys.js';
+export { DEFAULT_SCRYPT, KEY_BYTES, Key, Keyring, createPassphraseKey, deriveSubkey, generateKeyFile, generatePassphraseKeyFile, keyFromPassphrase, keyIdOf, parseKeyFile, readKeyFile, readKeyring } from './keys.js';
 export type { KeyFileContent, PassphraseKeyDefinition, ReadKeyOptions, ScryptParameters } from './keys.js';
 export { openEncryptedFile } from './random-access.js';
 export type { EncryptedFile, PositionalFile } from './random-access.js';

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCallback } from 'node:crypto';
+import { createHash, hkdfSync, randomBytes, scrypt as scryptCallback } from 'node:crypto';
 import type { ScryptOptions } from 'node:crypto';
 import { open, readFile } from 'node:fs/promises';
 import { inspect } from 'node:util';
@@ -66,6 +66,14 @@ export function keyMaterial(key: Key): Buffer {
   const bytes = material.get(key);
   if (!bytes) throw new BadKeyError(`key ${key.id} has no material`);
   return bytes;
+}
+
+/**
+ * A key for one purpose derived from a master key: HKDF-SHA-256 of its material, no salt, `info` naming the
+ * purpose, 32 bytes. The master key itself is never used for more than one thing.
+ */
+export function deriveSubkey(key: Key, info: string): Buffer {
+  return Buffer.from(hkdfSync('sha256', keyMaterial(key), Buffer.alloc(0), Buffer.from(info, 'latin1'), 32));
 }
 
 /**

@@ -1,13 +1,13 @@
-import { createHash, createHmac, hkdfSync, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { UnsupportedFormatError } from './errors.js';
-import { keyMaterial } from './keys.js';
+import { deriveSubkey } from './keys.js';
 import type { Key, Keyring } from './keys.js';
 import { decryptBytes, encryptBytes } from './stream.js';
 import { hasContainerMagic } from './container.js';
 
 export const SIGNATURE_ALGORITHM = 'HMAC-SHA256';
-const SIGNING_KEY_INFO = Buffer.from('recorder audio signature v1', 'latin1');
+const SIGNING_KEY_INFO = 'recorder audio signature v1';
 const SIGNED_MESSAGE_PREFIX = Buffer.from('recorder audio signature v1\0', 'latin1');
 const BOUND_MESSAGE_PREFIX = Buffer.from('recorder recording signature v2\0', 'latin1');
 
@@ -39,7 +39,7 @@ export type RecordingVerdict = 'intact' | 'tampered' | 'unknown-key';
 
 /** The signing key: HKDF-SHA-256 of the master key (no salt, fixed info), so it is never the encryption key itself. */
 function signingKey(key: Key): Buffer {
-  return Buffer.from(hkdfSync('sha256', keyMaterial(key), Buffer.alloc(0), SIGNING_KEY_INFO, 32));
+  return deriveSubkey(key, SIGNING_KEY_INFO);
 }
 
 function mac(key: Key, digest: Buffer): Buffer {

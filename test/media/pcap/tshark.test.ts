@@ -2,7 +2,8 @@
  * Cross-checks against Wireshark's tools (nobody here wrote them): tshark must read our writer's captures as we do,
  * and our reader must read editcap's conversions (pcapng, nanosecond pcap) as it reads the originals.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ import { requireTool } from '../../helpers/tools.js';
 import { mulberry32, parseAll, plain, randomBytes, randomInt } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pcap-tshark-'));
+/** editcap without holding the test worker's event loop (Wireshark's tools take seconds to start on a loaded machine). */
+const editcap = (args: string[]): Promise<unknown> => promisify(execFile)('editcap', args);
 beforeAll(() => {
   requireTool('tshark');
   requireTool('editcap');
@@ -204,7 +207,7 @@ describe('our reader reads editcap conversions as it reads the originals', () =>
   ] as const) {
     it(`editcap -F ${format}`, async () => {
       const converted = join(dir, `converted.${extension}`);
-      execFileSync('editcap', ['-F', format, original, converted], { stdio: 'ignore' });
+      await editcap(['-F', format, original, converted]);
       const expected = await read(original);
       expect(expected.length).toBeGreaterThan(30);
       const got = await read(converted);
@@ -218,7 +221,7 @@ describe('our reader reads editcap conversions as it reads the originals', () =>
     const nanoFrames = frames.map((f, i) => ({ ...f, time: { seconds: 1_700_000_000 + i, nanoseconds: 123_456_789 + i } }));
     writeFileSync(nano, writePcap(nanoFrames, { linkType: LinkType.ETHERNET, resolution: 'nano', byteOrder: 'big' }));
     const converted = join(dir, 'nano.pcapng');
-    execFileSync('editcap', ['-F', 'pcapng', nano, converted], { stdio: 'ignore' });
+    await editcap(['-F', 'pcapng', nano, converted]);
     const expected = await read(nano);
     expect(await read(converted)).toEqual(expected);
     expect(expected.some((d) => d.nanoseconds! % 1000 !== 0)).toBe(true);
@@ -226,7 +229,7 @@ describe('our reader reads editcap conversions as it reads the originals', () =>
 
   it('editcap -s (snap length) cut datagrams are skipped and counted', async () => {
     const cut = join(dir, 'snap.pcap');
-    execFileSync('editcap', ['-s', '100', original, cut], { stdio: 'ignore' });
+    await editcap(['-s', '100', original, cut]);
     const datagrams: UdpDatagram[] = [];
     const stats = await readCapture(cut, (d) => datagrams.push(d));
     const whole = parseAll(readFileSync(original));

@@ -1,0 +1,196 @@
+// The audit trail: one JSON object a line, each carrying the SHA-256 of the line before it (`prev`) and its number
+// (`seq`), so that a line removed, inserted, reordered or edited breaks the chain where it happened; every so
+// many lines, and when the writer closes, a checkpoint line carries an HMAC of the chain's head under a key derived
+// from the system key, so that the whole chain cannot be rewritten without that key. Checked with standard tools
+// (README: "The audit trail"): a line's hash is `sha256sum` of its bytes without the newline.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { appendFile, open, readFile } from 'node:fs/promises';
+import { deriveSubkey } from '../crypto/index.js';
+import type { Key, Keyring } from '../crypto/index.js';
+
+/** `prev` of the first line: no line before it. */
+export const AUDIT_GENESIS = '0'.repeat(64);
+const CHECKPOINT_KEY_INFO = 'recorder audit checkpoint v1';
+const CHECKPOINT_MESSAGE = 'recorder-audit-checkpoint-v1';
+/** Bytes read from the end of the file to find its last line. */
+const TAIL_BYTES = 64 * 1024;
+
+export function auditLineHash(line: string): string {
+  return createHash('sha256').update(line, 'utf8').digest('hex');
+}
+
+/** The checkpoint key: HKDF-SHA-256 of the master key (no salt), never the key itself. */
+function checkpointKey(key: Key): Buffer {
+  return deriveSubkey(key, CHECKPOINT_KEY_INFO);
+}
+
+/** What a checkpoint's MAC covers: its own number and the hash of the line before it (the chain's head). */
+function checkpointMac(key: Key, seq: number, prev: string): string {
+  return createHmac('sha256', checkpointKey(key)).update(`${CHECKPOINT_MESSAGE} ${seq} ${prev}`, 'latin1').digest('hex');
+}
+
+export interface AuditTrailOptions {
+  /** Checkpoints are made under its current key; without one the chain has no checkpoints. */
+  readonly keyring?: Keyring;
+  /** A checkpoint after this many entries (default 100). */
+  readonly checkpointEvery?: number;
+  /** Told of a write that failed (the entry is lost; the chain stays whole). */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The last line of a file (its bytes without a newline) and its number, or undefined for an empty file. */
+async function lastLine(path: string): Promise<{ text: string; seq: number; torn: boolean } | undefined> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return undefined;
+    const length = Math.min(size, TAIL_BYTES);
+    const buffer = Buffer.alloc(length);
+    await handle.read(buffer, 0, length, size - length);
+    const text = buffer.toString('utf8');
+    const torn = !text.endsWith('\n');
+    const body = torn ? text : text.slice(0, -1);
+    const line = body.slice(body.lastIndexOf('\n') + 1);
+    let seq = -1;
+    try {
+      const parsed = JSON.parse(line) as { seq?: unknown };
+      if (typeof parsed.seq === 'number') seq = parsed.seq;
+    } catch {
+      // a torn or damaged last line: the chain goes on from its bytes; verify names it
+    }
+    if (seq < 0) seq = (await readFile(path, 'utf8')).split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1).length - 1;
+    return { text: line, seq, torn };
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Appends entries to an audit trail file, one at a time in order. Each append reads the file's last line first,
+ * so a chain another writer extended goes on from its head.
+ */
+export class AuditTrail {
+  #queue: Promise<void> = Promise.resolve();
+  #sinceCheckpoint = 0;
+  readonly #every: number;
+
+  constructor(
+    readonly path: string,
+    private readonly options: AuditTrailOptions = {},
+  ) {
+    this.#every = options.checkpointEvery ?? 100;
+  }
+
+  /** Append an entry; resolves once it is written (errors go to onError, and reject). */
+  append(user: string, action: string, detail: Readonly<Record<string, unknown>> = {}): Promise<void> {
+    const run = this.#queue.then(() => this.#append(user, action, detail));
+    this.#queue = run.catch((error: unknown) => this.options.onError?.(error));
+    return run;
+  }
+
+  /** A checkpoint now (as a writer stops), if anything was written since the last one. Waits for earlier appends. */
+  async close(): Promise<void> {
+    await this.#queue;
+    if (this.#sinceCheckpoint > 0 && (this.options.keyring?.size ?? 0) > 0) await this.append('system', 'checkpoint').catch(() => undefined);
+  }
+
+  async #append(user: string, action: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
+    const last = await lastLine(this.path);
+    const seq = last ? last.seq + 1 : 0;
+    const prev = last ? auditLineHash(last.text) : AUDIT_GENESIS;
+    const { seq: _seq, prev: _prev, at: _at, user: _user, action: _action, ...rest } = detail as Record<string, unknown>;
+    let entry: Record<string, unknown> = { seq, at: new Date().toISOString(), user, action, ...rest, prev };
+    const keyring = this.options.keyring;
+    const key = keyring && keyring.size > 0 ? keyring.current : undefined;
+    if (action === 'checkpoint') {
+      if (!key) throw new Error(`${this.path}: a checkpoint needs the system key`);
+      entry = { seq, at: entry.at, user, action, keyId: key.id, mac: checkpointMac(key, seq, prev), prev };
+    }
+    // A torn last line (a writer killed mid-line) is closed with a newline first: the chain goes on from its bytes.
+    await appendFile(this.path, `${last?.torn ? '\n' : ''}${JSON.stringify(entry)}\n`, { mode: 0o600 });
+    if (action === 'checkpoint') this.#sinceCheckpoint = 0;
+    else if (key && ++this.#sinceCheckpoint >= this.#every) {
+      this.#sinceCheckpoint = 0;
+      await this.#append('system', 'checkpoint', {});
+    }
+  }
+}
+
+export type AuditProblemKind = 'unparsable' | 'broken-chain' | 'out-of-sequence' | 'bad-checkpoint';
+
+export interface AuditProblem {
+  /** 1-based line number in the file. */
+  readonly line: number;
+  readonly kind: AuditProblemKind;
+  readonly detail: string;
+}
+
+export interface AuditVerification {
+  readonly path: string;
+  readonly entries: number;
+  readonly checkpoints: number;
+  /** Checkpoints whose MAC could be checked and matched. */
+  readonly checkpointsVerified: number;
+  /** Checkpoints under a key not given: their MAC is not checked (the chain still is). */
+  readonly checkpointsUnchecked: number;
+  /** Lines after the last verified checkpoint: chained, but not yet sealed by a checkpoint. */
+  readonly unsealed: number;
+  readonly problems: readonly AuditProblem[];
+}
+
+/**
+ * Checks an audit trail: every line parses, carries the next number and the hash of the line before it, and every
+ * checkpoint's MAC matches under its key (when the keyring has it; otherwise it is counted unchecked). Each
+ * problem names its line.
+ */
+export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise<AuditVerification> {
+  const text = await readFile(path, 'utf8');
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  const problems: AuditProblem[] = [];
+  let prevHash = AUDIT_GENESIS;
+  let expectedSeq = 0;
+  let checkpoints = 0;
+  let verified = 0;
+  let unchecked = 0;
+  let lastSealed = 0;
+  lines.forEach((line, index) => {
+    const number = index + 1;
+    const hash = auditLineHash(line);
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw new Error('not an object');
+    } catch (error) {
+      problems.push({ line: number, kind: 'unparsable', detail: `not a JSON object (${(error as Error).message}): a torn or edited line` });
+      prevHash = hash;
+      expectedSeq++;
+      return;
+    }
+    if (entry.prev !== prevHash) problems.push({ line: number, kind: 'broken-chain', detail: `prev ${String(entry.prev).slice(0, 16)}… is not the hash of line ${number - 1} (${prevHash.slice(0, 16)}…): a line before it was removed, inserted, reordered or edited` });
+    if (entry.seq !== expectedSeq) problems.push({ line: number, kind: 'out-of-sequence', detail: `seq ${String(entry.seq)} where ${expectedSeq} was due` });
+    if (entry.action === 'checkpoint') {
+      checkpoints++;
+      const key = keyring?.get(String(entry.keyId));
+      if (!key) unchecked++;
+      else {
+        const want = Buffer.from(checkpointMac(key, Number(entry.seq), String(entry.prev)), 'hex');
+        const got = Buffer.from(String(entry.mac), 'hex');
+        if (got.length !== want.length || !timingSafeEqual(got, want)) problems.push({ line: number, kind: 'bad-checkpoint', detail: 'its MAC does not match: the chain up to it was rewritten' });
+        else {
+          verified++;
+          lastSealed = number;
+        }
+      }
+    }
+    prevHash = hash;
+    expectedSeq = (typeof entry.seq === 'number' ? entry.seq : expectedSeq) + 1;
+  });
+  return { path, entries: lines.length, checkpoints, checkpointsVerified: verified, checkpointsUnchecked: unchecked, unsealed: lines.length - lastSealed, problems };
+}
