@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertCapture } from '../../../src/recorder/convert/index.js';
 import { decryptFile, generateKeyFile, readKeyring } from '../../../src/platform/crypto/index.js';
 import { runInProcess } from '../../helpers/in-process-cli.js';
+import { convertStore } from '../../../src/recorder/convert/index.js';
+import { decryptBytes } from '../../../src/platform/crypto/index.js';
+import { writeFileSync } from 'node:fs';
+import { makeFixture } from '../../player/helpers.js';
 import { requireTool } from '../../helpers/tools.js';
 
 const FIXTURES = join(import.meta.dirname, '../../../fixtures/calls');
@@ -90,6 +94,29 @@ describe('recorder convert --format opus', () => {
       const refused = await runInProcess(['convert', join(tree, 'a', 'call.pcap'), '-o', join(dir, 'refused'), ...args]);
       expect(refused.code, args.join(' ')).toBe(2);
       expect(refused.stderr, args.join(' ')).toMatch(message);
+    }
+  });
+
+  it('recorder convert --store turns a kept capture into Opus in place: sidecar, signature and index follow', async () => {
+    requireTool('opusinfo');
+    const fixture = await makeFixture({ encrypted: true });
+    try {
+      const kept = await fixture.file({ callId: 'kept-opus', start: new Date(Date.UTC(2026, 11, 4, 9)), internal: '201', external: '0301234567', seconds: 7, format: 'pcap' });
+      const summary = await convertStore({ recordings: fixture.recordings, format: 'opus', mix: 'stereo', encoding: 'pcm16', kbps: 16, workDir: join(dir, 'store-work'), encryption: { keyFiles: [], keyring: fixture.keyring! } });
+      expect(summary).toMatchObject({ found: 1, converted: 1, failed: 0 });
+      const stored = await fixture.recordings.files(kept.name);
+      expect(stored.format).toBe('opus');
+      expect(fixture.recordings.row(kept.name)).toMatchObject({ format: 'opus' });
+      expect(await fixture.recordings.verify(stored)).toBe('intact');
+      const plain = join(dir, 'kept.opus');
+      writeFileSync(plain, decryptBytes(readFileSync(stored.audioPath), fixture.keyring!));
+      const decoded = libopusFrames(plain);
+      expect(decoded).toMatchObject({ channels: 2, rate: 8000 });
+      expect(Math.abs(decoded.frames48k - 7 * 48000)).toBeLessThanOrEqual(48 * 20); // the 7 s call, to a packet
+      // A second run finds nothing to do.
+      expect(await convertStore({ recordings: fixture.recordings, format: 'opus', mix: 'stereo', encoding: 'pcm16', kbps: 16, workDir: join(dir, 'store-work') })).toMatchObject({ found: 0, converted: 0 });
+    } finally {
+      await fixture.cleanup();
     }
   });
 });
