@@ -26,7 +26,7 @@ import { MAX_BODY_BYTES, SECURITY_HEADERS } from './http.js';
 import { IntegrityGuard } from './integrity.js';
 import { LoginLimiter } from './limiter.js';
 import type { LoginLimitOptions } from './limiter.js';
-import { audioRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
+import { audioRoutes, auditRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
 import { defaultWebRoot } from './web-root.js';
 import { WaveformCache } from './waveform.js';
 import { PcapPlaybackCache } from './pcap-playback.js';
@@ -223,6 +223,7 @@ export class PlayerServer {
     void app.register((api, _options, done) => {
       sessionRoutes(api, this.#ctx);
       statusRoutes(api, this.#ctx);
+      auditRoutes(api, this.#ctx);
       searchRoutes(api, this.#ctx);
       recordingRoutes(api, this.#ctx);
       audioRoutes(api, this.#ctx);

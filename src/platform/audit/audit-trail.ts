@@ -194,3 +194,65 @@ export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise
   });
   return { path, entries: lines.length, checkpoints, checkpointsVerified: verified, checkpointsUnchecked: unchecked, unsealed: lines.length - lastSealed, problems };
 }
+
+/** One entry as read back: its number, time, who, what, and the rest of its fields. */
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly user: string;
+  readonly action: string;
+  readonly recording?: string;
+  /** Every other field (recordings, reason, address …), without the chain's own fields. */
+  readonly detail: Readonly<Record<string, unknown>>;
+}
+
+export interface AuditQuery {
+  readonly user?: string;
+  readonly action?: string;
+  /** A recording's name or part of it (also found among an export's recordings). */
+  readonly recording?: string;
+  /** ISO times, inclusive. */
+  readonly from?: string;
+  readonly to?: string;
+  readonly offset?: number;
+  readonly limit?: number;
+}
+
+/**
+ * The trail's entries matching `query`, newest first (checkpoints left out; an unparsable line is skipped here —
+ * verify names it). `total` counts every match.
+ */
+export async function readAuditEntries(path: string, query: AuditQuery = {}): Promise<{ total: number; entries: AuditEntry[] }> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { total: 0, entries: [] };
+    throw error;
+  }
+  const matches: AuditEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (line.length === 0) continue;
+    let parsed: Record<string, unknown>;
+    try {
+      parsed = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      continue;
+    }
+    const { seq, at, user, action, prev: _prev, keyId: _keyId, mac: _mac, ...detail } = parsed;
+    if (action === 'checkpoint' || typeof seq !== 'number' || typeof at !== 'string' || typeof user !== 'string' || typeof action !== 'string') continue;
+    if (query.user !== undefined && user !== query.user) continue;
+    if (query.action !== undefined && action !== query.action) continue;
+    if (query.from !== undefined && at < query.from) continue;
+    if (query.to !== undefined && at > query.to) continue;
+    const recording = typeof detail.recording === 'string' ? detail.recording : undefined;
+    if (query.recording !== undefined) {
+      const named = [recording, ...(Array.isArray(detail.recordings) ? detail.recordings : [])].filter((n): n is string => typeof n === 'string');
+      if (!named.some((n) => n.includes(query.recording!))) continue;
+    }
+    matches.push({ seq, at, user, action, ...(recording !== undefined ? { recording } : {}), detail });
+  }
+  matches.reverse();
+  const offset = query.offset ?? 0;
+  return { total: matches.length, entries: matches.slice(offset, offset + (query.limit ?? matches.length)) };
+}

@@ -87,7 +87,9 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
         if (download) ctx.audit.write(account.name, 'export', { recording: row.name });
         else {
           ctx.accounts.recordPlayed(account.name, row.callId);
-          ctx.audit.write(account.name, 'play', { recording: row.name });
+          // Why it is played, when the client says (?reason=…: a complaint, a dispute, quality review).
+          const reason = new URL(request.url, 'http://player.invalid').searchParams.get('reason')?.slice(0, 200);
+          ctx.audit.write(account.name, 'play', { recording: row.name, ...(reason ? { reason } : {}) });
         }
       }
       await streamOut(ctx, reply, Readable.from(body.stream(start, end)));

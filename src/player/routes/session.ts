@@ -75,7 +75,10 @@ export function sessionRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/logout', {
     POST: async (request, reply) => {
       const token = request.cookies[SESSION_COOKIE];
-      if (token) ctx.accounts.endSession(token);
+      if (token) {
+        if (request.session) ctx.audit.write(request.session.account.name, 'logout', {});
+        ctx.accounts.endSession(token);
+      }
       reply.setCookie(SESSION_COOKIE, '', { path: '/', httpOnly: true, sameSite: 'strict', secure: ctx.secure(request), maxAge: 0 });
       reply.code(204).header('Cache-Control', 'no-store').send();
     },
