@@ -10,18 +10,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
-import type { ScenarioCall } from '../src/embedded/index.js';
 import { generateKeyFile } from '../src/platform/crypto/index.js';
 import type { BenchRow, BenchSuite } from './types.js';
-import { findRoot, freePort } from './tools.js';
+import { ONE_MINUTE_TALK_SECONDS, findRoot, freePort, oneMinuteCalls } from './tools.js';
 
 const CALLS = 60;
-const TALK_SECONDS = 58;
 const SPEED = 20;
 const CDR_USER = 'bench-cdr';
 const CDR_PASSWORD = 'bench-cdr-password';
-const AGENTS = ['20', '21', '22', '24', '25', '26'];
-const OUTSIDE = ['0070317300912', '00891234567', '0022174806', '0035178824'];
 /** Linux's clock ticks per second for /proc/<pid>/stat times. */
 const TICKS = 100;
 
@@ -30,16 +26,6 @@ function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / TICKS; // utime, stime (fields 14 and 15 of the line)
-}
-
-/** One-minute calls of Agents, a second apart: about CALLS / 1 of them talking at once. */
-function calls(): ScenarioCall[] {
-  return Array.from({ length: CALLS }, (_, i) => {
-    const inbound = i % 3 !== 2;
-    const agent = AGENTS[i % AGENTS.length]!;
-    const outside = OUTSIDE[i % OUTSIDE.length]!;
-    return { at: 1 + i, kind: inbound ? 'inbound' : 'outbound', from: inbound ? outside : agent, to: inbound ? agent : outside, ringSeconds: 2, talkSeconds: TALK_SECONDS, codec: i % 2 === 0 ? 'pcma' : 'pcmu' } as ScenarioCall;
-  });
 }
 
 /** Audio files filed in the store (any month folder). */
@@ -54,7 +40,7 @@ function filedCount(root: string, extension: string): number {
 
 async function measure(format: 'wav' | 'mp3' | 'opus'): Promise<{ cpu: number; wall: number; filed: number }> {
   const base = await mkdtemp(join(tmpdir(), `recorder-capacity-${format}-`));
-  const pbx = new EmbeddedPbx({ scenario: { seed: 90, calls: calls() }, directory: defaultDirectory(), driveRoot: join(base, 'drive'), speed: SPEED, captureFlushMs: 100 });
+  const pbx = new EmbeddedPbx({ scenario: { seed: 90, calls: oneMinuteCalls(CALLS, 1) }, directory: defaultDirectory(), driveRoot: join(base, 'drive'), speed: SPEED, captureFlushMs: 100 });
   const endpoints = await pbx.start();
   let child: ReturnType<typeof spawn> | undefined;
   try {
@@ -109,7 +95,7 @@ export const serviceCapacityBench: BenchSuite = async () => {
   const rows: BenchRow[] = [];
   for (const format of ['wav', 'mp3', 'opus'] as const) {
     const { cpu, wall, filed } = await measure(format);
-    const audioSeconds = filed * TALK_SECONDS;
+    const audioSeconds = filed * ONE_MINUTE_TALK_SECONDS;
     rows.push({
       task: `capacity of the whole service: concurrent one-minute calls sustained per core, ${format.toUpperCase()} (ingest → correlate → convert → encrypt → file → index)`,
       unit: 'calls per core',

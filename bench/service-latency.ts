@@ -27,7 +27,8 @@ import type { RecorderConfig } from '../src/platform/config/index.js';
 import { EmbeddedAppServer, EmbeddedPbx, defaultDirectory } from '../src/embedded/index.js';
 import { PlayerLink, PlayerServer } from '../src/player/index.js';
 import { openRecordings } from '../src/recordings/index.js';
-import type { EmbeddedPbxEndpoints, PlannedCall, Scenario, ScenarioCall } from '../src/embedded/index.js';
+import type { EmbeddedPbxEndpoints, PlannedCall, Scenario } from '../src/embedded/index.js';
+import { oneMinuteCalls } from './tools.js';
 import { RecorderService } from '../src/recorder/service/index.js';
 import type { FiledEvent } from '../src/recorder/service/index.js';
 import type { FiledRecording } from '../src/recordings/index.js';
@@ -55,19 +56,9 @@ const CDR_PASSWORD = 'bench-cdr-password';
 
 /** Polling tuned for latency: the drive listed every 150 ms, 100 ms settle once SOAP saw the call end. */
 const TUNED = { pollMs: 150, endedSettleMs: 100, settleMs: 2000, longRetryMs: 60_000 } as const;
-const AGENTS = ['20', '21', '22', '24', '25', '26'];
-const OUTSIDE = ['0070317300912', '00891234567', '0022174806', '0035178824'];
-
 /** One-minute G.711 calls of Agents (2 s ringing, 58 s talk), `gap` simulated seconds apart. */
-function oneMinuteCalls(count: number, gap: number): Scenario {
-  const calls: ScenarioCall[] = [];
-  for (let i = 0; i < count; i++) {
-    const agent = AGENTS[i % AGENTS.length]!;
-    const outside = OUTSIDE[i % OUTSIDE.length]!;
-    const inbound = i % 3 !== 2;
-    calls.push({ at: 1 + i * gap, kind: inbound ? 'inbound' : 'outbound', from: inbound ? outside : agent, to: inbound ? agent : outside, ringSeconds: 2, talkSeconds: 58, codec: i % 2 === 0 ? 'pcma' : 'pcmu' });
-  }
-  return { seed: 77, calls };
+function oneMinuteScenario(count: number, gap: number): Scenario {
+  return { seed: 77, calls: oneMinuteCalls(count, gap) };
 }
 
 function configFor(base: string, endpoints: EmbeddedPbxEndpoints, cdrInterface = false): RecorderConfig {
@@ -134,7 +125,7 @@ async function latencyRun(mode: LatencyMode): Promise<LatencyResult> {
   const base = await mkdtemp(join(tmpdir(), 'bench-service-latency-'));
   const directory = defaultDirectory();
   // The reporting's lag is simulated time on the PBX clock: speed × the real lag.
-  const pbx = new EmbeddedPbx({ scenario: oneMinuteCalls(CALLS, GAP), directory, driveRoot: join(base, 'drive'), speed: SPEED, captureFlushMs: 50, faults: { reportingDelayMs: mode.reportingLagSeconds * 1000 * SPEED } });
+  const pbx = new EmbeddedPbx({ scenario: oneMinuteScenario(CALLS, GAP), directory, driveRoot: join(base, 'drive'), speed: SPEED, captureFlushMs: 50, faults: { reportingDelayMs: mode.reportingLagSeconds * 1000 * SPEED } });
   const endpoints = await pbx.start();
   const config = configFor(base, endpoints, mode.cdrInterface);
   const byConf = new Map(pbx.calls.map((call) => [call.confId, call]));
@@ -219,7 +210,7 @@ async function drainRun(workers: number): Promise<DrainResult> {
   const directory = defaultDirectory();
   // Ten simulated minutes of one-minute calls, one every 6 s: about ten calls at a time, as in a busy call centre.
   const count = Math.floor((OUTAGE_MINUTES * 60 - 60) / 6);
-  const pbx = new EmbeddedPbx({ scenario: oneMinuteCalls(count, 6), directory, driveRoot: join(base, 'drive'), speed: DRAIN_SPEED, captureFlushMs: 100 });
+  const pbx = new EmbeddedPbx({ scenario: oneMinuteScenario(count, 6), directory, driveRoot: join(base, 'drive'), speed: DRAIN_SPEED, captureFlushMs: 100 });
   const endpoints = await pbx.start();
   try {
     const result = await pbx.run();

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildLeg, mergeLegs, toneSignal } from '../src/embedded/index.js';
+import type { ScenarioCall } from '../src/embedded/index.js';
 import { LinkType, buildUdpFrame, writePcap } from '../src/media/pcap/index.js';
 
 /** Whether a command is on the PATH (the native tools are optional: their rows say when one is missing). */
@@ -39,4 +40,19 @@ export async function freePort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Talk time of the benches' one-minute calls (after 2 s of ringing). */
+export const ONE_MINUTE_TALK_SECONDS = 58;
+const AGENTS = ['20', '21', '22', '24', '25', '26'];
+const OUTSIDE = ['0070317300912', '00891234567', '0022174806', '0035178824'];
+
+/** One-minute G.711 calls of Agents of the default directory (2 s ringing, 58 s talk), `gap` simulated seconds apart. */
+export function oneMinuteCalls(count: number, gap: number): ScenarioCall[] {
+  return Array.from({ length: count }, (_, i) => {
+    const agent = AGENTS[i % AGENTS.length]!;
+    const outside = OUTSIDE[i % OUTSIDE.length]!;
+    const inbound = i % 3 !== 2;
+    return { at: 1 + i * gap, kind: inbound ? 'inbound' : 'outbound', from: inbound ? outside : agent, to: inbound ? agent : outside, ringSeconds: 2, talkSeconds: ONE_MINUTE_TALK_SECONDS, codec: i % 2 === 0 ? 'pcma' : 'pcmu' };
+  });
 }

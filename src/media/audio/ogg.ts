@@ -23,6 +23,9 @@ const CRC_TABLE = (() => {
   return table;
 })();
 
+const CRC_FIELD_ZERO = new Uint8Array(4);
+
+/** The CRC of `bytes`, going on from `crc` (the CRC of what came before them). */
 export function oggCrc(bytes: Uint8Array, crc = 0): number {
   for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) ^ CRC_TABLE[((crc >>> 24) ^ bytes[i]!) & 0xff]!) >>> 0;
   return crc >>> 0;
@@ -171,9 +174,8 @@ export class OggPacketReader {
     if (page[4] !== 0) throw new OggFormatError(`${this.label}: Ogg version ${page[4]} at byte ${this.#offset}`);
     const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
     const stored = view.getUint32(22, true);
-    const check = new Uint8Array(page);
-    check.fill(0, 22, 26);
-    if (oggCrc(check) !== stored) throw new OggFormatError(`${this.label}: the page at byte ${this.#offset} fails its CRC`);
+    // The CRC is computed with its own field zero: over the bytes before it, four zeros and the rest.
+    if (oggCrc(page.subarray(26), oggCrc(CRC_FIELD_ZERO, oggCrc(page.subarray(0, 22)))) !== stored) throw new OggFormatError(`${this.label}: the page at byte ${this.#offset} fails its CRC`);
     const serial = view.getUint32(14, true);
     const sequence = view.getUint32(18, true);
     if (this.#serial !== undefined && serial !== this.#serial) throw new OggFormatError(`${this.label}: a second logical stream (serial ${serial}) at byte ${this.#offset}`);

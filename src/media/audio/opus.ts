@@ -302,10 +302,11 @@ export class OpusFileWriter {
   #code(): void {
     const packets = this.codecs.map((codec, c) => codec.encode(this.frameBytes[c]!, this.frameSize));
     // A multistream packet: every stream's packet self-delimited but the last's.
-    const packet = packets.length === 1 ? new Uint8Array(packets[0]!) : Buffer.concat([selfDelimited(packets[0]!), packets[1]!]);
+    // (opusscript hands back a copy of each packet: it is kept as it is.)
+    const packet = packets.length === 1 ? packets[0]! : Buffer.concat([selfDelimited(packets[0]!), packets[1]!]);
     this.codedFrames++;
     this.filled = 0;
-    this.ogg.packet(new Uint8Array(packet.buffer, packet.byteOffset, packet.byteLength), BigInt(this.codedFrames * this.frameSize * this.granuleStep));
+    this.ogg.packet(packet, BigInt(this.codedFrames * this.frameSize * this.granuleStep));
   }
 
   #release(): void {
@@ -339,9 +340,9 @@ export class OggOpusDecoder {
   #skip = 0;
   #step = 1;
   #headers = 0;
-  /** Frames handed out so far, and where the audio ends (known once the last page is read). */
+  /** Frames handed out so far, and the last page's granule position (where the audio ends) once it is read. */
   #emitted = 0;
-  #endFrames = Number.POSITIVE_INFINITY;
+  #endGranule: bigint | undefined;
 
   constructor(private readonly label = 'Opus stream') {
     this.#reader = new OggPacketReader(label);
@@ -351,14 +352,11 @@ export class OggOpusDecoder {
     const blocks: DecodedOpusBlock[] = [];
     const packets = this.#reader.push(piece);
     // The last page's granule position says where the audio ends: known before its packets are decoded.
-    const last = [...packets].reverse().find((packet) => packet.lastPage && packet.granule >= 0n);
-    if (last && this.#headers === 2) this.#endFrames = (Number(last.granule) - this.#preSkip) / this.#step;
+    this.#endGranule ??= [...packets].reverse().find((packet) => packet.lastPage && packet.granule >= 0n)?.granule;
     for (const packet of packets) {
       if (this.#headers === 0) this.#head(packet.data);
-      else if (this.#headers === 1) {
-        this.#tags(packet.data);
-        if (last) this.#endFrames = (Number(last.granule) - this.#preSkip) / this.#step;
-      } else {
+      else if (this.#headers === 1) this.#tags(packet.data);
+      else {
         const block = this.#audio(packet.data);
         if (block) blocks.push(block);
       }
@@ -432,7 +430,10 @@ export class OggOpusDecoder {
       this.#skip -= start;
     }
     // Past the end the last granule position gives: padding the encoder coded to flush its look-ahead.
-    frames = Math.min(frames, start + Math.max(0, Math.round(this.#endFrames - this.#emitted)));
+    if (this.#endGranule !== undefined) {
+      const endFrames = (Number(this.#endGranule) - this.#preSkip) / this.#step;
+      frames = Math.min(frames, start + Math.max(0, Math.round(endFrames - this.#emitted)));
+    }
     if (frames <= start) return undefined;
     this.#emitted += frames - start;
     return { channels, sampleRate: this.#sampleRate, samples: samples.subarray(start * channels, frames * channels) };

@@ -64,7 +64,8 @@ async function lastLine(path: string): Promise<{ text: string; seq: number; torn
     } catch {
       // a torn or damaged last line: the chain goes on from its bytes; verify names it
     }
-    if (seq < 0) seq = (await readFile(path, 'utf8')).split('\n').filter((l, i, all) => l.length > 0 || i < all.length - 1).length - 1;
+    // Its number, then, from its place in the file: as many lines before it as newlines.
+    if (seq < 0) seq = (await readFile(path, 'utf8')).split('\n').length - (torn ? 1 : 2);
     return { text: line, seq, torn };
   } finally {
     await handle.close();
