@@ -1,10 +1,9 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { dirname, join } from 'node:path';
 import { verifyAuditTrail } from '../platform/audit/index.js';
 import { readKeyring } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
-import { defaultAccountsPath } from '../player/index.js';
+import { defaultPlayerTrail } from '../recorder/reconcile/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
@@ -12,6 +11,7 @@ interface AuditVerifyFlags {
   config: string;
   key?: string[];
   json?: boolean;
+  service?: boolean;
 }
 
 /** `recorder audit verify`: checks an audit trail's chain and checkpoints, naming each problem's line. */
@@ -23,6 +23,7 @@ export function registerAuditCommand(program: Command): void {
     .argument('[file]', "the trail (default: the player's, beside the accounts file of -c CONFIG)")
     .option('-c, --config <file>', 'configuration file: where the trail is and the system key', 'recorder.toml')
     .option('--key <file>', 'key file to check checkpoints with (repeat for several; instead of the configuration)', (value: string, all: string[] = []) => [...all, value])
+    .option('--service', "the service's trail (call outcomes, retention, starts: storage.auditPath) instead of the player's")
     .option('--json', 'print the result as JSON')
     .action(async (file: string | undefined, flags: AuditVerifyFlags) => {
       let keyring: Keyring | undefined = flags.key && flags.key.length > 0 ? await readKeyring(flags.key) : undefined;
@@ -30,7 +31,7 @@ export function registerAuditCommand(program: Command): void {
       // The configuration gives the trail's place and the system key; an auditor with the file alone checks the chain.
       if (path === undefined || (keyring === undefined && existsSync(flags.config))) {
         const loaded = await loadCommandConfig(flags.config, 'recorder audit verify');
-        path ??= join(dirname(defaultAccountsPath(loaded.config.storage.indexPath)), 'player-audit.log');
+        path ??= flags.service ? loaded.config.storage.auditPath : defaultPlayerTrail(loaded.config);
         keyring ??= loaded.keyring;
       }
       let result;

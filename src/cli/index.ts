@@ -16,6 +16,7 @@ import { registerServiceCommand } from './service-command.js';
 import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerAuditCommand } from './audit-command.js';
+import { registerReconcileCommand } from './reconcile-command.js';
 import { registerUserCommands } from '../player/index.js';
 
 export { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiveInteger } from './exit-codes.js';
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerStatusCommands(program);
   registerBackupCommand(program);
   registerAuditCommand(program);
+  registerReconcileCommand(program);
   registerServiceCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);

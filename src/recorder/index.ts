@@ -6,3 +6,4 @@ export * as pbx from './pbx/index.js';
 export * as rules from './rules/index.js';
 export * as convert from './convert/index.js';
 export * as service from './service/index.js';
+export * as reconcile from './reconcile/index.js';

@@ -454,6 +454,15 @@ export class RecordingIndex {
     return (this.#db.prepare(`SELECT r.*, ${this.#favouriteColumns()} FROM recordings r WHERE r.call_id = ? ORDER BY r.name`).all(owner, callId) as DbRow[]).map(fromDb);
   }
 
+  /**
+   * Recordings of a conference: its id (32 hex digits) is the call id, or the call id's start (a phone's captures,
+   * one per call leg, carry device and counter after it).
+   */
+  getByConference(conf: string): IndexedRecording[] {
+    const id = conf.toLowerCase();
+    return (this.#db.prepare(`SELECT r.*, ${this.#favouriteColumns()} FROM recordings r WHERE r.call_id = ? OR (r.call_id >= ? AND r.call_id < ?) ORDER BY r.name`).all('', id, `${id}-`, `${id}.`) as DbRow[]).map(fromDb);
+  }
+
   count(): number {
     return (this.#db.prepare('SELECT COUNT(*) AS n FROM recordings').get() as { n: number }).n;
   }

@@ -34,6 +34,11 @@ export interface AuditTrailOptions {
   readonly keyring?: Keyring;
   /** A checkpoint after this many entries (default 100). */
   readonly checkpointEvery?: number;
+  /**
+   * Also a checkpoint this long after the first entry not yet covered by one (ms; default: none), so that a quiet
+   * writer's last entries do not wait for the 100th or for its stop to be sealed.
+   */
+  readonly checkpointAfterMs?: number;
   /** Told of a write that failed (the entry is lost; the chain stays whole). */
   readonly onError?: (error: unknown) => void;
 }
@@ -80,12 +85,18 @@ export class AuditTrail {
   #queue: Promise<void> = Promise.resolve();
   #sinceCheckpoint = 0;
   readonly #every: number;
+  #sealTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly path: string,
     private readonly options: AuditTrailOptions = {},
   ) {
     this.#every = options.checkpointEvery ?? 100;
+  }
+
+  /** Entries written since the last checkpoint (by this writer). */
+  get unsealed(): number {
+    return this.#sinceCheckpoint;
   }
 
   /** Append an entry; resolves once it is written (errors go to onError, and reject). */
@@ -97,6 +108,8 @@ export class AuditTrail {
 
   /** A checkpoint now (as a writer stops), if anything was written since the last one. Waits for earlier appends. */
   async close(): Promise<void> {
+    clearTimeout(this.#sealTimer);
+    this.#sealTimer = undefined;
     await this.#queue;
     if (this.#sinceCheckpoint > 0 && (this.options.keyring?.size ?? 0) > 0) await this.append('system', 'checkpoint').catch(() => undefined);
   }
@@ -115,10 +128,18 @@ export class AuditTrail {
     }
     // A torn last line (a writer killed mid-line) is closed with a newline first: the chain goes on from its bytes.
     await appendFile(this.path, `${last?.torn ? '\n' : ''}${JSON.stringify(entry)}\n`, { mode: 0o600 });
-    if (action === 'checkpoint') this.#sinceCheckpoint = 0;
-    else if (key && ++this.#sinceCheckpoint >= this.#every) {
+    if (action === 'checkpoint') {
       this.#sinceCheckpoint = 0;
+      clearTimeout(this.#sealTimer);
+      this.#sealTimer = undefined;
+    } else if (key && ++this.#sinceCheckpoint >= this.#every) {
       await this.#append('system', 'checkpoint', {});
+    } else if (key && this.#sealTimer === undefined && this.options.checkpointAfterMs !== undefined) {
+      this.#sealTimer = setTimeout(() => {
+        this.#sealTimer = undefined;
+        if (this.#sinceCheckpoint > 0) void this.append('system', 'checkpoint').catch(() => undefined);
+      }, this.options.checkpointAfterMs);
+      this.#sealTimer.unref();
     }
   }
 }

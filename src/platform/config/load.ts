@@ -251,6 +251,7 @@ export function validateConfig(value: unknown, file: string, baseDir = '.'): Rec
       workDir,
       journalPath: resolvePath(baseDir, config.storage.journalPath ?? join(workDir, 'journal.jsonl')),
       indexPath: resolvePath(baseDir, config.storage.indexPath ?? join(root, 'TMP', 'index.sqlite')),
+      auditPath: resolvePath(baseDir, config.storage.auditPath ?? join(root, 'TMP', 'service-audit.log')),
     },
     encryption: { ...config.encryption, keyFiles: config.encryption.keyFiles.map((path) => resolvePath(baseDir, path)) },
     log: { ...config.log, ...(config.log.dir !== undefined ? { dir: resolvePath(baseDir, config.log.dir) } : {}) },

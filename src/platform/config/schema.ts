@@ -59,6 +59,8 @@ const reporting = z.strictObject({
   longRetryMinutes: int(1, 24 * 60).default(120),
   /** Raise an alarm when a call has no CDR ticket. */
   alarmIfNoCdr: z.boolean().default(true),
+  /** The PBX's name in the reporting: its period report (report.php from/to) needs it; reconciliation asks for one. */
+  pbx: z.string().min(1).max(256).optional(),
 });
 
 const driveCommon = {
@@ -130,6 +132,8 @@ const storage = z.strictObject({
   /** The service journal and the search index; default WORKDIR/journal.jsonl and ROOT/TMP/index.sqlite. */
   journalPath: text.optional(),
   indexPath: text.optional(),
+  /** The service's audit trail (call outcomes, retention deletions, starts); default ROOT/TMP/service-audit.log. */
+  auditPath: text.optional(),
 });
 
 const recording = z.strictObject({
@@ -403,5 +407,5 @@ export const recorderConfigSchema = z
 export type RecorderConfigInput = z.input<typeof recorderConfigSchema>;
 /** The configuration after validation, defaults filled in and paths resolved. */
 export type RecorderConfig = z.output<typeof recorderConfigSchema> & {
-  readonly storage: { readonly workDir: string; readonly journalPath: string; readonly indexPath: string };
+  readonly storage: { readonly workDir: string; readonly journalPath: string; readonly indexPath: string; readonly auditPath: string };
 };

@@ -2,6 +2,7 @@ import { AnswerEncodingError, AnswerTooLargeError, MAX_REPORTING_ANSWER_BYTES, d
 import type { Cdr } from './cdr.js';
 import { CdrParseError } from './cdr.js';
 import { ReportParseError, parseReportXml } from './report-xml.js';
+import type { ReportRecord } from './report-xml.js';
 import { legFromReportRecord } from './report-legs.js';
 
 export interface ReportingClientOptions {
@@ -67,12 +68,28 @@ export class ReportingClient {
 
   async cdrsForConference(confId: string, signal?: AbortSignal): Promise<Cdr[]> {
     if (!/^[0-9a-fA-F]{1,64}$/.test(confId)) throw new RangeError(`conference id must be hex digits, got ${JSON.stringify(confId)}`);
+    const conf = confId.toLowerCase();
+    return this.ask({ confid: conf }, `conference ${conf}`, (record) => record.conf === conf, signal);
+  }
+
+  /**
+   * Every CDR of one PBX whose call started in [from, to] (report.php's period report: `pbx` is mandatory there),
+   * as call legs; the legs of one call share its `conf`. For reconciling a period against the recordings.
+   */
+  async cdrsForPeriod(from: Date, to: Date, pbx: string, signal?: AbortSignal): Promise<Cdr[]> {
+    if (!(from.getTime() <= to.getTime())) throw new RangeError(`period: from (${from.toISOString()}) is after to (${to.toISOString()})`);
+    if (pbx === '') throw new RangeError('period report: the PBX name is empty');
+    const unix = (date: Date): string => String(Math.floor(date.getTime() / 1000));
+    return this.ask({ from: unix(from), to: unix(to), pbx, sortby: 'time' }, `${from.toISOString()} … ${to.toISOString()}`, () => true, signal);
+  }
+
+  private async ask(params: Readonly<Record<string, string>>, what: string, keep: (record: ReportRecord) => boolean, signal: AbortSignal | undefined): Promise<Cdr[]> {
     const order = this.useStandby && this.options.standbyUrl ? [this.options.standbyUrl, this.options.url] : [this.options.url, this.options.standbyUrl];
     let lastError: ReportingUnavailableError | undefined;
     for (const base of order) {
       if (base === undefined) continue;
       try {
-        const cdrs = await this.query(base, confId, signal);
+        const cdrs = await this.query(base, params, what, keep, signal);
         this.useStandby = base === this.options.standbyUrl && base !== this.options.url;
         return cdrs;
       } catch (error) {
@@ -84,10 +101,10 @@ export class ReportingClient {
     throw lastError ?? new ReportingUnavailableError(this.options.url, 'no reporting configured');
   }
 
-  private async query(base: string, confId: string, signal: AbortSignal | undefined): Promise<Cdr[]> {
+  private async query(base: string, params: Readonly<Record<string, string>>, what: string, keep: (record: ReportRecord) => boolean, signal: AbortSignal | undefined): Promise<Cdr[]> {
     const url = new URL(base);
     url.searchParams.set('remote', '1');
-    url.searchParams.set('confid', confId.toLowerCase());
+    for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
     url.searchParams.set('format', 'xml');
     const headers: Record<string, string> = { accept: 'application/xml, text/xml' };
     if (this.options.username !== undefined) {
@@ -115,18 +132,16 @@ export class ReportingClient {
     } catch (error) {
       if (!(error instanceof AnswerEncodingError)) throw error;
       if (!response.ok) body = '';
-      else throw new ReportingUnavailableError(base, `unreadable answer for conference ${confId.toLowerCase()}: ${error.reason}`);
+      else throw new ReportingUnavailableError(base, `unreadable answer for ${what}: ${error.reason}`);
     }
     if (response.status === 401 || response.status === 403) throw new ReportingUnavailableError(base, `access refused (${response.status}): check the reporting user and password`);
     if (!response.ok) throw new ReportingUnavailableError(base, `answered ${response.status}${body ? `: ${body.slice(0, 200).trim()}` : ''}`);
     try {
       // report.php answers Report XML: one record per PBX object of the call, read as a call leg each.
-      return parseReportXml(body, base)
-        .filter((record) => record.conf === confId.toLowerCase())
-        .map(legFromReportRecord);
+      return parseReportXml(body, base).filter(keep).map(legFromReportRecord);
     } catch (error) {
       if (error instanceof ReportParseError || error instanceof CdrParseError) {
-        throw new ReportingUnavailableError(base, `unreadable answer for conference ${confId.toLowerCase()}: ${error.reason} (${error.element})`);
+        throw new ReportingUnavailableError(base, `unreadable answer for ${what}: ${error.reason} (${error.element})`);
       }
       throw error;
     }

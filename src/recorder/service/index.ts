@@ -13,3 +13,4 @@ export { AlarmMailer } from './alarm-mail.js';
 export type { AlarmMailSettings, AlarmMailerOptions } from './alarm-mail.js';
 export { MASTER_ALARM_FILE } from './recorder-service.js';
 export { StatusEndpoint } from './status-endpoint.js';
+export { CONFIG_DIGEST_FILE, ServiceAudit, configDigest, packageVersion } from './service-audit.js';

@@ -31,6 +31,9 @@ import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError,
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { BucketError, StoreError, openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
+import { CONFIG_DIGEST_FILE, ServiceAudit, packageVersion } from './service-audit.js';
+import { RECONCILE_SETTLE_MS, isNotRecordedCause, reconcilePeriod } from '../reconcile/index.js';
+import type { NotRecordedCause } from '../reconcile/index.js';
 import type { BackupOutcome, Recordings, StoredRecording } from '../../recordings/index.js';
 import type { JournalItem } from './journal.js';
 import { required, toJournalValue, workOf } from './work-item.js';
@@ -120,6 +123,12 @@ export interface RecorderServiceOptions {
   readonly longRetryMs?: number;
   /** Wait before an unanswered reporting is asked again (ms, default 5000). */
   readonly reportingRetryMs?: number;
+  /** How often the last day's calls are reconciled against the recordings (ms, default 1 h; needs [reporting] pbx). */
+  readonly reconcileIntervalMs?: number;
+  /** Calls that ended less than this long ago are not judged yet (ms, default 30 minutes). */
+  readonly reconcileSettleMs?: number;
+  /** Audit trails of users' deletions (the player's), which account for a recording's absence. */
+  readonly userTrails?: readonly string[];
 }
 
 /** The master alarm's state in WORKDIR (it survives restarts). */
@@ -224,6 +233,11 @@ export class RecorderService {
   private sampler: RandomSampler | undefined;
   /** The recording group counted against the licences, when they are configured. */
   private licences: RecordingLicences | undefined;
+  /** The service's audit trail: call outcomes, retention deletions, starts, alarm commands. */
+  private audit: ServiceAudit | undefined;
+  /** Calls of recorded users with neither a recording nor a reason, as the last reconciliation found (PCAP red). */
+  private reconcileFinding: string | undefined;
+  private reconcileTimer: NodeJS.Timeout | undefined;
   /** Thread-call recording's marks, in mode "tcr". */
   private marks: ThreadCallMarks | undefined;
   /** Per user, the conferences of its latest calls on the SOAP link, newest last: a mark made now keeps the last one. */
@@ -288,7 +302,7 @@ export class RecorderService {
 
   private currentLamps(): ServiceLamps {
     // BACKUP is red while copies wait to be tried again: the backup is behind.
-    return { ...this.lamps, DISK: this.room.lamp === 'red' || this.lowSpace !== undefined || this.bucketDown !== undefined ? 'red' : 'green', BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
+    return { ...this.lamps, PCAP: this.reconcileFinding !== undefined ? 'red' : this.lamps.PCAP, DISK: this.room.lamp === 'red' || this.lowSpace !== undefined || this.bucketDown !== undefined ? 'red' : 'green', BACKUP: this.config.storage.backup === undefined ? 'grey' : (this.backupRetry?.size ?? 0) > 0 ? 'red' : 'green' };
   }
 
   /** A lamp's colour with its reason; the monitor looks at once (the alarm and the status see it within a round). */
@@ -313,6 +327,9 @@ export class RecorderService {
     const lastRun = await stat(storage.journalPath).then((info) => info.mtimeMs, () => undefined);
     if (lastRun !== undefined) this.lastRunAt = lastRun;
     this.journal = await Journal.open(storage.journalPath);
+    await mkdir(dirname(storage.auditPath), { recursive: true });
+    this.audit = new ServiceAudit(storage.auditPath, this.store.keyring, (error) => this.log.error({ err: error, trail: storage.auditPath }, 'the audit trail could not be written'));
+    await this.audit.started(this.config, packageVersion(), join(storage.workDir, CONFIG_DIGEST_FILE));
     if (recording.mode === 'tcr' && this.config.tcr) {
       this.marks = ThreadCallMarks.open(join(dirname(storage.journalPath), THREAD_CALL_MARKS_FILE), this.config.tcr.markWindowSeconds);
       this.log.info({ marks: this.marks.size, windowSeconds: this.config.tcr.markWindowSeconds }, 'thread-call recording: marks loaded');
@@ -431,6 +448,7 @@ export class RecorderService {
         diskMeasured: (free) => this.diskMeasured(free),
         lampReasons: () => ({
           ...this.lampReasons,
+          ...(this.reconcileFinding !== undefined ? { PCAP: this.lamps.PCAP === 'red' && this.lampReasons.PCAP ? `${this.lampReasons.PCAP}; ${this.reconcileFinding}` : this.reconcileFinding } : {}),
           ...(this.lowSpace !== undefined ? { DISK: this.lowSpace } : {}),
           ...(this.bucketDown !== undefined ? { DISK: this.bucketDown } : {}),
           ...(this.room.lamp === 'red' ? { DISK: this.room.reason ?? 'the storage disk is full or refuses writes' } : {}),
@@ -453,6 +471,7 @@ export class RecorderService {
         graceMs: this.options.alarmGraceMs ?? (this.config.alarm?.graceSeconds ?? 20) * 1000,
         log: this.log,
         ...(this.options.statusIntervalMs !== undefined ? { intervalMs: this.options.statusIntervalMs } : {}),
+        onAlarmCommand: (command) => this.audit?.alarmCommand(command.action, command.by),
         ...(this.mailer ? { onAlarmEvent: (event, status, snapshot) => this.mailer!.notify(event, status, snapshot) } : {}),
       },
     );
@@ -472,15 +491,67 @@ export class RecorderService {
     // A service runs for years: retention applies every day, not only at start-up.
     this.housekeepingTimer = setInterval(() => void this.housekeeping().catch((error: unknown) => this.log.warn({ err: error }, 'housekeeping failed')), HOUSEKEEPING_MS);
     this.housekeepingTimer.unref();
+    if (this.config.reporting.pbx !== undefined) {
+      const every = this.options.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS;
+      this.reconcileTimer = setInterval(() => void this.reconcileRecent().catch((error: unknown) => this.log.warn({ err: error }, 'reconciliation failed')), every);
+      this.reconcileTimer.unref();
+    }
+  }
+
+  /**
+   * Reconcile the last day's calls of recorded users against the recordings and the reasons in the trail; calls
+   * with neither turn the PCAP lamp red (the capture that should have come did not) until a run finds none.
+   */
+  private async reconcileRecent(): Promise<void> {
+    if (this.stopped || this.config.reporting.pbx === undefined) return;
+    const now = Date.now();
+    const inProgress = new Set<string>();
+    for (const item of this.journal?.pending() ?? []) {
+      const conf = this.captureName(item.key)?.confId;
+      if (conf !== undefined) inProgress.add(conf);
+    }
+    let report;
+    try {
+      report = await reconcilePeriod(this.config, {
+        from: new Date(now - RECONCILE_SPAN_MS),
+        // A PBX clock ahead of ours puts its latest calls after our now: they are asked for too (and are pending).
+        to: new Date(now + RECONCILE_CLOCK_MARGIN_MS),
+        now,
+        inProgress,
+        ...(this.options.userTrails ? { userTrails: this.options.userTrails } : {}),
+        settleMs: this.options.reconcileSettleMs ?? RECONCILE_SETTLE_MS,
+      });
+    } catch (error) {
+      // An unreachable reporting is the REP lamp's business; the next round tries again.
+      if (error instanceof ReportingUnavailableError) return void this.log.info({ reason: error.message }, 'reconciliation: the reporting did not answer; tried again at the next round');
+      throw error;
+    }
+    if (this.stopped) return;
+    await this.audit?.reconciled(report);
+    const findings = report.calls.filter((call) => call.problem);
+    const before = this.reconcileFinding;
+    this.reconcileFinding =
+      findings.length === 0
+        ? undefined
+        : `reconciliation: ${findings.length} call(s) of recorded users since ${report.from} with no recording and no accepted reason (first: ${findings[0]!.conf}, ${findings[0]!.verdict}); see recorder reconcile`;
+    if (this.reconcileFinding !== undefined) this.log.error({ calls: findings.map((call) => ({ conf: call.conf, verdict: call.verdict, agents: call.agents })) }, this.reconcileFinding);
+    else if (before !== undefined) this.log.info('reconciliation: every call of a recorded user has its recording or a reason again');
+    if (before !== this.reconcileFinding) void this.monitor?.tick();
   }
 
   /** Retention of recordings and of the quarantine. */
   private async housekeeping(): Promise<void> {
     const { retentionMonths, quarantineDays } = this.config.storage;
     const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), quarantineDays });
-    if (swept.removed.length > 0) this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
+    if (swept.removed.length > 0) {
+      this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
+      await this.audit?.retentionDeleted(swept.removed, `retentionMonths = ${retentionMonths}`);
+    }
     if (swept.failed.length > 0) this.log.warn({ failed: swept.failed.length, first: swept.failed[0] }, 'retention: the bucket refused to delete old recordings (object lock?): tried again at the next sweep');
-    if (swept.expiredQuarantine.length > 0) this.log.info({ removed: swept.expiredQuarantine.length, days: quarantineDays }, 'retention: old quarantined captures removed');
+    if (swept.expiredQuarantine.length > 0) {
+      this.log.info({ removed: swept.expiredQuarantine.length, days: quarantineDays }, 'retention: old quarantined captures removed');
+      await this.audit?.quarantineExpired(swept.expiredQuarantine, quarantineDays);
+    }
     if (this.cdrInterface && this.config.cdrInterface) {
       const dropped = await this.cdrInterface.sweep(this.config.cdrInterface.keepHours * 3600 * 1000);
       if (dropped > 0) this.log.info({ conferences: dropped }, 'CDR interface: CDRs no capture asked for were dropped');
@@ -518,6 +589,7 @@ export class RecorderService {
     this.stopping.abort(new Error('the service stops'));
     this.room.stop();
     if (this.housekeepingTimer) clearInterval(this.housekeepingTimer);
+    if (this.reconcileTimer) clearInterval(this.reconcileTimer);
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     this.timerDue.clear();
@@ -533,6 +605,7 @@ export class RecorderService {
     await this.backupRetry?.stop();
     await this.monitor?.stop();
     await this.mailer?.close();
+    await this.audit?.close();
     await this.journal?.close();
     await this.store?.close();
     this.log.info('recorder stopped');
@@ -741,6 +814,7 @@ export class RecorderService {
       if (!seen && !this.stopped) {
         this.counters.callEndsWithoutCapture++;
         this.log.info({ confId: end.confId, users: end.users }, 'call ended without a capture on the drive');
+        void this.audit?.callWithoutCapture(end.confId, end.users).catch(() => undefined);
       }
     }, this.options.captureWaitMs ?? 120_000);
     check.unref();
@@ -874,6 +948,8 @@ export class RecorderService {
       return false;
     }
     let decision: RecordingDecision;
+    // Why a call is not recorded, for the audit trail: the rules, unless a licence or the sampling said no.
+    let cause: NotRecordedCause = 'rules';
     try {
       const gatewayIds = [...this.config.pbx.gatewayIds, ...(this.pbxSerial !== undefined ? [this.pbxSerial] : [])];
       const parsedName = this.captureName(name);
@@ -893,6 +969,7 @@ export class RecorderService {
         const refusal = unlimited.action === 'file' && unlimited.agent !== null ? licences.refusal(unlimited.agent) : undefined;
         if (refusal) {
           decision = { ...decision, reason: `${refusal.reason}: not recorded (${decision.reason})` };
+          cause = 'licence';
           this.raiseSoftwareAlarm(name, refusal.reason);
           this.log.warn({ capture: name, agent: refusal.agent }, refusal.reason);
         }
@@ -927,8 +1004,10 @@ export class RecorderService {
     if (this.sampler && decision.action === 'file' && decision.agent !== null) {
       // Counted by conference, before the journal records the decision: a re-decision gets the same answer.
       const verdict = this.sampler.sample(confId, decision.agent);
-      if (!verdict.keep) decision = { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
-      else decision = { ...decision, reason: `${decision.reason}; ${verdict.reason}` };
+      if (!verdict.keep) {
+        decision = { ...decision, action: 'delete', reason: `${verdict.reason} (the rules: ${decision.reason})` };
+        cause = 'random';
+      } else decision = { ...decision, reason: `${decision.reason}; ${verdict.reason}` };
     }
     let threadCall: CaptureWork['tcr'];
     const tcr = this.config.tcr;
@@ -950,6 +1029,7 @@ export class RecorderService {
       ...data,
       cdrSource: from,
       decision: toJournalValue(decision),
+      ...(decision.action !== 'file' ? { notRecorded: cause } : {}),
       ...(threadCall ? { tcr: toJournalValue(threadCall) } : {}),
       // The records as the reporting gave them (Report XML records or CDR-XML), kept with the recording.
       cdrXml: cdrs.map((cdr) => cdr.source ?? cdrToXml(cdr)),
@@ -1000,7 +1080,8 @@ export class RecorderService {
     const decision = required(name, work, 'decision');
     const capturePath = required(name, work, 'path');
     if (decision.action !== 'file') {
-      await this.discard(item, decision.reason);
+      const cause = item.data.notRecorded;
+      await this.discard(item, decision.reason, typeof cause === 'string' && isNotRecordedCause(cause) ? cause : 'rules');
       return;
     }
     const threadCall = work.tcr;
@@ -1103,7 +1184,7 @@ export class RecorderService {
       this.schedule(item.key, wait + 50);
       return false;
     }
-    await this.discard(item, `thread-call recording: not marked within ${windowSeconds} s of the call's end`);
+    await this.discard(item, `thread-call recording: not marked within ${windowSeconds} s of the call's end`, 'tcr-unmarked');
     return false;
   }
 
@@ -1165,6 +1246,7 @@ export class RecorderService {
       }
       throw error;
     }
+    await this.audit!.callRecorded(this.captureName(name)?.confId ?? '', name, filed.name, decision.agent);
     await this.journal!.record(name, 'filed', { ...item.data, recording: filed.name });
     this.counters.filed++;
     this.noteBackup(filed.name, filed.backup);
@@ -1217,8 +1299,9 @@ export class RecorderService {
     return true;
   }
 
-  private async discard(item: JournalItem, reason: string): Promise<void> {
+  private async discard(item: JournalItem, reason: string, cause: NotRecordedCause): Promise<void> {
     if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
+    await this.audit!.callNotRecorded(this.captureName(item.key)?.confId ?? '', item.key, cause, reason);
     await this.journal!.record(item.key, 'discarded', { reason });
     this.counters.discarded++;
     await this.cleanWork(item);
@@ -1242,6 +1325,7 @@ export class RecorderService {
     if (kept) {
       if (!(await this.ingestor!.release(item.key, this.config.drive.graceSeconds * 1000))) return;
     } else this.log.error({ capture: item.key }, 'no working copy to quarantine: the capture is left on the drive');
+    await this.audit!.captureQuarantined(this.captureName(item.key)?.confId, item.key, reason, kept);
     await this.journal!.record(item.key, 'quarantined', { reason, ...(kept ? { kept } : { leftOnDrive: true }) });
     this.counters.quarantined++;
     this.log.warn({ capture: item.key, kept, reason }, 'capture quarantined');
@@ -1259,6 +1343,11 @@ export class RecorderService {
 
 /** The longest wait, after a restart, for the records the PBX held back while the recorder was down. */
 const RESTART_SETTLE_MAX_MS = 60_000;
+
+/** How often, and over how long a past, the service reconciles calls against recordings. */
+const RECONCILE_INTERVAL_MS = 3600 * 1000;
+const RECONCILE_SPAN_MS = 24 * 3600 * 1000;
+const RECONCILE_CLOCK_MARGIN_MS = 3600 * 1000;
 
 /** How often retention (recordings, quarantine) runs while the service is up. */
 const HOUSEKEEPING_MS = 24 * 3600 * 1000;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { MasterAlarm } from './master-alarm.js';
 import type { AlarmEvent, LampName, Lamps, MasterAlarmStatus } from './master-alarm.js';
 import { STATUS_INTERVAL_MS, takeAlarmCommands, writeStatus } from './service-status.js';
-import type { StatusSnapshot } from './service-status.js';
+import type { AlarmCommand, StatusSnapshot } from './service-status.js';
 import type { ServiceCounters } from './recorder-service.js';
 import type { ClusterStatus } from '../cluster/index.js';
 
@@ -34,6 +34,8 @@ export interface ServiceMonitorOptions {
   readonly graceMs: number;
   readonly log: Logger;
   /** Every alarm event, after it is logged (the mailer). */
+  /** Told of each RESET / OFF taken from the alarm commands (the audit trail keeps who did it). */
+  readonly onAlarmCommand?: (command: AlarmCommand) => Promise<void> | void;
   readonly onAlarmEvent?: (event: AlarmEvent, status: MasterAlarmStatus, snapshot: () => StatusSnapshot) => void;
   readonly intervalMs?: number;
 }
@@ -109,6 +111,7 @@ export class ServiceMonitor {
     for (const command of await takeAlarmCommands(this.#options.workDir)) {
       this.#options.log.info({ action: command.action, by: command.by }, `master alarm: ${command.action.toUpperCase()} by ${command.by}`);
       alarm.command(command.action, command.by);
+      await Promise.resolve(this.#options.onAlarmCommand?.(command)).catch((error: unknown) => this.#options.log.warn({ err: error }, 'an alarm command could not be put in the audit trail'));
     }
     try {
       const fs = await statfs(this.#options.storeRoot);

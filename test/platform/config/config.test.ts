@@ -74,6 +74,7 @@ describe('loadConfig', () => {
       workDir: join(dir, 'rec', 'REC'),
       journalPath: join(dir, 'rec', 'REC', 'journal.jsonl'),
       indexPath: join(dir, 'rec', 'TMP', 'index.sqlite'),
+      auditPath: join(dir, 'rec', 'TMP', 'service-audit.log'),
       retentionMonths: 24,
       quarantineDays: 90,
       minFreeMegabytes: 1024,

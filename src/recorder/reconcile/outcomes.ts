@@ -1,0 +1,53 @@
+// The call outcomes the service writes to its audit trail (src/recorder/service/service-audit.ts), as reconciliation
+// reads them back: the actions, the causes of a call not recorded, and the reader.
+import { readAuditEntries } from '../../platform/audit/index.js';
+
+/** Why a call with a capture was not recorded. */
+export const NOT_RECORDED_CAUSES = ['rules', 'random', 'licence', 'tcr-unmarked'] as const;
+export type NotRecordedCause = (typeof NOT_RECORDED_CAUSES)[number];
+
+export function isNotRecordedCause(value: string): value is NotRecordedCause {
+  return (NOT_RECORDED_CAUSES as readonly string[]).includes(value);
+}
+
+/** The trail's actions that tell a call's outcome. */
+export const CALL_OUTCOME_ACTIONS = ['call-recorded', 'call-not-recorded', 'capture-quarantined', 'call-without-capture'] as const;
+export type CallOutcomeAction = (typeof CALL_OUTCOME_ACTIONS)[number];
+
+/** One call's outcome as the trail tells it. */
+export interface CallOutcome {
+  readonly action: CallOutcomeAction;
+  readonly conf: string;
+  readonly at: string;
+  readonly seq: number;
+  readonly capture?: string;
+  readonly recording?: string;
+  readonly cause?: string;
+  readonly reason?: string;
+}
+
+/** The call outcomes of a service trail, by conference id (a conference's several captures each have one). */
+export async function readCallOutcomes(path: string): Promise<Map<string, CallOutcome[]>> {
+  const outcomes = new Map<string, CallOutcome[]>();
+  const { entries } = await readAuditEntries(path, { limit: Number.MAX_SAFE_INTEGER });
+  for (const entry of entries) {
+    if (!(CALL_OUTCOME_ACTIONS as readonly string[]).includes(entry.action)) continue;
+    const conf = entry.detail.conf;
+    if (typeof conf !== 'string') continue;
+    const text = (name: string): string | undefined => (typeof entry.detail[name] === 'string' ? (entry.detail[name] as string) : undefined);
+    const outcome: CallOutcome = {
+      action: entry.action as CallOutcomeAction,
+      conf,
+      at: entry.at,
+      seq: entry.seq,
+      ...(text('capture') !== undefined ? { capture: text('capture')! } : {}),
+      ...(text('recording') !== undefined ? { recording: text('recording')! } : {}),
+      ...(text('cause') !== undefined ? { cause: text('cause')! } : {}),
+      ...(text('reason') !== undefined ? { reason: text('reason')! } : {}),
+    };
+    const list = outcomes.get(conf) ?? [];
+    list.push(outcome);
+    outcomes.set(conf, list);
+  }
+  return outcomes;
+}

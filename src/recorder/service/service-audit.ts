@@ -1,0 +1,103 @@
+// The service's own audit trail (a hash-chained trail as the player's, in its own file: two processes never append
+// to one chain). It holds what an auditor asks of the unattended side: each call's outcome — recorded as which
+// recording, or why not —, every deletion by retention, alarm acknowledgements, and each start with the digest of
+// the configuration it ran with. `recorder reconcile` matches the reporting's calls against it.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { findPackageFile, writeFileDurable } from '../../platform/util/index.js';
+import { AuditTrail } from '../../platform/audit/index.js';
+import type { NotRecordedCause, ReconcileReport } from '../reconcile/index.js';
+import { describeConfig } from '../../platform/config/index.js';
+import type { RecorderConfig } from '../../platform/config/index.js';
+import type { Keyring } from '../../platform/crypto/index.js';
+
+/** In WORKDIR: the digest of the configuration the service last started with. */
+export const CONFIG_DIGEST_FILE = 'config.sha256';
+
+/** This package's version (package.json), or "unknown" where it is not shipped. */
+export function packageVersion(): string {
+  const path = findPackageFile('package.json');
+  if (path === undefined) return 'unknown';
+  try {
+    const version = (JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown }).version;
+    return typeof version === 'string' ? version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A checkpoint at the latest this long after the first entry it would cover: a quiet night is sealed too. */
+const CHECKPOINT_AFTER_MS = 10 * 60_000;
+
+/** SHA-256 of the configuration with its secrets redacted (the trail says which configuration ran, never a secret). */
+export function configDigest(config: RecorderConfig): string {
+  return createHash('sha256').update(JSON.stringify(describeConfig(config)), 'utf8').digest('hex');
+}
+
+export class ServiceAudit {
+  readonly #trail: AuditTrail;
+
+  constructor(
+    readonly path: string,
+    keyring: Keyring | undefined,
+    onError: (error: unknown) => void,
+  ) {
+    this.#trail = new AuditTrail(path, { onError, checkpointAfterMs: CHECKPOINT_AFTER_MS, ...(keyring ? { keyring } : {}) });
+  }
+
+  /**
+   * The service starts: with which configuration, and a `config-changed` entry when it differs from the last
+   * start's (kept in `digestFile`, so that a start does not read years of trail).
+   */
+  async started(config: RecorderConfig, version: string, digestFile: string): Promise<void> {
+    const digest = configDigest(config);
+    const before = (await readFile(digestFile, 'utf8').catch(() => '')).trim() || undefined;
+    await this.#trail.append('system', 'service-start', { version, config: digest, mode: config.recording.mode, format: config.recording.format, ...(config.storage.retentionMonths !== undefined ? { retentionMonths: config.storage.retentionMonths } : {}) });
+    if (before !== undefined && before !== digest) await this.#trail.append('system', 'config-changed', { from: before, to: digest });
+    if (before !== digest) await writeFileDurable(digestFile, `${digest}\n`);
+  }
+
+  /** Awaited before the journal records the step done: an outcome is in the trail before the capture is gone. */
+  callRecorded(conf: string, capture: string, recording: string, agent: string | null): Promise<void> {
+    return this.#trail.append('system', 'call-recorded', { conf, capture, recording, ...(agent !== null ? { agent } : {}) });
+  }
+
+  callNotRecorded(conf: string, capture: string, cause: NotRecordedCause, reason: string): Promise<void> {
+    return this.#trail.append('system', 'call-not-recorded', { conf, capture, cause, reason });
+  }
+
+  captureQuarantined(conf: string | undefined, capture: string, reason: string, kept: string | undefined): Promise<void> {
+    return this.#trail.append('system', 'capture-quarantined', { ...(conf !== undefined ? { conf } : {}), capture, reason, ...(kept !== undefined ? { kept } : { leftOnDrive: true }) });
+  }
+
+  /** The PBX ended a call of the recording group and no capture of it reached the drive. */
+  callWithoutCapture(conf: string, users: readonly string[]): Promise<void> {
+    return this.#trail.append('system', 'call-without-capture', { conf, users: [...users] });
+  }
+
+  /** Recordings deleted because they were older than the retention, one entry each. */
+  async retentionDeleted(recordings: readonly string[], policy: string): Promise<void> {
+    for (const recording of recordings) await this.#trail.append('system', 'retention-delete', { recording, policy });
+  }
+
+  quarantineExpired(captures: readonly string[], days: number): Promise<void> {
+    return this.#trail.append('system', 'quarantine-expired', { captures: [...captures], policy: `quarantineDays = ${days}` });
+  }
+
+  /** RESET or OFF of the master alarm, by whom ("cli", "player:<account>"). */
+  alarmCommand(action: string, by: string): Promise<void> {
+    return this.#trail.append(by, `alarm-${action}`, {});
+  }
+
+  /** A reconciliation ran: its period and what it found (the calls at fault are listed). */
+  reconciled(report: ReconcileReport): Promise<void> {
+    const findings = report.calls.filter((call) => call.problem).map((call) => ({ conf: call.conf, verdict: call.verdict, agents: [...call.agents] }));
+    return this.#trail.append('system', 'reconcile', { from: report.from, to: report.to, counts: report.counts, problems: report.problems, ...(findings.length > 0 ? { findings } : {}) });
+  }
+
+  /** Seal the chain (a checkpoint) as the service stops. */
+  close(): Promise<void> {
+    return this.#trail.close();
+  }
+}
