@@ -1,11 +1,8 @@
 import type { Command } from 'commander';
-import { instantOf } from '../platform/util/index.js';
-import type { TimeZoneSetting } from '../platform/util/index.js';
-import { RECONCILE_SETTLE_MS, ReconcileError, reconcilePeriod } from '../recorder/reconcile/index.js';
+import { RECONCILE_SETTLE_MS, ReconcileError, parsePeriodTime, reconcilePeriod } from '../recorder/reconcile/index.js';
 import type { ReconcileReport } from '../recorder/reconcile/index.js';
 import { ReportingUnavailableError } from '../recorder/pbx/index.js';
-import { confIdOfCapture } from '../recorder/rules/index.js';
-import { isFinished, readJournal } from '../recorder/service/index.js';
+import { confsInProgress } from '../recorder/service/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
@@ -22,27 +19,6 @@ interface ReconcileFlags {
 function refuse(message: string): never {
   process.stderr.write(`recorder reconcile: ${message}\n`);
   throw new CommandExit(EXIT_USAGE);
-}
-
-/**
- * A time as an operator types it: an ISO time with a zone (`2026-12-04T10:00:00Z`), or a wall-clock date / date
- * and time in the store's time zone (`2026-12-04`, `2026-12-04 10:00`); a bare date as --to means that day's end.
- */
-export function parsePeriodTime(text: string, option: string, zone: TimeZoneSetting, endOfDay: boolean): Date {
-  const value = text.trim();
-  const wall = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(value);
-  if (wall) {
-    const [, y, mo, d, h, mi] = wall;
-    const local = { year: Number(y), month: Number(mo), day: Number(d), hour: h !== undefined ? Number(h) : 0, minute: mi !== undefined ? Number(mi) : 0 };
-    if (local.month < 1 || local.month > 12 || local.day < 1 || local.day > 31 || local.hour > 23 || local.minute > 59) refuse(`${option}: not a valid date/time: ${JSON.stringify(text)}`);
-    if (endOfDay && h === undefined) return new Date(instantOf({ ...local, hour: 23, minute: 59 }, zone).getTime() + 59_999);
-    return instantOf(local, zone);
-  }
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
-    const date = new Date(value);
-    if (!Number.isNaN(date.getTime())) return date;
-  }
-  return refuse(`${option}: expected YYYY-MM-DD, "YYYY-MM-DD HH:MM" (the store's time zone) or an ISO time with a zone, got ${JSON.stringify(text)}`);
 }
 
 function printReport(report: ReconcileReport, all: boolean): void {
@@ -79,15 +55,17 @@ export function registerReconcileCommand(program: Command): void {
       if (!Number.isInteger(settle) || settle < 0 || settle > 100_000) refuse(`--settle-minutes: expected a whole number of minutes 0…100000, got ${JSON.stringify(flags.settleMinutes)}`);
       const { config } = await loadCommandConfig(flags.config, 'recorder reconcile');
       const zone = config.storage.timezone;
-      const from = parsePeriodTime(flags.from, '--from', zone, false);
-      const to = parsePeriodTime(flags.to, '--to', zone, true);
-      if (from.getTime() > to.getTime()) refuse(`--to: ${to.toISOString()} is before --from ${from.toISOString()}`);
-      // What the service is still working on (read beside it: the journal is append-only).
-      const inProgress = new Set<string>();
-      for (const item of (await readJournal(config.storage.journalPath)).items.values()) {
-        const conf = confIdOfCapture(item.key);
-        if (conf !== undefined && !isFinished(item.state)) inProgress.add(conf);
+      let from: Date;
+      let to: Date;
+      try {
+        from = parsePeriodTime(flags.from, '--from', zone, false);
+        to = parsePeriodTime(flags.to, '--to', zone, true);
+      } catch (error) {
+        if (error instanceof ReconcileError) refuse(error.message);
+        throw error;
       }
+      if (from.getTime() > to.getTime()) refuse(`--to: ${to.toISOString()} is before --from ${from.toISOString()}`);
+      const inProgress = await confsInProgress(config.storage.journalPath);
       let report: ReconcileReport;
       try {
         report = await reconcilePeriod(config, {

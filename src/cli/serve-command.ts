@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { CommandExit, EXIT_USAGE, untilStopped } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
+import { periodReconciler } from '../recorder/service/index.js';
 import { createServiceLogger } from '../platform/util/index.js';
 import { AccountStore, PlayerLink, PlayerServer, defaultAccountsPath } from '../player/index.js';
 
@@ -44,6 +45,8 @@ export function registerServeCommand(program: Command): void {
         port: config.server.port,
         trustProxy,
         statusDir: config.storage.workDir,
+        serviceTrailPath: config.storage.auditPath,
+        reconcile: periodReconciler(config),
         ...(tls ? { tls } : {}),
         ...(secureCookies !== undefined ? { secureCookies } : {}),
         ...(keyring ? { keyring } : {}),

@@ -9,6 +9,7 @@ import type { IntegrityGuard } from './integrity.js';
 import type { LoginLimiter } from './limiter.js';
 import type { WaveformCache } from './waveform.js';
 import type { PcapPlaybackCache } from './pcap-playback.js';
+import type { ReconcileReport } from '../recorder/reconcile/index.js';
 
 export const SESSION_COOKIE = 'rp_session';
 export const CSRF_HEADER = 'x-csrf-token';
@@ -29,6 +30,10 @@ export interface PlayerContext {
   readonly notesLockedByTan: boolean;
   /** The recording service's work folder (its status file, alarm commands); undefined: no status panel. */
   readonly statusDir: string | undefined;
+  /** The service's audit trail; undefined: only the player's own is shown. */
+  readonly serviceTrailPath: string | undefined;
+  /** Completeness of a period; undefined: this player cannot reach the reporting. */
+  readonly reconcile: ((from: string, to: string) => Promise<ReconcileReport>) | undefined;
   readonly onError: (error: unknown) => void;
   /** The request came over HTTPS (here or through a trusted proxy), or cookies are Secure anyway. */
   secure(request: FastifyRequest): boolean;

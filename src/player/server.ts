@@ -17,6 +17,7 @@ import { AccountStore } from './accounts.js';
 import type { SessionLimits } from './accounts.js';
 import { canSee, recordingJson } from './access.js';
 import { AuditLog } from './audit.js';
+import type { ReconcileReport } from '../recorder/reconcile/index.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './context.js';
 import type { PlayerContext } from './context.js';
 import { AccountError, HttpError } from './errors.js';
@@ -91,6 +92,10 @@ export interface PlayerServerOptions {
   readonly notesLockedByTan?: boolean;
   /** The recording service's work folder: supervisors see its status and acknowledge its master alarm. */
   readonly statusDir?: string;
+  /** The recording service's audit trail (call outcomes, retention deletions, starts): supervisors read it too. */
+  readonly serviceTrailPath?: string;
+  /** Completeness for a period (recorder reconcile; times as its --from/--to): supervisors run it from the player. */
+  readonly reconcile?: (from: string, to: string) => Promise<ReconcileReport>;
   /** Called with unexpected errors (the client sees a plain 500). */
   readonly onError?: (error: unknown) => void;
 }
@@ -172,6 +177,8 @@ export class PlayerServer {
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,
       statusDir: options.statusDir,
+      serviceTrailPath: options.serviceTrailPath,
+      reconcile: options.reconcile,
       onError,
       secure: (request) => this.#options.tls !== undefined || this.#options.secureCookies === true || request.protocol === 'https',
     };

@@ -12,7 +12,10 @@ import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import type { ScenarioCall } from '../../src/embedded/index.js';
 import { configKeyring, validateConfig } from '../../src/platform/config/index.js';
 import type { ReconcileReport } from '../../src/recorder/reconcile/index.js';
-import { RecorderService, readStatus } from '../../src/recorder/service/index.js';
+import { RecorderService, periodReconciler, readStatus } from '../../src/recorder/service/index.js';
+import { PlayerServer, defaultAccountsPath } from '../../src/player/index.js';
+import { openRecordings } from '../../src/recordings/index.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 import { generateKeyFile } from '../../src/platform/crypto/index.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { connectCdrInterface, filesUnder, serviceConfigInput, until } from './helpers/service-harness.js';
@@ -24,7 +27,7 @@ afterAll(async () => {
 });
 
 describe('completeness reconciliation', () => {
-  it('matches every call of a recorded user to its recording or a logged reason, and finds a recording removed outside policy', { timeout: 120_000 }, async () => {
+  it('matches every call of a recorded user to its recording or a logged reason, and finds a recording removed outside policy', { timeout: 180_000 }, async () => {
     const base = await mkdtemp(join(tmpdir(), 'service-reconcile-'));
     dirs.push(base);
     const directory = defaultDirectory();
@@ -97,6 +100,56 @@ describe('completeness reconciliation', () => {
       expect(text.stdout).toContain('complete: every call of a recorded user has its recording or a logged reason');
       expect(text.stdout).toContain(`${toUnlicensed!.confId} 23 ↔ ${E}: not-recorded (licence)`);
       await until(() => service.status().lamps.PCAP === 'green', 10_000, 'the periodic run found nothing');
+
+      // The same in the web player (as recorder serve starts it): a supervisor runs the completeness report and reads the service's trail.
+      const keyring = (await configKeyring(config))!;
+      const recordings = await openRecordings(config, keyring);
+      const player = new PlayerServer({ recordings, accountsPath: defaultAccountsPath(config.storage.indexPath), port: 0, keyring, serviceTrailPath: config.storage.auditPath, reconcile: periodReconciler(config) });
+      const { url } = await player.listen();
+      await player.accounts.add({ name: 'sue', password: 'a long enough password', role: 'supervisor', permissions: [] });
+      await player.accounts.add({ name: 'ann', password: 'a long enough password', role: 'agent', numbers: ['20'], permissions: [] });
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (error) => errors.push(error.message));
+        await logIn(page, url, 'sue', 'a long enough password');
+        await page.locator('#open-compliance').click();
+        await page.locator('#t-trail').selectOption('service');
+        await expect.poll(() => page.locator('#trail-body tr td:nth-child(4)').allTextContents()).toContain('call-recorded');
+        const actions = await page.locator('#trail-body tr td:nth-child(4)').allTextContents();
+        expect(actions.filter((a) => a === 'call-not-recorded')).toHaveLength(2);
+        await page.locator('#t-verify').click();
+        await expect.poll(() => page.locator('#t-summary').getAttribute('data-verdict')).toBe('intact');
+        expect(await page.locator('#t-summary').textContent()).toMatch(/^service-audit\.log: \d+ entries/);
+        await page.locator('#compliance [data-pane="completeness"]').click();
+        await page.locator('#r-all').check();
+        await page.locator('#r-run').click();
+        await expect.poll(() => page.locator('#r-summary').getAttribute('data-problems')).toBe('0');
+        const rows = await page.locator('#recon-body tr').evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-conf') ?? '', tr.getAttribute('data-verdict') ?? '']));
+        expect(new Map(rows as Array<[string, string]>)).toEqual(
+          new Map([
+            [toAgent!.confId, 'recorded'],
+            [toUnlicensed!.confId, 'not-recorded'],
+            [outbound!.confId, 'recorded'],
+            [internal!.confId, 'no-capture'],
+          ]),
+        );
+        expect(await page.locator('#r-csv').getAttribute('href')).toBe(`/api/reconcile?from=${day}&to=${day}&format=csv`);
+        expect(errors).toEqual([]);
+        // An agent gets neither the button nor the API.
+        const agentPage = await browser.newPage();
+        await logIn(agentPage, url, 'ann', 'a long enough password');
+        await agentPage.locator('#results-body').waitFor({ state: 'attached' });
+        expect(await agentPage.locator('#open-compliance').isHidden()).toBe(true);
+        expect(await agentPage.evaluate(async (d) => (await fetch(`/api/reconcile?from=${d}&to=${d}`)).status, day)).toBe(403);
+        // The supervisor's report is itself in the player's trail.
+        expect(readFileSync(join(config.storage.root, 'TMP', 'player-audit.log'), 'utf8')).toMatch(/"user":"sue","action":"reconcile"/);
+      } finally {
+        await browser.close();
+        await player.close();
+        await recordings.close();
+      }
 
       // A recording removed behind the service's back: files deleted, the index rebuilt from the files.
       const removed = byConf.get(outbound!.confId)!.recordings[0]!;

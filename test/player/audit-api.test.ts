@@ -94,4 +94,22 @@ describe('the audit trail in the player', () => {
     // Written as the answer goes out: there a moment later.
     await expect.poll(async () => (await sue.json<{ entries: Entry[] }>('/api/audit?action=audit-verify')).entries[0]).toMatchObject({ user: 'sue', detail: { problems: 0 } });
   });
+
+  it('a search is in the trail with its filters and result count (not each further page); the service trail and the completeness report need the service configuration', async () => {
+    expect((await bob.login('bob')).status).toBe(200);
+    expect((await bob.fetch('/api/recordings?internal=212&direction=in')).status).toBe(200);
+    expect((await bob.fetch('/api/recordings?internal=212&direction=in&offset=50')).status).toBe(200);
+    await expect.poll(async () => (await sue.json<{ entries: Entry[] }>('/api/audit?user=bob&action=search')).entries).toHaveLength(1);
+    const [search] = (await sue.json<{ entries: Entry[] }>('/api/audit?user=bob&action=search')).entries;
+    expect(search!.detail).toEqual({ query: { internal: '212', direction: 'in' }, results: 1 });
+    // This player was started without the service's trail or its configuration: said so, and a wrong trail is named.
+    const service = await sue.fetch('/api/audit?trail=service');
+    expect(service.status).toBe(409);
+    expect(await service.text()).toMatch(/not given the recording service's trail/);
+    const bogus = await sue.fetch('/api/audit?trail=kernel');
+    expect(bogus.status).toBe(400);
+    expect(((await bogus.json()) as { error: string }).error).toBe('trail: expected "player" or "service", got "kernel"');
+    expect((await sue.fetch('/api/reconcile?from=2026-12-01&to=2026-12-01')).status).toBe(409);
+    expect((await bob.fetch('/api/reconcile?from=2026-12-01&to=2026-12-01')).status).toBe(403);
+  });
 });

@@ -2,6 +2,7 @@
 import { ApiError, api, recordingPath, setCsrfToken } from './api.js';
 import { Player, PLAYLIST_LIMIT } from './player.js';
 import { $, dateTime, duration, h, integrityBadge, longDate, toast } from './util.js';
+import { enableCompliance } from './compliance.js';
 
 const state = {
   session: null,
@@ -92,7 +93,10 @@ async function enter(session) {
     });
   }  // The audio graph is built now, while the log-in click still counts as the user's gesture, not on the first play.
   setTimeout(() => player.prepare(), 0);
-  if (session.role === 'supervisor') watchServiceStatus();
+  if (session.role === 'supervisor') {
+    watchServiceStatus();
+    enableCompliance();
+  }
 
   await applyPreferences();
   await loadMonths();

@@ -4,6 +4,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { stringify } from 'csv-stringify/sync';
 import { readAuditEntries, verifyAuditTrail } from '../../platform/audit/index.js';
 import type { AuditQuery } from '../../platform/audit/index.js';
+import { basename } from 'node:path';
+import { ReconcileError } from '../../recorder/reconcile/index.js';
+import { ReportingUnavailableError } from '../../recorder/pbx/index.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { attachment, resource, sessionOf } from '../http.js';
@@ -57,13 +60,25 @@ function auditQuery(url: URL, csv: boolean): AuditQuery {
   };
 }
 
+/** Which trail a request means: the player's own (default) or the recording service's. */
+function trailPath(ctx: PlayerContext, which: string | null): string {
+  if (which === null || which === '' || which === 'player') {
+    if (ctx.audit.path === undefined) throw new HttpError(409, 'this player keeps no audit trail');
+    return ctx.audit.path;
+  }
+  if (which !== 'service') throw new HttpError(400, `trail: expected "player" or "service", got ${JSON.stringify(which.slice(0, 40))}`);
+  if (ctx.serviceTrailPath === undefined) throw new HttpError(409, "this player was not given the recording service's trail");
+  return ctx.serviceTrailPath;
+}
+
+const CALL_COLUMNS = ['start', 'end', 'conf', 'agents', 'external', 'verdict', 'problem', 'cause', 'recordings', 'reason'];
+
 export function auditRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/audit', {
     GET: async (request, reply) => {
       supervisorName(request);
-      const path = ctx.audit.path;
-      if (path === undefined) throw new HttpError(409, 'this player keeps no audit trail');
       const url = new URL(request.url, 'http://player.invalid');
+      const path = trailPath(ctx, url.searchParams.get('trail'));
       const csv = url.searchParams.get('format') === 'csv';
       const { total, entries } = await readAuditEntries(path, auditQuery(url, csv));
       if (!csv) return { total, entries };
@@ -79,11 +94,41 @@ export function auditRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/audit/verify', {
     POST: async (request) => {
       const name = supervisorName(request);
-      const path = ctx.audit.path;
-      if (path === undefined) throw new HttpError(409, 'this player keeps no audit trail');
+      const which = new URL(request.url, 'http://player.invalid').searchParams.get('trail');
+      const path = trailPath(ctx, which);
       const result = await verifyAuditTrail(path, ctx.keyring);
-      ctx.audit.write(name, 'audit-verify', { entries: result.entries, problems: result.problems.length });
-      return result;
+      ctx.audit.write(name, 'audit-verify', { trail: which === 'service' ? 'service' : 'player', entries: result.entries, problems: result.problems.length });
+      return { ...result, path: basename(result.path) };
+    },
+  });
+  // Completeness of a period: every call of a recorded user matched to its recording or a logged reason.
+  resource(app, '/api/reconcile', {
+    GET: async (request, reply) => {
+      const name = supervisorName(request);
+      if (ctx.reconcile === undefined) throw new HttpError(409, 'this player cannot reconcile: it was started without the service configuration');
+      const url = new URL(request.url, 'http://player.invalid');
+      const param = (key: string): string => {
+        const value = url.searchParams.get(key);
+        if (value === null || value === '') throw new HttpError(400, `${key}: missing (a day, 2026-12-04, or a time)`);
+        if (value.length > 40) throw new HttpError(400, `${key}: at most 40 characters`);
+        return value;
+      };
+      const from = param('from');
+      const to = param('to');
+      let report;
+      try {
+        report = await ctx.reconcile(from, to);
+      } catch (error) {
+        if (error instanceof ReconcileError) throw new HttpError(400, error.message);
+        if (error instanceof ReportingUnavailableError) throw new HttpError(502, error.message);
+        throw error;
+      }
+      ctx.audit.write(name, 'reconcile', { from: report.from, to: report.to, calls: report.calls.length, problems: report.problems });
+      if (url.searchParams.get('format') !== 'csv') return report;
+      const rows = report.calls.map((call) => [call.start, call.end, call.conf, call.agents.join(' '), call.external ?? '', call.verdict, call.problem ? 'yes' : '', call.cause ?? '', call.recordings.join(' '), call.reason ?? '']);
+      reply.header('Content-Type', 'text/csv; charset=utf-8');
+      reply.header('Content-Disposition', attachment(`completeness-${from.slice(0, 10)}-${to.slice(0, 10)}.csv`));
+      return stringify(rows, { header: true, columns: CALL_COLUMNS });
     },
   });
 }

@@ -103,8 +103,14 @@ export function searchRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/recordings', {
     GET: async (request) => {
       const account = sessionOf(request).account;
-      const filter = searchFilter(new URL(request.url, 'http://player.invalid'), account, ctx.recordings.timeZone);
+      const url = new URL(request.url, 'http://player.invalid');
+      const filter = searchFilter(url, account, ctx.recordings.timeZone);
       const result = scopedSearch(ctx, account, filter);
+      // Who searched for what is audited (a search is an access to personal data); a further page of it is not.
+      if (!filter.offset) {
+        const query = Object.fromEntries([...url.searchParams].filter(([key, value]) => value !== '' && key !== 'limit' && key !== 'offset'));
+        ctx.audit.write(account.name, 'search', { query, results: result.total });
+      }
       return { total: result.total, totalCapped: result.totalCapped, offset: filter.offset ?? 0, limit: filter.limit, rows: result.rows.map(recordingJson) };
     },
   });

@@ -3,6 +3,8 @@
 // caller's knowledge of what the service is still working on (its journal).
 import { dirname, join } from 'node:path';
 import type { RecorderConfig } from '../../platform/config/index.js';
+import { instantOf } from '../../platform/util/index.js';
+import type { TimeZoneSetting } from '../../platform/util/index.js';
 import { readAuditEntries } from '../../platform/audit/index.js';
 import { RecordingIndex } from '../../recordings/index.js';
 import { ReportingClient } from '../pbx/index.js';
@@ -36,6 +38,27 @@ export interface ReconcilePeriodOptions {
  */
 export function defaultPlayerTrail(config: RecorderConfig): string {
   return join(dirname(config.storage.indexPath), 'player-audit.log');
+}
+
+/**
+ * A time as an operator types it: an ISO time with a zone (`2026-12-04T10:00:00Z`), or a wall-clock date / date
+ * and time in the store's time zone (`2026-12-04`, `2026-12-04 10:00`); a bare date as --to means that day's end.
+ */
+export function parsePeriodTime(text: string, option: string, zone: TimeZoneSetting, endOfDay: boolean): Date {
+  const value = text.trim();
+  const wall = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(value);
+  if (wall) {
+    const [, y, mo, d, h, mi] = wall;
+    const local = { year: Number(y), month: Number(mo), day: Number(d), hour: h !== undefined ? Number(h) : 0, minute: mi !== undefined ? Number(mi) : 0 };
+    if (local.month < 1 || local.month > 12 || local.day < 1 || local.day > 31 || local.hour > 23 || local.minute > 59) throw new ReconcileError(`${option}: not a valid date/time: ${JSON.stringify(text)}`);
+    if (endOfDay && h === undefined) return new Date(instantOf({ ...local, hour: 23, minute: 59 }, zone).getTime() + 59_999);
+    return instantOf(local, zone);
+  }
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/i.test(value)) {
+    const date = new Date(value);
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  throw new ReconcileError(`${option}: expected YYYY-MM-DD, "YYYY-MM-DD HH:MM" (the store's time zone) or an ISO time with a zone, got ${JSON.stringify(text)}`);
 }
 
 /** Default wait before a call's absence counts: CDR retries, a thread-call window and the capture's copy fit in it. */

@@ -5,6 +5,7 @@
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { confIdOfCapture } from '../rules/index.js';
 import { fsyncDir, jsonObjectOrUndefined, tempPathIn, writeNewFile } from '../../platform/util/index.js';
 
 
@@ -143,6 +144,16 @@ export function replayJournalText(contents: string | Uint8Array): JournalReplay 
 }
 
 /** Read a journal file without opening it for writing (a missing file is an empty journal). */
+/** Conference ids of the captures a journal has not finished (read beside a running service: it only appends). */
+export async function confsInProgress(path: string): Promise<Set<string>> {
+  const confs = new Set<string>();
+  for (const item of (await readJournal(path)).items.values()) {
+    const conf = confIdOfCapture(item.key);
+    if (conf !== undefined && !isFinished(item.state)) confs.add(conf);
+  }
+  return confs;
+}
+
 export async function readJournal(path: string): Promise<JournalReplay> {
   let text: Buffer;
   try {

@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { findPackageFile, writeFileDurable } from '../../platform/util/index.js';
 import { AuditTrail } from '../../platform/audit/index.js';
+import { ReconcileError, parsePeriodTime, reconcilePeriod } from '../reconcile/index.js';
 import type { NotRecordedCause, ReconcileReport } from '../reconcile/index.js';
+import { confsInProgress } from './journal.js';
 import { describeConfig } from '../../platform/config/index.js';
 import type { RecorderConfig } from '../../platform/config/index.js';
 import type { Keyring } from '../../platform/crypto/index.js';
@@ -100,4 +102,19 @@ export class ServiceAudit {
   close(): Promise<void> {
     return this.#trail.close();
   }
+}
+
+/**
+ * Reconciliation of a period given as an operator types it (`2026-12-04`, `2026-12-04 10:00` in the store's time
+ * zone, or an ISO time), beside a running service (its journal says what is still being worked on): what the
+ * player's completeness report runs.
+ */
+export function periodReconciler(config: RecorderConfig): (from: string, to: string) => Promise<ReconcileReport> {
+  return async (fromText, toText) => {
+    const zone = config.storage.timezone;
+    const from = parsePeriodTime(fromText, 'from', zone, false);
+    const to = parsePeriodTime(toText, 'to', zone, true);
+    if (from.getTime() > to.getTime()) throw new ReconcileError(`to: ${to.toISOString()} is before from ${from.toISOString()}`);
+    return reconcilePeriod(config, { from, to, inProgress: await confsInProgress(config.storage.journalPath) });
+  };
 }

@@ -1,0 +1,125 @@
+// Supervisors' compliance dialog: the audit trails (the player's: who did what; the service's: call outcomes,
+// retention, starts), filtered, exported as CSV and checked; and completeness — every call of a recorded user in a
+// period matched to its recording or the logged reason (GET /api/reconcile).
+import { api } from './api.js';
+import { $, h, toast } from './util.js';
+
+const PAGE = 200;
+
+function trailQuery() {
+  const params = new URLSearchParams();
+  params.set('trail', $('t-trail').value);
+  for (const [key, id] of [['user', 't-user'], ['action', 't-action'], ['recording', 't-recording'], ['from', 't-from'], ['to', 't-to']]) {
+    const value = $(id).value.trim();
+    if (value) params.set(key, value);
+  }
+  return params;
+}
+
+function detailText(entry) {
+  const { recording: _recording, ...rest } = entry.detail;
+  return Object.keys(rest).length > 0 ? JSON.stringify(rest) : '';
+}
+
+async function showTrail() {
+  const params = trailQuery();
+  $('t-csv').href = `/api/audit?${params}&format=csv`;
+  params.set('limit', String(PAGE));
+  const body = $('trail-body');
+  try {
+    const page = await api(`/api/audit?${params}`);
+    body.textContent = '';
+    for (const entry of page.entries) {
+      body.append(
+        h('tr', { dataset: { seq: String(entry.seq) } },
+          h('td', {}, String(entry.seq)),
+          h('td', {}, entry.at.replace('T', ' ').slice(0, 19)),
+          h('td', {}, entry.user),
+          h('td', {}, entry.action),
+          h('td', {}, entry.recording || ''),
+          h('td', { class: 'detail' }, detailText(entry)),
+        ),
+      );
+    }
+    $('t-summary').textContent = `${page.total} entr${page.total === 1 ? 'y' : 'ies'}${page.total > page.entries.length ? `, newest ${page.entries.length} shown` : ''}`;
+  } catch (error) {
+    body.textContent = '';
+    $('t-summary').textContent = error.message;
+  }
+}
+
+async function verifyTrail() {
+  try {
+    const result = await api(`/api/audit/verify?trail=${$('t-trail').value}`, { method: 'POST' });
+    const verdict = result.problems.length === 0 ? 'intact' : `${result.problems.length} problem(s): ${result.problems.map((p) => `line ${p.line} ${p.kind}`).join('; ')}`;
+    $('t-summary').textContent = `${result.path}: ${result.entries} entries, ${result.checkpointsVerified} of ${result.checkpoints} checkpoints verified — ${verdict}`;
+    $('t-summary').dataset.verdict = result.problems.length === 0 ? 'intact' : 'broken';
+  } catch (error) {
+    toast('Not verified', error.message, 'error');
+  }
+}
+
+async function runReconcile() {
+  const from = $('r-from').value;
+  const to = $('r-to').value;
+  const params = new URLSearchParams({ from, to });
+  $('r-csv').href = `/api/reconcile?${params}&format=csv`;
+  $('r-summary').textContent = 'asking the reporting…';
+  const body = $('recon-body');
+  body.textContent = '';
+  try {
+    const report = await api(`/api/reconcile?${params}`);
+    const all = $('r-all').checked;
+    for (const call of report.calls) {
+      if (!all && !call.problem) continue;
+      const what = [call.recordings.join(', '), call.cause ? `(${call.cause})` : '', call.reason || ''].filter(Boolean).join(' ');
+      body.append(
+        h('tr', { class: call.problem ? 'finding' : '', dataset: { conf: call.conf, verdict: call.verdict } },
+          h('td', {}, call.start.replace('T', ' ').slice(0, 19)),
+          h('td', {}, call.agents.join(', ')),
+          h('td', {}, call.external || '—'),
+          h('td', { class: `verdict${call.problem ? ' problem' : ''}` }, call.verdict),
+          h('td', { class: 'detail' }, what),
+        ),
+      );
+    }
+    const counts = Object.entries(report.counts).filter(([, n]) => n > 0).map(([verdict, n]) => `${verdict} ${n}`).join(', ');
+    $('r-summary').textContent = `${report.calls.length} call(s) of recorded users${counts ? `: ${counts}` : ''} — ${report.problems === 0 ? 'complete' : `${report.problems} finding(s)`}`;
+    $('r-summary').dataset.problems = String(report.problems);
+  } catch (error) {
+    $('r-summary').textContent = error.message;
+    delete $('r-summary').dataset.problems;
+  }
+}
+
+function showPane(name) {
+  for (const button of document.querySelectorAll('#compliance [data-pane]')) button.classList.toggle('active', button.dataset.pane === name);
+  $('pane-trail').hidden = name !== 'trail';
+  $('pane-completeness').hidden = name !== 'completeness';
+}
+
+/** Wire the dialog (once) and show its button: for supervisors only (the API refuses everyone else anyway). */
+export function enableCompliance() {
+  const open = $('open-compliance');
+  if (!open.hidden) return;
+  open.hidden = false;
+  const today = new Date().toISOString().slice(0, 10);
+  $('r-from').value = today;
+  $('r-to').value = today;
+  open.addEventListener('click', () => {
+    $('compliance').showModal();
+    showTrail();
+  });
+  $('compliance-close').addEventListener('click', () => $('compliance').close());
+  for (const button of document.querySelectorAll('#compliance [data-pane]')) button.addEventListener('click', () => showPane(button.dataset.pane));
+  $('trail-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    showTrail();
+  });
+  $('t-trail').addEventListener('change', () => showTrail());
+  $('t-verify').addEventListener('click', () => verifyTrail());
+  $('recon-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    runReconcile();
+  });
+}
