@@ -5,6 +5,7 @@
 // (README: "The audit trail"): a line's hash is `sha256sum` of its bytes without the newline.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile } from 'node:fs/promises';
+import lockfile from 'proper-lockfile';
 import { deriveSubkey } from '../crypto/index.js';
 import type { Key, Keyring } from '../crypto/index.js';
 
@@ -12,6 +13,8 @@ import type { Key, Keyring } from '../crypto/index.js';
 export const AUDIT_GENESIS = '0'.repeat(64);
 const CHECKPOINT_KEY_INFO = 'recorder audit checkpoint v1';
 const CHECKPOINT_MESSAGE = 'recorder-audit-checkpoint-v1';
+/** A lock older than this is taken for a dead writer's (proper-lockfile refreshes a live one's). */
+const LOCK_STALE_MS = 10_000;
 /** Bytes read from the end of the file to find its last line. */
 const TAIL_BYTES = 64 * 1024;
 
@@ -115,6 +118,18 @@ export class AuditTrail {
   }
 
   async #append(user: string, action: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
+    // Other processes append to the same trail (the service, the player, a CLI command): reading the last line and
+    // appending after it is one step under a lock file, or two writers would chain to the same line.
+    const release = await lockfile.lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: { retries: 200, minTimeout: 5, maxTimeout: 100 } });
+    try {
+      await this.#appendLocked(user, action, detail);
+    } finally {
+      await release().catch(() => undefined);
+    }
+    if (action !== 'checkpoint' && this.#sinceCheckpoint >= this.#every) await this.#append('system', 'checkpoint', {});
+  }
+
+  async #appendLocked(user: string, action: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
     const last = await lastLine(this.path);
     const seq = last ? last.seq + 1 : 0;
     const prev = last ? auditLineHash(last.text) : AUDIT_GENESIS;
@@ -132,14 +147,16 @@ export class AuditTrail {
       this.#sinceCheckpoint = 0;
       clearTimeout(this.#sealTimer);
       this.#sealTimer = undefined;
-    } else if (key && ++this.#sinceCheckpoint >= this.#every) {
-      await this.#append('system', 'checkpoint', {});
-    } else if (key && this.#sealTimer === undefined && this.options.checkpointAfterMs !== undefined) {
-      this.#sealTimer = setTimeout(() => {
-        this.#sealTimer = undefined;
-        if (this.#sinceCheckpoint > 0) void this.append('system', 'checkpoint').catch(() => undefined);
-      }, this.options.checkpointAfterMs);
-      this.#sealTimer.unref();
+    } else if (key) {
+      // The 100th is sealed by #append once the lock is given back; before it, a quiet writer's by the timer.
+      this.#sinceCheckpoint++;
+      if (this.#sinceCheckpoint < this.#every && this.#sealTimer === undefined && this.options.checkpointAfterMs !== undefined) {
+        this.#sealTimer = setTimeout(() => {
+          this.#sealTimer = undefined;
+          if (this.#sinceCheckpoint > 0) void this.append('system', 'checkpoint').catch(() => undefined);
+        }, this.options.checkpointAfterMs);
+        this.#sealTimer.unref();
+      }
     }
   }
 }

@@ -2,7 +2,7 @@
 // and located; an auditor checks the chain with sha256sum and a checkpoint with openssl, without our code; the
 // player's audit log is such a trail; `recorder audit verify` exits 1 naming the line.
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -43,6 +43,32 @@ describe('audit trail', () => {
     expect(await verifyAuditTrail(path, keyring)).toMatchObject({ entries: 253, checkpoints: 3, checkpointsVerified: 3, checkpointsUnchecked: 0, unsealed: 0, problems: [] });
     // Without the key the chain is still checked; the checkpoints are counted as not checked.
     expect(await verifyAuditTrail(path)).toMatchObject({ checkpointsVerified: 0, checkpointsUnchecked: 3, problems: [] });
+  });
+
+  it('two writers on one trail (the service and a command, as two processes would) chain one after the other under the lock file', async () => {
+    keyring ??= await generateKeyFile(keyFile).then(() => readKeyring([keyFile]));
+    const path = join(dir, 'two-writers.log');
+    const service = new AuditTrail(path, { keyring, checkpointEvery: 100 });
+    const command = new AuditTrail(path, { keyring, checkpointEvery: 100 });
+    await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? service : command).append(i % 2 === 0 ? 'system' : 'cli', 'entry', { i })));
+    await Promise.all([service.close(), command.close()]);
+    const all = lines(path).map((line) => JSON.parse(line) as { seq: number; action: string; i?: number });
+    expect(all.map((entry) => entry.seq)).toEqual(all.map((_, index) => index));
+    expect(all.filter((entry) => entry.action === 'entry')).toHaveLength(300);
+    expect(await verifyAuditTrail(path, keyring)).toMatchObject({ problems: [], unsealed: 0 });
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a quiet writer seals its last entries after checkpointAfterMs, without waiting for the 100th or its stop', async () => {
+    keyring ??= await generateKeyFile(keyFile).then(() => readKeyring([keyFile]));
+    const path = join(dir, 'quiet.log');
+    const trail = new AuditTrail(path, { keyring, checkpointAfterMs: 100 });
+    await trail.append('system', 'service-start');
+    await trail.append('system', 'call-recorded', { conf: 'a' });
+    await expect.poll(() => lines(path).at(-1)).toMatch(/"action":"checkpoint"/);
+    expect(await verifyAuditTrail(path, keyring)).toMatchObject({ entries: 3, checkpointsVerified: 1, unsealed: 0, problems: [] });
+    await trail.close();
+    expect(lines(path)).toHaveLength(3); // nothing after the last checkpoint: close adds none
   });
 
   it('an edited, a removed, an inserted and two swapped lines are each found at their line', async () => {
