@@ -17,6 +17,7 @@ import { registerReindexCommand } from './reindex-command.js';
 import { registerRulesCommand } from './rules-command.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerReconcileCommand } from './reconcile-command.js';
+import { registerHoldCommand } from './hold-command.js';
 import { registerUserCommands } from '../player/index.js';
 
 export { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiveInteger } from './exit-codes.js';
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerBackupCommand(program);
   registerAuditCommand(program);
   registerReconcileCommand(program);
+  registerHoldCommand(program);
   registerServiceCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);

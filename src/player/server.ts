@@ -27,7 +27,7 @@ import { MAX_BODY_BYTES, SECURITY_HEADERS } from './http.js';
 import { IntegrityGuard } from './integrity.js';
 import { LoginLimiter } from './limiter.js';
 import type { LoginLimitOptions } from './limiter.js';
-import { audioRoutes, auditRoutes, eventRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
+import { audioRoutes, auditRoutes, eventRoutes, holdRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
 import { defaultWebRoot } from './web-root.js';
 import { WaveformCache } from './waveform.js';
 import { PcapPlaybackCache } from './pcap-playback.js';
@@ -231,6 +231,7 @@ export class PlayerServer {
       sessionRoutes(api, this.#ctx);
       statusRoutes(api, this.#ctx);
       auditRoutes(api, this.#ctx);
+      holdRoutes(api, this.#ctx);
       searchRoutes(api, this.#ctx);
       recordingRoutes(api, this.#ctx);
       audioRoutes(api, this.#ctx);
@@ -397,7 +398,7 @@ export class PlayerServer {
     if (error instanceof HttpError) return this.#send(reply, error.status, error.message, error.headers);
     if (error instanceof AccountError) return this.#send(reply, 400, error.message);
     if (error instanceof StoreError) {
-      const status = error.code === 'not-found' ? 404 : error.code === 'conflict' ? 409 : ['bad-filter', 'bad-name', 'bad-tan', 'bad-input'].includes(error.code) ? 400 : 500;
+      const status = error.code === 'not-found' ? 404 : error.code === 'conflict' || error.code === 'held' ? 409 : error.code === 'forbidden' ? 403 : ['bad-filter', 'bad-name', 'bad-tan', 'bad-input'].includes(error.code) ? 400 : 500;
       // Store messages can hold paths: clients get the reason without them.
       if (status !== 500) return this.#send(reply, status, status === 404 ? 'no such recording' : error.message.replace(/^.*?: (?=search: )/, ''));
     }

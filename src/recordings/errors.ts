@@ -9,6 +9,9 @@ export type StoreErrorCode =
   | 'input-sealed'
   | 'not-found'
   | 'conflict'
+  | 'forbidden'
+  /** Under a legal hold: not deleted. */
+  | 'held'
   | 'bad-index'
   | 'bad-filter'
   | 'feed';

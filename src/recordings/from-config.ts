@@ -28,6 +28,7 @@ export function recordingsOptions(config: RecorderConfig, keyring: Keyring | und
         }
       : {}),
     timeZone: storage.timezone,
+    fourEyes: storage.fourEyesHolds,
     // Keys without encryption switched on still open and verify what was sealed before; new files stay plain.
     ...(keyring && encryption.enabled
       ? { keyring, ...(encryption.currentKeyId ? { keyId: encryption.currentKeyId } : {}), encryptAudio: encryption.encryptAudio, encryptSidecar: encryption.encryptSidecar }

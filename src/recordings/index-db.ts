@@ -437,8 +437,9 @@ export class RecordingIndex {
 
   /** Remove a recording's row; true when there was one. */
   /** Names of recordings that started before `startLocal` ('YYYY-MM-DD HH:MM', the name's local time) in `month` or earlier. */
-  namesBefore(month: string, startLocal: string): string[] {
-    return (this.#db.prepare('SELECT name FROM recordings WHERE month <= ? AND start_local < ?').all(month, startLocal) as Array<{ name: string }>).map((row) => row.name);
+  /** Names of the recordings in month folders up to `month` (YYYY_MM), oldest folder first. */
+  namesUpToMonth(month: string): string[] {
+    return (this.#db.prepare('SELECT name FROM recordings WHERE month <= ? ORDER BY month').all(month) as Array<{ name: string }>).map((row) => row.name);
   }
 
   remove(name: string): boolean {

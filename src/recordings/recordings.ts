@@ -13,6 +13,9 @@ import { parseRecordingName } from './naming.js';
 import type { RecordingFormat } from '../domain/index.js';
 import type { RecordingSidecar } from './sidecar.js';
 import { Quarantine } from './quarantine.js';
+import { LegalHolds } from './holds.js';
+import { RetentionCutoffs } from './retention.js';
+import type { RetentionPlan, RetentionPolicy } from './retention.js';
 import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
 import type { BackupOutcome, FileInput, FiledRecording, IntegrityState, RecordingStoreOptions, StoredRecording } from './store.js';
@@ -26,11 +29,17 @@ export interface RecordingsOptions extends RecordingStoreOptions {
   readonly follow?: boolean;
   /** Fallback look at the feed where the file system sends no change notices (ms, default 100). */
   readonly feedPollMs?: number;
+  /** The legal holds file (default: legal-holds.json beside the index). */
+  readonly holdsPath?: string;
+  /** Four-eyes: a hold is released only by someone other than who placed it. */
+  readonly fourEyes?: boolean;
 }
 
 export interface SweepOptions {
-  /** Delete recordings older than this many calendar months. */
+  /** Delete recordings older than this many calendar months (those no policy matches). */
   readonly retentionMonths?: number;
+  /** Retention by agent, direction and TAN; the first that matches a recording applies. */
+  readonly policies?: readonly RetentionPolicy[];
   /** Delete quarantined files older than this many days. */
   readonly quarantineDays?: number;
   readonly now?: Date;
@@ -42,16 +51,26 @@ export interface SweepResult {
   /** Recordings in the bucket it refused to delete (object lock), with the reason. */
   readonly failed: readonly string[];
   readonly expiredQuarantine: readonly string[];
+  /** The policy each removed recording expired under (a left-over row: the policy its name falls under). */
+  readonly policyOf: Readonly<Record<string, string>>;
+  /** Recordings whose time was over but a legal hold kept. */
+  readonly held: ReadonlyArray<{ readonly name: string; readonly policy: string; readonly hold: string }>;
 }
+
+/** Legal holds beside the index (not in it: the index is rebuilt from the files; holds cannot be). */
+export const LEGAL_HOLDS_FILE = 'legal-holds.json';
 
 export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   readonly #store: RecordingStore;
   readonly #index: RecordingIndex;
   readonly #feed: ChangeFeed;
   readonly #quarantine: Quarantine;
+  /** Legal holds: what retention and users may not delete. */
+  readonly holds: LegalHolds;
 
-  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed) {
+  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed, holds: LegalHolds) {
     super();
+    this.holds = holds;
     this.#store = store;
     this.#index = index;
     this.#feed = feed;
@@ -80,7 +99,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       index.close();
       throw error;
     }
-    return new Recordings(store, index, feed);
+    return new Recordings(store, index, feed, new LegalHolds(options.holdsPath ?? join(dirname(options.indexPath), LEGAL_HOLDS_FILE), { fourEyes: options.fourEyes === true }));
   }
 
   get root(): string {
@@ -309,8 +328,10 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     return integrity;
   }
 
-  /** Delete a recording whole (the backup tree is an archive and keeps its copy). */
+  /** Delete a recording whole (the backup tree is an archive and keeps its copy); refused under a legal hold. */
   async remove(name: string): Promise<void> {
+    const hold = (await this.holds.checker())(parseRecordingName(name));
+    if (hold !== undefined) throw new StoreError('held', `${name}: under legal hold ${hold}: it cannot be deleted until the hold is released`);
     await this.#store.remove(name);
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'deleted' });
@@ -327,14 +348,23 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     let removed: readonly string[] = [];
     let removedFolders: readonly string[] = [];
     let failed: readonly string[] = [];
-    if (options.retentionMonths !== undefined) {
-      const retention = await this.#store.applyRetention(options.retentionMonths, now);
-      ({ removed, removedFolders, failed } = retention);
+    let policyOf: Record<string, string> = {};
+    let held: SweepResult['held'] = [];
+    const policies = options.policies ?? [];
+    if (options.retentionMonths !== undefined || policies.length > 0) {
+      const plan: RetentionPlan = { policies, ...(options.retentionMonths !== undefined ? { defaultMonths: options.retentionMonths } : {}), heldBy: await this.holds.checker() };
+      const retention = await this.#store.applyRetention(plan, now);
+      ({ removed, removedFolders, failed, held } = retention);
+      policyOf = { ...retention.policyOf };
       // Rows of recordings a sweep deleted before it was killed (files gone, rows left) go now too; a row whose
       // files are still there (a deletion that failed) stays until the sweep that deletes them.
       const gone = new Set(removed);
-      for (const name of this.#index.namesBefore(retention.cutoff.month, retention.cutoff.local)) {
+      const cutoffs = new RetentionCutoffs({ ...plan, heldBy: () => undefined }, now, this.timeZone);
+      for (const name of this.#index.namesUpToMonth(retention.cutoffMonth)) {
         if (gone.has(name)) continue;
+        const verdict = cutoffs.verdict(parseRecordingName(name));
+        if (!verdict.expired) continue;
+        policyOf[name] ??= verdict.policy;
         const present = await this.#store.get(name).then(
           () => true,
           (error: unknown) => !(error instanceof StoreError && error.code === 'not-found'),
@@ -348,7 +378,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       }
     }
     const expiredQuarantine = options.quarantineDays !== undefined ? await this.#quarantine.expire(options.quarantineDays, now) : [];
-    return { removed, removedFolders, failed, expiredQuarantine };
+    return { removed, removedFolders, failed, expiredQuarantine, policyOf, held };
   }
 
   /** Rebuild the index from the files (the files are the truth); `verify` checks every recording's integrity. */

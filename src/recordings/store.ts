@@ -36,8 +36,10 @@ import {
 import { AUDIO_MIXES, RECORDING_FORMATS } from '../domain/index.js';
 import type { AudioMix, RecordingFormat } from '../domain/index.js';
 import type { CallFileGroup, ParsedRecordingName } from './naming.js';
-import { checkTimeZone, instantOf, localDateTime } from '../platform/util/index.js';
-import type { LocalDateTime, TimeZoneSetting } from '../platform/util/index.js';
+import { checkTimeZone, instantOf } from '../platform/util/index.js';
+import { RetentionCutoffs } from './retention.js';
+import type { RetentionPlan } from './retention.js';
+import type { TimeZoneSetting } from '../platform/util/index.js';
 import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
 import { BucketError } from './bucket.js';
 import type { RecordingBucket } from './bucket.js';
@@ -116,8 +118,12 @@ export interface RetentionResult {
   readonly removed: string[];
   /** Month folders removed because they became empty. */
   readonly removedFolders: string[];
-  /** Recordings that started before this (local time, 'YYYY-MM-DD HH:MM', in this month or earlier) are gone. */
-  readonly cutoff: { readonly month: string; readonly local: string };
+  /** No recording in a later month folder than this (YYYY_MM) had expired. */
+  readonly cutoffMonth: string;
+  /** The policy each removed recording expired under. */
+  readonly policyOf: Readonly<Record<string, string>>;
+  /** Recordings whose time was over but a legal hold kept, with the policy and the hold. */
+  readonly held: ReadonlyArray<{ readonly name: string; readonly policy: string; readonly hold: string }>;
   /** Recordings in the bucket it refused to delete (e.g. still under object lock), with the reason: tried again next time. */
   readonly failed: string[];
 }
@@ -141,8 +147,6 @@ function isNotFound(error: unknown): boolean {
 /** An audio file the sidecar does not name is left alone this long (a replacement in progress elsewhere). */
 const REPLACEMENT_SETTLED_MS = 15 * 60 * 1000;
 
-const compareLocal = (a: LocalDateTime, b: LocalDateTime): number =>
-  a.year - b.year || a.month - b.month || a.day - b.day || a.hour - b.hour || a.minute - b.minute;
 
 export class RecordingStore {
   readonly root: string;
@@ -743,16 +747,29 @@ export class RecordingStore {
    * Delete recordings that started more than `months` calendar months before `now` (in the store's zone), whole
    * (audio, sidecar, notes), and month folders left empty. The backup tree is an archive and is not touched.
    */
-  applyRetention(months: number, now: Date = new Date()): Promise<RetentionResult> {
+  applyRetention(plan: RetentionPlan | number, now: Date = new Date()): Promise<RetentionResult> {
     return this.#serial.run(async () => {
-      if (!Number.isSafeInteger(months) || months < 1) throw new StoreError('bad-input', `retention: months must be a whole number ≥ 1, got ${String(months)}`);
-      const today = localDateTime(now, this.timeZone);
-      const monthIndex = today.year * 12 + (today.month - 1) - months;
-      const year = Math.floor(monthIndex / 12);
-      const month = (monthIndex % 12) + 1;
-      const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-      const cutoff: LocalDateTime = { year, month, day: Math.min(today.day, lastDay), hour: today.hour, minute: today.minute };
-      const cutoffMonth = `${String(year).padStart(4, '0')}_${String(month).padStart(2, '0')}`;
+      if (typeof plan === 'number' && (!Number.isSafeInteger(plan) || plan < 1)) throw new StoreError('bad-input', `retention: months must be a whole number ≥ 1, got ${String(plan)}`);
+      const cutoffs = new RetentionCutoffs(typeof plan === 'number' ? { policies: [], defaultMonths: plan } : plan, now, this.timeZone);
+      const cutoffMonth = cutoffs.lastMonth ?? '0000_00';
+      const policyOf: Record<string, string> = {};
+      const held: Array<{ name: string; policy: string; hold: string }> = [];
+      /** Whether a recording's files go now (its policy's time is over and no hold keeps it). */
+      const expires = (base: string): boolean => {
+        const verdict = cutoffs.verdict(parseRecordingName(base));
+        if (!verdict.expired) return false;
+        if (verdict.heldBy !== undefined) {
+          held.push({ name: base, policy: verdict.policy, hold: verdict.heldBy });
+          return false;
+        }
+        policyOf[base] = verdict.policy;
+        return true;
+      };
+      /** Left-overs (sidecar, notes without audio) of a recording whose time is over; no record of it is kept. */
+      const leftOverExpires = (base: string): boolean => {
+        const verdict = cutoffs.verdict(parseRecordingName(base));
+        return verdict.expired && verdict.heldBy === undefined;
+      };
 
       const removed: string[] = [];
       const removedFolders: string[] = [];
@@ -762,7 +779,7 @@ export class RecordingStore {
         for (const [, group] of await this.#groups(folder)) {
           for (const audioFile of [...group.audio.keys()].sort()) {
             const parsed = parseRecordingName(audioFile);
-            if (compareLocal(parsed.local, cutoff) >= 0) continue;
+            if (!expires(parsed.baseName)) continue;
             const entry = await this.#entry(folder, audioFile, group);
             await this.#removeEntry(entry);
             group.xml.delete(entry.name);
@@ -773,7 +790,7 @@ export class RecordingStore {
           const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
           for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
             for (const base of bases) {
-              if (!audioBases.has(base) && compareLocal(parseRecordingName(base).local, cutoff) < 0) await rm(join(dir, `${base}.${ext}`), { force: true });
+              if (!audioBases.has(base) && leftOverExpires(base)) await rm(join(dir, `${base}.${ext}`), { force: true });
             }
           }
         }
@@ -792,10 +809,9 @@ export class RecordingStore {
         for (const folder of await tier.bucket.months()) {
           if (folder > cutoffMonth) break;
           for (const group of (await tier.groups(folder)).values()) {
-            const before = (base: string): boolean => compareLocal(parseRecordingName(base).local, cutoff) < 0;
             for (const file of [...group.audio.keys()].sort()) {
               const parsed = parseRecordingName(file);
-              if (!before(parsed.baseName)) continue;
+              if (!expires(parsed.baseName)) continue;
               try {
                 await tier.removeFiles(folder, parsed.baseName, parsed.extension as RecordingFormat);
                 removed.push(parsed.baseName);
@@ -806,14 +822,12 @@ export class RecordingStore {
             }
             const audioBases = new Set([...group.audio.keys()].map((f) => parseRecordingName(f).baseName));
             for (const [ext, bases] of [['xml', group.xml], ['txt', group.txt]] as const) {
-              for (const base of bases) if (!audioBases.has(base) && before(base)) await tier.bucket.remove(folder, `${base}.${ext}`).catch(() => undefined);
+              for (const base of bases) if (!audioBases.has(base) && leftOverExpires(base)) await tier.bucket.remove(folder, `${base}.${ext}`).catch(() => undefined);
             }
           }
         }
       }
-      const pad = (n: number): string => String(n).padStart(2, '0');
-      const local = `${String(cutoff.year).padStart(4, '0')}-${pad(cutoff.month)}-${pad(cutoff.day)} ${pad(cutoff.hour)}:${pad(cutoff.minute)}`;
-      return { removed, removedFolders, cutoff: { month: cutoffMonth, local }, failed };
+      return { removed, removedFolders, cutoffMonth, policyOf, held, failed };
     });
   }
 

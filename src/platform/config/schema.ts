@@ -116,6 +116,22 @@ const bucket = z
   })
   .transform((value) => ({ ...value, forcePathStyle: value.forcePathStyle ?? value.endpoint !== undefined }));
 
+/**
+ * A retention policy: recordings it matches (agents' numbers with * and ?, direction, with or without a TAN) are
+ * kept `months` or `days`; the first policy that matches applies, storage.retentionMonths to the rest.
+ */
+const retentionPolicy = z
+  .strictObject({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,40}$/, { error: 'expected 1…40 of A-Z a-z 0-9 _ . -' }),
+    months: int(1, 1200).optional(),
+    days: int(1, 36500).optional(),
+    agents: z.array(z.string().regex(/^[0-9A-Za-z*?#+]{1,48}$/, { error: 'expected a number, with * (any digits) and ? (one digit)' })).min(1).optional(),
+    direction: z.enum(['in', 'out']).optional(),
+    withTan: z.boolean().optional(),
+  })
+  .refine((policy) => (policy.months === undefined) !== (policy.days === undefined), { error: 'give exactly one of months and days' })
+  .refine((policy) => policy.name !== 'default', { error: '"default" names storage.retentionMonths: choose another name', path: ['name'] });
+
 const storage = z.strictObject({
   root: text,
   bucket: bucket.optional(),
@@ -124,6 +140,13 @@ const storage = z.strictObject({
   workDir: text.optional(),
   /** Delete recordings older than this many months (absent: keep them). */
   retentionMonths: int(1, 1200).optional(),
+  /** Retention by agent, direction and TAN before the default; see retentionPolicy. */
+  retentionPolicies: z
+    .array(retentionPolicy)
+    .default([])
+    .refine((policies) => new Set(policies.map((p) => p.name)).size === policies.length, { error: 'two retention policies have the same name' }),
+  /** Four-eyes for legal holds: a hold is released only by someone other than who placed it. */
+  fourEyesHolds: z.boolean().default(false),
   /** Delete quarantined captures (and their reasons) this many days after they were set aside. */
   quarantineDays: int(1, 36500).default(90),
   /** The DISK lamp goes red when the store's file system has less free than this (MB), before it is full. */

@@ -31,7 +31,7 @@ import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError,
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { BucketError, StoreError, openRecordings } from '../../recordings/index.js';
 import { Journal } from './journal.js';
-import { CONFIG_DIGEST_FILE, ServiceAudit, packageVersion } from './service-audit.js';
+import { CONFIG_DIGEST_FILE, ServiceAudit, describePolicy, packageVersion } from './service-audit.js';
 import { RECONCILE_SETTLE_MS, isNotRecordedCause, reconcilePeriod } from '../reconcile/index.js';
 import type { NotRecordedCause } from '../reconcile/index.js';
 import type { BackupOutcome, Recordings, StoredRecording } from '../../recordings/index.js';
@@ -541,11 +541,15 @@ export class RecorderService {
 
   /** Retention of recordings and of the quarantine. */
   private async housekeeping(): Promise<void> {
-    const { retentionMonths, quarantineDays } = this.config.storage;
-    const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), quarantineDays });
+    const { retentionMonths, retentionPolicies, quarantineDays } = this.config.storage;
+    const swept = await this.store!.sweep({ ...(retentionMonths !== undefined ? { retentionMonths } : {}), policies: retentionPolicies, quarantineDays });
     if (swept.removed.length > 0) {
       this.log.info({ removed: swept.removed.length }, 'retention: old recordings removed');
-      await this.audit?.retentionDeleted(swept.removed, `retentionMonths = ${retentionMonths}`);
+      await this.audit?.retentionDeleted(swept.removed.map((name) => ({ recording: name, policy: describePolicy(swept.policyOf[name], retentionMonths, retentionPolicies) })));
+    }
+    if (swept.held.length > 0) {
+      this.log.info({ held: swept.held.length }, 'retention: recordings past their time kept under legal hold');
+      await this.audit?.retentionHeld(swept.held);
     }
     if (swept.failed.length > 0) this.log.warn({ failed: swept.failed.length, first: swept.failed[0] }, 'retention: the bucket refused to delete old recordings (object lock?): tried again at the next sweep');
     if (swept.expiredQuarantine.length > 0) {

@@ -14,6 +14,8 @@ import { describeConfig } from '../../platform/config/index.js';
 import type { RecorderConfig } from '../../platform/config/index.js';
 import type { Keyring } from '../../platform/crypto/index.js';
 
+type RetentionPolicyConfig = RecorderConfig['storage']['retentionPolicies'][number];
+
 /** In WORKDIR: the digest of the configuration the service last started with. */
 export const CONFIG_DIGEST_FILE = 'config.sha256';
 
@@ -78,9 +80,14 @@ export class ServiceAudit {
     return this.#trail.append('system', 'call-without-capture', { conf, users: [...users] });
   }
 
-  /** Recordings deleted because they were older than the retention, one entry each. */
-  async retentionDeleted(recordings: readonly string[], policy: string): Promise<void> {
-    for (const recording of recordings) await this.#trail.append('system', 'retention-delete', { recording, policy });
+  /** Recordings deleted because their policy's time was over, one entry each, with the policy. */
+  async retentionDeleted(deleted: ReadonlyArray<{ readonly recording: string; readonly policy: string }>): Promise<void> {
+    for (const { recording, policy } of deleted) await this.#trail.append('system', 'retention-delete', { recording, policy });
+  }
+
+  /** Recordings past their time that legal holds kept, in one entry per sweep. */
+  retentionHeld(held: ReadonlyArray<{ readonly name: string; readonly policy: string; readonly hold: string }>): Promise<void> {
+    return this.#trail.append('system', 'retention-held', { count: held.length, holds: [...new Set(held.map((entry) => entry.hold))], recordings: held.slice(0, 100).map((entry) => entry.name) });
   }
 
   quarantineExpired(captures: readonly string[], days: number): Promise<void> {
@@ -117,4 +124,11 @@ export function periodReconciler(config: RecorderConfig): (from: string, to: str
     if (from.getTime() > to.getTime()) throw new ReconcileError(`to: ${to.toISOString()} is before from ${from.toISOString()}`);
     return reconcilePeriod(config, { from, to, inProgress: await confsInProgress(config.storage.journalPath) });
   };
+}
+
+/** A policy as the trail names it: its name and period (`traders: 60 months`, `default: retentionMonths = 24`). */
+export function describePolicy(name: string | undefined, retentionMonths: number | undefined, policies: readonly RetentionPolicyConfig[]): string {
+  const policy = policies.find((candidate) => candidate.name === name);
+  if (policy) return `${policy.name}: ${policy.months !== undefined ? `${policy.months} months` : `${policy.days} days`}`;
+  return `default: retentionMonths = ${retentionMonths ?? '?'}`;
 }

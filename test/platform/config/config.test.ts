@@ -76,6 +76,8 @@ describe('loadConfig', () => {
       indexPath: join(dir, 'rec', 'TMP', 'index.sqlite'),
       auditPath: join(dir, 'rec', 'TMP', 'service-audit.log'),
       retentionMonths: 24,
+      retentionPolicies: [],
+      fourEyesHolds: false,
       quarantineDays: 90,
       minFreeMegabytes: 1024,
       timezone: 'Europe/Berlin',

@@ -76,7 +76,7 @@ describe('the service audit trail', () => {
       throw error;
     });
     await first.started(config, '1.2.3', digestFile);
-    await first.retentionDeleted(['2020_01_01_0900_20_i_0301_3_aa.wav', '2020_01_02_0900_20_i_0301_3_bb.wav'], 'retentionMonths = 60');
+    await first.retentionDeleted(['2020_01_01_0900_20_i_0301_3_aa.wav', '2020_01_02_0900_20_i_0301_3_bb.wav'].map((recording) => ({ recording, policy: 'default: retentionMonths = 60' })));
     await first.alarmCommand('reset', 'cli');
     await first.close();
 
@@ -93,7 +93,7 @@ describe('the service audit trail', () => {
       .map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(entries.map((entry) => entry.action)).toEqual(['service-start', 'retention-delete', 'retention-delete', 'alarm-reset', 'checkpoint', 'service-start', 'config-changed', 'service-start', 'checkpoint']);
     expect(entries[0]).toMatchObject({ user: 'system', version: '1.2.3', config: configDigest(config), mode: 'std', format: 'wav' });
-    expect(entries[1]).toMatchObject({ recording: '2020_01_01_0900_20_i_0301_3_aa.wav', policy: 'retentionMonths = 60' });
+    expect(entries[1]).toMatchObject({ recording: '2020_01_01_0900_20_i_0301_3_aa.wav', policy: 'default: retentionMonths = 60' });
     expect(entries[3]).toMatchObject({ user: 'cli', action: 'alarm-reset' });
     expect(entries[6]).toMatchObject({ from: configDigest(config), to: configDigest(changed) });
     expect(entries[5]).toMatchObject({ retentionMonths: 24 });
