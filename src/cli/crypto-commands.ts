@@ -5,6 +5,8 @@ import { Option } from 'commander';
 import type { Command } from 'commander';
 import {
   CryptoError,
+  DataKeyVault,
+  containerKeyIdOf,
   decryptFile,
   encryptFile,
   generateKeyFile,
@@ -120,6 +122,16 @@ function report(outcomes: FileOutcome[], verb: string, json: boolean | undefined
 
 function passphraseOption(): Option {
   return new Option('--passphrase-env <name>', 'environment variable holding the passphrase of a passphrase key definition').default(DEFAULT_PASSPHRASE_ENV);
+}
+
+/** A file whose data key an erasure destroyed. */
+interface ErasedVerdict {
+  readonly file: string;
+  readonly status: 'erased';
+  readonly keyId: string;
+  readonly erasedAt: string;
+  readonly by: string;
+  readonly reason: string;
 }
 
 function describeVerdict(v: FileVerification): string {
@@ -263,18 +275,28 @@ export function registerCryptoCommands(program: Command): void {
     .argument('<files...>', 'recordings (plain or encrypted)')
     .option('--key <file>', 'key file; repeat for several keys', collect)
     .addOption(passphraseOption())
+    .option('--data-keys <dir>', 'the per-recording data key vault (data-keys beside the index): opens files sealed under data keys, and names the erased ones')
     .option('--json', 'print the verdicts as JSON')
-    .action(async (files: string[], flags: KeyFlags) => {
-      const keyring = await loadKeyring(flags, false);
-      const verdicts: FileVerification[] = [];
-      for (const file of files) verdicts.push(await verifyFile(file, keyring));
-      const intact = verdicts.filter((v) => v.status === 'intact').length;
-      if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ files: verdicts.length, intact, notIntact: verdicts.length - intact, results: verdicts }, null, 2)}\n`);
-      } else {
-        for (const v of verdicts) process.stdout.write(`${describeVerdict(v)}\n`);
-        process.stdout.write(`${intact}/${verdicts.length} intact\n`);
+    .action(async (files: string[], flags: KeyFlags & { dataKeys?: string }) => {
+      const masters = await loadKeyring(flags, false);
+      const vault = flags.dataKeys !== undefined ? new DataKeyVault(flags.dataKeys, masters) : undefined;
+      const keyring = vault ? vault.keyring() : masters;
+      const verdicts: Array<FileVerification | ErasedVerdict> = [];
+      for (const file of files) {
+        const verdict = await verifyFile(file, keyring);
+        // A copy of a recording erased on request: its key was destroyed on purpose, which is neither tampering nor a lost key.
+        const keyId = verdict.status === 'unknown-key' && vault ? (verdict.keyId ?? (await containerKeyIdOf(file))) : undefined;
+        const erased = keyId !== undefined ? vault?.erased(keyId) : undefined;
+        verdicts.push(erased ? { file, status: 'erased', keyId: erased.id, erasedAt: erased.erasedAt, by: erased.by, reason: erased.reason } : verdict);
       }
-      if (intact < verdicts.length) throw new CommandExit(EXIT_FAILED);
+      const intact = verdicts.filter((v) => v.status === 'intact').length;
+      const erased = verdicts.filter((v) => v.status === 'erased').length;
+      if (flags.json) {
+        process.stdout.write(`${JSON.stringify({ files: verdicts.length, intact, erased, notIntact: verdicts.length - intact - erased, results: verdicts }, null, 2)}\n`);
+      } else {
+        for (const v of verdicts) process.stdout.write(`${v.status === 'erased' ? `${v.file}: erased (by ${v.by} at ${v.erasedAt}: ${v.reason})` : describeVerdict(v)}\n`);
+        process.stdout.write(`${intact}/${verdicts.length} intact${erased > 0 ? `, ${erased} erased` : ''}\n`);
+      }
+      if (intact + erased < verdicts.length) throw new CommandExit(EXIT_FAILED);
     });
 }

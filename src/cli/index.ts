@@ -18,6 +18,7 @@ import { registerRulesCommand } from './rules-command.js';
 import { registerAuditCommand } from './audit-command.js';
 import { registerReconcileCommand } from './reconcile-command.js';
 import { registerHoldCommand } from './hold-command.js';
+import { registerEraseCommand } from './erase-command.js';
 import { registerUserCommands } from '../player/index.js';
 
 export { CommandExit, EXIT_FAILED, EXIT_OK, EXIT_USAGE, positiveInteger } from './exit-codes.js';
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
   registerAuditCommand(program);
   registerReconcileCommand(program);
   registerHoldCommand(program);
+  registerEraseCommand(program);
   registerServiceCommand(program);
   registerReindexCommand(program);
   registerRulesCommand(program);

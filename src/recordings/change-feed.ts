@@ -30,7 +30,7 @@ export type RecordingChange =
       readonly at: string;
       readonly origin: string;
     }
-  | { readonly kind: 'removed'; readonly name: string; readonly reason: 'deleted' | 'retention'; readonly at: string; readonly origin: string }
+  | { readonly kind: 'removed'; readonly name: string; readonly reason: 'deleted' | 'retention' | 'erased'; readonly at: string; readonly origin: string }
   /**
    * A call the service records has started (an agent's leg connected): no recording yet, but the player link
    * tells the AppServer at once (FRST), so the agent's application record gets the call's id in time.

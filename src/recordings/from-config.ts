@@ -1,10 +1,14 @@
 // The recordings of a configuration, opened the same way by every command: root, backup tree, zone, keys and the
 // encryption settings all come from the one configuration, so `serve` and `reindex` file and edit exactly as `run`.
+import { dirname, join } from 'node:path';
 import type { RecorderConfig } from '../platform/config/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { RecordingBucket } from './bucket.js';
 import { Recordings } from './recordings.js';
 import type { RecordingsOptions } from './recordings.js';
+
+/** Per-recording data keys, beside the index (encryption.perRecordingKeys). */
+export const DATA_KEYS_DIR = 'data-keys';
 
 /** The options `Recordings.open` takes for this configuration and these keys. */
 export function recordingsOptions(config: RecorderConfig, keyring: Keyring | undefined): RecordingsOptions {
@@ -29,6 +33,8 @@ export function recordingsOptions(config: RecorderConfig, keyring: Keyring | und
       : {}),
     timeZone: storage.timezone,
     fourEyes: storage.fourEyesHolds,
+    retentionPolicies: storage.retentionPolicies,
+    ...(keyring && encryption.enabled && encryption.perRecordingKeys ? { dataKeysDir: join(dirname(storage.indexPath), DATA_KEYS_DIR) } : {}),
     // Keys without encryption switched on still open and verify what was sealed before; new files stay plain.
     ...(keyring && encryption.enabled
       ? { keyring, ...(encryption.currentKeyId ? { keyId: encryption.currentKeyId } : {}), encryptAudio: encryption.encryptAudio, encryptSidecar: encryption.encryptSidecar }

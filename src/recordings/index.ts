@@ -19,6 +19,6 @@ export type { HoldScope, HoldsOptions, LegalHold } from './holds.js';
 export { DEFAULT_POLICY, RetentionCutoffs, compareLocal } from './retention.js';
 export type { RetentionPlan, RetentionPolicy } from './retention.js';
 export type { RecordingsOptions, SweepOptions, SweepResult } from './recordings.js';
-export { openRecordings, recordingsOptions } from './from-config.js';
+export { DATA_KEYS_DIR, openRecordings, recordingsOptions } from './from-config.js';
 export { ChangeFeed } from './change-feed.js';
 export type { ChangeFeedOptions, RecordingChange, RecordingChangeInput } from './change-feed.js';

@@ -14,7 +14,8 @@ import type { RecordingFormat } from '../domain/index.js';
 import type { RecordingSidecar } from './sidecar.js';
 import { Quarantine } from './quarantine.js';
 import { LegalHolds } from './holds.js';
-import { RetentionCutoffs } from './retention.js';
+import { RetentionCutoffs, compareLocal } from './retention.js';
+import type { ErasedKey } from '../platform/crypto/index.js';
 import type { RetentionPlan, RetentionPolicy } from './retention.js';
 import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
@@ -33,6 +34,17 @@ export interface RecordingsOptions extends RecordingStoreOptions {
   readonly holdsPath?: string;
   /** Four-eyes: a hold is released only by someone other than who placed it. */
   readonly fourEyes?: boolean;
+  /** The retention policies (a mandatory one refuses erasure within its period). */
+  readonly retentionPolicies?: readonly RetentionPolicy[];
+}
+
+/** What an erasure did. */
+export interface ErasureResult {
+  readonly name: string;
+  /** Data keys destroyed: every copy of the recording's sealed files is unreadable now. */
+  readonly shreddedKeys: readonly string[];
+  /** Copies removed from the backup tree. */
+  readonly backupFiles: readonly string[];
 }
 
 export interface SweepOptions {
@@ -68,9 +80,12 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
   /** Legal holds: what retention and users may not delete. */
   readonly holds: LegalHolds;
 
-  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed, holds: LegalHolds) {
+  readonly #policies: readonly RetentionPolicy[];
+
+  private constructor(store: RecordingStore, index: RecordingIndex, feed: ChangeFeed, holds: LegalHolds, policies: readonly RetentionPolicy[]) {
     super();
     this.holds = holds;
+    this.#policies = policies;
     this.#store = store;
     this.#index = index;
     this.#feed = feed;
@@ -99,7 +114,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
       index.close();
       throw error;
     }
-    return new Recordings(store, index, feed, new LegalHolds(options.holdsPath ?? join(dirname(options.indexPath), LEGAL_HOLDS_FILE), { fourEyes: options.fourEyes === true }));
+    return new Recordings(store, index, feed, new LegalHolds(options.holdsPath ?? join(dirname(options.indexPath), LEGAL_HOLDS_FILE), { fourEyes: options.fourEyes === true }), options.retentionPolicies ?? []);
   }
 
   get root(): string {
@@ -335,6 +350,34 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     await this.#store.remove(name);
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'deleted' });
+  }
+
+  /**
+   * Erase a recording for a data subject's request: refused under a legal hold or within a mandatory retention
+   * policy's period; otherwise its files go (here, in the bucket, in the backup tree), its data keys are destroyed
+   * (crypto-shredding: copies elsewhere become unreadable), and its index row goes. The caller audits it.
+   */
+  async erase(name: string, request: { readonly by: string; readonly reason: string; readonly now?: Date }): Promise<ErasureResult> {
+    if (request.reason.trim().length === 0) throw new StoreError('bad-input', `${name}: erasure needs a reason (the request it answers)`);
+    const parsed = parseRecordingName(name);
+    const hold = (await this.holds.checker())(parsed);
+    if (hold !== undefined) throw new StoreError('held', `${name}: under legal hold ${hold}: it cannot be erased until the hold is released`);
+    const policy = new RetentionCutoffs({ policies: this.#policies }, request.now ?? new Date(), this.timeZone).policyOf(parsed);
+    if (policy?.mandatory && compareLocal(parsed.local, policy.cutoff) >= 0) {
+      throw new StoreError('forbidden', `${name}: retention policy ${policy.name} is mandatory: the recording must be kept for its period, so it cannot be erased yet`);
+    }
+    const entry = await this.#store.get(name);
+    const shreddedKeys = await this.#store.dataKeyIds(entry);
+    const backupFiles = await this.#store.erase(name);
+    for (const id of shreddedKeys) this.#store.dataKeys?.destroy(id, { by: request.by, reason: request.reason.trim(), recording: name });
+    this.#index.remove(name);
+    await this.#publish({ kind: 'removed', name, reason: 'erased' });
+    return { name, shreddedKeys, backupFiles };
+  }
+
+  /** The tombstone of an erased recording's data key, when a sealed file's key was destroyed by an erasure. */
+  erasedKey(id: string): ErasedKey | undefined {
+    return this.#store.dataKeys?.erased(id);
   }
 
   /** Keep a file that cannot be processed in the quarantine, with its reason. */

@@ -18,6 +18,8 @@ export interface RetentionPolicy {
   readonly direction?: 'in' | 'out';
   /** Only recordings with a TAN (true) or only those without (false). */
   readonly withTan?: boolean;
+  /** Kept by law for its period: an erasure request is refused until it is over. */
+  readonly mandatory?: boolean;
 }
 
 export interface RetentionPlan {
@@ -37,7 +39,7 @@ function wildcard(pattern: string): RegExp {
 
 /** A plan's policies compiled against a moment: each with its cutoff (recordings that started before it expire). */
 export class RetentionCutoffs {
-  readonly #rules: Array<{ name: string; cutoff: LocalDateTime; matches: (r: ParsedRecordingName) => boolean }> = [];
+  readonly #rules: Array<{ name: string; cutoff: LocalDateTime; mandatory: boolean; matches: (r: ParsedRecordingName) => boolean }> = [];
   readonly #default: LocalDateTime | undefined;
 
   constructor(
@@ -58,6 +60,7 @@ export class RetentionCutoffs {
       const agents = policy.agents?.map(wildcard);
       this.#rules.push({
         name: policy.name,
+        mandatory: policy.mandatory === true,
         cutoff: policy.days !== undefined ? daysBack(policy.days) : monthsBack(policy.months ?? 0),
         matches: (r) =>
           (agents === undefined || agents.some((re) => re.test(r.internal))) &&
@@ -69,9 +72,9 @@ export class RetentionCutoffs {
   }
 
   /** The policy a recording falls under and its cutoff; undefined when no policy and no default applies (kept). */
-  policyOf(recording: ParsedRecordingName): { name: string; cutoff: LocalDateTime } | undefined {
+  policyOf(recording: ParsedRecordingName): { name: string; cutoff: LocalDateTime; mandatory?: boolean } | undefined {
     const rule = this.#rules.find((candidate) => candidate.matches(recording));
-    if (rule) return { name: rule.name, cutoff: rule.cutoff };
+    if (rule) return { name: rule.name, cutoff: rule.cutoff, ...(rule.mandatory ? { mandatory: true } : {}) };
     return this.#default !== undefined ? { name: DEFAULT_POLICY, cutoff: this.#default } : undefined;
   }
 

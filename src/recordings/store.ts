@@ -5,9 +5,9 @@
 // is renamed first and the audio last, so "the audio file exists" is the commit point of a filing: a recording
 // is filed exactly when an audio file with its call id is in its month folder. Filing the same call again finds
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
-import { lstat, mkdir, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { Keyring, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../platform/crypto/index.js';
+import { DataKeyVault, HEADER_BYTES, Keyring, containerKeyIdOf, digestFile, encryptFile, hasContainerMagic, isEncryptedFile, parseHeader, resealFile, verifyFile } from '../platform/crypto/index.js';
 import { StoreError } from './errors.js';
 import { QUARANTINE_DIR } from './quarantine.js';
 import {
@@ -44,7 +44,6 @@ import { encodeSidecar, readSidecarFile, signSidecar } from './sidecar.js';
 import { BucketError } from './bucket.js';
 import type { RecordingBucket } from './bucket.js';
 import { BucketTier } from './bucket-tier.js';
-import { open } from 'node:fs/promises';
 import type { FileVerification, PositionalFile } from '../platform/crypto/index.js';
 import type { RecordingMeta, RecordingSidecar } from './sidecar.js';
 
@@ -62,6 +61,11 @@ export interface RecordingStoreOptions {
   /** Keys for signing and encryption; new files use the current key (or `keyId`). */
   readonly keyring?: Keyring;
   readonly keyId?: string;
+  /**
+   * A data key vault (folder): each recording filed is sealed under a key of its own, wrapped there by the system
+   * key, so that erasing the recording can destroy its key (crypto-shredding). Without it: the system key.
+   */
+  readonly dataKeysDir?: string;
   /** Encrypt the audio in the container (default: true when a keyring is given). */
   readonly encryptAudio?: boolean;
   /** Encrypt the XML sidecar in the container (default: true when a keyring is given). */
@@ -155,6 +159,8 @@ export class RecordingStore {
   readonly keyring: Keyring | undefined;
   readonly encryptAudio: boolean;
   readonly encryptSidecar: boolean;
+  /** Per-recording data keys, when configured (and there are keys). */
+  readonly dataKeys: DataKeyVault | undefined;
   /** Changes within this process one at a time (name checks and renames must not interleave). */
   readonly #serial = new Serial();
   /** The recordings moved to the bucket, when one is configured. */
@@ -166,7 +172,10 @@ export class RecordingStore {
     this.timeZone = checkTimeZone(options.timeZone ?? 'local');
     // An empty keyring can open nothing and sign nothing: the same as none.
     const keyring = options.keyring && options.keyring.size > 0 ? options.keyring : undefined;
-    this.keyring = keyring && options.keyId !== undefined ? keyring.withCurrent(options.keyId) : keyring;
+    const masters = keyring && options.keyId !== undefined ? keyring.withCurrent(options.keyId) : keyring;
+    this.dataKeys = masters && options.dataKeysDir !== undefined ? new DataKeyVault(options.dataKeysDir, masters) : undefined;
+    // Every reader of this store's files opens data-key-sealed ones through this keyring.
+    this.keyring = this.dataKeys ? this.dataKeys.keyring() : masters;
     this.encryptAudio = this.keyring !== undefined && (options.encryptAudio ?? true);
     this.encryptSidecar = this.keyring !== undefined && (options.encryptSidecar ?? true);
     this.#tier = options.bucket ? new BucketTier(options.bucket, this.timeZone, this.root) : undefined;
@@ -303,7 +312,9 @@ export class RecordingStore {
     const tempXml = tempPathIn(dir, '.xml');
     try {
       const keyring = this.keyring;
-      const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio);
+      // Sealed under a key of its own (erasure can destroy it), signed with the system key as ever.
+      const sealing = keyring && this.dataKeys && (this.encryptAudio || this.encryptSidecar) ? keyring.with(this.dataKeys.create(input.meta.callId), { current: true }) : keyring;
+      const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio, sealing);
 
       const unsigned: RecordingSidecar = {
         meta: input.meta,
@@ -318,7 +329,7 @@ export class RecordingStore {
         cdr: input.cdrXml ?? [],
       };
       const sidecar = keyring && audioDigest !== undefined ? signSidecar(unsigned, baseName, audioDigest, keyring) : unsigned;
-      await writeNewFile(tempXml, encodeSidecar(sidecar, this.encryptSidecar ? keyring : undefined));
+      await writeNewFile(tempXml, encodeSidecar(sidecar, this.encryptSidecar ? sealing : undefined));
 
       // Stray sidecars or notes of this call (an interrupted earlier attempt) would shadow the new ones.
       for (const stray of group?.xml ?? []) if (stray !== baseName) await rm(join(dir, `${stray}.xml`), { force: true });
@@ -353,8 +364,8 @@ export class RecordingStore {
   }
 
   /** The audio written to `target` as this store keeps it (sealed or plain), with its plaintext digest and size. */
-  async #writeAudio(audioPath: string, sealedInput: boolean, target: string): Promise<{ audioDigest: string | undefined; plainBytes: number }> {
-    const keyring = this.keyring;
+  async #writeAudio(audioPath: string, sealedInput: boolean, target: string, sealing: Keyring | undefined): Promise<{ audioDigest: string | undefined; plainBytes: number }> {
+    const keyring = sealing;
     if (keyring && sealedInput) {
       // Opened and sealed again in one pass (or written plain where the store keeps audio plain), never via a plain copy.
       const resealed = await resealFile(audioPath, target, keyring, { encrypt: this.encryptAudio });
@@ -393,7 +404,8 @@ export class RecordingStore {
       await rm(target, { force: true });
       const tempAudio = tempPathIn(dir, `.${input.format}`);
       try {
-        const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio);
+        const sealing = await this.#keyringOf(entry.xmlPath ?? entry.audioPath);
+        const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio, sealing);
         const { sidecar: before, encrypted } = read;
         const unsigned: RecordingSidecar = {
           ...before,
@@ -410,7 +422,7 @@ export class RecordingStore {
         const sidecar = this.keyring && audioDigest !== undefined ? signSidecar(withoutSignature, entry.name, audioDigest, this.keyring) : withoutSignature;
         await renameNoReplace(tempAudio, target);
         await fsyncDir(dir);
-        await writeFileDurable(entry.xmlPath!, encodeSidecar(sidecar, encrypted || this.encryptSidecar ? this.keyring : undefined)); // the commit point
+        await writeFileDurable(entry.xmlPath!, encodeSidecar(sidecar, encrypted || this.encryptSidecar ? sealing : undefined)); // the commit point
         await rm(input.audioPath, { force: true });
         // The backup before the old audio goes: a crash in between leaves the old audio as the sign that the
         // replacement is to be finished (finishReplacement), backup included.
@@ -716,7 +728,37 @@ export class RecordingStore {
       if (check.status !== 'intact') throw new StoreError('conflict', `${entry.name}: ${check.status}${check.reason ? ` (${check.reason})` : ''}: the TAN is not changed`);
       updated = signSidecar(updated, newBase, sidecar.signature.digest, this.keyring);
     }
-    return encodeSidecar(updated, encrypted ? this.keyring : undefined);
+    return encodeSidecar(updated, encrypted ? await this.#keyringOf(entry.location === 'bucket' ? undefined : entry.xmlPath) : undefined);
+  }
+
+  /**
+   * The keyring to seal a recording's rewritten files with: its own data key (read from the header of one of its
+   * sealed files) made current, so an edit never moves it off the key its erasure destroys; else the store's.
+   */
+  async #keyringOf(sealedFile: string | undefined): Promise<Keyring | undefined> {
+    const keyring = this.keyring;
+    if (!keyring || !this.dataKeys || sealedFile === undefined) return keyring;
+    const id = await containerKeyIdOf(sealedFile);
+    const key = id !== undefined && this.dataKeys.resolve(id) ? keyring.get(id) : undefined;
+    return key ? keyring.with(key, { current: true }) : keyring;
+  }
+
+  /** The data keys a recording's sealed files are under (tree or bucket): what its erasure destroys. */
+  async dataKeyIds(entry: StoredRecording): Promise<string[]> {
+    const ids = new Set<string>();
+    for (const ext of [entry.format, 'xml']) {
+      let header: Buffer | undefined;
+      if (entry.location === 'bucket') header = await this.#tier!.bucket.getRange(entry.month, `${entry.name}.${ext}`, 0, HEADER_BYTES - 1).catch(() => undefined);
+      else {
+        const file = ext === 'xml' ? entry.xmlPath : entry.audioPath;
+        const id = file !== undefined ? await containerKeyIdOf(file) : undefined;
+        if (id !== undefined) ids.add(id);
+        continue;
+      }
+      const id = header && header.length >= HEADER_BYTES && hasContainerMagic(header) ? parseHeader(header).keyId : undefined;
+      if (id !== undefined) ids.add(id);
+    }
+    return [...ids].filter((id) => this.dataKeys?.resolve(id) !== undefined || this.dataKeys?.erased(id) !== undefined);
   }
 
   /** The audio checked against its encryption and signature, in the tree or in the bucket. */
@@ -731,6 +773,40 @@ export class RecordingStore {
       if (entry.location === 'bucket') return this.#tier!.remove(entry);
       await this.#removeEntry(entry);
       await fsyncDir(this.#monthDir(entry.month));
+    });
+  }
+
+  /**
+   * Erase a recording (a data subject's request): its files here or in the bucket, and its copies in the backup
+   * tree (every name of its call: a TAN rename leaves the old name's copy there). The caller destroys its data keys.
+   * Returns the backup files removed.
+   */
+  erase(name: string): Promise<string[]> {
+    return this.#serial.run(async () => {
+      const entry = await this.get(name);
+      if (entry.location === 'bucket') await this.#tier!.remove(entry);
+      else {
+        await this.#removeEntry(entry);
+        await fsyncDir(this.#monthDir(entry.month));
+      }
+      const backupDir = this.#backupDir(entry.month);
+      const removed: string[] = [];
+      if (backupDir) {
+        const callIdField = parseRecordingName(entry.name).callIdField;
+        for (const file of await readdir(backupDir).catch(() => [] as string[])) {
+          let parsed;
+          try {
+            parsed = parseRecordingName(file);
+          } catch {
+            continue;
+          }
+          if (parsed.callIdField !== callIdField || parsed.extension === undefined) continue;
+          await rm(join(backupDir, file), { force: true });
+          removed.push(file);
+        }
+        if (removed.length > 0) await fsyncDir(backupDir);
+      }
+      return removed;
     });
   }
 

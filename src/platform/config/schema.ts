@@ -128,6 +128,8 @@ const retentionPolicy = z
     agents: z.array(z.string().regex(/^[0-9A-Za-z*?#+]{1,48}$/, { error: 'expected a number, with * (any digits) and ? (one digit)' })).min(1).optional(),
     direction: z.enum(['in', 'out']).optional(),
     withTan: z.boolean().optional(),
+    /** Kept by law for its period: erasure requests are refused until it is over. */
+    mandatory: z.boolean().optional(),
   })
   .refine((policy) => (policy.months === undefined) !== (policy.days === undefined), { error: 'give exactly one of months and days' })
   .refine((policy) => policy.name !== 'default', { error: '"default" names storage.retentionMonths: choose another name', path: ['name'] });
@@ -183,6 +185,11 @@ const encryption = z.strictObject({
     .regex(/^[0-9a-f]{16}$/, { error: 'expected a key id of 16 lower-case hex digits' })
     .optional(),
   encryptAudio: z.boolean().default(true),
+  /**
+   * Seal each recording under a data key of its own (wrapped by the system key, kept in data-keys beside the index), so that
+   * erasing it destroys the key and every copy becomes unreadable (crypto-shredding). Needs encryption.
+   */
+  perRecordingKeys: z.boolean().default(false),
   encryptSidecar: z.boolean().default(true),
   /** Environment variable holding the passphrase of passphrase-defined keys. */
   passphraseEnv: z

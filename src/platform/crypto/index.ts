@@ -7,11 +7,13 @@ export { BadKeyError, CryptoError, NotEncryptedError, TamperedError, TruncatedEr
 export type { CryptoErrorCode } from './errors.js';
 export { DEFAULT_SCRYPT, KEY_BYTES, Key, Keyring, createPassphraseKey, deriveSubkey, generateKeyFile, generatePassphraseKeyFile, keyFromPassphrase, keyIdOf, parseKeyFile, readKeyFile, readKeyring } from './keys.js';
 export type { KeyFileContent, PassphraseKeyDefinition, ReadKeyOptions, ScryptParameters } from './keys.js';
+export { DataKeyVault } from './data-keys.js';
+export type { ErasedKey } from './data-keys.js';
 export { openEncryptedFile } from './random-access.js';
 export type { EncryptedFile, PositionalFile } from './random-access.js';
 export { SIGNATURE_ALGORITHM, checkSignature, digestFile, recordingNameOf, unsignedSidecarDigest, openSidecar, sealSidecar, signDigest, signRecording, signatureFromXml, signatureToXml, verifyDigest, verifyRecording } from './signature.js';
 export type { RecordingSignature, RecordingVerdict, SignatureBinding, SignatureCheck } from './signature.js';
 export { createDecryptStream, createEncryptStream, decryptBytes, decryptFile, decryptIterable, encryptBytes, encryptFile, resealFile, encryptIterable } from './stream.js';
 export type { FileCryptoResult, FileOptions, ResealResult } from './stream.js';
-export { isEncryptedFile, sidecarPathFor, verifyFile } from './verify.js';
+export { containerKeyIdOf, isEncryptedFile, sidecarPathFor, verifyFile } from './verify.js';
 export type { FileVerdict, FileVerification } from './verify.js';

@@ -83,13 +83,21 @@ export function deriveSubkey(key: Key, info: string): Buffer {
 export class Keyring {
   readonly #keys: ReadonlyMap<string, Key>;
   readonly #currentId: string | undefined;
+  /** Keys looked up elsewhere by id (per-recording data keys): asked for ids this ring does not hold. */
+  readonly #resolve: ((id: string) => Key | undefined) | undefined;
 
-  constructor(keys: readonly Key[] = [], currentId?: string) {
+  constructor(keys: readonly Key[] = [], currentId?: string, resolve?: (id: string) => Key | undefined) {
     const map = new Map<string, Key>();
     for (const key of keys) map.set(key.id, key);
     if (currentId !== undefined && !map.has(currentId)) throw new BadKeyError(`current key ${currentId} is not in the keyring`);
     this.#keys = map;
     this.#currentId = currentId ?? keys[0]?.id;
+    this.#resolve = resolve;
+  }
+
+  /** The same keys, also opening files sealed with keys `resolve` finds by id (a data key vault). */
+  withResolver(resolve: (id: string) => Key | undefined): Keyring {
+    return new Keyring([...this.#keys.values()], this.#currentId, resolve);
   }
 
   /** The key for new files; throws when the ring is empty. */
@@ -108,21 +116,21 @@ export class Keyring {
   }
 
   get(id: string): Key | undefined {
-    return this.#keys.get(id);
+    return this.#keys.get(id) ?? this.#resolve?.(id);
   }
 
   has(id: string): boolean {
-    return this.#keys.has(id);
+    return this.get(id) !== undefined;
   }
 
   /** The same keys with another one current (rotation). */
   withCurrent(id: string): Keyring {
-    return new Keyring([...this.#keys.values()], id);
+    return new Keyring([...this.#keys.values()], id, this.#resolve);
   }
 
   /** These keys plus one more, optionally made current. */
   with(key: Key, options: { current?: boolean } = {}): Keyring {
-    return new Keyring([...this.#keys.values(), key], options.current ? key.id : this.#currentId);
+    return new Keyring([...this.#keys.values(), key], options.current ? key.id : this.#currentId, this.#resolve);
   }
 
   toString(): string {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { basename, dirname, extname, join } from 'node:path';
-import { ContainerOpener, hasContainerMagic } from './container.js';
+import { ContainerOpener, HEADER_BYTES, hasContainerMagic, parseHeader } from './container.js';
 import { CryptoError } from './errors.js';
 import type { Keyring } from './keys.js';
 import { checkSignature, digestFile, openSidecar, recordingNameOf, signatureFromXml, unsignedSidecarDigest } from './signature.js';
@@ -130,5 +130,20 @@ export async function verifyFile(file: string, keyring: Keyring): Promise<FileVe
     };
   } catch (error) {
     return { file, ...verdictOf(error), kind: 'signed', keyId: signature.keyId, ...sidecarInfo };
+  }
+}
+
+/** The key id in a sealed file's header: undefined for a plain, missing or short file. */
+export async function containerKeyIdOf(path: string): Promise<string | undefined> {
+  const handle = await open(path, 'r').catch(() => undefined);
+  if (!handle) return undefined;
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
+    return bytesRead === HEADER_BYTES && hasContainerMagic(header) ? parseHeader(header).keyId : undefined;
+  } catch {
+    return undefined;
+  } finally {
+    await handle.close();
   }
 }

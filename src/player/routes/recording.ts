@@ -82,6 +82,23 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
     },
   });
 
+  // Erasure on a data subject's request: supervisors with the delete permission, a reason required; refused under
+  // a legal hold or a mandatory retention policy (409/403 from the store).
+  resource(app, '/api/recordings/:name/erase', {
+    POST: {
+      body: objectBody({ reason: { type: 'string', minLength: 1, maxLength: 1000 } }),
+      handler: async (request) => {
+        const { account, row } = namedRecording(ctx, request);
+        if (account.role !== 'supervisor' || !may(account, 'delete')) throw new HttpError(403, 'erasure is for supervisors who may delete recordings');
+        const reason = (request.body as { reason: string }).reason;
+        if (reason.trim().length === 0) throw new HttpError(400, 'reason: the request this erasure answers is required');
+        const result = await recordings.erase(row.name, { by: account.name, reason });
+        ctx.audit.write(account.name, 'erase', { recording: row.name, reason: reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length });
+        return result;
+      },
+    },
+  });
+
   resource(app, '/api/recordings/:name/notes', {
     GET: async (request) => ({ text: await recordings.readNotes(namedRecording(ctx, request).row.name) }),
     PUT: {
