@@ -28,7 +28,10 @@ describe('log files', () => {
     // eight files' worth at 1 MB each; the oldest go.
     for (let burst = 0; burst < 40; burst++) {
       for (let i = 0; i < 200; i++) logger.info({ i: burst * 200 + i, filler, auth: { user: 'u', password: 'never-in-a-log-1' } }, 'line');
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      // Each burst written out before the next (the transport's worker falls behind on a loaded machine and would
+      // then write several bursts as one, past the size limit, so the oldest lines were still in a kept file).
+      await new Promise<void>((done) => logger.flush(() => done()));
+      await new Promise((resolve) => setTimeout(resolve, 20));
     }
     logger.error({ done: true }, 'last line');
     await new Promise<void>((done) => logger.flush(() => done()));
