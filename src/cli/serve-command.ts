@@ -46,6 +46,7 @@ export function registerServeCommand(program: Command): void {
         trustProxy,
         statusDir: config.storage.workDir,
         serviceTrailPath: config.storage.auditPath,
+        reasonOnPlay: config.server.reasonOnPlay,
         reconcile: periodReconciler(config),
         ...(tls ? { tls } : {}),
         ...(secureCookies !== undefined ? { secureCookies } : {}),

@@ -12,12 +12,22 @@ export function recordingJson(row: IndexedRecording): RecordingJson {
   return { ...row, start: row.start.toISOString() };
 }
 
+/** Supervisors and compliance officers see every call's data (and the audit trails, completeness, holds); agents those of their own numbers. */
+export function seesAll(account: Account): boolean {
+  return account.role === 'supervisor' || account.role === 'compliance';
+}
+
 export function canSee(account: Account, row: { readonly internal: string }): boolean {
-  return account.role === 'supervisor' || account.numbers.includes(row.internal);
+  return seesAll(account) || account.numbers.includes(row.internal);
 }
 
 export function may(account: Account, permission: Permission): boolean {
   return account.permissions.includes(permission);
+}
+
+/** Whether the account may hear calls: everyone it can see, but a compliance officer only when granted `listen`. */
+export function mayListen(account: Account): boolean {
+  return account.role !== 'compliance' || may(account, 'listen');
 }
 
 /** Whether a number matches a player wildcard pattern ('*' any run, '?' one character, '\*' '\?' literal). */

@@ -6,11 +6,18 @@ import Database from 'better-sqlite3';
 import { AccountError } from './errors.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 
-export type Role = 'agent' | 'supervisor';
-export const ROLES: readonly Role[] = ['agent', 'supervisor'];
-/** `investigate`: may play and export a recording that failed verification, explicitly and logged (for investigators). */
-export type Permission = 'tan' | 'notes' | 'export' | 'delete' | 'investigate';
-export const PERMISSIONS: readonly Permission[] = ['tan', 'notes', 'export', 'delete', 'investigate'];
+/**
+ * `compliance`: a compliance officer — sees every recording's data, the audit trails, completeness and legal holds,
+ * but hears no call unless granted `listen`.
+ */
+export type Role = 'agent' | 'supervisor' | 'compliance';
+export const ROLES: readonly Role[] = ['agent', 'supervisor', 'compliance'];
+/**
+ * `investigate`: may play and export a recording that failed verification, explicitly and logged (for investigators).
+ * `listen`: a compliance officer may play (and, with `export`, export) recordings.
+ */
+export type Permission = 'tan' | 'notes' | 'export' | 'delete' | 'investigate' | 'listen';
+export const PERMISSIONS: readonly Permission[] = ['tan', 'notes', 'export', 'delete', 'investigate', 'listen'];
 
 /** Most entries in "last played" (the reference's limit). */
 export const LAST_PLAYED_LIMIT = 99;
@@ -70,16 +77,19 @@ interface UserRow {
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
 const NUMBER_PATTERN = /^[0-9A-Za-z+#-]{1,48}$/;
 
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS users (
+/** The users table, as created (and as an older one is rebuilt: see #migrateRoles). */
+const usersTable = (name: string): string => `CREATE TABLE IF NOT EXISTS ${name} (
   name TEXT PRIMARY KEY,
   hash TEXT NOT NULL,
-  role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor')),
+  role TEXT NOT NULL CHECK (role IN ('agent', 'supervisor', 'compliance')),
   numbers TEXT NOT NULL,
   permissions TEXT NOT NULL,
   player TEXT NOT NULL,
   created_ms INTEGER NOT NULL
-) WITHOUT ROWID;
+) WITHOUT ROWID;`;
+
+const SCHEMA = `
+${usersTable('users')}
 CREATE TABLE IF NOT EXISTS sessions (
   token_hash TEXT PRIMARY KEY,
   user TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
@@ -123,7 +133,7 @@ function checkName(name: unknown): string {
 }
 
 function checkRole(role: unknown): Role {
-  if (!ROLES.includes(role as Role)) throw new AccountError('role', `expected agent or supervisor, got ${JSON.stringify(role)}`);
+  if (!ROLES.includes(role as Role)) throw new AccountError('role', `expected agent, supervisor or compliance, got ${JSON.stringify(role)}`);
   return role as Role;
 }
 
@@ -178,6 +188,7 @@ export class AccountStore {
     this.#db = new Database(path);
     try {
       this.#db.pragma('journal_mode = WAL');
+      this.#migrateRoles();
       this.#db.pragma('foreign_keys = ON');
       this.#db.exec(SCHEMA);
     } catch (error) {
@@ -188,6 +199,23 @@ export class AccountStore {
 
   close(): void {
     if (this.#db.open) this.#db.close();
+  }
+
+  /**
+   * An accounts file from before the compliance role: its users table's CHECK allows two roles, and SQLite changes
+   * a CHECK only by rebuilding the table (foreign keys off meanwhile, or the rebuild would cascade-delete sessions,
+   * "last played" and preferences).
+   */
+  #migrateRoles(): void {
+    const row = this.#db.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'users'").get() as { sql: string } | undefined;
+    if (!row || row.sql.includes("'compliance'")) return;
+    this.#db.pragma('foreign_keys = OFF');
+    this.#db.transaction(() => {
+      this.#db.exec(usersTable('users_new'));
+      this.#db.exec('INSERT INTO users_new (name, hash, role, numbers, permissions, player, created_ms) SELECT name, hash, role, numbers, permissions, player, created_ms FROM users; DROP TABLE users; ALTER TABLE users_new RENAME TO users;');
+      const broken = this.#db.pragma('foreign_key_check') as unknown[];
+      if (broken.length > 0) throw new Error(`the roles migration would break ${broken.length} references`);
+    })();
   }
 
   async add(input: NewAccount): Promise<Account> {

@@ -28,6 +28,8 @@ export interface PlayerContext {
   readonly audit: AuditLog;
   /** As in the reference: a recording with a TAN (other than 000000) takes no notes. */
   readonly notesLockedByTan: boolean;
+  /** Every play needs a reason. */
+  readonly reasonOnPlay: boolean;
   /** The recording service's work folder (its status file, alarm commands); undefined: no status panel. */
   readonly statusDir: string | undefined;
   /** The service's audit trail; undefined: only the player's own is shown. */

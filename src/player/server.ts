@@ -90,6 +90,8 @@ export interface PlayerServerOptions {
   readonly auditLogPath?: string | false;
   /** As in the reference: a recording with a TAN (other than 000000) takes no notes. Default true. */
   readonly notesLockedByTan?: boolean;
+  /** Every play needs a reason (?reason=…), kept in the audit trail. Default false. */
+  readonly reasonOnPlay?: boolean;
   /** The recording service's work folder: supervisors see its status and acknowledge its master alarm. */
   readonly statusDir?: string;
   /** The recording service's audit trail (call outcomes, retention deletions, starts): supervisors read it too. */
@@ -176,6 +178,7 @@ export class PlayerServer {
       integrity: new IntegrityGuard(this.recordings, audit),
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,
+      reasonOnPlay: options.reasonOnPlay === true,
       statusDir: options.statusDir,
       serviceTrailPath: options.serviceTrailPath,
       reconcile: options.reconcile,

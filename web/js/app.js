@@ -83,6 +83,12 @@ async function enter(session) {
     player = new Player({
       onLoad: (row) => loadDetails(row),
       mayInvestigate: () => state.session.permissions.includes('investigate'),
+      // Where the site asks why a call is heard: asked once per recording loaded; no reason, no playing.
+      reasonFor: (row) => {
+        if (!state.session.reasonOnPlay) return '';
+        const reason = (window.prompt(`Why are you listening to the call of ${row.internal} with ${row.external}?`) ?? '').trim();
+        return reason === '' ? null : reason.slice(0, 200);
+      },
       onEject: () => renderTable(),
       neighbour: (row, step) => {
         const rows = visibleRows();
@@ -93,10 +99,8 @@ async function enter(session) {
     });
   }  // The audio graph is built now, while the log-in click still counts as the user's gesture, not on the first play.
   setTimeout(() => player.prepare(), 0);
-  if (session.role === 'supervisor') {
-    watchServiceStatus();
-    enableCompliance();
-  }
+  if (session.role === 'supervisor') watchServiceStatus();
+  if (session.role === 'supervisor' || session.role === 'compliance') enableCompliance();
 
   await applyPreferences();
   await loadMonths();

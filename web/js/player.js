@@ -195,8 +195,17 @@ export class Player {
     // The server refuses the audio of a recording that failed verification; investigators ask for it explicitly.
     const tampered = row.integrity === 'tampered';
     const investigate = tampered && Boolean(this.hooks.mayInvestigate?.());
-    this.query = investigate ? '?investigate=1' : '';
-    if (tampered && !investigate) {
+    // null: the site asks why a call is heard and no reason was given.
+    const reason = this.hooks.reasonFor ? this.hooks.reasonFor(row) : '';
+    const params = new URLSearchParams();
+    if (investigate) params.set('investigate', '1');
+    if (reason) params.set('reason', reason);
+    this.query = params.size > 0 ? `?${params}` : '';
+    if (reason === null) {
+      toast('Not played', 'This site asks why a call is heard: give a reason to listen.', 'error');
+      this.audio.removeAttribute('src');
+      autoplay = false;
+    } else if (tampered && !investigate) {
       toast('Not played', 'This recording failed verification: its audio is not the original call.', 'error');
       this.audio.removeAttribute('src');
     } else {

@@ -267,6 +267,8 @@ const server = z
      * headers are ignored: a client cannot pick the address the login limit counts.
      */
     trustProxy: z.array(addressOrBlock).default([]),
+    /** Every listening (play) needs a reason, kept in the audit trail (the web player asks for it). */
+    reasonOnPlay: z.boolean().default(false),
   })
   .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 

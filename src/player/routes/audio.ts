@@ -8,7 +8,7 @@ import { RECORDING_CONTENT_TYPES } from '../../domain/index.js';
 import { sidecarToXml } from '../../recordings/index.js';
 import type { IndexedRecording, StoredRecording } from '../../recordings/index.js';
 import type { Account } from '../accounts.js';
-import { may, visibleRecording } from '../access.js';
+import { may, mayListen, visibleRecording } from '../access.js';
 import { openByteSource, playable } from '../audio-source.js';
 import type { PlayableAudio } from '../audio-source.js';
 import type { Keyring } from '../../platform/crypto/index.js';
@@ -63,7 +63,11 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
 
   const audio = async (request: FastifyRequest, reply: FastifyReply, download: boolean): Promise<void> => {
     const { account, row } = namedRecording(ctx, request);
+    if (!mayListen(account)) throw new HttpError(403, 'this account may not listen to calls (a compliance officer needs the listen permission)');
     if (download && !may(account, 'export')) throw new HttpError(403, 'this account may not export');
+    // Why it is played (?reason=…: a complaint, a dispute, quality review); where the site asks for it, required.
+    const reason = new URL(request.url, 'http://player.invalid').searchParams.get('reason')?.trim().slice(0, 200);
+    if (!download && ctx.reasonOnPlay && !reason) throw new HttpError(400, 'reason: this site asks why you listen: give ?reason=…');
     const stored = await servable(request, account, row, download ? 'export' : 'play');
     const body = download ? await openDownload(ctx, stored, ctx.keyring) : await openPlayable(ctx, stored);
     try {
@@ -87,8 +91,6 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
         if (download) ctx.audit.write(account.name, 'export', { recording: row.name });
         else {
           ctx.accounts.recordPlayed(account.name, row.callId);
-          // Why it is played, when the client says (?reason=…: a complaint, a dispute, quality review).
-          const reason = new URL(request.url, 'http://player.invalid').searchParams.get('reason')?.slice(0, 200);
           ctx.audit.write(account.name, 'play', { recording: row.name, ...(reason ? { reason } : {}) });
         }
       }
@@ -115,6 +117,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     GET: async (request, reply) => {
       const account = sessionOf(request).account;
       if (!may(account, 'export')) throw new HttpError(403, 'this account may not export');
+      if (!mayListen(account)) throw new HttpError(403, 'this account may not listen to calls (a compliance officer needs the listen permission)');
       const url = new URL(request.url, 'http://player.invalid');
       for (const key of url.searchParams.keys()) if (key !== 'name' && key !== 'investigate') throw new HttpError(400, `unknown export parameter ${JSON.stringify(key.slice(0, 40))}`);
       const names = [...new Set(url.searchParams.getAll('name'))];

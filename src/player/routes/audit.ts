@@ -7,6 +7,7 @@ import type { AuditQuery } from '../../platform/audit/index.js';
 import { basename } from 'node:path';
 import { ReconcileError } from '../../recorder/reconcile/index.js';
 import { ReportingUnavailableError } from '../../recorder/pbx/index.js';
+import { seesAll } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { attachment, resource, sessionOf } from '../http.js';
@@ -19,7 +20,7 @@ const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?)?$/;
 
 function supervisorName(request: FastifyRequest): string {
   const { account } = sessionOf(request);
-  if (account.role !== 'supervisor') throw new HttpError(403, 'the audit trail is for supervisors');
+  if (!seesAll(account)) throw new HttpError(403, 'the audit trail is for supervisors and compliance officers');
   return account.name;
 }
 

@@ -6,7 +6,7 @@ import { cdrSummary, parseStoredRecord } from '../../recorder/pbx/index.js';
 import { NO_TAN } from '../../recordings/index.js';
 import type { IndexedRecording, StoredRecording } from '../../recordings/index.js';
 import type { Account } from '../accounts.js';
-import { may, recordingJson, visibleRecording } from '../access.js';
+import { may, recordingJson, seesAll, visibleRecording } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { objectBody, resource, sessionOf } from '../http.js';
@@ -89,7 +89,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
       body: objectBody({ reason: { type: 'string', minLength: 1, maxLength: 1000 } }),
       handler: async (request) => {
         const { account, row } = namedRecording(ctx, request);
-        if (account.role !== 'supervisor' || !may(account, 'delete')) throw new HttpError(403, 'erasure is for supervisors who may delete recordings');
+        if (!seesAll(account) || !may(account, 'delete')) throw new HttpError(403, 'erasure is for supervisors and compliance officers who may delete recordings');
         const reason = (request.body as { reason: string }).reason;
         if (reason.trim().length === 0) throw new HttpError(400, 'reason: the request this erasure answers is required');
         const result = await recordings.erase(row.name, { by: account.name, reason });

@@ -4,7 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { instantOf } from '../../platform/util/index.js';
 import type { RecordingFilter, SearchResult } from '../../recordings/index.js';
 import type { Account } from '../accounts.js';
-import { canSee, matchesWildcard, recordingJson } from '../access.js';
+import { canSee, matchesWildcard, recordingJson, seesAll } from '../access.js';
 import type { RecordingJson } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
@@ -70,7 +70,7 @@ function dayAsTimeRange(filter: Record<string, unknown>, zone: string): void {
 /** The index's search, limited to the account's own numbers for an agent. */
 export function scopedSearch(ctx: PlayerContext, account: Account, filter: RecordingFilter): SearchResult {
   const { recordings } = ctx;
-  if (account.role === 'supervisor') return recordings.search(filter);
+  if (seesAll(account)) return recordings.search(filter);
   const numbers = account.numbers.filter((n) => filter.internal === undefined || filter.internal === '' || matchesWildcard(filter.internal, n));
   if (numbers.length === 0) {
     recordings.search({ ...filter, limit: 1 }); // still validates the other filters: a bad value is a 400 for agents too
@@ -96,7 +96,7 @@ export function searchRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   resource(app, '/api/months', {
     GET: async (request) => {
       const account = sessionOf(request).account;
-      const months = ctx.recordings.months().map(({ month, count }) => ({ month, ...(account.role === 'supervisor' ? { count } : {}), formats: ctx.recordings.formats(month) }));
+      const months = ctx.recordings.months().map(({ month, count }) => ({ month, ...(seesAll(account) ? { count } : {}), formats: ctx.recordings.formats(month) }));
       return { months };
     },
   });
