@@ -26,6 +26,11 @@ export interface BucketSettings {
   readonly forcePathStyle: boolean;
   /** Object lock (WORM) on every object written, where the bucket has object lock enabled. */
   readonly objectLock?: { readonly mode: 'GOVERNANCE' | 'COMPLIANCE'; readonly days: number };
+  /**
+   * When a recording's retention ends (its policy: start + period), by its file name: the object lock then runs
+   * to that date instead of `days` from now — the bucket enforces the policy. Undefined: `days` from now.
+   */
+  readonly retainUntil?: (file: string) => Date | undefined;
 }
 
 /** An object of the bucket: file name within its month, size, and when it was written. */
@@ -204,7 +209,7 @@ export class RecordingBucket {
     const { size } = await stat(source);
     const md5 = createHash('md5');
     for await (const piece of createReadStream(source)) md5.update(piece as Buffer);
-    await this.#put(key, () => createReadStream(source), size, md5.digest('base64'));
+    await this.#put(key, file, () => createReadStream(source), size, md5.digest('base64'));
     const kept = await this.head(month, file);
     if (kept?.size !== size) throw new BucketError('PUT', key, `the bucket keeps ${kept ? `${kept.size} bytes` : 'nothing'} of the ${size} written`);
   }
@@ -212,26 +217,31 @@ export class RecordingBucket {
   /** Write a small object from memory. */
   async putBytes(month: string, file: string, bytes: Uint8Array): Promise<void> {
     const key = this.keyOf(month, file);
-    await this.#put(key, () => Buffer.from(bytes), bytes.length, createHash('md5').update(bytes).digest('base64'));
+    await this.#put(key, file, () => Buffer.from(bytes), bytes.length, createHash('md5').update(bytes).digest('base64'));
   }
 
-  async #put(key: string, body: () => Readable | Buffer, size: number, md5: string): Promise<void> {
+  async #put(key: string, file: string, body: () => Readable | Buffer, size: number, md5: string): Promise<void> {
     await this.#call('PUT', key, ({ client, sdk }) =>
-      client.send(new sdk.PutObjectCommand({ Bucket: this.#settings.name, Key: key, Body: body(), ContentLength: size, ContentMD5: md5, ...this.#lockHeaders() })),
+      client.send(new sdk.PutObjectCommand({ Bucket: this.#settings.name, Key: key, Body: body(), ContentLength: size, ContentMD5: md5, ...this.#lockHeaders(file) })),
     );
   }
 
-  /** The object lock of a new object, when configured: held for the configured days from now. */
-  #lockHeaders(): { ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate?: Date } {
+  /**
+   * The object lock of a new object, when configured: until its recording's retention ends (the policy mirrored),
+   * or the configured days from now; none when that end has passed (the sweep deletes it next).
+   */
+  #lockHeaders(file: string): { ObjectLockMode?: 'GOVERNANCE' | 'COMPLIANCE'; ObjectLockRetainUntilDate?: Date } {
     const lock = this.#settings.objectLock;
-    return lock ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: new Date(Date.now() + lock.days * 86_400_000) } : {};
+    if (!lock) return {};
+    const until = this.#settings.retainUntil?.(file) ?? new Date(Date.now() + lock.days * 86_400_000);
+    return until.getTime() > Date.now() ? { ObjectLockMode: lock.mode, ObjectLockRetainUntilDate: until } : {};
   }
 
   /** Copy an object within the bucket (a rename is a copy, then a delete). */
   async copy(month: string, from: string, to: string): Promise<void> {
     const key = this.keyOf(month, to);
     const source = `${this.#settings.name}/${encodeURIComponent(this.keyOf(month, from)).replace(/%2F/g, '/')}`;
-    await this.#call('COPY', key, ({ client, sdk }) => client.send(new sdk.CopyObjectCommand({ Bucket: this.#settings.name, Key: key, CopySource: source, ...this.#lockHeaders() })));
+    await this.#call('COPY', key, ({ client, sdk }) => client.send(new sdk.CopyObjectCommand({ Bucket: this.#settings.name, Key: key, CopySource: source, ...this.#lockHeaders(to) })));
   }
 
   /** Delete an object (nothing when it is not there). Under object lock, the bucket refuses until the lock ends. */

@@ -6,9 +6,25 @@ import type { Keyring } from '../platform/crypto/index.js';
 import { RecordingBucket } from './bucket.js';
 import { Recordings } from './recordings.js';
 import type { RecordingsOptions } from './recordings.js';
+import { parseRecordingName } from './naming.js';
+import { retentionEnd } from './retention.js';
+import type { RetentionPolicy } from './retention.js';
 
 /** Per-recording data keys, beside the index (encryption.perRecordingKeys). */
 export const DATA_KEYS_DIR = 'data-keys';
+
+/** A recording's retention end from its file name (any of its files), for the bucket's object lock. */
+function lockUntil(policies: readonly RetentionPolicy[], defaultMonths: number | undefined, zone: string): (file: string) => Date | undefined {
+  return (file) => {
+    let parsed;
+    try {
+      parsed = parseRecordingName(file);
+    } catch {
+      return undefined;
+    }
+    return retentionEnd(parsed, { policies, ...(defaultMonths !== undefined ? { defaultMonths } : {}) }, zone);
+  };
+}
 
 /** The options `Recordings.open` takes for this configuration and these keys. */
 export function recordingsOptions(config: RecorderConfig, keyring: Keyring | undefined): RecordingsOptions {
@@ -28,6 +44,10 @@ export function recordingsOptions(config: RecorderConfig, keyring: Keyring | und
             secretAccessKey: storage.bucket.secretAccessKey,
             forcePathStyle: storage.bucket.forcePathStyle,
             ...(storage.bucket.objectLock ? { objectLock: storage.bucket.objectLock } : {}),
+            // The object lock runs to each recording's retention end: the bucket enforces the policy too.
+            ...(storage.bucket.objectLock && (storage.retentionPolicies.length > 0 || storage.retentionMonths !== undefined)
+              ? { retainUntil: lockUntil(storage.retentionPolicies, storage.retentionMonths, storage.timezone) }
+              : {}),
           }),
         }
       : {}),

@@ -16,7 +16,7 @@ export type { IndexedRecording, RecordingFilter, RecordingRow, ReindexResult, Se
 export { LEGAL_HOLDS_FILE, Recordings } from './recordings.js';
 export { LegalHolds, holdCovers } from './holds.js';
 export type { HoldScope, HoldsOptions, LegalHold } from './holds.js';
-export { DEFAULT_POLICY, RetentionCutoffs, compareLocal } from './retention.js';
+export { DEFAULT_POLICY, RetentionCutoffs, compareLocal, retentionEnd } from './retention.js';
 export type { RetentionPlan, RetentionPolicy } from './retention.js';
 export type { RecordingsOptions, SweepOptions, SweepResult } from './recordings.js';
 export { DATA_KEYS_DIR, openRecordings, recordingsOptions } from './from-config.js';

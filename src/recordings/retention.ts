@@ -37,6 +37,15 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
+/** Whether a policy applies to a recording (agents' patterns, direction, TAN). */
+function matcher(policy: RetentionPolicy): (recording: ParsedRecordingName) => boolean {
+  const agents = policy.agents?.map(wildcard);
+  return (r) =>
+    (agents === undefined || agents.some((re) => re.test(r.internal))) &&
+    (policy.direction === undefined || policy.direction === r.direction) &&
+    (policy.withTan === undefined || policy.withTan === (r.tan !== undefined && r.tan !== NO_TAN));
+}
+
 /** A plan's policies compiled against a moment: each with its cutoff (recordings that started before it expire). */
 export class RetentionCutoffs {
   readonly #rules: Array<{ name: string; cutoff: LocalDateTime; mandatory: boolean; matches: (r: ParsedRecordingName) => boolean }> = [];
@@ -57,15 +66,11 @@ export class RetentionCutoffs {
     };
     const daysBack = (days: number): LocalDateTime => localDateTime(new Date(instantOf(today, zone).getTime() - days * 86_400_000), zone);
     for (const policy of plan.policies) {
-      const agents = policy.agents?.map(wildcard);
       this.#rules.push({
         name: policy.name,
         mandatory: policy.mandatory === true,
         cutoff: policy.days !== undefined ? daysBack(policy.days) : monthsBack(policy.months ?? 0),
-        matches: (r) =>
-          (agents === undefined || agents.some((re) => re.test(r.internal))) &&
-          (policy.direction === undefined || policy.direction === r.direction) &&
-          (policy.withTan === undefined || policy.withTan === (r.tan !== undefined && r.tan !== NO_TAN)),
+        matches: matcher(policy),
       });
     }
     this.#default = plan.defaultMonths !== undefined ? monthsBack(plan.defaultMonths) : undefined;
@@ -93,6 +98,23 @@ export class RetentionCutoffs {
     const latest = all.reduce((a, b) => (compareLocal(a, b) >= 0 ? a : b));
     return `${String(latest.year).padStart(4, '0')}_${String(latest.month).padStart(2, '0')}`;
   }
+}
+
+/**
+ * When a recording's retention ends under a plan: its start (the name's wall clock in `zone`) plus its policy's
+ * months (calendar) or days; undefined when no policy and no default applies (kept for ever).
+ */
+export function retentionEnd(recording: ParsedRecordingName, plan: Omit<RetentionPlan, 'heldBy'>, zone: TimeZoneSetting): Date | undefined {
+  const policy = plan.policies.find((candidate) => matcher(candidate)(recording));
+  const months = policy ? policy.months : plan.defaultMonths;
+  const days = policy?.days;
+  if (days !== undefined) return new Date(instantOf(recording.local, zone).getTime() + days * 86_400_000);
+  if (months === undefined) return undefined;
+  const index = recording.local.year * 12 + (recording.local.month - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return instantOf({ ...recording.local, year, month, day: Math.min(recording.local.day, lastDay) }, zone);
 }
 
 export function compareLocal(a: LocalDateTime, b: LocalDateTime): number {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WavFileWriter } from '../../src/media/audio/index.js';
 import { Key, Keyring, decryptBytes } from '../../src/platform/crypto/index.js';
-import { BucketError, RecordingBucket, Recordings } from '../../src/recordings/index.js';
+import { BucketError, RecordingBucket, Recordings, recordingsOptions } from '../../src/recordings/index.js';
+import { validateConfig } from '../../src/platform/config/index.js';
 import type { RecordingMeta } from '../../src/recordings/index.js';
 import { stereoTones } from '../player/helpers.js';
 import { writeToneCall } from '../helpers/tone-call.js';
@@ -39,7 +40,7 @@ async function openStore(prefix: string, dir = mkdtempSync(join(tmpdir(), 'bucke
 }
 
 let n = 0;
-async function fileCall(recordings: Recordings, dir: string, start: Date, seconds = 3): Promise<string> {
+async function fileCall(recordings: Recordings, dir: string, start: Date, seconds = 3, internal = '201'): Promise<string> {
   const audioPath = join(dir, `work-${n++}.wav`);
   const writer = new WavFileWriter(audioPath, { sampleRate: 8000, channels: 2, encoding: 'alaw' }, { durable: false });
   writer.write(stereoTones(seconds));
@@ -51,8 +52,8 @@ async function fileCall(recordings: Recordings, dir: string, start: Date, second
     end: new Date(start.getTime() + 2000 + seconds * 1000),
     secondsToAnswer: 2,
     direction: 'in',
-    internal: '201',
-    internalName: 'Agent 201',
+    internal,
+    internalName: `Agent ${internal}`,
     external: '0301234567',
     agentRule: 'agents',
   };
@@ -182,6 +183,42 @@ describe('recordings in an S3-compatible bucket', () => {
       } finally {
         await lockedStore.close();
       }
+    } finally {
+      await recordings.close();
+    }
+  });
+
+  it("the object lock mirrors the retention policy: each object is locked until its recording's policy ends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bucket-lock-'));
+    dirs.push(dir);
+    const config = validateConfig(
+      {
+        pbx: { url: 'http://127.0.0.1:9/', username: 'u', password: 'p' },
+        reporting: { url: 'http://127.0.0.1:9/', username: 'u', password: 'p' },
+        drive: { kind: 'local', path: join(dir, 'drive') },
+        storage: {
+          root: join(dir, 'rec'),
+          timezone: 'utc',
+          retentionMonths: 12,
+          retentionPolicies: [{ name: 'traders', months: 60, agents: ['30?'], mandatory: true }, { name: 'short', days: 400, agents: ['4*'] }],
+          bucket: { endpoint: s3.endpoint, name: 'recordings', prefix: 'policy/', accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, objectLock: { mode: 'COMPLIANCE', days: 30 } },
+        },
+      },
+      'cfg',
+      dir,
+    );
+    const recordings = await Recordings.open({ ...recordingsOptions(config, keyring), follow: false });
+    try {
+      const start = new Date(Date.UTC(2026, 1, 28, 9, 30));
+      const trader = await fileCall(recordings, dir, start, 1, '301');
+      const other = await fileCall(recordings, dir, start, 1, '201');
+      const short = await fileCall(recordings, dir, start, 1, '41');
+      for (const name of [trader, other, short]) await recordings.moveToBucket(name);
+      const until = (name: string, ext: string): string => String(s3.puts.get(`/recordings/policy/2026_02/${name}.${ext}`)!['x-amz-object-lock-retain-until-date']);
+      expect(new Date(until(trader, 'wav')).toISOString()).toBe('2031-02-28T09:30:00.000Z'); // 60 months
+      expect(new Date(until(trader, 'xml')).toISOString()).toBe('2031-02-28T09:30:00.000Z');
+      expect(new Date(until(other, 'wav')).toISOString()).toBe('2027-02-28T09:30:00.000Z'); // the default 12 months
+      expect(new Date(until(short, 'wav')).toISOString()).toBe(new Date(start.getTime() + 400 * 86_400_000).toISOString());
     } finally {
       await recordings.close();
     }
