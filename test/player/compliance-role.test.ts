@@ -93,6 +93,35 @@ describe('the compliance officer', () => {
   });
 });
 
+describe('legal holds in the web player', () => {
+  it('a compliance officer places an agent hold with its reason and releases it, from the Audit dialog', async () => {
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await logIn(page, url, 'carl', PASSWORD);
+    await page.locator('#open-compliance').click();
+    await page.locator('#compliance [data-pane="holds"]').click();
+    expect(await page.locator('#h-from').isVisible()).toBe(false);
+    await page.locator('#h-agent').fill('203');
+    await page.locator('#h-reason').fill('regulator request R-9');
+    await page.locator('#h-place').click();
+    const row = page.locator('#holds-body tr[data-state="active"]');
+    await expect.poll(() => row.count()).toBe(1);
+    expect(await row.locator('td').nth(1).textContent()).toBe('agent 203');
+    expect(await row.locator('td').nth(2).textContent()).toBe('regulator request R-9');
+    page.once('dialog', (dialog) => void dialog.accept('request withdrawn'));
+    await row.locator('button').click();
+    await expect.poll(() => page.locator('#holds-body tr').first().getAttribute('data-state')).toBe('released');
+    expect(await page.locator('#holds-body tr').first().locator('td').nth(4).textContent()).toBe('released by carl: request withdrawn');
+    // The period form shows its own fields.
+    await page.locator('#h-kind').selectOption('period');
+    expect(await page.locator('#h-from').isVisible()).toBe(true);
+    expect(await page.locator('#h-agent').isVisible()).toBe(false);
+    expect(errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('accounts from before the compliance role', () => {
   it('are migrated: the role allowed, users, sessions and preferences kept', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'accounts-migrate-'));

@@ -1,6 +1,6 @@
 // Supervisors' compliance dialog: the audit trails (the player's: who did what; the service's: call outcomes,
 // retention, starts), filtered, exported as CSV and checked; and completeness — every call of a recorded user in a
-// period matched to its recording or the logged reason (GET /api/reconcile).
+// period matched to its recording or the logged reason (GET /api/reconcile); and legal holds (place, release).
 import { api } from './api.js';
 import { $, h, toast } from './util.js';
 
@@ -92,10 +92,77 @@ async function runReconcile() {
   }
 }
 
+function describeScope(scope) {
+  if (scope.kind === 'recording') return `recording ${scope.recording}`;
+  if (scope.kind === 'agent') return `agent ${scope.agent}`;
+  return `${scope.from} … ${scope.to}`;
+}
+
+async function showHolds() {
+  const body = $('holds-body');
+  try {
+    const { holds } = await api('/api/holds');
+    body.textContent = '';
+    for (const hold of holds) {
+      const release = hold.released
+        ? ''
+        : h('button', { class: 'btn btn-ghost', type: 'button', dataset: { release: hold.id }, onclick: () => releaseHold(hold.id) }, 'Release…');
+      body.append(
+        h('tr', { dataset: { hold: hold.id, state: hold.released ? 'released' : 'active' } },
+          h('td', {}, hold.id),
+          h('td', {}, describeScope(hold.scope)),
+          h('td', { class: 'detail' }, hold.reason),
+          h('td', {}, `${hold.placedBy}, ${hold.placedAt.replace('T', ' ').slice(0, 16)}`),
+          h('td', {}, hold.released ? `released by ${hold.released.by}: ${hold.released.reason}` : 'in force'),
+          h('td', {}, release),
+        ),
+      );
+    }
+    $('h-summary').textContent = `${holds.filter((x) => !x.released).length} in force, ${holds.length} in all`;
+  } catch (error) {
+    $('h-summary').textContent = error.message;
+  }
+}
+
+async function placeHold() {
+  const kind = $('h-kind').value;
+  const body = { kind, reason: $('h-reason').value.trim() };
+  if (kind === 'agent') body.agent = $('h-agent').value.trim();
+  else if (kind === 'period') Object.assign(body, { from: $('h-from').value.trim(), to: $('h-to').value.trim() });
+  else body.recording = $('h-recording').value.trim();
+  try {
+    const hold = await api('/api/holds', { method: 'POST', body });
+    toast('Hold placed', `${hold.id}: ${describeScope(hold.scope)}`);
+    $('h-reason').value = '';
+    showHolds();
+  } catch (error) {
+    toast('Not placed', error.message, 'error');
+  }
+}
+
+async function releaseHold(id) {
+  const reason = (window.prompt(`Why is ${id} released?`) ?? '').trim();
+  if (!reason) return;
+  try {
+    await api(`/api/holds/${encodeURIComponent(id)}/release`, { method: 'POST', body: { reason } });
+    toast('Hold released', id);
+  } catch (error) {
+    toast('Not released', error.message, 'error');
+  }
+  showHolds();
+}
+
+function showHoldFields() {
+  const kind = $('h-kind').value;
+  for (const label of document.querySelectorAll('#hold-form [data-for]')) label.hidden = label.dataset.for !== kind;
+}
+
 function showPane(name) {
   for (const button of document.querySelectorAll('#compliance [data-pane]')) button.classList.toggle('active', button.dataset.pane === name);
   $('pane-trail').hidden = name !== 'trail';
   $('pane-completeness').hidden = name !== 'completeness';
+  $('pane-holds').hidden = name !== 'holds';
+  if (name === 'holds') showHolds();
 }
 
 /** Wire the dialog (once) and show its button: for supervisors only (the API refuses everyone else anyway). */
@@ -121,5 +188,10 @@ export function enableCompliance() {
   $('recon-form').addEventListener('submit', (event) => {
     event.preventDefault();
     runReconcile();
+  });
+  $('h-kind').addEventListener('change', showHoldFields);
+  $('hold-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    placeHold();
   });
 }
