@@ -165,6 +165,11 @@ export interface ScenarioCall {
   readonly impairments?: MediaImpairments;
   /** Overrides the users' capture side for this call. */
   readonly captureSide?: CaptureSide;
+  /**
+   * The recording device writes nothing for this call (a full CF card, a gateway restarting): the call and its
+   * CDRs are there, its capture is not — what completeness reconciliation must find.
+   */
+  readonly captureLost?: boolean;
 }
 
 export interface MediaImpairments {

@@ -11,6 +11,8 @@ import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import type { Scenario } from '../../src/embedded/index.js';
 import { validateConfig } from '../../src/platform/config/index.js';
 import { RANDOM_SAMPLING_FILE, readJournal } from '../../src/recorder/service/index.js';
+import type { ReconcileReport } from '../../src/recorder/reconcile/index.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { RecorderProcess, cdrInterfaceOnPort, expectedCaptures, freePort, scanStore, serviceConfigInput, until } from './helpers/service-harness.js';
 
 const E = '0070317300912';
@@ -44,8 +46,10 @@ describe('random recording through recorder run', () => {
     const endpoints = await pbx.start();
     const cdrPort = await freePort();
     pbx.addCdrInterface(cdrInterfaceOnPort(cdrPort));
+    const common = serviceConfigInput(base, endpoints, { logLevel: 'info', cdrInterface: cdrPort });
     const input = {
-      ...serviceConfigInput(base, endpoints, { logLevel: 'info', cdrInterface: cdrPort }),
+      ...common,
+      reporting: { ...common.reporting, pbx: directory.pbxName },
       recording: { format: 'wav', encoding: 'pcm16', mode: 'random' },
       random: { systemEvery: 3, agentEvery: 2 },
     };
@@ -107,6 +111,15 @@ describe('random recording through recorder run', () => {
       for (const e of expected) expect(journal.get(e.capture.fileName)?.state, e.capture.fileName).toBe(kept.has(e.call.confId) ? 'source-deleted' : 'discarded');
       const log = readFileSync(recorder.logPath, 'utf8');
       expect(log).toContain('random recording: counters loaded');
+      // Completeness across the kill: every call to be recorded is recorded or skipped by the sampling, by reason.
+      const day = new Date().toISOString().slice(0, 10);
+      const reconciled = await runInProcess(['reconcile', '-c', configPath, '--from', day, '--to', day, '--settle-minutes', '0', '--json']);
+      expect(reconciled.stderr).toBe('');
+      const report = JSON.parse(reconciled.stdout) as ReconcileReport;
+      expect(Object.fromEntries(report.calls.map((call) => [call.conf, `${call.verdict}${call.cause ? ` (${call.cause})` : ''}`]))).toEqual(
+        Object.fromEntries(counted.map((conference) => [conference, kept.has(conference) ? 'recorded' : 'not-recorded (random)'])),
+      );
+      expect(reconciled.code).toBe(0);
     } finally {
       await recorder.kill('SIGKILL');
       await run.catch(() => undefined);

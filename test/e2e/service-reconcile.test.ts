@@ -18,7 +18,7 @@ import { openRecordings } from '../../src/recordings/index.js';
 import { launchChromium, logIn } from '../helpers/browser.js';
 import { generateKeyFile } from '../../src/platform/crypto/index.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
-import { connectCdrInterface, filesUnder, serviceConfigInput, until } from './helpers/service-harness.js';
+import { connectCdrInterface, expectedCaptures, filesUnder, serviceConfigInput, until } from './helpers/service-harness.js';
 
 const E = '0070317300912';
 const dirs: string[] = [];
@@ -26,7 +26,58 @@ afterAll(async () => {
   for (const dir of dirs) await rm(dir, { recursive: true, force: true });
 });
 
+/** The reconciliation table a CLI run gives: conference → verdict (cause), for exact comparison. */
+function table(report: ReconcileReport): Record<string, string> {
+  return Object.fromEntries(report.calls.map((call) => [call.conf, `${call.verdict}${call.cause ? ` (${call.cause})` : ''}${call.problem ? ' !' : ''}`]));
+}
+
 describe('completeness reconciliation', () => {
+  it('finds a lost capture, and accounts for a call the rules file under nobody', { timeout: 120_000 }, async () => {
+    const base = await mkdtemp(join(tmpdir(), 'service-reconcile-lost-'));
+    dirs.push(base);
+    const directory = defaultDirectory();
+    const plan: ScenarioCall[] = [
+      { at: 1, kind: 'inbound', from: E, to: '21' }, // recorded
+      { at: 12, kind: 'inbound', from: E, to: '22', captureLost: true }, // the gateway wrote nothing: a finding
+      { at: 23, kind: 'consult', from: E, to: '30', via: '20' }, // a User's call; the agent only consulted
+      { at: 40, kind: 'attended-transfer', from: E, to: '20', via: '30' }, // the agent hands the call to a User
+    ];
+    const pbx = new EmbeddedPbx({ scenario: { seed: 10, calls: plan.map((call) => ({ ...call, ringSeconds: 1, talkSeconds: 4 })) }, directory, driveRoot: join(base, 'drive'), speed: 20, captureFlushMs: 50 });
+    const endpoints = await pbx.start();
+    const common = serviceConfigInput(base, endpoints, { cdrInterface: true });
+    const input = { ...common, reporting: { ...common.reporting, pbx: directory.pbxName } };
+    const configPath = join(base, 'recorder.json');
+    writeFileSync(configPath, JSON.stringify(input, null, 2));
+    const config = validateConfig(input, configPath, base);
+    const service = new RecorderService({ config, logger: pino({ level: 'silent' }), pollMs: 200, longRetryMs: 300, endedSettleMs: 150, settleMs: 600, captureWaitMs: 1500 });
+    await service.start();
+    connectCdrInterface(pbx, service);
+    try {
+      const result = await pbx.run();
+      expect(result.failures).toEqual([]);
+      const expected = expectedCaptures(pbx.calls, directory);
+      await until(() => readdirSync(endpoints.recDir).length === 0 && service.status().pending === 0 && service.status().counters.callEndsWithoutCapture >= 1, 45_000, 'every capture processed');
+      const day = new Date().toISOString().slice(0, 10);
+      const run = await runInProcess(['reconcile', '-c', configPath, '--from', day, '--to', day, '--settle-minutes', '0', '--json']);
+      const report = JSON.parse(run.stdout) as ReconcileReport;
+      const [recorded, lost, consult, transfer] = pbx.calls;
+      const want: Record<string, string> = { [recorded!.confId]: 'recorded', [lost!.confId]: 'no-capture !' };
+      // What the rules made of the two hand-overs, as the simulator's own expectation says: filed, or not (rules).
+      for (const call of [consult!, transfer!]) {
+        const capture = expected.find((e) => e.call.confId === call.confId);
+        want[call.confId] = capture === undefined ? 'no-capture' : capture.agent !== null ? 'recorded' : 'not-recorded (rules)';
+      }
+      expect(table(report)).toEqual(want);
+      expect(Object.values(want)).toContain('not-recorded (rules)');
+      expect(run.code).toBe(1);
+      expect(report.calls.find((call) => call.conf === lost!.confId)!.reason).toMatch(/talked with 0070317300912: the PBX ended the call and no capture reached the drive/);
+    } finally {
+      await service.stop();
+      await pbx.stop();
+    }
+  });
+
+
   it('matches every call of a recorded user to its recording or a logged reason, and finds a recording removed outside policy', { timeout: 180_000 }, async () => {
     const base = await mkdtemp(join(tmpdir(), 'service-reconcile-'));
     dirs.push(base);

@@ -13,6 +13,8 @@ import { EmbeddedPbx, defaultDirectory } from '../../src/embedded/index.js';
 import type { PlannedCall, ScenarioCall } from '../../src/embedded/index.js';
 import { validateConfig } from '../../src/platform/config/index.js';
 import { RecorderService, readJournal } from '../../src/recorder/service/index.js';
+import type { ReconcileReport } from '../../src/recorder/reconcile/index.js';
+import { runInProcess } from '../helpers/in-process-cli.js';
 import { RecorderProcess, cdrInterfaceOnPort, connectCdrInterface, freePort, scanStore, serviceConfigInput, until } from './helpers/service-harness.js';
 
 const E = '0070317300912';
@@ -43,8 +45,10 @@ function scenarioCalls(): ScenarioCall[] {
 }
 
 function tcrConfig(base: string, endpoints: Awaited<ReturnType<EmbeddedPbx['start']>>, cdrPort: number | true) {
+  const common = serviceConfigInput(base, endpoints, { cdrInterface: cdrPort, logLevel: 'info' });
   return {
-    ...serviceConfigInput(base, endpoints, { cdrInterface: cdrPort, logLevel: 'info' }),
+    ...common,
+    reporting: { ...common.reporting, pbx: defaultDirectory().pbxName },
     recording: { format: 'wav', encoding: 'pcm16', mode: 'tcr' },
     tcr: { number: endpoints.tcrNumber!, markWindowSeconds: WINDOW_SECONDS },
   };
@@ -128,6 +132,15 @@ describe('thread-call recording through recorder run', () => {
       const logs = readdirSync(join(base, 'logs')).map((f) => readFileSync(join(base, 'logs', f), 'utf8').split('\n').filter((l) => /thread-call|mark|discard/i.test(l)).map((l) => `${f}: ${l.slice(0, 300)}`).join('\n'));
       if (process.env.TCR_DEBUG) console.log(logs.join('\n'), readFileSync(join(dirname(config.storage.journalPath), 'thread-call-marks.json'), 'utf8'));
       expectKeptExactly(config.storage.root, pbx.calls);
+      // Completeness across the kill: each marked call recorded, each other one not recorded for want of a mark; the
+      // calls to the TCR object are marks, not calls.
+      const day = new Date().toISOString().slice(0, 10);
+      const reconciled = await runInProcess(['reconcile', '-c', configPath, '--from', day, '--to', day, '--settle-minutes', '0', '--json']);
+      const report = JSON.parse(reconciled.stdout) as ReconcileReport;
+      expect(Object.fromEntries(report.calls.map((call) => [call.conf, `${call.verdict}${call.cause ? ` (${call.cause})` : ''}`]))).toEqual(
+        Object.fromEntries(pbx.calls.map((call, i) => [call.confId, CALLS[i]!.kept ? 'recorded' : 'not-recorded (tcr-unmarked)'])),
+      );
+      expect(reconciled.code).toBe(0);
     } finally {
       await recorder.kill('SIGKILL');
       await run.catch(() => undefined);

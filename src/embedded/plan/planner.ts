@@ -966,6 +966,7 @@ export function confIdFor(seed: number, index: number): string {
  */
 function planCaptures(tl: Timeline, r: ResolvedCall, confId: string, index: number, lookup: DirectoryLookup, run: RunState, presses: readonly number[]): CaptureSpec[] {
   const captures: CaptureSpec[] = [];
+  if (r.call.captureLost) return captures;
   const sideOf = (user: PbxUser): CaptureSide => r.call.captureSide ?? user.captureSide ?? 'gateway';
   const common = {
     codec: r.codec,

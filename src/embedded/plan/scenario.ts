@@ -53,6 +53,7 @@ const callSchema = z.strictObject({
     })
     .optional(),
   captureSide: z.enum(['gateway', 'phone']).optional(),
+  captureLost: z.boolean().optional(),
 });
 
 const scenarioSchema = z.strictObject({

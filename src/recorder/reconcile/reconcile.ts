@@ -93,7 +93,9 @@ export function reconcileCalls(from: Date, to: Date, sources: ReconcileSources):
       agents: [...new Set(agentLegs.map((leg) => leg.e164))].sort(),
       external: externalNumber(legs),
     };
-    calls.push({ ...base, ...verdictOf(conf, endUtc * 1000, base.external, sources) });
+    // An agent who talked to the outside party must have a capture; one only in an internal part of the call need not.
+    const talkedOutside = agentLegs.some((leg) => leg.events.some((event) => (event.msg === 'conn-from' || event.msg === 'conn-to') && event.party?.external === true));
+    calls.push({ ...base, ...verdictOf(conf, endUtc * 1000, talkedOutside ? base.external : null, sources) });
   }
   calls.sort((a, b) => a.start.localeCompare(b.start) || a.conf.localeCompare(b.conf));
   const counts = Object.fromEntries(CALL_VERDICTS.map((verdict) => [verdict, 0])) as Record<CallVerdict, number>;
@@ -119,10 +121,11 @@ function verdictOf(conf: string, endMs: number, external: string | null, sources
   if (latest?.action === 'call-not-recorded') return { verdict: 'not-recorded', problem: false, recordings: [], ...(latest.cause !== undefined ? { cause: latest.cause } : {}), ...(latest.reason !== undefined ? { reason: latest.reason } : {}) };
   if (latest?.action === 'capture-quarantined') return { verdict: 'quarantined', problem: false, recordings: [], ...(latest.reason !== undefined ? { reason: latest.reason } : {}) };
   if (outcomes.some((o) => o.action === 'call-without-capture')) {
-    // An internal call need not pass a recording gateway; an external call of a recorded user must have a capture.
+    // An internal call (or an agent's internal part of one) need not pass a recording gateway; a recorded user's
+    // talk with the outside party must have a capture.
     return external !== null
-      ? { verdict: 'no-capture', problem: true, recordings: [], reason: `external call with ${external}: the PBX ended it and no capture reached the drive` }
-      : { verdict: 'no-capture', problem: false, recordings: [], reason: 'internal call: no capture reached the drive (internal calls need not pass a recording gateway)' };
+      ? { verdict: 'no-capture', problem: true, recordings: [], reason: `a recorded user talked with ${external}: the PBX ended the call and no capture reached the drive` }
+      : { verdict: 'no-capture', problem: false, recordings: [], reason: 'no talk with the outside party: no capture reached the drive (internal calls need not pass a recording gateway)' };
   }
   if (endMs > sources.settledBefore) return { verdict: 'pending', problem: false, recordings: [], reason: 'ended too recently to judge' };
   return { verdict: 'unmatched', problem: true, recordings: [], reason: 'no recording, and no reason in the service\'s audit trail' };
