@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { AuditTrail } from '../platform/audit/index.js';
 import { StoreError, openRecordings } from '../recordings/index.js';
+import { AccountError, Approvals, defaultAccountsPath } from '../player/index.js';
 import { loadCommandConfig } from './command-config.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
@@ -16,10 +17,29 @@ export function registerEraseCommand(program: Command): void {
     .requiredOption('--reason <text>', 'the request it answers (required; kept in the audit trail and the key tombstone)')
     .option('-c, --config <file>', 'configuration file (the same as recorder run)', 'recorder.toml')
     .option('--by <name>', 'who (default: your user name)')
+    .option('--approval <id>', "with server.fourEyes including erase: the approval (asked for in the player by --by's account, approved by another)")
     .option('--json', 'print the result as JSON')
-    .action(async (name: string, flags: { config: string; reason: string; by?: string; json?: boolean }) => {
-      const by = `cli:${flags.by ?? userInfo().username}`;
+    .action(async (name: string, flags: { config: string; reason: string; by?: string; approval?: string; json?: boolean }) => {
+      const person = flags.by ?? userInfo().username;
+      const by = `cli:${person}`;
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder erase');
+      if (config.server.fourEyes.includes('erase')) {
+        // Four-eyes: an approval asked for by this person and given by another, spent here.
+        if (flags.approval === undefined) {
+          process.stderr.write('recorder erase: server.fourEyes includes erase: ask for an approval in the player and give --approval ID\n');
+          throw new CommandExit(EXIT_USAGE);
+        }
+        const approvals = new Approvals(defaultAccountsPath(config.storage.indexPath));
+        try {
+          approvals.use(flags.approval, 'erase', [name], person);
+        } catch (error) {
+          if (!(error instanceof AccountError)) throw error;
+          process.stderr.write(`recorder erase: ${error.message}\n`);
+          throw new CommandExit(EXIT_FAILED);
+        } finally {
+          approvals.close();
+        }
+      }
       const recordings = await openRecordings(config, keyring, { follow: false });
       let result;
       try {
@@ -35,7 +55,7 @@ export function registerEraseCommand(program: Command): void {
       }
       mkdirSync(dirname(config.storage.auditPath), { recursive: true });
       const trail = new AuditTrail(config.storage.auditPath, keyring ? { keyring } : {});
-      await trail.append(by, 'erase', { recording: result.name, reason: flags.reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length });
+      await trail.append(by, 'erase', { recording: result.name, reason: flags.reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length, ...(flags.approval !== undefined ? { approval: flags.approval } : {}) });
       await trail.close();
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else process.stdout.write(`${result.name}: erased${result.shreddedKeys.length > 0 ? `; data key ${result.shreddedKeys.join(', ')} destroyed (every copy is unreadable)` : ' (no per-recording key: copies outside the store and the backup tree are not affected)'}; ${result.backupFiles.length} backup file(s) removed\n`);

@@ -47,6 +47,7 @@ export function registerServeCommand(program: Command): void {
         statusDir: config.storage.workDir,
         serviceTrailPath: config.storage.auditPath,
         reasonOnPlay: config.server.reasonOnPlay,
+        fourEyes: config.server.fourEyes,
         reconcile: periodReconciler(config),
         ...(tls ? { tls } : {}),
         ...(secureCookies !== undefined ? { secureCookies } : {}),

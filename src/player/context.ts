@@ -4,6 +4,7 @@ import type { Keyring } from '../platform/crypto/index.js';
 import type { Recordings } from '../recordings/index.js';
 import type { AccountStore, Session } from './accounts.js';
 import type { AuditLog } from './audit.js';
+import type { Approvals, FourEyesAction } from './approvals.js';
 import type { EventHub } from './events.js';
 import type { IntegrityGuard } from './integrity.js';
 import type { LoginLimiter } from './limiter.js';
@@ -30,6 +31,9 @@ export interface PlayerContext {
   readonly notesLockedByTan: boolean;
   /** Every play needs a reason. */
   readonly reasonOnPlay: boolean;
+  /** Actions that need a second person's approval first. */
+  readonly fourEyes: ReadonlySet<FourEyesAction>;
+  readonly approvals: Approvals;
   /** The recording service's work folder (its status file, alarm commands); undefined: no status panel. */
   readonly statusDir: string | undefined;
   /** The service's audit trail; undefined: only the player's own is shown. */

@@ -5,6 +5,8 @@ export { canSee, matchesWildcard } from './access.js';
 export type { RecordingJson } from './access.js';
 export { CSRF_HEADER, SESSION_COOKIE } from './context.js';
 export { AccountError, HttpError } from './errors.js';
+export { APPROVAL_VALID_MS, Approvals, FOUR_EYES_ACTIONS } from './approvals.js';
+export type { Approval, FourEyesAction } from './approvals.js';
 export { hashPassword, verifyPassword } from './passwords.js';
 export { decideRange } from './range.js';
 export type { RangeDecision } from './range.js';

@@ -17,6 +17,8 @@ import { AccountStore } from './accounts.js';
 import type { SessionLimits } from './accounts.js';
 import { canSee, recordingJson } from './access.js';
 import { AuditLog } from './audit.js';
+import { Approvals } from './approvals.js';
+import type { FourEyesAction } from './approvals.js';
 import type { ReconcileReport } from '../recorder/reconcile/index.js';
 import { CSRF_HEADER, SESSION_COOKIE } from './context.js';
 import type { PlayerContext } from './context.js';
@@ -27,7 +29,7 @@ import { MAX_BODY_BYTES, SECURITY_HEADERS } from './http.js';
 import { IntegrityGuard } from './integrity.js';
 import { LoginLimiter } from './limiter.js';
 import type { LoginLimitOptions } from './limiter.js';
-import { audioRoutes, auditRoutes, eventRoutes, holdRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
+import { approvalRoutes, audioRoutes, auditRoutes, eventRoutes, holdRoutes, recordingRoutes, searchRoutes, sessionRoutes, statusRoutes } from './routes/index.js';
 import { defaultWebRoot } from './web-root.js';
 import { WaveformCache } from './waveform.js';
 import { PcapPlaybackCache } from './pcap-playback.js';
@@ -92,6 +94,8 @@ export interface PlayerServerOptions {
   readonly notesLockedByTan?: boolean;
   /** Every play needs a reason (?reason=…), kept in the audit trail. Default false. */
   readonly reasonOnPlay?: boolean;
+  /** Actions that need a second person's approval first (four-eyes): export, erase. Default none. */
+  readonly fourEyes?: readonly FourEyesAction[];
   /** The recording service's work folder: supervisors see its status and acknowledge its master alarm. */
   readonly statusDir?: string;
   /** The recording service's audit trail (call outcomes, retention deletions, starts): supervisors read it too. */
@@ -179,6 +183,8 @@ export class PlayerServer {
       audit,
       notesLockedByTan: options.notesLockedByTan !== false,
       reasonOnPlay: options.reasonOnPlay === true,
+      fourEyes: new Set(options.fourEyes ?? []),
+      approvals: new Approvals(options.accountsPath),
       statusDir: options.statusDir,
       serviceTrailPath: options.serviceTrailPath,
       reconcile: options.reconcile,
@@ -235,6 +241,7 @@ export class PlayerServer {
       statusRoutes(api, this.#ctx);
       auditRoutes(api, this.#ctx);
       holdRoutes(api, this.#ctx);
+      approvalRoutes(api, this.#ctx);
       searchRoutes(api, this.#ctx);
       recordingRoutes(api, this.#ctx);
       audioRoutes(api, this.#ctx);
@@ -273,6 +280,7 @@ export class PlayerServer {
     this.#hub.stop();
     await this.#app.close();
     await this.#ctx.audit.close();
+    this.#ctx.approvals.close();
     this.accounts.close();
   }
 

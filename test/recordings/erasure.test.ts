@@ -12,7 +12,7 @@ import { WavFileWriter } from '../../src/media/audio/index.js';
 import { configKeyring, validateConfig } from '../../src/platform/config/index.js';
 import type { RecorderConfigInput } from '../../src/platform/config/index.js';
 import { HEADER_BYTES, decryptFile, generateKeyFile, parseHeader, readKeyring } from '../../src/platform/crypto/index.js';
-import { PlayerServer } from '../../src/player/index.js';
+import { Approvals, PlayerServer } from '../../src/player/index.js';
 import { DATA_KEYS_DIR, openRecordings } from '../../src/recordings/index.js';
 import { runInProcess } from '../helpers/in-process-cli.js';
 import { Client, stereoTones } from '../player/helpers.js';
@@ -126,6 +126,20 @@ describe('erasure and crypto-shredding', () => {
       await player.close();
       await after.close();
     }
+    // Four-eyes from the command line: the same store, erasure needing an approval asked for by --by and given by another.
+    const fourEyesPath = join(base, 'four-eyes.json');
+    writeFileSync(fourEyesPath, JSON.stringify({ ...input, server: { fourEyes: ['erase'] } }));
+    const refusedBare = await runInProcess(['erase', names.other!, '-c', fourEyesPath, '--reason', 'request 10', '--by', 'dpo']);
+    expect(refusedBare.code).toBe(2);
+    expect(refusedBare.stderr).toMatch(/server.fourEyes includes erase: ask for an approval in the player and give --approval ID/);
+    const approvals = new Approvals(join(base, 'store', 'TMP', 'accounts.sqlite'));
+    const asked = approvals.request('erase', [names.other!], 'request 10', 'dpo');
+    approvals.decide(asked.id, 'approved', 'carl');
+    approvals.close();
+    expect((await runInProcess(['hold', 'list', '--json', '-c', configPath])).stdout).toContain('"agent": "21"');
+    const wrongPerson = await runInProcess(['erase', names.other!, '-c', fourEyesPath, '--reason', 'request 10', '--by', 'someone', '--approval', asked.id]);
+    expect(wrongPerson.code).toBe(1);
+    expect(wrongPerson.stderr).toMatch(/asked for by dpo, not someone/);
     const trail = readFileSync(config.storage.auditPath, 'utf8');
     expect(trail).toMatch(/"user":"cli:dpo","action":"erase","recording":"[^"]+","reason":"GDPR Art. 17 request 42","shreddedKeys":\["[0-9a-f]{16}"\]/);
   });

@@ -269,6 +269,8 @@ const server = z
     trustProxy: z.array(addressOrBlock).default([]),
     /** Every listening (play) needs a reason, kept in the audit trail (the web player asks for it). */
     reasonOnPlay: z.boolean().default(false),
+    /** Four-eyes: these actions need a second supervisor's or compliance officer's approval first. */
+    fourEyes: z.array(z.enum(['export', 'erase'])).default([]),
   })
   .refine((value) => (value.tlsCert === undefined) === (value.tlsKey === undefined), { error: 'tlsCert and tlsKey go together: give both or neither', path: ['tlsKey'] });
 

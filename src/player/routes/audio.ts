@@ -14,6 +14,7 @@ import type { PlayableAudio } from '../audio-source.js';
 import type { Keyring } from '../../platform/crypto/index.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { checkApproval } from './approvals.js';
 import { attachment, resource, sessionOf } from '../http.js';
 import type { AudioUse } from '../integrity.js';
 import { decideRange } from '../range.js';
@@ -65,6 +66,7 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
     const { account, row } = namedRecording(ctx, request);
     if (!mayListen(account)) throw new HttpError(403, 'this account may not listen to calls (a compliance officer needs the listen permission)');
     if (download && !may(account, 'export')) throw new HttpError(403, 'this account may not export');
+    if (download && request.method !== 'HEAD') checkApproval(ctx, account, 'export', [row.name], new URL(request.url, 'http://player.invalid').searchParams.get('approval') ?? undefined);
     // Why it is played (?reason=…: a complaint, a dispute, quality review); where the site asks for it, required.
     const reason = new URL(request.url, 'http://player.invalid').searchParams.get('reason')?.trim().slice(0, 200);
     if (!download && ctx.reasonOnPlay && !reason) throw new HttpError(400, 'reason: this site asks why you listen: give ?reason=…');
@@ -119,11 +121,12 @@ export function audioRoutes(app: FastifyInstance, ctx: PlayerContext): void {
       if (!may(account, 'export')) throw new HttpError(403, 'this account may not export');
       if (!mayListen(account)) throw new HttpError(403, 'this account may not listen to calls (a compliance officer needs the listen permission)');
       const url = new URL(request.url, 'http://player.invalid');
-      for (const key of url.searchParams.keys()) if (key !== 'name' && key !== 'investigate') throw new HttpError(400, `unknown export parameter ${JSON.stringify(key.slice(0, 40))}`);
+      for (const key of url.searchParams.keys()) if (key !== 'name' && key !== 'investigate' && key !== 'approval') throw new HttpError(400, `unknown export parameter ${JSON.stringify(key.slice(0, 40))}`);
       const names = [...new Set(url.searchParams.getAll('name'))];
       if (names.length === 0) throw new HttpError(400, 'name: give at least one recording');
       if (names.length > MAX_EXPORT) throw new HttpError(400, `name: at most ${MAX_EXPORT} recordings per export`);
       const rows = names.map((name) => visibleRecording(ctx.recordings, name, account));
+      checkApproval(ctx, account, 'export', rows.map((row) => row.name), url.searchParams.get('approval') ?? undefined);
       const stored: StoredRecording[] = [];
       for (const row of rows) stored.push(await servable(request, account, row, 'export'));
       // Call data and notes are small: read (and decrypted) before the zip starts; audio streams in as it is zipped.

@@ -9,6 +9,7 @@ import type { Account } from '../accounts.js';
 import { may, recordingJson, seesAll, visibleRecording } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
+import { checkApproval } from './approvals.js';
 import { objectBody, resource, sessionOf } from '../http.js';
 import { fileStamp } from '../integrity.js';
 
@@ -86,12 +87,13 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
   // a legal hold or a mandatory retention policy (409/403 from the store).
   resource(app, '/api/recordings/:name/erase', {
     POST: {
-      body: objectBody({ reason: { type: 'string', minLength: 1, maxLength: 1000 } }),
+      body: { type: 'object', properties: { reason: { type: 'string', minLength: 1, maxLength: 1000 }, approval: { type: 'string', maxLength: 40 } }, required: ['reason'], additionalProperties: false },
       handler: async (request) => {
         const { account, row } = namedRecording(ctx, request);
         if (!seesAll(account) || !may(account, 'delete')) throw new HttpError(403, 'erasure is for supervisors and compliance officers who may delete recordings');
-        const reason = (request.body as { reason: string }).reason;
+        const { reason, approval } = request.body as { reason: string; approval?: string };
         if (reason.trim().length === 0) throw new HttpError(400, 'reason: the request this erasure answers is required');
+        checkApproval(ctx, account, 'erase', [row.name], approval);
         const result = await recordings.erase(row.name, { by: account.name, reason });
         ctx.audit.write(account.name, 'erase', { recording: row.name, reason: reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length });
         return result;
