@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, extname, join, resolve } from 'node:path';
+import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../platform/crypto/index.js';
+import { DataKeyVault, decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../platform/crypto/index.js';
+import { DATA_KEYS_DIR } from '../recordings/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { loadCommandConfig } from './command-config.js';
+import { AuditTrail } from '../platform/audit/index.js';
 
 interface ExportFlags {
   output: string;
@@ -13,6 +17,8 @@ interface ExportFlags {
   passphraseEnv: string;
   force?: boolean;
   json?: boolean;
+  config?: string;
+  by?: string;
 }
 
 interface ExportOutcome {
@@ -46,10 +52,17 @@ export function registerExportCommand(program: Command): void {
     .option('--key <file>', 'key file; repeat for several keys', collect)
     .option('--passphrase-env <name>', 'environment variable holding the passphrase of a passphrase key definition', 'RECORDER_PASSPHRASE')
     .option('--force', 'replace existing files in the output directory')
+    .option('-c, --config <file>', "the recorder's configuration: its keys (without --key) and its audit trail, where each exported recording is written (key use)")
+    .option('--by <name>', 'who, for the audit trail (default: your user name)')
     .option('--json', 'print the results as JSON')
     .action(async (inputs: string[], flags: ExportFlags) => {
       let keyring: Keyring | undefined;
-      if (flags.decrypt || (flags.key && flags.key.length > 0)) {
+      const loaded = flags.config !== undefined ? await loadCommandConfig(flags.config, 'recorder export') : undefined;
+      // The configuration's keys, with its data key vault behind them where recordings have keys of their own.
+      if (loaded?.keyring && (!flags.key || flags.key.length === 0)) {
+        keyring = loaded.config.encryption.perRecordingKeys ? new DataKeyVault(join(dirname(loaded.config.storage.indexPath), DATA_KEYS_DIR), loaded.keyring).keyring() : loaded.keyring;
+      }
+      else if (flags.decrypt || (flags.key && flags.key.length > 0)) {
         if (!flags.key || flags.key.length === 0) {
           process.stderr.write('recorder export: --decrypt needs a key (--key FILE)\n');
           throw new CommandExit(EXIT_USAGE);
@@ -66,6 +79,16 @@ export function registerExportCommand(program: Command): void {
       const outcomes: ExportOutcome[] = [];
       for (const input of inputs) outcomes.push(await exportOne(input, flags, keyring));
       const failed = outcomes.filter((outcome) => !outcome.ok).length;
+      if (loaded) {
+        // Who took which recording out of the store, and whether the key opened it: in the service's trail.
+        const by = `cli:${flags.by ?? userInfo().username}`;
+        mkdirSync(dirname(loaded.config.storage.auditPath), { recursive: true });
+        const trail = new AuditTrail(loaded.config.storage.auditPath, loaded.keyring ? { keyring: loaded.keyring } : {});
+        for (const outcome of outcomes.filter((o) => o.ok)) {
+          await trail.append(by, 'export', { recording: basename(outcome.input).replace(/\.(wav|mp3|opus|pcap)(\.enc)?$/, ''), decrypted: flags.decrypt === true, output: resolve(flags.output) });
+        }
+        await trail.close();
+      }
       if (flags.json) process.stdout.write(`${JSON.stringify({ recordings: outcomes.length, ok: outcomes.length - failed, failed, results: outcomes }, null, 2)}\n`);
       else {
         for (const outcome of outcomes) {

@@ -140,7 +140,13 @@ describe('erasure and crypto-shredding', () => {
     const wrongPerson = await runInProcess(['erase', names.other!, '-c', fourEyesPath, '--reason', 'request 10', '--by', 'someone', '--approval', asked.id]);
     expect(wrongPerson.code).toBe(1);
     expect(wrongPerson.stderr).toMatch(/asked for by dpo, not someone/);
+    // Key use from the command line: an export decrypted with the configuration's keys (its data key found in the vault) is in the trail.
+    const exported = await runInProcess(['export', files(names.trader!).audio, '-o', join(base, 'out'), '--decrypt', '-c', configPath, '--by', 'auditor']);
+    expect(exported.stderr).toBe('');
+    expect(exported.code).toBe(0);
+    expect(readFileSync(join(base, 'out', `${names.trader}.wav`)).subarray(0, 4).toString()).toBe('RIFF');
     const trail = readFileSync(config.storage.auditPath, 'utf8');
+    expect(trail).toMatch(new RegExp(`"user":"cli:auditor","action":"export","recording":"${names.trader}","decrypted":true`));
     expect(trail).toMatch(/"user":"cli:dpo","action":"erase","recording":"[^"]+","reason":"GDPR Art. 17 request 42","shreddedKeys":\["[0-9a-f]{16}"\]/);
   });
 });
