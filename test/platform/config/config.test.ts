@@ -83,9 +83,9 @@ describe('loadConfig', () => {
       timezone: 'Europe/Berlin',
     });
     expect(config.recording).toEqual({ format: 'mp3', mix: 'mono', encoding: 'alaw', mp3Bitrate: 32, mp3Encoder: 'lame-wasm', opusBitrate: 16, recordedBy: 'gateway', swapChannels: false, mode: 'std' });
-    expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE' });
+    expect(config.encryption).toEqual({ enabled: false, keyFiles: [], encryptAudio: true, encryptSidecar: true, passphraseEnv: 'RECORDER_PASSPHRASE', perRecordingKeys: false });
     expect(config.log.level).toBe('info');
-    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [] });
+    expect(config.server).toEqual({ host: '127.0.0.1', port: 8080, trustProxy: [], reasonOnPlay: false, fourEyes: [] });
   });
 
   it('loads JSON the same way', async () => {
