@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Approval, PlayerServer } from '../../src/player/index.js';
 import type { FiledRecording } from '../../src/recordings/index.js';
 import { Client, type Fixture, PASSWORD, makeFixture, recPath, startServer } from './helpers.js';
+import { launchChromium, logIn } from '../helpers/browser.js';
 
 let fixture: Fixture;
 let server: PlayerServer;
@@ -18,6 +19,7 @@ beforeAll(async () => {
   fixture = await makeFixture();
   filed.push(await fixture.file({ callId: 'four-a', start: new Date(Date.UTC(2026, 11, 1, 9)), internal: '202', external: '0301234567', seconds: 1 }));
   filed.push(await fixture.file({ callId: 'four-b', start: new Date(Date.UTC(2026, 11, 2, 9)), internal: '212', external: '0301234568', seconds: 1 }));
+  filed.push(await fixture.file({ callId: 'four-c', start: new Date(Date.UTC(2026, 11, 3, 9)), internal: '212', external: '0301234569', seconds: 1 }));
   ({ server, url } = await startServer(fixture, { fourEyes: ['export', 'erase'] }));
   await server.accounts.add({ name: 'carl', password: PASSWORD, role: 'compliance', permissions: [] });
   sue = new Client(url);
@@ -88,5 +90,54 @@ describe('four-eyes approval', () => {
     // Everyone sees their own requests; overseers see all.
     expect((await bob.json<{ approvals: Approval[] }>('/api/approvals')).approvals.every((a) => a.requestedBy === 'bob')).toBe(true);
     expect((await carl.json<{ fourEyes: string[]; approvals: Approval[] }>('/api/approvals')).fourEyes).toEqual(['export', 'erase']);
+  });
+
+  it('in the web player: the agent asks when exporting, a supervisor approves in the Audit dialog, the export then downloads', { timeout: 60_000 }, async () => {
+    const name = filed[2]!.name; // one no earlier test asked for
+    const browser = await launchChromium();
+    try {
+      const agent = await browser.newPage();
+      const errors: string[] = [];
+      agent.on('pageerror', (error) => errors.push(error.message));
+      await logIn(agent, url, 'bob', PASSWORD);
+      const row = agent.locator(`#results-body tr[data-name="${name}"]`);
+      // The list is drawn again as the page settles after log-in (preferences, live view): select until it holds.
+      const select = (): Promise<void> =>
+        expect
+          .poll(async () => {
+            if (!((await row.getAttribute('class')) ?? '').split(' ').includes('selected')) await row.click();
+            return agent.locator('#export-selected').isEnabled();
+          })
+          .toBe(true);
+      await select();
+      agent.once('dialog', (dialog) => void dialog.accept('dispute D-7'));
+      await agent.locator('#export-selected').click();
+      await expect.poll(() => agent.locator('.toast').last().textContent()).toMatch(/Approval asked/);
+      const asked = (await sue.json<{ approvals: Approval[] }>('/api/approvals')).approvals.find((a) => a.reason === 'dispute D-7')!;
+      expect(asked).toMatchObject({ action: 'export', recordings: [name], requestedBy: 'bob' });
+      // Asked again before a decision: told to wait, nothing asked twice.
+      await select();
+      await agent.locator('#export-selected').click();
+      await expect.poll(() => agent.locator('.toast').last().textContent()).toMatch(/Waiting for approval/);
+
+      const supervisor = await browser.newPage();
+      await logIn(supervisor, url, 'rita', PASSWORD);
+      await supervisor.locator('#open-compliance').click();
+      await supervisor.locator('#compliance [data-pane="approvals"]').click();
+      const request = supervisor.locator(`#approvals-body tr[data-approval="${asked.id}"]`);
+      await request.locator('button[data-decide="approve"]').click();
+      await expect.poll(() => request.getAttribute('data-state')).toBe('approved');
+
+      await select();
+      const downloaded = agent.waitForEvent('download');
+      await agent.locator('#export-selected').click();
+      const file = await downloaded;
+      expect(file.url()).toContain(`approval=${asked.id}`);
+      expect(await file.failure()).toBeNull();
+      expect((await sue.json<{ approvals: Approval[] }>('/api/approvals')).approvals.find((a) => a.id === asked.id)!.usedAt).toBeDefined();
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

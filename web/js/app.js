@@ -361,11 +361,50 @@ function playRows(rows) {
 }
 
 $('play-selected').addEventListener('click', () => playRows(selectedRows()));
-$('export-selected').addEventListener('click', () => {
+/**
+ * Where the site asks for four-eyes on `action`: the id of this user's approved, unused approval covering `names`;
+ * otherwise asks for one (with a reason) and returns null — the user tries again once it is approved. '' where no
+ * approval is needed.
+ */
+async function approvalFor(action, names) {
+  if (!(state.session.fourEyes ?? []).includes(action)) return '';
+  if (names.length === 0) return null;
+  const { approvals } = await api('/api/approvals');
+  const mine = approvals.filter((a) => a.action === action && a.requestedBy === state.session.user && !a.usedAt && names.every((n) => a.recordings.includes(n)));
+  const ready = mine.find((a) => a.decision === 'approved');
+  if (ready) return ready.id;
+  const waiting = mine.find((a) => a.decision === undefined);
+  if (waiting) {
+    toast('Waiting for approval', `${waiting.id} has not been decided yet.`);
+    return null;
+  }
+  const reason = (window.prompt(`${action === 'export' ? 'Export' : 'Erasure'} needs a second person's approval here. Why is it needed?`) ?? '').trim();
+  if (!reason) return null;
+  try {
+    const asked = await api('/api/approvals', { method: 'POST', body: { action, recordings: names, reason } });
+    toast('Approval asked', `${asked.id}: a supervisor or compliance officer decides; try again once it is approved.`);
+  } catch (error) {
+    toast('Not asked', error.message, 'error');
+  }
+  return null;
+}
+
+$('export-selected').addEventListener('click', async () => {
   const rows = selectedRows().slice(0, PLAYLIST_LIMIT);
   const params = new URLSearchParams();
   for (const row of rows) params.append('name', row.name);
+  const approval = await approvalFor('export', rows.map((row) => row.name));
+  if (approval === null) return;
+  if (approval) params.set('approval', approval);
   download(`/api/export?${params}`);
+});
+
+$('a-export').addEventListener('click', async (event) => {
+  const href = $('a-export').getAttribute('href');
+  if (!player.row || href === '#' || !(state.session.fourEyes ?? []).includes('export')) return;
+  event.preventDefault();
+  const approval = await approvalFor('export', [player.row.name]);
+  if (approval) download(`${href}${href.includes('?') ? '&' : '?'}approval=${encodeURIComponent(approval)}`);
 });
 
 function download(href) {

@@ -152,6 +152,43 @@ async function releaseHold(id) {
   showHolds();
 }
 
+async function showApprovals() {
+  const body = $('approvals-body');
+  try {
+    const { fourEyes, approvals } = await api('/api/approvals');
+    body.textContent = '';
+    const me = $('user-name').textContent;
+    for (const a of approvals) {
+      const state = a.decision ? `${a.decision} by ${a.decidedBy}${a.usedAt ? ', used' : ''}` : 'waiting';
+      const decide = (decision) => h('button', { class: 'btn btn-ghost', type: 'button', dataset: { decide: decision }, onclick: () => decideApproval(a.id, decision) }, decision === 'approve' ? 'Approve' : 'Refuse');
+      body.append(
+        h('tr', { dataset: { approval: a.id, state: a.decision ?? 'waiting' } },
+          h('td', {}, a.id),
+          h('td', {}, a.action),
+          h('td', { class: 'detail' }, a.recordings.join(', ')),
+          h('td', { class: 'detail' }, a.reason),
+          h('td', {}, a.requestedBy),
+          h('td', {}, state),
+          h('td', {}, a.decision || a.requestedBy === me ? '' : [decide('approve'), decide('refuse')]),
+        ),
+      );
+    }
+    $('ap-summary').textContent = fourEyes.length > 0 ? `four-eyes for ${fourEyes.join(' and ')}; ${approvals.filter((a) => !a.decision).length} waiting` : 'no four-eyes approval is asked for on this site';
+  } catch (error) {
+    $('ap-summary').textContent = error.message;
+  }
+}
+
+async function decideApproval(id, decision) {
+  try {
+    await api(`/api/approvals/${encodeURIComponent(id)}/${decision}`, { method: 'POST' });
+    toast(decision === 'approve' ? 'Approved' : 'Refused', id);
+  } catch (error) {
+    toast('Not decided', error.message, 'error');
+  }
+  showApprovals();
+}
+
 function showHoldFields() {
   const kind = $('h-kind').value;
   for (const label of document.querySelectorAll('#hold-form [data-for]')) label.hidden = label.dataset.for !== kind;
@@ -162,7 +199,9 @@ function showPane(name) {
   $('pane-trail').hidden = name !== 'trail';
   $('pane-completeness').hidden = name !== 'completeness';
   $('pane-holds').hidden = name !== 'holds';
+  $('pane-approvals').hidden = name !== 'approvals';
   if (name === 'holds') showHolds();
+  if (name === 'approvals') showApprovals();
 }
 
 /** Wire the dialog (once) and show its button: for supervisors only (the API refuses everyone else anyway). */

@@ -54,11 +54,11 @@ export function sessionRoutes(app: FastifyInstance, ctx: PlayerContext): void {
         const { token, csrfToken } = ctx.accounts.createSession(account.name);
         ctx.audit.write(account.name, 'login', { address });
         reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'strict', secure: ctx.secure(request) });
-        return { ...sessionJson({ account, csrfToken }), reasonOnPlay: ctx.reasonOnPlay };
+        return { ...sessionJson({ account, csrfToken }), reasonOnPlay: ctx.reasonOnPlay, fourEyes: [...ctx.fourEyes] };
       },
     },
   });
-  resource(app, '/api/session', { GET: async (request) => ({ ...sessionJson(sessionOf(request)), reasonOnPlay: ctx.reasonOnPlay }) });
+  resource(app, '/api/session', { GET: async (request) => ({ ...sessionJson(sessionOf(request)), reasonOnPlay: ctx.reasonOnPlay, fourEyes: [...ctx.fourEyes] }) });
   resource(app, '/api/preferences', {
     GET: async (request, reply) => {
       reply.header('Cache-Control', 'no-store');
