@@ -117,7 +117,9 @@ export class LegalHolds {
 
   /** Read, change and write the file under its lock (other processes place and release holds too). */
   async #change<T>(change: (holds: LegalHold[]) => T): Promise<T> {
-    const release = await lockfile.lock(this.path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 200 } });
+    // Compromised (taken over as stale while this process stood still): not thrown where nothing catches it — the
+    // write below is whole either way (an atomic rename), at worst one of two changes made at once is lost.
+    const release = await lockfile.lock(this.path, { realpath: false, stale: 10_000, retries: { retries: 100, minTimeout: 10, maxTimeout: 200 }, onCompromised: () => undefined });
     try {
       const holds = await this.list();
       const result = change(holds);

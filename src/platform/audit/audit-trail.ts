@@ -120,7 +120,14 @@ export class AuditTrail {
   async #append(user: string, action: string, detail: Readonly<Record<string, unknown>>): Promise<void> {
     // Other processes append to the same trail (the service, the player, a CLI command): reading the last line and
     // appending after it is one step under a lock file, or two writers would chain to the same line.
-    const release = await lockfile.lock(this.path, { realpath: false, stale: LOCK_STALE_MS, retries: { retries: 200, minTimeout: 5, maxTimeout: 100 } });
+    // A lock taken over as stale while this process stood still (its default reaction throws where nothing catches,
+    // ending the process) is reported instead: a fork in the chain it may cause is what verify finds.
+    const release = await lockfile.lock(this.path, {
+      realpath: false,
+      stale: LOCK_STALE_MS,
+      retries: { retries: 200, minTimeout: 5, maxTimeout: 100 },
+      onCompromised: (error) => this.options.onError?.(error),
+    });
     try {
       await this.#appendLocked(user, action, detail);
     } finally {
