@@ -5,7 +5,7 @@ import { readKeyring } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { defaultPlayerTrail } from '../recorder/reconcile/index.js';
 import { loadCommandConfig } from './command-config.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, repeatable } from './exit-codes.js';
 
 interface AuditVerifyFlags {
   config: string;
@@ -22,7 +22,7 @@ export function registerAuditCommand(program: Command): void {
     .description('check the audit trail: every line chained to the one before, every checkpoint matching under the system key; exit 1 naming each broken line')
     .argument('[file]', "the trail (default: the player's, beside the accounts file of -c CONFIG)")
     .option('-c, --config <file>', 'configuration file: where the trail is and the system key', 'recorder.toml')
-    .option('--key <file>', 'key file to check checkpoints with (repeat for several; instead of the configuration)', (value: string, all: string[] = []) => [...all, value])
+    .option('--key <file>', 'key file to check checkpoints with (repeat for several; instead of the configuration)', repeatable)
     .option('--service', "the service's trail (call outcomes, retention, starts: storage.auditPath) instead of the player's")
     .option('--json', 'print the result as JSON')
     .action(async (file: string | undefined, flags: AuditVerifyFlags) => {

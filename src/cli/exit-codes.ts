@@ -13,6 +13,12 @@ export class CommandExit extends Error {
   }
 }
 
+/** A usage error of `command`: the message on stderr, exit 2. */
+export function usageError(command: string, message: string): never {
+  process.stderr.write(`${command}: ${message}\n`);
+  throw new CommandExit(EXIT_USAGE);
+}
+
 export function positiveInteger(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive whole number');

@@ -6,7 +6,7 @@ import { AuditTrail } from '../platform/audit/index.js';
 import { LEGAL_HOLDS_FILE, LegalHolds, StoreError, openRecordings, parseRecordingName } from '../recordings/index.js';
 import type { HoldScope, LegalHold } from '../recordings/index.js';
 import { loadCommandConfig } from './command-config.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { CommandExit, EXIT_FAILED, EXIT_USAGE, usageError } from './exit-codes.js';
 
 interface HoldFlags {
   config: string;
@@ -14,10 +14,7 @@ interface HoldFlags {
   json?: boolean;
 }
 
-function refuse(message: string): never {
-  process.stderr.write(`recorder hold: ${message}\n`);
-  throw new CommandExit(EXIT_USAGE);
-}
+const refuse = (message: string): never => usageError('recorder hold', message);
 
 /** `2026-12-04` or `2026-12-04 10:00` (the store's wall clock); a bare day as `to` runs to its last minute. */
 function wallTime(text: string, option: string, endOfDay: boolean): string {

@@ -4,7 +4,7 @@ import type { ReconcileReport } from '../recorder/reconcile/index.js';
 import { ReportingUnavailableError } from '../recorder/pbx/index.js';
 import { confsInProgress } from '../recorder/service/index.js';
 import { loadCommandConfig } from './command-config.js';
-import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
+import { CommandExit, EXIT_FAILED, usageError } from './exit-codes.js';
 
 interface ReconcileFlags {
   config: string;
@@ -16,10 +16,7 @@ interface ReconcileFlags {
   all?: boolean;
 }
 
-function refuse(message: string): never {
-  process.stderr.write(`recorder reconcile: ${message}\n`);
-  throw new CommandExit(EXIT_USAGE);
-}
+const refuse = (message: string): never => usageError('recorder reconcile', message);
 
 function printReport(report: ReconcileReport, all: boolean): void {
   const out = (line: string): boolean => process.stdout.write(`${line}\n`);

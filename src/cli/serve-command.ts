@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { CommandExit, EXIT_USAGE, untilStopped } from './exit-codes.js';
+import { untilStopped, usageError } from './exit-codes.js';
 import { loadCommandConfig } from './command-config.js';
 import { openRecordings } from '../recordings/index.js';
 import { periodReconciler } from '../recorder/service/index.js';
@@ -19,10 +19,7 @@ async function readPem(path: string, setting: string, configFile: string): Promi
   return bytes;
 }
 
-function refuse(message: string): never {
-  process.stderr.write(`recorder serve: ${message}\n`);
-  throw new CommandExit(EXIT_USAGE);
-}
+const refuse = (message: string): never => usageError('recorder serve', message);
 
 export function registerServeCommand(program: Command): void {
   program

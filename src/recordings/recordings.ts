@@ -15,7 +15,6 @@ import type { RecordingSidecar } from './sidecar.js';
 import { Quarantine } from './quarantine.js';
 import { LegalHolds } from './holds.js';
 import { RetentionCutoffs, compareLocal } from './retention.js';
-import type { ErasedKey } from '../platform/crypto/index.js';
 import type { RetentionPlan, RetentionPolicy } from './retention.js';
 import type { QuarantineEntry } from './quarantine.js';
 import { RecordingStore } from './store.js';
@@ -373,11 +372,6 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'erased' });
     return { name, shreddedKeys, backupFiles };
-  }
-
-  /** The tombstone of an erased recording's data key, when a sealed file's key was destroyed by an erasure. */
-  erasedKey(id: string): ErasedKey | undefined {
-    return this.#store.dataKeys?.erased(id);
   }
 
   /** Keep a file that cannot be processed in the quarantine, with its reason. */

@@ -37,6 +37,15 @@ function wildcard(pattern: string): RegExp {
   return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
 }
 
+/** A wall-clock time `months` calendar months later (earlier when negative), the day kept within the month. */
+function addMonths(local: LocalDateTime, months: number): LocalDateTime {
+  const index = local.year * 12 + (local.month - 1) + months;
+  const year = Math.floor(index / 12);
+  const month = (index % 12) + 1;
+  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
+  return { ...local, year, month, day: Math.min(local.day, lastDay) };
+}
+
 /** Whether a policy applies to a recording (agents' patterns, direction, TAN). */
 function matcher(policy: RetentionPolicy): (recording: ParsedRecordingName) => boolean {
   const agents = policy.agents?.map(wildcard);
@@ -57,13 +66,7 @@ export class RetentionCutoffs {
     zone: TimeZoneSetting,
   ) {
     const today = localDateTime(now, zone);
-    const monthsBack = (months: number): LocalDateTime => {
-      const index = today.year * 12 + (today.month - 1) - months;
-      const year = Math.floor(index / 12);
-      const month = (index % 12) + 1;
-      const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-      return { year, month, day: Math.min(today.day, lastDay), hour: today.hour, minute: today.minute };
-    };
+    const monthsBack = (months: number): LocalDateTime => addMonths(today, -months);
     const daysBack = (days: number): LocalDateTime => localDateTime(new Date(instantOf(today, zone).getTime() - days * 86_400_000), zone);
     for (const policy of plan.policies) {
       this.#rules.push({
@@ -110,27 +113,9 @@ export function retentionEnd(recording: ParsedRecordingName, plan: Omit<Retentio
   const days = policy?.days;
   if (days !== undefined) return new Date(instantOf(recording.local, zone).getTime() + days * 86_400_000);
   if (months === undefined) return undefined;
-  const index = recording.local.year * 12 + (recording.local.month - 1) + months;
-  const year = Math.floor(index / 12);
-  const month = (index % 12) + 1;
-  const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-  return instantOf({ ...recording.local, year, month, day: Math.min(recording.local.day, lastDay) }, zone);
+  return instantOf(addMonths(recording.local, months), zone);
 }
 
 export function compareLocal(a: LocalDateTime, b: LocalDateTime): number {
   return a.year - b.year || a.month - b.month || a.day - b.day || a.hour - b.hour || a.minute - b.minute;
-}
-
-/** A policy as the configuration gives it, checked: exactly one of months and days, sensible names and patterns. */
-export function checkRetentionPolicies(policies: readonly RetentionPolicy[]): string[] {
-  const problems: string[] = [];
-  const names = new Set<string>();
-  policies.forEach((policy, index) => {
-    const at = `retention policy ${index + 1} (${JSON.stringify(policy.name)})`;
-    if ((policy.months === undefined) === (policy.days === undefined)) problems.push(`${at}: give exactly one of months and days`);
-    if (names.has(policy.name)) problems.push(`${at}: a second policy of that name`);
-    names.add(policy.name);
-    if (policy.name === DEFAULT_POLICY) problems.push(`${at}: "${DEFAULT_POLICY}" is the name of storage.retentionMonths`);
-  });
-  return problems;
 }

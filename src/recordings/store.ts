@@ -7,7 +7,7 @@
 // that file and changes nothing (idempotent), so the service can always re-run a step after a crash.
 import { lstat, mkdir, open, readFile, readdir, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { DataKeyVault, HEADER_BYTES, Keyring, containerKeyIdOf, digestFile, encryptFile, hasContainerMagic, isEncryptedFile, parseHeader, resealFile, verifyFile } from '../platform/crypto/index.js';
+import { DataKeyVault, HEADER_BYTES, Keyring, containerKeyIdIn, containerKeyIdOf, digestFile, encryptFile, isEncryptedFile, resealFile, verifyFile } from '../platform/crypto/index.js';
 import { StoreError } from './errors.js';
 import { QUARANTINE_DIR } from './quarantine.js';
 import {
@@ -747,15 +747,10 @@ export class RecordingStore {
   async dataKeyIds(entry: StoredRecording): Promise<string[]> {
     const ids = new Set<string>();
     for (const ext of [entry.format, 'xml']) {
-      let header: Buffer | undefined;
-      if (entry.location === 'bucket') header = await this.#tier!.bucket.getRange(entry.month, `${entry.name}.${ext}`, 0, HEADER_BYTES - 1).catch(() => undefined);
-      else {
-        const file = ext === 'xml' ? entry.xmlPath : entry.audioPath;
-        const id = file !== undefined ? await containerKeyIdOf(file) : undefined;
-        if (id !== undefined) ids.add(id);
-        continue;
-      }
-      const id = header && header.length >= HEADER_BYTES && hasContainerMagic(header) ? parseHeader(header).keyId : undefined;
+      const id =
+        entry.location === 'bucket'
+          ? containerKeyIdIn(await this.#tier!.bucket.getRange(entry.month, `${entry.name}.${ext}`, 0, HEADER_BYTES - 1).catch(() => undefined))
+          : await containerKeyIdOf(ext === 'xml' ? entry.xmlPath : entry.audioPath);
       if (id !== undefined) ids.add(id);
     }
     return [...ids].filter((id) => this.dataKeys?.resolve(id) !== undefined || this.dataKeys?.erased(id) !== undefined);

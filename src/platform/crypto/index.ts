@@ -15,5 +15,5 @@ export { SIGNATURE_ALGORITHM, checkSignature, digestFile, recordingNameOf, unsig
 export type { RecordingSignature, RecordingVerdict, SignatureBinding, SignatureCheck } from './signature.js';
 export { createDecryptStream, createEncryptStream, decryptBytes, decryptFile, decryptIterable, encryptBytes, encryptFile, resealFile, encryptIterable } from './stream.js';
 export type { FileCryptoResult, FileOptions, ResealResult } from './stream.js';
-export { containerKeyIdOf, isEncryptedFile, sidecarPathFor, verifyFile } from './verify.js';
+export { containerKeyIdIn, containerKeyIdOf, isEncryptedFile, sidecarPathFor, verifyFile } from './verify.js';
 export type { FileVerdict, FileVerification } from './verify.js';

@@ -133,14 +133,20 @@ export async function verifyFile(file: string, keyring: Keyring): Promise<FileVe
   }
 }
 
+/** The key id in a container's first bytes: undefined when they are no (whole) container header. */
+export function containerKeyIdIn(header: Uint8Array | undefined): string | undefined {
+  return header !== undefined && header.length >= HEADER_BYTES && hasContainerMagic(header) ? parseHeader(header.subarray(0, HEADER_BYTES)).keyId : undefined;
+}
+
 /** The key id in a sealed file's header: undefined for a plain, missing or short file. */
-export async function containerKeyIdOf(path: string): Promise<string | undefined> {
+export async function containerKeyIdOf(path: string | undefined): Promise<string | undefined> {
+  if (path === undefined) return undefined;
   const handle = await open(path, 'r').catch(() => undefined);
   if (!handle) return undefined;
   try {
     const header = Buffer.alloc(HEADER_BYTES);
     const { bytesRead } = await handle.read(header, 0, HEADER_BYTES, 0);
-    return bytesRead === HEADER_BYTES && hasContainerMagic(header) ? parseHeader(header).keyId : undefined;
+    return containerKeyIdIn(header.subarray(0, bytesRead));
   } catch {
     return undefined;
   } finally {

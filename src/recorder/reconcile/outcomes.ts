@@ -1,6 +1,7 @@
 // The call outcomes the service writes to its audit trail (src/recorder/service/service-audit.ts), as reconciliation
 // reads them back: the actions, the causes of a call not recorded, and the reader.
 import { readAuditEntries } from '../../platform/audit/index.js';
+import type { AuditEntry } from '../../platform/audit/index.js';
 
 /** Why a call with a capture was not recorded. */
 export const NOT_RECORDED_CAUSES = ['rules', 'random', 'licence', 'tcr-unmarked'] as const;
@@ -26,11 +27,29 @@ export interface CallOutcome {
   readonly reason?: string;
 }
 
-/** The call outcomes of a service trail, by conference id (a conference's several captures each have one). */
-export async function readCallOutcomes(path: string): Promise<Map<string, CallOutcome[]>> {
+/** What reconciliation reads from the service's trail, in one pass over it. */
+export interface ServiceTrailReading {
+  /** Call outcomes by conference id (a conference's several captures each have one). */
+  readonly outcomes: Map<string, CallOutcome[]>;
+  /** Recordings whose deletion the trail logs (retention), with what deleted them. */
+  readonly deletions: Map<string, string>;
+}
+
+/** A logged deletion of a recording (by retention, or by a user in the player), said as reconciliation reports it. */
+export function deletionOf(entry: AuditEntry): string | undefined {
+  if (entry.recording === undefined) return undefined;
+  if (entry.action === 'retention-delete') return `deleted by retention (${String(entry.detail.policy ?? '')}) at ${entry.at}`;
+  if (entry.action === 'delete') return `deleted by ${entry.user} at ${entry.at}`;
+  return undefined;
+}
+
+export async function readServiceTrail(path: string): Promise<ServiceTrailReading> {
   const outcomes = new Map<string, CallOutcome[]>();
-  const { entries } = await readAuditEntries(path, { limit: Number.MAX_SAFE_INTEGER });
+  const deletions = new Map<string, string>();
+  const { entries } = await readAuditEntries(path);
   for (const entry of entries) {
+    const deletion = deletionOf(entry);
+    if (deletion !== undefined) deletions.set(entry.recording!, deletion);
     if (!(CALL_OUTCOME_ACTIONS as readonly string[]).includes(entry.action)) continue;
     const conf = entry.detail.conf;
     if (typeof conf !== 'string') continue;
@@ -49,5 +68,5 @@ export async function readCallOutcomes(path: string): Promise<Map<string, CallOu
     list.push(outcome);
     outcomes.set(conf, list);
   }
-  return outcomes;
+  return { outcomes, deletions };
 }

@@ -8,7 +8,7 @@ import type { TimeZoneSetting } from '../../platform/util/index.js';
 import { readAuditEntries } from '../../platform/audit/index.js';
 import { RecordingIndex } from '../../recordings/index.js';
 import { ReportingClient } from '../pbx/index.js';
-import { readCallOutcomes } from './outcomes.js';
+import { deletionOf, readServiceTrail } from './outcomes.js';
 import { reconcileCalls } from './reconcile.js';
 import type { ReconcileReport } from './reconcile.js';
 
@@ -76,16 +76,13 @@ export async function reconcilePeriod(config: RecorderConfig, options: Reconcile
   });
   const legs = await reporting.cdrsForPeriod(options.from, options.to, pbx, options.signal);
 
-  const deletions = new Map<string, string>();
-  for (const entry of (await readAuditEntries(config.storage.auditPath, { action: 'retention-delete' })).entries) {
-    if (entry.recording !== undefined) deletions.set(entry.recording, `deleted by retention (${String(entry.detail.policy ?? '')}) at ${entry.at}`);
-  }
+  const { outcomes, deletions } = await readServiceTrail(config.storage.auditPath);
   for (const trail of options.userTrails ?? [defaultPlayerTrail(config)]) {
-    for (const entry of (await readAuditEntries(trail, { action: 'delete' })).entries) {
-      if (entry.recording !== undefined) deletions.set(entry.recording, `deleted by ${entry.user} at ${entry.at}`);
+    for (const entry of (await readAuditEntries(trail)).entries) {
+      const deletion = deletionOf(entry);
+      if (deletion !== undefined) deletions.set(entry.recording!, deletion);
     }
   }
-  const outcomes = await readCallOutcomes(config.storage.auditPath);
   const index = new RecordingIndex(config.storage.indexPath);
   try {
     if (index.needsReindex) throw new ReconcileError(`${config.storage.indexPath}: the index is new or of an older version: run \`recorder reindex\` first`);

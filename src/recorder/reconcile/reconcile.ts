@@ -3,7 +3,7 @@
 // its audit trail when it did not record it. What matches neither is the finding an auditor (MiFID II: "every
 // regulated user is recorded") needs to see, and raises an alarm in the service.
 import type { Cdr } from '../pbx/index.js';
-import { callEndUtc, externalNumber, isAgentCdr, marksAfterCall } from '../rules/index.js';
+import { callEndUtc, externalNumber, isAgentCdr, isConnect, marksAfterCall } from '../rules/index.js';
 import type { CallOutcome } from './outcomes.js';
 
 /**
@@ -64,9 +64,6 @@ export interface ReconcileSources {
   readonly settledBefore: number;
 }
 
-function isConnected(leg: Cdr): boolean {
-  return leg.events.some((event) => event.msg === 'conn-from' || event.msg === 'conn-to');
-}
 
 /** Match the period's calls of recorded users to recordings and reasons. */
 export function reconcileCalls(from: Date, to: Date, sources: ReconcileSources): ReconcileReport {
@@ -80,7 +77,7 @@ export function reconcileCalls(from: Date, to: Date, sources: ReconcileSources):
   const calls: ReconciledCall[] = [];
   for (const [conf, legs] of byConf) {
     // A recorded user's leg that was connected: an unanswered call has no media and so no capture.
-    const agentLegs = legs.filter((leg) => isAgentCdr(leg, sources.recordingGroup) && isConnected(leg) && leg.e164 !== '');
+    const agentLegs = legs.filter((leg) => isAgentCdr(leg, sources.recordingGroup) && leg.events.some(isConnect) && leg.e164 !== '');
     if (agentLegs.length === 0) continue;
     // Calls to the thread-call object mark other calls; they are never recorded themselves.
     if (sources.tcrNumber !== undefined && marksAfterCall(legs, sources.tcrNumber).length > 0) continue;
@@ -94,7 +91,7 @@ export function reconcileCalls(from: Date, to: Date, sources: ReconcileSources):
       external: externalNumber(legs),
     };
     // An agent who talked to the outside party must have a capture; one only in an internal part of the call need not.
-    const talkedOutside = agentLegs.some((leg) => leg.events.some((event) => (event.msg === 'conn-from' || event.msg === 'conn-to') && event.party?.external === true));
+    const talkedOutside = agentLegs.some((leg) => leg.events.some((event) => isConnect(event) && event.party?.external === true));
     calls.push({ ...base, ...verdictOf(conf, endUtc * 1000, talkedOutside ? base.external : null, sources) });
   }
   calls.sort((a, b) => a.start.localeCompare(b.start) || a.conf.localeCompare(b.conf));

@@ -29,7 +29,8 @@ function setupOf(cdr: Cdr): CdrEvent | undefined {
   return cdr.events.find((e) => e.msg === 'setup-from' || e.msg === 'setup-to');
 }
 
-function isConnect(event: CdrEvent): boolean {
+/** An event connecting the leg to its party (`conn-from` / `conn-to`). */
+export function isConnect(event: CdrEvent): boolean {
   return event.msg === 'conn-from' || event.msg === 'conn-to';
 }
 
