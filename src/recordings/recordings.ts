@@ -367,8 +367,10 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     }
     const entry = await this.#store.get(name);
     const shreddedKeys = await this.#store.dataKeyIds(entry);
-    const backupFiles = await this.#store.erase(name);
+    // The keys first: a crash before the files are gone leaves them unreadable, and the erasure is asked again (the
+    // key ids are found by their tombstones); the other way round it would leave keys no erasure can reach.
     for (const id of shreddedKeys) this.#store.dataKeys?.destroy(id, { by: request.by, reason: request.reason.trim(), recording: name });
+    const backupFiles = await this.#store.erase(name);
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'erased' });
     return { name, shreddedKeys, backupFiles };

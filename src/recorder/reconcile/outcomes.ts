@@ -31,15 +31,16 @@ export interface CallOutcome {
 export interface ServiceTrailReading {
   /** Call outcomes by conference id (a conference's several captures each have one). */
   readonly outcomes: Map<string, CallOutcome[]>;
-  /** Recordings whose deletion the trail logs (retention), with what deleted them. */
+  /** Recordings whose deletion the trail logs (retention, erasures from the command line), with what deleted them. */
   readonly deletions: Map<string, string>;
 }
 
-/** A logged deletion of a recording (by retention, or by a user in the player), said as reconciliation reports it. */
+/** A logged deletion of a recording (by retention, a user's delete, an erasure), said as reconciliation reports it. */
 export function deletionOf(entry: AuditEntry): string | undefined {
   if (entry.recording === undefined) return undefined;
   if (entry.action === 'retention-delete') return `deleted by retention (${String(entry.detail.policy ?? '')}) at ${entry.at}`;
   if (entry.action === 'delete') return `deleted by ${entry.user} at ${entry.at}`;
+  if (entry.action === 'erase') return `erased by ${entry.user} at ${entry.at}: ${String(entry.detail.reason ?? '')}`;
   return undefined;
 }
 

@@ -2,7 +2,7 @@
 // each from recordings, trail outcomes, logged deletions and work in progress.
 import { describe, expect, it } from 'vitest';
 import type { Cdr, CdrEvent } from '../../../src/recorder/pbx/index.js';
-import { reconcileCalls } from '../../../src/recorder/reconcile/index.js';
+import { deletionOf, reconcileCalls } from '../../../src/recorder/reconcile/index.js';
 import type { CallOutcome, ReconcileSources } from '../../../src/recorder/reconcile/index.js';
 
 const T0 = Date.UTC(2026, 11, 4, 9, 0, 0) / 1000;
@@ -132,5 +132,14 @@ describe('reconcileCalls', () => {
     const report = reconcileCalls(FROM, TO, sources([leg(c, '20', { partner: '21', external: false }), leg(c, '21', { partner: '20', external: false })], { recordingsOf: () => ['x-1.wav', 'x-2.wav'] }));
     expect(report.calls).toHaveLength(1);
     expect(report.calls[0]).toMatchObject({ agents: ['20', '21'], verdict: 'recorded', recordings: ['x-1.wav', 'x-2.wav'] });
+  });
+
+  it("counts as logged deletions: retention, a user's delete and an erasure (player or command line), nothing else", () => {
+    const entry = (action: string, detail: Record<string, unknown> = {}) => ({ seq: 1, at: '2026-12-04T10:00:00.000Z', user: 'sue', action, recording: 'r1', detail: { recording: 'r1', ...detail } });
+    expect(deletionOf(entry('retention-delete', { policy: 'traders: 60 months' }))).toBe('deleted by retention (traders: 60 months) at 2026-12-04T10:00:00.000Z');
+    expect(deletionOf(entry('delete'))).toBe('deleted by sue at 2026-12-04T10:00:00.000Z');
+    expect(deletionOf(entry('erase', { reason: 'GDPR request 5' }))).toBe('erased by sue at 2026-12-04T10:00:00.000Z: GDPR request 5');
+    expect(deletionOf(entry('play'))).toBeUndefined();
+    expect(deletionOf({ ...entry('delete'), recording: undefined })).toBeUndefined();
   });
 });
