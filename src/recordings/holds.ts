@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import lockfile from 'proper-lockfile';
-import { writeFileDurable } from '../platform/util/index.js';
+import { isRealLocalDateTime, writeFileDurable } from '../platform/util/index.js';
 import type { ParsedRecordingName } from './naming.js';
 import { StoreError } from './errors.js';
 
@@ -36,7 +36,15 @@ interface HoldsFile {
   readonly holds: LegalHold[];
 }
 
-const WALL = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/;
+const WALL = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})$/;
+
+/** A wall-clock time as holds keep it, `YYYY-MM-DD HH:MM`, naming a real minute (no 31 February, no 24:00). */
+function isWallTime(text: string): boolean {
+  const match = WALL.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  return isRealLocalDateTime({ year, month, day, hour, minute });
+}
 
 function wallOf(recording: ParsedRecordingName): string {
   const { year, month, day, hour, minute } = recording.local;
@@ -137,8 +145,8 @@ function checkScope(scope: HoldScope): void {
   } else if (scope.kind === 'agent') {
     if (!/^[0-9A-Za-z*#+]{1,48}$/.test(scope.agent)) throw new StoreError('bad-input', `hold: agent: expected a number, got ${JSON.stringify(scope.agent)}`);
   } else if (scope.kind === 'period') {
-    if (!WALL.test(scope.from)) throw new StoreError('bad-input', `hold: from: expected YYYY-MM-DD HH:MM, got ${JSON.stringify(scope.from)}`);
-    if (!WALL.test(scope.to)) throw new StoreError('bad-input', `hold: to: expected YYYY-MM-DD HH:MM, got ${JSON.stringify(scope.to)}`);
+    if (!isWallTime(scope.from)) throw new StoreError('bad-input', `hold: from: expected YYYY-MM-DD HH:MM, got ${JSON.stringify(scope.from)}`);
+    if (!isWallTime(scope.to)) throw new StoreError('bad-input', `hold: to: expected YYYY-MM-DD HH:MM, got ${JSON.stringify(scope.to)}`);
     if (scope.from > scope.to) throw new StoreError('bad-input', `hold: to (${scope.to}) is before from (${scope.from})`);
   } else throw new StoreError('bad-input', 'hold: unknown kind');
 }

@@ -60,6 +60,8 @@ describe('legal holds in the player', () => {
       [{ kind: 'agent', reason: 'x' }, 400, /agent: give the agent's number/],
       [{ kind: 'period', from: '2026-11-01 00:00', reason: 'x' }, 400, /to: give the period/],
       [{ kind: 'period', from: '1.11.2026', to: '2026-11-30 23:59', reason: 'x' }, 400, /from: expected YYYY-MM-DD HH:MM/],
+      [{ kind: 'period', from: '2026-11-01 00:00', to: '2026-11-31 23:59', reason: 'x' }, 400, /to: expected YYYY-MM-DD HH:MM, got "2026-11-31 23:59"/],
+      [{ kind: 'period', from: '2026-11-01 24:00', to: '2026-11-30 23:59', reason: 'x' }, 400, /from: expected YYYY-MM-DD HH:MM/],
       [{ kind: 'recording', recording: 'nope', reason: 'x' }, 404, /no such recording/],
       [{ kind: 'agent', agent: '212' }, 400, /reason/],
     ];

@@ -62,6 +62,9 @@ describe('legal holds: the command and the service', () => {
     expect((await hold('place', '--agent', '41', '--recording', names.t6y!, '--reason', 'x')).stderr).toMatch(/exactly one of --recording, --agent, or --from with --to/);
     expect((await hold('place', '--from', '2026-01-01', '--reason', 'x')).stderr).toMatch(/--to: a period needs both/);
     expect((await hold('place', '--from', '1.1.2026', '--to', '2026-01-02', '--reason', 'x')).stderr).toMatch(/--from: expected YYYY-MM-DD/);
+    const february = await hold('place', '--from', '2026-02-01', '--to', '2026-02-30', '--reason', 'x');
+    expect(february.code).toBe(2);
+    expect(february.stderr).toMatch(/hold: to: expected YYYY-MM-DD HH:MM, got "2026-02-30 23:59"/);
     expect((await hold('place', '--recording', 'nope', '--reason', 'x')).code).toBe(2);
     // A hold on the old trader call and on agent 41.
     const onCall = await hold('place', '--recording', names.t6y!, '--reason', 'case 17', '--by', 'sue', '--json');

@@ -63,6 +63,13 @@ function zoneFields(instant: Date, zone: string): LocalDateTime & { second: numb
 }
 
 /** Wall-clock fields of an instant in a zone. */
+/** Whether wall-clock fields name a real minute: a month 1…12, a day the month has, 00:00…23:59. */
+export function isRealLocalDateTime(local: LocalDateTime): boolean {
+  const { year, month, day, hour, minute } = local;
+  if (![year, month, day, hour, minute].every(Number.isInteger) || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59) return false;
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
 export function localDateTime(instant: Date, zone: TimeZoneSetting = 'local'): LocalDateTime {
   if (Number.isNaN(instant.getTime())) throw new RangeError('invalid date');
   const z = checkTimeZone(zone);

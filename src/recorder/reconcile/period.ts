@@ -3,7 +3,7 @@
 // caller's knowledge of what the service is still working on (its journal).
 import { dirname, join } from 'node:path';
 import type { RecorderConfig } from '../../platform/config/index.js';
-import { instantOf } from '../../platform/util/index.js';
+import { instantOf, isRealLocalDateTime } from '../../platform/util/index.js';
 import type { TimeZoneSetting } from '../../platform/util/index.js';
 import { readAuditEntries } from '../../platform/audit/index.js';
 import { RecordingIndex } from '../../recordings/index.js';
@@ -50,7 +50,7 @@ export function parsePeriodTime(text: string, option: string, zone: TimeZoneSett
   if (wall) {
     const [, y, mo, d, h, mi] = wall;
     const local = { year: Number(y), month: Number(mo), day: Number(d), hour: h !== undefined ? Number(h) : 0, minute: mi !== undefined ? Number(mi) : 0 };
-    if (local.month < 1 || local.month > 12 || local.day < 1 || local.day > 31 || local.hour > 23 || local.minute > 59) throw new ReconcileError(`${option}: not a valid date/time: ${JSON.stringify(text)}`);
+    if (!isRealLocalDateTime(local)) throw new ReconcileError(`${option}: not a valid date/time: ${JSON.stringify(text)}`);
     if (endOfDay && h === undefined) return new Date(instantOf({ ...local, hour: 23, minute: 59 }, zone).getTime() + 59_999);
     return instantOf(local, zone);
   }

@@ -47,6 +47,9 @@ describe('recorder reconcile', () => {
     expect(badFrom.stderr).toMatch(/--from: expected YYYY-MM-DD/);
     const badMonth = await run('--from', '2026-13-01', '--to', '2026-12-02', '--pbx', 'p');
     expect(badMonth.stderr).toMatch(/--from: not a valid date/);
+    const badDay = await run('--from', '2026-02-01', '--to', '2026-02-30', '--pbx', 'p');
+    expect(badDay.code).toBe(2);
+    expect(badDay.stderr).toMatch(/--to: not a valid date\/time: "2026-02-30"/);
     const backwards = await run('--from', '2026-12-02', '--to', '2026-12-01', '--pbx', 'p');
     expect(backwards.code).toBe(2);
     expect(backwards.stderr).toMatch(/--to: .* is before --from/);
