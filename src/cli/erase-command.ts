@@ -1,11 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
 import type { Command } from 'commander';
-import { AuditTrail } from '../platform/audit/index.js';
 import { StoreError, openRecordings } from '../recordings/index.js';
 import { AccountError, Approvals, defaultAccountsPath } from '../player/index.js';
-import { loadCommandConfig } from './command-config.js';
+import { auditCommand, commandUser, loadCommandConfig } from './command-config.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
 
 /** `recorder erase`: a recording erased on a data subject's request, audited; refused under hold or mandatory retention. */
@@ -20,8 +16,7 @@ export function registerEraseCommand(program: Command): void {
     .option('--approval <id>', "with server.fourEyes including erase: the approval (asked for in the player by --by's account, approved by another)")
     .option('--json', 'print the result as JSON')
     .action(async (name: string, flags: { config: string; reason: string; by?: string; approval?: string; json?: boolean }) => {
-      const person = flags.by ?? userInfo().username;
-      const by = `cli:${person}`;
+      const { person, user: by } = commandUser(flags.by, 'recorder erase');
       const { config, keyring } = await loadCommandConfig(flags.config, 'recorder erase');
       if (config.server.fourEyes.includes('erase')) {
         // Four-eyes: an approval asked for by this person and given by another, spent here.
@@ -53,10 +48,9 @@ export function registerEraseCommand(program: Command): void {
       } finally {
         await recordings.close();
       }
-      mkdirSync(dirname(config.storage.auditPath), { recursive: true });
-      const trail = new AuditTrail(config.storage.auditPath, keyring ? { keyring } : {});
-      await trail.append(by, 'erase', { recording: result.name, reason: flags.reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length, ...(flags.approval !== undefined ? { approval: flags.approval } : {}) });
-      await trail.close();
+      await auditCommand({ config, keyring }, by, [
+        { action: 'erase', detail: { recording: result.name, reason: flags.reason.trim(), shreddedKeys: [...result.shreddedKeys], backupFiles: result.backupFiles.length, ...(flags.approval !== undefined ? { approval: flags.approval } : {}) } },
+      ]);
       if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
       else process.stdout.write(`${result.name}: erased${result.shreddedKeys.length > 0 ? `; data key ${result.shreddedKeys.join(', ')} destroyed (every copy is unreadable)` : ' (no per-recording key: copies outside the store and the backup tree are not affected)'}; ${result.backupFiles.length} backup file(s) removed\n`);
     });

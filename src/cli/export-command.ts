@@ -1,5 +1,4 @@
-import { existsSync, mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
@@ -7,8 +6,7 @@ import { DataKeyVault, decryptFile, isEncryptedFile, readKeyring, sidecarPathFor
 import { DATA_KEYS_DIR } from '../recordings/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
-import { loadCommandConfig } from './command-config.js';
-import { AuditTrail } from '../platform/audit/index.js';
+import { auditCommand, commandUser, loadCommandConfig } from './command-config.js';
 
 interface ExportFlags {
   output: string;
@@ -58,6 +56,7 @@ export function registerExportCommand(program: Command): void {
     .action(async (inputs: string[], flags: ExportFlags) => {
       let keyring: Keyring | undefined;
       const loaded = flags.config !== undefined ? await loadCommandConfig(flags.config, 'recorder export') : undefined;
+      const user = loaded ? commandUser(flags.by, 'recorder export').user : undefined;
       // The configuration's keys, with its data key vault behind them where recordings have keys of their own.
       if (loaded?.keyring && (!flags.key || flags.key.length === 0)) {
         keyring = loaded.config.encryption.perRecordingKeys ? new DataKeyVault(join(dirname(loaded.config.storage.indexPath), DATA_KEYS_DIR), loaded.keyring).keyring() : loaded.keyring;
@@ -79,15 +78,12 @@ export function registerExportCommand(program: Command): void {
       const outcomes: ExportOutcome[] = [];
       for (const input of inputs) outcomes.push(await exportOne(input, flags, keyring));
       const failed = outcomes.filter((outcome) => !outcome.ok).length;
-      if (loaded) {
+      if (loaded && user !== undefined) {
         // Who took which recording out of the store, and whether the key opened it: in the service's trail.
-        const by = `cli:${flags.by ?? userInfo().username}`;
-        mkdirSync(dirname(loaded.config.storage.auditPath), { recursive: true });
-        const trail = new AuditTrail(loaded.config.storage.auditPath, loaded.keyring ? { keyring: loaded.keyring } : {});
-        for (const outcome of outcomes.filter((o) => o.ok)) {
-          await trail.append(by, 'export', { recording: basename(outcome.input).replace(/\.(wav|mp3|opus|pcap)(\.enc)?$/, ''), decrypted: flags.decrypt === true, output: resolve(flags.output) });
-        }
-        await trail.close();
+        const entries = outcomes
+          .filter((outcome) => outcome.ok)
+          .map((outcome) => ({ action: 'export', detail: { recording: basename(outcome.input).replace(/\.(wav|mp3|opus|pcap)(\.enc)?$/, ''), decrypted: flags.decrypt === true, output: resolve(flags.output) } }));
+        await auditCommand(loaded, user, entries);
       }
       if (flags.json) process.stdout.write(`${JSON.stringify({ recordings: outcomes.length, ok: outcomes.length - failed, failed, results: outcomes }, null, 2)}\n`);
       else {

@@ -1,11 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import type { Command } from 'commander';
-import { AuditTrail } from '../platform/audit/index.js';
 import { LEGAL_HOLDS_FILE, LegalHolds, StoreError, openRecordings, parseRecordingName } from '../recordings/index.js';
 import type { HoldScope, LegalHold } from '../recordings/index.js';
-import { loadCommandConfig } from './command-config.js';
+import { auditCommand, commandUser, loadCommandConfig } from './command-config.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, usageError } from './exit-codes.js';
 
 interface HoldFlags {
@@ -33,16 +30,12 @@ function describe(hold: LegalHold): string {
 
 type LoadedConfig = Awaited<ReturnType<typeof loadCommandConfig>>;
 
-/** Holds of the configured store, and the service's trail their changes are written to. */
-async function open(flags: HoldFlags, command: string): Promise<LoadedConfig & { holds: LegalHolds; trail: AuditTrail; by: string }> {
+/** Holds of the configured store, and who changes them. */
+async function open(flags: HoldFlags, command: string): Promise<LoadedConfig & { holds: LegalHolds; by: string }> {
   const { config, keyring } = await loadCommandConfig(flags.config, command);
-  const by = flags.by ?? userInfo().username;
-  if (!/^[^\s]{1,64}$/.test(by)) refuse(`--by: 1…64 characters without blanks, got ${JSON.stringify(by)}`);
-  mkdirSync(dirname(config.storage.auditPath), { recursive: true });
   return {
     holds: new LegalHolds(join(dirname(config.storage.indexPath), LEGAL_HOLDS_FILE), { fourEyes: config.storage.fourEyesHolds }),
-    trail: new AuditTrail(config.storage.auditPath, keyring ? { keyring } : {}),
-    by: `cli:${by}`,
+    by: commandUser(flags.by, command).user,
     config,
     keyring,
   };
@@ -78,7 +71,7 @@ export function registerHoldCommand(program: Command): void {
       const kinds = [flags.recording !== undefined, flags.agent !== undefined, flags.from !== undefined || flags.to !== undefined].filter(Boolean).length;
       if (kinds !== 1) refuse('give exactly one of --recording, --agent, or --from with --to');
       if ((flags.from === undefined) !== (flags.to === undefined)) refuse(`${flags.from === undefined ? '--from' : '--to'}: a period needs both --from and --to`);
-      const { holds, trail, by, config, keyring } = await open(flags, 'recorder hold place');
+      const { holds, by, config, keyring } = await open(flags, 'recorder hold place');
       let scope: HoldScope;
       if (flags.recording !== undefined) {
         const name = flags.recording;
@@ -92,8 +85,7 @@ export function registerHoldCommand(program: Command): void {
       } else if (flags.agent !== undefined) scope = { kind: 'agent', agent: flags.agent };
       else scope = { kind: 'period', from: wallTime(flags.from!, '--from', false), to: wallTime(flags.to!, '--to', true) };
       const placed = await storeCall(() => holds.place(scope, flags.reason, by));
-      await trail.append(by, 'hold-place', { hold: placed.id, ...scope, reason: placed.reason });
-      await trail.close();
+      await auditCommand({ config, keyring }, by, [{ action: 'hold-place', detail: { hold: placed.id, ...scope, reason: placed.reason } }]);
       process.stdout.write(flags.json ? `${JSON.stringify(placed, null, 2)}\n` : `${describe(placed)}\n`);
     });
 
@@ -103,10 +95,9 @@ export function registerHoldCommand(program: Command): void {
     .requiredOption('--reason <text>', 'why: required')
     .option('--json', 'print the hold as JSON')
     .action(async (id: string, flags: HoldFlags & { reason: string }) => {
-      const { holds, trail, by } = await open(flags, 'recorder hold release');
+      const { holds, by, config, keyring } = await open(flags, 'recorder hold release');
       const released = await storeCall(() => holds.release(id, flags.reason, by));
-      await trail.append(by, 'hold-release', { hold: released.id, reason: released.released!.reason, placedBy: released.placedBy });
-      await trail.close();
+      await auditCommand({ config, keyring }, by, [{ action: 'hold-release', detail: { hold: released.id, reason: released.released!.reason, placedBy: released.placedBy } }]);
       process.stdout.write(flags.json ? `${JSON.stringify(released, null, 2)}\n` : `${describe(released)}\n`);
     });
 

@@ -146,8 +146,13 @@ export function replayJournalText(contents: string | Uint8Array): JournalReplay 
 /** Read a journal file without opening it for writing (a missing file is an empty journal). */
 /** Conference ids of the captures a journal has not finished (read beside a running service: it only appends). */
 export async function confsInProgress(path: string): Promise<Set<string>> {
+  return unfinishedConfs((await readJournal(path)).items.values());
+}
+
+/** Conference ids of the items not finished (their captures are still being worked on). */
+export function unfinishedConfs(items: Iterable<JournalItem>): Set<string> {
   const confs = new Set<string>();
-  for (const item of (await readJournal(path)).items.values()) {
+  for (const item of items) {
     const conf = confIdOfCapture(item.key);
     if (conf !== undefined && !isFinished(item.state)) confs.add(conf);
   }

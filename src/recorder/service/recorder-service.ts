@@ -30,7 +30,7 @@ import type { Cdr, CallEndInfo, CallLegInfo, PbxLinkStatus } from '../pbx/index.
 import { CaptureNameError, CdrConfMismatchError, DeviceUnknownError, NoCdrError, callEndUtc, decideRecording, markedDuringCall, marksAfterCall, parseCaptureName, recordingCallIdOf } from '../rules/index.js';
 import type { CaptureName, RecordingDecision } from '../rules/index.js';
 import { BucketError, StoreError, openRecordings } from '../../recordings/index.js';
-import { Journal } from './journal.js';
+import { Journal, unfinishedConfs } from './journal.js';
 import { CONFIG_DIGEST_FILE, ServiceAudit, describePolicy, packageVersion } from './service-audit.js';
 import { RECONCILE_SETTLE_MS, isNotRecordedCause, reconcilePeriod } from '../reconcile/index.js';
 import type { NotRecordedCause } from '../reconcile/index.js';
@@ -505,11 +505,7 @@ export class RecorderService {
   private async reconcileRecent(): Promise<void> {
     if (this.stopped || this.config.reporting.pbx === undefined) return;
     const now = Date.now();
-    const inProgress = new Set<string>();
-    for (const item of this.journal?.pending() ?? []) {
-      const conf = this.captureName(item.key)?.confId;
-      if (conf !== undefined) inProgress.add(conf);
-    }
+    const inProgress = unfinishedConfs(this.journal?.pending() ?? []);
     let report;
     try {
       report = await reconcilePeriod(this.config, {
