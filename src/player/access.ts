@@ -17,6 +17,12 @@ export function seesAll(account: Account): boolean {
   return account.role === 'supervisor' || account.role === 'compliance';
 }
 
+/** The name of a supervisor or compliance officer; anyone else is refused (403) with `refusal`. */
+export function overseerName(account: Account, refusal: string): string {
+  if (!seesAll(account)) throw new HttpError(403, refusal);
+  return account.name;
+}
+
 export function canSee(account: Account, row: { readonly internal: string }): boolean {
   return seesAll(account) || account.numbers.includes(row.internal);
 }

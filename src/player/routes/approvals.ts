@@ -2,7 +2,7 @@
 // supervisor or compliance officer approves or refuses; the asker then does it once with `approval=ID`. Each step
 // is in the audit trail. Where the site does not ask for four-eyes, exports and erasures need none.
 import type { FastifyInstance } from 'fastify';
-import { seesAll, visibleRecording } from '../access.js';
+import { overseerName, seesAll, visibleRecording } from '../access.js';
 import type { Account } from '../accounts.js';
 import { FOUR_EYES_ACTIONS } from '../approvals.js';
 import type { FourEyesAction } from '../approvals.js';
@@ -66,17 +66,16 @@ export function approvalRoutes(app: FastifyInstance, ctx: PlayerContext): void {
   for (const decision of ['approve', 'refuse'] as const) {
     resource(app, `/api/approvals/:name/${decision}`, {
       POST: async (request) => {
-        const { account } = sessionOf(request);
-        if (!seesAll(account)) throw new HttpError(403, 'approvals are decided by supervisors and compliance officers');
+        const name = overseerName(sessionOf(request).account, 'approvals are decided by supervisors and compliance officers');
         const id = (request.params as { name: string }).name;
         let approval;
         try {
-          approval = ctx.approvals.decide(id, decision === 'approve' ? 'approved' : 'refused', account.name);
+          approval = ctx.approvals.decide(id, decision === 'approve' ? 'approved' : 'refused', name);
         } catch (error) {
           if (error instanceof AccountError) throw new HttpError(error.message.includes('no such request') ? 404 : 409, error.message);
           throw error;
         }
-        ctx.audit.write(account.name, `approval-${decision}`, { approval: id, action: approval.action, requestedBy: approval.requestedBy, recordings: [...approval.recordings] });
+        ctx.audit.write(name, `approval-${decision}`, { approval: id, action: approval.action, requestedBy: approval.requestedBy, recordings: [...approval.recordings] });
         return approval;
       },
     });

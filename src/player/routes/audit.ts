@@ -7,7 +7,7 @@ import type { AuditQuery } from '../../platform/audit/index.js';
 import { basename } from 'node:path';
 import { ReconcileError } from '../../recorder/reconcile/index.js';
 import { ReportingUnavailableError } from '../../recorder/pbx/index.js';
-import { seesAll } from '../access.js';
+import { overseerName } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { attachment, resource, sessionOf } from '../http.js';
@@ -19,9 +19,7 @@ export const MAX_AUDIT_EXPORT = 100_000;
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?Z?)?$/;
 
 function supervisorName(request: FastifyRequest): string {
-  const { account } = sessionOf(request);
-  if (!seesAll(account)) throw new HttpError(403, 'the audit trail is for supervisors and compliance officers');
-  return account.name;
+  return overseerName(sessionOf(request).account, 'the audit trail is for supervisors and compliance officers');
 }
 
 /** The query's filters, each checked and named when wrong. */

@@ -3,7 +3,7 @@
 import type { FastifyInstance } from 'fastify';
 import { StoreError, parseRecordingName } from '../../recordings/index.js';
 import type { HoldScope } from '../../recordings/index.js';
-import { seesAll } from '../access.js';
+import { overseerName } from '../access.js';
 import type { PlayerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { resource, sessionOf } from '../http.js';
@@ -33,9 +33,7 @@ interface PlaceBody {
 }
 
 function supervisor(request: Parameters<typeof sessionOf>[0]): string {
-  const { account } = sessionOf(request);
-  if (!seesAll(account)) throw new HttpError(403, 'legal holds are for supervisors and compliance officers');
-  return account.name;
+  return overseerName(sessionOf(request).account, 'legal holds are for supervisors and compliance officers');
 }
 
 /** A store refusal as the client should hear it (the hold's own words, not "no such recording"). */
