@@ -369,7 +369,7 @@ export class Recordings extends EventEmitter<{ change: [RecordingChange] }> {
     const shreddedKeys = await this.#store.dataKeyIds(entry);
     // The keys first: a crash before the files are gone leaves them unreadable, and the erasure is asked again (the
     // key ids are found by their tombstones); the other way round it would leave keys no erasure can reach.
-    for (const id of shreddedKeys) this.#store.dataKeys?.destroy(id, { by: request.by, reason: request.reason.trim(), recording: name });
+    for (const id of shreddedKeys) await this.#store.dataKeys?.destroy(id, { by: request.by, reason: request.reason.trim(), recording: name });
     const backupFiles = await this.#store.erase(name);
     this.#index.remove(name);
     await this.#publish({ kind: 'removed', name, reason: 'erased' });

@@ -313,7 +313,7 @@ export class RecordingStore {
     try {
       const keyring = this.keyring;
       // Sealed under a key of its own (erasure can destroy it), signed with the system key as ever.
-      const sealing = keyring && this.dataKeys && (this.encryptAudio || this.encryptSidecar) ? keyring.with(this.dataKeys.create(input.meta.callId), { current: true }) : keyring;
+      const sealing = keyring && this.dataKeys && (this.encryptAudio || this.encryptSidecar) ? keyring.with(await this.dataKeys.create(input.meta.callId), { current: true }) : keyring;
       const { audioDigest, plainBytes } = await this.#writeAudio(input.audioPath, sealedInput, tempAudio, sealing);
 
       const unsigned: RecordingSidecar = {

@@ -4,7 +4,9 @@
 // versions, a tape — becomes unreadable, and a tombstone says when, why and by whom, so a check of such a copy says
 // "erased", not "tampered" or "unknown key". The vault is one small file per key, so destroying one touches no other.
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { mkdir, open, unlink } from 'node:fs/promises';
+import { fsyncDir, writeFileDurable, writeNewFile } from '../util/index.js';
 import { join } from 'node:path';
 import { BadKeyError } from './errors.js';
 import { Key, deriveSubkey, keyMaterial } from './keys.js';
@@ -35,16 +37,6 @@ export interface ErasedKey {
   readonly recording?: string;
 }
 
-function writeDurable(path: string, text: string, flags: string): void {
-  const fd = openSync(path, flags, 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 export class DataKeyVault {
   readonly #cache = new Map<string, Key>();
 
@@ -56,8 +48,8 @@ export class DataKeyVault {
     if (/[\\/]$/.test(dir) && dir.length > 1) throw new BadKeyError(`data key vault: ${dir}: give the folder without a trailing separator`);
   }
 
-  /** A new random data key, wrapped and written (fsynced) before it is handed out. */
-  create(callId?: string): Key {
+  /** A new random data key, wrapped and written (file and folder fsynced) before it is handed out. */
+  async create(callId?: string): Promise<Key> {
     const key = Key.generate();
     const master = this.masters.current;
     const iv = randomBytes(12);
@@ -65,8 +57,10 @@ export class DataKeyVault {
     cipher.setAAD(Buffer.from(`${WRAP_AAD} ${key.id}`, 'latin1'));
     const wrapped = Buffer.concat([cipher.update(keyMaterial(key)), cipher.final()]);
     const file: WrappedKeyFile = { version: 1, id: key.id, wrappedBy: master.id, iv: iv.toString('hex'), wrapped: wrapped.toString('hex'), tag: cipher.getAuthTag().toString('hex'), createdAt: new Date().toISOString(), ...(callId !== undefined ? { callId } : {}) };
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeDurable(join(this.dir, `${key.id}.key`), `${JSON.stringify(file)}\n`, 'wx');
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeNewFile(join(this.dir, `${key.id}.key`), `${JSON.stringify(file)}\n`);
+    // The key's name in its folder must outlive a crash as surely as the recording sealed under it.
+    await fsyncDir(this.dir);
     this.#cache.set(key.id, key);
     return key;
   }
@@ -106,22 +100,29 @@ export class DataKeyVault {
    * True when there was a key to destroy. (On flash storage the overwrite is best effort: the wrapping under the
    * system key is what protects a copy that survives in the medium.)
    */
-  destroy(id: string, tombstone: Omit<ErasedKey, 'id' | 'erasedAt'>): boolean {
+  async destroy(id: string, tombstone: Omit<ErasedKey, 'id' | 'erasedAt'>): Promise<boolean> {
     if (!/^[0-9a-f]{16}$/.test(id)) throw new BadKeyError(`data key id: expected 16 hex digits, got ${JSON.stringify(id)}`);
     const path = join(this.dir, `${id}.key`);
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
     const erased: ErasedKey = { id, erasedAt: new Date().toISOString(), ...tombstone };
-    writeDurable(join(this.dir, `${id}.erased`), `${JSON.stringify(erased)}\n`, 'w');
+    await writeFileDurable(join(this.dir, `${id}.erased`), `${JSON.stringify(erased)}\n`);
     this.#cache.delete(id);
-    let size: number;
+    let handle;
     try {
-      size = readFileSync(path).length;
+      handle = await open(path, 'r+');
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
       throw error;
     }
-    writeDurable(path, '\0'.repeat(size), 'r+');
-    unlinkSync(path);
+    try {
+      const { size } = await handle.stat();
+      await handle.write(Buffer.alloc(size), 0, size, 0);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await unlink(path);
+    await fsyncDir(this.dir);
     return true;
   }
 
