@@ -56,6 +56,11 @@ export class ReportingClient {
     for (const url of [options.url, options.standbyUrl]) if (url !== undefined) new URL(url);
   }
 
+  /** The client of a configuration's `[reporting]` (active, standby, credentials), with options of the caller's. */
+  static of(settings: { readonly url: string; readonly standbyUrl?: string | undefined; readonly username: string; readonly password: string }, extra: { readonly timeoutMs?: number } = {}): ReportingClient {
+    return new ReportingClient({ url: settings.url, ...(settings.standbyUrl ? { standbyUrl: settings.standbyUrl } : {}), username: settings.username, password: settings.password, ...extra });
+  }
+
   /** Which reporting is asked first now. */
   get current(): 'active' | 'standby' {
     return this.useStandby ? 'standby' : 'active';

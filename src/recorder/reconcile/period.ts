@@ -67,13 +67,7 @@ export const RECONCILE_SETTLE_MS = 30 * 60_000;
 export async function reconcilePeriod(config: RecorderConfig, options: ReconcilePeriodOptions): Promise<ReconcileReport> {
   const pbx = options.pbx ?? config.reporting.pbx;
   if (pbx === undefined) throw new ReconcileError('reporting.pbx: not set; the reporting\'s period report needs the PBX\'s name (or give --pbx)');
-  const reporting = new ReportingClient({
-    url: config.reporting.url,
-    ...(config.reporting.standbyUrl ? { standbyUrl: config.reporting.standbyUrl } : {}),
-    username: config.reporting.username,
-    password: config.reporting.password,
-    timeoutMs: 60_000,
-  });
+  const reporting = ReportingClient.of(config.reporting, { timeoutMs: 60_000 });
   const legs = await reporting.cdrsForPeriod(options.from, options.to, pbx, options.signal);
 
   const { outcomes, deletions } = await readServiceTrail(config.storage.auditPath);

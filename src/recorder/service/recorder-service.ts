@@ -351,12 +351,7 @@ export class RecorderService {
     } else if (this.options.workers !== undefined && this.options.workers > 0) this.pool = new ConversionPool({ workers: this.options.workers });
     this.log.info({ format: recording.format, mix: recording.mix, root: storage.root }, 'recorder starting');
 
-    this.reporting = new ReportingClient({
-      url: this.config.reporting.url,
-      ...(this.config.reporting.standbyUrl ? { standbyUrl: this.config.reporting.standbyUrl } : {}),
-      username: this.config.reporting.username,
-      password: this.config.reporting.password,
-    });
+    this.reporting = ReportingClient.of(this.config.reporting);
     const cdrSettings = this.config.cdrInterface;
     if (cdrSettings) {
       const cdrInterface = new CdrInterface({
