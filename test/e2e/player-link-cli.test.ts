@@ -40,9 +40,15 @@ describe('recorder appserver and recorder serve with a player link', () => {
     const urlPort = await freePort();
     const appServer = start(['appserver', '--port', String(appServerPort)]);
     await until(() => appServer.output().includes('AppServer listening on'), 60_000, `the AppServer listening (${appServer.output()})`);
-    const configPath = writeOfflineConfig(base, 'recorder.json', join(base, 'store'), { player: { appServer: `127.0.0.1:${appServerPort}`, keepAliveSeconds: 60, urlPort }, log: { level: 'info' } });
+    const configPath = writeOfflineConfig(base, 'recorder.json', join(base, 'store'), {
+      player: { appServer: `127.0.0.1:${appServerPort}`, keepAliveSeconds: 60, urlPort },
+      server: { port: 0 }, // never the default 8080: another run or program may hold it
+      log: { level: 'info' },
+    });
     const serve = start(['serve', '-c', configPath]);
     await until(() => appServer.output().includes('recorder connected'), 60_000, `the link up (serve: ${serve.output()})`);
+    // The AppServer may see the connection before serve has printed its lines: wait for them, do not race them.
+    await until(() => serve.output().includes('URL interface at'), 30_000, `serve naming the link (${serve.output()})`);
     expect(serve.output()).toContain(`Player link to the AppServer at 127.0.0.1:${appServerPort}`);
     expect(serve.output()).toContain(`URL interface at http://127.0.0.1:${urlPort}/IPLTRAC<recording>`);
 
