@@ -3,7 +3,9 @@
  * times both variants of our decoder and libbcg729 (C harness) alternately in the same
  * run, by CPU time (best of the rounds), so the ratios are comparable even on a busy shared machine.
  *
- *   node dist/bench/g729-profile.js [rounds=5] [only=g729|g729a] [--no-native]
+ *   node dist/bench/g729-profile.js [rounds=5] [only=g729|g729a] [--no-native] [--js]
+ *
+ * --js: the TypeScript loops instead of the WebAssembly kernels.
  *
  * With only=…, the decode loop of that variant runs alone (e.g. under node --cpu-prof).
  */
@@ -23,6 +25,7 @@ const args = process.argv.slice(2);
 const rounds = Number(args.find((a) => /^\d+$/.test(a)) ?? 5);
 const only = args.find((a) => a === 'g729' || a === 'g729a') as G729Variant | undefined;
 const native = !args.includes('--no-native') && only === undefined;
+const kernels = args.includes('--js') ? 'js' : 'wasm';
 
 const root = findRoot();
 const bitPath = join(root, '..', 'shared', 'codecs', 'g729', 'itu-test-vectors', 'g729', 'SPEECH.BIT');
@@ -34,7 +37,7 @@ const pcm = new Int16Array(frames.length * 80);
 function decodeOurs(variant: G729Variant, repeat: number): number {
   const started = process.cpuUsage();
   for (let r = 0; r < repeat; r++) {
-    const d = new G729Decoder({ variant });
+    const d = new G729Decoder({ variant, kernels });
     for (let f = 0; f < frames.length; f++) d.decodeFrame(frames[f]!, pcm, f * 80);
   }
   const used = process.cpuUsage(started);

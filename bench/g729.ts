@@ -44,11 +44,11 @@ function fmtSnr(db: number): string {
   return Number.isFinite(db) ? `${db.toFixed(1)} dB` : 'bit-exact';
 }
 
-function decodeOurs(frames: Uint8Array[], variant: G729Variant, repeat: number): { seconds: number; pcm: Int16Array } {
+function decodeOurs(frames: Uint8Array[], variant: G729Variant, repeat: number, kernels: 'wasm' | 'js' = 'wasm'): { seconds: number; pcm: Int16Array } {
   const pcm = new Int16Array(frames.length * 80);
   const started = process.hrtime.bigint();
   for (let r = 0; r < repeat; r++) {
-    const d = new G729Decoder({ variant });
+    const d = new G729Decoder({ variant, kernels });
     for (let f = 0; f < frames.length; f++) d.decodeFrame(frames[f]!, pcm, f * 80);
   }
   return { seconds: Number(process.hrtime.bigint() - started) / 1e9, pcm };
@@ -96,6 +96,13 @@ export const g729Bench: BenchSuite = async () => {
     for (const variant of ['g729', 'g729a'] as const) {
       for (let r = 0; r < RUNS; r++) ours[variant] = Math.min(ours[variant], decodeOurs(frames, variant, REPEAT).seconds);
       oursSnr[variant] = snrPair((f) => decodeOurs(f, variant, 1).pcm);
+    }
+    // The same decoders with the TypeScript loops only (what runs where the WebAssembly module is absent).
+    decodeOurs(frames, 'g729', WARMUP_PASSES, 'js');
+    decodeOurs(frames, 'g729a', WARMUP_PASSES, 'js');
+    const oursJs: Record<G729Variant, number> = { g729: Infinity, g729a: Infinity };
+    for (const variant of ['g729', 'g729a'] as const) {
+      for (let r = 0; r < RUNS; r++) oursJs[variant] = Math.min(oursJs[variant], decodeOurs(frames, variant, REPEAT, 'js').seconds);
     }
 
     // bcg729 via the C harness.
@@ -154,7 +161,17 @@ export const g729Bench: BenchSuite = async () => {
         ours: audioSeconds / ours[variant],
         ...(bcgSeconds !== undefined ? { native: audioSeconds / bcgSeconds, nativeTool: 'libbcg729 (G.729A-class decoder, C harness, decode loop only)' } : {}),
         peakRssMb: rss,
-        note: `SPEECH.BIT ×${REPEAT} = ${audioSeconds.toFixed(1)} s of audio, decode loop only, best of ${RUNS} (ours after ${WARMUP_PASSES} warm-up passes per variant); ${accuracy}`,
+        note: `WebAssembly kernels (the default); SPEECH.BIT ×${REPEAT} = ${audioSeconds.toFixed(1)} s of audio, decode loop only, best of ${RUNS} (ours after ${WARMUP_PASSES} warm-up passes per variant); ${accuracy}`,
+      });
+    }
+    for (const variant of ['g729', 'g729a'] as const) {
+      rows.push({
+        task: `G.729 decode, ${variant === 'g729' ? 'full G.729' : 'Annex A'} decoder, TypeScript loops only (1 core)`,
+        unit: 'x realtime',
+        ours: audioSeconds / oursJs[variant],
+        ...(bcgSeconds !== undefined ? { native: audioSeconds / bcgSeconds, nativeTool: 'libbcg729 (G.729A-class decoder, C harness, decode loop only)' } : {}),
+        peakRssMb: rss,
+        note: `kernels: 'js' (no WebAssembly); same samples as the row above; SPEECH.BIT ×${REPEAT}, best of ${RUNS}`,
       });
     }
     if (ffSeconds !== undefined) {

@@ -13,6 +13,8 @@ import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRando
 import { LspDecoderState, decodeLsp } from './lsp.js';
 import { G729APostFilter } from './postfilter-a.js';
 import { G729PostFilter } from './postfilter.js';
+import { KernelArena } from './kernels.js';
+import type { G729Kernels } from './kernels.js';
 import { HighPassFilter } from './postprocess.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
@@ -31,6 +33,11 @@ export type G729Variant = 'g729' | 'g729a';
 
 export interface G729DecoderOptions {
   readonly variant?: G729Variant;
+  /**
+   * The hot loops: 'auto' (default) runs them in WebAssembly where the built module loads, else in
+   * TypeScript; 'wasm' insists (throws without it); 'js' never uses it. The samples are the same.
+   */
+  readonly kernels?: G729Kernels;
 }
 
 /** Samples per 10 ms frame. */
@@ -77,8 +84,12 @@ function mixExcitation(x: number, gp: number, c: number, gc: number): number {
 
 export class G729Decoder {
   readonly variant: G729Variant;
+  /** Where this decoder's hot loops run. */
+  readonly kernels: 'wasm' | 'js';
 
-  private readonly oldExc = new Int16Array(EXC_WINDOW + EXC_SLOTS * L_FRAME);
+  /** The WebAssembly kernels' instance, whose memory holds the arrays they touch; null: TypeScript loops. */
+  private readonly arena: KernelArena | null;
+  private readonly oldExc: Int16Array;
   /** Start of the excitation window in oldExc. */
   private excBase = 0;
   private readonly lspOld = new Int16Array(M);
@@ -102,7 +113,7 @@ export class G729Decoder {
   private readonly postA: G729APostFilter | null;
   private readonly hpf = new HighPassFilter();
 
-  private readonly synthBuf = new Int16Array(M + L_FRAME);
+  private readonly synthBuf: Int16Array;
   private readonly az = new Int16Array(2 * MP1);
   private readonly pstOut = new Int16Array(L_FRAME);
   private readonly prm = new Int32Array(11);
@@ -114,8 +125,13 @@ export class G729Decoder {
   constructor(opts: G729DecoderOptions = {}) {
     this.variant = opts.variant ?? 'g729';
     if (this.variant !== 'g729' && this.variant !== 'g729a') throw new RangeError(`unknown G.729 variant: ${String(this.variant)}`);
-    this.post = this.variant === 'g729' ? new G729PostFilter() : null;
-    this.postA = this.variant === 'g729a' ? new G729APostFilter() : null;
+    const arena = KernelArena.open(opts.kernels ?? 'auto');
+    this.arena = arena;
+    this.kernels = arena ? 'wasm' : 'js';
+    this.oldExc = arena ? arena.int16(EXC_WINDOW + EXC_SLOTS * L_FRAME) : new Int16Array(EXC_WINDOW + EXC_SLOTS * L_FRAME);
+    this.synthBuf = arena ? arena.int16(M + L_FRAME) : new Int16Array(M + L_FRAME);
+    this.post = this.variant === 'g729' ? new G729PostFilter(arena) : null;
+    this.postA = this.variant === 'g729a' ? new G729APostFilter(arena) : null;
     this.reset();
   }
 
@@ -251,7 +267,8 @@ export class G729Decoder {
         if (this.oldT0 > PIT_MAX) this.oldT0 = PIT_MAX;
       }
       this.lags[k] = t0;
-      predLt3(exc, this.excBase + EXC + sf, t0, frac, L_SUBFR);
+      if (this.arena) this.arena.exports.predLt3(exc.byteOffset, this.excBase + EXC + sf, t0, frac, L_SUBFR, this.arena.inter3lAddress);
+      else predLt3(exc, this.excBase + EXC + sf, t0, frac, L_SUBFR);
 
       let posIndex = prm[c]!;
       let signIndex = prm[c + 1]!;

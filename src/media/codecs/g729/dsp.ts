@@ -565,11 +565,12 @@ export function predLt3(exc: Int16Array, off: number, t0: number, frac: number, 
   for (; j < L; j++) {
     if (maxAbs <= PRED_FAST_LIMIT) {
       const p = x0 + j - 9;
-      const r = ((Math.imul(exc[p + 0]!, w0) + Math.imul(exc[p + 1]!, w1) + Math.imul(exc[p + 2]!, w2) + Math.imul(exc[p + 3]!, w3)
+      // (Only where L is not a multiple of 4 or the lag is below 14: never in G.729 itself.)
+      const r = (((Math.imul(exc[p + 0]!, w0) + Math.imul(exc[p + 1]!, w1) + Math.imul(exc[p + 2]!, w2) + Math.imul(exc[p + 3]!, w3)
           + Math.imul(exc[p + 4]!, w4) + Math.imul(exc[p + 5]!, w5) + Math.imul(exc[p + 6]!, w6) + Math.imul(exc[p + 7]!, w7)
           + Math.imul(exc[p + 8]!, w8) + Math.imul(exc[p + 9]!, w9) + Math.imul(exc[p + 10]!, w10) + Math.imul(exc[p + 11]!, w11)
           + Math.imul(exc[p + 12]!, w12) + Math.imul(exc[p + 13]!, w13) + Math.imul(exc[p + 14]!, w14) + Math.imul(exc[p + 15]!, w15)
-          + Math.imul(exc[p + 16]!, w16) + Math.imul(exc[p + 17]!, w17) + Math.imul(exc[p + 18]!, w18) + Math.imul(exc[p + 19]!, w19)) | 0 + 0x4000) >> 15;
+          + Math.imul(exc[p + 16]!, w16) + Math.imul(exc[p + 17]!, w17) + Math.imul(exc[p + 18]!, w18) + Math.imul(exc[p + 19]!, w19)) | 0) + 0x4000) >> 15;
       exc[off + j] = r;
       maxAbs |= Math.abs(r);
     } else maxAbs = predSlow(exc, off, x0, frac, c2Base, j, maxAbs);

@@ -7,3 +7,5 @@ export type { G729DecoderOptions, G729Variant } from './decoder.js';
 export { SID_FRAME_BYTES, SPEECH_FRAME_BYTES, parseItuSerial, unpackSidFrame, unpackSpeechFrame } from './bitstream.js';
 export { decodeItuSerial } from './serial.js';
 export { G729StreamDecoder, createG729StreamDecoder } from './stream.js';
+export { kernelsAvailable, kernelsUnavailableReason } from './kernels.js';
+export type { G729Kernels } from './kernels.js';

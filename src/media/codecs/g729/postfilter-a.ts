@@ -7,6 +7,7 @@ import {
   L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, invSqrt, mult, norm_l, round, shr, sub,
 } from './basicops.js';
 import { dotProduct, energy, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
+import type { KernelArena } from './kernels.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
 // read through a cell with a hole check on every use, even in hot loops; local constants fold.
@@ -36,8 +37,10 @@ export class G729APostFilter {
   /** Overflow of the synthesis filter is its own state (see SynthesisFilter); not read here. */
   private readonly synthesis = new SynthesisFilter();
   /** res2 of the frame after PIT_MAX samples of history (shifted once per frame). */
-  private readonly res2 = new Int16Array(PIT_MAX + L_FRAME);
-  private readonly scalRes2 = new Int16Array(PIT_MAX + L_FRAME);
+  private readonly res2: Int16Array;
+  private readonly scalRes2: Int16Array;
+  /** lagCorrelations' results (in the arena). */
+  private readonly lagSums: Int32Array;
   /**
    * The OR of |scalRes2| (an upper bound of the largest magnitude, formed without branches) over
    * each of the last 5 subframes, newest first: with the current subframe at
@@ -48,13 +51,23 @@ export class G729APostFilter {
   private memPre = 0;
   private pastGain = 4096;
 
-  private readonly ap3 = new Int16Array(MP1);
+  private readonly ap3: Int16Array;
+  /** The WebAssembly kernels' instance (res2 and ap3 live in its memory); null: TypeScript loops. */
+  private readonly arena: KernelArena | null;
   private readonly ap4 = new Int16Array(MP1);
   private readonly h = new Int16Array(L_H);
   private readonly res2Pst = new Int16Array(L_SUBFR);
   private readonly synPst = new Int16Array(L_FRAME);
   /** Correlations with the 7 candidate delays t0Min..t0Max. */
   private readonly corr = new Float64Array(7);
+
+  constructor(arena: KernelArena | null = null) {
+    this.arena = arena;
+    this.res2 = arena ? arena.int16(PIT_MAX + L_FRAME) : new Int16Array(PIT_MAX + L_FRAME);
+    this.ap3 = arena ? arena.int16(MP1) : new Int16Array(MP1);
+    this.scalRes2 = arena ? arena.int16(PIT_MAX + L_FRAME) : new Int16Array(PIT_MAX + L_FRAME);
+    this.lagSums = arena ? arena.int32(9) : new Int32Array(0);
+  }
 
   reset(): void {
     this.res2.fill(0);
@@ -84,7 +97,10 @@ export class G729APostFilter {
       }
       weightAzPow(az, k * MP1, POW2, this.ap3);
       weightAzPow(az, k * MP1, POW1, this.ap4);
-      residu(this.ap3, 0, syn, synOff + sf, res2, R, L_SUBFR);
+      // With the kernels, syn is in the arena too (the decoder's synthesis buffer).
+      if (!this.arena || this.arena.exports.residu(this.ap3.byteOffset, syn.byteOffset + (synOff + sf) * 2, res2.byteOffset + R * 2, L_SUBFR) < 0) {
+        residu(this.ap3, 0, syn, synOff + sf, res2, R, L_SUBFR);
+      }
       const mags = this.scalMag;
       mags[4] = mags[3]!;
       mags[3] = mags[2]!;
@@ -144,7 +160,12 @@ export class G729APostFilter {
     for (let k = 1, start = R - L_SUBFR; k < 5 && from < start + L_SUBFR; k++, start -= L_SUBFR) {
       if (mags[k]! > big) big = mags[k]!;
     }
-    if (big <= 5180 && t0Max - t0Min === 6) {
+    if (big <= 5180 && t0Max - t0Min === 6 && this.arena) {
+      const sums = this.lagSums;
+      this.arena.exports.lagCorrelations(scal.byteOffset, R, t0Min, 7, sums.byteOffset);
+      for (let j = 0; j < 7; j++) corr[j] = sums[j]! * 2;
+      ener0 = 1 + sums[7]! * 2;
+    } else if (big <= 5180 && t0Max - t0Min === 6) {
       const d = R - t0Min;
       let w1 = scal[d - 1]!, w2 = scal[d - 2]!, w3 = scal[d - 3]!, w4 = scal[d - 4]!, w5 = scal[d - 5]!, w6 = scal[d - 6]!;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, e = 0;

@@ -8,6 +8,7 @@ import {
   add as add16, norm_l, norm_s, shl, shr, sub as sub16,
 } from './basicops.js';
 import { dotProduct, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
+import type { KernelArena } from './kernels.js';
 import { tabHupL, tabHupS } from './tables.js';
 
 // Local copies of the codec constants: imported (and exported) module bindings are read through
@@ -64,18 +65,20 @@ export class G729PostFilter {
   private readonly synthesis = new SynthesisFilter();
   private readonly apond1 = new Int16Array(MP1);
   /** Numerator coefficients padded with zeros: also the input of the impulse response. */
-  private readonly apond2 = new Int16Array(LONG_H_ST);
+  private readonly apond2: Int16Array;
   private readonly memStp = new Int16Array(M);
   private readonly memZero = new Int16Array(M);
-  private readonly res2 = new Int16Array(RES2_BUF);
+  private readonly res2: Int16Array;
   /** Start of the current window in res2 and sigCadr. */
   private base = 0;
   /** Magnitude bits (OR of abs_s) of res2 in each of the last 4 subframes, newest first. */
   private readonly subframeMag = new Int32Array(4);
   private gainPrec = 16384;
 
-  private readonly sigLtp = new Int16Array(L_SUBFRP1);
-  private readonly sigCadr = new Int16Array(RES2_BUF);
+  /** The WebAssembly kernels' instance, whose memory holds the arrays they read and write; null: TypeScript loops. */
+  private readonly arena: KernelArena | null;
+  private readonly sigLtp: Int16Array;
+  private readonly sigCadr: Int16Array;
   /** sigCadr[base + cadrFirst..base + SIZ_RES2) holds res2 scaled by cadrShift (SIZ_RES2: nothing valid). */
   private cadrFirst = SIZ_RES2;
   private cadrShift = 0;
@@ -83,18 +86,48 @@ export class G729PostFilter {
    * The interpolated signals of the 7 fractional phases, 41 samples each: the search keeps only
    * each one's first and last sample; longTerm() forms the chosen one as it filters.
    */
-  private readonly yUp = new Int16Array(SIZ_Y_UP);
+  private readonly yUp: Int16Array;
   /** Start in sigCadr of the short-filter input window of the last search. */
   private past0 = 0;
   private readonly h = new Int16Array(LONG_H_ST);
   /** Energies of the interpolated signal without its last / first sample, per phase (below 2^31). */
-  private readonly Lden0 = new Int32Array(F_UP_PST - 1);
-  private readonly Lden1 = new Int32Array(F_UP_PST - 1);
+  private readonly Lden0: Int32Array;
+  private readonly Lden1: Int32Array;
   /** Correlations of x with the interpolated signal at both integer neighbours, per phase. */
-  private readonly corr0 = new Int32Array(F_UP_PST - 1);
-  private readonly corr1 = new Int32Array(F_UP_PST - 1);
+  private readonly corr0: Int32Array;
+  private readonly corr1: Int32Array;
+  /** The kernels' addresses (byte offsets in the arena): their four-row result, working space, taps, long-filter result. */
+  private readonly phaseRows: Int32Array;
+  private readonly scratch: Int32Array;
+  private readonly tapsShort: Int16Array;
+  private readonly tapsLong: Int16Array;
+  private readonly longOut: Int32Array;
+  private readonly lagSums: Int32Array;
   private readonly search: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
   private readonly search2: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
+
+  constructor(arena: KernelArena | null = null) {
+    this.arena = arena;
+    const int16 = (n: number): Int16Array => (arena ? arena.int16(n) : new Int16Array(n));
+    const int32 = (n: number): Int32Array => (arena ? arena.int32(n) : new Int32Array(n));
+    this.apond2 = int16(LONG_H_ST);
+    this.res2 = int16(RES2_BUF);
+    this.sigLtp = int16(L_SUBFRP1);
+    this.sigCadr = int16(RES2_BUF);
+    this.yUp = int16(SIZ_Y_UP);
+    // corr0, corr1, Lden0, Lden1: the rows of one block, as phaseSearch writes them.
+    const rows = int32(4 * (F_UP_PST - 1));
+    this.phaseRows = rows;
+    this.corr0 = rows.subarray(0, 7);
+    this.corr1 = rows.subarray(7, 14);
+    this.Lden0 = rows.subarray(14, 21);
+    this.Lden1 = rows.subarray(21, 28);
+    this.scratch = int32(arena ? 48 : 0);
+    this.longOut = int32(arena ? 4 : 0);
+    this.lagSums = int32(arena ? 9 : 0);
+    this.tapsShort = arena ? arena.copy(tabHupS) : tabHupS;
+    this.tapsLong = arena ? arena.copy(tabHupL) : tabHupL;
+  }
 
   reset(): void {
     this.res2.fill(0);
@@ -117,7 +150,9 @@ export class G729PostFilter {
     weightAzPow(az, azOff, POW1, this.apond1);
     weightAzPow(az, azOff, POW2, this.apond2);
     const base = this.base;
-    const mag = residu(this.apond2, 0, sig, sigOff, this.res2, base + MEM_RES2, L_SUBFR);
+    // With the kernels, sig is in the arena too (the decoder's synthesis buffer).
+    let mag = this.arena ? this.arena.exports.residu(this.apond2.byteOffset, sig.byteOffset + sigOff * 2, this.res2.byteOffset + (base + MEM_RES2) * 2, L_SUBFR) : -1;
+    if (mag < 0) mag = residu(this.apond2, 0, sig, sigOff, this.res2, base + MEM_RES2, L_SUBFR);
     // Magnitude bits of this subframe's residual (as magnitudeBits forms them), kept for the
     // next 4 subframes' normalization.
     const mags = this.subframeMag;
@@ -304,21 +339,31 @@ export class G729PostFilter {
     let c1 = 0;
     let c2 = 0;
     let ed = 0;
-    let xm2 = x[pd - 2]!;
-    let xm1 = x[pd - 1]!;
-    // Two samples per pass.
-    for (let n = 0; n < L_SUBFR; n += 2) {
-      const xn = x[xo + n]!;
-      const xd = x[pd + n]!;
-      const xn1 = x[xo + n + 1]!;
-      const xd1 = x[pd + n + 1]!;
-      ex = (ex + Math.imul(xn, xn) + Math.imul(xn1, xn1)) | 0;
-      c0 = (c0 + Math.imul(xn, xd) + Math.imul(xn1, xd1)) | 0;
-      c1 = (c1 + Math.imul(xn, xm1) + Math.imul(xn1, xd)) | 0;
-      c2 = (c2 + Math.imul(xn, xm2) + Math.imul(xn1, xm1)) | 0;
-      ed = (ed + Math.imul(xd, xd) + Math.imul(xd1, xd1)) | 0;
-      xm2 = xd;
-      xm1 = xd1;
+    if (this.arena) {
+      const sums = this.lagSums;
+      this.arena.exports.lagCorrelations(x.byteOffset, xo, t0 - 1, 3, sums.byteOffset);
+      c0 = sums[0]!;
+      c1 = sums[1]!;
+      c2 = sums[2]!;
+      ex = sums[3]!;
+      ed = sums[4]!;
+    } else {
+      let xm2 = x[pd - 2]!;
+      let xm1 = x[pd - 1]!;
+      // Two samples per pass.
+      for (let n = 0; n < L_SUBFR; n += 2) {
+        const xn = x[xo + n]!;
+        const xd = x[pd + n]!;
+        const xn1 = x[xo + n + 1]!;
+        const xd1 = x[pd + n + 1]!;
+        ex = (ex + Math.imul(xn, xn) + Math.imul(xn1, xn1)) | 0;
+        c0 = (c0 + Math.imul(xn, xd) + Math.imul(xn1, xd1)) | 0;
+        c1 = (c1 + Math.imul(xn, xm1) + Math.imul(xn1, xd)) | 0;
+        c2 = (c2 + Math.imul(xn, xm2) + Math.imul(xn1, xm1)) | 0;
+        ed = (ed + Math.imul(xd, xd) + Math.imul(xd1, xd1)) | 0;
+        xm2 = xd;
+        xm1 = xd1;
+      }
     }
     let acc = ex * 2;
     if (acc === 0) return;
@@ -359,7 +404,9 @@ export class G729PostFilter {
     // sum (40 terms of < 2^25) comes near 2^30 — exact in int32, no L_mac could saturate.
     const past0 = xo - sub(lambda, LH_UP_S - 1);
     this.past0 = past0;
-    if (HUP_S_MIRRORED) {
+    if (this.arena) {
+      this.arena.exports.phaseSearch(x.byteOffset, xo, past0, this.tapsShort.byteOffset, yUp.byteOffset, this.phaseRows.byteOffset, this.scratch.byteOffset);
+    } else if (HUP_S_MIRRORED) {
       for (let phi = 1; phi < F_UP_PST / 2; phi++) this.interpolatePhasePair(phi, past0);
       this.interpolatePhase(F_UP_PST / 2, past0);
     } else for (let phi = 1; phi < F_UP_PST; phi++) this.interpolatePhase(phi, past0);
@@ -613,11 +660,38 @@ export class G729PostFilter {
     const xo = this.base + MEM_RES2;
     const y = this.sigLtp;
     const ho = shl(sub(phase, 1), 4);
+    const p0 = xo + sub(LH_UP_L, ltpdel);
+    let maxY = 0;
+    let corr = 0;
+    let enA = 0;
+    let enB = 0;
+    if (this.arena) {
+      const out = this.longOut;
+      this.arena.exports.longFilter(x.byteOffset, p0, xo, this.tapsLong.byteOffset + ho * 2, y.byteOffset + 2, out.byteOffset);
+      corr = out[0]!;
+      enA = out[1]!;
+      maxY = out[2]!;
+    } else {
+      const fir = this.longFilterJs(ho, p0);
+      corr = fir.corr;
+      enA = fir.enA;
+      enB = fir.enB;
+      maxY = fir.maxY;
+    }
+    this.ltpGainTerms(y, xo, r, corr, enA + enB, maxY);
+  }
+
+  private readonly firOut = { corr: 0, enA: 0, enB: 0, maxY: 0 };
+
+  /** compute_ltp_l's filter in TypeScript: sigLtp[1..] from sigCadr, with the correlation, energy halves and max |y|. */
+  private longFilterJs(ho: number, p0: number): { corr: number; enA: number; enB: number; maxY: number } {
+    const x = this.sigCadr;
+    const xo = this.base + MEM_RES2;
+    const y = this.sigLtp;
     const k0 = tabHupL[ho]!, k1 = tabHupL[ho + 1]!, k2 = tabHupL[ho + 2]!, k3 = tabHupL[ho + 3]!;
     const k4 = tabHupL[ho + 4]!, k5 = tabHupL[ho + 5]!, k6 = tabHupL[ho + 6]!, k7 = tabHupL[ho + 7]!;
     const k8 = tabHupL[ho + 8]!, k9 = tabHupL[ho + 9]!, k10 = tabHupL[ho + 10]!, k11 = tabHupL[ho + 11]!;
     const k12 = tabHupL[ho + 12]!, k13 = tabHupL[ho + 13]!, k14 = tabHupL[ho + 14]!, k15 = tabHupL[ho + 15]!;
-    const p0 = xo + sub(LH_UP_L, ltpdel);
     let maxY = 0;
     let corr = 0;
     let enA = 0;
@@ -653,6 +727,17 @@ export class G729PostFilter {
       enA = (enA + Math.imul(va, va)) | 0;
       enB = (enB + Math.imul(vb, vb)) | 0;
     }
+    const out = this.firOut;
+    out.corr = corr;
+    out.enA = enA;
+    out.enB = enB;
+    out.maxY = maxY;
+    return out;
+  }
+
+  /** compute_ltp_l's gain terms from the filter's sums: num/shNum from the correlation, den/shDen from the energy. */
+  private ltpGainTerms(y: Int16Array, xo: number, r: LtpSearch, corr: number, energy: number, maxY: number): void {
+    const x = this.sigCadr;
     // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can
     // saturate, and the int32 sum is exact; otherwise the saturating sum is formed.
     let acc = maxY <= 6553 ? corr * 2 : dotProduct(0, y, 1, x, xo, L_SUBFR);
@@ -668,7 +753,7 @@ export class G729PostFilter {
     // The energy's terms are non-negative (|y| < 2^15, so none saturates): the running sum only
     // grows, and saturating it once at the end is the same as at every step. Each half sum has
     // 20 terms below 2^26.2: exact int32.
-    acc = (enA + enB) * 2;
+    acc = energy * 2;
     if (acc > MAX_32) acc = MAX_32;
     let temp = sub(16, norm_l(acc));
     if (temp < 0) temp = 0;

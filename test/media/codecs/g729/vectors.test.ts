@@ -1,7 +1,8 @@
 /**
  * ITU-T test vectors (G.729 Software Package Release 2): every decoder vector of the main
  * body (full decoder), Annex A (reduced-complexity decoder) and Annex B (G.729+B and
- * G.729A+B) decoded and compared sample by sample with the reference decoder output.
+ * G.729A+B) decoded and compared sample by sample with the reference decoder output, once with
+ * the WebAssembly kernels and once with the TypeScript loops.
  * The vectors stay in ../shared/codecs/g729/itu-test-vectors (never copied into the repo).
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { decodeItuSerial } from '../../../../src/media/codecs/g729/index.js';
-import type { G729Variant } from '../../../../src/media/codecs/g729/index.js';
+import type { G729Kernels, G729Variant } from '../../../../src/media/codecs/g729/index.js';
 
 const VECTORS = resolve(dirname(fileURLToPath(import.meta.url)), '../../../../../shared/codecs/g729/itu-test-vectors');
 
@@ -27,8 +28,8 @@ function readPcm(path: string): Int16Array {
   return out;
 }
 
-function compareVector(bitPath: string, refPath: string, variant: G729Variant): Comparison {
-  const decoded = decodeItuSerial(new Uint8Array(readFileSync(bitPath)), variant);
+function compareVector(bitPath: string, refPath: string, variant: G729Variant, kernels: G729Kernels): Comparison {
+  const decoded = decodeItuSerial(new Uint8Array(readFileSync(bitPath)), variant, kernels);
   const ref = readPcm(refPath);
   const n = Math.min(decoded.length, ref.length);
   let differing = 0;
@@ -102,15 +103,18 @@ for (const suite of suites) {
         it.skip(`${v.bit} → ${v.ref} (vector files not present in ../shared/codecs/g729/itu-test-vectors/${suite.dir}/)`, () => {});
         continue;
       }
-      it(`${v.bit} decodes bit-exactly to ${v.ref}`, () => {
-        expect(present, `missing test vector ${bitPath} or ${refPath}`).toBe(true);
-        const c = compareVector(bitPath, refPath, suite.variant);
-        run++;
-        differing += c.differing;
-        if (c.differing === 0) passed++;
-        expect(c.differing, describeFailure(v.bit, c)).toBe(0);
-        expect(c.samples).toBeGreaterThan(0);
-      });
+      // Both implementations of the hot loops: the WebAssembly kernels (the default) and the TypeScript loops.
+      for (const kernels of ['wasm', 'js'] as const) {
+        it(`${v.bit} decodes bit-exactly to ${v.ref} (${kernels === 'wasm' ? 'WebAssembly kernels' : 'TypeScript loops'})`, () => {
+          expect(present, `missing test vector ${bitPath} or ${refPath}`).toBe(true);
+          const c = compareVector(bitPath, refPath, suite.variant, kernels);
+          run++;
+          differing += c.differing;
+          if (c.differing === 0) passed++;
+          expect(c.differing, describeFailure(v.bit, c)).toBe(0);
+          expect(c.samples).toBeGreaterThan(0);
+        });
+      }
     }
   });
 }
