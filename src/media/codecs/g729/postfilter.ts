@@ -96,11 +96,9 @@ export class G729PostFilter {
   /** Correlations of x with the interpolated signal at both integer neighbours, per phase. */
   private readonly corr0: Int32Array;
   private readonly corr1: Int32Array;
-  /** The kernels' addresses (byte offsets in the arena): their four-row result, working space, taps, long-filter result. */
+  /** The kernels' results and working space (in the arena): the phase search's four rows, its scratch, the long filter's sums. */
   private readonly phaseRows: Int32Array;
   private readonly scratch: Int32Array;
-  private readonly tapsShort: Int16Array;
-  private readonly tapsLong: Int16Array;
   private readonly longOut: Int32Array;
   private readonly lagSums: Int32Array;
   private readonly search: LtpSearch = { ltpdel: 0, phase: 0, num: 0, den: 1, shNum: 0, shDen: 0, offYup: 0 };
@@ -125,8 +123,6 @@ export class G729PostFilter {
     this.scratch = int32(arena ? 48 : 0);
     this.longOut = int32(arena ? 4 : 0);
     this.lagSums = int32(arena ? 9 : 0);
-    this.tapsShort = arena ? arena.copy(tabHupS) : tabHupS;
-    this.tapsLong = arena ? arena.copy(tabHupL) : tabHupL;
   }
 
   reset(): void {
@@ -405,7 +401,7 @@ export class G729PostFilter {
     const past0 = xo - sub(lambda, LH_UP_S - 1);
     this.past0 = past0;
     if (this.arena) {
-      this.arena.exports.phaseSearch(x.byteOffset, xo, past0, this.tapsShort.byteOffset, yUp.byteOffset, this.phaseRows.byteOffset, this.scratch.byteOffset);
+      this.arena.exports.phaseSearch(x.byteOffset, xo, past0, this.arena.hupSAddress, yUp.byteOffset, this.phaseRows.byteOffset, this.scratch.byteOffset);
     } else if (HUP_S_MIRRORED) {
       for (let phi = 1; phi < F_UP_PST / 2; phi++) this.interpolatePhasePair(phi, past0);
       this.interpolatePhase(F_UP_PST / 2, past0);
@@ -667,7 +663,7 @@ export class G729PostFilter {
     let enB = 0;
     if (this.arena) {
       const out = this.longOut;
-      this.arena.exports.longFilter(x.byteOffset, p0, xo, this.tapsLong.byteOffset + ho * 2, y.byteOffset + 2, out.byteOffset);
+      this.arena.exports.longFilter(x.byteOffset, p0, xo, this.arena.hupLAddress + ho * 2, y.byteOffset + 2, out.byteOffset);
       corr = out[0]!;
       enA = out[1]!;
       maxY = out[2]!;

@@ -228,3 +228,44 @@ describe('G.729 decoders with and without the WebAssembly kernels', () => {
     });
   }
 });
+
+describe('G.729 kernel memory', () => {
+  it('20,000 live decoders share 318 instances; slots of collected decoders are reused, zeroed', { timeout: 120_000 }, async () => {
+    // In a child with --expose-gc, so collection can be forced; the script prints JSON.
+    const script = `
+      import { G729Decoder, parseItuSerial } from './src/media/codecs/g729/index.js';
+      import { kernelPoolStats } from './src/media/codecs/g729/kernels.js';
+      import { readFileSync } from 'node:fs';
+      const frames = parseItuSerial(new Uint8Array(readFileSync(process.argv[1])));
+      const decode = (kernels) => {
+        const d = new G729Decoder({ kernels });
+        const out = new Int16Array(frames.length * 80);
+        frames.forEach((f, i) => d.decodeFrame(f, out, i * 80));
+        return out;
+      };
+      let live = [];
+      for (let i = 0; i < 20000; i++) live.push(new G729Decoder({ variant: i % 2 ? 'g729' : 'g729a', kernels: 'wasm' }));
+      const full = kernelPoolStats();
+      // Dirty every slot, then let all go.
+      const dirt = new Int16Array(80);
+      for (const d of live) d.decodeFrame(frames[5], dirt, 0);
+      live = [];
+      for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setTimeout(r, 20)); }
+      const after = kernelPoolStats();
+      const reused = decode('wasm');
+      const reference = decode('js');
+      const same = reused.every((v, i) => v === reference[i]);
+      console.log(JSON.stringify({ full, after, again: kernelPoolStats(), same, samples: reused.length }));
+    `;
+    const { spawnSync } = await import('node:child_process');
+    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
+    const run = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', script, resolve(VECTORS, 'g729', 'SPEECH.BIT')], { cwd: root, encoding: 'utf8' });
+    expect(run.status, run.stderr).toBe(0);
+    const result = JSON.parse(run.stdout.trim().split('\n').pop()!) as { full: { pools: number; slotsInUse: number }; after: { slotsInUse: number }; again: { pools: number; slotsInUse: number }; same: boolean; samples: number };
+    expect(result.full).toEqual({ pools: 318, slotsInUse: 20000 });
+    expect(result.after.slotsInUse).toBeLessThan(100);
+    expect(result.again.pools).toBe(318);
+    expect(result.same).toBe(true);
+    expect(result.samples).toBeGreaterThan(10000);
+  });
+});
