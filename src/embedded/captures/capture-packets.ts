@@ -19,7 +19,7 @@
  * Pure: no I/O beyond reading the G.729 fixtures once.
  */
 import { G722Encoder, encodeG711 } from '../../media/codecs/index.js';
-import { LinkType, buildUdpFrame } from '../../media/pcap/index.js';
+import { LinkType, udpFlowFrames } from '../../media/pcap/index.js';
 import type { CaptureFrame, FrameTime } from '../../media/pcap/index.js';
 import { FieldError, mulberry32 } from '../../platform/util/index.js';
 import type { CaptureSide, CaptureSpec, MediaImpairments, PartyRef, PlannedCall, SimCodec } from '../model.js';
@@ -419,6 +419,7 @@ export function* captureFrames(call: PlannedCall, spec: CaptureSpec, options: Ca
   };
   let frameCount = 0;
   const queue = new FrameQueue();
+  const frameOf = plan.flows.map((flow) => udpFlowFrames({ linkType: LinkType.ETHERNET, src: flow.src, dst: flow.dst, srcPort: flow.srcPort, dstPort: flow.dstPort }));
 
   const payloadFor = (flowIndex: number, party: PartyRef, slot: number): Uint8Array => {
     switch (spec.codec) {
@@ -458,15 +459,7 @@ export function* captureFrames(call: PlannedCall, spec: CaptureSpec, options: Ca
       return;
     }
     const rtp = encodeRtpPacket({ payloadType: plan.payloadType, sequence, timestamp, ssrc: flow.ssrc, payload, marker });
-    const data = buildUdpFrame({
-      linkType: LinkType.ETHERNET,
-      src: flow.src,
-      dst: flow.dst,
-      srcPort: flow.srcPort,
-      dstPort: flow.dstPort,
-      payload: rtp,
-      ipId: state.ipId,
-    });
+    const data = frameOf[flowIndex]!(rtp, state.ipId);
     state.ipId = (state.ipId + 1) & 0xffff;
     let atMs = slot + flow.offsetMs;
     if (!firstOfFlow) {

@@ -210,6 +210,53 @@ export function buildUdpFrame(options: UdpFrameOptions): Uint8Array {
   return wrapInLinkLayer(buildUdpPacket(options), options);
 }
 
+/** One flow's addresses, ports and link layer: what stays the same from one of its frames to the next. */
+export type UdpFlowOptions = Omit<UdpFrameOptions, 'payload' | 'ipId'>;
+
+/**
+ * Frames of one UDP flow, byte for byte what buildUdpFrame gives, made from a prototype frame: per datagram one
+ * allocation, the payload copied once, and the checksums completed from the flow's precomputed sums. The
+ * embedded PBX writes every RTP packet of its captures through one of these (buildUdpFrame parsed both
+ * addresses, spread them into a pseudo-header and joined four arrays per packet: with a few hundred calls at
+ * once that was most of the simulator's time). IPv6 flows take buildUdpFrame itself.
+ */
+export function udpFlowFrames(flow: UdpFlowOptions): (payload: Uint8Array, ipId: number) => Uint8Array {
+  if (parseIpAddress(flow.src).length !== 4) return (payload, ipId) => buildUdpFrame({ ...flow, payload, ipId });
+  const prototype = buildUdpFrame({ ...flow, payload: new Uint8Array(0), ipId: 0 });
+  const ip = prototype.length - 28;
+  const udp = ip + 20;
+  // The IPv4 header's words except total length, id and checksum; the UDP checksum's words except the lengths
+  // and the payload (pseudo-header addresses and protocol, both ports).
+  let ipBase = 0;
+  for (let i = ip; i < udp; i += 2) if (i !== ip + 2 && i !== ip + 4 && i !== ip + 10) ipBase += (prototype[i]! << 8) | prototype[i + 1]!;
+  let udpBase = IPPROTO_UDP + flow.srcPort + flow.dstPort;
+  for (let i = ip + 12; i < udp; i += 2) udpBase += (prototype[i]! << 8) | prototype[i + 1]!;
+  const fold = (sum: number): number => {
+    while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
+    return ~sum & 0xffff;
+  };
+  return (payload, ipId) => {
+    const frame = new Uint8Array(prototype.length + payload.length);
+    frame.set(prototype);
+    frame.set(payload, prototype.length);
+    const total = 28 + payload.length;
+    if (total > 0xffff) throw new RangeError(`IPv4 packet of ${total} bytes is too long`);
+    const id = ipId & 0xffff;
+    writeU16(frame, ip + 2, total);
+    writeU16(frame, ip + 4, id);
+    writeU16(frame, ip + 10, fold(ipBase + total + id));
+    const length = 8 + payload.length;
+    writeU16(frame, udp + 4, length);
+    let sum = udpBase + 2 * length;
+    const n = payload.length;
+    for (let i = 0; i + 1 < n; i += 2) sum += (payload[i]! << 8) | payload[i + 1]!;
+    if (n % 2 === 1) sum += payload[n - 1]! << 8;
+    const checksum = fold(sum);
+    writeU16(frame, udp + 6, checksum === 0 ? 0xffff : checksum);
+    return frame;
+  };
+}
+
 /** Put a network-layer packet (IPv4, IPv6, or with `etherType` anything else) in the given link layer. */
 export function wrapInLinkLayer(packet: Uint8Array, link: LinkOptions): Uint8Array {
   const version = packet.length > 0 ? packet[0]! >> 4 : 0;

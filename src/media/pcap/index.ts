@@ -4,7 +4,7 @@ export { detectCaptureFormat, parseCapture, readCapture, readCaptureStream, DEFA
 export type { ReadCaptureOptions } from './read.js';
 export { EtherType, LinkType, LoopbackFamily } from './constants.js';
 export { formatIpv4, formatIpv6, parseIpAddress, parseIpv4, parseIpv6 } from './address.js';
-export { buildIpv4Packet, buildIpv6Packet, buildUdpFrame, buildUdpPacket, buildUdpSegment, concatBytes, fragmentIpv4, fragmentIpv6, wrapInLinkLayer } from './frame-builder.js';
-export type { Ipv4Options, Ipv6ExtensionHeader, Ipv6Options, LinkOptions, UdpFrameOptions, UdpPacketOptions, VlanTag } from './frame-builder.js';
+export { buildIpv4Packet, buildIpv6Packet, buildUdpFrame, buildUdpPacket, buildUdpSegment, concatBytes, fragmentIpv4, fragmentIpv6, udpFlowFrames, wrapInLinkLayer } from './frame-builder.js';
+export type { Ipv4Options, Ipv6ExtensionHeader, Ipv6Options, LinkOptions, UdpFlowOptions, UdpFrameOptions, UdpPacketOptions, VlanTag } from './frame-builder.js';
 export { encodePcapHeader, encodePcapRecord, encodePcapngHeader, encodePcapngRecord, PcapFileWriter, writePcap, writePcapng } from './writer.js';
 export type { ByteOrder, CaptureFrame, FrameTime, PcapFileWriterOptions, PcapngInterfaceOptions, PcapngOptions, PcapngPacket, PcapngRawBlock, PcapngRecord, PcapOptions, TimestampResolution } from './writer.js';
