@@ -1,9 +1,11 @@
 import { ConfigError, configKeyring, loadConfig } from '../platform/config/index.js';
 import type { RecorderConfig } from '../platform/config/index.js';
+import { DataKeyVault } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
+import { DATA_KEYS_DIR } from '../recordings/index.js';
 import { mkdir } from 'node:fs/promises';
 import { userInfo } from 'node:os';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { AuditTrail } from '../platform/audit/index.js';
 import { CommandExit, EXIT_USAGE, usageError } from './exit-codes.js';
 
@@ -50,4 +52,10 @@ export async function auditCommand(
   } finally {
     await trail.close();
   }
+}
+
+/** The keys that open the store's files: the configuration's, with the per-recording data keys when it uses them. */
+export function storeKeyring(loaded: { readonly config: RecorderConfig; readonly keyring: Keyring | undefined }): Keyring | undefined {
+  if (!loaded.keyring || !loaded.config.encryption.perRecordingKeys) return loaded.keyring;
+  return new DataKeyVault(join(dirname(loaded.config.storage.indexPath), DATA_KEYS_DIR), loaded.keyring).keyring();
 }

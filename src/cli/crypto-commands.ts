@@ -22,6 +22,7 @@ import {
 } from '../platform/crypto/index.js';
 import type { FileCryptoResult, FileVerification, Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE, positiveInteger } from './exit-codes.js';
+import { auditCommand, commandUser, loadCommandConfig, storeKeyring } from './command-config.js';
 import { encryptSecret } from '../platform/config/index.js';
 
 const DEFAULT_PASSPHRASE_ENV = 'RECORDER_PASSPHRASE';
@@ -226,12 +227,29 @@ export function registerCryptoCommands(program: Command): void {
     .argument('<inputs...>', 'encrypted files')
     .option('--key <file>', 'key file, required; repeat for several keys (system and customer keys)', collect)
     .addOption(passphraseOption())
+    .option('-c, --config <file>', "the service's configuration: its keys (with per-recording data keys) when no --key is given, and each decryption is written to its audit trail")
+    .option('--by <name>', 'with -c: who decrypts, as the audit trail names them (default: the login name)')
     .option('-o, --output <dir>', 'write here (default: beside each input)')
     .option('--force', 'replace existing outputs')
     .option('--json', 'print the results as JSON')
-    .action(async (inputs: string[], flags: OutputFlags) => {
-      const keyring = await loadKeyring(flags, true);
-      report(await eachFile(inputs, flags, decryptedName, (input, output) => decryptFile(input, output, keyring)), 'decrypted', flags.json);
+    .action(async (inputs: string[], flags: OutputFlags & { config?: string; by?: string }) => {
+      if (flags.config === undefined) {
+        if (flags.by !== undefined) fail('--by names who decrypts in the audit trail of -c CONFIG: give -c too', EXIT_USAGE);
+        const keyring = await loadKeyring(flags, true);
+        report(await eachFile(inputs, flags, decryptedName, (input, output) => decryptFile(input, output, keyring)), 'decrypted', flags.json);
+        return;
+      }
+      // Key use under a service's configuration is on its record (compliance: every use of a key is audited).
+      const { user } = commandUser(flags.by, 'decrypt');
+      const loaded = await loadCommandConfig(flags.config, 'decrypt');
+      const keyring = (flags.key ?? []).length > 0 ? await loadKeyring(flags, true) : storeKeyring(loaded);
+      if (!keyring) fail(`${flags.config}: no encryption keys configured (encryption.keyFiles); give --key FILE`, EXIT_USAGE);
+      const outcomes = await eachFile(inputs, flags, decryptedName, (input, output) => decryptFile(input, output, keyring));
+      await auditCommand(loaded, user, outcomes.map((o) => ({
+        action: 'decrypt',
+        detail: o.ok ? { file: resolve(o.input), output: resolve(o.output!), keyId: o.keyId } : { file: resolve(o.input), refused: o.error },
+      })));
+      report(outcomes, 'decrypted', flags.json);
     });
 
   program

@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join, resolve } from 'node:path';
+import { basename, extname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { DataKeyVault, decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../platform/crypto/index.js';
-import { DATA_KEYS_DIR } from '../recordings/index.js';
+import { decryptFile, isEncryptedFile, readKeyring, sidecarPathFor, verifyFile } from '../platform/crypto/index.js';
 import type { Keyring } from '../platform/crypto/index.js';
 import { CommandExit, EXIT_FAILED, EXIT_USAGE } from './exit-codes.js';
-import { auditCommand, commandUser, loadCommandConfig } from './command-config.js';
+import { auditCommand, commandUser, loadCommandConfig, storeKeyring } from './command-config.js';
 
 interface ExportFlags {
   output: string;
@@ -59,7 +58,7 @@ export function registerExportCommand(program: Command): void {
       const user = loaded ? commandUser(flags.by, 'recorder export').user : undefined;
       // The configuration's keys, with its data key vault behind them where recordings have keys of their own.
       if (loaded?.keyring && (!flags.key || flags.key.length === 0)) {
-        keyring = loaded.config.encryption.perRecordingKeys ? new DataKeyVault(join(dirname(loaded.config.storage.indexPath), DATA_KEYS_DIR), loaded.keyring).keyring() : loaded.keyring;
+        keyring = storeKeyring(loaded);
       }
       else if (flags.decrypt || (flags.key && flags.key.length > 0)) {
         if (!flags.key || flags.key.length === 0) {

@@ -145,7 +145,18 @@ describe('erasure and crypto-shredding', () => {
     expect(exported.stderr).toBe('');
     expect(exported.code).toBe(0);
     expect(readFileSync(join(base, 'out', `${names.trader}.wav`)).subarray(0, 4).toString()).toBe('RIFF');
+    // recorder decrypt under the configuration: its keys (the data key from the vault), each file on the record;
+    // the erased recording's tape copy is refused (its key destroyed), and that refusal is on the record too.
+    const decrypted = await runInProcess(['decrypt', files(names.trader!).audio, tape, '-c', configPath, '--by', 'auditor', '-o', join(base, 'dec')]);
+    expect(decrypted.code, decrypted.stderr).toBe(1);
+    expect(decrypted.stdout).toMatch(/1\/2 files decrypted, 1 failed/);
+    // The store's files keep their names when sealed: the plain copy is NAME.wav.dec.
+    expect(readFileSync(join(base, 'dec', `${names.trader}.wav.dec`)).subarray(0, 4).toString()).toBe('RIFF');
+    expect((await runInProcess(['decrypt', files(names.trader!).audio, '--by', 'x', '--key', join(base, 'system.key')])).stderr).toMatch(/--by names who decrypts in the audit trail of -c CONFIG/);
     const trail = readFileSync(config.storage.auditPath, 'utf8');
+    expect(trail).toMatch(new RegExp(`"user":"cli:auditor","action":"decrypt","file":"[^"]*${names.trader}\\.wav","output":"[^"]+","keyId":"[0-9a-f]{16}"`));
+    expect(trail).toMatch(/"user":"cli:auditor","action":"decrypt","file":"[^"]*tape-copy\.wav","refused":"/);
+    expect((await runInProcess(['audit', 'verify', '-c', configPath, '--service'])).code).toBe(0);
     expect(trail).toMatch(new RegExp(`"user":"cli:auditor","action":"export","recording":"${names.trader}","decrypted":true`));
     expect(trail).toMatch(/"user":"cli:dpo","action":"erase","recording":"[^"]+","reason":"GDPR Art. 17 request 42","shreddedKeys":\["[0-9a-f]{16}"\]/);
   });
