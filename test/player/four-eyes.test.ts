@@ -140,4 +140,55 @@ describe('four-eyes approval', () => {
       await browser.close();
     }
   });
+  it('in the web player: a supervisor erases a recording from its panel — reason asked, approval asked for with it, then erased', { timeout: 60_000 }, async () => {
+    // A recording of its own (an earlier test erased another).
+    const { name } = await fixture.file({ callId: 'four-d', start: new Date(Date.UTC(2026, 11, 3, 10)), internal: '202', external: '0301234570', seconds: 1 });
+    const browser = await launchChromium();
+    try {
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      // An agent sees no Erase button.
+      await logIn(page, url, 'bob', PASSWORD);
+      const bobsRow = page.locator('#results-body tr').first();
+      await bobsRow.dblclick();
+      await expect.poll(() => page.locator('#details .kv').count()).toBeGreaterThan(0);
+      expect(await page.locator('#a-erase').isHidden()).toBe(true);
+      await page.close();
+
+      const sues = await browser.newPage();
+      sues.on('pageerror', (error) => errors.push(error.message));
+      await logIn(sues, url, 'sue', PASSWORD);
+      const open = async (): Promise<void> => {
+        await sues.locator(`#results-body tr[data-name="${name}"]`).dblclick();
+        await expect.poll(() => sues.locator('#a-erase').isVisible()).toBe(true);
+      };
+      await open();
+      // First attempt: the reason is asked for once and, as the site wants four-eyes, becomes the approval request.
+      const prompts: string[] = [];
+      const answer = (dialog: import('playwright-core').Dialog): void => {
+        prompts.push(dialog.message());
+        void dialog.accept('GDPR Art. 17 request 77');
+      };
+      sues.on('dialog', answer);
+      await sues.locator('#a-erase').click();
+      await expect.poll(() => sues.locator('.toast').last().textContent()).toMatch(/Approval asked/);
+      expect(prompts).toHaveLength(1);
+      expect(prompts[0]).toMatch(/Erase this recording on a data subject's request\?/);
+      const asked = (await rita.json<{ approvals: Approval[] }>('/api/approvals')).approvals.find((a) => a.action === 'erase' && a.reason === 'GDPR Art. 17 request 77')!;
+      expect(asked).toMatchObject({ recordings: [name], requestedBy: 'sue' });
+      expect((await rita.json<Approval>(`/api/approvals/${asked.id}/approve`, { method: 'POST' })).decision).toBe('approved');
+      // Second attempt: the approval is used, the recording erased, the list no longer shows it.
+      await open();
+      await sues.locator('#a-erase').click();
+      await expect.poll(() => sues.locator('.toast').last().textContent()).toMatch(/Erased/);
+      await expect.poll(() => sues.locator(`#results-body tr[data-name="${name}"]`).count()).toBe(0);
+      expect(fixture.recordings.search({ callId: 'four-d' }).rows).toEqual([]);
+      const trail = await sue.json<{ entries: Array<{ user: string; action: string; detail?: Record<string, unknown> }> }>('/api/audit?action=erase');
+      expect(trail.entries.map((e) => [e.user, e.action])).toContainEqual(['sue', 'erase']);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
 });

@@ -364,9 +364,9 @@ $('play-selected').addEventListener('click', () => playRows(selectedRows()));
 /**
  * Where the site asks for four-eyes on `action`: the id of this user's approved, unused approval covering `names`;
  * otherwise asks for one (with a reason) and returns null — the user tries again once it is approved. '' where no
- * approval is needed.
+ * approval is needed. reasonGiven: the reason already asked for (an erasure's), used for the request.
  */
-async function approvalFor(action, names) {
+async function approvalFor(action, names, reasonGiven = '') {
   if (!(state.session.fourEyes ?? []).includes(action)) return '';
   if (names.length === 0) return null;
   const { approvals } = await api('/api/approvals');
@@ -378,7 +378,7 @@ async function approvalFor(action, names) {
     toast('Waiting for approval', `${waiting.id} has not been decided yet.`);
     return null;
   }
-  const reason = (window.prompt(`${action === 'export' ? 'Export' : 'Erasure'} needs a second person's approval here. Why is it needed?`) ?? '').trim();
+  const reason = reasonGiven || (window.prompt(`${action === 'export' ? 'Export' : 'Erasure'} needs a second person's approval here. Why is it needed?`) ?? '').trim();
   if (!reason) return null;
   try {
     const asked = await api('/api/approvals', { method: 'POST', body: { action, recordings: names, reason } });
@@ -463,6 +463,7 @@ function renderNowPlaying(row, details) {
   $('a-export').setAttribute('aria-disabled', String(!mayExport));
   $('a-export').title = mayExport ? (tampered ? 'Download for investigation: the audio failed verification (logged)' : 'Download the decrypted audio') : tampered ? 'The audio failed verification: not exported' : 'This account may not export';
   $('a-delete').hidden = !(details?.may?.delete ?? state.session.permissions.includes('delete'));
+  $('a-erase').hidden = !(details?.may?.erase ?? false);
 }
 
 function kv(entries) {
@@ -620,6 +621,26 @@ $('a-delete').addEventListener('click', async () => {
     search();
   } catch (error) {
     toast('Not deleted', error.message, 'error');
+  }
+});
+
+// Erasure (a data subject's request): the reason is required and goes on the record; where the site asks for
+// four-eyes, the approval is asked for or used first. Refusals (legal hold, mandatory retention) are shown as given.
+$('a-erase').addEventListener('click', async () => {
+  const row = player.row;
+  if (!row) return;
+  const reason = (window.prompt(`Erase this recording on a data subject's request?\n\n${row.name}\n\nThe audio, call data and notes are removed, the backup copy too, and its key is destroyed: copies made elsewhere become unreadable. This cannot be undone.\n\nThe request this erasure answers (required, recorded in the audit trail):`) ?? '').trim();
+  if (!reason) return;
+  const approval = await approvalFor('erase', [row.name], reason);
+  if (approval === null) return;
+  try {
+    const result = await api(recordingPath(row.name, 'erase'), { method: 'POST', body: { reason, ...(approval ? { approval } : {}) } });
+    player.eject();
+    search();
+    const keys = result.shreddedKeys?.length ?? 0;
+    toast('Erased', keys > 0 ? `${row.name}: removed, and its data key destroyed.` : `${row.name}: removed.`);
+  } catch (error) {
+    toast('Not erased', error.message, 'error');
   }
 });
 

@@ -71,7 +71,7 @@ export function recordingRoutes(app: FastifyInstance, ctx: PlayerContext): void 
         cdr: cdrs,
         notes: row.hasNotes ? await recordings.readNotes(row.name) : '',
         notesLocked: locked,
-        may: { tan: may(account, 'tan'), notes: may(account, 'notes') && !locked, export: may(account, 'export'), delete: may(account, 'delete') },
+        may: { tan: may(account, 'tan'), notes: may(account, 'notes') && !locked, export: may(account, 'export'), delete: may(account, 'delete'), erase: seesAll(account) && may(account, 'delete') },
       };
     },
     DELETE: async (request, reply) => {
