@@ -5,6 +5,7 @@
 // (README: "The audit trail"): a line's hash is `sha256sum` of its bytes without the newline.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import lockfile from 'proper-lockfile';
 import { deriveSubkey } from '../crypto/index.js';
 import type { Key, Keyring } from '../crypto/index.js';
@@ -264,20 +265,76 @@ export interface AuditQuery {
   readonly limit?: number;
 }
 
+/** Bytes read at each probe of {@link trailOffsetAt}: far more than one line. */
+const PROBE_BYTES = 16 * 1024;
+/** Below this span the search stops and reading goes on line by line. */
+const SEEK_SPAN_BYTES = 256 * 1024;
+
+/**
+ * A byte offset in the trail at a line's start at or before the first line written at `from` (an ISO time) or
+ * later: lines are appended in time order, so a binary search over the file finds it in a few reads, and a trail
+ * kept for years is not read from its start for last week's entries. 0 when the file is short or unreadable there.
+ */
+export async function trailOffsetAt(path: string, from: string): Promise<number> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  try {
+    const size = (await handle.stat()).size;
+    const buffer = Buffer.alloc(PROBE_BYTES);
+    /** The time of the first whole line starting after `position`, and where that line starts. */
+    const lineAfter = async (position: number): Promise<{ at: string; start: number } | undefined> => {
+      const { bytesRead } = await handle.read(buffer, 0, PROBE_BYTES, position);
+      // Found in bytes: `position` may fall inside a character.
+      const newline = buffer.subarray(0, bytesRead).indexOf(0x0a);
+      if (newline < 0) return undefined;
+      const at = /"at":"([^"]+)"/.exec(buffer.toString('utf8', newline + 1, Math.min(bytesRead, newline + 513)))?.[1];
+      return at === undefined ? undefined : { at, start: position + newline + 1 };
+    };
+    let low = 0; // a line start known to be before `from` (or the file's start)
+    let high = size;
+    while (high - low > SEEK_SPAN_BYTES) {
+      const middle = Math.floor((low + high) / 2);
+      const probe = await lineAfter(middle);
+      if (probe === undefined || probe.start >= high) break;
+      if (probe.at < from) low = probe.start;
+      else high = middle;
+    }
+    return low;
+  } finally {
+    await handle.close();
+  }
+}
+
 /**
  * The trail's entries matching `query`, newest first (checkpoints left out; an unparsable line is skipped here —
- * verify names it). `total` counts every match.
+ * verify names it). `total` counts every match. Read as a stream, from the line found by {@link trailOffsetAt}
+ * when `query.from` is given (a day earlier, for clocks that stepped back), keeping only the page asked for.
  */
 export async function readAuditEntries(path: string, query: AuditQuery = {}): Promise<{ total: number; entries: AuditEntry[] }> {
-  let text: string;
+  const offset = query.offset ?? 0;
+  const keep = query.limit === undefined ? Number.POSITIVE_INFINITY : offset + query.limit;
+  let start = 0;
+  if (query.from !== undefined) {
+    const from = new Date(query.from);
+    if (!Number.isNaN(from.getTime())) start = await trailOffsetAt(path, new Date(from.getTime() - 86_400_000).toISOString());
+  }
+  let lines: AsyncIterable<string>;
   try {
-    text = await readFile(path, 'utf8');
+    const handle = await open(path, 'r');
+    lines = createInterface({ input: handle.createReadStream({ start, encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { total: 0, entries: [] };
     throw error;
   }
-  const matches: AuditEntry[] = [];
-  for (const line of text.split('\n')) {
+  // The newest `keep` matches, oldest first (a window sliding over the file).
+  const window: AuditEntry[] = [];
+  let total = 0;
+  for await (const line of lines) {
     if (line.length === 0) continue;
     let parsed: Record<string, unknown>;
     try {
@@ -296,9 +353,11 @@ export async function readAuditEntries(path: string, query: AuditQuery = {}): Pr
       const named = [recording, ...(Array.isArray(detail.recordings) ? detail.recordings : [])].filter((n): n is string => typeof n === 'string');
       if (!named.some((n) => n.includes(query.recording!))) continue;
     }
-    matches.push({ seq, at, user, action, ...(recording !== undefined ? { recording } : {}), detail });
+    total++;
+    window.push({ seq, at, user, action, ...(recording !== undefined ? { recording } : {}), detail });
+    if (window.length > keep * 2 + 1024) window.splice(0, window.length - keep);
   }
-  matches.reverse();
-  const offset = query.offset ?? 0;
-  return { total: matches.length, entries: matches.slice(offset, offset + (query.limit ?? matches.length)) };
+  if (window.length > keep) window.splice(0, window.length - keep);
+  window.reverse();
+  return { total, entries: window.slice(offset, offset + (query.limit ?? window.length)) };
 }

@@ -44,10 +44,15 @@ export function deletionOf(entry: AuditEntry): string | undefined {
   return undefined;
 }
 
-export async function readServiceTrail(path: string): Promise<ServiceTrailReading> {
+/**
+ * The outcomes and deletions the trail logs from `since` on (an ISO time; the whole trail without it). A period's
+ * calls end, and are decided and deleted, after the period starts, so reconciliation reads from there: a trail
+ * kept for years is not read from its start each hour.
+ */
+export async function readServiceTrail(path: string, since?: string): Promise<ServiceTrailReading> {
   const outcomes = new Map<string, CallOutcome[]>();
   const deletions = new Map<string, string>();
-  const { entries } = await readAuditEntries(path);
+  const { entries } = await readAuditEntries(path, since !== undefined ? { from: since } : {});
   for (const entry of entries) {
     const deletion = deletionOf(entry);
     if (deletion !== undefined) deletions.set(entry.recording!, deletion);

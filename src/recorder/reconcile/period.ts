@@ -70,9 +70,12 @@ export async function reconcilePeriod(config: RecorderConfig, options: Reconcile
   const reporting = ReportingClient.of(config.reporting, { timeoutMs: 60_000 });
   const legs = await reporting.cdrsForPeriod(options.from, options.to, pbx, options.signal);
 
-  const { outcomes, deletions } = await readServiceTrail(config.storage.auditPath);
+  // A call of the period is decided (and maybe deleted) after it started: the trails from the period's start on
+  // (a day earlier: the PBX's clock, which dates the calls, and the recorder's, which dates the trail, may differ).
+  const since = new Date(options.from.getTime() - 86_400_000).toISOString();
+  const { outcomes, deletions } = await readServiceTrail(config.storage.auditPath, since);
   for (const trail of options.userTrails ?? [defaultPlayerTrail(config)]) {
-    for (const entry of (await readAuditEntries(trail)).entries) {
+    for (const entry of (await readAuditEntries(trail, { from: since })).entries) {
       const deletion = deletionOf(entry);
       if (deletion !== undefined) deletions.set(entry.recording!, deletion);
     }
