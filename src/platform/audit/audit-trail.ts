@@ -6,6 +6,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
+import { StringDecoder } from 'node:string_decoder';
 import lockfile from 'proper-lockfile';
 import { deriveSubkey } from '../crypto/index.js';
 import type { Key, Keyring } from '../crypto/index.js';
@@ -197,9 +198,6 @@ export interface AuditVerification {
  * problem names its line.
  */
 export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise<AuditVerification> {
-  const text = await readFile(path, 'utf8');
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
   const problems: AuditProblem[] = [];
   let prevHash = AUDIT_GENESIS;
   let expectedSeq = 0;
@@ -207,8 +205,9 @@ export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise
   let verified = 0;
   let unchecked = 0;
   let lastSealed = 0;
-  lines.forEach((line, index) => {
-    const number = index + 1;
+  let count = 0;
+  const check = (line: string): void => {
+    const number = ++count;
     const hash = auditLineHash(line);
     let entry: Record<string, unknown>;
     try {
@@ -238,8 +237,28 @@ export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise
     }
     prevHash = hash;
     expectedSeq = (typeof entry.seq === 'number' ? entry.seq : expectedSeq) + 1;
-  });
-  return { path, entries: lines.length, checkpoints, checkpointsVerified: verified, checkpointsUnchecked: unchecked, unsealed: lines.length - lastSealed, problems };
+  };
+  // Line by line as the file streams (a trail of years does not fit one string), split on '\n' alone so that each
+  // line hashes over exactly its bytes, a stray '\r' included; a last line without its newline still counts.
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  const handle = await open(path, 'r');
+  try {
+    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) {
+      const text = rest + decoder.write(chunk as Buffer);
+      let from = 0;
+      for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', from)) {
+        check(text.slice(from, newline));
+        from = newline + 1;
+      }
+      rest = text.slice(from);
+    }
+  } finally {
+    await handle.close();
+  }
+  rest += decoder.end();
+  if (rest !== '') check(rest);
+  return { path, entries: count, checkpoints, checkpointsVerified: verified, checkpointsUnchecked: unchecked, unsealed: count - lastSealed, problems };
 }
 
 /** One entry as read back: its number, time, who, what, and the rest of its fields. */

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { readAuditEntries, trailOffsetAt } from '../../../src/platform/audit/index.js';
+import { AUDIT_GENESIS, auditLineHash, readAuditEntries, trailOffsetAt, verifyAuditTrail } from '../../../src/platform/audit/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'long-trail-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -64,5 +64,25 @@ describe('a long audit trail', () => {
     }
     // Multi-byte text comes through whole.
     expect((await readAuditEntries(path, { from: lines[119_990]!.at, limit: 1 })).entries[0]!.detail.note).toBe('Grüße aus Köln — ünïcödé');
+  });
+
+  it('verify streams a chained trail of 120,000 lines and names the one edited line, a stray CR and a torn end', async () => {
+    const chained = join(dir, 'chained.log');
+    const out: string[] = [];
+    let prev = AUDIT_GENESIS;
+    for (let i = 0; i < LINES; i++) {
+      const line = JSON.stringify({ seq: i, at: new Date(START + i * 600_000).toISOString(), user: 'service', action: 'call-recorded', note: 'Grüße', prev });
+      out.push(line);
+      prev = auditLineHash(line);
+    }
+    writeFileSync(chained, `${out.join('\n')}\n`);
+    const clean = await verifyAuditTrail(chained);
+    expect([clean.entries, clean.problems]).toEqual([LINES, []]);
+    out[70_000] = out[70_000]!.replace('Grüße', 'Grüsse');
+    out[90_000] = `${out[90_000]!}\r`;
+    writeFileSync(chained, `${out.join('\n')}\n{"seq":120000,"at":"2026`);
+    const damaged = await verifyAuditTrail(chained);
+    expect(damaged.entries).toBe(LINES + 1);
+    expect(damaged.problems.map((p) => [p.line, p.kind])).toEqual([[70_002, 'broken-chain'], [90_002, 'broken-chain'], [120_001, 'unparsable']]);
   });
 });
