@@ -50,8 +50,12 @@ export interface RecordedCapture {
 }
 
 const PCAP_OPTIONS: PcapOptions = { linkType: LinkType.ETHERNET };
-/** Bytes gathered before a write, so a fast clock's huge batch never sits in memory whole. */
-const WRITE_CHUNK_BYTES = 256 * 1024;
+/**
+ * Bytes gathered before a write, so a fast clock's huge batch never sits in memory whole, and the packets made in
+ * one go stay few: every capture writer that is behind makes one chunk per turn of the event loop, and with
+ * hundreds of calls at once 256 KiB chunks held the PBX's process (SOAP, CDRs, timers) for seconds.
+ */
+const WRITE_CHUNK_BYTES = 32 * 1024;
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new Error('aborted');
