@@ -215,7 +215,7 @@ describe('notes, TAN, favourites, last played, delete', () => {
     expect(details.cdr[0]!.e164).toBe('202');
     expect(details.cdr[0]!.events.find((e) => e.msg === 'transfer-from')!.to!.e164).toBe('299');
     expect(details.cdr[0]!.summary.type).toBe('ct');
-    expect(details.may).toEqual({ tan: true, notes: false, export: true, delete: true });
+    expect(details.may).toEqual({ tan: true, notes: false, export: true, delete: true, erase: true });
   });
 
   it('verify re-checks integrity; delete removes files and row', async () => {
