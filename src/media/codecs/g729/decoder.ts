@@ -13,7 +13,7 @@ import { GainDecoderState, decodeAcelp, decodeGain, decodeLag, lagOut, nextRando
 import { LspDecoderState, decodeLsp } from './lsp.js';
 import { G729APostFilter } from './postfilter-a.js';
 import { G729PostFilter } from './postfilter.js';
-import { KernelArena } from './kernels.js';
+import { KernelArena, int16In } from './kernels.js';
 import type { G729Kernels } from './kernels.js';
 import { HighPassFilter } from './postprocess.js';
 
@@ -128,8 +128,8 @@ export class G729Decoder {
     const arena = KernelArena.open(opts.kernels ?? 'auto');
     this.arena = arena;
     this.kernels = arena ? 'wasm' : 'js';
-    this.oldExc = arena ? arena.int16(EXC_WINDOW + EXC_SLOTS * L_FRAME) : new Int16Array(EXC_WINDOW + EXC_SLOTS * L_FRAME);
-    this.synthBuf = arena ? arena.int16(M + L_FRAME) : new Int16Array(M + L_FRAME);
+    this.oldExc = int16In(arena, EXC_WINDOW + EXC_SLOTS * L_FRAME);
+    this.synthBuf = int16In(arena, M + L_FRAME);
     this.post = this.variant === 'g729' ? new G729PostFilter(arena) : null;
     this.postA = this.variant === 'g729a' ? new G729APostFilter(arena) : null;
     this.reset();

@@ -176,3 +176,13 @@ export class KernelArena {
     return new Int32Array(this.buffer, this.take(length * 4), length);
   }
 }
+
+/** An Int16Array in `arena`, or an ordinary one where a decoder runs without the kernels. */
+export function int16In(arena: KernelArena | null, length: number): Int16Array {
+  return arena ? arena.int16(length) : new Int16Array(length);
+}
+
+/** An Int32Array in `arena`, or an ordinary one where a decoder runs without the kernels. */
+export function int32In(arena: KernelArena | null, length: number): Int32Array {
+  return arena ? arena.int32(length) : new Int32Array(length);
+}

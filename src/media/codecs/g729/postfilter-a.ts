@@ -7,6 +7,7 @@ import {
   L_mult, L_shl, L_shr, L_sub, MIN_32, add, div_s, invSqrt, mult, norm_l, round, shr, sub,
 } from './basicops.js';
 import { dotProduct, energy, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
+import { int16In, int32In } from './kernels.js';
 import type { KernelArena } from './kernels.js';
 
 // Codec constants as local (non-exported) bindings: imported or exported module bindings are
@@ -63,10 +64,10 @@ export class G729APostFilter {
 
   constructor(arena: KernelArena | null = null) {
     this.arena = arena;
-    this.res2 = arena ? arena.int16(PIT_MAX + L_FRAME) : new Int16Array(PIT_MAX + L_FRAME);
-    this.ap3 = arena ? arena.int16(MP1) : new Int16Array(MP1);
-    this.scalRes2 = arena ? arena.int16(PIT_MAX + L_FRAME) : new Int16Array(PIT_MAX + L_FRAME);
-    this.lagSums = arena ? arena.int32(9) : new Int32Array(0);
+    this.res2 = int16In(arena, PIT_MAX + L_FRAME);
+    this.ap3 = int16In(arena, MP1);
+    this.scalRes2 = int16In(arena, PIT_MAX + L_FRAME);
+    this.lagSums = int32In(arena, 9);
   }
 
   reset(): void {
@@ -160,12 +161,13 @@ export class G729APostFilter {
     for (let k = 1, start = R - L_SUBFR; k < 5 && from < start + L_SUBFR; k++, start -= L_SUBFR) {
       if (mags[k]! > big) big = mags[k]!;
     }
-    if (big <= 5180 && t0Max - t0Min === 6 && this.arena) {
+    const exact = big <= 5180 && t0Max - t0Min === 6;
+    if (exact && this.arena) {
       const sums = this.lagSums;
       this.arena.exports.lagCorrelations(scal.byteOffset, R, t0Min, 7, sums.byteOffset);
       for (let j = 0; j < 7; j++) corr[j] = sums[j]! * 2;
       ener0 = 1 + sums[7]! * 2;
-    } else if (big <= 5180 && t0Max - t0Min === 6) {
+    } else if (exact) {
       const d = R - t0Min;
       let w1 = scal[d - 1]!, w2 = scal[d - 2]!, w3 = scal[d - 3]!, w4 = scal[d - 4]!, w5 = scal[d - 5]!, w6 = scal[d - 6]!;
       let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, e = 0;

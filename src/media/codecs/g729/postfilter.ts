@@ -8,6 +8,7 @@ import {
   add as add16, norm_l, norm_s, shl, shr, sub as sub16,
 } from './basicops.js';
 import { dotProduct, gammaPowers, residu, SynthesisFilter, weightAzPow } from './dsp.js';
+import { int16In, int32In } from './kernels.js';
 import type { KernelArena } from './kernels.js';
 import { tabHupL, tabHupS } from './tables.js';
 
@@ -106,23 +107,21 @@ export class G729PostFilter {
 
   constructor(arena: KernelArena | null = null) {
     this.arena = arena;
-    const int16 = (n: number): Int16Array => (arena ? arena.int16(n) : new Int16Array(n));
-    const int32 = (n: number): Int32Array => (arena ? arena.int32(n) : new Int32Array(n));
-    this.apond2 = int16(LONG_H_ST);
-    this.res2 = int16(RES2_BUF);
-    this.sigLtp = int16(L_SUBFRP1);
-    this.sigCadr = int16(RES2_BUF);
-    this.yUp = int16(SIZ_Y_UP);
+    this.apond2 = int16In(arena, LONG_H_ST);
+    this.res2 = int16In(arena, RES2_BUF);
+    this.sigLtp = int16In(arena, L_SUBFRP1);
+    this.sigCadr = int16In(arena, RES2_BUF);
+    this.yUp = int16In(arena, SIZ_Y_UP);
     // corr0, corr1, Lden0, Lden1: the rows of one block, as phaseSearch writes them.
-    const rows = int32(4 * (F_UP_PST - 1));
+    const rows = int32In(arena, 4 * (F_UP_PST - 1));
     this.phaseRows = rows;
     this.corr0 = rows.subarray(0, 7);
     this.corr1 = rows.subarray(7, 14);
     this.Lden0 = rows.subarray(14, 21);
     this.Lden1 = rows.subarray(21, 28);
-    this.scratch = int32(arena ? 48 : 0);
-    this.longOut = int32(arena ? 4 : 0);
-    this.lagSums = int32(arena ? 9 : 0);
+    this.scratch = int32In(arena, 48);
+    this.longOut = int32In(arena, 3);
+    this.lagSums = int32In(arena, 9);
   }
 
   reset(): void {
@@ -657,30 +656,38 @@ export class G729PostFilter {
     const y = this.sigLtp;
     const ho = shl(sub(phase, 1), 4);
     const p0 = xo + sub(LH_UP_L, ltpdel);
-    let maxY = 0;
-    let corr = 0;
-    let enA = 0;
-    let enB = 0;
-    if (this.arena) {
-      const out = this.longOut;
-      this.arena.exports.longFilter(x.byteOffset, p0, xo, this.arena.hupLAddress + ho * 2, y.byteOffset + 2, out.byteOffset);
-      corr = out[0]!;
-      enA = out[1]!;
-      maxY = out[2]!;
+    // The filter writes sigLtp[1..] and its sums into longOut: correlation with x, energy, max |y|.
+    const sums = this.longOut;
+    if (this.arena) this.arena.exports.longFilter(x.byteOffset, p0, xo, this.arena.hupLAddress + ho * 2, y.byteOffset + 2, sums.byteOffset);
+    else this.longFilterJs(ho, p0, sums);
+    const corr = sums[0]!;
+    const energy = sums[1]!;
+    const maxY = sums[2]!;
+    // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can
+    // saturate, and the int32 sum is exact; otherwise the saturating sum is formed.
+    let acc = maxY <= 6553 ? corr * 2 : dotProduct(0, y, 1, x, xo, L_SUBFR);
+    if (acc < 0) {
+      r.num = 0;
+      r.shNum = 0;
     } else {
-      const fir = this.longFilterJs(ho, p0);
-      corr = fir.corr;
-      enA = fir.enA;
-      enB = fir.enB;
-      maxY = fir.maxY;
+      let temp = sub(16, norm_l(acc));
+      if (temp < 0) temp = 0;
+      r.num = (L_shr(acc, temp) << 16) >> 16;
+      r.shNum = temp;
     }
-    this.ltpGainTerms(y, xo, r, corr, enA + enB, maxY);
+    // The energy's terms are non-negative (|y| < 2^15, so none saturates): the running sum only
+    // grows, and saturating it once at the end is the same as at every step. Each half sum has
+    // 20 terms below 2^26.2: exact int32.
+    acc = energy * 2;
+    if (acc > MAX_32) acc = MAX_32;
+    let temp = sub(16, norm_l(acc));
+    if (temp < 0) temp = 0;
+    r.den = (L_shr(acc, temp) << 16) >> 16;
+    r.shDen = temp;
   }
 
-  private readonly firOut = { corr: 0, enA: 0, enB: 0, maxY: 0 };
-
-  /** compute_ltp_l's filter in TypeScript: sigLtp[1..] from sigCadr, with the correlation, energy halves and max |y|. */
-  private longFilterJs(ho: number, p0: number): { corr: number; enA: number; enB: number; maxY: number } {
+  /** compute_ltp_l's filter in TypeScript: sigLtp[1..] from sigCadr; into sums the correlation, energy and max |y|. */
+  private longFilterJs(ho: number, p0: number, sums: Int32Array): void {
     const x = this.sigCadr;
     const xo = this.base + MEM_RES2;
     const y = this.sigLtp;
@@ -723,39 +730,12 @@ export class G729PostFilter {
       enA = (enA + Math.imul(va, va)) | 0;
       enB = (enB + Math.imul(vb, vb)) | 0;
     }
-    const out = this.firOut;
-    out.corr = corr;
-    out.enA = enA;
-    out.enB = enB;
-    out.maxY = maxY;
-    return out;
+    sums[0] = corr;
+    // The energy halves each sum 20 terms below 2^26.2: their sum fits an Int32 too.
+    sums[1] = enA + enB;
+    sums[2] = maxY;
   }
 
-  /** compute_ltp_l's gain terms from the filter's sums: num/shNum from the correlation, den/shDen from the energy. */
-  private ltpGainTerms(y: Int16Array, xo: number, r: LtpSearch, corr: number, energy: number, maxY: number): void {
-    const x = this.sigCadr;
-    // |x| <= 4096: with 80 * 4096 * max|y| < 2^31 no partial sum of the correlation can
-    // saturate, and the int32 sum is exact; otherwise the saturating sum is formed.
-    let acc = maxY <= 6553 ? corr * 2 : dotProduct(0, y, 1, x, xo, L_SUBFR);
-    if (acc < 0) {
-      r.num = 0;
-      r.shNum = 0;
-    } else {
-      let temp = sub(16, norm_l(acc));
-      if (temp < 0) temp = 0;
-      r.num = (L_shr(acc, temp) << 16) >> 16;
-      r.shNum = temp;
-    }
-    // The energy's terms are non-negative (|y| < 2^15, so none saturates): the running sum only
-    // grows, and saturating it once at the end is the same as at every step. Each half sum has
-    // 20 terms below 2^26.2: exact int32.
-    acc = energy * 2;
-    if (acc > MAX_32) acc = MAX_32;
-    let temp = sub(16, norm_l(acc));
-    if (temp < 0) temp = 0;
-    r.den = (L_shr(acc, temp) << 16) >> 16;
-    r.shDen = temp;
-  }
 
   /**
    * calc_st_filt: impulse response of A(z/γ2)/A(z/γ1), its first parcor (returned) and

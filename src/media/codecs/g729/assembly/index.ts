@@ -71,7 +71,7 @@ export function phaseSearch(x: usize, xo: i32, past0: i32, taps: usize, yUp: usi
 /**
  * compute_ltp_l's filter: the 40 samples y[n] = (sum_k taps[k] x[p0 + n - 15 + k]... ) of the long
  * interpolation filter (16 taps, in the order of the TypeScript loop: x[p0 + n - 15] times taps[15] up to
- * x[p0 + n] times taps[0]), rounded (acc + 2^14) >> 15, into y[0..40); and into out (Int32 × 4) the
+ * x[p0 + n] times taps[0]), rounded (acc + 2^14) >> 15, into y[0..40); and into out (Int32 × 3) the
  * correlation sum y[n] x[xo + n], the energy sum y[n]^2 and max |y[n]| (plain int32 sums, as there).
  */
 export function longFilter(x: usize, p0: i32, xo: i32, taps: usize, y: usize, out: usize): void {
