@@ -5,7 +5,7 @@
 // (README: "The audit trail"): a line's hash is `sha256sum` of its bytes without the newline.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { appendFile, open, readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
+import type { FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 import lockfile from 'proper-lockfile';
 import { deriveSubkey } from '../crypto/index.js';
@@ -193,6 +193,31 @@ export interface AuditVerification {
 }
 
 /**
+ * The lines of a trail from byte `start`, as the file streams (a trail of years does not fit one string), split on
+ * '\n' alone so that each line is exactly its bytes, a stray '\r' included; a last line without its newline still
+ * comes. Closes `handle` when done.
+ */
+async function* trailLines(handle: FileHandle, start: number): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  try {
+    for await (const chunk of handle.createReadStream({ start, highWaterMark: 1 << 20, autoClose: false })) {
+      const text = rest + decoder.write(chunk as Buffer);
+      let from = 0;
+      for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', from)) {
+        yield text.slice(from, newline);
+        from = newline + 1;
+      }
+      rest = text.slice(from);
+    }
+  } finally {
+    await handle.close();
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest;
+}
+
+/**
  * Checks an audit trail: every line parses, carries the next number and the hash of the line before it, and every
  * checkpoint's MAC matches under its key (when the keyring has it; otherwise it is counted unchecked). Each
  * problem names its line.
@@ -238,26 +263,7 @@ export async function verifyAuditTrail(path: string, keyring?: Keyring): Promise
     prevHash = hash;
     expectedSeq = (typeof entry.seq === 'number' ? entry.seq : expectedSeq) + 1;
   };
-  // Line by line as the file streams (a trail of years does not fit one string), split on '\n' alone so that each
-  // line hashes over exactly its bytes, a stray '\r' included; a last line without its newline still counts.
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
-  const handle = await open(path, 'r');
-  try {
-    for await (const chunk of handle.createReadStream({ highWaterMark: 1 << 20 })) {
-      const text = rest + decoder.write(chunk as Buffer);
-      let from = 0;
-      for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', from)) {
-        check(text.slice(from, newline));
-        from = newline + 1;
-      }
-      rest = text.slice(from);
-    }
-  } finally {
-    await handle.close();
-  }
-  rest += decoder.end();
-  if (rest !== '') check(rest);
+  for await (const line of trailLines(await open(path, 'r'), 0)) check(line);
   return { path, entries: count, checkpoints, checkpointsVerified: verified, checkpointsUnchecked: unchecked, unsealed: count - lastSealed, problems };
 }
 
@@ -344,8 +350,7 @@ export async function readAuditEntries(path: string, query: AuditQuery = {}): Pr
   }
   let lines: AsyncIterable<string>;
   try {
-    const handle = await open(path, 'r');
-    lines = createInterface({ input: handle.createReadStream({ start, encoding: 'utf8' }), crlfDelay: Number.POSITIVE_INFINITY });
+    lines = trailLines(await open(path, 'r'), start);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { total: 0, entries: [] };
     throw error;
